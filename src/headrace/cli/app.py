@@ -1,0 +1,106 @@
+"""The ``headrace`` command: run workers, and the demo that shows the job core at work."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import sys
+import threading
+from typing import Annotated
+
+import typer
+
+from headrace import config, defaults, errors, logconfig
+from headrace.scheduler.registry import DEFAULT
+from headrace.scheduler.worker import Worker
+from headrace.store.database import Store
+
+app = typer.Typer(help="Headrace: data pipelines and durable jobs.", no_args_is_help=True)
+
+
+def parse_queues(text: str | None, configured: dict[str, int]) -> dict[str, int]:
+    """Queues from ``compute,download=4``: a name alone keeps its configured capacity.
+
+    Raises:
+        InvalidInput: for an unknown queue without a capacity, or a bad capacity.
+    """
+    if not text:
+        return dict(configured)
+    chosen: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, capacity = part.partition("=")
+        if capacity:
+            if not capacity.isdigit() or int(capacity) < 1:
+                msg = "queues"
+                raise errors.InvalidInput(msg, f"capacity of {name!r} must be an int >= 1")
+            chosen[name] = int(capacity)
+        elif name in configured:
+            chosen[name] = configured[name]
+        else:
+            msg = "queues"
+            raise errors.InvalidInput(msg, f"queue {name!r} has no capacity; write {name}=N")
+    return chosen
+
+
+@app.command()
+def worker(
+    store: Annotated[
+        str | None, typer.Option(help="Database URL (default: the embedded SQLite file).")
+    ] = None,
+    queues: Annotated[
+        str | None, typer.Option(help="Queues to serve, e.g. compute,download=4.")
+    ] = None,
+    import_: Annotated[
+        list[str] | None,
+        typer.Option("--import", help="Module registering job types (repeatable)."),
+    ] = None,
+    lease_sec: Annotated[
+        float, typer.Option(help="Lease of a claim, renewed every third.")
+    ] = defaults.LEASE_SEC,
+    config_file: Annotated[
+        str | None, typer.Option("--config", help="config.yaml to read.")
+    ] = None,
+) -> None:
+    """Run a worker process: claim jobs of the imported job types and run them."""
+    try:
+        settings = config.load(config_file)
+        logconfig.configure(settings.job_logger)
+        logging.basicConfig(level=logging.INFO, format=logconfig.FORMAT)
+        for module in import_ or []:
+            importlib.import_module(module)
+        chosen = parse_queues(queues, settings.queues)
+        running = Worker(Store(store or settings.store), DEFAULT, chosen, lease_sec=lease_sec)
+    except (errors.HeadraceError, ImportError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    running.start()
+    typer.echo(f"worker {running.worker_id} serving {chosen}", err=True)
+    done.wait()
+    running.stop()
+
+
+@app.command()
+def demo(
+    jobs: Annotated[int, typer.Option(help="How many demo jobs to schedule.")] = 20,
+    store: Annotated[
+        str | None, typer.Option(help="Database URL (default: the embedded SQLite file).")
+    ] = None,
+) -> None:
+    """Schedule demo jobs on the embedded store, run them in-process, show their progress."""
+    from headrace.cli import demo as demo_module
+
+    demo_module.run(jobs, store)
+
+
+def main() -> None:
+    """Entry point of the ``headrace`` console script."""
+    sys.path.insert(0, "")
+    app()

@@ -1,0 +1,1 @@
+"""Client: the one Python interface, embedded (calls the service) or remote."""

@@ -1,0 +1,170 @@
+"""The embedded client: the service in this process, with in-process workers."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import uuid
+import weakref
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from headrace import config, defaults, errors, logconfig
+from headrace.model.job import JobGroupInfo
+from headrace.scheduler.registry import DEFAULT, Registry, Target
+from headrace.scheduler.worker import Worker
+from headrace.service.catalog import JobGroupService, JobTypeService
+from headrace.service.jobs import JobService, Scope
+from headrace.store.catalog import CatalogRepository
+from headrace.store.database import Store
+
+_open: weakref.WeakSet[Runtime] = weakref.WeakSet()
+
+
+class Runtime:
+    """What every tenant view of one client shares: the store, the registry, the worker."""
+
+    def __init__(
+        self, settings: config.Settings, store: str | None, run_workers: bool, lease_sec: float
+    ) -> None:
+        self.settings = settings
+        self.store = Store(store or settings.store)
+        self.registry = Registry(parent=DEFAULT)
+        self.run_workers = run_workers
+        self.lease_sec = lease_sec
+        self.worker: Worker | None = None
+        self._lock = threading.Lock()
+        _open.add(self)
+
+    def ensure_worker(self) -> None:
+        """Start the in-process worker on first need (if this client runs workers)."""
+        if not self.run_workers or self.worker is not None:
+            if self.worker is not None:
+                self.worker.wake()
+            return
+        with self._lock:
+            if self.worker is None:
+                self.worker = Worker(
+                    self.store, self.registry, self.settings.queues, lease_sec=self.lease_sec
+                ).start()
+
+    def close(self) -> None:
+        """Stop the worker (handing back what it runs) and close the store."""
+        with self._lock:
+            worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()
+        self.store.close()
+        _open.discard(self)
+
+
+@atexit.register
+def _close_all() -> None:
+    # Flush what in-process workers still hold, so a script's last jobs are recorded.
+    for runtime in list(_open):
+        runtime.close()
+
+
+class Client:
+    """Headrace from Python: jobs, job types and groups, and the registry of job types.
+
+    ``Client()`` is embedded: a SQLite file under ``./.headrace`` and workers in this
+    process. ``Client(store="postgresql://...")`` shares a PostgreSQL database with other
+    clients and ``headrace worker`` processes.
+    """
+
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        run_workers: bool = True,
+        tenant_id: str = defaults.TENANT_ID,
+        user_id: str = defaults.USER_ID,
+        config_file: str | None = None,
+        lease_sec: float = defaults.LEASE_SEC,
+        _runtime: Runtime | None = None,
+    ) -> None:
+        if _runtime is None:
+            settings = config.load(config_file)
+            logconfig.configure(settings.job_logger)
+            _runtime = Runtime(settings, store, run_workers, lease_sec)
+        self._runtime = _runtime
+        scope = Scope(_uuid("tenant_id", tenant_id), _uuid("user_id", user_id))
+        self.scope = scope
+        self.registry = _runtime.registry
+        self.jobs = JobService(_runtime.store, _runtime.registry, scope, _runtime.ensure_worker)
+        self.job_types = JobTypeService(_runtime.store)
+        self.job_groups = JobGroupService(_runtime.store)
+
+    @property
+    def store(self) -> Store:
+        """The store this client uses."""
+        return self._runtime.store
+
+    def for_tenant(self, tenant_id: str, user_id: str = defaults.USER_ID) -> Client:
+        """A client that sees and touches only ``tenant_id``'s jobs, sharing this one's store.
+
+        Raises:
+            InvalidInput: when an id is not a UUID.
+        """
+        return Client(tenant_id=tenant_id, user_id=user_id, _runtime=self._runtime)
+
+    def job_group(
+        self, name: str, queue: str = defaults.DEFAULT_QUEUE, description: str = ""
+    ) -> JobGroupInfo:
+        """Declare (and store) a job group; its queue is the default for its types."""
+        info = self.registry.group(name, queue, description)
+        CatalogRepository(self.store).save(info)
+        return info
+
+    def job_type(self, type_id: str, **options: Any) -> Callable[[Target], Target]:
+        """Register (and store) a job type: a function ``fn(ctx, params)`` or a ``JobWorker``.
+
+        Options: ``group``, ``queue``, ``name``, ``description``, ``timeout_sec``,
+        ``max_retries``, ``retry_delay_sec``, ``suspendable``, ``params`` (a pydantic
+        model or a JSON schema).
+        """
+        decorate = self.registry.decorator(type_id, **options)
+
+        def register(target: Target) -> Target:
+            decorate(target)
+            self.jobs.job_type(type_id)
+            return target
+
+        return register
+
+    def start_workers(self) -> None:
+        """Start this process's worker now rather than at the first scheduled job."""
+        self._runtime.run_workers = True
+        self._runtime.ensure_worker()
+
+    @property
+    def worker(self) -> Worker | None:
+        """The in-process worker, once started."""
+        return self._runtime.worker
+
+    def close(self) -> None:
+        """Stop in-process workers and release the store."""
+        self._runtime.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _uuid(field: str, value: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise errors.InvalidInput(field, f"must be a UUID, got {value!r}") from None
+
+
+__all__ = ["Client"]

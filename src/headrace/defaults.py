@@ -1,0 +1,45 @@
+"""Every tunable in one place, with the reason for its value."""
+
+from __future__ import annotations
+
+#: The embedded store: one SQLite file under the working directory.
+SQLITE_PATH = ".headrace/headrace.db"
+
+#: Tenant and user of a client that names none (single-tenant, embedded use).
+TENANT_ID = "00000000-0000-0000-0000-000000000000"
+USER_ID = "00000000-0000-0000-0000-000000000000"
+
+#: Queues every installation has, with seed 004's capacities (jobs at once per worker).
+QUEUES: dict[str, int] = {"compute": 1, "maintenance": 5, "download": 10}
+DEFAULT_QUEUE = "compute"
+
+#: Job defaults when neither the job type nor the caller sets them.
+TIMEOUT_SEC = 3600
+MAX_RETRIES = 0
+RETRY_DELAY_SEC = 10
+
+#: A claim is a lease this long; a worker renews it every third of it, so a job is
+#: reclaimed within about LEASE_SEC of its worker dying, whatever the job's length.
+LEASE_SEC = 30.0
+
+#: How often a worker looks for cancel/suspend requests on the jobs it runs.
+CONTROL_POLL_SEC = 0.25
+
+#: How long a worker may hold finished jobs' writes before flushing them in one batch.
+FLUSH_INTERVAL_SEC = 0.01
+
+#: The reaper and retry promoter run this often (one worker at a time does the work).
+MAINTENANCE_INTERVAL_SEC = 1.0
+
+#: Idle polling when the database cannot wake us (SQLite): start fast, back off to the cap.
+IDLE_POLL_MIN_SEC = 0.002
+IDLE_POLL_MAX_SEC = 0.1
+
+#: After a cooperative stop is asked of a job run in a child process, kill it this late.
+KILL_GRACE_SEC = 5.0
+
+#: Largest page ``jobs.list`` returns.
+MAX_PAGE_LIMIT = 1000
+
+#: PostgreSQL channel that wakes idle workers when jobs arrive.
+NOTIFY_CHANNEL = "headrace_jobs"

@@ -1,0 +1,116 @@
+"""The one exception tree every Headrace layer raises.
+
+::
+
+    HeadraceError
+    ├─ InvalidInput(ValueError)        .field            → 422
+    │  └─ PipelineDefinitionError      .stage
+    ├─ NotFound(LookupError)           .kind, .id        → 404
+    ├─ Conflict                                          → 409
+    │  ├─ IllegalTransition            .job_id, .current, .requested
+    │  │  └─ IllegalJobState           (the Jet facade's name)
+    │  └─ JobAlreadyExists
+    ├─ PermissionDenied                                  → 403
+    ├─ Unauthenticated                                   → 401
+    ├─ JobFailed                       .cause
+    ├─ JobStopped                      raised inside a job by ``ctx.check()``
+    ├─ TimeoutException(TimeoutError)
+    └─ StoreError                      (__cause__ = the driver's error)
+       └─ StoreUnavailable
+"""
+
+from __future__ import annotations
+
+
+class HeadraceError(Exception):
+    """Base of every error Headrace raises on purpose."""
+
+
+class InvalidInput(HeadraceError, ValueError):
+    """Input that fails validation; ``field`` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class PipelineDefinitionError(InvalidInput):
+    """A pipeline that cannot run as defined; ``stage`` names the stage."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        self.stage = stage
+        super().__init__(f"stage {stage!r}", message)
+
+
+class NotFound(HeadraceError, LookupError):
+    """An object that does not exist (or belongs to another tenant)."""
+
+    def __init__(self, kind: str, id: object) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(f"{kind} {id!r} not found")
+
+    def __str__(self) -> str:
+        # LookupError would otherwise quote the message like a KeyError.
+        return f"{self.kind} {self.id!r} not found"
+
+
+class Conflict(HeadraceError):
+    """A request that contradicts the current state of the store."""
+
+
+class IllegalTransition(Conflict):
+    """A status change the status machine does not allow."""
+
+    def __init__(self, job_id: str, current: str, requested: str, reason: str = "") -> None:
+        self.job_id = job_id
+        self.current = str(current)
+        self.requested = str(requested)
+        text = f"job {job_id}: cannot go from {self.current!r} to {self.requested!r}"
+        super().__init__(f"{text} ({reason})" if reason else text)
+
+
+class IllegalJobState(IllegalTransition):
+    """The Jet facade's name for an illegal lifecycle call."""
+
+
+class JobAlreadyExists(Conflict):
+    """A job with this name is already active."""
+
+
+class PermissionDenied(HeadraceError):
+    """The caller may not do this."""
+
+
+class Unauthenticated(HeadraceError):
+    """The caller did not prove who it is."""
+
+
+class JobFailed(HeadraceError):
+    """A job ended in failure; ``cause`` is its recorded error."""
+
+    def __init__(self, job_id: str, status: str, cause: str | None) -> None:
+        self.job_id = job_id
+        self.status = status
+        self.cause = cause
+        super().__init__(f"job {job_id} ended {status}: {cause or 'no error recorded'}")
+
+
+class JobStopped(HeadraceError):
+    """Raised inside a running job when it must stop (cancel, suspend or timeout)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"job must stop: {reason}")
+
+
+class TimeoutException(HeadraceError, TimeoutError):
+    """A wait ran past its timeout."""
+
+
+class StoreError(HeadraceError):
+    """The store refused or failed an operation; ``__cause__`` holds the driver's error."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached."""

@@ -1,0 +1,1 @@
+"""Plain types shared by every layer: statuses and their machine, job records."""

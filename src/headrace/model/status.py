@@ -1,0 +1,115 @@
+"""The canonical status machine (ARCHITECTURE §2): one table, every change checked."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from headrace import errors
+
+
+class Status(StrEnum):
+    """A job's canonical status, as HyperSpot (seed 004) names it."""
+
+    INITIALIZING = "initializing"
+    WAITING = "waiting"
+    LOCKED = "locked"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    CANCELING = "canceling"
+    SUSPENDING = "suspending"
+    SUSPENDED = "suspended"
+    RESUMING = "resuming"
+    SKIPPED = "skipped"
+    CANCELED = "canceled"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    COMPLETED = "completed"
+
+
+class StatusKind(StrEnum):
+    """The four kinds seed 004 sorts statuses into."""
+
+    INITIAL = "initial"
+    RUNNING = "running"
+    INTERMEDIATE = "intermediate"
+    FINAL = "final"
+
+
+S = Status
+K = StatusKind
+
+#: status -> (kind, the statuses it may change to). The only definition of the machine.
+#: One edge beyond ARCHITECTURE §2: ``locked -> failed``, so the reaper can end a job whose
+#: lease expired once its attempts are used up without pretending it started.
+TRANSITIONS: dict[Status, tuple[StatusKind, frozenset[Status]]] = {
+    S.INITIALIZING: (K.INITIAL, frozenset({S.WAITING, S.SKIPPED, S.CANCELED, S.FAILED})),
+    S.WAITING: (K.INITIAL, frozenset({S.LOCKED, S.CANCELED, S.SUSPENDED, S.SKIPPED})),
+    S.LOCKED: (K.RUNNING, frozenset({S.RUNNING, S.WAITING, S.CANCELED, S.FAILED})),
+    S.RUNNING: (
+        K.RUNNING,
+        frozenset(
+            {
+                S.COMPLETED,
+                S.FAILED,
+                S.TIMEOUT,
+                S.CANCELING,
+                S.SUSPENDING,
+                S.RETRYING,
+                S.WAITING,
+            }
+        ),
+    ),
+    S.RETRYING: (K.RUNNING, frozenset({S.WAITING, S.CANCELED})),
+    S.CANCELING: (K.RUNNING, frozenset({S.CANCELED})),
+    S.SUSPENDING: (K.RUNNING, frozenset({S.SUSPENDED})),
+    S.SUSPENDED: (K.INTERMEDIATE, frozenset({S.RESUMING, S.CANCELED})),
+    S.RESUMING: (K.INITIAL, frozenset({S.WAITING})),
+    S.SKIPPED: (K.FINAL, frozenset()),
+    S.CANCELED: (K.FINAL, frozenset()),
+    S.FAILED: (K.FINAL, frozenset()),
+    S.TIMEOUT: (K.FINAL, frozenset()),
+    S.COMPLETED: (K.FINAL, frozenset()),
+}
+
+FINAL: frozenset[Status] = frozenset(s for s, (k, _) in TRANSITIONS.items() if k is K.FINAL)
+#: Statuses in which a worker holds the job (its lease must be live).
+HELD: frozenset[Status] = frozenset({S.LOCKED, S.RUNNING, S.CANCELING, S.SUSPENDING})
+
+
+def kind(status: Status) -> StatusKind:
+    """The kind of a status."""
+    return TRANSITIONS[status][0]
+
+
+def allowed(current: Status, requested: Status) -> bool:
+    """Whether the machine allows ``current -> requested``."""
+    return requested in TRANSITIONS[current][1]
+
+
+def sources(requested: Status) -> frozenset[Status]:
+    """Every status from which ``requested`` may be reached (for guarded UPDATEs)."""
+    return frozenset(s for s, (_, nxt) in TRANSITIONS.items() if requested in nxt)
+
+
+def check(job_id: str, current: Status, requested: Status, reason: str = "") -> None:
+    """Raise ``IllegalTransition`` unless ``current -> requested`` is allowed.
+
+    Raises:
+        IllegalTransition: naming the job, the current and the requested status.
+    """
+    if not allowed(current, requested):
+        raise errors.IllegalTransition(job_id, current, requested, reason)
+
+
+def parse(value: str, field: str = "status") -> Status:
+    """A status from its name.
+
+    Raises:
+        InvalidInput: naming ``field`` and the statuses that exist.
+    """
+    try:
+        return Status(value.strip().lower())
+    except ValueError:
+        names = ", ".join(s.value for s in Status)
+        msg = f"unknown status {value!r}; expected one of {names}"
+        raise errors.InvalidInput(field, msg) from None

@@ -1,0 +1,1 @@
+"""Job types, queues and workers: claiming, leases, heartbeats, retries, timeouts."""

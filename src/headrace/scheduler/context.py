@@ -1,0 +1,118 @@
+"""What a running job sees: ``JobContext``, and the ``JobWorker`` callback class."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Protocol
+
+from headrace import errors
+from headrace.model.job import Claimed
+
+
+class AttemptSink(Protocol):
+    """Where a context sends what the job reports (the worker batches it to the store)."""
+
+    def progress(self, ctx: JobContext, value: float, details: str | None) -> None:
+        """Record progress of the attempt."""
+        ...
+
+    def log(self, ctx: JobContext, level: str, message: str) -> None:
+        """Record one log line of the attempt."""
+        ...
+
+
+class JobContext:
+    """The running attempt's handle: params, progress, logs, persisted state, stop requests.
+
+    ``state`` is a dict the job may fill; it is saved with every progress report and at
+    the end of the attempt, and handed back on resume and on retry.
+    """
+
+    def __init__(self, claimed: Claimed, params: Any, sink: AttemptSink) -> None:
+        self.job_id = claimed.job_id
+        self.tenant_id = claimed.tenant_id
+        self.type = claimed.type
+        self.attempt = claimed.attempt
+        self.resumed = claimed.resumed
+        self.params = params
+        self.state: dict[str, Any] = dict(claimed.state)
+        self.current_progress = claimed.progress
+        self._sink = sink
+        self._stop = threading.Event()
+        self._stop_reason: str | None = None
+
+    def progress(self, value: float, details: str | dict[str, Any] | None = None) -> None:
+        """Report progress between 0.0 and 1.0, with optional details.
+
+        Raises:
+            InvalidInput: when ``value`` is outside 0.0-1.0.
+        """
+        if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+            msg = "progress"
+            raise errors.InvalidInput(msg, f"must be between 0.0 and 1.0, got {value!r}")
+        self.current_progress = float(value)
+        text = details if details is None or isinstance(details, str) else _json(details)
+        self._sink.progress(self, float(value), text)
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Write a line to the job's log (stored, and sent to the ``headrace.job`` logger)."""
+        self._sink.log(self, level, str(message))
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the job has been asked to stop (cancel, suspend, timeout or lost lease)."""
+        return self._stop.is_set()
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the job must stop: ``cancel``, ``suspend``, ``timeout``, ``lost``, or None."""
+        return self._stop_reason
+
+    def check(self) -> None:
+        """Raise ``JobStopped`` if the job must stop; cooperative jobs call it often.
+
+        Raises:
+            JobStopped: carrying the reason.
+        """
+        if self._stop.is_set():
+            raise errors.JobStopped(self._stop_reason or "stop")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, waking at once (with ``JobStopped``) if the job must stop.
+
+        Raises:
+            JobStopped: when a stop is requested during the sleep.
+        """
+        self._stop.wait(seconds)
+        self.check()
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the job to stop (the worker calls this; the first reason wins)."""
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            self._stop.set()
+
+
+class JobWorker:
+    """Base of class-form job types; override the callbacks you need (seed 004)."""
+
+    def init(self, ctx: JobContext, resumed: bool) -> None:
+        """WorkerInitCallback: called when an attempt starts or resumes."""
+
+    def execute(self, ctx: JobContext) -> Any:
+        """WorkerExecutionCallback: the job's work; its return value is the result."""
+        raise NotImplementedError
+
+    def on_state_update(self, ctx: JobContext, status: str) -> None:
+        """WorkerStateUpdateCallback: told of every status the worker sees the job take."""
+
+    def on_suspend(self, ctx: JobContext) -> None:
+        """WorkerSuspendCallback: called before the job is suspended."""
+
+    def on_resume(self, ctx: JobContext) -> None:
+        """WorkerResumeCallback: called after the job is resumed, before ``execute``."""
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,100 @@
+"""Runs one attempt of a job type's callbacks and says how it ended."""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+import pydantic
+
+from headrace import errors
+from headrace.scheduler.context import JobContext, JobWorker
+from headrace.scheduler.registry import JobTypeSpec
+
+#: Largest error text stored for a failed attempt.
+MAX_ERROR_CHARS = 16_000
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an attempt ended: with a result, by a stop request, or with an error."""
+
+    result: Any = None
+    stopped: str | None = None
+    error: str | None = None
+
+
+def parse_params(
+    model: type[pydantic.BaseModel] | None, schema: dict[str, Any] | None, params: Any
+) -> Any:
+    """The params as the job type wants them: its pydantic model, or the checked JSON.
+
+    Raises:
+        InvalidInput: naming the first field that fails the type's schema.
+    """
+    if model is not None:
+        try:
+            return model.model_validate(params if params is not None else {})
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            field = f"params.{where}" if where else "params"
+            raise errors.InvalidInput(field, first["msg"]) from None
+    if schema is not None:
+        try:
+            jsonschema.validate(params, schema)
+        except jsonschema.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.absolute_path)
+            field = f"params.{where}" if where else "params"
+            raise errors.InvalidInput(field, exc.message) from None
+    return params
+
+
+def instantiate(spec: JobTypeSpec) -> JobWorker | None:
+    """A fresh ``JobWorker`` for a class-form type (one per attempt), else None."""
+    target = spec.target
+    if isinstance(target, type) and issubclass(target, JobWorker):
+        return target()
+    return None
+
+
+def run_attempt(spec: JobTypeSpec, ctx: JobContext, worker: JobWorker | None) -> Outcome:
+    """Run the job's callbacks in this thread; never raises."""
+    try:
+        if worker is not None:
+            worker.init(ctx, ctx.resumed)
+            if ctx.resumed:
+                worker.on_resume(ctx)
+            worker.on_state_update(ctx, "running")
+            result = worker.execute(ctx)
+        else:
+            result = spec.target(ctx, ctx.params)
+    except errors.JobStopped as stop:
+        return _stopped(worker, ctx, stop.reason)
+    except Exception:
+        if ctx.cancelled:
+            # An error raised because the job was told to stop is the stop, not a failure.
+            return _stopped(worker, ctx, ctx.stop_reason or "stop")
+        return Outcome(error=traceback.format_exc()[-MAX_ERROR_CHARS:])
+    if ctx.cancelled:
+        return _stopped(worker, ctx, ctx.stop_reason or "stop")
+    return Outcome(result=result)
+
+
+def _stopped(worker: JobWorker | None, ctx: JobContext, reason: str) -> Outcome:
+    if worker is not None and reason == "suspend":
+        try:
+            worker.on_suspend(ctx)
+        except Exception:
+            return Outcome(stopped=reason, error=traceback.format_exc()[-MAX_ERROR_CHARS:])
+    return Outcome(stopped=reason)
+
+
+def notify_state(worker: JobWorker | None, ctx: JobContext, status: str) -> None:
+    """Tell a class-form job of a status it took (errors in the callback are ignored)."""
+    if worker is not None:
+        with contextlib.suppress(Exception):
+            worker.on_state_update(ctx, status)

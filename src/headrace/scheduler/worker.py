@@ -1,0 +1,471 @@
+"""A worker process's engine room: claim, run, report, heartbeat, reap.
+
+Threads, each with one job:
+- the dispatcher claims up to the free capacity of every queue in one round trip each;
+- ``capacity`` slot threads per queue run attempts;
+- the flusher writes what attempts report (start, progress, logs, end) in batches, off
+  the jobs' critical path, and polls for cancel/suspend requests and timeouts;
+- the keeper renews leases and runs the reaper on a fixed beat, however long jobs run.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from headrace import defaults, errors
+from headrace.model.clock import now_ms
+from headrace.model.job import Claimed
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.scheduler import runner
+from headrace.scheduler.context import JobContext, JobWorker
+from headrace.scheduler.registry import JobTypeSpec, Registry
+from headrace.store import codec
+from headrace.store.attempts import AttemptRepository
+from headrace.store.catalog import CatalogRepository
+from headrace.store.database import Store
+
+log = logging.getLogger("headrace.worker")
+job_log = logging.getLogger("headrace.job")
+
+S = Status
+
+
+@dataclass(eq=False)
+class Attempt:
+    """One attempt this worker runs."""
+
+    claimed: Claimed
+    spec: JobTypeSpec
+    ctx: JobContext
+    instance: JobWorker | None
+    deadline: float
+    #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
+    ended: bool = False
+
+
+@dataclass
+class WriteBuffer:
+    """Writes waiting for the next flush; consecutive writes of one attempt are merged."""
+
+    writes: dict[tuple[str, int], list[AttemptWrite]] = field(default_factory=dict)
+    logs: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, write: AttemptWrite) -> None:
+        """Queue a write, merged into the attempt's previous one when they chain."""
+        chain = self.writes.setdefault((write.job_id, write.attempt), [])
+        if chain and (not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]):
+            chain[-1] = chain[-1].then(write)
+        else:
+            chain.append(write)
+
+    def take(self) -> tuple[list[AttemptWrite], list[dict[str, object]]]:
+        """Everything queued, in order, leaving the buffer empty."""
+        writes = [w for chain in self.writes.values() for w in chain]
+        logs = self.logs
+        self.writes, self.logs = {}, []
+        return writes, logs
+
+
+class Worker:
+    """Runs the jobs of the registered types from the given queues until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        queues: dict[str, int] | None = None,
+        *,
+        lease_sec: float = defaults.LEASE_SEC,
+        worker_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.queues = dict(queues if queues is not None else defaults.QUEUES)
+        for name, capacity in self.queues.items():
+            if not isinstance(capacity, int) or capacity < 1:
+                msg = f"queues.{name}"
+                raise errors.InvalidInput(msg, f"capacity must be an int >= 1, got {capacity!r}")
+        self.lease_sec = lease_sec
+        self.worker_id = worker_id or str(uuid.uuid4())
+        self.attempts = AttemptRepository(store, self.worker_id)
+        self._lock = threading.Lock()
+        self._busy = dict.fromkeys(self.queues, 0)
+        self._running: dict[str, Attempt] = {}
+        self._inbox: dict[str, queue.SimpleQueue[Attempt | None]] = {
+            q: queue.SimpleQueue() for q in self.queues
+        }
+        self._buffer = WriteBuffer()
+        self._wake = threading.Event()
+        self._flush_now = threading.Event()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._slots: list[threading.Thread] = []
+        self._stop_listening: Callable[[], None] = lambda: None
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> Worker:
+        """Register, store the known job types, and start the threads."""
+        catalog = CatalogRepository(self.store)
+        for spec in self.registry.types().values():
+            group = self.registry.get_group(spec.info.group_name)
+            assert group is not None
+            catalog.save(group, spec.info)
+        self.attempts.register(self.queues)
+        self._stop_listening = self.store.dialect.listen(
+            self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
+        )
+        for name, capacity in self.queues.items():
+            for i in range(capacity):
+                t = threading.Thread(
+                    target=self._slot, args=(name,), name=f"headrace-{name}-{i}", daemon=True
+                )
+                self._slots.append(t)
+        for target, tname in (
+            (self._dispatch, "headrace-dispatch"),
+            (self._flush_loop, "headrace-flush"),
+            (self._keep, "headrace-keeper"),
+        ):
+            self._threads.append(threading.Thread(target=target, name=tname, daemon=True))
+        for t in (*self._slots, *self._threads):
+            t.start()
+        log.info("worker %s started, queues %s", self.worker_id, self.queues)
+        return self
+
+    def wake(self) -> None:
+        """Tell the dispatcher that jobs may be waiting."""
+        self._wake.set()
+
+    def stop(self, grace_sec: float = 5.0) -> None:
+        """Stop claiming, let running attempts finish for ``grace_sec``, hand back the rest.
+
+        Attempts still running after the grace period are asked to stop and go back to
+        ``waiting`` without counting an attempt, so another worker takes them.
+        """
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self.wake()
+        self._threads[0].join()
+        deadline = time.monotonic() + grace_sec
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self._lock:
+            leftover = list(self._running.values())
+        for a in leftover:
+            a.ctx.request_stop("shutdown")
+        deadline = time.monotonic() + 2.0
+        while self._running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for inbox in self._inbox.values():
+            for _ in range(len(self._slots)):
+                inbox.put(None)
+        self._stopped.set()
+        self._flush_now.set()
+        for t in self._threads[1:]:
+            t.join()
+        self._flush()
+        self._stop_listening()
+        try:
+            self.attempts.unregister()
+        except errors.StoreError:
+            log.warning("worker %s could not unregister", self.worker_id)
+        log.info("worker %s stopped", self.worker_id)
+
+    def running(self) -> int:
+        """How many attempts run now."""
+        return len(self._running)
+
+    # -- claiming -----------------------------------------------------------------------
+
+    def _types_by_queue(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {q: [] for q in self.queues}
+        for type_id, spec in self.registry.types().items():
+            if spec.info.queue in found:
+                found[spec.info.queue].append(type_id)
+        return found
+
+    def _dispatch(self) -> None:
+        idle = defaults.IDLE_POLL_MIN_SEC
+        while not self._stopping.is_set():
+            try:
+                claimed = self._claim_round()
+            except errors.StoreError as exc:
+                log.warning("claim failed: %s", exc)
+                claimed = 0
+            if claimed:
+                idle = defaults.IDLE_POLL_MIN_SEC
+                continue
+            wait = 1.0 if self.store.dialect.can_notify else idle
+            idle = min(idle * 2, defaults.IDLE_POLL_MAX_SEC)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _claim_round(self) -> int:
+        total = 0
+        for name, types in self._types_by_queue().items():
+            free = self.queues[name] - self._busy[name]
+            if free <= 0 or not types or self._stopping.is_set():
+                continue
+            for claimed in self.attempts.claim(name, types, free, self.lease_sec):
+                self._begin(claimed)
+                total += 1
+        return total
+
+    def _begin(self, claimed: Claimed) -> None:
+        spec = self.registry.get(claimed.type)
+        if spec is None:  # pragma: no cover - the claim only takes registered types
+            return
+        base = AttemptWrite(claimed.job_id, claimed.tenant_id, claimed.attempt)
+        try:
+            params = runner.parse_params(spec.params_model, spec.info.params_schema, claimed.params)
+        except errors.InvalidInput as exc:
+            base.path, base.values, base.reason = (
+                (S.LOCKED, S.FAILED),
+                {"error": str(exc)},
+                "bad params",
+            )
+            self._queue_write(base)
+            return
+        ctx = JobContext(claimed, params, self)
+        attempt = Attempt(
+            claimed=claimed,
+            spec=spec,
+            ctx=ctx,
+            instance=runner.instantiate(spec),
+            deadline=time.monotonic() + claimed.timeout_sec
+            if claimed.timeout_sec
+            else float("inf"),
+        )
+        with self._lock:
+            self._running[claimed.job_id] = attempt
+            self._busy[claimed.queue] += 1
+        base.path, base.values, base.reason = (
+            (S.LOCKED, S.RUNNING),
+            {"started_at_ms": now_ms()},
+            "started",
+        )
+        self._queue_write(base)
+        self._inbox[claimed.queue].put(attempt)
+
+    # -- running ------------------------------------------------------------------------
+
+    def _slot(self, queue_name: str) -> None:
+        inbox = self._inbox[queue_name]
+        while (attempt := inbox.get()) is not None:
+            outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
+            self._end(attempt, outcome)
+
+    def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:
+        c = attempt.claimed
+        with self._lock:
+            self._running.pop(c.job_id, None)
+            self._busy[c.queue] -= 1
+            ended = attempt.ended
+        self.wake()
+        if ended or outcome.stopped in ("lost", "timeout"):
+            return
+        ctx = attempt.ctx
+        write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
+        values: dict[str, object] = {
+            "state": codec.dumps(ctx.state, "state"),
+            "progress": ctx.current_progress,
+        }
+        if outcome.stopped == "cancel":
+            write.path, write.reason = (S.CANCELING, S.CANCELED), "canceled on request"
+        elif outcome.stopped == "suspend":
+            write.path, write.reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
+        elif outcome.stopped is not None:
+            write.path, write.reason = (S.RUNNING, S.WAITING), "handed back: worker stopping"
+            values.update(locked_by=None, eta_ms=now_ms())
+        elif outcome.error is not None:
+            values["error"] = outcome.error
+            if c.retries < c.max_retries:
+                write.path, write.reason = (S.RUNNING, S.RETRYING), "attempt failed; will retry"
+                values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
+            else:
+                write.path, write.reason = (S.RUNNING, S.FAILED), "attempt failed; no retries left"
+        else:
+            try:
+                values["result"] = codec.dumps(outcome.result, "result")
+                values.update(progress=1.0, error=None)
+                write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
+            except errors.InvalidInput as exc:
+                values["error"] = str(exc)
+                write.path, write.reason = (S.RUNNING, S.FAILED), "result is not JSON"
+        write.values = values
+        runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
+        self._queue_write(write)
+
+    # -- reporting (AttemptSink) --------------------------------------------------------
+
+    def progress(self, ctx: JobContext, value: float, details: str | None) -> None:
+        """Queue a progress write (with the job's state) for the next flush."""
+        values: dict[str, object] = {"progress": value, "state": codec.dumps(ctx.state, "state")}
+        if details is not None:
+            values["progress_details"] = details
+        self._queue_write(AttemptWrite(ctx.job_id, ctx.tenant_id, ctx.attempt, (), values))
+
+    def log(self, ctx: JobContext, level: str, message: str) -> None:
+        """Log a job's line and queue it for the job's stored log."""
+        job_log.log(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO),
+            "[%s] %s",
+            ctx.job_id,
+            message,
+            extra={"job_id": ctx.job_id, "job_type": ctx.type},
+        )
+        row: dict[str, object] = {
+            "job_id": ctx.job_id,
+            "tenant_id": ctx.tenant_id,
+            "at_ms": now_ms(),
+            "level": level.lower(),
+            "message": message,
+            "attempt": ctx.attempt,
+        }
+        with self._lock:
+            self._buffer.logs.append(row)
+        self._flush_now.set()
+
+    def _queue_write(self, write: AttemptWrite) -> None:
+        with self._lock:
+            self._buffer.add(write)
+        self._flush_now.set()
+
+    # -- flushing and control -----------------------------------------------------------
+
+    def _flush_loop(self) -> None:
+        next_poll = 0.0
+        while not self._stopped.is_set():
+            self._flush_now.wait(defaults.CONTROL_POLL_SEC)
+            self._flush_now.clear()
+            try:
+                self._flush()
+                if self._running and time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
+                    self._control()
+            except errors.StoreError as exc:
+                log.warning("flush failed, will retry: %s", exc)
+                time.sleep(0.1)
+
+    def _flush(self) -> None:
+        with self._lock:
+            writes, logs = self._buffer.take()
+        if not writes and not logs:
+            return
+        try:
+            refused = self.attempts.apply(writes, logs)
+        except errors.StoreError:
+            with self._lock:  # keep them, in order, ahead of anything newer
+                newer = self._buffer
+                self._buffer = WriteBuffer()
+                for w in writes:
+                    self._buffer.add(w)
+                self._buffer.logs = logs + newer.logs
+                for chain in newer.writes.values():
+                    for w in chain:
+                        self._buffer.add(w)
+            raise
+        if refused:
+            self._resolve(refused)
+
+    def _resolve(self, refused: list[AttemptWrite]) -> None:
+        """A refused end-of-attempt write: honour a pending cancel/suspend, else drop it."""
+        held = self.attempts.held()
+        fixes = []
+        for w in refused:
+            now = held.get(w.job_id)
+            if now is None or now[0] != w.attempt or not w.path:
+                if w.path:
+                    log.warning(
+                        "job %s attempt %s: late write %s refused (lease lost or job ended)",
+                        w.job_id,
+                        w.attempt,
+                        "->".join(w.path),
+                    )
+                continue
+            keep = {
+                k: v for k, v in w.values.items() if k in ("state", "progress", "progress_details")
+            }
+            if now[1] is S.CANCELING:
+                fixes.append(
+                    AttemptWrite(
+                        w.job_id,
+                        w.tenant_id,
+                        w.attempt,
+                        (S.CANCELING, S.CANCELED),
+                        keep,
+                        "canceled on request",
+                    )
+                )
+            elif now[1] is S.SUSPENDING:
+                fixes.append(
+                    AttemptWrite(
+                        w.job_id,
+                        w.tenant_id,
+                        w.attempt,
+                        (S.SUSPENDING, S.SUSPENDED),
+                        keep,
+                        "suspended on request",
+                    )
+                )
+        if fixes:
+            self.attempts.apply(fixes)
+
+    def _control(self) -> None:
+        held = self.attempts.held()
+        now = time.monotonic()
+        with self._lock:
+            running = list(self._running.values())
+        for a in running:
+            found = held.get(a.claimed.job_id)
+            if found is None or found[0] != a.claimed.attempt:
+                if not a.ended:
+                    a.ctx.request_stop("lost")
+            elif found[1] is S.CANCELING and not a.ctx.cancelled:
+                a.ctx.request_stop("cancel")
+                runner.notify_state(a.instance, a.ctx, str(S.CANCELING))
+            elif found[1] is S.SUSPENDING and not a.ctx.cancelled:
+                a.ctx.request_stop("suspend")
+                runner.notify_state(a.instance, a.ctx, str(S.SUSPENDING))
+            elif now >= a.deadline and not a.ended:
+                self._time_out(a)
+
+    def _time_out(self, a: Attempt) -> None:
+        a.ended = True
+        a.ctx.request_stop("timeout")
+        c = a.claimed
+        error = f"timed out after {c.timeout_sec} s"
+        values: dict[str, object] = {
+            "error": error,
+            "state": codec.dumps(a.ctx.state, "state"),
+            "progress": a.ctx.current_progress,
+        }
+        runner.notify_state(a.instance, a.ctx, str(S.TIMEOUT))
+        self._queue_write(
+            AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.RUNNING, S.TIMEOUT), values, error)
+        )
+
+    def _keep(self) -> None:
+        beat = self.lease_sec / 3
+        next_beat = next_maintain = 0.0
+        while not self._stopped.wait(min(beat, defaults.MAINTENANCE_INTERVAL_SEC) / 2):
+            now = time.monotonic()
+            try:
+                if now >= next_beat:
+                    next_beat = now + beat
+                    self.attempts.heartbeat(self.lease_sec)
+                if now >= next_maintain:
+                    next_maintain = now + defaults.MAINTENANCE_INTERVAL_SEC
+                    if self.attempts.maintain(self.lease_sec):
+                        self.wake()
+            except errors.StoreError as exc:
+                log.warning("heartbeat/maintenance failed: %s", exc)

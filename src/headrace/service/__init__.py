@@ -1,0 +1,1 @@
+"""The application's use cases, called by every client; where transactions start."""

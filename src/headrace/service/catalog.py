@@ -1,0 +1,80 @@
+"""Reading job groups and job types (seed 004 ``/job-groups``, ``/job-types``)."""
+
+from __future__ import annotations
+
+from headrace import defaults, errors
+from headrace.model.job import JobGroupInfo, JobTypeInfo
+from headrace.store.catalog import CatalogRepository
+from headrace.store.database import Store
+
+
+def check_page(page: int, limit: int) -> None:
+    """Refuse a page number or size out of range.
+
+    Raises:
+        InvalidInput: naming ``page`` or ``limit``.
+    """
+    if not isinstance(page, int) or page < 1:
+        msg = "page"
+        raise errors.InvalidInput(msg, f"must be an int >= 1, got {page!r}")
+    if not isinstance(limit, int) or not 1 <= limit <= defaults.MAX_PAGE_LIMIT:
+        msg = "limit"
+        raise errors.InvalidInput(
+            msg, f"must be an int in 1..{defaults.MAX_PAGE_LIMIT}, got {limit!r}"
+        )
+
+
+class JobTypeService:
+    """The stored job types."""
+
+    def __init__(self, store: Store) -> None:
+        self.repo = CatalogRepository(store)
+
+    def list(self, page: int = 1, limit: int = 100) -> list[JobTypeInfo]:
+        """A page of job types, by id.
+
+        Raises:
+            InvalidInput: naming ``page`` or ``limit``.
+        """
+        check_page(page, limit)
+        return self.repo.list_types(page, limit)[0]
+
+    def get(self, type_id: str) -> JobTypeInfo:
+        """One job type.
+
+        Raises:
+            NotFound: no such type.
+        """
+        found = self.repo.get_type(type_id)
+        if found is None:
+            msg = "job type"
+            raise errors.NotFound(msg, type_id)
+        return found
+
+
+class JobGroupService:
+    """The stored job groups."""
+
+    def __init__(self, store: Store) -> None:
+        self.repo = CatalogRepository(store)
+
+    def list(self, page: int = 1, limit: int = 100) -> list[JobGroupInfo]:
+        """A page of job groups, by name.
+
+        Raises:
+            InvalidInput: naming ``page`` or ``limit``.
+        """
+        check_page(page, limit)
+        return self.repo.list_groups(page, limit)[0]
+
+    def get(self, name: str) -> JobGroupInfo:
+        """One job group.
+
+        Raises:
+            NotFound: no such group.
+        """
+        found = self.repo.get_group(name)
+        if found is None:
+            msg = "job group"
+            raise errors.NotFound(msg, name)
+        return found

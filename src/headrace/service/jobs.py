@@ -1,0 +1,300 @@
+"""Scheduling and managing jobs for one tenant: the use cases under every interface."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headrace import defaults, errors
+from headrace.model import status as machine
+from headrace.model.clock import now_ms
+from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
+from headrace.model.status import Status
+from headrace.scheduler import runner
+from headrace.scheduler.registry import Registry
+from headrace.service import catalog
+from headrace.store import codec
+from headrace.store.catalog import CatalogRepository
+from headrace.store.database import Store
+from headrace.store.jobs import ORDERABLE, JobRepository
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is asking: every call is confined to this tenant."""
+
+    tenant_id: str = defaults.TENANT_ID
+    user_id: str = defaults.USER_ID
+
+
+class JobService:
+    """Schedule, read, list, control and wait for one tenant's jobs."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        scope: Scope,
+        on_scheduled: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.scope = scope
+        self.repo = JobRepository(store)
+        self.catalog = CatalogRepository(store)
+        self._on_scheduled = on_scheduled
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    def job_type(self, type_id: str) -> JobTypeInfo:
+        """The stored job type, storing it first if only this process has registered it.
+
+        Raises:
+            NotFound: no process has registered the type.
+        """
+        spec = self.registry.get(type_id)
+        if spec is not None:
+            stored = self.catalog.get_type(type_id)
+            if stored != spec.info:
+                group = self.registry.get_group(spec.info.group_name)
+                assert group is not None
+                self.catalog.save(group, spec.info)
+            return spec.info
+        stored = self.catalog.get_type(type_id)
+        if stored is None:
+            msg = "job type"
+            raise errors.NotFound(msg, type_id)
+        return stored
+
+    def schedule(
+        self,
+        type: str,
+        params: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        timeout_sec: int | None = None,
+        max_retries: int | None = None,
+        retry_delay_sec: int | None = None,
+        delay_sec: float = 0,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Job:
+        """Schedule a job of a registered type; the same idempotency key returns the same job.
+
+        Raises:
+            NotFound: the type is not registered.
+            InvalidInput: params fail the type's schema, or an option is out of range.
+        """
+        info = self.job_type(type)
+        spec = self.registry.get(type)
+        # A type only another process registered is checked against its stored schema.
+        checked = runner.parse_params(
+            spec.params_model if spec else None, info.params_schema, params
+        )
+        params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
+        at = now_ms()
+        row = {
+            "tenant_id": self.scope.tenant_id,
+            "user_id": self.scope.user_id,
+            "idempotency_key": _key(idempotency_key),
+            "type": type,
+            "name": name,
+            "description": description,
+            "queue": info.queue,
+            "scheduled_at_ms": at,
+            "updated_at_ms": at,
+            "eta_ms": at + int(_non_negative("delay_sec", delay_sec) * 1000),
+            "status": str(S.WAITING),
+            "timeout_sec": _option("timeout_sec", timeout_sec, info.timeout_sec),
+            "max_retries": _option("max_retries", max_retries, info.max_retries),
+            "retry_delay_sec": _option("retry_delay_sec", retry_delay_sec, info.retry_delay_sec),
+            "params": codec.dumps(params, "params"),
+            "progress": 0.0,
+            "attempt": 0,
+            "retries": 0,
+            "run_count": 1,
+            "resumed": False,
+        }
+        job, created = self.repo.insert(row, self.scope.user_id)
+        if created:
+            self._on_scheduled()
+        return job
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        """The tenant's job.
+
+        Raises:
+            NotFound: no such job in this tenant.
+        """
+        job = self.repo.get(self.scope.tenant_id, str(job_id))
+        if job is None:
+            msg = "job"
+            raise errors.NotFound(msg, job_id)
+        return job
+
+    def list(
+        self,
+        page: int = 1,
+        limit: int = 10,
+        status: str | Sequence[str] | None = None,
+        order: str = "-scheduled_at",
+        type: str | None = None,
+    ) -> Page:
+        """A page of the tenant's jobs, filtered by status, in the given order.
+
+        Raises:
+            InvalidInput: naming ``page``, ``limit``, ``status`` or ``order``.
+        """
+        catalog.check_page(page, limit)
+        names = status.split(",") if isinstance(status, str) else list(status or [])
+        statuses = [machine.parse(n) for n in names if n.strip()]
+        descending = order.startswith("-")
+        key = order.lstrip("+-").removesuffix("_ms")
+        if key not in ORDERABLE:
+            allowed = ", ".join(sorted(ORDERABLE))
+            msg = "order"
+            raise errors.InvalidInput(
+                msg,
+                f"unknown field {key!r}; expected one of {allowed} (prefix - for descending)",
+            )
+        return self.repo.list(
+            self.scope.tenant_id,
+            statuses=statuses,
+            order=key,
+            descending=descending,
+            page=page,
+            limit=limit,
+            type_id=type,
+        )
+
+    def events(self, job_id: str) -> builtins.list[JobEvent]:
+        """The job's status changes, oldest first."""
+        self.get(job_id)
+        return self.repo.events(self.scope.tenant_id, job_id)
+
+    def logs(self, job_id: str) -> builtins.list[JobLogLine]:
+        """The job's stored log lines, oldest first."""
+        self.get(job_id)
+        return self.repo.logs(self.scope.tenant_id, job_id)
+
+    # -- control ------------------------------------------------------------------------
+
+    def cancel(self, job_id: str, reason: str = "canceled by user") -> Job:
+        """Cancel a job: at once if no worker runs it, else ask its worker to stop.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: the job has already ended.
+        """
+
+        def choose(job: Job) -> builtins.list[Status]:
+            if job.status is S.CANCELING:
+                return []
+            if job.status is S.RUNNING:
+                return [S.CANCELING]
+            return [S.CANCELED]
+
+        return self.repo.change(
+            self.scope.tenant_id, job_id, choose, user_id=self.scope.user_id, reason=reason
+        )
+
+    def suspend(self, job_id: str, reason: str = "suspended by user") -> Job:
+        """Suspend a waiting job at once, or ask a running (suspendable) job's worker to.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: the status does not allow it, or
+            the job's type is not suspendable while it runs.
+        """
+
+        def choose(job: Job) -> builtins.list[Status]:
+            if job.status is S.SUSPENDING:
+                return []
+            if job.status is S.RUNNING:
+                info = self.catalog.get_type(job.type)
+                if info is None or not info.suspendable:
+                    raise errors.IllegalTransition(
+                        job.job_id,
+                        job.status,
+                        S.SUSPENDING,
+                        f"job type {job.type!r} is not suspendable",
+                    )
+                return [S.SUSPENDING]
+            return [S.SUSPENDED]
+
+        return self.repo.change(
+            self.scope.tenant_id, job_id, choose, user_id=self.scope.user_id, reason=reason
+        )
+
+    def resume(self, job_id: str, reason: str = "resumed by user") -> Job:
+        """Put a suspended job back in its queue; its worker's ``on_resume`` runs first.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: the job is not suspended.
+        """
+        job = self.repo.change(
+            self.scope.tenant_id,
+            job_id,
+            lambda job: [S.RESUMING, S.WAITING],
+            user_id=self.scope.user_id,
+            reason=reason,
+            values={"resumed": True, "eta_ms": now_ms(), "locked_by": None},
+        )
+        self._on_scheduled()
+        return job
+
+    def delete(self, job_id: str) -> Job:
+        """Delete a job that no worker holds, with its events and logs.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: a worker holds it (cancel it first).
+        """
+        return self.repo.delete(self.scope.tenant_id, job_id, forbidden=machine.HELD)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job reaches a final status (or ``suspended``); return it.
+
+        Raises:
+            NotFound: no such job. TimeoutException: still going after ``timeout`` s.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            job = self.get(job_id)
+            if job.status in machine.FINAL or job.status is S.SUSPENDED:
+                return job
+            if deadline is not None and time.monotonic() >= deadline:
+                msg = f"job {job_id} still {job.status} after {timeout} s"
+                raise errors.TimeoutException(msg)
+            left = 0.2 if deadline is None else max(0.0, deadline - time.monotonic())
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.2)
+
+
+def _key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not text or len(text) > 255:
+        msg = "idempotency_key"
+        raise errors.InvalidInput(msg, "must be 1..255 characters")
+    return text
+
+
+def _non_negative(field: str, value: float) -> float:
+    if not isinstance(value, int | float) or value < 0:
+        raise errors.InvalidInput(field, f"must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _option(field: str, value: int | None, default: int) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise errors.InvalidInput(field, f"must be an int >= 0, got {value!r}")
+    return value

@@ -1,0 +1,34 @@
+"""JSON in TEXT columns: params, results, state and progress details."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from headrace import errors
+
+
+def dumps(value: Any, field: str) -> str:
+    """JSON text for ``value``.
+
+    Raises:
+        InvalidInput: naming ``field`` when the value is not JSON-serialisable.
+    """
+    try:
+        return json.dumps(value, separators=(",", ":"), default=_default)
+    except (TypeError, ValueError) as exc:
+        raise errors.InvalidInput(field, f"not JSON-serialisable: {exc}") from None
+
+
+def loads(text: str | None) -> Any:
+    """The value a JSON text holds (None for NULL)."""
+    return None if text is None else json.loads(text)
+
+
+def _default(value: Any) -> Any:
+    # pydantic models and dataclass-likes become their JSON form rather than failing.
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json")
+    msg = f"{type(value).__name__} is not JSON-serialisable"
+    raise TypeError(msg)

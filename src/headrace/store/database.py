@@ -1,0 +1,128 @@
+"""The connection to one database: engine, transactions, migrations, error translation."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import cast
+
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import make_url
+
+from headrace import defaults, errors
+from headrace.store.dialects import postgresql, sqlite
+from headrace.store.dialects.base import Dialect
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: Advisory lock key that serialises migrations across processes on PostgreSQL.
+MIGRATION_LOCK = 0x4845_4144_0001
+
+
+def normalize_url(url: str | None) -> str:
+    """A SQLAlchemy URL from what a user passes: None, a file path, or a database URL.
+
+    Raises:
+        InvalidInput: for a URL naming a database Headrace does not support.
+    """
+    if url is None or url == "":
+        url = os.environ.get("HEADRACE_STORE") or f"sqlite:///{defaults.SQLITE_PATH}"
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    scheme = url.split("://", 1)[0].split("+", 1)[0]
+    if scheme in ("postgresql", "postgres"):
+        return postgresql.driver_url("postgresql" + url[len(url.split("://", 1)[0]) :])
+    if scheme == "sqlite":
+        return url
+    msg = f"unsupported database {scheme!r}; use sqlite:///path or postgresql://..."
+    msg_0 = "store"
+    raise errors.InvalidInput(msg_0, msg)
+
+
+def dialect_for(url: str) -> Dialect:
+    """The dialect module for a normalized URL."""
+    module = postgresql if make_url(url).get_backend_name() == "postgresql" else sqlite
+    return cast(Dialect, module)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise driver errors as Headrace's, keeping the driver's as ``__cause__``."""
+    try:
+        yield
+    except sqlalchemy.exc.OperationalError as exc:
+        text = str(exc.orig) if exc.orig is not None else str(exc)
+        if "locked" in text or "busy" in text:
+            msg = f"store busy: {text}"
+            raise errors.StoreError(msg) from exc
+        msg = f"store unavailable: {text}"
+        raise errors.StoreUnavailable(msg) from exc
+    except sqlalchemy.exc.DBAPIError as exc:
+        msg = f"store error: {exc.orig}"
+        raise errors.StoreError(msg) from exc
+
+
+class Store:
+    """One database: where every transaction starts and every driver error is translated."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = normalize_url(url)
+        self.dialect = dialect_for(self.url)
+        self.engine: Engine = self.dialect.create_engine(self.url)
+        self._closed = False
+        self._lock = threading.Lock()
+        if migrate:
+            self.migrate()
+
+    @property
+    def is_postgresql(self) -> bool:
+        """Whether this store is PostgreSQL (else SQLite)."""
+        return self.dialect.name == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that writes; on SQLite it takes the write lock at BEGIN.
+
+        Raises:
+            StoreError: when the database refuses; StoreUnavailable when it is unreachable.
+        """
+        with translated(), self.engine.connect() as conn:
+            conn = conn.execution_options(headrace_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A transaction that only reads."""
+        with translated(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (a no-op when it is there)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.read() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        with self.write() as conn:
+            if self.is_postgresql:
+                conn.execute(
+                    sqlalchemy.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The only place SQLite and PostgreSQL differ: one module per database, one shape."""

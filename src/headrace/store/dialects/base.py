@@ -1,0 +1,42 @@
+"""The shape every dialect module has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Insert, Table
+
+
+class Dialect(Protocol):
+    """What the dialect-neutral store asks of a database."""
+
+    name: str
+    #: Whether the database can wake idle workers itself (LISTEN/NOTIFY).
+    can_notify: bool
+
+    def create_engine(self, url: str) -> Engine:
+        """An engine configured for this database."""
+        ...
+
+    def insert_ignoring_conflicts(self, table: Table) -> Insert:
+        """``INSERT ... ON CONFLICT DO NOTHING`` for ``table``."""
+        ...
+
+    def upsert(self, table: Table, key: Sequence[str], row: dict[str, Any]) -> Insert:
+        """Insert ``row`` or update it in place when ``key`` exists."""
+        ...
+
+    def try_lock(self, conn: Connection, key: int) -> bool:
+        """Take a lock held until the transaction ends, or say it is taken elsewhere."""
+        ...
+
+    def notify(self, conn: Connection, channel: str) -> None:
+        """Wake listeners on ``channel`` when the transaction commits."""
+        ...
+
+    def listen(
+        self, engine: Engine, channel: str, on_wake: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``on_wake`` on every notification; returns a function that stops listening."""
+        ...

@@ -1,0 +1,73 @@
+"""PostgreSQL through psycopg 3: row locks with SKIP LOCKED, advisory locks, LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+import sqlalchemy
+from sqlalchemy import Connection, Engine, Insert, Table, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import make_url
+
+name = "postgresql"
+can_notify = True
+
+
+def driver_url(url: str) -> str:
+    """The SQLAlchemy URL for psycopg 3, whatever driver the caller named."""
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def create_engine(url: str) -> Engine:
+    """A pooled psycopg 3 engine."""
+    return sqlalchemy.create_engine(
+        driver_url(url), pool_size=10, max_overflow=40, pool_pre_ping=True
+    )
+
+
+def insert_ignoring_conflicts(table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING``."""
+    return pg_insert(table).on_conflict_do_nothing()
+
+
+def upsert(table: Table, key: Sequence[str], row: dict[str, Any]) -> Insert:
+    """Insert or update on ``key``."""
+    stmt = pg_insert(table).values(row)
+    changes = {k: v for k, v in row.items() if k not in key}
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=changes)
+
+
+def try_lock(conn: Connection, key: int) -> bool:
+    """A transaction-scoped advisory lock, so one process at a time does the work."""
+    return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
+
+
+def notify(conn: Connection, channel: str) -> None:
+    """Queue a notification, delivered when the transaction commits."""
+    conn.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
+
+
+def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callable[[], None]:
+    """Listen on a dedicated connection in a daemon thread; returns its stop function."""
+    url = make_url(str(engine.url.render_as_string(hide_password=False)))
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    stopped = threading.Event()
+
+    def run() -> None:
+        while not stopped.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {channel}")
+                    while not stopped.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            on_wake()
+            except psycopg.OperationalError:
+                # The database went away: wake the worker (it polls) and try again.
+                on_wake()
+                stopped.wait(1.0)
+
+    threading.Thread(target=run, name="headrace-listen", daemon=True).start()
+    return stopped.set

@@ -1,0 +1,77 @@
+"""SQLite: WAL file, ``BEGIN IMMEDIATE`` for writers, no notifications (workers poll)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy
+from sqlalchemy import Connection, Engine, Insert, Table, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+
+name = "sqlite"
+can_notify = False
+
+#: How long a writer waits for the file lock before SQLite reports it busy.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine(url: str) -> Engine:
+    """An engine on a WAL SQLite file, creating its folder."""
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        os.makedirs(folder, exist_ok=True)
+    engine = sqlalchemy.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=32,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (the documented pysqlite recipe),
+        # so writers can take the write lock up front with BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("headrace_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def insert_ignoring_conflicts(table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING``."""
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def upsert(table: Table, key: Sequence[str], row: dict[str, Any]) -> Insert:
+    """Insert or update on ``key``."""
+    stmt = sqlite_insert(table).values(row)
+    changes = {k: v for k, v in row.items() if k not in key}
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=changes)
+
+
+def try_lock(conn: Connection, key: int) -> bool:
+    """A write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
+    return True
+
+
+def notify(conn: Connection, channel: str) -> None:
+    """SQLite cannot notify; workers poll."""
+
+
+def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callable[[], None]:
+    """SQLite cannot notify: nothing to listen to."""
+    return lambda: None

@@ -1,0 +1,334 @@
+"""The jobs repository: scheduling, guarded status changes, listings, events and logs."""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, select, update
+
+from headrace import defaults, errors
+from headrace.model import status as machine
+from headrace.model.clock import now_ms
+from headrace.model.job import Job, JobEvent, JobLogLine, Page
+from headrace.model.status import Status
+from headrace.store import codec, tables
+from headrace.store.database import Store
+
+J = tables.jobs
+
+#: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
+ORDERABLE = {
+    "scheduled_at": J.c.scheduled_at_ms,
+    "updated_at": J.c.updated_at_ms,
+    "started_at": J.c.started_at_ms,
+    "eta": J.c.eta_ms,
+    "status": J.c.status,
+    "type": J.c.type,
+    "progress": J.c.progress,
+}
+
+#: Chooses the status path of a control request from the job as it is now.
+PathChooser = Callable[[Job], Sequence[Status]]
+
+
+def job_from_row(row: RowMapping) -> Job:
+    """A ``Job`` record from a ``jobs`` row."""
+    return Job(
+        job_id=str(row["job_id"]),
+        tenant_id=str(row["tenant_id"]),
+        user_id=str(row["user_id"]),
+        idempotency_key=row["idempotency_key"],
+        type=row["type"],
+        name=row["name"],
+        description=row["description"],
+        queue=row["queue"],
+        status=Status(row["status"]),
+        details=row["details"],
+        scheduled_at_ms=row["scheduled_at_ms"],
+        updated_at_ms=row["updated_at_ms"],
+        started_at_ms=row["started_at_ms"],
+        finished_at_ms=row["finished_at_ms"],
+        eta_ms=row["eta_ms"],
+        locked_by=None if row["locked_by"] is None else str(row["locked_by"]),
+        attempt=row["attempt"],
+        progress=row["progress"],
+        progress_details=row["progress_details"],
+        timeout_sec=row["timeout_sec"],
+        max_retries=row["max_retries"],
+        retry_delay_sec=row["retry_delay_sec"],
+        retries=row["retries"],
+        run_count=row["run_count"],
+        error=row["error"],
+        result=codec.loads(row["result"]),
+        params=codec.loads(row["params"]),
+        state=codec.loads(row["state"]) or {},
+    )
+
+
+def event_rows(
+    job_id: str,
+    tenant_id: str,
+    path: Sequence[Status],
+    *,
+    user_id: str | None,
+    at_ms: int,
+    reason: str | None,
+    attempt: int,
+) -> list[dict[str, Any]]:
+    """One ``job_events`` row per step of ``path``."""
+    return [
+        {
+            "job_id": job_id,
+            "tenant_id": tenant_id,
+            "from_status": str(a),
+            "to_status": str(b),
+            "user_id": user_id,
+            "at_ms": at_ms,
+            "reason": reason,
+            "attempt": attempt,
+        }
+        for a, b in itertools.pairwise(path)
+    ]
+
+
+def check_path(job_id: str, path: Sequence[Status], reason: str = "") -> None:
+    """Check every step of a status path against the machine.
+
+    Raises:
+        IllegalTransition: at the first step the machine does not allow.
+    """
+    for a, b in itertools.pairwise(path):
+        machine.check(job_id, a, b, reason)
+
+
+class JobRepository:
+    """Jobs as rows: every status change checked by the machine and guarded in the UPDATE."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    def insert(self, row: dict[str, Any], user_id: str) -> tuple[Job, bool]:
+        """Insert a new ``waiting`` job, or return the tenant's job with the same key.
+
+        Returns:
+            The job and whether this call created it.
+        """
+        row = {**row, "job_id": str(uuid.uuid4())}
+        with self.store.write() as conn:
+            stmt = self.store.dialect.insert_ignoring_conflicts(J).values(row)
+            created = conn.execute(stmt.returning(J.c.job_id)).first() is not None
+            if created:
+                conn.execute(
+                    insert(tables.job_events),
+                    [
+                        {
+                            "job_id": row["job_id"],
+                            "tenant_id": row["tenant_id"],
+                            "from_status": None,
+                            "to_status": str(Status.WAITING),
+                            "user_id": user_id,
+                            "at_ms": row["scheduled_at_ms"],
+                            "reason": "scheduled",
+                            "attempt": 0,
+                        }
+                    ],
+                )
+                self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
+                found = self._select(conn, row["tenant_id"], row["job_id"])
+            else:
+                found = (
+                    conn.execute(
+                        select(J).where(
+                            J.c.tenant_id == row["tenant_id"],
+                            J.c.idempotency_key == row["idempotency_key"],
+                        )
+                    )
+                    .mappings()
+                    .first()
+                )
+        if found is None:  # pragma: no cover - a conflict with no row is a store bug
+            msg = "idempotent insert found neither a new nor an existing row"
+            raise errors.StoreError(msg)
+        return job_from_row(found), created
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _select(self, conn: Connection, tenant_id: str, job_id: str) -> RowMapping | None:
+        stmt = select(J).where(J.c.job_id == job_id, J.c.tenant_id == tenant_id)
+        if self.store.is_postgresql and conn.get_execution_options().get("headrace_write"):
+            stmt = stmt.with_for_update()
+        return conn.execute(stmt).mappings().first()
+
+    def get(self, tenant_id: str, job_id: str) -> Job | None:
+        """The tenant's job, or None (another tenant's job is None too)."""
+        if not is_uuid(job_id):
+            return None
+        with self.store.read() as conn:
+            row = self._select(conn, tenant_id, job_id)
+        return None if row is None else job_from_row(row)
+
+    def list(
+        self,
+        tenant_id: str,
+        *,
+        statuses: Sequence[Status],
+        order: str,
+        descending: bool,
+        page: int,
+        limit: int,
+        type_id: str | None = None,
+    ) -> Page:
+        """One page of the tenant's jobs."""
+        where = [J.c.tenant_id == tenant_id]
+        if statuses:
+            where.append(J.c.status.in_([str(s) for s in statuses]))
+        if type_id is not None:
+            where.append(J.c.type == type_id)
+        column = ORDERABLE[order]
+        ordering = (column.desc(), J.c.job_id.desc()) if descending else (column, J.c.job_id)
+        with self.store.read() as conn:
+            total = conn.execute(select(func.count()).select_from(J).where(*where)).scalar_one()
+            rows = conn.execute(
+                select(J).where(*where).order_by(*ordering).limit(limit).offset((page - 1) * limit)
+            ).mappings()
+            items = [job_from_row(r) for r in rows]
+        return Page(items=items, total=total, page=page, limit=limit)
+
+    def events(self, tenant_id: str, job_id: str) -> builtins.list[JobEvent]:
+        """The job's status changes, oldest first."""
+        E = tables.job_events
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(E)
+                .where(E.c.job_id == job_id, E.c.tenant_id == tenant_id)
+                .order_by(E.c.event_id)
+            ).mappings()
+            return [
+                JobEvent(
+                    event_id=r["event_id"],
+                    job_id=str(r["job_id"]),
+                    from_status=None if r["from_status"] is None else Status(r["from_status"]),
+                    to_status=Status(r["to_status"]),
+                    user_id=None if r["user_id"] is None else str(r["user_id"]),
+                    at_ms=r["at_ms"],
+                    reason=r["reason"],
+                    attempt=r["attempt"],
+                )
+                for r in rows
+            ]
+
+    def logs(self, tenant_id: str, job_id: str) -> builtins.list[JobLogLine]:
+        """The job's log lines, oldest first."""
+        L = tables.job_logs
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(L)
+                .where(L.c.job_id == job_id, L.c.tenant_id == tenant_id)
+                .order_by(L.c.log_id)
+            ).mappings()
+            return [
+                JobLogLine(str(r["job_id"]), r["at_ms"], r["level"], r["message"], r["attempt"])
+                for r in rows
+            ]
+
+    # -- control ------------------------------------------------------------------------
+
+    def change(
+        self,
+        tenant_id: str,
+        job_id: str,
+        choose: PathChooser,
+        *,
+        user_id: str,
+        reason: str,
+        values: dict[str, Any] | None = None,
+    ) -> Job:
+        """Walk the status path ``choose`` picks for the job, in one guarded transaction.
+
+        Raises:
+            NotFound: the tenant has no such job.
+            IllegalTransition: the path leaves the machine, or the job changed meanwhile.
+        """
+        with self.store.write() as conn:
+            row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
+            if row is None:
+                msg = "job"
+                raise errors.NotFound(msg, job_id)
+            job = job_from_row(row)
+            path = [job.status, *choose(job)]
+            if len(path) == 1:
+                return job
+            check_path(job_id, path, reason)
+            at = now_ms()
+            new = {**(values or {}), "status": str(path[-1]), "updated_at_ms": at}
+            if path[-1] in machine.FINAL:
+                new.setdefault("finished_at_ms", at)
+                new.setdefault("lease_expires_ms", None)
+            done = conn.execute(
+                update(J)
+                .where(
+                    J.c.job_id == job_id, J.c.tenant_id == tenant_id, J.c.status == str(job.status)
+                )
+                .values(new)
+            ).rowcount
+            if done != 1:
+                # The row moved between our read and our write (SQLite has no row lock).
+                raise errors.IllegalTransition(job_id, job.status, path[-1], "changed concurrently")
+            conn.execute(
+                insert(tables.job_events),
+                event_rows(
+                    job_id,
+                    tenant_id,
+                    path,
+                    user_id=user_id,
+                    at_ms=at,
+                    reason=reason,
+                    attempt=job.attempt,
+                ),
+            )
+            if path[-1] is Status.WAITING:
+                self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
+            found = self._select(conn, tenant_id, job_id)
+        assert found is not None
+        return job_from_row(found)
+
+    def delete(self, tenant_id: str, job_id: str, *, forbidden: frozenset[Status]) -> Job:
+        """Delete a job with its events and logs.
+
+        Raises:
+            NotFound: the tenant has no such job.
+            IllegalTransition: the job is in a status in ``forbidden`` (held by a worker).
+        """
+        with self.store.write() as conn:
+            row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
+            if row is None:
+                msg = "job"
+                raise errors.NotFound(msg, job_id)
+            job = job_from_row(row)
+            if job.status in forbidden:
+                raise errors.IllegalTransition(
+                    job_id, job.status, "deleted", "a worker holds it; cancel it first"
+                )
+            guard = and_(J.c.job_id == job_id, J.c.status == str(job.status))
+            if conn.execute(delete(J).where(guard)).rowcount != 1:
+                raise errors.IllegalTransition(
+                    job_id, job.status, "deleted", "changed concurrently"
+                )
+            conn.execute(delete(tables.job_events).where(tables.job_events.c.job_id == job_id))
+            conn.execute(delete(tables.job_logs).where(tables.job_logs.c.job_id == job_id))
+        return job
+
+
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` is a UUID (anything else cannot name a job)."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,144 @@
+"""The schema, one for both databases; the ``jobs`` columns are seed 004's."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Autoincrement keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+UUID = Uuid(as_uuid=False)
+
+
+class Base(DeclarativeBase):
+    """The declarative base whose metadata Alembic migrates."""
+
+
+class JobGroupRow(Base):
+    """Seed 004 ``job_groups``."""
+
+    __tablename__ = "job_groups"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    queue_name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class JobTypeRow(Base):
+    """Seed 004 ``job_types``, plus the queue, suspendability and params schema."""
+
+    __tablename__ = "job_types"
+    type_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    group_name: Mapped[str] = mapped_column(ForeignKey("job_groups.name"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    queue: Mapped[str] = mapped_column(String(64))
+    timeout_sec: Mapped[int] = mapped_column(Integer)
+    max_retries: Mapped[int] = mapped_column(Integer)
+    retry_delay_sec: Mapped[int] = mapped_column(Integer)
+    suspendable: Mapped[bool] = mapped_column(Boolean, default=False)
+    params_schema: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class JobRow(Base):
+    """Seed 004 ``jobs``: a job and the live state of its current run."""
+
+    __tablename__ = "jobs"
+    job_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(UUID, index=True)
+    user_id: Mapped[str] = mapped_column(UUID, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    type: Mapped[str] = mapped_column(String(255), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    queue: Mapped[str] = mapped_column(String(64))
+    scheduled_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    started_at_ms: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    finished_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    eta_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    locked_by: Mapped[str | None] = mapped_column(UUID, index=True)
+    lease_expires_ms: Mapped[int | None] = mapped_column(BigInteger)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    progress_details: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    details: Mapped[str | None] = mapped_column(Text)
+    timeout_sec: Mapped[int] = mapped_column(Integer)
+    max_retries: Mapped[int] = mapped_column(Integer)
+    retry_delay_sec: Mapped[int] = mapped_column(Integer)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    run_count: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[str] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(Text)
+    resumed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        # Idempotency: one job per key within a tenant (NULL keys never collide).
+        Index("ux_jobs_tenant_idempotency", "tenant_id", "idempotency_key", unique=True),
+        # The claim query: waiting jobs of a queue whose eta has come, oldest first.
+        Index("ix_jobs_claim", "queue", "status", "eta_ms"),
+    )
+
+
+class JobEventRow(Base):
+    """Every status change of every job: who, when, from what to what, why."""
+
+    __tablename__ = "job_events"
+    event_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(UUID, index=True)
+    tenant_id: Mapped[str] = mapped_column(UUID)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(UUID)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobLogRow(Base):
+    """The lines a job logged through ``ctx.log``."""
+
+    __tablename__ = "job_logs"
+    log_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(UUID, index=True)
+    tenant_id: Mapped[str] = mapped_column(UUID)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    level: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerRow(Base):
+    """A live (or recently live) worker process and the queues it serves."""
+
+    __tablename__ = "workers"
+    worker_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[str] = mapped_column(Text)
+    started_at_ms: Mapped[int] = mapped_column(BigInteger)
+    heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+metadata = Base.metadata
+jobs = cast(Table, JobRow.__table__)
+job_types = cast(Table, JobTypeRow.__table__)
+job_groups = cast(Table, JobGroupRow.__table__)
+job_events = cast(Table, JobEventRow.__table__)
+job_logs = cast(Table, JobLogRow.__table__)
+workers = cast(Table, WorkerRow.__table__)
