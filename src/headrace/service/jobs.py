@@ -237,13 +237,15 @@ class JobService:
         Raises:
             NotFound: no such job. IllegalTransition: the job is not suspended.
         """
+        # A job suspended before its eta keeps it; one suspended while running goes now.
+        eta = max(self.get(job_id).eta_ms, now_ms())
         job = self.repo.change(
             self.scope.tenant_id,
             job_id,
             lambda job: [S.RESUMING, S.WAITING],
             user_id=self.scope.user_id,
             reason=reason,
-            values={"resumed": True, "eta_ms": now_ms(), "locked_by": None},
+            values={"resumed": True, "eta_ms": eta, "locked_by": None},
         )
         self._on_scheduled()
         return job

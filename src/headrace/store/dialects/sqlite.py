@@ -21,14 +21,17 @@ BUSY_TIMEOUT_MS = 30_000
 def create_engine(url: str) -> Engine:
     """An engine on a WAL SQLite file, creating its folder."""
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
+    pooling: dict[str, Any] = {"pool_size": 8, "max_overflow": 32}
+    if parsed.database in (None, "", ":memory:"):
+        # One shared connection, or every thread would see its own empty database.
+        pooling = {"poolclass": sqlalchemy.StaticPool}
+    else:
         folder = os.path.dirname(os.path.abspath(parsed.database))
         os.makedirs(folder, exist_ok=True)
     engine = sqlalchemy.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-        pool_size=8,
-        max_overflow=32,
+        **pooling,
     )
 
     @event.listens_for(engine, "connect")

@@ -1,0 +1,77 @@
+"""Shared fixtures: one store fixture over SQLite and PostgreSQL, databases per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy
+
+from headrace.client.embedded import Client
+from headrace.store.database import Store
+
+PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_url(database: str) -> str:
+    url = sqlalchemy.make_url(PG_ADMIN).set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _admin() -> sqlalchemy.Engine:
+    url = sqlalchemy.make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
+    return sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated template database; every PostgreSQL test copies it."""
+    engine = _admin()
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sqlalchemy.exc.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    name = f"hr_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    Store(_pg_url(name)).close()
+    yield name
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (URL) copied from the migrated template."""
+    name = f"hr_t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    engine = _admin()
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _pg_url(name)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """A URL of an empty, migrated store: a SQLite file or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/headrace.db"
+    url: str = request.getfixturevalue("pg_database")
+    return url
+
+
+@pytest.fixture
+def client(store_url: str) -> Iterator[Client]:
+    """An embedded client with in-process workers and a short lease."""
+    c = Client(store_url, lease_sec=3.0)
+    yield c
+    c.close()
