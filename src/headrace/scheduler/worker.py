@@ -271,7 +271,14 @@ class Worker:
             self._busy[c.queue] -= 1
             ended = attempt.ended
         self.wake()
-        if ended or outcome.stopped in ("lost", "timeout"):
+        if outcome.stopped == "lost":
+            log.warning(
+                "job %s attempt %s: outcome refused, the lease was lost to another attempt",
+                c.job_id,
+                c.attempt,
+            )
+            return
+        if ended or outcome.stopped == "timeout":
             return
         ctx = attempt.ctx
         write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)

@@ -76,10 +76,14 @@ class AttemptRepository:
             .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
+            # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
+            .cte("candidates")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         stmt = (
             update(J)
-            .where(J.c.job_id.in_(candidates.scalar_subquery()), J.c.status == str(Status.WAITING))
+            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == str(Status.WAITING))
             .values(
                 status=str(Status.LOCKED),
                 locked_by=self.worker_id,
@@ -250,7 +254,7 @@ class AttemptRepository:
                 target = Status.SUSPENDED
             elif r["retries"] < r["max_retries"]:
                 target = Status.WAITING
-                values.update(retries=r["retries"] + 1, eta_ms=at, error=LEASE_LOST)
+                values.update(retries=r["retries"] + 1, eta_ms=at, error=LEASE_LOST, locked_by=None)
             else:
                 target = Status.FAILED
                 values.update(retries=r["retries"] + 1, error=LEASE_LOST)

@@ -1,0 +1,29 @@
+"""Job types that the acceptance tests' ``headrace worker`` subprocesses import."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import headrace
+from headrace import JobContext
+
+
+@headrace.job_type("acc.work", queue="maintenance", max_retries=10, retry_delay_sec=0)
+def work(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Sleep a little, record the execution in a file, return who ran it."""
+    time.sleep(params.get("sleep", 0.05))
+    with open(params["ledger"], "a") as ledger:
+        ledger.write(f"{ctx.job_id} {ctx.attempt} {os.getpid()}\n")
+    return {"attempt": ctx.attempt, "pid": os.getpid()}
+
+
+@headrace.job_type("acc.slow_first", queue="compute", max_retries=5, retry_delay_sec=0)
+def slow_first(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Slow on the first attempt (so its worker can be frozen mid-job), quick after."""
+    if ctx.attempt == 1:
+        with open(params["started"], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(params["first_sleep"])
+    return {"attempt": ctx.attempt, "pid": os.getpid()}

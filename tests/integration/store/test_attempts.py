@@ -1,0 +1,124 @@
+"""Claims, leases, fencing and the reaper, straight against the store on both databases."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from headrace import Client
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.store.attempts import AttemptRepository
+
+S = Status
+
+
+def schedule(client: Client, n: int, type_id: str = "st.noop", **options: object) -> list[str]:
+    client.job_type(type_id, queue="maintenance", max_retries=2)(lambda ctx, p: None)
+    return [client.jobs.schedule(type_id, i, **options).job_id for i in range(n)]  # type: ignore[arg-type]
+
+
+def worker(client: Client) -> AttemptRepository:
+    return AttemptRepository(client.store, str(uuid.uuid4()))
+
+
+def test_claim_takes_at_most_the_limit_of_known_types_whose_eta_came(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    ready = schedule(client, 5)
+    schedule(client, 2, delay_sec=3600)
+    schedule(client, 3, type_id="st.other")
+    a = worker(client)
+    got = a.claim("maintenance", ["st.noop"], 3, 30)
+    assert len(got) == 3 and {c.job_id for c in got} <= set(ready)
+    assert all(c.attempt == 1 for c in got)
+    rest = a.claim("maintenance", ["st.noop"], 10, 30)
+    assert len(rest) == 2
+    assert a.claim("maintenance", ["st.noop"], 10, 30) == []
+    assert a.claim("compute", ["st.noop", "st.other"], 10, 30) == []
+    client.close()
+
+
+def test_concurrent_claims_never_share_a_job(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    ids = schedule(client, 200)
+    claimed: list[list[str]] = [[] for _ in range(4)]
+
+    def drain(slot: int) -> None:
+        repo = worker(client)
+        while batch := repo.claim("maintenance", ["st.noop"], 7, 30):
+            claimed[slot] += [c.job_id for c in batch]
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [j for part in claimed for j in part]
+    assert sorted(every) == sorted(ids)
+    client.close()
+
+
+def test_a_write_of_a_lost_attempt_is_refused(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1)
+    a, b = worker(client), worker(client)
+    (first,) = a.claim("maintenance", ["st.noop"], 1, 30)
+    assert a.apply([AttemptWrite(job_id, first.tenant_id, 1, (S.LOCKED, S.RUNNING))]) == []
+    a.heartbeat(-1)  # A's lease is now in the past, as if it had stopped heartbeating
+    assert b.maintain() == 1
+    reaped = client.jobs.get(job_id)
+    assert reaped.status is S.WAITING and reaped.retries == 1 and reaped.locked_by is None
+    (second,) = b.claim("maintenance", ["st.noop"], 1, 30)
+    assert second.attempt == 2
+    b_done = AttemptWrite(job_id, second.tenant_id, 2, (S.LOCKED, S.RUNNING, S.COMPLETED), {"result": '"b"'})
+    assert b.apply([b_done]) == []
+    late = AttemptWrite(job_id, first.tenant_id, 1, (S.RUNNING, S.COMPLETED), {"result": '"a"'})
+    progress = AttemptWrite(job_id, first.tenant_id, 1, (), {"progress": 0.5})
+    assert a.apply([late, progress]) == [late, progress]
+    # Even a write that claims B's attempt number is refused: it is not locked by A.
+    forged = AttemptWrite(job_id, first.tenant_id, 2, (S.COMPLETED, S.FAILED), {"error": "x"})
+    assert a.apply([forged]) == [forged]
+    job = client.jobs.get(job_id)
+    assert job.status is S.COMPLETED and job.result == "b" and job.progress == 0.0
+    completions = [e for e in client.jobs.events(job_id) if e.to_status is S.COMPLETED]
+    assert len(completions) == 1 and completions[0].attempt == 2
+    client.close()
+
+
+def test_reaper_fails_a_job_whose_attempts_are_used_up(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1, max_retries=0)
+    a = worker(client)
+    a.claim("maintenance", ["st.noop"], 1, 30)
+    a.heartbeat(-1)
+    assert a.maintain() == 1
+    job = client.jobs.get(job_id)
+    assert job.status is S.FAILED and "lease expired" in (job.error or "")
+    client.close()
+
+
+def test_reaper_finishes_cancel_and_suspend_requests_of_dead_workers(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    client.job_type("st.susp", queue="maintenance", suspendable=True)(lambda ctx, p: None)
+    ids = [client.jobs.schedule("st.susp").job_id for _ in range(2)]
+    a = worker(client)
+    claimed = a.claim("maintenance", ["st.susp"], 2, 30)
+    a.apply([AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.LOCKED, S.RUNNING)) for c in claimed])
+    client.jobs.cancel(ids[0])
+    client.jobs.suspend(ids[1])
+    a.heartbeat(-1)
+    assert a.maintain() == 2
+    assert client.jobs.get(ids[0]).status is S.CANCELED
+    assert client.jobs.get(ids[1]).status is S.SUSPENDED
+    client.close()
+
+
+def test_heartbeat_keeps_a_live_lease(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1)
+    a = worker(client)
+    a.claim("maintenance", ["st.noop"], 1, 0.001)
+    a.heartbeat(60)
+    assert a.maintain() == 0
+    assert client.jobs.get(job_id).status is S.LOCKED
+    client.close()
