@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy
@@ -23,7 +23,9 @@ def _pg_url(database: str) -> str:
 
 def _admin() -> sqlalchemy.Engine:
     url = sqlalchemy.make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
-    return sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool)
+    return sqlalchemy.create_engine(
+        url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,26 +49,36 @@ def pg_template() -> Iterator[str]:
     engine.dispose()
 
 
-@pytest.fixture
-def pg_database(pg_template: str) -> Iterator[str]:
-    """A fresh PostgreSQL database (URL) copied from the migrated template."""
-    name = f"hr_t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_factory(
+    request: pytest.FixtureRequest, tmp_path: os.PathLike[str]
+) -> Iterator[Callable[[], str]]:
+    """Makes empty, migrated stores: SQLite files, or PostgreSQL copies of the template."""
+    if request.param == "sqlite":
+        yield lambda: f"sqlite:///{tmp_path}/{uuid.uuid4().hex[:12]}.db"
+        return
+    template: str = request.getfixturevalue("pg_template")
     engine = _admin()
+    made: list[str] = []
+
+    def new_database() -> str:
+        name = f"hr_t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        made.append(name)
+        return _pg_url(name)
+
+    yield new_database
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    yield _pg_url(name)
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in made:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
-    """A URL of an empty, migrated store: a SQLite file or a PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/headrace.db"
-    url: str = request.getfixturevalue("pg_database")
-    return url
+@pytest.fixture
+def store_url(store_factory: Callable[[], str]) -> str:
+    """The URL of an empty, migrated store: a SQLite file or a PostgreSQL database."""
+    return store_factory()
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ HERE = Path(__file__).parent
 pytestmark = pytest.mark.slow
 
 
-def start_worker(store_url: str, queues: str, lease_sec: float, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    store_url: str, queues: str, lease_sec: float, log: Path
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     command = [
         sys.executable, "-m", "headrace", "worker",
@@ -110,7 +112,9 @@ def test_frozen_worker_cannot_complete_a_reclaimed_job(store_url: str, tmp_path:
         a.send_signal(signal.SIGSTOP)
         # Past A's lease: a second worker's reaper returns the job, and B completes it.
         b = start_worker(store_url, "compute=1", 1.5, tmp_path / "worker_b.log")
-        wait_until(lambda: client.jobs.get(job.job_id).status is Status.COMPLETED, 60, "B to complete")
+        wait_until(
+            lambda: client.jobs.get(job.job_id).status is Status.COMPLETED, 60, "B to complete"
+        )
         done = client.jobs.get(job.job_id)
         assert done.result["attempt"] == 2 and done.result["pid"] == b.pid
         a.send_signal(signal.SIGCONT)

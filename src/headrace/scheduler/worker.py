@@ -73,6 +73,27 @@ class WriteBuffer:
         return writes, logs
 
 
+def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
+    """What to write instead of a refused end-of-attempt write, if anything.
+
+    The write was refused because the row moved on. If this worker still holds the
+    attempt, a user asked to cancel or suspend it meanwhile: honour that request, keeping
+    the state the attempt reached. Otherwise the attempt is lost and nothing is written.
+    """
+    if held is None or held[0] != refused.attempt or not refused.path:
+        return None
+    keep = {
+        k: v for k, v in refused.values.items() if k in ("state", "progress", "progress_details")
+    }
+    if held[1] is S.CANCELING:
+        path, reason = (S.CANCELING, S.CANCELED), "canceled on request"
+    elif held[1] is S.SUSPENDING:
+        path, reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
+    else:
+        return None
+    return AttemptWrite(refused.job_id, refused.tenant_id, refused.attempt, path, keep, reason)
+
+
 class Worker:
     """Runs the jobs of the registered types from the given queues until stopped."""
 
@@ -389,40 +410,15 @@ class Worker:
         held = self.attempts.held()
         fixes = []
         for w in refused:
-            now = held.get(w.job_id)
-            if now is None or now[0] != w.attempt or not w.path:
-                if w.path:
-                    log.warning(
-                        "job %s attempt %s: late write %s refused (lease lost or job ended)",
-                        w.job_id,
-                        w.attempt,
-                        "->".join(w.path),
-                    )
-                continue
-            keep = {
-                k: v for k, v in w.values.items() if k in ("state", "progress", "progress_details")
-            }
-            if now[1] is S.CANCELING:
-                fixes.append(
-                    AttemptWrite(
-                        w.job_id,
-                        w.tenant_id,
-                        w.attempt,
-                        (S.CANCELING, S.CANCELED),
-                        keep,
-                        "canceled on request",
-                    )
-                )
-            elif now[1] is S.SUSPENDING:
-                fixes.append(
-                    AttemptWrite(
-                        w.job_id,
-                        w.tenant_id,
-                        w.attempt,
-                        (S.SUSPENDING, S.SUSPENDED),
-                        keep,
-                        "suspended on request",
-                    )
+            fix = resolution(w, held.get(w.job_id))
+            if fix is not None:
+                fixes.append(fix)
+            elif w.path:
+                log.warning(
+                    "job %s attempt %s: late write %s refused (lease lost or job ended)",
+                    w.job_id,
+                    w.attempt,
+                    "->".join(w.path),
                 )
         if fixes:
             self.attempts.apply(fixes)

@@ -316,7 +316,9 @@ def test_fifty_threads_with_one_key_make_one_job(client: Client) -> None:
     def schedule() -> None:
         try:
             barrier.wait()
-            found.append(client.jobs.schedule("t.idem50", idempotency_key="same", delay_sec=3600).job_id)
+            found.append(
+                client.jobs.schedule("t.idem50", idempotency_key="same", delay_sec=3600).job_id
+            )
         except BaseException as exc:  # reported below
             failures.append(exc)
 
@@ -361,12 +363,20 @@ def test_client_rejects_non_uuid_tenant(client: Client) -> None:
 def test_job_types_and_groups_are_stored_with_seed_columns(client: Client) -> None:
     client.job_group("dataset", queue="download", description="data jobs")
 
-    @client.job_type("dataset.import", group="dataset", timeout_sec=60, max_retries=3, retry_delay_sec=1)
+    @client.job_type(
+        "dataset.import", group="dataset", timeout_sec=60, max_retries=3, retry_delay_sec=1
+    )
     def imp(ctx: JobContext, params: Any) -> None:
         """Import a dataset."""
 
     info = client.job_types.get("dataset.import")
-    assert (info.group_name, info.queue, info.timeout_sec, info.max_retries, info.retry_delay_sec) == (
+    assert (
+        info.group_name,
+        info.queue,
+        info.timeout_sec,
+        info.max_retries,
+        info.retry_delay_sec,
+    ) == (
         "dataset",
         "download",
         60,
@@ -400,4 +410,6 @@ def test_every_event_path_follows_the_machine(client: Client) -> None:
         steps = client.jobs.events(job_id)
         for before, after in zip(steps, steps[1:], strict=False):
             assert after.from_status == before.to_status
-            assert after.from_status is not None and machine.allowed(after.from_status, after.to_status)
+            assert after.from_status is not None and machine.allowed(
+                after.from_status, after.to_status
+            )

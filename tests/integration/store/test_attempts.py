@@ -70,7 +70,9 @@ def test_a_write_of_a_lost_attempt_is_refused(store_url: str) -> None:
     assert reaped.status is S.WAITING and reaped.retries == 1 and reaped.locked_by is None
     (second,) = b.claim("maintenance", ["st.noop"], 1, 30)
     assert second.attempt == 2
-    b_done = AttemptWrite(job_id, second.tenant_id, 2, (S.LOCKED, S.RUNNING, S.COMPLETED), {"result": '"b"'})
+    b_done = AttemptWrite(
+        job_id, second.tenant_id, 2, (S.LOCKED, S.RUNNING, S.COMPLETED), {"result": '"b"'}
+    )
     assert b.apply([b_done]) == []
     late = AttemptWrite(job_id, first.tenant_id, 1, (S.RUNNING, S.COMPLETED), {"result": '"a"'})
     progress = AttemptWrite(job_id, first.tenant_id, 1, (), {"progress": 0.5})
@@ -103,7 +105,9 @@ def test_reaper_finishes_cancel_and_suspend_requests_of_dead_workers(store_url: 
     ids = [client.jobs.schedule("st.susp").job_id for _ in range(2)]
     a = worker(client)
     claimed = a.claim("maintenance", ["st.susp"], 2, 30)
-    a.apply([AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.LOCKED, S.RUNNING)) for c in claimed])
+    a.apply(
+        [AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.LOCKED, S.RUNNING)) for c in claimed]
+    )
     client.jobs.cancel(ids[0])
     client.jobs.suspend(ids[1])
     a.heartbeat(-1)
