@@ -1,0 +1,113 @@
+"""The worker's pools: capacity per queue, logs and progress flushed, clean hand-back."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from headrace import Client, JobContext, errors
+from headrace.model.status import Status
+from headrace.scheduler.registry import Registry
+from headrace.scheduler.worker import Worker
+
+
+@pytest.mark.parametrize(("queue", "capacity"), [("compute", 1), ("maintenance", 5)])
+def test_a_queue_never_runs_more_than_its_capacity(
+    client: Client, queue: str, capacity: int
+) -> None:
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+
+    @client.job_type(f"cap.{queue}", queue=queue)
+    def busy(ctx: JobContext, params: Any) -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    ids = [client.jobs.schedule(f"cap.{queue}").job_id for _ in range(3 * capacity)]
+    for job_id in ids:
+        assert client.jobs.wait(job_id, 30).status is Status.COMPLETED
+    assert peak[0] == capacity
+
+
+def test_a_worker_only_claims_types_it_knows(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    client.job_type("known.one", queue="maintenance")(lambda ctx, p: "ran")
+    job = client.jobs.schedule("known.one")
+    stranger = Worker(client.store, Registry(), {"maintenance": 5}, lease_sec=2).start()
+    try:
+        time.sleep(0.5)
+        assert client.jobs.get(job.job_id).status is Status.WAITING
+    finally:
+        stranger.stop()
+    client.start_workers()
+    assert client.jobs.wait(job.job_id, 10).result == "ran"
+    client.close()
+
+
+def test_stop_hands_running_jobs_back_without_counting_an_attempt(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    started = threading.Event()
+
+    @client.job_type("slow.one", queue="maintenance")
+    def slow(ctx: JobContext, params: Any) -> str:
+        started.set()
+        ctx.sleep(30)
+        return "never"
+
+    job = client.jobs.schedule("slow.one")
+    worker = Worker(client.store, client.registry, {"maintenance": 1}, lease_sec=5).start()
+    assert started.wait(10)
+    worker.stop(grace_sec=0.1)
+    back = client.jobs.get(job.job_id)
+    assert back.status is Status.WAITING and back.retries == 0 and back.locked_by is None
+    client.close()
+
+
+def test_bad_capacity_is_refused_naming_the_queue(client: Client) -> None:
+    with pytest.raises(errors.InvalidInput) as info:
+        Worker(client.store, client.registry, {"compute": 0})
+    assert info.value.field == "queues.compute"
+
+
+def test_progress_is_visible_while_the_job_runs(client: Client) -> None:
+    release = threading.Event()
+
+    @client.job_type("prog.one", queue="maintenance")
+    def prog(ctx: JobContext, params: Any) -> None:
+        ctx.state["seen"] = 1
+        ctx.progress(0.25, "a quarter")
+        release.wait(10)
+
+    job = client.jobs.schedule("prog.one")
+    deadline = time.monotonic() + 10
+    while client.jobs.get(job.job_id).progress != 0.25:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    now = client.jobs.get(job.job_id)
+    assert now.progress_details == "a quarter" and now.state == {"seen": 1}
+    assert now.status is Status.RUNNING
+    release.set()
+    assert client.jobs.wait(job.job_id, 10).status is Status.COMPLETED
+
+
+def test_progress_outside_zero_to_one_is_refused(client: Client) -> None:
+    @client.job_type("prog.bad", queue="maintenance")
+    def bad(ctx: JobContext, params: Any) -> None:
+        ctx.progress(1.5)
+
+    done = client.jobs.wait(client.jobs.schedule("prog.bad").job_id, 10)
+    assert done.status is Status.FAILED and "progress" in (done.error or "")
+
+
+def test_a_result_that_is_not_json_fails_the_job_clearly(client: Client) -> None:
+    client.job_type("res.bad", queue="maintenance")(lambda ctx, p: object())
+    done = client.jobs.wait(client.jobs.schedule("res.bad").job_id, 10)
+    assert done.status is Status.FAILED and "result" in (done.error or "")

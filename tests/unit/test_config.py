@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from headrace import config, errors, logconfig
+
+
+def test_job_logger_section_is_honoured(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    log_file = tmp_path / "logs" / "job.log"
+    path.write_text(
+        "job_logger:\n"
+        '  console_level: "warning"\n'
+        '  file_level: "debug"\n'
+        f'  file: "{log_file}"\n'
+        "  max_size_mb: 1\n"
+        "  max_backups: 2\n"
+        "  max_age_days: 7\n"
+        "queues:\n  gpu: 2\n"
+    )
+    settings = config.load(path)
+    assert settings.queues == {"compute": 1, "maintenance": 5, "download": 10, "gpu": 2}
+    logger = logconfig.configure(settings.job_logger)
+    try:
+        logger.debug("a debug line")
+        for handler in logger.handlers:
+            handler.flush()
+        assert "a debug line" in log_file.read_text()
+        file_handler = next(
+            h for h in logger.handlers if isinstance(h, logconfig.AgingRotatingFileHandler)
+        )
+        console = next(
+            h for h in logger.handlers if not isinstance(h, logconfig.AgingRotatingFileHandler)
+        )
+        assert file_handler.maxBytes == 1024 * 1024 and file_handler.backupCount == 2
+        assert console.level == logging.WARNING and file_handler.level == logging.DEBUG
+    finally:
+        logconfig.configure(config.JobLoggerSettings())
+
+
+def test_old_backups_are_pruned(tmp_path: Path) -> None:
+    base = tmp_path / "job.log"
+    old = tmp_path / "job.log.1"
+    old.write_text("old")
+    ancient = time.time() - 10 * 86400
+    os.utime(old, (ancient, ancient))
+    fresh = tmp_path / "job.log.2"
+    fresh.write_text("fresh")
+    handler = logconfig.AgingRotatingFileHandler(str(base), 1000, 3, 7)
+    handler.close()
+    assert not old.exists() and fresh.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("job_logger:\n  console_level: loud\n", "job_logger.console_level"),
+        ("job_logger:\n  max_size_mb: 0\n", "job_logger.max_size_mb"),
+        ("queues:\n  compute: 0\n", "queues"),
+        ("colour: blue\n", "colour"),
+    ],
+)
+def test_bad_settings_name_the_setting(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(errors.InvalidInput) as info:
+        config.load(path)
+    assert where in info.value.field
