@@ -31,12 +31,9 @@ def test_job_logger_section_is_honoured(tmp_path: Path) -> None:
         for handler in logger.handlers:
             handler.flush()
         assert "a debug line" in log_file.read_text()
-        file_handler = next(
-            h for h in logger.handlers if isinstance(h, logconfig.AgingRotatingFileHandler)
-        )
-        console = next(
-            h for h in logger.handlers if not isinstance(h, logconfig.AgingRotatingFileHandler)
-        )
+        ours = [h for h in logger.handlers if getattr(h, "headrace", False)]
+        file_handler = next(h for h in ours if isinstance(h, logconfig.AgingRotatingFileHandler))
+        console = next(h for h in ours if not isinstance(h, logconfig.AgingRotatingFileHandler))
         assert file_handler.maxBytes == 1024 * 1024 and file_handler.backupCount == 2
         assert console.level == logging.WARNING and file_handler.level == logging.DEBUG
     finally:

@@ -424,10 +424,12 @@ class Worker:
             self.attempts.apply(fixes)
 
     def _control(self) -> None:
-        held = self.attempts.held()
-        now = time.monotonic()
+        # Snapshot what runs before reading the store: an attempt claimed after the read
+        # would otherwise look lost.
         with self._lock:
             running = list(self._running.values())
+        held = self.attempts.held()
+        now = time.monotonic()
         for a in running:
             found = held.get(a.claimed.job_id)
             if found is None or found[0] != a.claimed.attempt:
@@ -465,7 +467,9 @@ class Worker:
             try:
                 if now >= next_beat:
                     next_beat = now + beat
-                    self.attempts.heartbeat(self.lease_sec)
+                    with self._lock:
+                        mine = list(self._running)
+                    self.attempts.heartbeat(self.lease_sec, mine)
                 if now >= next_maintain:
                     next_maintain = now + defaults.MAINTENANCE_INTERVAL_SEC
                     if self.attempts.maintain(self.lease_sec):

@@ -201,15 +201,24 @@ class AttemptRepository:
             ).all()
         return {str(r[0]): (r[1], Status(r[2])) for r in rows}
 
-    def heartbeat(self, lease_sec: float) -> None:
-        """Renew the lease of every job this worker holds, and its own liveness."""
+    def heartbeat(self, lease_sec: float, job_ids: Sequence[str]) -> None:
+        """Renew the leases of the jobs this worker runs, and its own liveness.
+
+        Only the named jobs are renewed: a row this worker holds but no longer runs
+        (an attempt it gave up) lets its lease lapse, and the reaper takes it back.
+        """
         at = now_ms()
         with self.store.write() as conn:
-            conn.execute(
-                update(J)
-                .where(J.c.locked_by == self.worker_id, J.c.status.in_(HELD))
-                .values(lease_expires_ms=at + int(lease_sec * 1000))
-            )
+            if job_ids:
+                conn.execute(
+                    update(J)
+                    .where(
+                        J.c.locked_by == self.worker_id,
+                        J.c.status.in_(HELD),
+                        J.c.job_id.in_(list(job_ids)),
+                    )
+                    .values(lease_expires_ms=at + int(lease_sec * 1000))
+                )
             conn.execute(
                 update(tables.workers)
                 .where(tables.workers.c.worker_id == self.worker_id)

@@ -8,6 +8,7 @@ machine, and once everything is drained each job must end where its history says
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Callable
@@ -54,7 +55,7 @@ class SimulatedWorker:
                 self.held.pop(w.job_id, None)
 
 
-def make_machine(new_store: Callable[[], str]) -> type[RuleBasedStateMachine]:
+def make_machine(new_store: Callable[[], str]) -> type[RuleBasedStateMachine]:  # noqa: C901 - one class
     class StatusPaths(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -154,7 +155,7 @@ def make_machine(new_store: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def crash(self, w: int) -> None:
             """The worker dies: its leases lapse, the reaper takes its jobs back."""
             dead = self.workers[w]
-            dead.repo.heartbeat(-1)
+            dead.repo.heartbeat(-1, list(dead.repo.held()))
             self.workers[1 - w].repo.maintain()
             self.workers[w] = SimulatedWorker(self.client)
 
@@ -167,7 +168,7 @@ def make_machine(new_store: Callable[[], str]) -> type[RuleBasedStateMachine]:
             for job_id in self.jobs:
                 events = self.client.jobs.events(job_id)
                 assert events[0].from_status is None and events[0].to_status is S.WAITING
-                for a, b in zip(events, events[1:], strict=False):
+                for a, b in itertools.pairwise(events):
                     assert b.from_status == a.to_status
                     assert machine.allowed(a.to_status, b.to_status), (a.to_status, b.to_status)
                 assert events[-1].to_status is self.client.jobs.get(job_id).status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from typing import Any
@@ -408,7 +409,7 @@ def test_every_event_path_follows_the_machine(client: Client) -> None:
     for job_id in ids:
         client.jobs.wait(job_id, 15)
         steps = client.jobs.events(job_id)
-        for before, after in zip(steps, steps[1:], strict=False):
+        for before, after in itertools.pairwise(steps):
             assert after.from_status == before.to_status
             assert after.from_status is not None and machine.allowed(
                 after.from_status, after.to_status

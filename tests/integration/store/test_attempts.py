@@ -64,7 +64,7 @@ def test_a_write_of_a_lost_attempt_is_refused(store_url: str) -> None:
     a, b = worker(client), worker(client)
     (first,) = a.claim("maintenance", ["st.noop"], 1, 30)
     assert a.apply([AttemptWrite(job_id, first.tenant_id, 1, (S.LOCKED, S.RUNNING))]) == []
-    a.heartbeat(-1)  # A's lease is now in the past, as if it had stopped heartbeating
+    a.heartbeat(-1, [job_id])  # A's lease is now in the past, as if it had stopped heartbeating
     assert b.maintain() == 1
     reaped = client.jobs.get(job_id)
     assert reaped.status is S.WAITING and reaped.retries == 1 and reaped.locked_by is None
@@ -92,7 +92,7 @@ def test_reaper_fails_a_job_whose_attempts_are_used_up(store_url: str) -> None:
     (job_id,) = schedule(client, 1, max_retries=0)
     a = worker(client)
     a.claim("maintenance", ["st.noop"], 1, 30)
-    a.heartbeat(-1)
+    a.heartbeat(-1, [job_id])
     assert a.maintain() == 1
     job = client.jobs.get(job_id)
     assert job.status is S.FAILED and "lease expired" in (job.error or "")
@@ -110,10 +110,22 @@ def test_reaper_finishes_cancel_and_suspend_requests_of_dead_workers(store_url: 
     )
     client.jobs.cancel(ids[0])
     client.jobs.suspend(ids[1])
-    a.heartbeat(-1)
+    a.heartbeat(-1, ids)
     assert a.maintain() == 2
     assert client.jobs.get(ids[0]).status is S.CANCELED
     assert client.jobs.get(ids[1]).status is S.SUSPENDED
+    client.close()
+
+
+def test_a_hold_the_worker_no_longer_runs_lapses(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    kept, dropped = schedule(client, 2)
+    a = worker(client)
+    a.claim("maintenance", ["st.noop"], 2, 0.001)
+    a.heartbeat(60, [kept])
+    assert a.maintain() == 1
+    assert client.jobs.get(kept).status is S.LOCKED
+    assert client.jobs.get(dropped).status is S.WAITING
     client.close()
 
 
@@ -122,7 +134,7 @@ def test_heartbeat_keeps_a_live_lease(store_url: str) -> None:
     (job_id,) = schedule(client, 1)
     a = worker(client)
     a.claim("maintenance", ["st.noop"], 1, 0.001)
-    a.heartbeat(60)
+    a.heartbeat(60, [job_id])
     assert a.maintain() == 0
     assert client.jobs.get(job_id).status is S.LOCKED
     client.close()
