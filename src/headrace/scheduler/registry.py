@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -23,6 +23,9 @@ class JobTypeSpec:
     info: JobTypeInfo
     target: Target
     params_model: type[pydantic.BaseModel] | None
+    #: "thread" runs attempts in the worker's slot threads; "process" in a child process
+    #: that is killed if it ignores a stop request (timeout, cancel, suspend).
+    isolation: Literal["thread", "process"] = "thread"
 
     @property
     def type_id(self) -> str:
@@ -87,6 +90,7 @@ class Registry:
         retry_delay_sec: int = defaults.RETRY_DELAY_SEC,
         suspendable: bool = False,
         params: type[pydantic.BaseModel] | dict[str, Any] | None = None,
+        isolation: Literal["thread", "process"] = "thread",
     ) -> Callable[[Target], Target]:
         """The ``@job_type(...)`` decorator: registers a function or a ``JobWorker`` class."""
         if not type_id or not isinstance(type_id, str):
@@ -103,6 +107,10 @@ class Registry:
         known = self.get_group(group_name)
         job_queue = queue or (known.queue_name if known else defaults.DEFAULT_QUEUE)
         model, schema = _params(params)
+        if isolation not in ("thread", "process"):
+            raise errors.InvalidInput(
+                "isolation", f"must be 'thread' or 'process', got {isolation!r}"
+            )
 
         def register(target: Target) -> Target:
             if not callable(target):
@@ -122,7 +130,7 @@ class Registry:
             )
             if known is None:
                 self.group(group_name, job_queue)
-            self.register(JobTypeSpec(info=info, target=target, params_model=model))
+            self.register(JobTypeSpec(info, target, model, isolation))
             return target
 
         return register

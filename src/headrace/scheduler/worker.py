@@ -23,7 +23,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import runner
+from headrace.scheduler import isolation, runner
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
 from headrace.store import codec
@@ -261,7 +261,8 @@ class Worker:
             claimed=claimed,
             spec=spec,
             ctx=ctx,
-            instance=runner.instantiate(spec),
+            # A process-isolated attempt builds its JobWorker in the child.
+            instance=None if spec.isolation == "process" else runner.instantiate(spec),
             deadline=time.monotonic() + claimed.timeout_sec
             if claimed.timeout_sec
             else float("inf"),
@@ -282,7 +283,10 @@ class Worker:
     def _slot(self, queue_name: str) -> None:
         inbox = self._inbox[queue_name]
         while (attempt := inbox.get()) is not None:
-            outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
+            if attempt.spec.isolation == "process":
+                outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
+            else:
+                outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
             self._end(attempt, outcome)
 
     def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:

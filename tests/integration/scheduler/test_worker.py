@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from headrace import Client, JobContext, errors
+from headrace import Client, JobContext, defaults, errors
 from headrace.model.status import Status
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.worker import Worker
@@ -111,3 +113,50 @@ def test_a_result_that_is_not_json_fails_the_job_clearly(client: Client) -> None
     client.job_type("res.bad", queue="maintenance")(lambda ctx, p: object())
     done = client.jobs.wait(client.jobs.schedule("res.bad").job_id, 10)
     assert done.status is Status.FAILED and "result" in (done.error or "")
+
+
+def test_a_process_isolated_job_reports_and_completes(client: Client) -> None:
+    factor = 7  # a closure: the callable travels to the child by cloudpickle
+
+    @client.job_type("iso.ok", queue="maintenance", isolation="process")
+    def iso(ctx: JobContext, params: Any) -> int:
+        ctx.state["child"] = os.getpid()
+        ctx.progress(0.5, "half")
+        ctx.log("from the child")
+        return params * factor
+
+    job = client.jobs.schedule("iso.ok", 6)
+    done = client.jobs.wait(job.job_id, 60)
+    assert done.status is Status.COMPLETED and done.result == 42
+    assert done.state["child"] != os.getpid()
+    assert [line.message for line in client.jobs.logs(job.job_id)] == ["from the child"]
+
+
+def test_a_process_isolated_job_that_ignores_its_timeout_is_killed(
+    client: Client, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pid"
+
+    @client.job_type("iso.stuck", queue="maintenance", timeout_sec=1, isolation="process")
+    def stuck(ctx: JobContext, params: Any) -> None:
+        pid_file.write_text(str(os.getpid()))
+        while True:  # ignores ctx.cancelled on purpose
+            time.sleep(0.1)
+
+    job = client.jobs.schedule("iso.stuck")
+    assert client.jobs.wait(job.job_id, 60).status is Status.TIMEOUT
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + defaults.KILL_GRACE_SEC + 10
+    while pid_alive(pid):
+        assert time.monotonic() < deadline, "the stuck child was not killed"
+        time.sleep(0.1)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped) counts as gone.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
