@@ -8,6 +8,7 @@ kills it.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 import time
@@ -106,10 +107,8 @@ def run_in_child(spec: JobTypeSpec, ctx: JobContext) -> runner.Outcome:
                         return done
             if ctx.cancelled and stop_sent_at is None:
                 stop_sent_at = time.monotonic()
-                try:
+                with contextlib.suppress(BrokenPipeError, OSError):
                     parent.send(("stop", ctx.stop_reason or "stop"))
-                except (BrokenPipeError, OSError):
-                    pass
             if (
                 stop_sent_at is not None
                 and time.monotonic() - stop_sent_at > defaults.KILL_GRACE_SEC

@@ -108,9 +108,8 @@ class Registry:
         job_queue = queue or (known.queue_name if known else defaults.DEFAULT_QUEUE)
         model, schema = _params(params)
         if isolation not in ("thread", "process"):
-            raise errors.InvalidInput(
-                "isolation", f"must be 'thread' or 'process', got {isolation!r}"
-            )
+            msg_0 = "isolation"
+            raise errors.InvalidInput(msg_0, f"must be 'thread' or 'process', got {isolation!r}")
 
         def register(target: Target) -> Target:
             if not callable(target):
