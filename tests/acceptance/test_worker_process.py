@@ -93,7 +93,7 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
     # is the attempt that completed it.
     runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
     assert set(runs) == set(ids)
-    for job_id, job in jobs.items():
+    for job in jobs.values():
         assert job.result["attempt"] == job.attempt
     client.close()
 
@@ -131,4 +131,36 @@ def test_frozen_worker_cannot_complete_a_reclaimed_job(store_url: str, tmp_path:
         stop(a)
         if b is not None:
             stop(b)
+    client.close()
+
+
+def test_two_worker_processes_share_the_work_without_running_an_attempt_twice(
+    store_url: str, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401
+
+    ledger = tmp_path / "ledger.txt"
+    ledger.touch()
+    client = Client(store_url, run_workers=False)
+    ids = [
+        client.jobs.schedule("acc.work", {"ledger": str(ledger), "sleep": 0.01}).job_id
+        for _ in range(300)
+    ]
+    log = tmp_path / "workers.log"
+    workers = [start_worker(store_url, "maintenance=5", 10.0, log) for _ in range(2)]
+    try:
+        wait_until(
+            lambda: client.jobs.list(status="completed", limit=1).total == len(ids),
+            120,
+            "all jobs to complete",
+        )
+    finally:
+        for w in workers:
+            stop(w)
+    lines = [line.split() for line in ledger.read_text().splitlines()]
+    executions = Counter((job_id, attempt) for job_id, attempt, _pid in lines)
+    assert set(job_id for job_id, _ in executions) == set(ids)
+    assert max(executions.values()) == 1, "an attempt ran twice"
+    pids = {pid for _, _, pid in lines}
+    assert pids == {str(w.pid) for w in workers}, "both workers should have taken jobs"
     client.close()

@@ -414,3 +414,24 @@ def test_every_event_path_follows_the_machine(client: Client) -> None:
             assert after.from_status is not None and machine.allowed(
                 after.from_status, after.to_status
             )
+
+
+def test_state_update_callback_sees_the_statuses(client: Client) -> None:
+    seen: list[str] = []
+
+    class Watcher(JobWorker):
+        def execute(self, ctx: JobContext) -> str:
+            while not ctx.cancelled:
+                time.sleep(0.01)
+            return "stopped"
+
+        def on_state_update(self, ctx: JobContext, status: str) -> None:
+            seen.append(status)
+
+    client.job_type("t.watch", queue="maintenance")(Watcher)
+    job = client.jobs.schedule("t.watch")
+    wait_for(lambda: seen == ["running"])
+    wait_for(lambda: client.jobs.get(job.job_id).status is Status.RUNNING)
+    client.jobs.cancel(job.job_id)
+    assert client.jobs.wait(job.job_id, 10).status is Status.CANCELED
+    assert seen == ["running", "canceling", "canceled"]
