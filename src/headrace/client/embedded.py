@@ -15,6 +15,7 @@ from headrace.model.job import JobGroupInfo
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
 from headrace.service.catalog import JobGroupService, JobTypeService
+from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -133,6 +134,30 @@ class Client:
             return target
 
         return register
+
+    def get_list(self, name: str) -> ListHandle:
+        """The named List (created on first write); survives restarts.
+
+        Raises:
+            InvalidInput: for an empty or over-long name.
+        """
+        return ListHandle(self.store, self.scope.tenant_id, name)
+
+    def get_map(self, name: str) -> MapHandle:
+        """The named Map (created on first write); survives restarts.
+
+        Raises:
+            InvalidInput: for an empty or over-long name.
+        """
+        return MapHandle(self.store, self.scope.tenant_id, name)
+
+    def get_stream(self, name: str, partitions: int | None = None) -> StreamHandle:
+        """The named Stream, created with ``partitions`` partitions (default 1) if missing.
+
+        Raises:
+            InvalidInput: ``partitions`` contradicts an existing Stream's count.
+        """
+        return StreamHandle(self.store, self.scope.tenant_id, name, partitions)
 
     def start_workers(self) -> None:
         """Start this process's worker now rather than at the first scheduled job."""

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -142,3 +143,72 @@ job_groups = cast(Table, JobGroupRow.__table__)
 job_events = cast(Table, JobEventRow.__table__)
 job_logs = cast(Table, JobLogRow.__table__)
 workers = cast(Table, WorkerRow.__table__)
+
+
+class ListItemRow(Base):
+    """One item of a named List, at its position (0, 1, …)."""
+
+    __tablename__ = "data_list_items"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ListHeadRow(Base):
+    """A named List's length: the counter appends take their positions from."""
+
+    __tablename__ = "data_lists"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    length: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MapEntryRow(Base):
+    """One entry of a named Map; the key is its pickle (deterministic for the usual keys)."""
+
+    __tablename__ = "data_map_entries"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MapHeadRow(Base):
+    """A named Map's existence (an empty Map is still a Map)."""
+
+    __tablename__ = "data_maps"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class StreamPartitionRow(Base):
+    """One partition of a named Stream, with the offset its next entry gets."""
+
+    __tablename__ = "data_stream_partitions"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StreamEntryRow(Base):
+    """One entry of a Stream's partition, at its offset."""
+
+    __tablename__ = "data_stream_entries"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offset: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+list_items = cast(Table, ListItemRow.__table__)
+lists = cast(Table, ListHeadRow.__table__)
+map_entries = cast(Table, MapEntryRow.__table__)
+maps = cast(Table, MapHeadRow.__table__)
+stream_partitions = cast(Table, StreamPartitionRow.__table__)
+stream_entries = cast(Table, StreamEntryRow.__table__)
