@@ -1,0 +1,282 @@
+"""Engine benchmarks W1-W3, each against a hand-written loop calling the same functions.
+
+  python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3]
+
+W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> Map.
+W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
+W3 keyed tumbling window: CSV "key,ts" lines -> parse -> 1 s event-time windows
+   per key -> counting() -> List of (start, end, key, count).
+The inputs are generated exactly like /work/shared/bench-peers/dataflow/common.py
+(same seed, same algorithm, same file names under $DF_DATA), so checksums compare.
+Ratios are engine items/s over the baseline's, taken in the same run, median of pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# bench/ holds other scripts (queue.py) that would shadow the standard library.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+
+import headrace.engine as engine  # noqa: E402
+from headrace.connectors.memory import InMemoryProvider  # noqa: E402
+from headrace.pipeline import Pipeline, counting, summing, tumbling  # noqa: E402
+
+DATA = os.environ.get("DF_DATA", "/tmp/dfbench-data")
+VOCAB = 50_000
+SEED = 20261123
+W3_KEYS = 1000
+W3_T0 = 1_700_000_000_000
+W3_PER_MS = 10
+W3_WINDOW_MS = 1000
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    seen: set[str] = set()
+    words: list[str] = []
+    while len(words) < VOCAB:
+        n = rng.choice((2, 3, 3, 4, 4, 5, 5, 5, 6, 6, 7, 8, 9, 10))
+        w = "".join(rng.choice(letters) for _ in range(n))
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+def gen_w1(lines: int) -> str:
+    path = os.path.join(DATA, f"w1_text_{lines}.txt")
+    if os.path.exists(path):
+        return path
+    os.makedirs(DATA, exist_ok=True)
+    rng = random.Random(SEED)
+    vocab = _vocabulary(rng)
+    cum, acc = [], 0.0
+    for r in range(1, VOCAB + 1):
+        acc += 1.0 / r
+        cum.append(acc)
+    tmp = path + f".tmp{os.getpid()}"
+    with open(tmp, "w") as fh:
+        done = 0
+        while done < lines:
+            n = min(100_000, lines - done)
+            lens = [rng.randint(3, 13) for _ in range(n)]
+            words = rng.choices(vocab, cum_weights=cum, k=sum(lens))
+            out, i = [], 0
+            for ln in lens:
+                out.append(" ".join(words[i : i + ln]))
+                i += ln
+            fh.write("\n".join(out))
+            fh.write("\n")
+            done += n
+    os.replace(tmp, path)
+    return path
+
+
+def gen_w3(events: int) -> str:
+    path = os.path.join(DATA, f"w3_events_{events}.csv")
+    if os.path.exists(path):
+        return path
+    os.makedirs(DATA, exist_ok=True)
+    rng = random.Random(SEED + 3)
+    keys = [f"k{k:04d}" for k in range(W3_KEYS)]
+    tmp = path + f".tmp{os.getpid()}"
+    with open(tmp, "w") as fh:
+        fh.write("key,ts\n")
+        done = 0
+        while done < events:
+            n = min(200_000, events - done)
+            ks = rng.choices(keys, k=n)
+            fh.write("".join(f"{ks[j]},{W3_T0 + (done + j) // W3_PER_MS}\n" for j in range(n)))
+            done += n
+    os.replace(tmp, path)
+    return path
+
+
+def _digest(lines: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for ln in sorted(lines):
+        h.update(ln.encode())
+        h.update(b"\n")
+    return h.hexdigest()[:16]
+
+
+def w1_checksum(counts: Iterable[tuple[str, int]]) -> str:
+    merged: dict[str, int] = {}
+    for w, c in counts:
+        merged[w] = merged.get(w, 0) + int(c)
+    total = sum(merged.values())
+    body = _digest(f"{w} {c}" for w, c in merged.items())
+    return f"{body}/distinct={len(merged)}/words={total}"
+
+
+def w3_checksum(rows: Iterable[tuple[str, int, int]]) -> str:
+    merged: dict[tuple[str, int], int] = {}
+    for k, s, c in rows:
+        merged[(k, s)] = merged.get((k, s), 0) + int(c)
+    total = sum(merged.values())
+    body = _digest(f"{k} {s} {c}" for (k, s), c in merged.items())
+    return f"{body}/windows={len(merged)}/events={total}"
+
+
+# ------------------------------------------------------------------ user functions
+# The same functions go to the engine and to the baseline loop.
+
+split_words = lambda line: line.split()  # noqa: E731
+word_key = lambda w: w  # noqa: E731
+double = lambda x: x * 2  # noqa: E731
+div3 = lambda x: x % 3 == 0  # noqa: E731
+inc = lambda x: x + 1  # noqa: E731
+not_header = lambda line: not line.startswith("key,")  # noqa: E731
+parse = lambda line: line.split(",")  # noqa: E731
+event_ts = lambda e: int(e[1])  # noqa: E731
+event_key = lambda e: e[0]  # noqa: E731
+
+
+# ------------------------------------------------------------------ workloads
+
+
+def w1_baseline(path: str) -> str:
+    counts: dict[str, int] = {}
+    get = counts.get
+    with open(path) as fh:
+        for line in fh:
+            for w in split_words(line):
+                k = word_key(w)
+                counts[k] = get(k, 0) + 1
+    return w1_checksum(counts.items())
+
+
+def w1_engine(path: str, par: int) -> str:
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_text(path)).flat_map(split_words).group_by(word_key).aggregate(
+        counting()
+    ).write_to(Pipeline.to_map("counts"))
+    prov = InMemoryProvider()
+    engine.run(p, prov, par)
+    return w1_checksum(prov.maps["counts"].items())
+
+
+def w2_baseline(n: int) -> str:
+    total = 0
+    for x in range(n):
+        y = double(x)
+        if div3(y):
+            total += inc(y)
+    return str(total)
+
+
+def w2_engine(n: int, par: int) -> str:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(range(n))).map(double).filter(div3).map(inc).aggregate(
+        summing()
+    ).write_to(Pipeline.to_list("sum"))
+    prov = InMemoryProvider()
+    engine.run(p, prov, par)
+    return str(prov.lists["sum"][0])
+
+
+def w3_baseline(path: str) -> str:
+    counts: dict[tuple[str, int], int] = {}
+    get = counts.get
+    with open(path) as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not not_header(line):
+                continue
+            e = parse(line)
+            t = event_ts(e)
+            kk = (event_key(e), t - t % W3_WINDOW_MS)
+            counts[kk] = get(kk, 0) + 1
+    return w3_checksum((k, s, c) for (k, s), c in counts.items())
+
+
+def w3_engine(path: str, par: int) -> str:
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_text(path)).filter(not_header).map(parse).with_timestamps(
+        event_ts, allowed_lag_ms=0
+    ).window(tumbling(W3_WINDOW_MS)).group_by(event_key).aggregate(counting()).write_to(
+        Pipeline.to_list("windows")
+    )
+    prov = InMemoryProvider()
+    engine.run(p, prov, par)
+    return w3_checksum((k, s, c) for s, _e, k, c in prov.lists["windows"])
+
+
+def _timed(fn: Callable[[], str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    chk = fn()
+    return time.perf_counter() - t0, chk
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scale", type=float, default=1.0, help="divide the sizes by this")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--par", default="1,2")
+    ap.add_argument("--only", default="W1,W2,W3")
+    a = ap.parse_args()
+    pars = [int(x) for x in a.par.split(",")]
+    sizes = {
+        "W1": int(2_000_000 / a.scale),
+        "W2": int(5_000_000 / a.scale),
+        "W3": int(2_000_000 / a.scale),
+    }
+    inputs: dict[str, Any] = {
+        "W1": gen_w1(sizes["W1"]),
+        "W2": sizes["W2"],
+        "W3": gen_w3(sizes["W3"]),
+    }
+    runs: dict[str, tuple[Callable[[Any], str], Callable[[Any, int], str]]] = {
+        "W1": (w1_baseline, w1_engine),
+        "W2": (w2_baseline, w2_engine),
+        "W3": (w3_baseline, w3_engine),
+    }
+    engine.run  # noqa: B018 - imported above; the first processes run starts the fork server
+    print(
+        "| workload | items | run | median s | items/s | x baseline (median of pairs) | checksum |"
+    )
+    print("|---|---:|---|---:|---:|---:|---|")
+    for wl in a.only.split(","):
+        base_fn, eng_fn = runs[wl]
+        arg, n = inputs[wl], sizes[wl]
+        if 2 in pars or any(p > 1 for p in pars):
+            eng_fn(arg if wl != "W2" else 1000, max(pars))  # warm the fork server
+        rows: dict[str, list[float]] = {"baseline": []}
+        ratios: dict[str, list[float]] = {}
+        checks: dict[str, str] = {}
+        for _ in range(a.repeat):
+            tb, chk_b = _timed(lambda b=base_fn, x=arg: b(x))
+            rows["baseline"].append(tb)
+            checks["baseline"] = chk_b
+            for par in pars:
+                te, chk = _timed(lambda e=eng_fn, x=arg, q=par: e(x, q))
+                key = f"headrace p={par}"
+                rows.setdefault(key, []).append(te)
+                ratios.setdefault(key, []).append(tb / te)
+                checks[key] = "ok" if chk == chk_b else f"MISMATCH {chk} != {chk_b}"
+        for key, ts in rows.items():
+            med = statistics.median(ts)
+            ratio = "1.00" if key == "baseline" else f"{statistics.median(ratios[key]):.2f}"
+            shown = checks[key] if key != "baseline" else checks[key][:24]
+            print(
+                f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio} | {shown} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Sources and sinks: what reading and writing a pipeline's data does."""

@@ -1,0 +1,208 @@
+"""Senders: route a vertex's output batches to the partitions of the next vertex.
+
+Messages are plain tuples ``(kind, vertex, partition, port, payload, ts, sender)``
+with kind ``d`` (raw items), ``p`` (partial accumulators), ``w`` (watermark in
+payload) or ``e`` (end of input). Keyed edges ship ``(key, item)`` pairs so the key
+function runs once; mergeable aggregations fold on the sending side first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from headrace.engine.operators import fail
+from headrace.engine.plan import EdgeSpec
+from headrace.engine.window import make_windows
+from headrace.pipeline import Node
+
+__all__ = ["Message", "Sender"]
+
+Message = tuple[str, int, int, int, Any, Any, int]
+Deliver = Callable[[Message], None]
+_MISSING: Any = object()
+
+
+class Sender:
+    """One partition's end of one edge."""
+
+    def __init__(
+        self, edge: EdgeSpec, head: Node, partition: int, partitions: int, deliver: Deliver
+    ) -> None:
+        self.edge = edge
+        self.head = head
+        self.partition = partition
+        self.partitions = partitions
+        self.deliver = deliver
+        self.stage = head.name
+        self._rr = partition
+        self.key_fn = edge.key_fn
+        self.combine = edge.combine
+        op = head.op
+        self.keyed_state: dict[Any, Any] = Counter() if op is not None and op.count_keys else {}
+        self.global_acc: Any = op.create() if op is not None and edge.combine == "global" else None
+        self.windows = (
+            make_windows(head.window, op)
+            if edge.combine == "window" and head.window is not None and op is not None
+            else None
+        )
+
+    def _send(self, kind: str, dest: int, payload: Any, ts: Any = None) -> None:
+        self.deliver((kind, self.edge.dst, dest, self.edge.port, payload, ts, self.partition))
+
+    def _targets(self) -> range:
+        if self.edge.routing == "forward":
+            return range(self.partition, self.partition + 1)
+        return range(self.partitions)
+
+    # ---------------------------------------------------------------- data
+
+    def send(self, items: list[Any], ts: list[int] | None) -> None:
+        """Routes one output batch (and its event times, if any)."""
+        if not items:
+            return
+        if self.combine is not None:
+            self._fold(items, ts)
+            return
+        routing = self.edge.routing
+        if routing == "forward":
+            self._send("d", self.partition, items, ts)
+        elif routing == "single":
+            self._send("d", 0, items, ts)
+        elif routing == "round_robin":
+            self._rr = (self._rr + 1) % self.partitions
+            self._send("d", self._rr, items, ts)
+        elif routing == "broadcast":
+            for p in range(self.partitions):
+                self._send("d", p, items, ts)
+        else:
+            self._send_hashed(items, ts)
+
+    def _keys(self, items: list[Any]) -> list[Any]:
+        key_fn = self.key_fn
+        assert key_fn is not None
+        try:
+            return list(map(key_fn, items))
+        except Exception as exc:
+            for v in items:  # find the failing item for the error message
+                try:
+                    key_fn(v)
+                except Exception:
+                    raise fail(self.stage, v, exc) from exc
+            raise fail(self.stage, items[:1], exc) from exc
+
+    def _send_hashed(self, items: list[Any], ts: list[int] | None) -> None:
+        keys = self._keys(items)
+        n = self.partitions
+        if n == 1:
+            self._send("d", 0, list(zip(keys, items, strict=True)), ts)
+            return
+        buckets: list[list[Any]] = [[] for _ in range(n)]
+        tbuckets: list[list[int]] = [[] for _ in range(n)]
+        if ts is None:
+            for k, v in zip(keys, items, strict=True):
+                buckets[hash(k) % n].append((k, v))
+        else:
+            for k, v, t in zip(keys, items, ts, strict=True):
+                b = hash(k) % n
+                buckets[b].append((k, v))
+                tbuckets[b].append(t)
+        for p in range(n):
+            if buckets[p]:
+                self._send("d", p, buckets[p], tbuckets[p] if ts is not None else None)
+
+    def _fold(self, items: list[Any], ts: list[int] | None) -> None:
+        op = self.head.op
+        assert op is not None
+        if self.windows is not None:
+            assert ts is not None
+            keys = self._keys(items) if self.key_fn is not None else [None] * len(items)
+            try:
+                self.windows.add(keys, items, ts)
+            except Exception as exc:
+                raise fail(self.stage, items[:1], exc) from exc
+        elif self.combine == "global":
+            try:
+                if op.accumulate_batch is not None:
+                    self.global_acc = op.accumulate_batch(self.global_acc, items)
+                else:
+                    for v in items:
+                        self.global_acc = op.accumulate(self.global_acc, v)
+            except Exception as exc:
+                raise fail(self.stage, items[:1], exc) from exc
+        else:
+            self._fold_keyed(items)
+
+    def _fold_keyed(self, items: list[Any]) -> None:
+        op = self.head.op
+        assert op is not None
+        keys = self._keys(items)
+        state = self.keyed_state
+        if op.count_keys:
+            Counter.update(state, keys)  # type: ignore[call-overload]
+            return
+        get, create, acc_fn = state.get, op.create, op.accumulate
+        try:
+            for k, v in zip(keys, items, strict=True):
+                acc = get(k, _MISSING)
+                state[k] = acc_fn(create() if acc is _MISSING else acc, v)
+        except Exception as exc:
+            raise fail(self.stage, v, exc) from exc
+
+    # ---------------------------------------------------------------- time and end
+
+    def _flush_windows(self, watermark: float) -> None:
+        assert self.windows is not None
+        closed = self.windows.close(watermark)
+        if not closed:
+            return
+        if self.key_fn is None or self.partitions == 1:
+            self._send("p", 0, closed)
+            return
+        n = self.partitions
+        buckets: list[list[Any]] = [[] for _ in range(n)]
+        for row in closed:
+            buckets[hash(row[2]) % n].append(row)
+        for p in range(n):
+            if buckets[p]:
+                self._send("p", p, buckets[p])
+
+    def watermark(self, watermark: float) -> None:
+        """Passes event-time progress on (after the windows it closes)."""
+        if not self.edge.timestamped:
+            return
+        if self.windows is not None:
+            self._flush_windows(watermark)
+        for p in self._targets():
+            self._send("w", p, watermark)
+
+    def finish(self) -> None:
+        """Flushes what was folded here and tells every target this input has ended."""
+        if self.windows is not None:
+            self._flush_windows(float("inf"))
+        elif self.combine == "global":
+            self._send("p", 0, [self.global_acc])
+        elif self.combine == "keyed":
+            self._flush_keyed()
+        for p in self._targets():
+            self._send("e", p, None)
+
+    def _flush_keyed(self) -> None:
+        state, self.keyed_state = self.keyed_state, {}
+        if not state:
+            return
+        n = self.partitions
+        if n == 1:
+            self._send("p", 0, list(state.items()))
+            return
+        buckets: list[list[Any]] = [[] for _ in range(n)]
+        for kv in state.items():
+            buckets[hash(kv[0]) % n].append(kv)
+        for p in range(n):
+            if buckets[p]:
+                self._send("p", p, buckets[p])
+
+    def export_state(self) -> Any:
+        """The folded state a snapshot saves."""
+        return (dict(self.keyed_state), self.global_acc)

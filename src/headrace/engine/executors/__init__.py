@@ -1,0 +1,1 @@
+"""Executors: in-process and worker processes."""

@@ -1,0 +1,372 @@
+"""One worker's share of a run: its partitions of every vertex, fed batch by batch.
+
+The in-process executor owns every partition in one worker; the processes executor
+gives each worker process one partition and carries messages for the others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from headrace.connectors.base import DataStructureProvider, SinkPartition, SourcePartition
+from headrace.engine import io
+from headrace.engine.chain import CompiledChain
+from headrace.engine.edges import Message, Sender
+from headrace.engine.metrics import PipelineMetrics, StageMetrics
+from headrace.engine.operators import Head, make_head
+from headrace.engine.plan import Plan, VertexSpec
+from headrace.pipeline import Node
+
+__all__ = ["EngineOptions", "SinkOpener", "Worker"]
+
+#: Event time before anything was seen (an int, so chains compare ints only).
+NEG_TIME = -(1 << 62)
+INF = float("inf")
+
+#: Opens the writer of one sink node for one partition.
+SinkOpener = Callable[[Node, int], SinkPartition]
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Tunables of a run.
+
+    Attributes:
+        batch_size: Items a source partition hands over at once.
+        split_items: Items per source split (list slices; files use 64 bytes per item).
+            Splits never depend on the parallelism, so neither does lateness.
+    """
+
+    batch_size: int = 4096
+    split_items: int = 65536
+
+
+class SplitState:
+    """One split's reader, progress and newest event time per timestamps vertex."""
+
+    __slots__ = ("finished", "reader", "split", "started", "tstate")
+
+    def __init__(self, split: Any) -> None:
+        self.split = split
+        self.reader: SourcePartition | None = None
+        self.started = False
+        self.finished = False
+        self.tstate: dict[int, list[int]] = {}
+
+
+class SourceFeed:
+    """The splits of one source assigned to one partition."""
+
+    def __init__(self, node: Node, splits: Sequence[Any], provider: DataStructureProvider):
+        assert node.source is not None
+        self.connector = io.source_connector(node.source)
+        self.provider = provider
+        self.streaming = node.source.streaming
+        self.splits = [SplitState(s) for s in splits]
+        self.cursor = 0
+        self.finished = not self.splits
+
+    def _open(self, st: SplitState) -> None:
+        st.reader = self.connector.open(st.split, self.provider)
+        st.started = True
+
+    def next(self, batch_size: int) -> tuple[SplitState, Sequence[Any]] | None:
+        """One batch from the current split (streams: round-robin over splits)."""
+        live = [s for s in self.splits if not s.finished]
+        if not live:
+            self.finished = True
+            return None
+        st = live[self.cursor % len(live)] if self.streaming else live[0]
+        self.cursor += 1
+        if st.reader is None:
+            if self.streaming:
+                for s in live:
+                    if s.reader is None:
+                        self._open(s)
+            else:
+                self._open(st)
+        assert st.reader is not None
+        batch = st.reader.next_batch(batch_size)
+        if batch is None:
+            st.reader.close()
+            st.finished, st.reader = True, None
+            self.finished = all(s.finished for s in self.splits)
+            return st, ()
+        return st, batch
+
+    def watermark(self, vertex: int, lag: int) -> float:
+        """Event time every split of this feed has passed, for one timestamps vertex."""
+        wm = INF
+        for s in self.splits:
+            if s.finished:
+                continue
+            if not s.started:
+                return -INF
+            mx = s.tstate.get(vertex, [NEG_TIME])[0]
+            if mx == NEG_TIME:
+                return -INF
+            wm = min(wm, mx - lag)
+        return wm
+
+
+class VertexInstance:
+    """Partition ``partition`` of one vertex: head, fused chain, sinks and senders."""
+
+    def __init__(self, worker: Worker, spec: VertexSpec, partition: int) -> None:
+        self.worker = worker
+        self.spec = spec
+        self.partition = partition
+        self.head: Head = make_head(spec.head, partition)
+        timed_in = spec.head is not None and spec.head.timestamped and spec.head.kind != "source"
+        self.chain = CompiledChain(spec.chain, timed_input=timed_in)
+        self.sinks = [(n, worker.open_sink(n, partition)) for n in spec.sinks]
+        n = worker.partitions
+        self.senders = [
+            Sender(
+                e,
+                worker.plan.vertices[e.dst].head or _head_stub(worker, e.dst),
+                partition,
+                n,
+                worker.deliver,
+            )
+            for e in spec.outputs
+        ]
+        self.pending: dict[int, set[int]] = {}
+        self.input_wm: dict[tuple[int, int], float] = {}
+        for e in spec.inputs:
+            senders = {partition} if e.routing == "forward" else set(range(n))
+            self.pending.setdefault(e.port, set()).update(senders)
+            if e.timestamped:
+                for s in senders:
+                    self.input_wm[(e.port, s)] = -INF
+        self.watermark = -INF
+        self.finished = False
+        self.metrics = [worker.metrics.stage(x.name, x.kind) for x in spec.nodes]
+        self.sink_metrics = [worker.metrics.stage(x.name, x.kind) for x in spec.sinks]
+        self.tsnode = spec.timestamps
+
+    # ---------------------------------------------------------------- items
+
+    def on_message(self, msg: Message) -> None:
+        kind, _v, _p, port, payload, ts, sender = msg
+        if kind == "d":
+            self.process(port, payload, ts)
+        elif kind == "p":
+            t0 = time.perf_counter()
+            self.head.on_partials(port, payload)
+            self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
+            self.metrics[0].received += len(payload)
+        elif kind == "w":
+            self.input_wm[(port, sender)] = payload
+            self._input_time_moved()
+        else:
+            self._on_end(port, sender)
+
+    def process(self, port: int, items: Any, ts: Any, tstate: list[int] | None = None) -> None:
+        """Runs a batch through head and chain, then out to sinks and senders."""
+        t0 = time.perf_counter()
+        if self.spec.head is not None and self.spec.head.kind != "source":
+            self.metrics[0].received += len(items)
+            self.metrics[0].batches += 1
+            out = self.head.on_data(port, items, ts)
+            if out is None:
+                self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
+                return
+            items, ts = out
+            self.metrics[0].emitted += len(items)
+        self._emit(items, ts, tstate, t0)
+
+    def _emit(self, items: Any, ts: Any, tstate: list[int] | None, t0: float) -> None:
+        has_head = self.spec.head is not None
+        chain = self.chain
+        if chain.nodes:
+            if tstate is None:
+                tstate = self.worker.time_state(self.spec.id)
+            n = len(items)
+            items, ts, counters = chain.run(items, ts, tstate)
+            emitted = chain.counts_to_emitted(n, counters)
+            base = 1 if has_head else 0
+            for i, node in enumerate(chain.nodes):
+                m = self.metrics[base + i]
+                m.received += n
+                m.emitted += emitted[i]
+                m.batches += 1
+                if node.kind == "timestamps":
+                    m.late_dropped += counters[i]
+                n = emitted[i]
+        elif not isinstance(items, list):
+            items = list(items)
+        if self.metrics:
+            self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
+        if not items:
+            return
+        for (_node, writer), m in zip(self.sinks, self.sink_metrics, strict=True):
+            t1 = time.perf_counter()
+            writer.write_batch(items)
+            m.received += len(items)
+            m.batches += 1
+            m.processing_time_ms += (time.perf_counter() - t1) * 1000
+        for s in self.senders:
+            s.send(items, ts)
+
+    def emit_output(self, out: tuple[list[Any], Any] | None) -> None:
+        """Sends a head's spontaneous output (at a watermark or at the end) onwards."""
+        if out is not None and out[0]:
+            if self.metrics:
+                self.metrics[0].emitted += len(out[0])
+            self._emit(out[0], out[1], None, time.perf_counter())
+
+    # ---------------------------------------------------------------- time
+
+    def _input_time_moved(self) -> None:
+        if self.input_wm:
+            self.advance(min(self.input_wm.values()))
+
+    def advance(self, watermark: float) -> None:
+        """Moves this partition's event time forward: close windows, tell the senders."""
+        if watermark <= self.watermark:
+            return
+        self.watermark = watermark
+        self.emit_output(self.head.on_watermark(watermark))
+        for s in self.senders:
+            s.watermark(watermark)
+
+    # ---------------------------------------------------------------- end
+
+    def _on_end(self, port: int, sender: int) -> None:
+        waiting = self.pending[port]
+        waiting.discard(sender)
+        if (port, sender) in self.input_wm:
+            self.input_wm[(port, sender)] = INF
+        if not waiting:
+            self.emit_output(self.head.on_port_end(port))
+        if all(not w for w in self.pending.values()):
+            self.finish()
+        else:
+            self._input_time_moved()
+
+    def finish(self) -> None:
+        """Every input has ended: flush the head, then end every output."""
+        if self.finished:
+            return
+        self.finished = True
+        self.emit_output(self.head.on_end())
+        for s in self.senders:
+            s.finish()
+        for _node, writer in self.sinks:
+            writer.close()
+        self.worker.unfinished -= 1
+
+
+def _head_stub(worker: Worker, vertex: int) -> Node:
+    # A vertex without a head (a chain after a branch) still needs a node for names.
+    spec = worker.plan.vertices[vertex]
+    return spec.chain[0]
+
+
+class Worker:
+    """Runs the partitions ``owned`` of every vertex of a plan."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        provider: DataStructureProvider,
+        partitions: int,
+        owned: Sequence[int],
+        splits: dict[int, list[Any]],
+        open_sink: SinkOpener,
+        send_remote: Callable[[Message], None] | None = None,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.plan = plan
+        self.provider = provider
+        self.partitions = partitions
+        self.owned = frozenset(owned)
+        self.options = options or EngineOptions()
+        self.open_sink = open_sink
+        self.send_remote = send_remote
+        self.metrics = PipelineMetrics()
+        self.current: SplitState | None = None
+        self.instances: dict[tuple[int, int], VertexInstance] = {}
+        self.unfinished = 0
+        self.feeds: list[tuple[VertexInstance, SourceFeed]] = []
+        self.timed_by: dict[int, list[tuple[int, int]]] = {}  # source vertex -> (vertex, lag)
+        for tv, sv in plan.time_source:
+            node = plan.vertices[tv].timestamps
+            assert node is not None
+            self.timed_by.setdefault(sv, []).append((tv, node.lag_ms))
+        for spec in plan.vertices:
+            for p in sorted(self.owned):
+                self.instances[(spec.id, p)] = VertexInstance(self, spec, p)
+                self.unfinished += 1
+        for spec in plan.vertices:
+            if spec.head is not None and spec.head.kind == "source":
+                for p in sorted(self.owned):
+                    mine = splits[spec.id][p::partitions]
+                    feed = SourceFeed(spec.head, mine, provider)
+                    self.feeds.append((self.instances[(spec.id, p)], feed))
+
+    @property
+    def done(self) -> bool:
+        """True once every owned vertex partition has finished."""
+        return self.unfinished == 0
+
+    def time_state(self, vertex: int) -> list[int]:
+        """The newest-event-time cell of the split being read, for a timestamps vertex."""
+        if self.current is None:
+            return [NEG_TIME]
+        return self.current.tstate.setdefault(vertex, [NEG_TIME])
+
+    def deliver(self, msg: Message) -> None:
+        """Hands a message to the owning partition, here or in another worker."""
+        if msg[2] in self.owned:
+            self.instances[(msg[1], msg[2])].on_message(msg)
+        else:
+            assert self.send_remote is not None, "message for a partition nobody owns"
+            self.send_remote(msg)
+
+    def step(self) -> bool:
+        """Reads one batch from every unfinished source feed; False if none had items."""
+        progressed = False
+        batch_size = self.options.batch_size
+        for inst, feed in self.feeds:
+            if feed.finished:
+                if not inst.finished:
+                    inst.finish()
+                continue
+            got = feed.next(batch_size)
+            if got is None:
+                inst.finish()
+                continue
+            st, batch = got
+            if batch:
+                progressed = True
+                self.current = st
+                m = inst.metrics[0]
+                m.emitted += len(batch)
+                m.batches += 1
+                inst.process(0, batch, None, st.tstate.setdefault(inst.spec.id, [NEG_TIME]))
+                self.current = None
+            else:
+                progressed = progressed or st.finished
+            self._source_time(inst, feed)
+            if feed.finished:
+                inst.finish()
+        return progressed
+
+    def _source_time(self, inst: VertexInstance, feed: SourceFeed) -> None:
+        for tv, lag in self.timed_by.get(inst.spec.id, ()):
+            target = self.instances[(tv, inst.partition)]
+            target.advance(feed.watermark(tv, lag))
+
+    @property
+    def reading(self) -> bool:
+        """True while some owned source feed has input left."""
+        return any(not inst.finished for inst, _feed in self.feeds)
+
+    def stage_metrics(self) -> dict[str, StageMetrics]:
+        """This worker's counters per stage."""
+        return self.metrics.stages

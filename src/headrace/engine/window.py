@@ -1,0 +1,155 @@
+"""Window state: accumulators per (window, key), closed when the watermark passes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from headrace.pipeline import AggregateOperation, WindowDefinition
+
+__all__ = ["FixedWindows", "SessionWindows", "make_windows"]
+
+_MISSING: Any = object()
+
+
+class FixedWindows:
+    """Tumbling and sliding windows: one accumulator per (window start, key)."""
+
+    def __init__(self, definition: WindowDefinition, op: AggregateOperation[Any, Any, Any]):
+        self.size = definition.size_ms
+        self.definition = definition
+        self.op = op
+        self.tumbling = definition.kind == "tumbling"
+        self.state: dict[tuple[int, Any], Any] = Counter() if op.count_keys else {}
+        self.min_start: int | None = None
+
+    def _note(self, start: int) -> None:
+        if self.min_start is None or start < self.min_start:
+            self.min_start = start
+
+    def add(self, keys: Sequence[Any], items: Sequence[Any], ts: Sequence[int]) -> None:
+        """Folds raw items (with their keys and event times) into their windows."""
+        if not ts:
+            return
+        size, state = self.size, self.state
+        if self.tumbling:
+            slots = [(t - t % size, k) for t, k in zip(ts, keys, strict=True)]
+            self._note(min(ts) - min(ts) % size)
+            if self.op.count_keys:
+                Counter.update(state, slots)  # type: ignore[call-overload]
+                return
+            pairs = zip(slots, items, strict=True)
+        else:
+            starts = self.definition.starts
+            pairs = (  # type: ignore[assignment]
+                ((s, k), v) for t, k, v in zip(ts, keys, items, strict=True) for s in starts(t)
+            )
+            self._note(starts(min(ts))[0])
+        create, acc_fn, get = self.op.create, self.op.accumulate, state.get
+        for slot, v in pairs:
+            acc = get(slot, _MISSING)
+            state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
+
+    def add_partials(self, partials: Sequence[tuple[int, int, Any, Any]]) -> None:
+        """Merges accumulators computed by senders: ``(start, end, key, acc)``."""
+        combine = self.op.combine
+        assert combine is not None  # partials are only sent for mergeable operations
+        state, get = self.state, self.state.get
+        for start, _end, key, acc in partials:
+            slot = (start, key)
+            old = get(slot, _MISSING)
+            state[slot] = acc if old is _MISSING else combine(old, acc)
+            self._note(start)
+
+    def close(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
+        """Removes and returns ``(start, end, key, acc)`` of windows ending by ``watermark``."""
+        if self.min_start is None or self.min_start + self.size > watermark:
+            return []
+        size = self.size
+        done = [slot for slot in self.state if slot[0] + size <= watermark]
+        out = [(s, s + size, k, self.state.pop((s, k))) for s, k in done]
+        self.min_start = min((s for s, _ in self.state), default=None)
+        return out
+
+
+class SessionWindows:
+    """Per key, sorted non-overlapping sessions ``[start, end, acc]``."""
+
+    def __init__(self, definition: WindowDefinition, op: AggregateOperation[Any, Any, Any]):
+        self.gap = definition.size_ms
+        self.op = op
+        self.state: dict[Any, list[list[Any]]] = {}
+
+    def _merge(
+        self, key: Any, start: int, end: int, acc: Any, fold: Callable[[Any, Any], Any]
+    ) -> None:
+        sessions = self.state.setdefault(key, [])
+        keep: list[list[Any]] = []
+        for s in sessions:
+            if s[0] < end and start < s[1]:
+                start, end, acc = min(start, s[0]), max(end, s[1]), fold(s[2], acc)
+            else:
+                keep.append(s)
+        keep.append([start, end, acc])
+        keep.sort(key=lambda s: s[0])
+        self.state[key] = keep
+
+    def add(self, keys: Sequence[Any], items: Sequence[Any], ts: Sequence[int]) -> None:
+        """Folds raw items into their keys' sessions, merging the sessions they bridge."""
+        op, gap = self.op, self.gap
+
+        def fold_item(old: Any, new: Any) -> Any:
+            # ``new`` is a single item wrapped as an accumulator from create()
+            return op.combine(old, new) if op.combine else _refold(op, old, new)
+
+        for k, v, t in zip(keys, items, ts, strict=True):
+            acc = op.accumulate(op.create(), v)
+            self._merge(k, t, t + gap, _Single(v, acc) if op.combine is None else acc, fold_item)
+
+    def add_partials(self, partials: Sequence[tuple[int, int, Any, Any]]) -> None:
+        """Merges sessions computed by senders: ``(start, end, key, acc)``."""
+        combine = self.op.combine
+        assert combine is not None  # partials are only sent for mergeable operations
+        for start, end, key, acc in partials:
+            self._merge(key, start, end, acc, combine)
+
+    def close(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
+        """Removes and returns sessions ending by ``watermark``."""
+        out: list[tuple[int, int, Any, Any]] = []
+        for key in list(self.state):
+            sessions = self.state[key]
+            while sessions and sessions[0][1] <= watermark:
+                s = sessions.pop(0)
+                acc = s[2].acc if isinstance(s[2], _Single) else s[2]
+                out.append((s[0], s[1], key, acc))
+            if not sessions:
+                del self.state[key]
+        return out
+
+
+class _Single:
+    """An accumulator that remembers its items, for operations that cannot combine."""
+
+    __slots__ = ("acc", "items")
+
+    def __init__(self, item: Any, acc: Any) -> None:
+        self.items = [item]
+        self.acc = acc
+
+
+def _refold(op: AggregateOperation[Any, Any, Any], old: _Single, new: _Single) -> _Single:
+    # Without combine, a merged session re-folds the later session's items one by one.
+    for item in new.items:
+        old.acc = op.accumulate(old.acc, item)
+        old.items.append(item)
+    return old
+
+
+def make_windows(
+    definition: WindowDefinition, op: AggregateOperation[Any, Any, Any]
+) -> FixedWindows | SessionWindows:
+    """The window state for a definition."""
+    if definition.kind == "session":
+        return SessionWindows(definition, op)
+    return FixedWindows(definition, op)

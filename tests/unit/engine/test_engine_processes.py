@@ -1,0 +1,110 @@
+"""The processes executor: same results as the reference; errors and stops reach the caller."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headrace.connectors.memory import InMemoryProvider
+from headrace.engine import EngineOptions, UserFunctionError, run
+from headrace.pipeline import Pipeline, counting, summing, tumbling
+
+OPTIONS = EngineOptions(batch_size=5, split_items=8)
+SLOW = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SLOW
+@given(st.lists(st.sampled_from(["a b", "b c c", "d", ""]), max_size=40))
+def test_word_count_and_sum_in_two_and_four_processes(lines: list[str]) -> None:
+    ref = Counter(w for line in lines for w in line.split())
+    for par in (2, 4):
+        p = Pipeline.create()
+        words = p.read_from(Pipeline.from_list("in", lines)).flat_map(lambda ln: ln.split())
+        words.group_by(lambda w: w).aggregate(counting()).write_to(Pipeline.to_map("counts"))
+        words.map(len).aggregate(summing()).write_to(Pipeline.to_list("total"))
+        provider = InMemoryProvider()
+        metrics = run(p, provider, par, executor="processes", options=OPTIONS)
+        assert provider.maps.get("counts", {}) == dict(ref)
+        assert provider.lists["total"] == [sum(len(w) for w in ref.elements())]
+        assert metrics.received_count == len(lines)
+
+
+@SLOW
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3000)), max_size=40))
+def test_windows_and_sort_in_processes(events: list[Any]) -> None:
+    events = sorted(events, key=lambda e: e[1])
+    ref = Counter((k, t - t % 1000) for k, t in events)
+    p = Pipeline.create()
+    s = p.read_from(Pipeline.items(events))
+    s.with_timestamps(lambda e: e[1], 0).window(tumbling(1000)).group_by(lambda e: e[0]).aggregate(
+        counting()
+    ).write_to(Pipeline.to_list("w"))
+    s.sort(key_fn=lambda e: (e[1], e[0])).write_to(Pipeline.to_list("sorted"))
+    provider = InMemoryProvider()
+    run(p, provider, 3, executor="processes", options=OPTIONS)
+    assert {(k, st): c for st, _e, k, c in provider.lists.get("w", [])} == dict(ref)
+    assert provider.lists.get("sorted", []) == sorted(events, key=lambda e: (e[1], e[0]))
+
+
+def test_callable_sink_runs_in_the_calling_process() -> None:
+    got: list[int] = []
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(range(100))).map(lambda x: x * x).write_to(
+        Pipeline.to_callable(got.append)
+    )
+    run(p, InMemoryProvider(), 2, executor="processes", options=OPTIONS)
+    assert sorted(got) == [x * x for x in range(100)]
+
+
+def _explode(x: int) -> int:
+    if x == 37:
+        msg = "no 37s"
+        raise ValueError(msg)
+    return x
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "processes"])
+def test_user_function_error_names_stage_item_and_traceback(executor: str) -> None:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(range(100))).map(lambda x: x + 1).map(_explode).write_to(
+        Pipeline.to_list("out")
+    )
+    with pytest.raises(UserFunctionError) as info:
+        run(p, InMemoryProvider(), 2, executor=executor, options=OPTIONS)
+    assert info.value.stage == "map#2"
+    assert info.value.item == "37"
+    assert "no 37s" in info.value.traceback_text and "_explode" in info.value.traceback_text
+
+
+def test_error_in_a_key_function_names_the_aggregate() -> None:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items([1, 2, 0])).group_by(lambda x: 1 // x).aggregate(
+        counting()
+    ).write_to(Pipeline.to_list("out"))
+    with pytest.raises(UserFunctionError) as info:
+        run(p, InMemoryProvider(), 1)
+    assert info.value.stage == "aggregate#1" and info.value.item == "0"
+
+
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "processes"])
+def test_control_check_stops_an_unbounded_run(executor: str) -> None:
+    calls = []
+
+    class Control:
+        def check(self) -> None:
+            calls.append(1)
+            if len(calls) > 20:
+                raise Stop
+
+    p = Pipeline.create()
+    p.read_from(Pipeline.generator(rate=1000)).write_to(Pipeline.to_list("out"))
+    with pytest.raises(Stop):
+        run(p, InMemoryProvider(), 2, Control(), executor=executor)
