@@ -14,6 +14,7 @@ import typer
 from headrace import config, defaults, errors, logconfig
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
+from headrace.service import pipelines  # noqa: F401 - registers the pipeline job type
 from headrace.store.database import Store
 
 app = typer.Typer(help="Headrace: data pipelines and durable jobs.", no_args_is_help=True)

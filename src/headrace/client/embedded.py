@@ -11,12 +11,15 @@ from types import TracebackType
 from typing import Any
 
 from headrace import config, defaults, errors, logconfig
+from headrace.engine import PipelineMetrics
 from headrace.model.job import JobGroupInfo
+from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
+from headrace.service.pipelines import PipelineService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
 
@@ -97,6 +100,7 @@ class Client:
         self.jobs = JobService(_runtime.store, _runtime.registry, scope, _runtime.ensure_worker)
         self.job_types = JobTypeService(_runtime.store)
         self.job_groups = JobGroupService(_runtime.store)
+        self.pipelines = PipelineService(_runtime.store, self.jobs, scope)
 
     @property
     def store(self) -> Store:
@@ -158,6 +162,15 @@ class Client:
             InvalidInput: ``partitions`` contradicts an existing Stream's count.
         """
         return StreamHandle(self.store, self.scope.tenant_id, name, partitions)
+
+    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+        """Run a pipeline here, to completion, on this client's data; returns its metrics.
+
+        Raises:
+            PipelineDefinitionError: the pipeline cannot run as defined.
+            UserFunctionError: a stage's function raised (names the stage and the item).
+        """
+        return self.pipelines.run(pipeline, local_parallelism)
 
     def start_workers(self) -> None:
         """Start this process's worker now rather than at the first scheduled job."""

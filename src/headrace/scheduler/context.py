@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from headrace import errors
 from headrace.model.job import Claimed
+from headrace.store.database import Store
 
 
 class AttemptSink(Protocol):
@@ -29,7 +30,11 @@ class JobContext:
     the end of the attempt, and handed back on resume and on retry.
     """
 
-    def __init__(self, claimed: Claimed, params: Any, sink: AttemptSink) -> None:
+    def __init__(
+        self, claimed: Claimed, params: Any, sink: AttemptSink, store: Store | None = None
+    ) -> None:
+        #: The worker's store, for built-in job types that read and write data (pipelines).
+        self.store = store
         self.job_id = claimed.job_id
         self.tenant_id = claimed.tenant_id
         self.type = claimed.type

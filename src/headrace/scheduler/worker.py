@@ -256,7 +256,7 @@ class Worker:
             )
             self._queue_write(base)
             return
-        ctx = JobContext(claimed, params, self)
+        ctx = JobContext(claimed, params, self, self.store)
         attempt = Attempt(
             claimed=claimed,
             spec=spec,

@@ -1,0 +1,1 @@
+"""The Hazelcast Jet facade (seeds 000, 001): ``headrace.jet.pipeline``, ``headrace.jet.job``."""
