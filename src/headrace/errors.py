@@ -99,9 +99,12 @@ class JobFailed(HeadraceError):
 class JobStopped(HeadraceError):
     """Raised inside a running job when it must stop (cancel, suspend or timeout)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, detail: str | None = None) -> None:
         self.reason = reason
-        super().__init__(f"job must stop: {reason}")
+        self.detail = detail
+        #: A pipeline job snapshots its state before stopping for this reason.
+        self.take_snapshot = reason == "suspend"
+        super().__init__(f"job must stop: {reason}" + (f" ({detail})" if detail else ""))
 
 
 class TimeoutException(HeadraceError, TimeoutError):

@@ -31,10 +31,18 @@ class JobContext:
     """
 
     def __init__(
-        self, claimed: Claimed, params: Any, sink: AttemptSink, store: Store | None = None
+        self,
+        claimed: Claimed,
+        params: Any,
+        sink: AttemptSink,
+        store: Store | None = None,
+        worker_id: str = "",
     ) -> None:
         #: The worker's store, for built-in job types that read and write data (pipelines).
         self.store = store
+        self.worker_id = worker_id
+        self._exports: list[str] = []
+        self._exports_seen: set[str] = set()
         self.job_id = claimed.job_id
         self.tenant_id = claimed.tenant_id
         self.type = claimed.type
@@ -45,6 +53,7 @@ class JobContext:
         self.current_progress = claimed.progress
         self._sink = sink
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._stop_reason: str | None = None
 
     def progress(self, value: float, details: str | dict[str, Any] | None = None) -> None:
@@ -91,6 +100,20 @@ class JobContext:
         """
         self._stop.wait(seconds)
         self.check()
+
+    def request_exports(self, names: list[str]) -> None:
+        """Ask for a snapshot exported under these names (the worker's control poll)."""
+        with self._lock:
+            for name in names:
+                if name not in self._exports_seen:
+                    self._exports_seen.add(name)
+                    self._exports.append(name)
+
+    def snapshot_requests(self) -> list[str]:
+        """Names a snapshot must be exported under now (each name is handed out once)."""
+        with self._lock:
+            names, self._exports = self._exports, []
+        return names
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop (the worker calls this; the first reason wins)."""

@@ -256,7 +256,7 @@ class Worker:
             )
             self._queue_write(base)
             return
-        ctx = JobContext(claimed, params, self, self.store)
+        ctx = JobContext(claimed, params, self, self.store, self.worker_id)
         attempt = Attempt(
             claimed=claimed,
             spec=spec,
@@ -315,6 +315,15 @@ class Worker:
             write.path, write.reason = (S.CANCELING, S.CANCELED), "canceled on request"
         elif outcome.stopped == "suspend":
             write.path, write.reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
+        elif outcome.stopped == "self-suspend":
+            write.path, write.reason = (
+                (S.RUNNING, S.SUSPENDING, S.SUSPENDED),
+                "suspended on failure",
+            )
+            values["details"] = f"suspended on failure: {outcome.error}"
+        elif outcome.stopped == "restart":
+            write.path, write.reason = (S.RUNNING, S.WAITING), "restarted on request"
+            values.update(locked_by=None, eta_ms=now_ms(), control=None)
         elif outcome.stopped is not None:
             write.path, write.reason = (S.RUNNING, S.WAITING), "handed back: worker stopping"
             values.update(locked_by=None, eta_ms=now_ms())
@@ -447,6 +456,21 @@ class Worker:
                 runner.notify_state(a.instance, a.ctx, str(S.SUSPENDING))
             elif now >= a.deadline and not a.ended:
                 self._time_out(a)
+        if running:
+            self._control_requests(running)
+
+    def _control_requests(self, running: list[Attempt]) -> None:
+        """Requests that are not status changes: restart, snapshot exports."""
+        requests = self.attempts.controls()
+        for a in running:
+            found = requests.get(a.claimed.job_id)
+            if found is None or found[0] != a.claimed.attempt:
+                continue
+            control = found[1]
+            if control.get("export"):
+                a.ctx.request_exports(list(control["export"]))
+            if control.get("restart") and not a.ctx.cancelled:
+                a.ctx.request_stop("restart")
 
     def _time_out(self, a: Attempt) -> None:
         a.ended = True

@@ -90,6 +90,37 @@ class JobService:
             NotFound: the type is not registered.
             InvalidInput: params fail the type's schema, or an option is out of range.
         """
+        return self.schedule_ex(
+            type,
+            params,
+            idempotency_key=idempotency_key,
+            timeout_sec=timeout_sec,
+            max_retries=max_retries,
+            retry_delay_sec=retry_delay_sec,
+            delay_sec=delay_sec,
+            name=name,
+            description=description,
+        )[0]
+
+    def schedule_ex(
+        self,
+        type: str,
+        params: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        timeout_sec: int | None = None,
+        max_retries: int | None = None,
+        retry_delay_sec: int | None = None,
+        delay_sec: float = 0,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> tuple[Job, bool]:
+        """``schedule``, also telling whether this call created the job (False: same key).
+
+        Raises:
+            NotFound: the type is not registered.
+            InvalidInput: params fail the type's schema, or an option is out of range.
+        """
         info = self.job_type(type)
         spec = self.registry.get(type)
         # A type only another process registered is checked against its stored schema.
@@ -123,7 +154,7 @@ class JobService:
         job, created = self.repo.insert(row, self.scope.user_id)
         if created:
             self._on_scheduled()
-        return job
+        return job, created
 
     # -- reading ------------------------------------------------------------------------
 
@@ -228,7 +259,12 @@ class JobService:
             return [S.SUSPENDED]
 
         return self.repo.change(
-            self.scope.tenant_id, job_id, choose, user_id=self.scope.user_id, reason=reason
+            self.scope.tenant_id,
+            job_id,
+            choose,
+            user_id=self.scope.user_id,
+            reason=reason,
+            values={"details": reason},
         )
 
     def resume(self, job_id: str, reason: str = "resumed by user") -> Job:

@@ -201,6 +201,16 @@ class AttemptRepository:
             ).all()
         return {str(r[0]): (r[1], Status(r[2])) for r in rows}
 
+    def controls(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        """Pending control requests (restart, exports) on jobs this worker holds."""
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(J.c.job_id, J.c.attempt, J.c.control).where(
+                    J.c.locked_by == self.worker_id, J.c.status.in_(HELD), J.c.control.is_not(None)
+                )
+            ).all()
+        return {str(r[0]): (r[1], json.loads(r[2])) for r in rows}
+
     def heartbeat(self, lease_sec: float, job_ids: Sequence[str]) -> None:
         """Renew the leases of the jobs this worker runs, and its own liveness.
 

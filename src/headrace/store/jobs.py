@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from headrace import defaults, errors
 from headrace.model import status as machine
@@ -142,22 +153,80 @@ class JobRepository:
                 self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
                 found = self._select(conn, row["tenant_id"], row["job_id"])
             else:
-                found = (
-                    conn.execute(
-                        select(J).where(
-                            J.c.tenant_id == row["tenant_id"],
-                            J.c.idempotency_key == row["idempotency_key"],
+                found = None
+                if row["idempotency_key"] is not None:
+                    found = (
+                        conn.execute(
+                            select(J).where(
+                                J.c.tenant_id == row["tenant_id"],
+                                J.c.idempotency_key == row["idempotency_key"],
+                            )
                         )
+                        .mappings()
+                        .first()
                     )
-                    .mappings()
-                    .first()
-                )
+                if found is None and row.get("name") is not None:
+                    active = self._active_named(conn, row["tenant_id"], row["name"])
+                    if active is not None:
+                        msg = f"job name {row['name']!r} is taken by active job {active}"
+                        raise errors.JobAlreadyExists(msg)
         if found is None:  # pragma: no cover - a conflict with no row is a store bug
             msg = "idempotent insert found neither a new nor an existing row"
             raise errors.StoreError(msg)
         return job_from_row(found), created
 
     # -- reading ------------------------------------------------------------------------
+
+    def _active_named(self, conn: Connection, tenant_id: str, name: str) -> str | None:
+        found = conn.execute(
+            select(J.c.job_id).where(
+                J.c.tenant_id == tenant_id,
+                J.c.name == name,
+                J.c.status.not_in([str(s) for s in machine.FINAL]),
+            )
+        ).scalar()
+        return None if found is None else str(found)
+
+    def find_named(self, tenant_id: str, name: str) -> Job | None:
+        """The tenant's active job of this name, else its most recent one, else None."""
+        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
+        with self.store.read() as conn:
+            row = (
+                conn.execute(
+                    select(J)
+                    .where(J.c.tenant_id == tenant_id, J.c.name == name)
+                    .order_by(ended, J.c.scheduled_at_ms.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else job_from_row(row)
+
+    def set_control(
+        self,
+        tenant_id: str,
+        job_id: str,
+        update_fn: Callable[[Job, dict[str, Any]], dict[str, Any]],
+    ) -> Job:
+        """Change the job's pending control requests (restart, exports) in one transaction.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: ``update_fn`` refuses the job's status.
+        """
+        with self.store.write() as conn:
+            row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
+            if row is None:
+                msg = "job"
+                raise errors.NotFound(msg, job_id)
+            job = job_from_row(row)
+            control = update_fn(job, json.loads(row["control"]) if row["control"] else {})
+            conn.execute(
+                update(J)
+                .where(J.c.job_id == job_id, J.c.status == str(job.status))
+                .values(control=json.dumps(control) if control else None)
+            )
+        return job
 
     def _select(self, conn: Connection, tenant_id: str, job_id: str) -> RowMapping | None:
         stmt = select(J).where(J.c.job_id == job_id, J.c.tenant_id == tenant_id)

@@ -16,8 +16,14 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: The rows ``ux_jobs_active_name`` covers: named jobs that have not ended.
+ACTIVE_NAME = (
+    "name IS NOT NULL AND status NOT IN ('completed', 'failed', 'canceled', 'timeout', 'skipped')"
+)
 
 #: Autoincrement keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -87,10 +93,22 @@ class JobRow(Base):
     params: Mapped[str] = mapped_column(Text)
     state: Mapped[str | None] = mapped_column(Text)
     resumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Requests to the running attempt that are not status changes (JSON): restart,
+    #: snapshot exports. The worker's control poll reads them.
+    control: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # Idempotency: one job per key within a tenant (NULL keys never collide).
         Index("ux_jobs_tenant_idempotency", "tenant_id", "idempotency_key", unique=True),
+        # A name is unique among a tenant's jobs that have not ended (Jet's job names).
+        Index(
+            "ux_jobs_active_name",
+            "tenant_id",
+            "name",
+            unique=True,
+            sqlite_where=text(ACTIVE_NAME),
+            postgresql_where=text(ACTIVE_NAME),
+        ),
         # The claim query: waiting jobs of a queue whose eta has come, oldest first.
         Index("ix_jobs_claim", "queue", "status", "eta_ms"),
     )
@@ -136,8 +154,41 @@ class WorkerRow(Base):
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class JobRunRow(Base):
+    """One run of a job: its times, final status and metrics, kept after it ends."""
+
+    __tablename__ = "job_runs"
+    job_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    run_count: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(UUID, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    started_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+    finished_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    metrics: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SnapshotRow(Base):
+    """A pipeline job's snapshot (source offsets and stage state), or an exported one."""
+
+    __tablename__ = "snapshots"
+    snapshot_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(UUID)
+    job_id: Mapped[str | None] = mapped_column(UUID, index=True)
+    run_count: Mapped[int] = mapped_column(Integer, default=1)
+    #: Set on exported snapshots: they outlive the job and are found by name.
+    name: Mapped[str | None] = mapped_column(String(255))
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ux_snapshots_tenant_name", "tenant_id", "name", unique=True),)
+
+
 metadata = Base.metadata
 jobs = cast(Table, JobRow.__table__)
+job_runs = cast(Table, JobRunRow.__table__)
+snapshots = cast(Table, SnapshotRow.__table__)
 job_types = cast(Table, JobTypeRow.__table__)
 job_groups = cast(Table, JobGroupRow.__table__)
 job_events = cast(Table, JobEventRow.__table__)
@@ -212,3 +263,21 @@ map_entries = cast(Table, MapEntryRow.__table__)
 maps = cast(Table, MapHeadRow.__table__)
 stream_partitions = cast(Table, StreamPartitionRow.__table__)
 stream_entries = cast(Table, StreamEntryRow.__table__)
+
+
+class TokenRow(Base):
+    """An API token: only its SHA-256 is kept; the tenant, user and role it grants."""
+
+    __tablename__ = "api_tokens"
+    token_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str] = mapped_column(UUID, index=True)
+    user_id: Mapped[str] = mapped_column(UUID)
+    tenant_name: Mapped[str] = mapped_column(String(255))
+    user_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+api_tokens = cast(Table, TokenRow.__table__)
