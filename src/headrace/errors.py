@@ -66,6 +66,7 @@ class IllegalTransition(Conflict):
         self.job_id = job_id
         self.current = str(current)
         self.requested = str(requested)
+        self.reason = reason
         text = f"job {job_id}: cannot go from {self.current!r} to {self.requested!r}"
         super().__init__(f"{text} ({reason})" if reason else text)
 

@@ -8,7 +8,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headrace import config, defaults, errors, logconfig
 from headrace.engine import PipelineMetrics
@@ -22,6 +22,9 @@ from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+
+if TYPE_CHECKING:
+    from headrace.jet.service import JetService
 
 _open: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
@@ -171,6 +174,12 @@ class Client:
             UserFunctionError: a stage's function raised (names the stage and the item).
         """
         return self.pipelines.run(pipeline, local_parallelism)
+
+    def get_jet(self) -> JetService:
+        """The Jet service (seed 001): submit pipelines as jobs and manage them."""
+        from headrace.jet.service import JetService
+
+        return JetService(self)
 
     def start_workers(self) -> None:
         """Start this process's worker now rather than at the first scheduled job."""

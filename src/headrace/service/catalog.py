@@ -47,8 +47,7 @@ class JobTypeService:
         """
         found = self.repo.get_type(type_id)
         if found is None:
-            msg = "job type"
-            raise errors.NotFound(msg, type_id)
+            raise errors.NotFound("job type", type_id)
         return found
 
 
@@ -75,6 +74,5 @@ class JobGroupService:
         """
         found = self.repo.get_group(name)
         if found is None:
-            msg = "job group"
-            raise errors.NotFound(msg, name)
+            raise errors.NotFound("job group", name)
         return found

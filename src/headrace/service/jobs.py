@@ -67,8 +67,7 @@ class JobService:
             return spec.info
         stored = self.catalog.get_type(type_id)
         if stored is None:
-            msg = "job type"
-            raise errors.NotFound(msg, type_id)
+            raise errors.NotFound("job type", type_id)
         return stored
 
     def schedule(
@@ -166,8 +165,7 @@ class JobService:
         """
         job = self.repo.get(self.scope.tenant_id, str(job_id))
         if job is None:
-            msg = "job"
-            raise errors.NotFound(msg, job_id)
+            raise errors.NotFound("job", job_id)
         return job
 
     def list(

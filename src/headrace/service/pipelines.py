@@ -1,114 +1,39 @@
-"""Pipelines as work: run one in the caller, or schedule it as a job for the workers.
-
-A scheduled pipeline travels as cloudpickle (base64 in the job's JSON params), so
-lambdas and closures defined in ``__main__`` run on any worker.
-"""
+"""Pipeline jobs for one tenant: submit, find by name, restart, export snapshots, metrics."""
 
 from __future__ import annotations
 
-import base64
+import builtins
+import math
+import time
 from typing import Any
 
-import cloudpickle
-
 from headrace import defaults, engine, errors
+from headrace.model import status as machine
+from headrace.model.clock import now_ms
 from headrace.model.job import Job
+from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
+from headrace.model.status import Status
 from headrace.pipeline import Pipeline
-from headrace.scheduler.context import JobContext
-from headrace.scheduler.registry import DEFAULT
 from headrace.service.data import StoreProvider
 from headrace.service.jobs import JobService, Scope
+from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE, encode, run_pipeline
 from headrace.store.database import Store
+from headrace.store.jobs import JobRepository
+from headrace.store.snapshots import SnapshotRepository
+from headrace.store.workers import WorkerRepository
 
-#: The built-in job type that runs a pipeline on a worker.
-PIPELINE_JOB_TYPE = "headrace.pipeline"
-
-
-def encode(pipeline: Pipeline) -> str:
-    """A pipeline as JSON-safe text.
-
-    Raises:
-        InvalidInput: when the pipeline cannot be pickled.
-    """
-    if not isinstance(pipeline, Pipeline):
-        msg = "pipeline"
-        raise errors.InvalidInput(msg, f"expected a Pipeline, got {type(pipeline).__name__}")
-    try:
-        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
-    except Exception as exc:
-        msg = "pipeline"
-        raise errors.InvalidInput(msg, f"cannot be pickled: {exc}") from None
-
-
-def decode(text: str) -> Pipeline:
-    """The pipeline ``encode`` made."""
-    pipeline: Pipeline = cloudpickle.loads(base64.b64decode(text))
-    return pipeline
-
-
-def run_pipeline(
-    store: Store,
-    tenant_id: str,
-    pipeline: Pipeline,
-    local_parallelism: int = 1,
-    control: engine.Control | None = None,
-) -> engine.PipelineMetrics:
-    """Run a pipeline to its end against the tenant's data structures.
-
-    Raises:
-        PipelineDefinitionError: the pipeline cannot run as defined.
-        InvalidInput: ``local_parallelism`` is not a positive int.
-        UserFunctionError: a stage's function raised (names the stage and the item).
-    """
-    if not isinstance(local_parallelism, int) or local_parallelism < 1:
-        msg = f"must be an int >= 1, got {local_parallelism!r}"
-        msg_0 = "local_parallelism"
-        raise errors.InvalidInput(msg_0, msg)
-    return engine.run(pipeline, StoreProvider(store, tenant_id), local_parallelism, control)
-
-
-def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
-    """Run the pipeline in ``params`` on this worker; the result is its metrics."""
-    if ctx.store is None:
-        msg = "a pipeline job needs its worker's store"
-        raise RuntimeError(msg)
-    pipeline = decode(params["pipeline"])
-    try:
-        metrics = run_pipeline(
-            ctx.store, ctx.tenant_id, pipeline, int(params.get("local_parallelism", 1)), ctx
-        )
-    except engine.UserFunctionError as exc:
-        # Keep the user's traceback: across processes it travels as text, not as a cause.
-        msg_0 = f"{exc}\n{exc.traceback_text}"
-        raise RuntimeError(msg_0) from None
-    return metrics.as_dict()
-
-
-DEFAULT.decorator(
-    PIPELINE_JOB_TYPE,
-    group="headrace",
-    queue=defaults.DEFAULT_QUEUE,
-    description="Runs a pipeline on the dataflow engine",
-    timeout_sec=0,
-    max_retries=0,
-    params={
-        "type": "object",
-        "properties": {
-            "pipeline": {"type": "string"},
-            "local_parallelism": {"type": "integer", "minimum": 1},
-        },
-        "required": ["pipeline"],
-    },
-)(_pipeline_job)
+S = Status
 
 
 class PipelineService:
-    """One tenant's pipelines: run here, or submit to the workers as a job."""
+    """One tenant's pipelines: run here, or submit to the workers as jobs and manage them."""
 
     def __init__(self, store: Store, jobs: JobService, scope: Scope) -> None:
         self.store = store
         self.jobs = jobs
         self.scope = scope
+        self.repo = JobRepository(store)
+        self.snapshots = SnapshotRepository(store, scope.tenant_id)
 
     def run(
         self, pipeline: Pipeline, local_parallelism: int = 1, control: engine.Control | None = None
@@ -116,11 +41,14 @@ class PipelineService:
         """Run in the caller to completion; returns the metrics (see ``run_pipeline``)."""
         return run_pipeline(self.store, self.scope.tenant_id, pipeline, local_parallelism, control)
 
+    # -- submitting ---------------------------------------------------------------------
+
     def submit(
         self,
         pipeline: Pipeline,
+        config: JobConfig | None = None,
         *,
-        local_parallelism: int = 1,
+        local_parallelism: int | None = None,
         name: str | None = None,
         idempotency_key: str | None = None,
     ) -> Job:
@@ -128,9 +56,241 @@ class PipelineService:
 
         Raises:
             PipelineDefinitionError: refused before scheduling if it cannot run.
+            JobAlreadyExists: an active job of the tenant has the config's name.
+            InvalidInput: the config's initial snapshot does not exist.
         """
+        config = config if config is not None else JobConfig()
+        if not isinstance(config, JobConfig):
+            raise errors.InvalidInput(
+                "config", f"expected a JobConfig, got {type(config).__name__}"
+            )
+        if name is not None:
+            config.name = name
+        if local_parallelism is not None:
+            config.local_parallelism = local_parallelism
         pipeline.validate(StoreProvider(self.store, self.scope.tenant_id))
-        params = {"pipeline": encode(pipeline), "local_parallelism": local_parallelism}
+        if (
+            config.initial_snapshot_name
+            and self.snapshots.exported(config.initial_snapshot_name) is None
+        ):
+            msg = f"no exported snapshot named {config.initial_snapshot_name!r}"
+            raise errors.InvalidInput("initial_snapshot_name", msg)
+        params = {
+            "pipeline": encode(pipeline),
+            "local_parallelism": config.local_parallelism,
+            "config": config.to_dict(),
+        }
+        timeout = None if config.timeout_ms is None else math.ceil(config.timeout_ms / 1000)
         return self.jobs.schedule(
-            PIPELINE_JOB_TYPE, params, name=name, idempotency_key=idempotency_key
+            PIPELINE_JOB_TYPE,
+            params,
+            name=config.name,
+            idempotency_key=idempotency_key,
+            timeout_sec=timeout,
+            max_retries=config.max_retries,
+            retry_delay_sec=0,
         )
+
+    def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
+        """The active job named as the config says, or a new one; one even under races.
+
+        Raises:
+            InvalidInput: the config has no name.
+        """
+        if not isinstance(config, JobConfig) or not config.name:
+            raise errors.InvalidInput(
+                "config.name", "new_job_if_absent needs a JobConfig with a name"
+            )
+        for _ in range(3):
+            found = self.repo.find_named(self.scope.tenant_id, config.name)
+            if found is not None and found.status not in machine.FINAL:
+                return found
+            try:
+                return self.submit(pipeline, config)
+            except errors.JobAlreadyExists:
+                continue  # another caller won the race: return its job
+        msg = f"job name {config.name!r} keeps changing hands"
+        raise errors.JobAlreadyExists(msg)
+
+    # -- finding ------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        """A pipeline job of the tenant.
+
+        Raises:
+            NotFound: no such pipeline job.
+        """
+        job = self.jobs.get(job_id)
+        if job.type != PIPELINE_JOB_TYPE:
+            raise errors.NotFound("pipeline job", job_id)
+        return job
+
+    def find_named(self, name: str) -> Job | None:
+        """The active job of this name, else the most recent one, else None."""
+        job = self.repo.find_named(self.scope.tenant_id, name)
+        return job if job is not None and job.type == PIPELINE_JOB_TYPE else None
+
+    def list(self, name: str | None = None) -> builtins.list[Job]:
+        """Every pipeline job, newest first (optionally only those with this name)."""
+        found: builtins.list[Job] = []
+        page = 1
+        while True:
+            chunk = self.jobs.list(page=page, limit=defaults.MAX_PAGE_LIMIT, type=PIPELINE_JOB_TYPE)
+            found += [j for j in chunk.items if name is None or j.name == name]
+            if page * chunk.limit >= chunk.total:
+                return found
+            page += 1
+
+    @staticmethod
+    def config_of(job: Job) -> JobConfig:
+        """The configuration a pipeline job was submitted with."""
+        return JobConfig.from_dict((job.params or {}).get("config") or {})
+
+    # -- control ------------------------------------------------------------------------
+
+    def restart(self, job_id: str) -> Job:
+        """Stop the running execution and run again from the last snapshot.
+
+        Raises:
+            IllegalTransition: the job is not running.
+        """
+
+        def request(job: Job, control: dict[str, Any]) -> dict[str, Any]:
+            if job.status not in (S.RUNNING, S.LOCKED):
+                raise errors.IllegalTransition(
+                    job.job_id, job.status, "restart", "only a running job restarts"
+                )
+            return {**control, "restart": True}
+
+        self.get(job_id)
+        return self.repo.set_control(self.scope.tenant_id, job_id, request)
+
+    def export_snapshot(self, job_id: str, name: str, timeout: float = 60.0) -> None:
+        """Store a named snapshot of the job that outlives it (replacing that name).
+
+        A running job takes a snapshot now; a suspended one exports its last one.
+
+        Raises:
+            IllegalTransition: the job has ended, or it runs without snapshots.
+            TimeoutException: the running job did not take the snapshot in time.
+        """
+        if not isinstance(name, str) or not 0 < len(name) <= 255:
+            raise errors.InvalidInput("name", "a snapshot name is 1..255 characters")
+        job = self.get(job_id)
+        if self.config_of(job).processing_guarantee is ProcessingGuarantee.NONE:
+            raise errors.IllegalTransition(
+                job_id,
+                job.status,
+                "exporting",
+                "its processing guarantee is NONE: it takes no snapshots",
+            )
+        if job.status is S.SUSPENDED or job.status in machine.FINAL:
+            if job.status in machine.FINAL:
+                raise errors.IllegalTransition(job_id, job.status, "exporting", "the job has ended")
+            if not self.snapshots.export_latest(job_id, name):
+                raise errors.IllegalTransition(
+                    job_id, job.status, "exporting", "it has no snapshot yet"
+                )
+            return
+        asked = now_ms()
+
+        def request(job: Job, control: dict[str, Any]) -> dict[str, Any]:
+            if job.status in machine.FINAL:
+                raise errors.IllegalTransition(
+                    job.job_id, job.status, "exporting", "the job has ended"
+                )
+            names = [n for n in control.get("export", []) if n != name]
+            return {**control, "export": [*names, name]}
+
+        self.repo.set_control(self.scope.tenant_id, job_id, request)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.snapshots.exported(name)
+            if found is not None and found[1] >= asked:
+                return
+            current = self.jobs.get(job_id)
+            if current.status in machine.FINAL:
+                raise errors.IllegalTransition(
+                    job_id, current.status, "exporting", "the job ended first"
+                )
+            if time.monotonic() > deadline:
+                msg = f"job {job_id} did not export snapshot {name!r} within {timeout} s"
+                raise errors.TimeoutException(msg)
+            time.sleep(0.05)
+
+    def cancel(self, job_id: str, force: bool = False) -> Job:
+        """Cancel; ``force`` ends it at once even if its execution does not stop.
+
+        Raises:
+            IllegalTransition: the job has already ended.
+        """
+        job = self.jobs.cancel(job_id)
+        if force and job.status is S.CANCELING:
+            # Walks canceling -> canceled now: the worker's writes for the attempt are
+            # refused from here on, and its control poll stops the execution.
+            job = self.repo.change(
+                self.scope.tenant_id,
+                job_id,
+                lambda j: [S.CANCELED] if j.status is S.CANCELING else [],
+                user_id=self.scope.user_id,
+                reason="canceled by user (forced)",
+            )
+        return job
+
+    # -- observing ----------------------------------------------------------------------
+
+    def metrics(self, job_id: str) -> dict[str, Any]:
+        """The current run's metrics: live while it runs, final once it ended."""
+        job = self.get(job_id)
+        if isinstance(job.result, dict) and "received_count" in job.result:
+            return job.result
+        live = job.state.get("metrics") if isinstance(job.state, dict) else None
+        if live:
+            return dict(live)
+        runs = self.snapshots.runs(job_id)
+        if runs and runs[-1]["metrics"]:
+            return dict(runs[-1]["metrics"])
+        return {
+            "received_count": 0,
+            "emitted_count": 0,
+            "total_processing_time_ms": 0.0,
+            "stages": {},
+        }
+
+    def runs(self, job_id: str) -> builtins.list[dict[str, Any]]:
+        """Every run of the job with its metrics, kept after it ends."""
+        self.get(job_id)
+        return self.snapshots.runs(job_id)
+
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words (above all: why it is not starting)."""
+        job = self.jobs.get(job_id)
+        if job.status is S.WAITING:
+            return self._waiting_reason(job)
+        if job.status is S.RETRYING:
+            left = max(0, job.eta_ms - now_ms()) / 1000
+            return f"waiting {left:.1f} s for the retry delay after: {job.error}"
+        if job.status in (S.SUSPENDED, S.SUSPENDING):
+            return job.details or "suspended"
+        if job.status in (S.FAILED, S.TIMEOUT):
+            return job.error or str(job.status)
+        if job.status is S.CANCELED:
+            return "canceled by user"
+        return str(job.status)
+
+    def _waiting_reason(self, job: Job) -> str:
+        if job.eta_ms > now_ms():
+            return f"scheduled to start in {(job.eta_ms - now_ms()) / 1000:.1f} s"
+        workers = WorkerRepository(self.store)
+        alive = now_ms() - int(3 * defaults.LEASE_SEC * 1000)
+        serving = [
+            w for w in workers.workers() if job.queue in w.queues and w.heartbeat_ms >= alive
+        ]
+        if not serving:
+            return f"no worker serves queue {job.queue!r}"
+        capacity = sum(w.queues[job.queue] for w in serving)
+        held = [str(s) for s in machine.HELD]
+        busy = sum(n for q, _s, _t, n in workers.count_jobs(None, held) if q == job.queue)
+        if busy >= capacity:
+            return f"queue {job.queue!r} is at capacity ({busy} of {capacity} slots busy)"
+        return f"waiting for one of {len(serving)} worker(s) on queue {job.queue!r} to claim it"

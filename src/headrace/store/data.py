@@ -208,8 +208,7 @@ class DataRepository:
                 .returning(SP.c.next_offset)
             ).scalar()
             if end is None:
-                msg = "stream partition"
-                raise errors.NotFound(msg, f"{name}/{partition}")
+                raise errors.NotFound("stream partition", f"{name}/{partition}")
             placed[partition] = int(end) - len(items)
             rows += [
                 {

@@ -217,8 +217,7 @@ class JobRepository:
         with self.store.write() as conn:
             row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
             if row is None:
-                msg = "job"
-                raise errors.NotFound(msg, job_id)
+                raise errors.NotFound("job", job_id)
             job = job_from_row(row)
             control = update_fn(job, json.loads(row["control"]) if row["control"] else {})
             conn.execute(
@@ -327,8 +326,7 @@ class JobRepository:
         with self.store.write() as conn:
             row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
             if row is None:
-                msg = "job"
-                raise errors.NotFound(msg, job_id)
+                raise errors.NotFound("job", job_id)
             job = job_from_row(row)
             path = [job.status, *choose(job)]
             if len(path) == 1:
@@ -377,8 +375,7 @@ class JobRepository:
         with self.store.write() as conn:
             row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
             if row is None:
-                msg = "job"
-                raise errors.NotFound(msg, job_id)
+                raise errors.NotFound("job", job_id)
             job = job_from_row(row)
             if job.status in forbidden:
                 raise errors.IllegalTransition(

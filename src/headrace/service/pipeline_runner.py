@@ -1,0 +1,214 @@
+"""Running pipelines: in the caller, or as the ``headrace.pipeline`` job type on a worker.
+
+A scheduled pipeline travels as cloudpickle (base64 in the job's JSON params), so
+lambdas and closures defined in ``__main__`` run on any worker. On a worker it resumes
+from its job's last snapshot, commits snapshots fenced on its attempt, and reports live
+metrics into the job's state and run record.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import cloudpickle
+
+from headrace import defaults, engine, errors
+from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
+from headrace.pipeline import Pipeline
+from headrace.scheduler.context import JobContext
+from headrace.scheduler.registry import DEFAULT
+from headrace.service import data
+from headrace.service.data import StoreProvider
+from headrace.store.database import Store
+from headrace.store.snapshots import Fence, Output, SnapshotRepository
+
+#: The engine's name for each guarantee.
+GUARANTEES: dict[ProcessingGuarantee, Literal["none", "at_least_once", "exactly_once"]] = {
+    ProcessingGuarantee.NONE: "none",
+    ProcessingGuarantee.AT_LEAST_ONCE: "at_least_once",
+    ProcessingGuarantee.EXACTLY_ONCE: "exactly_once",
+}
+
+#: The built-in job type that runs a pipeline on a worker.
+PIPELINE_JOB_TYPE = "headrace.pipeline"
+
+
+def encode(pipeline: Pipeline) -> str:
+    """A pipeline as JSON-safe text.
+
+    Raises:
+        InvalidInput: when the pipeline cannot be pickled.
+    """
+    if not isinstance(pipeline, Pipeline):
+        msg = "pipeline"
+        raise errors.InvalidInput(msg, f"expected a Pipeline, got {type(pipeline).__name__}")
+    try:
+        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
+    except Exception as exc:
+        msg = "pipeline"
+        raise errors.InvalidInput(msg, f"cannot be pickled: {exc}") from None
+
+
+def decode(text: str) -> Pipeline:
+    """The pipeline ``encode`` made."""
+    pipeline: Pipeline = cloudpickle.loads(base64.b64decode(text))
+    return pipeline
+
+
+def run_pipeline(
+    store: Store,
+    tenant_id: str,
+    pipeline: Pipeline,
+    local_parallelism: int = 1,
+    control: engine.Control | None = None,
+) -> engine.PipelineMetrics:
+    """Run a pipeline to its end against the tenant's data structures.
+
+    Raises:
+        PipelineDefinitionError: the pipeline cannot run as defined.
+        InvalidInput: ``local_parallelism`` is not a positive int.
+        UserFunctionError: a stage's function raised (names the stage and the item).
+    """
+    if not isinstance(local_parallelism, int) or local_parallelism < 1:
+        msg = f"must be an int >= 1, got {local_parallelism!r}"
+        msg_0 = "local_parallelism"
+        raise errors.InvalidInput(msg_0, msg)
+    return engine.run(pipeline, StoreProvider(store, tenant_id), local_parallelism, control)
+
+
+class JobControl:
+    """What the engine asks of a running pipeline job (the engine's ``Control``).
+
+    ``check`` raises the job's stop request; ``snapshot_requests`` hands over snapshot
+    export names; ``report_metrics`` keeps the live metrics in the job's state and run.
+    """
+
+    def __init__(self, ctx: JobContext, snapshots: SnapshotRepository, run_count: int) -> None:
+        self.ctx = ctx
+        self.snapshots = snapshots
+        self.run_count = run_count
+        self.metrics: dict[str, Any] | None = None
+
+    def check(self) -> None:
+        """Raise ``JobStopped`` if the job must stop."""
+        self.ctx.check()
+
+    def snapshot_requests(self) -> list[str]:
+        """Names a snapshot must be exported under now."""
+        return self.ctx.snapshot_requests()
+
+    def report_metrics(self, metrics: dict[str, Any]) -> None:
+        """Keep the live metrics where ``get_metrics`` reads them."""
+        self.metrics = metrics
+        self.ctx.state["metrics"] = metrics
+        self.ctx.progress(self.ctx.current_progress)
+        self.snapshots.record_run(self.ctx.job_id, self.run_count, "running", metrics)
+
+
+class JobSnapshots:
+    """The engine's ``SnapshotStore`` for one attempt: commits fenced on the attempt."""
+
+    def __init__(self, snapshots: SnapshotRepository, fence: Fence, run_count: int) -> None:
+        self.snapshots = snapshots
+        self.fence = fence
+        self.run_count = run_count
+
+    def commit(self, state: bytes, writes: Sequence[Any], names: Sequence[str]) -> None:
+        """Commit state with the buffered output; a lost lease stops the job instead.
+
+        Raises:
+            JobStopped: the attempt lost its lease; nothing was committed.
+        """
+        outputs = [Output(w.kind, w.name, _encode(w.kind, w.items)) for w in writes]
+        try:
+            self.snapshots.commit(self.fence, self.run_count, state, outputs, names)
+        except errors.Conflict as exc:
+            raise errors.JobStopped("lost", str(exc)) from None
+
+
+def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
+    if kind == "map":
+        return [(data.dump_key(k), data.dump(v)) for k, v in items]
+    return [data.dump(i) for i in items]
+
+
+def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
+    """Run the pipeline in ``params`` on this worker, from its last snapshot if any."""
+    if ctx.store is None:
+        msg = "a pipeline job needs its worker's store"
+        raise RuntimeError(msg)
+    pipeline = decode(params["pipeline"])
+    config = JobConfig.from_dict(params.get("config") or {})
+    snapshots = SnapshotRepository(ctx.store, ctx.tenant_id)
+    run_count = int(params.get("run_count", 1))
+    restore = snapshots.latest(ctx.job_id)
+    if restore is None and config.initial_snapshot_name:
+        found = snapshots.exported(config.initial_snapshot_name)
+        if found is None:
+            msg = f"no exported snapshot named {config.initial_snapshot_name!r}"
+            raise errors.InvalidInput("initial_snapshot_name", msg)
+        restore = found[0]
+    control = JobControl(ctx, snapshots, run_count)
+    options = engine.EngineOptions(
+        guarantee=GUARANTEES[config.processing_guarantee],
+        snapshot_interval_ms=config.snapshot_interval_ms,
+    )
+    committer = None
+    if config.processing_guarantee is not ProcessingGuarantee.NONE:
+        committer = JobSnapshots(
+            snapshots, Fence(ctx.job_id, ctx.attempt, ctx.worker_id), run_count
+        )
+    snapshots.record_run(ctx.job_id, run_count, "running", control.metrics)
+    try:
+        metrics = engine.run(
+            pipeline,
+            StoreProvider(ctx.store, ctx.tenant_id),
+            config.local_parallelism,
+            control,
+            options=options,
+            snapshots=committer,
+            restore=restore,
+        )
+    except errors.JobStopped as stop:
+        snapshots.record_run(ctx.job_id, run_count, stop.reason, control.metrics)
+        raise
+    except engine.UserFunctionError as exc:
+        # Keep the user's traceback: across processes it travels as text, not as a cause.
+        error = f"{exc}\n{exc.traceback_text}"
+        snapshots.record_run(ctx.job_id, run_count, "failed", control.metrics, error, final=True)
+        if config.suspend_on_failure:
+            raise errors.JobStopped("self-suspend", str(exc)) from None
+        raise RuntimeError(error) from None
+    except Exception as exc:
+        snapshots.record_run(
+            ctx.job_id, run_count, "failed", control.metrics, repr(exc), final=True
+        )
+        if config.suspend_on_failure:
+            raise errors.JobStopped("self-suspend", repr(exc)) from None
+        raise
+    result = metrics.as_dict()
+    snapshots.record_run(ctx.job_id, run_count, "completed", result, final=True)
+    return result
+
+
+DEFAULT.decorator(
+    PIPELINE_JOB_TYPE,
+    group="headrace",
+    queue=defaults.DEFAULT_QUEUE,
+    description="Runs a pipeline on the dataflow engine",
+    timeout_sec=0,
+    max_retries=0,
+    suspendable=True,
+    params={
+        "type": "object",
+        "properties": {
+            "pipeline": {"type": "string"},
+            "local_parallelism": {"type": "integer", "minimum": 1},
+            "config": {"type": "object"},
+            "run_count": {"type": "integer", "minimum": 1},
+        },
+        "required": ["pipeline"],
+    },
+)(_pipeline_job)
