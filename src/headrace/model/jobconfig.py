@@ -74,7 +74,7 @@ class JobConfig:
         if field not in FIELDS:
             known = ", ".join(sorted([*FIELDS, *ALIASES]))
             raise errors.InvalidInput(key, f"unknown JobConfig field; known: {known}")
-        object.__setattr__(self, field, _checked(field, value))
+        object.__setattr__(self, field, _checked(field, value, key))
 
     def __getattr__(self, key: str) -> Any:
         # Only reached for names not set on the instance: the aliases.
@@ -106,13 +106,13 @@ class JobConfig:
         return f"JobConfig({fields})"
 
 
-def _checked(field: str, value: Any) -> Any:
+def _checked(field: str, value: Any, label: str) -> Any:
     types, _default = FIELDS[field]
     if isinstance(value, bool) and bool not in types:
-        raise errors.InvalidInput(field, f"expected {_names(types)}, got {value!r}")
+        raise errors.InvalidInput(label, f"expected {_names(types)}, got {value!r}")
     if not _is_instance(value, types):
         raise errors.InvalidInput(
-            field, f"expected {_names(types)}, got {type(value).__name__} {value!r}"
+            label, f"expected {_names(types)}, got {type(value).__name__} {value!r}"
         )
     if field == "processing_guarantee":
         try:
@@ -123,21 +123,21 @@ def _checked(field: str, value: Any) -> Any:
                 field, f"unknown guarantee {value!r}; expected {choices}"
             ) from None
     if field in ("snapshot_interval_ms", "local_parallelism") and value < 1:
-        raise errors.InvalidInput(field, f"must be >= 1, got {value}")
+        raise errors.InvalidInput(label, f"must be >= 1, got {value}")
     if (
         field in ("max_processor_accumulated_records", "timeout_ms")
         and value is not None
         and value < 1
     ):
-        raise errors.InvalidInput(field, f"must be >= 1 or None, got {value}")
+        raise errors.InvalidInput(label, f"must be >= 1 or None, got {value}")
     if field == "max_retries" and value < 0:
-        raise errors.InvalidInput(field, f"must be >= 0, got {value}")
+        raise errors.InvalidInput(label, f"must be >= 0, got {value}")
     if (
         field in ("name", "initial_snapshot_name")
         and value is not None
         and not 0 < len(value) <= 255
     ):
-        raise errors.InvalidInput(field, "must be 1..255 characters")
+        raise errors.InvalidInput(label, "must be 1..255 characters")
     return value
 
 
