@@ -257,7 +257,7 @@ def test_submitting_and_retrieving_jobs(client: Client, jet: object) -> None:
     jobs = jet.get_jobs()  # type: ignore[attr-defined]
     for job in jobs:
         print(f"{job.name}: {job.status}")
-    assert [j.id for j in jobs][0] == job_id  # newest first
+    assert jobs[0].id == job_id  # newest first
     assert [j.id for j in jet.get_jobs("unique-job")] == [job_id]  # type: ignore[attr-defined]
     jet.get_job(job_id).cancel()  # type: ignore[attr-defined]
     with pytest.raises(errors.JobFailed):
