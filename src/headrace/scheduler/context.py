@@ -46,6 +46,7 @@ class JobContext:
         self.job_id = claimed.job_id
         self.tenant_id = claimed.tenant_id
         self.type = claimed.type
+        self.queue = claimed.queue
         self.attempt = claimed.attempt
         self.resumed = claimed.resumed
         self.params = params

@@ -73,7 +73,7 @@ def run_attempt(spec: JobTypeSpec, ctx: JobContext, worker: JobWorker | None) ->
         else:
             result = spec.target(ctx, ctx.params)
     except errors.JobStopped as stop:
-        if stop.reason == "self-suspend":
+        if stop.reason in ("self-suspend", "restart"):
             return Outcome(stopped=stop.reason, error=stop.detail)
         return _stopped(worker, ctx, stop.reason)
     except Exception:

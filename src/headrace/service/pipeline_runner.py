@@ -9,12 +9,14 @@ metrics into the job's state and run record.
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import cloudpickle
 
 from headrace import defaults, engine, errors
+from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline
 from headrace.scheduler.context import JobContext
@@ -23,6 +25,7 @@ from headrace.service import data
 from headrace.service.data import StoreProvider
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
+from headrace.store.workers import WorkerRepository
 
 #: The engine's name for each guarantee.
 GUARANTEES: dict[ProcessingGuarantee, Literal["none", "at_least_once", "exactly_once"]] = {
@@ -30,6 +33,9 @@ GUARANTEES: dict[ProcessingGuarantee, Literal["none", "at_least_once", "exactly_
     ProcessingGuarantee.AT_LEAST_ONCE: "at_least_once",
     ProcessingGuarantee.EXACTLY_ONCE: "exactly_once",
 }
+
+#: How often a job with auto-scaling looks for workers that joined its queue.
+AUTO_SCALING_CHECK_SEC = 2.0
 
 #: The built-in job type that runs a pipeline on a worker.
 PIPELINE_JOB_TYPE = "headrace.pipeline"
@@ -85,15 +91,41 @@ class JobControl:
     export names; ``report_metrics`` keeps the live metrics in the job's state and run.
     """
 
-    def __init__(self, ctx: JobContext, snapshots: SnapshotRepository, run_count: int) -> None:
+    def __init__(
+        self,
+        ctx: JobContext,
+        snapshots: SnapshotRepository,
+        run_count: int,
+        auto_scaling: bool = False,
+    ) -> None:
         self.ctx = ctx
         self.snapshots = snapshots
         self.run_count = run_count
         self.metrics: dict[str, Any] | None = None
+        self.auto_scaling = auto_scaling and ctx.store is not None
+        self.started_ms = now_ms()
+        self._next_scaling_check = time.monotonic() + AUTO_SCALING_CHECK_SEC
 
     def check(self) -> None:
-        """Raise ``JobStopped`` if the job must stop."""
+        """Raise ``JobStopped`` if the job must stop (or restart to use a new worker)."""
         self.ctx.check()
+        if self.auto_scaling and time.monotonic() >= self._next_scaling_check:
+            self._next_scaling_check = time.monotonic() + AUTO_SCALING_CHECK_SEC
+            joined = self._joined_worker()
+            if joined is not None:
+                # Restart from the last snapshot; any worker of the queue may take it.
+                raise errors.JobStopped("restart", f"auto-scaling: worker {joined} joined")
+
+    def _joined_worker(self) -> str | None:
+        assert self.ctx.store is not None
+        for worker in WorkerRepository(self.ctx.store).workers():
+            if (
+                worker.worker_id != self.ctx.worker_id
+                and self.ctx.queue in worker.queues
+                and worker.started_at_ms > self.started_ms
+            ):
+                return worker.worker_id
+        return None
 
     def snapshot_requests(self) -> list[str]:
         """Names a snapshot must be exported under now."""
@@ -150,7 +182,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
             msg = f"no exported snapshot named {config.initial_snapshot_name!r}"
             raise errors.InvalidInput("initial_snapshot_name", msg)
         restore = found[0]
-    control = JobControl(ctx, snapshots, run_count)
+    control = JobControl(ctx, snapshots, run_count, config.auto_scaling)
     options = engine.EngineOptions(
         guarantee=GUARANTEES[config.processing_guarantee],
         snapshot_interval_ms=config.snapshot_interval_ms,

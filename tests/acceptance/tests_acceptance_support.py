@@ -1,0 +1,46 @@
+"""Helpers of the acceptance tests: ``headrace worker`` subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def start_worker(
+    store_url: str, queues: str, lease_sec: float, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    command = [
+        sys.executable, "-m", "headrace", "worker",
+        "--store", store_url, "--queues", queues,
+        "--import", "worker_jobs", "--lease-sec", str(lease_sec),
+    ]  # fmt: skip
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
