@@ -1,0 +1,168 @@
+"""Jet jobs with snapshots: suspend/resume keeps state, exports, forced cancel, retries."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from headrace import Client, errors
+from headrace.jet.job import Job, JobConfig, JobStatus, ProcessingGuarantee
+from headrace.jet.pipeline import Pipeline, StreamSource, counting, tumbling
+from headrace.model.status import Status
+from headrace.scheduler.worker import Worker
+
+EXACTLY = ProcessingGuarantee.EXACTLY_ONCE
+
+
+def wait_for(predicate: Any, timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def windowed_counts(stream: str, sink: str) -> Pipeline:
+    p = Pipeline.create()
+    p.read_from(StreamSource(stream)) \
+        .with_timestamps(lambda e: e[1], allowed_lag_ms=0) \
+        .group_by(lambda e: e[0]) \
+        .window(tumbling(1000)) \
+        .aggregate(counting()) \
+        .write_to(Pipeline.to_list(sink))  # fmt: skip
+    return p
+
+
+def events(keys: str, start_ms: int, end_ms: int, step_ms: int) -> list[tuple[str, int]]:
+    return [(k, t) for t in range(start_ms, end_ms, step_ms) for k in keys]
+
+
+def test_suspend_resume_keeps_window_state(client: Client) -> None:
+    stream = client.get_stream("clicks", partitions=1)
+    jet = client.get_jet()
+    job = jet.submit(
+        windowed_counts("clicks", "counts"),
+        JobConfig(processing_guarantee=EXACTLY, snapshot_interval_ms=100),
+    )
+    wait_for(lambda: job.get_status() is JobStatus.RUNNING, what="running")
+    stream.publish_all(events("ab", 0, 500, 10))  # half of window [0, 1000)
+    wait_for(lambda: job.get_metrics().received_count >= 100, what="first half read")
+    job.suspend()
+    wait_for(lambda: job.get_status() is JobStatus.SUSPENDED, what="suspended")
+    stream.publish_all(events("ab", 500, 1000, 10))  # the other half, while suspended
+    job.resume()
+    stream.publish_all([("a", 5000)])  # moves the watermark past the first window
+    stream.close()
+    job.join(timeout=60)
+    rows = {(start, end, key): n for start, end, key, n in client.get_list("counts")}
+    assert rows[(0, 1000, "a")] == 100 and rows[(0, 1000, "b")] == 100
+
+
+def test_export_cancel_and_start_from_the_snapshot_equals_one_run(client: Client) -> None:
+    stream = client.get_stream("numbers", partitions=2)
+    jet = client.get_jet()
+    config = JobConfig(name="first", processing_guarantee=EXACTLY, snapshot_interval_ms=100)
+    first = jet.submit(_stream_copy("numbers", "copied"), config)
+    wait_for(lambda: first.get_status() is JobStatus.RUNNING, what="running")
+    stream.publish_all(range(1000))
+    wait_for(lambda: first.get_metrics().received_count >= 1000, what="first part read")
+    first.cancel_and_export_snapshot("checkpoint-1")
+    with pytest.raises(errors.JobFailed):
+        first.join(timeout=30)
+    assert first.is_user_cancelled()
+    stream.publish_all(range(1000, 2000))
+    stream.close()
+    config = JobConfig(name="recovered-job", processing_guarantee=EXACTLY)
+    config.initial_snapshot_name = "checkpoint-1"
+    second = jet.submit(_stream_copy("numbers", "copied"), config)
+    second.join(timeout=60)
+    landed = Counter(client.get_list("copied"))
+    assert set(landed) == set(range(2000)) and max(landed.values()) == 1
+    # Exporting over an existing name replaces it; a missing name is refused at submit.
+    bad = JobConfig(name="x")
+    bad.initial_snapshot_name = "no-such-snapshot"
+    with pytest.raises(errors.InvalidInput) as info:
+        jet.submit(_stream_copy("numbers", "other"), bad)
+    assert info.value.field == "initial_snapshot_name"
+
+
+def _stream_copy(stream: str, sink: str) -> Pipeline:
+    p = Pipeline.create()
+    p.read_from(StreamSource(stream)).map(lambda n: n).write_to(Pipeline.to_list(sink))
+    return p
+
+
+def test_force_cancel_ends_a_stuck_job(client: Client) -> None:
+    client.get_stream("never", partitions=1).publish("go")
+    p = Pipeline.create()
+    p.read_from(StreamSource("never")).map(lambda x: time.sleep(3600)).write_to(
+        Pipeline.to_list("z")
+    )
+    job = client.get_jet().submit(p)
+    wait_for(lambda: client.jobs.get(job.id).status is Status.RUNNING, what="running")
+    time.sleep(0.3)  # inside the stuck user function now
+    job.cancel(force=True)
+    assert client.jobs.get(job.id).status is Status.CANCELED
+    assert job.is_user_cancelled() and job.get_status() is JobStatus.FAILED
+
+
+def test_a_failing_pipeline_retries_from_its_snapshot_then_fails(client: Client) -> None:
+    stream = client.get_stream("flaky-in", partitions=1)
+    stream.publish_all(range(50))
+    stream.publish("poison")
+    stream.close()
+    p = Pipeline.create()
+    p.read_from(StreamSource("flaky-in")).map(lambda n: n + 1).write_to(
+        Pipeline.to_list("flaky-out")
+    )
+    job = client.get_jet().submit(
+        p, JobConfig(processing_guarantee=EXACTLY, snapshot_interval_ms=50, max_retries=2)
+    )
+    with pytest.raises(errors.JobFailed) as info:
+        job.join(timeout=60)
+    assert "poison" in str(info.value.cause)
+    record = client.jobs.get(job.id)
+    assert record.status is Status.FAILED and record.retries == 2
+    out = Counter(client.get_list("flaky-out"))
+    # Output lands only with committed snapshots: never twice, never invented; what came
+    # after the last snapshot of the failed run is not committed.
+    assert set(out) <= set(range(1, 51)) and (not out or max(out.values()) == 1)
+    assert len(client.pipelines.runs(job.id)) == 1
+
+
+def test_suspend_on_failure_keeps_the_job_with_its_cause(client: Client) -> None:
+    client.get_stream("bad-in", partitions=1).publish_all([1, 0])
+    p = Pipeline.create()
+    p.read_from(StreamSource("bad-in")).map(lambda n: 1 // n).write_to(Pipeline.to_list("bad-out"))
+    job = client.get_jet().submit(p, JobConfig(suspend_on_failure=True))
+    wait_for(lambda: job.get_status() is JobStatus.SUSPENDED, what="suspended")
+    cause = job.get_suspension_cause() or ""
+    assert "ZeroDivisionError" in cause or "division" in cause
+    job.cancel()
+    assert job.is_user_cancelled()
+
+
+@pytest.mark.parametrize("auto_scaling", [True, False])
+def test_auto_scaling_restarts_to_use_a_joining_worker(client: Client, auto_scaling: bool) -> None:
+    client.get_stream("scale-in", partitions=1)
+    job: Job = client.get_jet().submit(
+        _stream_copy("scale-in", "scale-out"),
+        JobConfig(
+            processing_guarantee=EXACTLY, snapshot_interval_ms=100, auto_scaling=auto_scaling
+        ),
+    )
+    wait_for(lambda: job.get_status() is JobStatus.RUNNING, what="running")
+    newcomer = Worker(client.store, client.registry, {"compute": 1}, lease_sec=3).start()
+    try:
+        time.sleep(5)  # two auto-scaling checks
+        restarts = [
+            e for e in client.jobs.events(job.id) if (e.reason or "").startswith("restarted")
+        ]
+        assert bool(restarts) is auto_scaling
+        if auto_scaling:
+            assert "auto-scaling" in (restarts[0].reason or "")
+    finally:
+        job.cancel(force=True)
+        newcomer.stop(grace_sec=0.5)
