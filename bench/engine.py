@@ -6,6 +6,8 @@ W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> 
 W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
 W3 keyed tumbling window: CSV "key,ts" lines -> parse -> 1 s event-time windows
    per key -> counting() -> List of (start, end, key, count).
+W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same chain ->
+   List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
 The inputs are generated exactly like /work/shared/bench-peers/dataflow/common.py
 (same seed, same algorithm, same file names under $DF_DATA), so checksums compare.
 Ratios are engine items/s over the baseline's, taken in the same run, median of pairs.
@@ -29,8 +31,11 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 import headrace.engine as engine  # noqa: E402
-from headrace.connectors.memory import InMemoryProvider  # noqa: E402
-from headrace.pipeline import Pipeline, counting, summing, tumbling  # noqa: E402
+from headrace.connectors.memory import (  # noqa: E402
+    InMemoryProvider,
+    MemorySnapshotStore,
+)
+from headrace.pipeline import Pipeline, StreamSource, counting, summing, tumbling  # noqa: E402
 
 DATA = os.environ.get("DF_DATA", "/tmp/dfbench-data")
 VOCAB = 50_000
@@ -216,6 +221,76 @@ def w3_engine(path: str, par: int) -> str:
     return w3_checksum((k, s, c) for s, _e, k, c in prov.lists["windows"])
 
 
+class RangeStream:
+    """A closed Stream of ``range(n)`` dealt round-robin over partitions, made on read.
+
+    Long enough for several 1 s snapshots without holding tens of millions of ints.
+    """
+
+    def __init__(self, n: int, partitions: int) -> None:
+        self.n, self.parts = n, partitions
+
+    def partition_count(self) -> int:
+        return self.parts
+
+    def end_offset(self, partition: int) -> int:
+        return len(range(partition, self.n, self.parts))
+
+    def read(self, partition: int, offset: int, max_count: int) -> list[int]:
+        start = partition + offset * self.parts
+        stop = min(self.n, start + max_count * self.parts)
+        return list(range(start, stop, self.parts))
+
+    def append(self, items: Any) -> None:
+        raise TypeError("read-only")
+
+    def is_closed(self) -> bool:
+        return True
+
+
+def w2s_engine(n: int, par: int, guarantee: str) -> tuple[float, str]:
+    """Times only the run: filling the Stream is setup, not the job."""
+    stream = RangeStream(n, max(par, 1))
+    p = Pipeline.create()
+    p.read_from(StreamSource("ints")).map(double).filter(div3).map(inc).write_to(
+        Pipeline.to_list("out")
+    )
+    prov = InMemoryProvider(streams={"ints": stream})  # type: ignore[dict-item]
+    store = MemorySnapshotStore(prov) if guarantee != "none" else None
+    opts = engine.EngineOptions(guarantee=guarantee, snapshot_interval_ms=1000)  # type: ignore[arg-type]
+    t0 = time.perf_counter()
+    engine.run(p, prov, par, options=opts, snapshots=store)
+    elapsed = time.perf_counter() - t0
+    return elapsed, str(sum(prov.lists["out"]))
+
+
+def w2s_rows(n: int, pars: list[int], repeat: int) -> None:
+    """Exactly-once with 1 s snapshots against none, in the same run, per parallelism."""
+    expected = w2_baseline(n)
+    for par in pars:
+        if par > 1:
+            w2s_engine(1000, par, "none")  # warm the fork server
+        times: dict[str, list[float]] = {"none": [], "exactly_once": []}
+        ratios: list[float] = []
+        checks: dict[str, str] = {}
+        for _ in range(repeat):
+            for g in ("none", "exactly_once"):
+                t, chk = w2s_engine(n, par, g)
+                times[g].append(t)
+                checks[g] = "ok" if chk == expected else f"MISMATCH {chk} != {expected}"
+            ratios.append(times["none"][-1] / times["exactly_once"][-1])
+        for g, ts in times.items():
+            med = statistics.median(ts)
+            ratio = (
+                "1.00 (vs none)" if g == "none" else f"{statistics.median(ratios):.2f} (vs none)"
+            )
+            print(
+                f"| W2S | {n:,} | headrace p={par} {g} | {med:.3f} | {n / med:,.0f} | {ratio} "
+                f"| {checks[g]} |",
+                flush=True,
+            )
+
+
 def _timed(fn: Callable[[], str]) -> tuple[float, str]:
     t0 = time.perf_counter()
     chk = fn()
@@ -227,7 +302,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="divide the sizes by this")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--par", default="1,2")
-    ap.add_argument("--only", default="W1,W2,W3")
+    ap.add_argument("--only", default="W1,W2,W3,W2S")
     a = ap.parse_args()
     pars = [int(x) for x in a.par.split(",")]
     sizes = {
@@ -251,6 +326,9 @@ def main() -> None:
     )
     print("|---|---:|---|---:|---:|---:|---|")
     for wl in a.only.split(","):
+        if wl == "W2S":
+            w2s_rows(3 * sizes["W2"], pars, a.repeat)
+            continue
         base_fn, eng_fn = runs[wl]
         arg, n = inputs[wl], sizes[wl]
         if 2 in pars or any(p > 1 for p in pars):

@@ -10,7 +10,8 @@ partitions) independently of the parallelism, and opens each split as a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "DataStructureProvider",
@@ -18,6 +19,8 @@ __all__ = [
     "MapLike",
     "SinkConnector",
     "SinkPartition",
+    "SinkWrite",
+    "SnapshotStore",
     "SourceConnector",
     "SourcePartition",
     "StreamLike",
@@ -161,6 +164,45 @@ class SinkPartition(Protocol):
 class SinkConnector(Protocol):
     """Writes one sink descriptor."""
 
-    def open(self, provider: DataStructureProvider, partition: int) -> SinkPartition:
-        """Opens partition ``partition``'s writer."""
+    def open(
+        self, provider: DataStructureProvider, partition: int, resume: bool = False
+    ) -> SinkPartition:
+        """Opens partition ``partition``'s writer (``resume``: a restored run continues it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SinkWrite:
+    """Output for one store-backed sink, held back until the snapshot that covers it.
+
+    Attributes:
+        kind: ``"list"`` (items appended), ``"map"`` (items are ``(key, value)`` pairs,
+            put in order so a later one wins) or ``"stream"`` (items appended).
+        name: The List, Map or Stream name.
+        items: The items, in the order the pipeline produced them.
+    """
+
+    kind: Literal["list", "map", "stream"]
+    name: str
+    items: list[Any] = field(default_factory=list)
+
+
+class SnapshotStore(Protocol):
+    """Where a run's snapshots go; the store side makes each commit one transaction.
+
+    The engine calls ``commit`` every ``snapshot_interval_ms`` when the guarantee is not
+    ``none``, when the control asks for a named snapshot, before a stop that wants one,
+    and once at the end of a bounded run.
+    """
+
+    def commit(self, state: bytes, writes: Sequence[SinkWrite], names: Sequence[str]) -> None:
+        """Atomically stores ``state`` and applies ``writes``.
+
+        Args:
+            state: An opaque blob; ``engine.run(..., restore=state)`` resumes from it.
+            writes: For ``exactly_once``, every output to List, Map and Stream sinks
+                since the previous commit (empty otherwise). Applying them in the same
+                transaction as ``state`` is what makes the output exactly once.
+            names: Extra names to keep this snapshot under (exports); usually empty.
+        """
         ...

@@ -55,10 +55,14 @@ def iter_lines(path: str, start: int, end: int, encoding: str) -> Iterator[list[
 class _FilePartition:
     """Parses one byte range; keeps at most one decoded block in memory."""
 
-    def __init__(self, desc: sources.FileSource, path: str, start: int, end: int) -> None:
+    def __init__(
+        self, desc: sources.FileSource, path: str, start: int, end: int, skip: int = 0
+    ) -> None:
         self._blocks = iter_lines(path, start, end, desc.encoding)
         self._pending: list[Any] = []
         self._pos = 0
+        self._read = 0  # items handed out: the position a snapshot saves
+        self._skip = skip
         self._desc = desc
         self._start = start
         self._header: list[str] | None = None
@@ -82,18 +86,28 @@ class _FilePartition:
         return [dict(zip(header, r, strict=False)) for r in rows]
 
     def next_batch(self, max_items: int) -> Sequence[Any] | None:
-        while self._pos >= len(self._pending):
-            block = next(self._blocks, None)
-            if block is None:
-                return None
-            self._pending, self._pos = self._parse(block), 0
-        batch = self._pending[self._pos : self._pos + max_items]
-        self._pos += len(batch)
-        return batch
+        while True:
+            while self._pos >= len(self._pending):
+                block = next(self._blocks, None)
+                if block is None:
+                    return None
+                self._pending, self._pos = self._parse(block), 0
+            if self._skip:
+                # A restored split re-parses its range and drops what was already read:
+                # a byte offset would have to agree with the block and CSV-header logic.
+                n = min(self._skip, len(self._pending) - self._pos)
+                self._pos += n
+                self._read += n
+                self._skip -= n
+                continue
+            batch = self._pending[self._pos : self._pos + max_items]
+            self._pos += len(batch)
+            self._read += len(batch)
+            return batch
 
     def snapshot(self) -> Any:
-        msg = "file sources do not snapshot their position yet"
-        raise NotImplementedError(msg)
+        """Items of this byte range read so far."""
+        return self._read
 
     def close(self) -> None:
         self._pending = []
@@ -120,18 +134,18 @@ class FileSourceConnector:
     def open(
         self, split: Any, provider: base.DataStructureProvider, resume: Any = None
     ) -> base.SourcePartition:
-        """Reads one byte range."""
+        """Reads one byte range (skipping the ``resume`` items a snapshot counted)."""
         path, start, end = split
-        return _FilePartition(self.desc, path, start, end)
+        return _FilePartition(self.desc, path, start, end, int(resume or 0))
 
 
 class _PartFile:
-    def __init__(self, desc: sinks.FileSink, partition: int) -> None:
+    def __init__(self, desc: sinks.FileSink, partition: int, append: bool = False) -> None:
         os.makedirs(desc.path, exist_ok=True)
         ext = {"text": ".txt", "csv": ".csv", "jsonl": ".jsonl"}[desc.fmt]
         self._fh: IO[str] = open(  # noqa: SIM115 - closed by close()
             os.path.join(desc.path, f"part-{partition:05d}{ext}"),
-            "w",
+            "a" if append else "w",
             encoding=desc.encoding,
             newline="",
         )
@@ -169,6 +183,12 @@ class FileSinkConnector:
 
     desc: sinks.FileSink
 
-    def open(self, provider: base.DataStructureProvider, partition: int) -> base.SinkPartition:
-        """Creates (truncates) this partition's part file."""
-        return _PartFile(self.desc, partition)
+    def open(
+        self, provider: base.DataStructureProvider, partition: int, resume: bool = False
+    ) -> base.SinkPartition:
+        """Creates (truncates) this partition's part file; a restored run appends to it.
+
+        Files are at least once at best: what was written after the snapshot a run
+        restores from is written again.
+        """
+        return _PartFile(self.desc, partition, append=resume)

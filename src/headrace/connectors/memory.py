@@ -13,7 +13,9 @@ from headrace.pipeline import sinks, sources
 
 __all__ = [
     "InMemoryProvider",
+    "MemorySnapshotStore",
     "MemoryStream",
+    "apply_writes",
     "sink_connector",
     "source_connector",
 ]
@@ -353,8 +355,15 @@ class ProviderSinkConnector:
 
     desc: sinks.SinkDescriptor
 
-    def open(self, provider: base.DataStructureProvider, partition: int) -> base.SinkPartition:
-        """A writer appending to the named structure (or calling the function)."""
+    def open(
+        self, provider: base.DataStructureProvider, partition: int, resume: bool = False
+    ) -> base.SinkPartition:
+        """A writer appending to the named structure (or calling the function).
+
+        Lists, Maps and Streams are exactly once when the engine buffers their writes
+        into snapshot commits; a callable or the log sees replayed items again after a
+        restore (at least once at best).
+        """
         desc = self.desc
         if isinstance(desc, sinks.ListSink):
             return _FnSink(provider.get_list(desc.name).extend)
@@ -392,3 +401,56 @@ def sink_connector(desc: sinks.SinkDescriptor) -> base.SinkConnector | None:
     ):
         return ProviderSinkConnector(desc)
     return None
+
+
+# ---------------------------------------------------------------------- snapshots
+
+
+def apply_writes(provider: base.DataStructureProvider, writes: Sequence[base.SinkWrite]) -> None:
+    """Applies a commit's buffered sink writes to ``provider``'s structures, in order."""
+    for w in writes:
+        if w.kind == "list":
+            provider.get_list(w.name).extend(w.items)
+        elif w.kind == "map":
+            provider.get_map(w.name).update(w.items)
+        else:
+            provider.get_stream(w.name).append(w.items)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit a :class:`MemorySnapshotStore` received."""
+
+    state: bytes
+    writes: list[base.SinkWrite]
+    names: list[str]
+
+
+class MemorySnapshotStore:
+    """Keeps every commit in a list and applies its writes to an in-memory provider.
+
+    Example:
+        >>> prov = InMemoryProvider()
+        >>> snaps = MemorySnapshotStore(prov)
+        >>> snaps.commit(b"s", [base.SinkWrite("list", "out", [1, 2])], ["export"])
+        >>> prov.lists["out"], snaps.latest, snaps.named["export"]
+        ([1, 2], b's', b's')
+    """
+
+    def __init__(self, provider: base.DataStructureProvider | None = None) -> None:
+        self.provider = provider
+        self.commits: list[Commit] = []
+        self.named: dict[str, bytes] = {}
+
+    def commit(self, state: bytes, writes: Sequence[base.SinkWrite], names: Sequence[str]) -> None:
+        """Applies ``writes`` (if a provider was given) and records the commit."""
+        if self.provider is not None:
+            apply_writes(self.provider, writes)
+        self.commits.append(Commit(state, list(writes), list(names)))
+        for name in names:
+            self.named[name] = state
+
+    @property
+    def latest(self) -> bytes | None:
+        """The newest committed state, or ``None`` before the first commit."""
+        return self.commits[-1].state if self.commits else None

@@ -16,20 +16,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from headrace.connectors.base import DataStructureProvider
+from headrace.connectors.base import DataStructureProvider, SinkWrite, SnapshotStore
 from headrace.engine import io
 from headrace.engine.errors import UserFunctionError
 from headrace.engine.executors.base import Control, Executor
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.engine.plan import Plan, build_plan
-from headrace.engine.runtime import EngineOptions
+from headrace.engine.runtime import GUARANTEES, EngineOptions, Guarantee
+from headrace.engine.snapshot import Coordinator, SnapshotMismatch, decode
 from headrace.pipeline import Pipeline
 
 __all__ = [
+    "GUARANTEES",
     "Control",
     "EngineOptions",
     "Executor",
+    "Guarantee",
     "PipelineMetrics",
+    "SinkWrite",
+    "SnapshotMismatch",
+    "SnapshotStore",
     "StageMetrics",
     "UserFunctionError",
     "prepare",
@@ -38,23 +44,30 @@ __all__ = [
 
 
 def prepare(
-    pipeline: Pipeline, provider: DataStructureProvider, options: EngineOptions
+    pipeline: Pipeline,
+    provider: DataStructureProvider,
+    options: EngineOptions,
+    splits: dict[int, list[Any]] | None = None,
 ) -> tuple[Plan, dict[int, list[Any]]]:
     """Validates, plans, runs each source's ``prepare`` and lists its splits.
+
+    ``splits`` (a restored run's) are kept instead of listing them again, so a
+    restored run reads exactly the ranges and stream partitions its snapshot counted.
 
     Raises:
         PipelineDefinitionError: the pipeline cannot run as defined.
     """
     pipeline.validate(provider)
     plan = build_plan(pipeline)
-    splits: dict[int, list[Any]] = {}
+    listed: dict[int, list[Any]] = {}
     for spec in plan.vertices:
         if spec.head is not None and spec.head.kind == "source":
             assert spec.head.source is not None
             connector = io.source_connector(spec.head.source)
             connector.prepare(provider)
-            splits[spec.id] = connector.splits(provider, options.split_items)
-    return plan, splits
+            if splits is None:
+                listed[spec.id] = connector.splits(provider, options.split_items)
+    return plan, splits if splits is not None else listed
 
 
 def run(
@@ -65,33 +78,60 @@ def run(
     *,
     executor: str | Executor | None = None,
     options: EngineOptions | None = None,
+    snapshots: SnapshotStore | None = None,
+    restore: bytes | None = None,
 ) -> PipelineMetrics:
     """Runs ``pipeline`` to its end against ``provider``'s Lists, Maps and Streams.
+
+    With ``options.guarantee`` other than ``"none"``, a snapshot (source positions and
+    operator state, taken with nothing in flight) is committed to ``snapshots`` every
+    ``options.snapshot_interval_ms`` and once more at the end of a bounded run. With
+    ``"exactly_once"``, List, Map and Stream sinks write only through those commits.
+    Callables, the log and files write directly: at least once at best.
 
     Args:
         pipeline: What to run.
         provider: Where named data structures live.
         local_parallelism: Partitions of every vertex (worker processes by default
             when above 1).
-        control: Its ``check()`` is called between batches; raising stops the run.
+        control: Its ``check()`` is called between batches; raising stops the run. See
+            :class:`Control` for the optional ``snapshot_requests``,
+            ``report_metrics`` and ``take_snapshot``.
         executor: ``"inprocess"``, ``"processes"`` or an Executor; by default
             ``processes`` when ``local_parallelism > 1``.
-        options: Batch and split sizes.
+        options: Batch and split sizes, guarantee, snapshot interval.
+        snapshots: Where snapshots are committed; required unless the guarantee is
+            ``"none"`` (then only explicit requests and stops use it, if given).
+        restore: A state a previous run committed: sources resume at its positions and
+            stages at its state. Same pipeline and same ``local_parallelism``.
 
     Returns:
-        The run's metrics per stage, with the job-level totals.
+        The run's metrics per stage, with the job-level totals (a restored run's
+        include what its snapshot had counted).
 
     Raises:
         PipelineDefinitionError: the pipeline cannot run as defined.
         UserFunctionError: a stage's function raised.
+        SnapshotMismatch: ``restore`` is not a snapshot of this pipeline at this
+            parallelism.
+        ValueError: a guarantee without a ``snapshots`` store, or a bad parallelism.
     """
     if local_parallelism < 1:
         msg = f"local_parallelism must be at least 1, got {local_parallelism}"
         raise ValueError(msg)
     opts = options or EngineOptions()
-    plan, splits = prepare(pipeline, provider, opts)
+    if opts.guarantee != "none" and snapshots is None:
+        msg = f"guarantee {opts.guarantee!r} needs a SnapshotStore (snapshots=...)"
+        raise ValueError(msg)
+    restored = None
+    if restore is not None:
+        restored = decode(restore, build_plan(pipeline), local_parallelism)
+    plan, splits = prepare(
+        pipeline, provider, opts, restored.splits if restored is not None else None
+    )
+    coordinator = Coordinator(plan, splits, local_parallelism, opts, snapshots, control, restored)
     chosen = _executor(executor, local_parallelism)
-    return chosen.execute(plan, provider, splits, local_parallelism, control, opts)
+    return chosen.execute(plan, provider, splits, local_parallelism, control, opts, coordinator)
 
 
 def _executor(executor: str | Executor | None, parallelism: int) -> Executor:

@@ -204,5 +204,14 @@ class Sender:
                 self._send("p", p, buckets[p])
 
     def export_state(self) -> Any:
-        """The folded state a snapshot saves."""
-        return (dict(self.keyed_state), self.global_acc)
+        """What was folded here and not sent yet, and the round-robin position."""
+        windows = self.windows.export_state() if self.windows is not None else None
+        return (self.keyed_state, self.global_acc, windows, self._rr)
+
+    def import_state(self, state: Any) -> None:
+        """Restores ``export_state()``'s value."""
+        keyed, self.global_acc, windows, self._rr = state
+        op = self.head.op
+        self.keyed_state = Counter(keyed) if op is not None and op.count_keys else dict(keyed)
+        if self.windows is not None and windows is not None:
+            self.windows.import_state(windows)

@@ -2,7 +2,8 @@
 
 Each head receives raw items (keyed ``(key, item)`` pairs on hash edges) or partial
 accumulators from senders that combined before the shuffle, and returns the items it
-emits. ``export_state``/``import_state`` are the hooks snapshots will use.
+emits. ``export_state``/``import_state`` carry a head's state through a snapshot: what
+they return is pickled at once, so it may share objects with the live state.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class KeyedAggregate(Head):
             self.state = {}
 
     def export_state(self) -> Any:
-        return dict(self.state)
+        return self.state
 
     def import_state(self, state: Any) -> None:
         self.state = dict(state)
@@ -147,6 +148,12 @@ class GlobalAggregate(Head):
             return None
         return [self.op.finish(self.acc)], None
 
+    def export_state(self) -> Any:
+        return self.acc
+
+    def import_state(self, state: Any) -> None:
+        self.acc = state
+
 
 class Distinct(Head):
     """The first item per key."""
@@ -167,6 +174,12 @@ class Distinct(Head):
                     out_ts.append(ts[i])
         return out, out_ts
 
+    def export_state(self) -> Any:
+        return self.seen
+
+    def import_state(self, state: Any) -> None:
+        self.seen = set(state)
+
 
 class Sort(Head):
     """Collects everything (on partition 0) and emits it sorted at the end."""
@@ -186,6 +199,12 @@ class Sort(Head):
         except Exception as exc:
             raise fail(self.name, self.items[:1], exc) from exc
         return self.items, None
+
+    def export_state(self) -> Any:
+        return self.items
+
+    def import_state(self, state: Any) -> None:
+        self.items = list(state)
 
 
 class MapStateful(Head):
@@ -213,6 +232,12 @@ class MapStateful(Head):
         except Exception as exc:
             raise fail(self.name, v, exc) from exc
         return out, None
+
+    def export_state(self) -> Any:
+        return self.states
+
+    def import_state(self, state: Any) -> None:
+        self.states = dict(state)
 
 
 class HashJoin(Head):
@@ -256,6 +281,13 @@ class HashJoin(Head):
         waiting, self.waiting = self.waiting, []
         return self._probe(waiting), None
 
+    def export_state(self) -> Any:
+        return (self.table, self.built, self.waiting)
+
+    def import_state(self, state: Any) -> None:
+        table, self.built, waiting = state
+        self.table, self.waiting = dict(table), list(waiting)
+
 
 class WindowAggregate(Head):
     """Windowed results, emitted when the watermark passes each window's end."""
@@ -296,6 +328,12 @@ class WindowAggregate(Head):
 
     def on_end(self) -> Output | None:
         return self.on_watermark(float("inf"))
+
+    def export_state(self) -> Any:
+        return self.windows.export_state()
+
+    def import_state(self, state: Any) -> None:
+        self.windows.import_state(state)
 
 
 def make_head(node: Node | None, partition: int) -> Head:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from headrace.connectors.base import DataStructureProvider, SinkPartition, SourcePartition
 from headrace.engine import io
@@ -30,6 +30,11 @@ INF = float("inf")
 SinkOpener = Callable[[Node, int], SinkPartition]
 
 
+#: Processing guarantees, weakest first.
+Guarantee = Literal["none", "at_least_once", "exactly_once"]
+GUARANTEES: tuple[Guarantee, ...] = ("none", "at_least_once", "exactly_once")
+
+
 @dataclass(frozen=True)
 class EngineOptions:
     """Tunables of a run.
@@ -38,39 +43,77 @@ class EngineOptions:
         batch_size: Items a source partition hands over at once.
         split_items: Items per source split (list slices; files use 64 bytes per item).
             Splits never depend on the parallelism, so neither does lateness.
+        guarantee: ``"none"`` takes no snapshots; ``"at_least_once"`` snapshots every
+            ``snapshot_interval_ms`` and writes sinks directly (a restore may repeat
+            output, never lose it); ``"exactly_once"`` also holds back List, Map and
+            Stream writes until the snapshot that covers them commits.
+        snapshot_interval_ms: Wall-clock time between snapshots (it decides when, never
+            what: results do not depend on it).
     """
 
     batch_size: int = 4096
     split_items: int = 65536
+    guarantee: Guarantee = "none"
+    snapshot_interval_ms: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.guarantee not in GUARANTEES:
+            msg = f"guarantee must be one of {', '.join(GUARANTEES)}, got {self.guarantee!r}"
+            raise ValueError(msg)
+        for name in ("batch_size", "split_items"):
+            if getattr(self, name) < 1:
+                msg = f"{name} must be at least 1, got {getattr(self, name)}"
+                raise ValueError(msg)
+        if self.snapshot_interval_ms < 0:
+            msg = f"snapshot_interval_ms must not be negative, got {self.snapshot_interval_ms}"
+            raise ValueError(msg)
 
 
 class SplitState:
     """One split's reader, progress and newest event time per timestamps vertex."""
 
-    __slots__ = ("finished", "reader", "split", "started", "tstate")
+    __slots__ = ("finished", "reader", "resume", "split", "started", "tstate")
 
     def __init__(self, split: Any) -> None:
         self.split = split
         self.reader: SourcePartition | None = None
         self.started = False
         self.finished = False
+        self.resume: Any = None  # a restored position, until the split is reopened
         self.tstate: dict[int, list[int]] = {}
+
+    def export_state(self) -> tuple[bool, bool, Any, dict[int, int]]:
+        """``(finished, started, position, newest event time per vertex)``."""
+        position = self.reader.snapshot() if self.reader is not None else self.resume
+        return self.finished, self.started, position, {v: c[0] for v, c in self.tstate.items()}
+
+    def import_state(self, state: tuple[bool, bool, Any, dict[int, int]]) -> None:
+        """Restores ``export_state()``'s value; the reader reopens at the position."""
+        self.finished, self.started, self.resume, tstate = state
+        self.tstate = {v: [t] for v, t in tstate.items()}
 
 
 class SourceFeed:
     """The splits of one source assigned to one partition."""
 
-    def __init__(self, node: Node, splits: Sequence[Any], provider: DataStructureProvider):
+    def __init__(
+        self,
+        node: Node,
+        splits: Sequence[Any],
+        provider: DataStructureProvider,
+        indices: Sequence[int] = (),
+    ) -> None:
         assert node.source is not None
         self.connector = io.source_connector(node.source)
         self.provider = provider
         self.streaming = node.source.streaming
         self.splits = [SplitState(s) for s in splits]
+        self.indices = list(indices) or list(range(len(self.splits)))  # in the source's list
         self.cursor = 0
         self.finished = not self.splits
 
     def _open(self, st: SplitState) -> None:
-        st.reader = self.connector.open(st.split, self.provider)
+        st.reader = self.connector.open(st.split, self.provider, st.resume)
         st.started = True
 
     def next(self, batch_size: int) -> tuple[SplitState, Sequence[Any]] | None:
@@ -96,6 +139,27 @@ class SourceFeed:
             self.finished = all(s.finished for s in self.splits)
             return st, ()
         return st, batch
+
+    def export_state(self) -> tuple[int, dict[int, Any]]:
+        """The round-robin cursor and each split's state by its index in the source."""
+        return self.cursor, {
+            i: st.export_state() for i, st in zip(self.indices, self.splits, strict=True)
+        }
+
+    def import_state(self, cursor: int, splits: dict[int, Any]) -> None:
+        """Restores the splits found in ``splits`` (by index) and the cursor."""
+        self.cursor = cursor
+        for i, st in zip(self.indices, self.splits, strict=True):
+            if i in splits:
+                st.import_state(splits[i])
+        self.finished = all(s.finished for s in self.splits)
+
+    def close(self) -> None:
+        """Closes the open readers."""
+        for st in self.splits:
+            if st.reader is not None:
+                st.reader.close()
+                st.reader = None
 
     def watermark(self, vertex: int, lag: int) -> float:
         """Event time every split of this feed has passed, for one timestamps vertex."""
@@ -234,6 +298,33 @@ class VertexInstance:
         for s in self.senders:
             s.watermark(watermark)
 
+    # ---------------------------------------------------------------- snapshots
+
+    def export_state(self) -> dict[str, Any]:
+        """Head, senders, event time and the inputs still open; pickled at once."""
+        return {
+            "head": self.head.export_state(),
+            "senders": [s.export_state() for s in self.senders],
+            "pending": {port: sorted(w) for port, w in self.pending.items()},
+            "input_wm": dict(self.input_wm),
+            "watermark": self.watermark,
+            "finished": self.finished,
+        }
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        """Restores ``export_state()``'s value; a finished partition closes its sinks."""
+        self.head.import_state(state["head"])
+        for sender, st in zip(self.senders, state["senders"], strict=True):
+            sender.import_state(st)
+        self.pending = {port: set(w) for port, w in state["pending"].items()}
+        self.input_wm = dict(state["input_wm"])
+        self.watermark = state["watermark"]
+        if state["finished"] and not self.finished:
+            self.finished = True
+            for _node, writer in self.sinks:
+                writer.close()
+            self.worker.unfinished -= 1
+
     # ---------------------------------------------------------------- end
 
     def _on_end(self, port: int, sender: int) -> None:
@@ -306,7 +397,8 @@ class Worker:
             if spec.head is not None and spec.head.kind == "source":
                 for p in sorted(self.owned):
                     mine = splits[spec.id][p::partitions]
-                    feed = SourceFeed(spec.head, mine, provider)
+                    indices = range(len(splits[spec.id]))[p::partitions]
+                    feed = SourceFeed(spec.head, mine, provider, indices)
                     self.feeds.append((self.instances[(spec.id, p)], feed))
 
     @property
@@ -361,6 +453,39 @@ class Worker:
         for tv, lag in self.timed_by.get(inst.spec.id, ()):
             target = self.instances[(tv, inst.partition)]
             target.advance(feed.watermark(tv, lag))
+
+    def export_state(self) -> dict[tuple[Any, ...], Any]:
+        """The state of every owned partition, keyed so workers' states merge by union.
+
+        Keys: ``("split", vertex, index)`` (a source split), ``("feed", vertex,
+        partition)`` (a feed's cursor), ``("inst", vertex, partition)`` (a vertex
+        partition). Only valid between steps, when nothing is in flight in this worker.
+        """
+        parts: dict[tuple[Any, ...], Any] = {}
+        for inst, feed in self.feeds:
+            cursor, split_states = feed.export_state()
+            parts[("feed", inst.spec.id, inst.partition)] = cursor
+            for i, st in split_states.items():
+                parts[("split", inst.spec.id, i)] = st
+        for (v, p), inst in self.instances.items():
+            parts[("inst", v, p)] = inst.export_state()
+        return parts
+
+    def import_state(self, parts: dict[tuple[Any, ...], Any]) -> None:
+        """Restores the owned partitions from a (merged) ``export_state()`` value."""
+        for inst, feed in self.feeds:
+            v = inst.spec.id
+            splits = {k[2]: st for k, st in parts.items() if k[0] == "split" and k[1] == v}
+            feed.import_state(parts.get(("feed", v, inst.partition), 0), splits)
+        for (v, p), inst in self.instances.items():
+            state = parts.get(("inst", v, p))
+            if state is not None:
+                inst.import_state(state)
+
+    def close(self) -> None:
+        """Closes the readers of a run that stops before its end."""
+        for _inst, feed in self.feeds:
+            feed.close()
 
     @property
     def reading(self) -> bool:

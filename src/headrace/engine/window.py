@@ -72,6 +72,15 @@ class FixedWindows:
         self.min_start = min((s for s, _ in self.state), default=None)
         return out
 
+    def export_state(self) -> Any:
+        """The open windows' accumulators, for a snapshot."""
+        return dict(self.state)
+
+    def import_state(self, state: Any) -> None:
+        """Replaces the open windows with a snapshot's."""
+        self.state = Counter(state) if self.op.count_keys else dict(state)
+        self.min_start = min((s for s, _ in self.state), default=None)
+
 
 class SessionWindows:
     """Per key, sorted non-overlapping sessions ``[start, end, acc]``."""
@@ -126,6 +135,14 @@ class SessionWindows:
             if not sessions:
                 del self.state[key]
         return out
+
+    def export_state(self) -> Any:
+        """The open sessions per key, for a snapshot."""
+        return {k: [list(s) for s in sessions] for k, sessions in self.state.items()}
+
+    def import_state(self, state: Any) -> None:
+        """Replaces the open sessions with a snapshot's."""
+        self.state = {k: [list(s) for s in sessions] for k, sessions in state.items()}
 
 
 class _Single:

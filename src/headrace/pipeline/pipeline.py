@@ -129,7 +129,7 @@ class Pipeline:
         """
         if not any(n.kind == "sink" for n in self._nodes):
             msg = "has no sink: call write_to(...)"
-            raise PipelineDefinitionError("pipeline", msg)  # noqa: EM101 - a stage name
+            raise PipelineDefinitionError("pipeline", msg)
         consumed = {i for n in self._nodes for i in n.inputs}
         for node in self._nodes:
             if node.kind != "sink" and node.id not in consumed:
@@ -230,7 +230,7 @@ class Pipeline:
         """
         if rate <= 0:
             msg = "rate must be positive"
-            raise PipelineDefinitionError("generator", msg)  # noqa: EM101 - a stage name
+            raise PipelineDefinitionError("generator", msg)
         if fn is not None:
             check_callable("generator", fn, "fn")
         return GeneratorSource(float(rate), count, fn)

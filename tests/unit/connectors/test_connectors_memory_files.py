@@ -107,3 +107,34 @@ def test_text_sink_writes_one_part_per_partition(tmp_path: Path) -> None:
     part.write_batch([1, "x"])
     part.close()
     assert (tmp_path / "o" / "part-00003.txt").read_text() == "1\nx\n"
+
+
+def test_file_partition_resumes_after_the_items_a_snapshot_counted(tmp_path: Any) -> None:
+    from headrace.pipeline import FileSource
+
+    path = os.path.join(tmp_path, "rows.csv")
+    with open(path, "w") as fh:
+        fh.write("a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(50)))
+    conn = FileSourceConnector(FileSource(path, "csv"))
+    (split,) = conn.splits(InMemoryProvider(), 1000)
+    first = conn.open(split, InMemoryProvider())
+    head = list(first.next_batch(7) or [])
+    position = first.snapshot()
+    rest: list[Any] = []
+    resumed = conn.open(split, InMemoryProvider(), position)
+    while (batch := resumed.next_batch(5)) is not None:
+        rest.extend(batch)
+    assert position == 7
+    assert head + rest == [{"a": str(i), "b": str(i * 2)} for i in range(50)]
+
+
+def test_file_sink_appends_when_a_restored_run_reopens_it(tmp_path: Any) -> None:
+    from headrace.pipeline import FileSink
+
+    conn = FileSinkConnector(FileSink(str(tmp_path), "text"))
+    for resume, items in ((False, ["a"]), (True, ["b"])):
+        w = conn.open(InMemoryProvider(), 0, resume=resume)
+        w.write_batch(items)
+        w.close()
+    with open(os.path.join(tmp_path, "part-00000.txt")) as fh:
+        assert fh.read() == "a\nb\n"

@@ -8,12 +8,18 @@ from headrace.connectors.base import DataStructureProvider
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions
+from headrace.engine.snapshot import Coordinator
 
 __all__ = ["Control", "Executor"]
 
 
 class Control(Protocol):
-    """Asked between batches whether the run may go on; ``check`` raises to stop it."""
+    """Asked between batches whether the run may go on; ``check`` raises to stop it.
+
+    Optional, duck-typed extras (see :class:`~headrace.engine.snapshot.Coordinator`):
+    ``snapshot_requests()`` and ``report_metrics(dict)``; an exception from ``check``
+    with a truthy ``take_snapshot`` gets a last snapshot before it propagates.
+    """
 
     def check(self) -> None:
         """Raises (cancel, suspend, timeout) when the run must stop."""
@@ -31,6 +37,11 @@ class Executor(Protocol):
         parallelism: int,
         control: Control | None,
         options: EngineOptions,
+        coordinator: Coordinator,
     ) -> PipelineMetrics:
-        """Runs to completion, or raises what ``control.check()`` or a stage raised."""
+        """Runs to completion, or raises what ``control.check()`` or a stage raised.
+
+        ``coordinator`` polls the control, says when to snapshot, opens (or buffers)
+        sinks, holds the restored state and commits snapshots.
+        """
         ...

@@ -6,11 +6,11 @@ import time
 from typing import Any
 
 from headrace.connectors.base import DataStructureProvider, SinkPartition
-from headrace.engine import io
 from headrace.engine.executors.base import Control
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions, Worker
+from headrace.engine.snapshot import Coordinator, dump_parts
 from headrace.pipeline import Node
 
 __all__ = ["InProcessExecutor"]
@@ -21,7 +21,11 @@ IDLE_SLEEP_SEC = 0.001
 
 
 class InProcessExecutor:
-    """One worker owning all partitions; messages between them are direct calls."""
+    """One worker owning all partitions; messages between them are direct calls.
+
+    Deliveries are synchronous, so between two steps nothing is in flight: a snapshot
+    is the worker's state as it stands.
+    """
 
     def execute(
         self,
@@ -31,19 +35,39 @@ class InProcessExecutor:
         parallelism: int,
         control: Control | None,
         options: EngineOptions,
+        coordinator: Coordinator,
     ) -> PipelineMetrics:
-        """Runs to completion in this thread."""
+        """Runs to completion in this thread, snapshotting when the coordinator says."""
 
         def open_sink(node: Node, partition: int) -> SinkPartition:
-            assert node.sink is not None
-            return io.sink_connector(node.sink).open(provider, partition)
+            return coordinator.open_sink(node, provider, partition)
 
         worker = Worker(
             plan, provider, parallelism, range(parallelism), splits, open_sink, options=options
         )
-        while not worker.done:
-            if control is not None:
-                control.check()
-            if not worker.step() and worker.reading:
-                time.sleep(IDLE_SLEEP_SEC)
-        return worker.metrics
+        if coordinator.restored is not None:
+            worker.import_state(coordinator.restored.parts)
+
+        def live() -> PipelineMetrics:
+            return worker.metrics
+
+        def snapshot(names: list[str]) -> None:
+            coordinator.commit([dump_parts(worker.export_state())], worker.metrics, names)
+
+        try:
+            while not worker.done:
+                try:
+                    names = coordinator.poll(live)
+                except BaseException as exc:
+                    wanted = coordinator.names_on_stop(exc)
+                    if wanted is not None:
+                        snapshot(wanted)
+                    raise
+                if names is not None:
+                    snapshot(names)
+                if not worker.step() and worker.reading:
+                    time.sleep(IDLE_SLEEP_SEC)
+        except BaseException:
+            worker.close()
+            raise
+        return coordinator.finish([dump_parts(worker.export_state())], worker.metrics)

@@ -4,6 +4,13 @@ The plan is shipped with cloudpickle, so lambdas defined in ``__main__`` work. W
 processes come from a fork server that has already imported the engine, so a run pays
 a fork, not an interpreter start. Hash partitioning relies on every worker sharing the
 fork server's string-hash seed.
+
+Snapshots (a drained barrier): the parent asks every worker to pause reading its
+sources; paused workers keep delivering what reaches them and, whenever their inbox
+runs dry, report how many messages they sent to and received from each worker. Once
+the latest reports agree pairwise (everything sent was received) nothing is in flight
+and nothing can be sent again, since a paused worker sends only in reply to a message:
+the parent collects each worker's state, lets them resume and commits once.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from headrace.engine.executors.base import Control
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions, Worker
+from headrace.engine.snapshot import Coordinator, dump_parts
 from headrace.pipeline import Node
 
 __all__ = ["ProcessesExecutor", "WorkerCrashed"]
@@ -32,6 +40,10 @@ __all__ = ["ProcessesExecutor", "WorkerCrashed"]
 POLL_SEC = 0.02
 #: How long a finished worker may take to exit before it is terminated.
 JOIN_SEC = 5.0
+#: How often a worker sends its live metrics to the parent.
+METRICS_SEC = 1.0
+#: Kind of the parent's commands in a worker's inbox (data messages use d, p, w, e).
+COMMAND = "C"
 
 
 class WorkerCrashed(RuntimeError):
@@ -60,39 +72,90 @@ class _ProxySink:
         """The parent closes the real sink."""
 
 
-def _worker_main(index: int, payload: bytes, inboxes: list[Any], results: Any) -> None:
-    try:
-        plan, provider, splits, options, partitions = cloudpickle.loads(payload)
+class _WorkerLoop:
+    """A worker process's loop: read, deliver, and answer the parent's commands."""
+
+    def __init__(self, index: int, payload: bytes, inboxes: list[Any], results: Any) -> None:
+        plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
+        self.index, self.results, self.inbox = index, results, inboxes[index]
+        self.sent = [0] * partitions
+        self.received = [0] * partitions
+        self.epoch: int | None = None  # set while paused for snapshot ``epoch``
+        self.reported: tuple[Any, ...] | None = None
 
         def open_sink(node: Node, partition: int) -> SinkPartition:
             assert node.sink is not None
             if node.sink.writes_locally:
-                return io.sink_connector(node.sink).open(provider, partition)
+                return io.sink_connector(node.sink).open(provider, partition, resume=resumed)
             return _ProxySink(node.id, results)
 
         def send_remote(msg: Message) -> None:
+            self.sent[msg[2]] += 1
             inboxes[msg[2]].put(msg)
 
-        worker = Worker(
+        self.worker = Worker(
             plan, provider, partitions, [index], splits, open_sink, send_remote, options
         )
-        inbox = inboxes[index]
+        if parts is not None:
+            self.worker.import_state(parts)
+
+    def run(self) -> None:
+        worker = self.worker
+        next_metrics = time.monotonic() + METRICS_SEC
         while not worker.done:
-            progressed = worker.step() if worker.reading else False
-            while True:
-                try:
-                    msg = (
-                        inbox.get_nowait()
-                        if progressed or worker.reading
-                        else inbox.get(timeout=POLL_SEC)
-                    )
-                except queue.Empty:
-                    break
-                worker.deliver(msg)
-                progressed = True
-                if worker.done:
-                    break
-        results.put(("done", index, worker.metrics))
+            reading = self.epoch is None and worker.reading
+            progressed = worker.step() if reading else False
+            self._drain(block=not (reading or progressed))
+            if time.monotonic() >= next_metrics:
+                self.results.put(("metrics", self.index, worker.metrics))
+                next_metrics = time.monotonic() + METRICS_SEC
+        self.results.put(
+            (
+                "done",
+                self.index,
+                (worker.metrics, tuple(self.sent), tuple(self.received), self._state()),
+            )
+        )
+
+    def _state(self) -> bytes:
+        return dump_parts(self.worker.export_state())
+
+    def _drain(self, block: bool) -> None:
+        """Delivers what is in the inbox; a paused worker then reports its counts."""
+        got = False
+        while not self.worker.done:
+            try:
+                msg = (
+                    self.inbox.get(timeout=POLL_SEC)
+                    if block and not got
+                    else self.inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+            got = True
+            if msg[0] == COMMAND:
+                self._command(*msg[4])
+            else:
+                self.received[msg[6]] += 1
+                self.worker.deliver(msg)
+        if self.epoch is not None and not self.worker.done:
+            counts = (tuple(self.sent), tuple(self.received))
+            if counts != self.reported:  # a stale report only delays the parent
+                self.results.put(("idle", self.index, (self.epoch, *counts)))
+                self.reported = counts
+
+    def _command(self, command: str, epoch: int) -> None:
+        if command == "pause":
+            self.epoch, self.reported = epoch, None
+        elif command == "state":
+            self.results.put(("state", self.index, (epoch, self._state(), self.worker.metrics)))
+        else:  # resume
+            self.epoch = None
+
+
+def _worker_main(index: int, payload: bytes, inboxes: list[Any], results: Any) -> None:
+    try:
+        _WorkerLoop(index, payload, inboxes, results).run()
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
@@ -113,6 +176,7 @@ class ProcessesExecutor:
         parallelism: int,
         control: Control | None,
         options: EngineOptions,
+        coordinator: Coordinator,
     ) -> PipelineMetrics:
         """Starts the workers, applies their sink output here, merges their metrics.
 
@@ -121,13 +185,27 @@ class ProcessesExecutor:
             WorkerCrashed: a worker died without a word.
         """
         ctx = _context()
-        payload = cloudpickle.dumps((plan, provider, splits, options, parallelism))
+        restored = coordinator.restored
+        payloads = [
+            cloudpickle.dumps(
+                (
+                    plan,
+                    provider,
+                    splits,
+                    options,
+                    parallelism,
+                    restored.for_partitions([i]) if restored is not None else None,
+                    restored is not None,
+                )
+            )
+            for i in range(parallelism)
+        ]
         inboxes = [ctx.Queue() for _ in range(parallelism)]
         results = ctx.Queue()
         procs = [
             ctx.Process(
                 target=_worker_main,
-                args=(i, payload, inboxes, results),
+                args=(i, payloads[i], inboxes, results),
                 name=f"headrace-worker-{i}",
                 daemon=True,
             )
@@ -136,7 +214,7 @@ class ProcessesExecutor:
         for p in procs:
             p.start()
         try:
-            return self._collect(plan, provider, procs, results, control)
+            return _Parent(plan, provider, procs, inboxes, results, coordinator).run()
         finally:
             for p in procs:
                 if p.is_alive():
@@ -148,50 +226,131 @@ class ProcessesExecutor:
                 q.cancel_join_thread()
                 q.close()
 
-    @staticmethod
-    def _collect(
+
+class _Parent:
+    """The parent's side: sinks, metrics, errors, and the snapshot barrier."""
+
+    def __init__(
+        self,
         plan: Plan,
         provider: DataStructureProvider,
         procs: list[Any],
+        inboxes: list[Any],
         results: Any,
-        control: Control | None,
-    ) -> PipelineMetrics:
-        nodes = {n.id: n for v in plan.vertices for n in v.sinks}
-        writers: dict[int, SinkPartition] = {}
-        metrics = PipelineMetrics()
-        waiting = set(range(len(procs)))
+        coordinator: Coordinator,
+    ) -> None:
+        self.provider = provider
+        self.procs, self.inboxes, self.results = procs, inboxes, results
+        self.coordinator = coordinator
+        self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
+        self.writers: dict[int, SinkPartition] = {}
+        self.live: dict[int, PipelineMetrics] = {}
+        # index -> (sent, received, final state) of workers that have finished
+        self.done: dict[int, tuple[tuple[int, ...], tuple[int, ...], bytes]] = {}
+        self.epoch = 0
+        self.idle: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self.states: dict[int, bytes] = {}
+
+    def run(self) -> PipelineMetrics:
+        coordinator = self.coordinator
         try:
-            while waiting:
-                if control is not None:
-                    control.check()
+            while len(self.done) < len(self.procs):
                 try:
-                    msg = results.get(timeout=POLL_SEC)
-                except queue.Empty:
-                    _check_alive(procs, waiting)
-                    continue
-                kind = msg[0]
-                if kind == "sink":
-                    writer = writers.get(msg[1])
-                    if writer is None:
-                        sink = nodes[msg[1]].sink
-                        assert sink is not None
-                        writer = writers[msg[1]] = io.sink_connector(sink).open(provider, 0)
-                    writer.write_batch(msg[2])
-                elif kind == "done":
-                    metrics.merge(msg[2])
-                    waiting.discard(msg[1])
-                else:
-                    blob, text = msg[2]
-                    error = pickle.loads(blob)
-                    _terminate(procs)
-                    raise error from RuntimeError(text)
+                    names = coordinator.poll(self.metrics)
+                except BaseException as exc:
+                    wanted = coordinator.names_on_stop(exc)
+                    if wanted is not None:
+                        self.snapshot(wanted, resume=False)
+                    raise
+                if names is not None:
+                    self.snapshot(names, resume=True)
+                self.receive()
         except BaseException:
-            _terminate(procs)
+            _terminate(self.procs)
             raise
         finally:
-            for w in writers.values():
+            for w in self.writers.values():
                 w.close()
-        return metrics
+        return coordinator.finish([self.done[i][2] for i in range(len(self.procs))], self.metrics())
+
+    def metrics(self) -> PipelineMetrics:
+        """The workers' latest metrics, merged."""
+        out = PipelineMetrics()
+        for m in self.live.values():
+            out.merge(m)
+        return out
+
+    def receive(self) -> None:
+        """Handles one message from the workers, or checks their health after a pause."""
+        try:
+            kind, index, body = self.results.get(timeout=POLL_SEC)
+        except queue.Empty:
+            _check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
+            return
+        if kind == "sink":
+            self.write(index, body)
+        elif kind == "metrics":
+            self.live[index] = body
+        elif kind == "idle":
+            if body[0] == self.epoch:
+                self.idle[index] = (body[1], body[2])
+        elif kind == "state":
+            if body[0] == self.epoch:
+                self.states[index] = body[1]
+                self.live[index] = body[2]
+        elif kind == "done":
+            metrics, sent, received, state = body
+            self.live[index] = metrics
+            self.done[index] = (sent, received, state)
+        else:
+            blob, text = body
+            error = pickle.loads(blob)
+            raise error from RuntimeError(text)
+
+    def write(self, node_id: int, items: list[Any]) -> None:
+        """Applies (or, exactly once, holds) one batch of a sink's output."""
+        node = self.nodes[node_id]
+        if self.coordinator.hold(node, items):
+            return
+        writer = self.writers.get(node_id)
+        if writer is None:
+            writer = self.writers[node_id] = self.coordinator.open_sink(node, self.provider, 0)
+        writer.write_batch(items)
+
+    def _command(self, command: str, workers: list[int]) -> None:
+        for i in workers:
+            self.inboxes[i].put((COMMAND, -1, -1, -1, (command, self.epoch), None, -1))
+
+    def _quiet(self) -> bool:
+        n = len(self.procs)
+        counts: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        for i in range(n):
+            if i in self.done:
+                counts.append(self.done[i][:2])
+            elif i in self.idle:
+                counts.append(self.idle[i])
+            else:
+                return False
+        return all(counts[i][0][k] == counts[k][1][i] for i in range(n) for k in range(n))
+
+    def snapshot(self, names: list[str], resume: bool) -> None:
+        """Pauses every worker, waits until nothing is in flight, commits their state."""
+        self.epoch += 1
+        self.idle, self.states = {}, {}
+        live = [i for i in range(len(self.procs)) if i not in self.done]
+        self._command("pause", live)
+        while not self._quiet():
+            self.receive()
+        live = [i for i in live if i not in self.done]
+        self._command("state", live)
+        while any(i not in self.states for i in live):
+            self.receive()
+        if resume:
+            self._command("resume", live)
+        parts = [
+            self.done[i][2] if i in self.done else self.states[i] for i in range(len(self.procs))
+        ]
+        self.coordinator.commit(parts, self.metrics(), names)
 
 
 def _check_alive(procs: list[Any], waiting: set[int]) -> None:
