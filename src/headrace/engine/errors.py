@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["UserFunctionError"]
+__all__ = ["AccumulationLimitExceeded", "UserFunctionError"]
 
 #: How much of the failing item's repr an error keeps.
 ITEM_REPR_CHARS = 200
@@ -37,3 +37,19 @@ class UserFunctionError(RuntimeError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (UserFunctionError, (self.stage, self.item, self.traceback_text, self.cause))
+
+
+class AccumulationLimitExceeded(RuntimeError):
+    """A stateful stage holds more records than ``max_processor_accumulated_records``."""
+
+    def __init__(self, stage: str, held: int, limit: int) -> None:
+        self.stage = stage
+        self.held = held
+        self.limit = limit
+        super().__init__(
+            f"stage {stage!r} holds {held} records, more than "
+            f"max_processor_accumulated_records={limit}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AccumulationLimitExceeded, (self.stage, self.held, self.limit))

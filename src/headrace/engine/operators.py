@@ -67,6 +67,10 @@ class Head:
         """The state a snapshot saves."""
         return None
 
+    def held(self) -> int:
+        """How many records (keys, items, windows) the stage holds now."""
+        return 0
+
     def import_state(self, state: Any) -> None:
         """Restores a snapshot's state."""
 
@@ -111,6 +115,9 @@ class KeyedAggregate(Head):
 
     def import_state(self, state: Any) -> None:
         self.state = dict(state)
+
+    def held(self) -> int:
+        return len(self.state)
 
 
 class GlobalAggregate(Head):
@@ -174,6 +181,9 @@ class Distinct(Head):
                     out_ts.append(ts[i])
         return out, out_ts
 
+    def held(self) -> int:
+        return len(self.seen)
+
     def export_state(self) -> Any:
         return self.seen
 
@@ -199,6 +209,9 @@ class Sort(Head):
         except Exception as exc:
             raise fail(self.name, self.items[:1], exc) from exc
         return self.items, None
+
+    def held(self) -> int:
+        return len(self.items)
 
     def export_state(self) -> Any:
         return self.items
@@ -328,6 +341,9 @@ class WindowAggregate(Head):
 
     def on_end(self) -> Output | None:
         return self.on_watermark(float("inf"))
+
+    def held(self) -> int:
+        return len(self.windows.state)
 
     def export_state(self) -> Any:
         return self.windows.export_state()

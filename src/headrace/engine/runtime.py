@@ -16,6 +16,7 @@ from headrace.engine import io
 from headrace.engine.chain import CompiledChain
 from headrace.engine.edges import Message, Sender
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
+from headrace.engine.errors import AccumulationLimitExceeded
 from headrace.engine.operators import Head, make_head
 from headrace.engine.plan import Plan, VertexSpec
 from headrace.pipeline import Node
@@ -55,6 +56,8 @@ class EngineOptions:
     split_items: int = 65536
     guarantee: Guarantee = "none"
     snapshot_interval_ms: int = 10_000
+    #: A stateful stage holding more records than this fails the run (None: no limit).
+    max_accumulated_records: int | None = None
 
     def __post_init__(self) -> None:
         if self.guarantee not in GUARANTEES:
@@ -221,6 +224,7 @@ class VertexInstance:
         elif kind == "p":
             t0 = time.perf_counter()
             self.head.on_partials(port, payload)
+            self._check_accumulated()
             self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
             self.metrics[0].received += len(payload)
         elif kind == "w":
@@ -229,6 +233,11 @@ class VertexInstance:
         else:
             self._on_end(port, sender)
 
+    def _check_accumulated(self) -> None:
+        limit = self.worker.options.max_accumulated_records
+        if limit is not None and (held := self.head.held()) > limit:
+            raise AccumulationLimitExceeded(self.head.name, held, limit)
+
     def process(self, port: int, items: Any, ts: Any, tstate: list[int] | None = None) -> None:
         """Runs a batch through head and chain, then out to sinks and senders."""
         t0 = time.perf_counter()
@@ -236,6 +245,7 @@ class VertexInstance:
             self.metrics[0].received += len(items)
             self.metrics[0].batches += 1
             out = self.head.on_data(port, items, ts)
+            self._check_accumulated()
             if out is None:
                 self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
                 return

@@ -166,3 +166,15 @@ def test_auto_scaling_restarts_to_use_a_joining_worker(client: Client, auto_scal
     finally:
         job.cancel(force=True)
         newcomer.stop(grace_sec=0.5)
+
+
+def test_a_stage_holding_too_many_records_fails_the_job_clearly(client: Client) -> None:
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list("many", list(range(500)))).distinct().write_to(
+        Pipeline.to_list("distinct-out")
+    )
+    job = client.get_jet().submit(p, JobConfig(max_processor_accumulated_records=100))
+    with pytest.raises(errors.JobFailed) as info:
+        job.join(timeout=60)
+    cause = str(info.value.cause)
+    assert "max_processor_accumulated_records=100" in cause and "distinct" in cause
