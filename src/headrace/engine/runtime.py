@@ -15,8 +15,8 @@ from headrace.connectors.base import DataStructureProvider, SinkPartition, Sourc
 from headrace.engine import io
 from headrace.engine.chain import CompiledChain
 from headrace.engine.edges import Message, Sender
-from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.engine.errors import AccumulationLimitExceeded
+from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.engine.operators import Head, make_head
 from headrace.engine.plan import Plan, VertexSpec
 from headrace.pipeline import Node
