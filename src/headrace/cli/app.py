@@ -33,14 +33,12 @@ def parse_queues(text: str | None, configured: dict[str, int]) -> dict[str, int]
         name, _, capacity = part.partition("=")
         if capacity:
             if not capacity.isdigit() or int(capacity) < 1:
-                msg = "queues"
-                raise errors.InvalidInput(msg, f"capacity of {name!r} must be an int >= 1")
+                raise errors.InvalidInput("queues", f"capacity of {name!r} must be an int >= 1")
             chosen[name] = int(capacity)
         elif name in configured:
             chosen[name] = configured[name]
         else:
-            msg = "queues"
-            raise errors.InvalidInput(msg, f"queue {name!r} has no capacity; write {name}=N")
+            raise errors.InvalidInput("queues", f"queue {name!r} has no capacity; write {name}=N")
     return chosen
 
 
@@ -105,3 +103,15 @@ def main() -> None:
     """Entry point of the ``headrace`` console script."""
     sys.path.insert(0, "")
     app()
+
+
+# The server, token and job commands live in their own modules.
+from headrace.cli import jobs as _jobs  # noqa: E402
+from headrace.cli import server as _server  # noqa: E402
+from headrace.cli import tokens as _tokens  # noqa: E402
+
+app.command("server")(_server.server)
+app.add_typer(_tokens.app, name="tokens")
+app.add_typer(_jobs.jobs_app, name="jobs")
+app.add_typer(_jobs.types_app, name="job-types")
+app.add_typer(_jobs.groups_app, name="job-groups")

@@ -62,3 +62,14 @@ class WorkerRepository:
             stmt = stmt.where(J.c.status.in_(list(statuses)))
         with self.store.read() as conn:
             return [(q, s, t, int(n)) for q, s, t, n in conn.execute(stmt)]
+
+    def durations(self) -> list[tuple[str, str, int, float]]:
+        """``(type, status, count, seconds)``: ended jobs' last attempts, every tenant's."""
+        seconds = func.sum(J.c.finished_at_ms - J.c.started_at_ms) / 1000.0
+        stmt = (
+            select(J.c.type, J.c.status, func.count(), seconds)
+            .where(J.c.finished_at_ms.is_not(None), J.c.started_at_ms.is_not(None))
+            .group_by(J.c.type, J.c.status)
+        )
+        with self.store.read() as conn:
+            return [(t, s, int(n), float(total or 0)) for t, s, n, total in conn.execute(stmt)]

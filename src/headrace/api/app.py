@@ -1,0 +1,53 @@
+"""The FastAPI application: routers, error table, body limit and metrics over one state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import headrace
+from headrace.api import limits, metrics, problems
+from headrace.api.auth import ApiState
+from headrace.api.routes import catalog, data, jobs, ops
+
+DESCRIPTION = """Seed 004's job API plus events, logs, queues, workers and data structures.
+
+Every request but `/healthz`, `/metrics` and `/` carries `Authorization: Bearer <token>`
+(from `headrace tokens create`); the token's tenant scopes everything. Errors are
+`application/problem+json`, with `field` naming bad input.
+"""
+
+
+def create_app(
+    state: ApiState,
+    on_start: Callable[[], None] = lambda: None,
+    on_stop: Callable[[], None] = lambda: None,
+    max_body_bytes: int = limits.MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API over ``state``; ``on_start``/``on_stop`` run as the server starts and stops."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        on_start()
+        try:
+            yield
+        finally:
+            on_stop()
+
+    app = FastAPI(
+        title="Headrace",
+        version=getattr(headrace, "__version__", "0.1.0"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.headrace = state
+    registry = metrics.registry_for(state.workers)
+    app.state.metrics = registry
+    problems.install(app)
+    for router in (jobs.router, catalog.router, data.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(limits.BodyLimit, limit=max_body_bytes)
+    app.add_middleware(metrics.HttpMetrics, registry=registry)
+    return app

@@ -1,0 +1,92 @@
+"""Who a request acts as: the bearer token's tenant, user and role, and the app's state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from headrace import errors
+from headrace.scheduler.registry import Registry
+from headrace.service.jobs import JobService, Scope
+from headrace.service.tokens import LOCAL, Principal, TokenService
+from headrace.service.workers import WorkerService
+from headrace.store.database import Store
+
+#: Job services kept per (tenant, user); past this many, the cache starts over.
+MAX_SERVICES = 1024
+
+
+@dataclass
+class ApiState:
+    """What every request of one server shares."""
+
+    store: Store
+    registry: Registry
+    insecure_local: bool = False
+    queues: dict[str, int] = field(default_factory=dict)
+    wake: Callable[[], None] = lambda: None
+    tokens: TokenService = field(init=False)
+    workers: WorkerService = field(init=False)
+    _services: dict[tuple[str, str], JobService] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenService(self.store)
+        self.workers = WorkerService(self.store)
+
+    def jobs(self, who: Principal) -> JobService:
+        """The job service confined to the principal's tenant (kept: it caches job types)."""
+        key = (who.tenant_id, who.user_id)
+        found = self._services.get(key)
+        if found is None:
+            if len(self._services) >= MAX_SERVICES:
+                self._services.clear()
+            found = JobService(self.store, self.registry, Scope(*key), self.wake)
+            self._services[key] = found
+        return found
+
+
+def get_state(request: Request) -> ApiState:
+    """The server's shared state."""
+    found: ApiState = request.app.state.headrace
+    return found
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from `headrace tokens create`.")
+
+State = Annotated[ApiState, Depends(get_state)]
+
+
+def principal(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The principal of the request's bearer token (the default tenant when insecure-local).
+
+    Raises:
+        Unauthenticated: no token, or an unknown or revoked one.
+    """
+    if state.insecure_local:
+        return LOCAL
+    return state.tokens.authenticate(None if credentials is None else credentials.credentials)
+
+
+Reader = Annotated[Principal, Depends(principal)]
+
+
+def writer(who: Reader) -> Principal:
+    """The principal, if it may change things.
+
+    Raises:
+        PermissionDenied: a viewer token.
+    """
+    if not who.can_write:
+        msg = f"role {who.role!r} may only read; writes need operator or admin"
+        raise errors.PermissionDenied(msg)
+    return who
+
+
+Writer = Annotated[Principal, Depends(writer)]

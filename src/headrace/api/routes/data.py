@@ -1,0 +1,188 @@
+"""Named Lists, Maps and Streams over JSON: values written here are JSON values.
+
+Values that Python code stored and JSON cannot express are shown as ``{"$repr": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from headrace import errors
+from headrace.api import problems
+from headrace.api.auth import Reader, State, Writer
+from headrace.api.schemas import (
+    Appended,
+    ItemsIn,
+    ListOut,
+    MapEntryOut,
+    MapOut,
+    StreamEntryOut,
+    StreamOut,
+    ValueIn,
+)
+from headrace.service.data import StoreProvider, StreamHandle
+
+router = APIRouter(tags=["data"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
+
+Name = Annotated[str, Path(min_length=1, max_length=255)]
+Offset = Annotated[int, Query(ge=0, le=2**62)]
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+LIST, MAP, STREAM, KEY = "list", "map", "stream", "map key"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` if JSON can carry it, else ``{"$repr": repr(value)}``."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return {"$repr": repr(value)}
+    return value
+
+
+def _missing(kind: str, name: str) -> errors.NotFound:
+    return errors.NotFound(kind, name)
+
+
+@router.get("/lists/{name}", response_model=ListOut)
+def read_list(
+    name: Name, who: Reader, state: State, offset: Offset = 0, limit: Limit = 100
+) -> ListOut:
+    """A slice of the named List."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_list(name):
+        raise _missing(LIST, name)
+    handle = data.get_list(name)
+    items = handle[offset : offset + limit]
+    return ListOut(name=name, items=[jsonable(i) for i in items], offset=offset, total=len(handle))
+
+
+@router.post("/lists/{name}", response_model=ListOut)
+def append_list(name: Name, body: ItemsIn, who: Writer, state: State) -> ListOut:
+    """Append JSON values to the named List (created on first write)."""
+    handle = StoreProvider(state.store, who.tenant_id).get_list(name)
+    handle.extend(body.items)
+    return ListOut(name=name, items=[], offset=0, total=len(handle))
+
+
+@router.delete("/lists/{name}", response_model=ListOut)
+def clear_list(name: Name, who: Writer, state: State) -> ListOut:
+    """Remove every item of the named List."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_list(name):
+        raise _missing(LIST, name)
+    data.get_list(name).clear()
+    return ListOut(name=name, items=[], offset=0, total=0)
+
+
+@router.get("/maps/{name}", response_model=MapOut)
+def read_map(name: Name, who: Reader, state: State) -> MapOut:
+    """Every entry of the named Map."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_map(name):
+        raise _missing(MAP, name)
+    entries = data.get_map(name).entries()
+    return MapOut(
+        name=name,
+        items=[MapEntryOut(key=jsonable(k), value=jsonable(v)) for k, v in entries],
+        total=len(entries),
+    )
+
+
+@router.delete("/maps/{name}", response_model=MapOut)
+def clear_map(name: Name, who: Writer, state: State) -> MapOut:
+    """Remove every entry of the named Map."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_map(name):
+        raise _missing(MAP, name)
+    data.get_map(name).clear()
+    return MapOut(name=name, items=[], total=0)
+
+
+@router.get("/maps/{name}/{key}", response_model=MapEntryOut)
+def get_entry(name: Name, key: str, who: Reader, state: State) -> MapEntryOut:
+    """The value under a string key of the named Map."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_map(name):
+        raise _missing(MAP, name)
+    handle = data.get_map(name)
+    if key not in handle:
+        raise _missing(KEY, key)
+    return MapEntryOut(key=key, value=jsonable(handle[key]))
+
+
+@router.put("/maps/{name}/{key}", response_model=MapEntryOut)
+def put_entry(name: Name, key: str, body: ValueIn, who: Writer, state: State) -> MapEntryOut:
+    """Set a string key of the named Map (created on first write) to a JSON value."""
+    StoreProvider(state.store, who.tenant_id).get_map(name).put(key, body.value)
+    return MapEntryOut(key=key, value=body.value)
+
+
+@router.delete("/maps/{name}/{key}", response_model=MapEntryOut)
+def remove_entry(name: Name, key: str, who: Writer, state: State) -> MapEntryOut:
+    """Remove a string key of the named Map; returns what it held."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_map(name):
+        raise _missing(MAP, name)
+    handle = data.get_map(name)
+    if key not in handle:
+        raise _missing(KEY, key)
+    return MapEntryOut(key=key, value=jsonable(handle.remove(key)))
+
+
+@router.get("/streams/{name}", response_model=StreamOut)
+def read_stream(
+    name: Name,
+    who: Reader,
+    state: State,
+    partition: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> StreamOut:
+    """Up to ``limit`` entries of one partition of the named Stream, from ``offset``."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_stream(name):
+        raise _missing(STREAM, name)
+    handle = data.get_stream(name)
+    entries = handle.read_entries(partition, offset, limit)
+    return StreamOut(
+        name=name,
+        partitions=handle.partition_count(),
+        partition=partition,
+        items=[
+            StreamEntryOut(
+                partition=e.partition, offset=e.offset, key=jsonable(e.key), value=jsonable(e.value)
+            )
+            for e in entries
+        ],
+        next_offset=entries[-1].offset + 1 if entries else offset,
+        end_offset=handle.end_offset(partition),
+        closed=handle.is_closed(),
+    )
+
+
+@router.post("/streams/{name}", response_model=Appended)
+def publish(
+    name: Name,
+    body: ItemsIn,
+    who: Writer,
+    state: State,
+    partitions: Annotated[int | None, Query(ge=1, le=1024)] = None,
+) -> Appended:
+    """Append JSON values to the named Stream; ``key`` routes them to one partition.
+
+    A Stream created here gets ``partitions`` partitions (default 1); naming another count
+    than an existing Stream's is a conflict (409).
+    """
+    data = StoreProvider(state.store, who.tenant_id)
+    if partitions is not None and data.has_stream(name):
+        have = data.get_stream(name).partition_count()
+        if have != partitions:
+            msg = f"stream {name!r} exists with {have} partitions, not {partitions}"
+            raise errors.Conflict(msg)
+    handle = StreamHandle(state.store, who.tenant_id, name, partitions)
+    key = body.key
+    offsets = handle.publish_all(body.items, key_fn=None if key is None else (lambda _i: key))
+    return Appended(name=name, offsets=[[p, o] for p, o in offsets])

@@ -1,0 +1,127 @@
+"""Seed 004's job endpoints: schedule, list, get, cancel, suspend, resume, delete; events, logs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from headrace import defaults
+from headrace.api import problems
+from headrace.api.auth import Reader, State, Writer
+from headrace.api.schemas import Items, JobEventOut, JobIn, JobLogLineOut, JobOut, Paged
+from headrace.model.status import Status
+from headrace.store.jobs import ORDERABLE
+
+router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
+
+JobId = Annotated[str, "the job's UUID"]
+
+_NAMES = "|".join(s.value for s in Status)
+#: Comma-separated statuses, as the schema states them (the service is as strict).
+STATUS_PATTERN = rf"^\s*({_NAMES})\s*(,\s*({_NAMES})\s*)*$"
+#: A field to order by, ``-`` first for descending.
+ORDER_PATTERN = rf"^[-+]?({'|'.join(sorted(ORDERABLE))})(_ms)?$"
+
+
+@router.post(
+    "/jobs",
+    status_code=201,
+    response_model=JobOut,
+    responses={200: {"model": JobOut, "description": "The job of a repeated idempotency key"}},
+)
+def schedule(body: JobIn, who: Writer, state: State, response: Response) -> JobOut:
+    """Schedule a job; a repeated ``idempotency_key`` returns the existing job with 200."""
+    job, created = state.jobs(who).schedule_ex(
+        body.type,
+        body.params,
+        idempotency_key=body.idempotency_key,
+        timeout_sec=body.timeout_sec,
+        max_retries=body.max_retries,
+        retry_delay_sec=body.retry_delay_sec,
+        delay_sec=body.delay_sec,
+        name=body.name,
+        description=body.description,
+    )
+    if not created:
+        response.status_code = 200
+    return JobOut.model_validate(job)
+
+
+@router.get("/jobs", response_model=Paged[JobOut])
+def list_jobs(
+    who: Reader,
+    state: State,
+    page: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=defaults.MAX_PAGE_LIMIT)] = 10,
+    status: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated statuses, e.g. running,completed", pattern=STATUS_PATTERN
+        ),
+    ] = None,
+    order: Annotated[
+        str,
+        Query(
+            description="A field, - prefix for descending, e.g. -scheduled_at",
+            pattern=ORDER_PATTERN,
+        ),
+    ] = "-scheduled_at",
+    type: Annotated[str | None, Query(description="Only jobs of this type")] = None,
+) -> Paged[JobOut]:
+    """A page of the tenant's jobs, filtered by status and type, in the given order."""
+    found = state.jobs(who).list(page=page, limit=limit, status=status, order=order, type=type)
+    return Paged[JobOut](
+        items=[JobOut.model_validate(j) for j in found.items],
+        page=found.page,
+        limit=found.limit,
+        total=found.total,
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
+    """One of the tenant's jobs."""
+    return JobOut.model_validate(state.jobs(who).get(job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut)
+def cancel(job_id: JobId, who: Writer, state: State) -> JobOut:
+    """Cancel a job: at once if no worker holds it, else ask its worker to stop."""
+    return JobOut.model_validate(state.jobs(who).cancel(job_id))
+
+
+@router.post("/jobs/{job_id}/suspend", response_model=JobOut)
+def suspend(job_id: JobId, who: Writer, state: State) -> JobOut:
+    """Suspend a waiting job, or ask a running suspendable job's worker to."""
+    return JobOut.model_validate(state.jobs(who).suspend(job_id))
+
+
+@router.post("/jobs/{job_id}/resume", response_model=JobOut)
+def resume(job_id: JobId, who: Writer, state: State) -> JobOut:
+    """Put a suspended job back in its queue."""
+    return JobOut.model_validate(state.jobs(who).resume(job_id))
+
+
+@router.delete("/jobs/{job_id}", response_model=JobOut)
+def delete(job_id: JobId, who: Writer, state: State) -> JobOut:
+    """Delete a job no worker holds, with its events and logs; returns what was deleted."""
+    return JobOut.model_validate(state.jobs(who).delete(job_id))
+
+
+@router.get("/jobs/{job_id}/events", response_model=Items[JobEventOut])
+def events(job_id: JobId, who: Reader, state: State) -> Items[JobEventOut]:
+    """The job's status changes, oldest first."""
+    found = state.jobs(who).events(job_id)
+    return Items[JobEventOut](
+        items=[JobEventOut.model_validate(e) for e in found], total=len(found)
+    )
+
+
+@router.get("/jobs/{job_id}/logs", response_model=Items[JobLogLineOut])
+def logs(job_id: JobId, who: Reader, state: State) -> Items[JobLogLineOut]:
+    """The job's log lines, oldest first."""
+    found = state.jobs(who).logs(job_id)
+    return Items[JobLogLineOut](
+        items=[JobLogLineOut.model_validate(line) for line in found], total=len(found)
+    )

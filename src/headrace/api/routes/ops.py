@@ -1,0 +1,73 @@
+"""Operations: health, Prometheus metrics, queues, workers, the caller's identity, dashboard."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from headrace.api import dashboard, problems
+from headrace.api.auth import Reader, State
+from headrace.api.schemas import Health, Items, QueueOut, WhoAmI, WorkerOut
+from headrace.model.clock import now_ms
+from headrace.service.workers import alive
+
+router = APIRouter(tags=["operations"])
+authed = problems.responses(401, 503)
+
+
+@router.get("/healthz", response_model=Health, responses=problems.responses(503))
+def healthz(state: State) -> Health:
+    """Whether the server is up and its store answers."""
+    with state.store.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return Health(status="ok", store=state.store.dialect.name)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics of the store and of this process."""
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/queues", response_model=Items[QueueOut], responses=authed)
+def queues(who: Reader, state: State) -> Items[QueueOut]:
+    """Every queue with the capacity live workers give it and the tenant's jobs on it."""
+    found = state.workers.queues(who.tenant_id, state.queues)
+    return Items[QueueOut](items=[QueueOut.model_validate(q) for q in found], total=len(found))
+
+
+@router.get("/workers", response_model=Items[WorkerOut], responses=authed)
+def workers(_who: Reader, state: State) -> Items[WorkerOut]:
+    """Every registered worker process, newest heartbeat first."""
+    at = now_ms()
+    found = [
+        WorkerOut(
+            worker_id=w.worker_id,
+            hostname=w.hostname,
+            pid=w.pid,
+            queues=w.queues,
+            started_at_ms=w.started_at_ms,
+            heartbeat_ms=w.heartbeat_ms,
+            alive=alive(w, at),
+        )
+        for w in state.workers.workers()
+    ]
+    return Items[WorkerOut](items=found, total=len(found))
+
+
+@router.get("/whoami", response_model=WhoAmI, responses=authed)
+def whoami(who: Reader) -> WhoAmI:
+    """The tenant, user and role of the request's token."""
+    return WhoAmI.model_validate(who)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home() -> HTMLResponse:
+    """The dashboard (a placeholder for now)."""
+    return HTMLResponse(dashboard.PAGE)

@@ -1,0 +1,248 @@
+"""Wire models of the REST API; field names are seed 004's column names."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import pydantic
+
+from headrace.model.status import Status
+
+T = TypeVar("T")
+ATTRS = pydantic.ConfigDict(from_attributes=True)
+
+
+class JobOut(pydantic.BaseModel):
+    """A job as ``GET /jobs/{job_id}`` returns it."""
+
+    model_config = ATTRS
+
+    job_id: str
+    tenant_id: str
+    user_id: str
+    idempotency_key: str | None
+    type: str
+    name: str | None
+    description: str | None
+    queue: str
+    status: Status
+    details: str | None
+    scheduled_at_ms: int
+    updated_at_ms: int
+    started_at_ms: int | None
+    finished_at_ms: int | None
+    eta_ms: int
+    locked_by: str | None
+    attempt: int
+    progress: float
+    progress_details: str | None
+    timeout_sec: int
+    max_retries: int
+    retry_delay_sec: int
+    retries: int
+    run_count: int
+    error: str | None
+    result: Any
+    params: Any
+    state: dict[str, Any]
+
+
+class JobIn(pydantic.BaseModel):
+    """The body of ``POST /jobs``: seed 004's fields plus the per-job overrides."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    type: str = pydantic.Field(min_length=1, max_length=255)
+    idempotency_key: str | None = pydantic.Field(default=None, min_length=1, max_length=255)
+    params: Any = None
+    timeout_sec: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    max_retries: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    retry_delay_sec: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    delay_sec: float = pydantic.Field(default=0, ge=0, le=10 * 365 * 86400)
+    name: str | None = pydantic.Field(default=None, max_length=255)
+    description: str | None = None
+
+
+class Paged(pydantic.BaseModel, Generic[T]):
+    """One page of a listing."""
+
+    items: list[T]
+    page: int
+    limit: int
+    total: int
+
+
+class Items(pydantic.BaseModel, Generic[T]):
+    """A whole (unpaged) listing."""
+
+    items: list[T]
+    total: int
+
+
+class JobTypeOut(pydantic.BaseModel):
+    """A job type (seed 004 ``job_types`` plus queue, suspendability, params schema)."""
+
+    model_config = ATTRS
+
+    type_id: str
+    group_name: str
+    name: str
+    description: str
+    queue: str
+    timeout_sec: int
+    max_retries: int
+    retry_delay_sec: int
+    suspendable: bool
+    params_schema: dict[str, Any] | None
+
+
+class JobGroupOut(pydantic.BaseModel):
+    """A job group (seed 004 ``job_groups``)."""
+
+    model_config = ATTRS
+
+    name: str
+    queue_name: str
+    description: str
+
+
+class JobEventOut(pydantic.BaseModel):
+    """One status change of a job."""
+
+    model_config = ATTRS
+
+    event_id: int
+    job_id: str
+    from_status: Status | None
+    to_status: Status
+    user_id: str | None
+    at_ms: int
+    reason: str | None
+    attempt: int
+
+
+class JobLogLineOut(pydantic.BaseModel):
+    """One line a job logged."""
+
+    model_config = ATTRS
+
+    job_id: str
+    at_ms: int
+    level: str
+    message: str
+    attempt: int
+
+
+class QueueOut(pydantic.BaseModel):
+    """A queue: the capacity live workers give it, and the tenant's jobs on it by status."""
+
+    model_config = ATTRS
+
+    name: str
+    capacity: int
+    workers: int
+    waiting: int
+    running: int
+    jobs: dict[str, int]
+
+
+class WorkerOut(pydantic.BaseModel):
+    """A registered worker process."""
+
+    model_config = ATTRS
+
+    worker_id: str
+    hostname: str
+    pid: int
+    queues: dict[str, int]
+    started_at_ms: int
+    heartbeat_ms: int
+    alive: bool
+
+
+class WhoAmI(pydantic.BaseModel):
+    """The tenant, user and role the request's token grants."""
+
+    model_config = ATTRS
+
+    tenant_id: str
+    user_id: str
+    role: str
+    tenant_name: str
+    user_name: str
+
+
+class Health(pydantic.BaseModel):
+    """``GET /healthz``."""
+
+    status: str
+    store: str
+
+
+class ItemsIn(pydantic.BaseModel):
+    """Values to append to a List or a Stream."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    items: list[Any]
+    key: Any = None
+
+
+class ValueIn(pydantic.BaseModel):
+    """A value to put in a Map."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    value: Any
+
+
+class ListOut(pydantic.BaseModel):
+    """A slice of a named List."""
+
+    name: str
+    items: list[Any]
+    offset: int
+    total: int
+
+
+class MapEntryOut(pydantic.BaseModel):
+    """One entry of a named Map."""
+
+    key: Any
+    value: Any
+
+
+class MapOut(pydantic.BaseModel):
+    """The entries of a named Map."""
+
+    name: str
+    items: list[MapEntryOut]
+    total: int
+
+
+class StreamEntryOut(pydantic.BaseModel):
+    """One entry of a Stream partition."""
+
+    partition: int
+    offset: int
+    key: Any
+    value: Any
+
+
+class StreamOut(pydantic.BaseModel):
+    """Entries read from one partition of a named Stream."""
+
+    name: str
+    partitions: int
+    partition: int
+    items: list[StreamEntryOut]
+    next_offset: int
+    end_offset: int
+    closed: bool
+
+
+class Appended(pydantic.BaseModel):
+    """Where appended Stream items landed, as ``[partition, offset]`` pairs."""
+
+    name: str
+    offsets: list[list[int]]

@@ -1,0 +1,130 @@
+"""``headrace server``: the API under uvicorn, with in-process workers sharing its store."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+import sys
+from dataclasses import dataclass, field
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+
+from headrace import defaults, errors
+from headrace.api.app import create_app
+from headrace.api.auth import ApiState
+from headrace.scheduler.registry import DEFAULT
+from headrace.scheduler.worker import Worker
+from headrace.store.database import Store
+
+log = logging.getLogger("headrace.server")
+
+
+@dataclass
+class ServerOptions:
+    """How to run a server; the CLI fills it from flags, environment and ``config.yaml``."""
+
+    store: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    queues: dict[str, int] = field(default_factory=lambda: dict(defaults.QUEUES))
+    imports: list[str] = field(default_factory=list)
+    insecure_local: bool = False
+    lease_sec: float = defaults.LEASE_SEC
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (what ``--insecure-local`` requires)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check(options: ServerOptions) -> None:
+    """Refuse options that cannot work or are unsafe.
+
+    Raises:
+        InvalidInput: naming ``host``, ``port`` or ``workers``.
+    """
+    if options.insecure_local and not is_loopback(options.host):
+        msg = "host"
+        raise errors.InvalidInput(
+            msg, f"--insecure-local serves without tokens, so only on loopback, not {options.host}"
+        )
+    if not 0 <= options.port <= 65535:
+        raise errors.InvalidInput("port", f"must be in 0..65535, got {options.port}")
+    if options.workers < 0:
+        raise errors.InvalidInput("workers", f"must be >= 0, got {options.workers}")
+
+
+class _Uvicorn(uvicorn.Server):
+    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # Uvicorn re-raises the signal after its graceful shutdown; a clean stop is not a kill.
+        self._captured_signals.clear()
+
+
+class Server:
+    """The store, the in-process workers and the app of one ``headrace server``."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        check(options)
+        self.options = options
+        for module in options.imports:
+            importlib.import_module(module)
+        self.store = Store(options.store)
+        self.workers = [
+            Worker(self.store, DEFAULT, options.queues, lease_sec=options.lease_sec)
+            for _ in range(options.workers)
+        ]
+        self.state = ApiState(
+            self.store,
+            DEFAULT,
+            insecure_local=options.insecure_local,
+            queues=options.queues,
+            wake=self.wake,
+        )
+        self.app: FastAPI = create_app(self.state, self.start, self.stop)
+
+    def wake(self) -> None:
+        """Tell the in-process workers that jobs may be waiting."""
+        for w in self.workers:
+            w.wake()
+
+    def start(self) -> None:
+        """Start the in-process workers."""
+        for w in self.workers:
+            w.start()
+        mode = " (insecure-local: no tokens)" if self.options.insecure_local else ""
+        print(
+            f"headrace server on http://{self.options.host}:{self.options.port}{mode}, "
+            f"{len(self.workers)} worker(s), store {self.store.dialect.name}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def stop(self) -> None:
+        """Stop the workers (handing back what they run) and close the store."""
+        for w in self.workers:
+            w.stop()
+        self.store.close()
+
+    def run(self) -> None:
+        """Serve until SIGINT or SIGTERM."""
+        config = uvicorn.Config(
+            self.app,
+            host=self.options.host,
+            port=self.options.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+        _Uvicorn(config).run()

@@ -1,0 +1,75 @@
+"""``headrace server``: flags, environment variables and ``config.yaml`` to ServerOptions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from headrace import config, defaults, errors, logconfig
+
+
+def server(
+    store: Annotated[
+        str | None,
+        typer.Option(envvar="HEADRACE_STORE", help="Database URL (default: embedded SQLite)."),
+    ] = None,
+    host: Annotated[str, typer.Option(envvar="HEADRACE_HOST", help="Address to bind.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(envvar="HEADRACE_PORT", help="Port to bind.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(envvar="HEADRACE_WORKERS", help="In-process workers (0: an API-only node)."),
+    ] = 1,
+    queues: Annotated[
+        str | None,
+        typer.Option(envvar="HEADRACE_QUEUES", help="Queues the workers serve, e.g. compute=2."),
+    ] = None,
+    import_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--import", envvar="HEADRACE_IMPORT", help="Module registering job types (repeatable)."
+        ),
+    ] = None,
+    insecure_local: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-local",
+            envvar="HEADRACE_INSECURE_LOCAL",
+            help="Serve the default tenant without tokens (loopback hosts only).",
+        ),
+    ] = False,
+    lease_sec: Annotated[
+        float, typer.Option(help="Lease of a claim, renewed every third.")
+    ] = defaults.LEASE_SEC,
+    config_file: Annotated[
+        str | None, typer.Option("--config", help="config.yaml to read.")
+    ] = None,
+) -> None:
+    """Run the REST API (and, unless --workers 0, workers) until SIGINT or SIGTERM."""
+    # Imported here: cli.app registers this command (a cycle), and the web stack is heavy
+    # for the other commands.
+    from headrace.api.server import Server, ServerOptions
+    from headrace.cli.app import parse_queues
+
+    try:
+        settings = config.load(config_file)
+        logconfig.configure(settings.job_logger)
+        logging.basicConfig(level=logging.INFO, format=logconfig.FORMAT)
+        options = ServerOptions(
+            store=store or settings.store,
+            host=host,
+            port=port,
+            workers=workers,
+            queues=parse_queues(queues, settings.queues),
+            imports=list(import_ or []),
+            insecure_local=insecure_local,
+            lease_sec=lease_sec,
+        )
+        running = Server(options)
+    except (errors.HeadraceError, ImportError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    running.run()

@@ -1,0 +1,151 @@
+"""Tenants, users and API tokens: create a token once, keep only its hash, authenticate.
+
+A tenant or user is named by a UUID or by a name; a name maps to a stable UUID (uuid5),
+and the name ``default`` is the embedded client's tenant and user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from headrace import defaults, errors
+from headrace.model.clock import now_ms
+from headrace.store.database import Store
+from headrace.store.tokens import TokenRecord, TokenRepository
+
+#: Roles, weakest first: a viewer reads, an operator also writes, an admin does all.
+ROLES = ("viewer", "operator", "admin")
+#: Namespace of the UUIDs that tenant and user names map to.
+NAMESPACE = uuid.UUID("5b0d3c52-4e0a-4c1b-9d63-8f1f6b0e2a11")
+#: Every token starts with this, so a leaked one is easy to recognise.
+PREFIX = "hr_"
+#: How long a verified token is trusted without asking the store again (revocation delay).
+CACHE_SEC = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as: the tenant and user a token grants, and its role."""
+
+    tenant_id: str
+    user_id: str
+    role: str
+    tenant_name: str = "default"
+    user_name: str = "default"
+
+    @property
+    def can_write(self) -> bool:
+        """Whether this principal may change anything (operators and admins)."""
+        return self.role in ("operator", "admin")
+
+
+#: Who an ``--insecure-local`` server serves: the default tenant, as an admin.
+LOCAL = Principal(defaults.TENANT_ID, defaults.USER_ID, "admin")
+
+
+def identity(field: str, value: str) -> tuple[str, str]:
+    """The ``(uuid, name)`` of a tenant or user given by UUID or by name.
+
+    Raises:
+        InvalidInput: for an empty or over-long name.
+    """
+    text = str(value).strip()
+    if not text or len(text) > 255:
+        raise errors.InvalidInput(field, "must be a UUID or a name of 1..255 characters")
+    if text == "default":
+        return defaults.TENANT_ID if field == "tenant" else defaults.USER_ID, text
+    try:
+        return str(uuid.UUID(text)), text
+    except ValueError:
+        return str(uuid.uuid5(NAMESPACE, f"{field}:{text}")), text
+
+
+def digest(token: str) -> str:
+    """The SHA-256 (hex) under which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TokenService:
+    """Creates, lists, revokes and verifies API tokens."""
+
+    def __init__(self, store: Store) -> None:
+        self.repo = TokenRepository(store)
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, tenant: str, user: str, role: str) -> tuple[str, TokenRecord]:
+        """A new token for ``user`` of ``tenant`` with ``role``; the token is not kept.
+
+        Returns:
+            The token (shown once) and its stored record.
+
+        Raises:
+            InvalidInput: naming ``tenant``, ``user`` or ``role``.
+        """
+        if role not in ROLES:
+            raise errors.InvalidInput("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        tenant_id, tenant_name = identity("tenant", tenant)
+        user_id, user_name = identity("user", user)
+        token = PREFIX + secrets.token_urlsafe(32)
+        record = TokenRecord(
+            token_id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            user_id=user_id,
+            tenant_name=tenant_name,
+            user_name=user_name,
+            role=role,
+            created_at_ms=now_ms(),
+            revoked_at_ms=None,
+        )
+        self.repo.insert(record, digest(token))
+        return token, record
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The principal a bearer token grants.
+
+        Raises:
+            Unauthenticated: no token, or an unknown or revoked one.
+        """
+        if not token:
+            msg = "missing bearer token (Authorization: Bearer ...)"
+            raise errors.Unauthenticated(msg)
+        key = digest(token)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        record = self.repo.find(key)
+        if record is None:
+            msg = "unknown or revoked token"
+            raise errors.Unauthenticated(msg)
+        principal = Principal(
+            record.tenant_id, record.user_id, record.role, record.tenant_name, record.user_name
+        )
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (now + CACHE_SEC, principal)
+        return principal
+
+    def list(self, tenant: str | None = None) -> list[TokenRecord]:
+        """Every token record, of one tenant if given (by UUID or name)."""
+        return self.repo.list(None if tenant is None else identity("tenant", tenant)[0])
+
+    def revoke(self, token_id: str) -> None:
+        """Revoke a token by its id (effective within ``CACHE_SEC``).
+
+        Raises:
+            NotFound: no live token has that id.
+        """
+        try:
+            found = self.repo.revoke(str(uuid.UUID(str(token_id))))
+        except ValueError:
+            found = False
+        if not found:
+            raise errors.NotFound("token", token_id)

@@ -1,0 +1,81 @@
+"""Data structures, queues, workers, health, metrics and the dashboard over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from server_process import RunningServer, wait_status
+
+
+def test_lists(api: httpx.Client) -> None:
+    assert api.get("/lists/l").status_code == 404
+    assert api.post("/lists/l", json={"items": [1, "two", {"three": 3}]}).json()["total"] == 3
+    api.post("/lists/l", json={"items": [[4]]})
+    whole = api.get("/lists/l").json()
+    assert whole["items"] == [1, "two", {"three": 3}, [4]] and whole["total"] == 4
+    assert api.get("/lists/l", params={"offset": 1, "limit": 2}).json()["items"] == [
+        "two",
+        {"three": 3},
+    ]
+    assert api.delete("/lists/l").json()["total"] == 0
+    assert api.get("/lists/l").json()["items"] == []
+
+
+def test_maps(api: httpx.Client) -> None:
+    assert api.get("/maps/m").status_code == 404
+    assert api.put("/maps/m/a", json={"value": {"x": 1}}).json() == {"key": "a", "value": {"x": 1}}
+    api.put("/maps/m/b", json={"value": 2})
+    api.put("/maps/m/a", json={"value": 3})
+    entries = api.get("/maps/m").json()
+    assert sorted((e["key"], e["value"]) for e in entries["items"]) == [("a", 3), ("b", 2)]
+    assert api.get("/maps/m/b").json()["value"] == 2
+    assert api.get("/maps/m/zz").json()["kind"] == "map key"
+    assert api.delete("/maps/m/b").json()["value"] == 2
+    assert api.get("/maps/m/b").status_code == 404
+    assert api.delete("/maps/m").json()["total"] == 0
+    assert api.get("/maps/m").json()["items"] == []
+
+
+def test_streams(api: httpx.Client) -> None:
+    assert api.get("/streams/s").status_code == 404
+    landed = api.post("/streams/s", params={"partitions": 2}, json={"items": [1, 2, 3, 4]})
+    assert sorted(landed.json()["offsets"]) == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    keyed = api.post("/streams/s", json={"items": ["k1", "k2"], "key": "user-7"}).json()
+    assert len({p for p, _ in keyed["offsets"]}) == 1
+    partition = keyed["offsets"][0][0]
+    read = api.get("/streams/s", params={"partition": partition, "offset": 2}).json()
+    assert read["partitions"] == 2 and read["closed"] is False
+    assert [e["value"] for e in read["items"]] == ["k1", "k2"]
+    assert [e["key"] for e in read["items"]] == ["user-7", "user-7"]
+    assert read["next_offset"] == read["end_offset"] == 4
+    bad = api.get("/streams/s", params={"partition": 5})
+    assert bad.status_code == 422 and bad.json()["field"] == "partition"
+    clash = api.post("/streams/s", params={"partitions": 3}, json={"items": [1]})
+    assert clash.status_code == 409 and "2 partitions" in clash.json()["detail"]
+
+
+def test_queues_workers_health_and_metrics(server: RunningServer, api: httpx.Client) -> None:
+    job = api.post("/jobs", json={"type": "api.echo", "params": 1}).json()
+    wait_status(api, job["job_id"], {"completed"})
+    api.post("/jobs", json={"type": "api.echo", "delay_sec": 3600})
+    queues = {q["name"]: q for q in api.get("/queues").json()["items"]}
+    assert set(queues) >= {"compute", "maintenance", "download"}
+    assert queues["maintenance"]["capacity"] == 5 and queues["maintenance"]["workers"] >= 1
+    assert queues["maintenance"]["jobs"] == {"completed": 1, "waiting": 1}
+    assert queues["maintenance"]["waiting"] == 1
+    workers = api.get("/workers").json()["items"]
+    assert any(w["alive"] and w["queues"]["maintenance"] == 5 for w in workers)
+    assert httpx.get(f"{server.url}/healthz").json()["store"] in ("sqlite", "postgresql")
+    metrics = httpx.get(f"{server.url}/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert 'headrace_jobs{queue="maintenance",status="completed",type="api.echo"}' in text
+    assert 'headrace_queue_depth{queue="maintenance"}' in text
+    assert "headrace_worker_heartbeat_timestamp_seconds{" in text
+    assert 'headrace_job_attempt_duration_seconds_count{status="completed",type="api.echo"}' in text
+    assert 'headrace_http_requests_total{method="GET",route="/queues",status="200"}' in text
+
+
+def test_dashboard_placeholder(server: RunningServer) -> None:
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "Headrace" in page.text and "/openapi.json" in page.text

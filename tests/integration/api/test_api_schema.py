@@ -1,0 +1,39 @@
+"""schemathesis against ``/openapi.json``: no 500s, every response matches its schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.generation.case import Case
+from server_process import Tenant
+
+#: Examples per operation: enough to reach the error paths, bounded for CI's time.
+EXAMPLES = 12
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant]) -> None:
+    t = tenant()
+    schema = schemathesis.openapi.from_url(f"{t.url}/openapi.json")
+    headers = {"Authorization": f"Bearer {t.tokens['admin']}"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    for operation in operations:
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def check(case: Case) -> None:
+            response = case.call_and_validate(base_url=t.url, headers=headers)
+            assert response.status_code < 500, response.text
+
+        check()
