@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import uuid
 import weakref
@@ -11,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from headrace import config, defaults, errors, logconfig
+from headrace.client import remote
 from headrace.engine import PipelineMetrics
 from headrace.model.job import JobGroupInfo
 from headrace.pipeline import Pipeline
@@ -76,15 +78,25 @@ def _close_all() -> None:
 class Client:
     """Headrace from Python: jobs, job types and groups, and the registry of job types.
 
+    ``token`` is for the remote form only (a URL as ``store``); embedded clients ignore it.
+
     ``Client()`` is embedded: a SQLite file under ``./.headrace`` and workers in this
     process. ``Client(store="postgresql://...")`` shares a PostgreSQL database with other
     clients and ``headrace worker`` processes.
     """
 
+    def __new__(cls, store: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        """``Client("http://host:port", token=…)`` is the remote client, the rest embedded."""
+        if store is not None and remote.is_remote(store):
+            token = kwargs.get("token") or os.environ.get("HEADRACE_TOKEN")
+            return remote.Client(store, token=token)
+        return super().__new__(cls)
+
     def __init__(
         self,
         store: str | None = None,
         *,
+        token: str | None = None,
         run_workers: bool = True,
         tenant_id: str = defaults.TENANT_ID,
         user_id: str = defaults.USER_ID,
