@@ -64,8 +64,7 @@ class JobContext:
             InvalidInput: when ``value`` is outside 0.0-1.0.
         """
         if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-            msg = "progress"
-            raise errors.InvalidInput(msg, f"must be between 0.0 and 1.0, got {value!r}")
+            raise errors.InvalidInput("progress", f"must be between 0.0 and 1.0, got {value!r}")
         self.current_progress = float(value)
         text = details if details is None or isinstance(details, str) else _json(details)
         self._sink.progress(self, float(value), text)

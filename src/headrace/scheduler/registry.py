@@ -94,8 +94,7 @@ class Registry:
     ) -> Callable[[Target], Target]:
         """The ``@job_type(...)`` decorator: registers a function or a ``JobWorker`` class."""
         if not type_id or not isinstance(type_id, str):
-            msg = "type_id"
-            raise errors.InvalidInput(msg, "a job type needs a non-empty string id")
+            raise errors.InvalidInput("type_id", "a job type needs a non-empty string id")
         for field, value in (
             ("timeout_sec", timeout_sec),
             ("max_retries", max_retries),
@@ -113,8 +112,7 @@ class Registry:
 
         def register(target: Target) -> Target:
             if not callable(target):
-                msg = "target"
-                raise errors.InvalidInput(msg, f"{target!r} is not callable")
+                raise errors.InvalidInput("target", f"{target!r} is not callable")
             info = JobTypeInfo(
                 type_id=type_id,
                 group_name=group_name,

@@ -15,8 +15,7 @@ def check_page(page: int, limit: int) -> None:
         InvalidInput: naming ``page`` or ``limit``.
     """
     if not isinstance(page, int) or page < 1:
-        msg = "page"
-        raise errors.InvalidInput(msg, f"must be an int >= 1, got {page!r}")
+        raise errors.InvalidInput("page", f"must be an int >= 1, got {page!r}")
     if not isinstance(limit, int) or not 1 <= limit <= defaults.MAX_PAGE_LIMIT:
         msg = "limit"
         raise errors.InvalidInput(

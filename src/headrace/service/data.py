@@ -47,8 +47,7 @@ def dump_key(key: Any) -> bytes:
 
 def _name(name: str) -> str:
     if not isinstance(name, str) or not name or len(name) > 255:
-        msg = "name"
-        raise errors.InvalidInput(msg, f"must be a string of 1..255 characters, got {name!r}")
+        raise errors.InvalidInput("name", f"must be a string of 1..255 characters, got {name!r}")
     return name
 
 

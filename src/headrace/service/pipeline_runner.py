@@ -48,13 +48,11 @@ def encode(pipeline: Pipeline) -> str:
         InvalidInput: when the pipeline cannot be pickled.
     """
     if not isinstance(pipeline, Pipeline):
-        msg = "pipeline"
-        raise errors.InvalidInput(msg, f"expected a Pipeline, got {type(pipeline).__name__}")
+        raise errors.InvalidInput("pipeline", f"expected a Pipeline, got {type(pipeline).__name__}")
     try:
         return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
     except Exception as exc:
-        msg = "pipeline"
-        raise errors.InvalidInput(msg, f"cannot be pickled: {exc}") from None
+        raise errors.InvalidInput("pipeline", f"cannot be pickled: {exc}") from None
 
 
 def decode(text: str) -> Pipeline:
