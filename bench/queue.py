@@ -5,10 +5,13 @@
 Phases, each on an empty store, every repeat running every system once (interleaved, so
 they share the machine's noise):
 
-- enqueue: N no-op jobs through ``client.jobs.schedule`` one by one (Headrace has no bulk
-  schedule API), and N single-row INSERTs for the baseline;
+- enqueue 1-by-1: N no-op jobs through ``client.jobs.schedule``, one call (one
+  transaction) each, and N single-row autocommit INSERTs for the baseline;
+- enqueue bulk: N no-op jobs through one ``client.jobs.schedule_many`` call (one
+  transaction, multi-row INSERTs), and one pipelined ``executemany`` of the N INSERTs in
+  one transaction for the baseline;
 - drain: 2 worker processes (``python -m headrace worker --queues bench=C``) take the N
-  jobs queued before they start.  Rate = N / (first claim -> last finish), from the
+  jobs queued (in bulk) before they start.  Rate = N / (first claim -> last finish), from the
   ``started_at_ms``/``finished_at_ms`` Headrace stores per job, so start-up is excluded;
   completion is watched by polling ``client.jobs.list(status="completed").total``.
 
@@ -49,6 +52,7 @@ if str(ROOT) not in sys.path:
 
 import psycopg  # noqa: E402
 from bench import jobs_noop, pgloop  # noqa: E402
+from psycopg.types.json import Jsonb  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from headrace import Client  # noqa: E402
@@ -193,6 +197,15 @@ def headrace_enqueue(url: str, n: int) -> float:
         return (time.perf_counter() - t0) * n / (n - 1)
 
 
+def headrace_enqueue_bulk(url: str, n: int) -> float:
+    """Seconds to schedule N no-op jobs in one ``schedule_many`` call."""
+    with Client(store=url, run_workers=False) as client:
+        client.jobs.schedule_many(jobs_noop.TYPE, [{}])  # type stored, connections warm
+        t0 = time.perf_counter()
+        client.jobs.schedule_many(jobs_noop.TYPE, [{}] * (n - 1))
+        return (time.perf_counter() - t0) * n / (n - 1)
+
+
 def headrace_drain(
     store: HeadraceStore, n: int, capacity: int, logdir: Path, tag: str, timeout: float
 ) -> dict[str, Any]:
@@ -255,6 +268,17 @@ def baseline_enqueue(dsn: str, n: int) -> float:
     return time.perf_counter() - t0
 
 
+def baseline_enqueue_bulk(dsn: str, n: int) -> float:
+    """Seconds to insert N jobs with one pipelined ``executemany`` in one transaction."""
+    pgloop.create(dsn)
+    with psycopg.connect(dsn) as conn:
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.executemany(pgloop.INSERT, [("noop", Jsonb({"i": i})) for i in range(n)])
+        conn.commit()
+        return time.perf_counter() - t0
+
+
 def baseline_drain(
     dsn: str, n: int, batch: int, logdir: Path, tag: str, timeout: float
 ) -> dict[str, Any]:
@@ -309,46 +333,56 @@ def one_repeat(
         print(f"  [{rep}] {system:<18} {store:<10} {phase:<16} {shown:>9} jobs/s", flush=True)
 
     sizes = {c: (n if c >= 8 else n1) for c in capacities}
-    # baseline: enqueue (timed) and drain, batch 50; and batch 1 next to capacity 1
+    # baseline: enqueue 1-by-1 and in bulk (timed), drain the bulk-enqueued batch 50; and
+    # batch 1 next to capacity 1
+    secs = baseline_enqueue(pg_url, n)
+    note("pg-loop", "postgresql", "enqueue 1-by-1", n / secs)
     for batch, size in ((50, n), *([(1, n1)] if 1 in capacities else [])):
-        secs = baseline_enqueue(pg_url, size)
+        secs = baseline_enqueue_bulk(pg_url, size)
         if batch == 50:
-            note("pg-loop", "postgresql", "enqueue 1-by-1", size / secs)
+            note("pg-loop", "postgresql", "enqueue bulk", size / secs)
         res = baseline_drain(pg_url, size, batch, logdir, f"pgloop-b{batch}-r{rep}", timeout)
         note("pg-loop", "postgresql", f"drain batch={batch}", res.pop("rate"), **res)
     for cap in capacities:
         size = sizes[cap]
         for name, store in stores.items():
-            url = store.fresh()
-            secs = headrace_enqueue(url, size)
             if cap == max(capacities):
+                secs = headrace_enqueue(store.fresh(), size)
                 note("headrace", name, "enqueue 1-by-1", size / secs)
+            secs = headrace_enqueue_bulk(store.fresh(), size)
+            if cap == max(capacities):
+                note("headrace", name, "enqueue bulk", size / secs)
             res = headrace_drain(store, size, cap, logdir, f"hr-{name}-c{cap}-r{rep}", timeout)
             note("headrace", name, f"drain C={cap}", res.pop("rate"), **res)
     return rows
 
 
 def end_to_end(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Derived rows: N / (enqueue time + drain span), per repeat, for each largest drain."""
+    """Derived rows: N / (enqueue time + drain span), per repeat, for each largest drain.
+
+    ``enqueue+drain`` with the 1-by-1 enqueue, ``bulk enqueue+drain`` with the bulk one.
+    """
     out = []
     for r in rows:
         if not r["phase"].startswith("drain") or r["phase"] in ("drain batch=1", "drain C=1"):
             continue
-        enq = next(
-            (
-                e
-                for e in rows
-                if e["repeat"] == r["repeat"]
-                and e["system"] == r["system"]
-                and e["store"] == r["store"]
-                and e["phase"] == "enqueue 1-by-1"
-            ),
-            None,
-        )
-        if enq and enq["rate"] and r["rate"]:
-            rate = 1 / (1 / enq["rate"] + 1 / r["rate"])
-            out.append({**{k: r[k] for k in ("repeat", "system", "store")},
-                        "phase": "enqueue+drain", "rate": rate})  # fmt: skip
+        for enqueue, phase in (("enqueue 1-by-1", "enqueue+drain"),
+                               ("enqueue bulk", "bulk enqueue+drain")):  # fmt: skip
+            enq = next(
+                (
+                    e
+                    for e in rows
+                    if e["repeat"] == r["repeat"]
+                    and e["system"] == r["system"]
+                    and e["store"] == r["store"]
+                    and e["phase"] == enqueue
+                ),
+                None,
+            )
+            if enq and enq["rate"] and r["rate"]:
+                rate = 1 / (1 / enq["rate"] + 1 / r["rate"])
+                out.append({**{k: r[k] for k in ("repeat", "system", "store")},
+                            "phase": phase, "rate": rate})  # fmt: skip
     return out
 
 
@@ -365,12 +399,14 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         xs = [r["rate"] for r in rows if (r["system"], r["store"], r["phase"]) == k and r["rate"]]
         samples[k] = xs
         med[k] = statistics.median(xs) if xs else None
-    base_enq = med.get(("pg-loop", "postgresql", "enqueue 1-by-1"))
+    base = {
+        phase: med.get(("pg-loop", "postgresql", phase))
+        for phase in ("enqueue 1-by-1", "enqueue bulk", "enqueue+drain", "bulk enqueue+drain")
+    }
     base_drain = med.get(("pg-loop", "postgresql", "drain batch=50"))
-    base_e2e = med.get(("pg-loop", "postgresql", "enqueue+drain"))
     table = []
     for k in keys:
-        base = {"enqueue 1-by-1": base_enq, "enqueue+drain": base_e2e}.get(k[2], base_drain)
+        base_rate = base.get(k[2], base_drain)
         rate = med[k]
         table.append(
             {
@@ -378,7 +414,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "store": k[1],
                 "phase": k[2],
                 "jobs_per_s": round(rate, 1) if rate else None,
-                "ratio_to_pg_loop": round(rate / base, 3) if rate and base else None,
+                "ratio_to_pg_loop": round(rate / base_rate, 3) if rate and base_rate else None,
                 "samples": [round(x, 1) for x in samples[k]],
                 "drains_not_ok": sum(
                     1
@@ -393,7 +429,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def goals(table: list[dict[str, Any]]) -> list[str]:
     out = []
     for row in table:
-        if row["system"] != "headrace" or row["phase"] == "enqueue 1-by-1":
+        if row["system"] != "headrace" or row["phase"].startswith("enqueue "):
             continue
         ratio = row["ratio_to_pg_loop"]
         if row["store"] == "postgresql" and row["phase"].startswith("drain") and ratio is not None:
@@ -432,7 +468,7 @@ def git_state() -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--n", type=int, help="jobs per drain, capacity >= 8 (default 20000)")
+    p.add_argument("--n", type=int, help="jobs per enqueue and drain at capacity >= 8 (20000)")
     p.add_argument("--n1", type=int, help="jobs per capacity-1 drain (default min(n, 5000))")
     p.add_argument("--repeat", type=int, help="repeats, the table shows medians (default 3)")
     p.add_argument("--quick", action="store_true", help="defaults n=2000, one repeat")
@@ -497,8 +533,8 @@ def main() -> None:
         "goals": verdicts,
         "runs": rows,
         "notes": [
-            "enqueue = client.jobs.schedule one call per job: Headrace has no bulk "
-            "schedule API (client.jobs.schedule_many is missing)",
+            "enqueue 1-by-1 = client.jobs.schedule, one call per job; enqueue bulk = one "
+            "client.jobs.schedule_many call; drains take the bulk-enqueued jobs",
             "drain rate = N / (min(started_at_ms) -> max(finished_at_ms)); pg-loop uses "
             "min(locked_at) -> max(finished_at)",
             "every drain ratio is to pg-loop drain batch=50 of the same run (median)",

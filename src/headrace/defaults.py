@@ -22,6 +22,11 @@ RETRY_DELAY_SEC = 10
 #: reclaimed within about LEASE_SEC of its worker dying, whatever the job's length.
 LEASE_SEC = 30.0
 
+#: A job whose worker dies is put back this many times even if it allows fewer retries:
+#: a crashed worker is not the job's failure, but a job that keeps killing its workers
+#: must end. The reaper counts each lost lease as an attempt.
+LEASE_LOSSES_ALLOWED = 5
+
 #: How often a worker looks for cancel/suspend requests on the jobs it runs.
 CONTROL_POLL_SEC = 0.25
 

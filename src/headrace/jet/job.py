@@ -7,7 +7,6 @@ another process, or from ``get_job``, sees the same job.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,22 +98,14 @@ class Job:
             JobFailed: the job failed or was canceled (``cause`` says why).
             TimeoutException: still going after ``timeout`` s (also a ``TimeoutError``).
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.01
-        while True:
-            job = self._record()
-            if job.status is Status.COMPLETED or job.status is Status.SKIPPED:
-                return
-            if job.status in machine.FINAL:
-                cause = "canceled by user" if job.status is Status.CANCELED else job.error
-                raise errors.JobFailed(self._id, str(job.status), cause)
-            if deadline is not None and time.monotonic() >= deadline:
-                msg = (
-                    f"job {self._id} did not complete within {timeout} s (status {JET[job.status]})"
-                )
-                raise errors.TimeoutException(msg)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+        try:
+            job = self._client.jobs.wait(self._id, timeout, suspended_ends=False)
+        except errors.TimeoutException:
+            msg = f"job {self._id} did not complete within {timeout} s (status {self.get_status()})"
+            raise errors.TimeoutException(msg) from None
+        if job.status not in (Status.COMPLETED, Status.SKIPPED):
+            cause = "canceled by user" if job.status is Status.CANCELED else job.error
+            raise errors.JobFailed(self._id, str(job.status), cause)
 
     def suspend(self) -> None:
         """Suspend: the job snapshots its state and stops; ``resume`` continues from it.

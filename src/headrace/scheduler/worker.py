@@ -1,10 +1,12 @@
 """A worker process's engine room: claim, run, report, heartbeat, reap.
 
 Threads, each with one job:
-- the dispatcher claims up to the free capacity of every queue in one round trip each;
+- the pump is the worker's one writer on the job hot path: each round it writes what
+  attempts reported (start, progress, logs, end) in batches, off the jobs' critical path,
+  and claims up to the free capacity of every queue, in one transaction (one commit, and
+  on SQLite one write lock for the process instead of one per thread); between rounds it
+  polls for cancel/suspend requests and timeouts;
 - ``capacity`` slot threads per queue run attempts;
-- the flusher writes what attempts report (start, progress, logs, end) in batches, off
-  the jobs' critical path, and polls for cancel/suspend requests and timeouts;
 - the keeper renews leases and runs the reaper on a fixed beat, however long jobs run.
 """
 
@@ -50,27 +52,54 @@ class Attempt:
     ended: bool = False
 
 
+#: The write that starts an attempt: held back briefly, so a short attempt's start and end
+#: reach the store as one write (one UPDATE, the same events).
+START = (S.LOCKED, S.RUNNING)
+
+
 @dataclass
 class WriteBuffer:
     """Writes waiting for the next flush; consecutive writes of one attempt are merged."""
 
     writes: dict[tuple[str, int], list[AttemptWrite]] = field(default_factory=dict)
     logs: list[dict[str, object]] = field(default_factory=list)
+    #: When each attempt's first queued write arrived (monotonic seconds).
+    since: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def add(self, write: AttemptWrite) -> None:
         """Queue a write, merged into the attempt's previous one when they chain."""
-        chain = self.writes.setdefault((write.job_id, write.attempt), [])
-        if chain and (not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]):
+        key = (write.job_id, write.attempt)
+        chain = self.writes.get(key)
+        if chain is None:
+            self.writes[key] = [write]
+            self.since[key] = time.monotonic()
+        elif not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]:
             chain[-1] = chain[-1].then(write)
         else:
             chain.append(write)
 
-    def take(self) -> tuple[list[AttemptWrite], list[dict[str, object]]]:
-        """Everything queued, in order, leaving the buffer empty."""
-        writes = [w for chain in self.writes.values() for w in chain]
+    def take(
+        self, hold_after: float = float("inf")
+    ) -> tuple[list[AttemptWrite], list[dict[str, object]], bool]:
+        """Everything queued, in order, leaving the buffer empty.
+
+        A lone start write queued after ``hold_after`` (monotonic) stays queued for the
+        next take, so it can merge with the attempt's end.
+
+        Returns:
+            The writes, the log lines, and whether any start write was held back.
+        """
+        writes: list[AttemptWrite] = []
+        kept: dict[tuple[str, int], list[AttemptWrite]] = {}
+        for key, chain in self.writes.items():
+            if len(chain) == 1 and chain[0].path == START and self.since[key] > hold_after:
+                kept[key] = chain
+            else:
+                writes += chain
         logs = self.logs
-        self.writes, self.logs = {}, []
-        return writes, logs
+        self.writes, self.logs = kept, []
+        self.since = {k: self.since[k] for k in kept}
+        return writes, logs, bool(kept)
 
 
 def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
@@ -123,9 +152,13 @@ class Worker:
             q: queue.SimpleQueue() for q in self.queues
         }
         self._buffer = WriteBuffer()
-        self._wake = threading.Event()
-        self._flush_now = threading.Event()
+        #: Set when the pump has work: writes queued, capacity freed, jobs may be waiting.
+        self._kick = threading.Event()
         self._stopping = threading.Event()
+        #: Set by the pump once it has seen ``_stopping``: it claims nothing after that.
+        self._claiming_over = threading.Event()
+        #: Whether the last round held start writes back (the pump comes back for them).
+        self._held = False
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
         self._slots: list[threading.Thread] = []
@@ -151,8 +184,7 @@ class Worker:
                 )
                 self._slots.append(t)
         for target, tname in (
-            (self._dispatch, "headrace-dispatch"),
-            (self._flush_loop, "headrace-flush"),
+            (self._pump, "headrace-pump"),
             (self._keep, "headrace-keeper"),
         ):
             self._threads.append(threading.Thread(target=target, name=tname, daemon=True))
@@ -162,8 +194,8 @@ class Worker:
         return self
 
     def wake(self) -> None:
-        """Tell the dispatcher that jobs may be waiting."""
-        self._wake.set()
+        """Tell the pump that jobs may be waiting."""
+        self._kick.set()
 
     def stop(self, grace_sec: float = 5.0) -> None:
         """Stop claiming, let running attempts finish for ``grace_sec``, hand back the rest.
@@ -175,7 +207,8 @@ class Worker:
             return
         self._stopping.set()
         self.wake()
-        self._threads[0].join()
+        while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
+            pass
         deadline = time.monotonic() + grace_sec
         while self._running and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -190,8 +223,8 @@ class Worker:
             for _ in range(len(self._slots)):
                 inbox.put(None)
         self._stopped.set()
-        self._flush_now.set()
-        for t in self._threads[1:]:
+        self._kick.set()
+        for t in self._threads:
             t.join()
         self._flush()
         self._stop_listening()
@@ -214,32 +247,64 @@ class Worker:
                 found[spec.info.queue].append(type_id)
         return found
 
-    def _dispatch(self) -> None:
+    def _pump(self) -> None:
+        """Rounds of flush + claim in one transaction; idles when there is nothing to do."""
         idle = defaults.IDLE_POLL_MIN_SEC
-        while not self._stopping.is_set():
+        next_poll = 0.0
+        while not self._stopped.is_set():
+            self._kick.clear()
+            if self._stopping.is_set():
+                self._claiming_over.set()
+            types = self._types_by_queue()  # a client may register types at any time
             try:
-                claimed = self._claim_round()
+                wrote, claimed = self._round(types)
+                if self._running and time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
+                    self._control()
             except errors.StoreError as exc:
-                log.warning("claim failed: %s", exc)
-                claimed = 0
-            if claimed:
+                log.warning("flush/claim failed, will retry: %s", exc)
+                wrote, claimed = False, 0
+                self._stopped.wait(0.1)
+            if claimed or wrote:
                 idle = defaults.IDLE_POLL_MIN_SEC
                 continue
-            wait = 1.0 if self.store.dialect.can_notify else idle
-            idle = min(idle * 2, defaults.IDLE_POLL_MAX_SEC)
-            self._wake.wait(wait)
-            self._wake.clear()
+            if self._stopping.is_set() or not any(self._free(types).values()):
+                wait = defaults.CONTROL_POLL_SEC  # only writes or a freed slot need a round
+            else:
+                wait = 1.0 if self.store.dialect.can_notify else idle
+                idle = min(idle * 2, defaults.IDLE_POLL_MAX_SEC)
+            if self._held:
+                wait = min(wait, defaults.FLUSH_INTERVAL_SEC)
+            self._kick.wait(wait)
+        self._claiming_over.set()
 
-    def _claim_round(self) -> int:
-        total = 0
-        for name, types in self._types_by_queue().items():
-            free = self.queues[name] - self._busy[name]
-            if free <= 0 or not types or self._stopping.is_set():
-                continue
-            for claimed in self.attempts.claim(name, types, free, self.lease_sec):
-                self._begin(claimed)
-                total += 1
-        return total
+    def _free(self, types: dict[str, list[str]]) -> dict[str, int]:
+        """Free slots per queue this worker may claim for now."""
+        if self._stopping.is_set():
+            return {}
+        with self._lock:
+            return {q: self.queues[q] - self._busy[q] for q in self.queues if types[q]}
+
+    def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
+        """One transaction: queued writes, then claims up to the free capacity."""
+        hold_after = float("inf")
+        if not self._stopping.is_set():
+            hold_after = time.monotonic() - defaults.FLUSH_INTERVAL_SEC
+        with self._lock:
+            writes, logs, self._held = self._buffer.take(hold_after)
+        claims = [(q, types[q], free) for q, free in self._free(types).items() if free > 0]
+        if not writes and not logs and not claims:
+            return False, 0
+        try:
+            refused, claimed = self.attempts.pump(writes, logs, claims, self.lease_sec)
+        except errors.StoreError:
+            self._requeue(writes, logs)
+            raise
+        for c in claimed:
+            self._begin(c)
+        if refused:
+            self._resolve(refused)
+        return bool(writes or logs), len(claimed)
 
     def _begin(self, claimed: Claimed) -> None:
         spec = self.registry.get(claimed.type)
@@ -295,8 +360,8 @@ class Worker:
             self._running.pop(c.job_id, None)
             self._busy[c.queue] -= 1
             ended = attempt.ended
-        self.wake()
         if outcome.stopped == "lost":
+            self.wake()
             log.warning(
                 "job %s attempt %s: outcome refused, the lease was lost to another attempt",
                 c.job_id,
@@ -304,6 +369,7 @@ class Worker:
             )
             return
         if ended or outcome.stopped == "timeout":
+            self.wake()
             return
         ctx = attempt.ctx
         write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
@@ -322,7 +388,10 @@ class Worker:
             )
             values["details"] = f"suspended on failure: {outcome.error}"
         elif outcome.stopped == "restart":
-            write.path, write.reason = (S.RUNNING, S.WAITING), "restarted on request"
+            write.path = (S.RUNNING, S.WAITING)
+            write.reason = (
+                f"restarted: {outcome.error}" if outcome.error else "restarted on request"
+            )
             values.update(locked_by=None, eta_ms=now_ms(), control=None)
         elif outcome.stopped is not None:
             write.path, write.reason = (S.RUNNING, S.WAITING), "handed back: worker stopping"
@@ -344,7 +413,7 @@ class Worker:
                 write.path, write.reason = (S.RUNNING, S.FAILED), "result is not JSON"
         write.values = values
         runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
-        self._queue_write(write)
+        self._queue_write(write)  # also wakes the pump: its next round sees slot and write
 
     # -- reporting (AttemptSink) --------------------------------------------------------
 
@@ -374,49 +443,40 @@ class Worker:
         }
         with self._lock:
             self._buffer.logs.append(row)
-        self._flush_now.set()
+        self._kick.set()
 
     def _queue_write(self, write: AttemptWrite) -> None:
         with self._lock:
             self._buffer.add(write)
-        self._flush_now.set()
+        self._kick.set()
 
     # -- flushing and control -----------------------------------------------------------
 
-    def _flush_loop(self) -> None:
-        next_poll = 0.0
-        while not self._stopped.is_set():
-            self._flush_now.wait(defaults.CONTROL_POLL_SEC)
-            self._flush_now.clear()
-            try:
-                self._flush()
-                if self._running and time.monotonic() >= next_poll:
-                    next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
-                    self._control()
-            except errors.StoreError as exc:
-                log.warning("flush failed, will retry: %s", exc)
-                time.sleep(0.1)
-
     def _flush(self) -> None:
+        """Write what is queued now (the pump's writes without its claims)."""
         with self._lock:
-            writes, logs = self._buffer.take()
+            writes, logs, _ = self._buffer.take()
         if not writes and not logs:
             return
         try:
             refused = self.attempts.apply(writes, logs)
         except errors.StoreError:
-            with self._lock:  # keep them, in order, ahead of anything newer
-                newer = self._buffer
-                self._buffer = WriteBuffer()
-                for w in writes:
-                    self._buffer.add(w)
-                self._buffer.logs = logs + newer.logs
-                for chain in newer.writes.values():
-                    for w in chain:
-                        self._buffer.add(w)
+            self._requeue(writes, logs)
             raise
         if refused:
             self._resolve(refused)
+
+    def _requeue(self, writes: list[AttemptWrite], logs: list[dict[str, object]]) -> None:
+        """Put back writes that failed to apply, in order, ahead of anything newer."""
+        with self._lock:
+            newer = self._buffer
+            self._buffer = WriteBuffer()
+            for w in writes:
+                self._buffer.add(w)
+            self._buffer.logs = logs + newer.logs
+            for chain in newer.writes.values():
+                for w in chain:
+                    self._buffer.add(w)
 
     def _resolve(self, refused: list[AttemptWrite]) -> None:
         """A refused end-of-attempt write: honour a pending cancel/suspend, else drop it."""

@@ -48,6 +48,9 @@ class JobService:
         self.repo = JobRepository(store)
         self.catalog = CatalogRepository(store)
         self._on_scheduled = on_scheduled
+        #: Types registered in this process, as this service last found them stored: a
+        #: type is stored (or checked) once per service, not on every schedule.
+        self._stored: dict[str, JobTypeInfo] = {}
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -59,11 +62,14 @@ class JobService:
         """
         spec = self.registry.get(type_id)
         if spec is not None:
+            if self._stored.get(type_id) == spec.info:
+                return spec.info
             stored = self.catalog.get_type(type_id)
             if stored != spec.info:
                 group = self.registry.get_group(spec.info.group_name)
                 assert group is not None
                 self.catalog.save(group, spec.info)
+            self._stored[type_id] = spec.info
             return spec.info
         stored = self.catalog.get_type(type_id)
         if stored is None:
@@ -121,18 +127,98 @@ class JobService:
             InvalidInput: params fail the type's schema, or an option is out of range.
         """
         info = self.job_type(type)
-        spec = self.registry.get(type)
+        row = self._row(
+            info,
+            params,
+            idempotency_key=idempotency_key,
+            timeout_sec=timeout_sec,
+            max_retries=max_retries,
+            retry_delay_sec=retry_delay_sec,
+            delay_sec=delay_sec,
+            name=name,
+            description=description,
+        )
+        job, created = self.repo.insert(row, self.scope.user_id)
+        if created:
+            self._on_scheduled()
+        return job, created
+
+    def schedule_many(
+        self,
+        type: str,
+        params_list: Sequence[Any],
+        *,
+        timeout_sec: int | None = None,
+        max_retries: int | None = None,
+        retry_delay_sec: int | None = None,
+        delay_sec: float = 0,
+        description: str | None = None,
+    ) -> builtins.list[Job]:
+        """Schedule one job per element of ``params_list``, with the same options, at once.
+
+        All or nothing: every params is checked before any job is stored, and the jobs
+        (with their ``scheduled`` events) are stored in one transaction. Idempotency keys
+        and names are per job: schedule such jobs with ``schedule``.
+
+        Returns:
+            The jobs, in the order of ``params_list``.
+
+        Raises:
+            NotFound: the type is not registered.
+            InvalidInput: a params fails the type's schema (the field is named with the
+            params' index, ``params[3].size``), or an option is out of range.
+        """
+        info = self.job_type(type)
+        rows = []
+        for i, params in enumerate(params_list):
+            try:
+                rows.append(
+                    self._row(
+                        info,
+                        params,
+                        timeout_sec=timeout_sec,
+                        max_retries=max_retries,
+                        retry_delay_sec=retry_delay_sec,
+                        delay_sec=delay_sec,
+                        description=description,
+                    )
+                )
+            except errors.InvalidInput as exc:
+                if not exc.field.startswith("params"):
+                    raise
+                field = f"params[{i}]{exc.field.removeprefix('params')}"
+                raise errors.InvalidInput(field, str(exc).removeprefix(f"{exc.field}: ")) from None
+        jobs = self.repo.insert_many(rows, self.scope.user_id)
+        if jobs:
+            self._on_scheduled()
+        return jobs
+
+    def _row(
+        self,
+        info: JobTypeInfo,
+        params: Any,
+        *,
+        idempotency_key: str | None = None,
+        timeout_sec: int | None = None,
+        max_retries: int | None = None,
+        retry_delay_sec: int | None = None,
+        delay_sec: float = 0,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """The ``jobs`` row of a new job, its params checked against the type."""
+        spec = self.registry.get(info.type_id)
         # A type only another process registered is checked against its stored schema.
         checked = runner.parse_params(
             spec.params_model if spec else None, info.params_schema, params
         )
         params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
         at = now_ms()
-        row = {
+        return {
             "tenant_id": self.scope.tenant_id,
             "user_id": self.scope.user_id,
             "idempotency_key": _key(idempotency_key),
-            "type": type,
+            "type": info.type_id,
             "name": name,
             "description": description,
             "queue": info.queue,
@@ -150,10 +236,6 @@ class JobService:
             "run_count": 1,
             "resumed": False,
         }
-        job, created = self.repo.insert(row, self.scope.user_id)
-        if created:
-            self._on_scheduled()
-        return job, created
 
     # -- reading ------------------------------------------------------------------------
 
@@ -292,8 +374,12 @@ class JobService:
         """
         return self.repo.delete(self.scope.tenant_id, job_id, forbidden=machine.HELD)
 
-    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+    def wait(
+        self, job_id: str, timeout: float | None = None, *, suspended_ends: bool = True
+    ) -> Job:
         """Block until the job reaches a final status (or ``suspended``); return it.
+
+        With ``suspended_ends=False`` a suspended job is waited for until it ends.
 
         Raises:
             NotFound: no such job. TimeoutException: still going after ``timeout`` s.
@@ -302,7 +388,7 @@ class JobService:
         pause = 0.005
         while True:
             job = self.get(job_id)
-            if job.status in machine.FINAL or job.status is S.SUSPENDED:
+            if job.status in machine.FINAL or (suspended_ends and job.status is S.SUSPENDED):
                 return job
             if deadline is not None and time.monotonic() >= deadline:
                 msg = f"job {job_id} still {job.status} after {timeout} s"
@@ -317,8 +403,7 @@ def _key(value: str | None) -> str | None:
         return None
     text = str(value)
     if not text or len(text) > 255:
-        msg = "idempotency_key"
-        raise errors.InvalidInput(msg, "must be 1..255 characters")
+        raise errors.InvalidInput("idempotency_key", "must be 1..255 characters")
     return text
 
 

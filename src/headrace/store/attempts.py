@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -18,10 +19,29 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.jobs import event_rows
+from headrace.store.jobs import event_rows, insert_rows
 
 J = tables.jobs
 HELD = [str(s) for s in machine.HELD]
+WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
+#: What a claim returns about each job (in ``Claimed``'s order).
+CLAIMED_COLUMNS = (
+    J.c.job_id,
+    J.c.tenant_id,
+    J.c.type,
+    J.c.queue,
+    J.c.attempt,
+    J.c.params,
+    J.c.state,
+    J.c.progress,
+    J.c.timeout_sec,
+    J.c.retries,
+    J.c.max_retries,
+    J.c.retry_delay_sec,
+    J.c.resumed,
+)
+#: Most writes one UPDATE applies (bound parameters stay well under both databases' limits).
+MAX_BATCH = 500
 #: Advisory lock key that makes the reaper run in one process at a time.
 REAPER_LOCK = 0x4845_4144_0002
 #: Why the reaper ends an attempt.
@@ -64,12 +84,21 @@ class AttemptRepository:
         """Lease up to ``limit`` waiting jobs of ``queue`` whose type this worker runs."""
         if limit <= 0 or not types:
             return []
+        with self.store.write() as conn:
+            return self.claim_in(conn, queue, types, limit, lease_sec)
+
+    def claim_in(
+        self, conn: Connection, queue: str, types: Sequence[str], limit: int, lease_sec: float
+    ) -> list[Claimed]:
+        """``claim`` inside the caller's write transaction."""
+        if limit <= 0 or not types:
+            return []
         at = now_ms()
         candidates = (
             select(J.c.job_id)
             .where(
                 J.c.queue == queue,
-                J.c.status == str(Status.WAITING),
+                J.c.status == WAITING,
                 J.c.eta_ms <= at,
                 J.c.type.in_(list(types)),
             )
@@ -83,64 +112,78 @@ class AttemptRepository:
         )
         stmt = (
             update(J)
-            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == str(Status.WAITING))
+            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == WAITING)
             .values(
-                status=str(Status.LOCKED),
+                status=LOCKED,
                 locked_by=self.worker_id,
                 attempt=J.c.attempt + 1,
                 lease_expires_ms=at + int(lease_sec * 1000),
                 updated_at_ms=at,
             )
-            .returning(
-                J.c.job_id,
-                J.c.tenant_id,
-                J.c.type,
-                J.c.queue,
-                J.c.attempt,
-                J.c.params,
-                J.c.state,
-                J.c.progress,
-                J.c.timeout_sec,
-                J.c.retries,
-                J.c.max_retries,
-                J.c.retry_delay_sec,
-                J.c.resumed,
-            )
+            .returning(*CLAIMED_COLUMNS)
         )
-        with self.store.write() as conn:
-            rows = conn.execute(stmt).mappings().all()
-            if not rows:
-                return []
-            events = []
-            for r in rows:
-                events += event_rows(
-                    str(r["job_id"]),
-                    str(r["tenant_id"]),
-                    (Status.WAITING, Status.LOCKED),
-                    user_id=None,
-                    at_ms=at,
-                    reason=f"claimed by worker {self.worker_id}",
-                    attempt=r["attempt"],
-                )
-            conn.execute(insert(tables.job_events), events)
+        rows = conn.execute(stmt).all()
+        if not rows:
+            return []
+        reason = f"claimed by worker {self.worker_id}"
+        insert_rows(
+            self.store,
+            conn,
+            tables.job_events,
+            [
+                {
+                    "job_id": str(r[0]),
+                    "tenant_id": str(r[1]),
+                    "from_status": WAITING,
+                    "to_status": LOCKED,
+                    "user_id": None,
+                    "at_ms": at,
+                    "reason": reason,
+                    "attempt": r[4],
+                }
+                for r in rows
+            ],
+        )
         return [
             Claimed(
-                job_id=str(r["job_id"]),
-                tenant_id=str(r["tenant_id"]),
-                type=r["type"],
-                queue=r["queue"],
-                attempt=r["attempt"],
-                params=codec.loads(r["params"]),
-                state=codec.loads(r["state"]) or {},
-                progress=r["progress"],
-                timeout_sec=r["timeout_sec"],
-                retries=r["retries"],
-                max_retries=r["max_retries"],
-                retry_delay_sec=r["retry_delay_sec"],
-                resumed=bool(r["resumed"]),
+                job_id=str(r[0]),
+                tenant_id=str(r[1]),
+                type=r[2],
+                queue=r[3],
+                attempt=r[4],
+                params=codec.loads(r[5]),
+                state=codec.loads(r[6]) or {},
+                progress=r[7],
+                timeout_sec=r[8],
+                retries=r[9],
+                max_retries=r[10],
+                retry_delay_sec=r[11],
+                resumed=bool(r[12]),
             )
             for r in rows
         ]
+
+    def pump(
+        self,
+        writes: Sequence[AttemptWrite],
+        logs: Sequence[dict[str, Any]],
+        claims: Sequence[tuple[str, Sequence[str], int]],
+        lease_sec: float,
+    ) -> tuple[list[AttemptWrite], list[Claimed]]:
+        """Apply writes and claim ``(queue, types, limit)`` in one write transaction.
+
+        One transaction (one commit, one write lock on SQLite) per round of a worker
+        instead of one for its writes and one per queue it claims from.
+
+        Returns:
+            The refused writes (as ``apply``) and the jobs claimed, queue by queue.
+        """
+        with self.store.write() as conn:
+            refused = self.apply_in(conn, writes, logs)
+            claimed: list[Claimed] = []
+            for queue, types, limit in claims:
+                claimed += self.claim_in(conn, queue, types, limit, lease_sec)
+        return refused, claimed
 
     # -- fenced writes ------------------------------------------------------------------
 
@@ -153,43 +196,99 @@ class AttemptRepository:
         worker, and is in the status the write expects: a worker that lost its lease can
         never overwrite the attempt that replaced it.
         """
-        refused: list[AttemptWrite] = []
-        events: list[dict[str, Any]] = []
-        at = now_ms()
+        if not writes and not logs:
+            return []
         with self.store.write() as conn:
-            for w in writes:
-                if self._apply_one(conn, w, at):
-                    events += event_rows(
-                        w.job_id,
-                        w.tenant_id,
-                        w.path,
-                        user_id=None,
-                        at_ms=at,
-                        reason=w.reason,
-                        attempt=w.attempt,
+            return self.apply_in(conn, writes, logs)
+
+    def apply_in(
+        self,
+        conn: Connection,
+        writes: Sequence[AttemptWrite],
+        logs: Sequence[dict[str, Any]] = (),
+    ) -> list[AttemptWrite]:
+        """``apply`` inside the caller's write transaction.
+
+        Writes of the same shape (expected status, new status, columns written) go in one
+        fenced ``UPDATE ... FROM (VALUES ...) RETURNING``, which returns the rows whose
+        fence held; events are appended for those only. A job's writes apply in order:
+        its second write goes in a later statement than its first.
+        """
+        at = now_ms()
+        applied: set[int] = set()
+        for batch in _rounds(writes):
+            shapes: dict[tuple[Any, ...], list[int]] = {}
+            for i in batch:
+                w = writes[i]
+                key = (w.path[0] if w.path else None, w.path[-1] if w.path else None, *w.values)
+                shapes.setdefault(key, []).append(i)
+            for indexes in shapes.values():
+                for start in range(0, len(indexes), MAX_BATCH):
+                    chunk = indexes[start : start + MAX_BATCH]
+                    done = self._apply_shape(conn, [writes[i] for i in chunk], at)
+                    applied.update(
+                        i for i in chunk if (writes[i].job_id, writes[i].attempt) in done
                     )
-                else:
-                    refused.append(w)
-            if events:
-                conn.execute(insert(tables.job_events), events)
-            if logs:
-                conn.execute(insert(tables.job_logs), list(logs))
+        events: list[dict[str, Any]] = []
+        refused: list[AttemptWrite] = []
+        for i, w in enumerate(writes):
+            if i not in applied:
+                refused.append(w)
+                continue
+            for a, b in itertools.pairwise(w.path):
+                events.append(
+                    {
+                        "job_id": w.job_id,
+                        "tenant_id": w.tenant_id,
+                        "from_status": str(a),
+                        "to_status": str(b),
+                        "user_id": None,
+                        "at_ms": at,
+                        "reason": w.reason,
+                        "attempt": w.attempt,
+                    }
+                )
+        if events:
+            insert_rows(self.store, conn, tables.job_events, events)
+        if logs:
+            conn.execute(insert(tables.job_logs), list(logs))
         return refused
 
-    def _apply_one(self, conn: Connection, w: AttemptWrite, at: int) -> bool:
-        values = dict(w.values)
-        values["updated_at_ms"] = at
-        guard = [J.c.job_id == w.job_id, J.c.attempt == w.attempt, J.c.locked_by == self.worker_id]
-        if w.path:
-            guard.append(J.c.status == str(w.path[0]))
-            values["status"] = str(w.path[-1])
-            if w.path[-1] in machine.FINAL:
-                values.setdefault("finished_at_ms", at)
-            if w.path[-1] not in machine.HELD:
-                values["lease_expires_ms"] = None
+    def _apply_shape(
+        self, conn: Connection, writes: Sequence[AttemptWrite], at: int
+    ) -> set[tuple[str, int]]:
+        """Apply same-shaped writes (one job each) in one fenced UPDATE; return what held."""
+        first = writes[0]
+        names = list(first.values)
+        fixed: dict[str, Any] = {"updated_at_ms": at}
+        guard = [J.c.locked_by == self.worker_id]
+        if first.path:
+            guard.append(J.c.status == str(first.path[0]))
+            fixed["status"] = str(first.path[-1])
+            if first.path[-1] in machine.FINAL and "finished_at_ms" not in first.values:
+                fixed["finished_at_ms"] = at
+            if first.path[-1] not in machine.HELD and "lease_expires_ms" not in first.values:
+                fixed["lease_expires_ms"] = None
         else:
             guard.append(J.c.status.in_(HELD))
-        return bool(conn.execute(update(J).where(*guard).values(values)).rowcount == 1)
+        if len(writes) == 1:
+            stmt = update(J).where(J.c.job_id == first.job_id, J.c.attempt == first.attempt, *guard)
+            done = conn.execute(stmt.values({**first.values, **fixed})).rowcount == 1
+            return {(first.job_id, first.attempt)} if done else set()
+        columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
+        v = self.store.dialect.rows_table(
+            conn.dialect,
+            "v",
+            columns,
+            [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes],
+        )
+        stmt = (
+            update(J)
+            .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
+            .values({**{n: v.c[n] for n in names}, **fixed})
+            .returning(J.c.job_id, J.c.attempt)
+        )
+        return {(str(r[0]), r[1]) for r in conn.execute(stmt)}
 
     def held(self) -> dict[str, tuple[int, Status]]:
         """The jobs this worker holds now: job id -> (attempt, status)."""
@@ -271,7 +370,7 @@ class AttemptRepository:
                 target = Status.CANCELED
             elif current is Status.SUSPENDING:
                 target = Status.SUSPENDED
-            elif r["retries"] < r["max_retries"]:
+            elif r["retries"] < max(r["max_retries"], defaults.LEASE_LOSSES_ALLOWED):
                 target = Status.WAITING
                 values.update(retries=r["retries"] + 1, eta_ms=at, error=LEASE_LOST, locked_by=None)
             else:
@@ -324,3 +423,16 @@ class AttemptRepository:
         if events:
             conn.execute(insert(tables.job_events), events)
         return len(events)
+
+
+def _rounds(writes: Sequence[AttemptWrite]) -> Iterator[list[int]]:
+    """Indexes of ``writes`` in rounds: each job's n-th write in round n, in input order."""
+    seen: dict[str, int] = {}
+    rounds: list[list[int]] = []
+    for i, w in enumerate(writes):
+        n = seen.get(w.job_id, 0)
+        seen[w.job_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(i)
+    yield from rounds

@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     RowMapping,
+    Table,
     and_,
     case,
     delete,
@@ -41,6 +43,9 @@ ORDERABLE = {
     "type": J.c.type,
     "progress": J.c.progress,
 }
+
+#: Most rows one bulk INSERT statement carries.
+BULK_ROWS = 5000
 
 #: Chooses the status path of a control request from the job as it is now.
 PathChooser = Callable[[Job], Sequence[Status]]
@@ -106,6 +111,51 @@ def event_rows(
     ]
 
 
+def _scheduled_event(row: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """The ``job_events`` row of a job's creation (no status before ``waiting``)."""
+    return {
+        "job_id": row["job_id"],
+        "tenant_id": row["tenant_id"],
+        "from_status": None,
+        "to_status": str(Status.WAITING),
+        "user_id": user_id,
+        "at_ms": row["scheduled_at_ms"],
+        "reason": "scheduled",
+        "attempt": 0,
+    }
+
+
+def insert_rows(
+    store: Store,
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[ColumnElement[Any]] = (),
+) -> Sequence[RowMapping]:
+    """Insert many rows (each with the keys of the first) in one statement.
+
+    On PostgreSQL, ``INSERT ... SELECT`` from the dialect's row table (one array per
+    column): a many-row ``VALUES`` list costs the driver and SQLAlchemy time per
+    parameter. SQLite runs in-process, where a plain executemany is as cheap.
+
+    Returns:
+        The ``returning`` columns of the inserted rows, in no particular order.
+    """
+    if not store.is_postgresql:
+        stmt = insert(table).returning(*returning) if returning else insert(table)
+        result = conn.execute(stmt, list(rows))
+        return result.mappings().all() if returning else []
+    names = list(rows[0])
+    source = store.dialect.rows_table(
+        conn.dialect, "r", [table.c[n] for n in names], [[r[n] for n in names] for r in rows]
+    )
+    stmt = insert(table).from_select(names, select(*(source.c[n] for n in names)))
+    if returning:
+        return conn.execute(stmt.returning(*returning)).mappings().all()
+    conn.execute(stmt)
+    return []
+
+
 def check_path(job_id: str, path: Sequence[Status], reason: str = "") -> None:
     """Check every step of a status path against the machine.
 
@@ -132,28 +182,14 @@ class JobRepository:
         """
         row = {**row, "job_id": str(uuid.uuid4())}
         with self.store.write() as conn:
-            stmt = self.store.dialect.insert_ignoring_conflicts(J).values(row)
-            created = conn.execute(stmt.returning(J.c.job_id)).first() is not None
+            # Values as parameters, not in the statement: it is then built and compiled once.
+            stmt = self.store.dialect.insert_ignoring_conflicts(J).returning(*J.c)
+            found = conn.execute(stmt, row).mappings().first()
+            created = found is not None
             if created:
-                conn.execute(
-                    insert(tables.job_events),
-                    [
-                        {
-                            "job_id": row["job_id"],
-                            "tenant_id": row["tenant_id"],
-                            "from_status": None,
-                            "to_status": str(Status.WAITING),
-                            "user_id": user_id,
-                            "at_ms": row["scheduled_at_ms"],
-                            "reason": "scheduled",
-                            "attempt": 0,
-                        }
-                    ],
-                )
+                conn.execute(insert(tables.job_events), _scheduled_event(row, user_id))
                 self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
-                found = self._select(conn, row["tenant_id"], row["job_id"])
             else:
-                found = None
                 if row["idempotency_key"] is not None:
                     found = (
                         conn.execute(
@@ -174,6 +210,36 @@ class JobRepository:
             msg = "idempotent insert found neither a new nor an existing row"
             raise errors.StoreError(msg)
         return job_from_row(found), created
+
+    def insert_many(self, rows: Sequence[dict[str, Any]], user_id: str) -> builtins.list[Job]:
+        """Insert new ``waiting`` jobs (no idempotency keys, no names) in one transaction.
+
+        One multi-row INSERT ... RETURNING for the jobs and one for their ``scheduled``
+        events, and one wake-up for the workers.
+
+        Raises:
+            InvalidInput: a row carries an idempotency key or a name (those are per job:
+            schedule such jobs one by one).
+        """
+        if not rows:
+            return []
+        for r in rows:
+            if r.get("idempotency_key") is not None or r.get("name") is not None:
+                raise errors.InvalidInput(
+                    "idempotency_key", "bulk scheduling takes neither keys nor names"
+                )
+        rows = [{**r, "job_id": str(uuid.uuid4())} for r in rows]
+        events = [_scheduled_event(r, user_id) for r in rows]
+        by_id: dict[str, Job] = {}
+        with self.store.write() as conn:
+            for start in range(0, len(rows), BULK_ROWS):
+                chunk = rows[start : start + BULK_ROWS]
+                for found in insert_rows(self.store, conn, J, chunk, returning=list(J.c)):
+                    job = job_from_row(found)
+                    by_id[job.job_id] = job
+                insert_rows(self.store, conn, tables.job_events, events[start : start + BULK_ROWS])
+            self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
+        return [by_id[r["job_id"]] for r in rows]
 
     # -- reading ------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from headrace import Client
+from headrace import Client, defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store.attempts import AttemptRepository
@@ -90,11 +90,15 @@ def test_a_write_of_a_lost_attempt_is_refused(store_url: str) -> None:
 def test_reaper_fails_a_job_whose_attempts_are_used_up(store_url: str) -> None:
     client = Client(store_url, run_workers=False)
     (job_id,) = schedule(client, 1, max_retries=0)
-    a = worker(client)
-    a.claim("maintenance", ["st.noop"], 1, 30)
-    a.heartbeat(-1, [job_id])
-    assert a.maintain() == 1
-    job = client.jobs.get(job_id)
+    for lost in range(1, defaults.LEASE_LOSSES_ALLOWED + 2):
+        a = worker(client)
+        assert len(a.claim("maintenance", ["st.noop"], 1, 30)) == 1
+        a.heartbeat(-1, [job_id])
+        assert a.maintain() == 1
+        job = client.jobs.get(job_id)
+        assert job.retries == lost
+        if lost <= defaults.LEASE_LOSSES_ALLOWED:
+            assert job.status is S.WAITING  # a crashed worker is not the job's failure
     assert job.status is S.FAILED and "lease expired" in (job.error or "")
     client.close()
 

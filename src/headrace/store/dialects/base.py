@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Insert, Table
+from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table
+from sqlalchemy.engine import Dialect as SQLDialect
 
 
 class Dialect(Protocol):
@@ -39,4 +40,18 @@ class Dialect(Protocol):
         self, engine: Engine, channel: str, on_wake: Callable[[], None]
     ) -> Callable[[], None]:
         """Call ``on_wake`` on every notification; returns a function that stops listening."""
+        ...
+
+    def rows_table(
+        self,
+        dialect: SQLDialect,
+        name: str,
+        columns: Sequence[Column[Any]],
+        rows: Sequence[Sequence[Any]],
+    ) -> FromClause:
+        """``rows`` as a table named ``name``, its columns typed as ``columns``.
+
+        Bound as one parameter per column (or one in all), so a statement built on it has
+        the same SQL, and is compiled once, whatever the number of rows.
+        """
         ...

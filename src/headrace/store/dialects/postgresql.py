@@ -8,8 +8,10 @@ from typing import Any
 
 import psycopg
 import sqlalchemy
-from sqlalchemy import Connection, Engine, Insert, Table, text
+from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table, bindparam, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.engine import make_url
 
 name = "postgresql"
@@ -22,9 +24,15 @@ def driver_url(url: str) -> str:
 
 
 def create_engine(url: str) -> Engine:
-    """A pooled psycopg 3 engine."""
+    """A pooled psycopg 3 engine.
+
+    No ``pool_pre_ping``: it costs a round trip per transaction. A connection the server
+    dropped fails its first statement with a disconnect error, on which SQLAlchemy
+    invalidates the whole pool, and callers retry (workers do, every round); the pool
+    recycles connections idle for long, which a firewall or server timeout may have cut.
+    """
     return sqlalchemy.create_engine(
-        driver_url(url), pool_size=10, max_overflow=40, pool_pre_ping=True
+        driver_url(url), pool_size=10, max_overflow=40, pool_recycle=300, pool_use_lifo=True
     )
 
 
@@ -71,3 +79,15 @@ def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callabl
 
     threading.Thread(target=run, name="headrace-listen", daemon=True).start()
     return stopped.set
+
+
+def rows_table(
+    dialect: SQLDialect, name: str, columns: Sequence[Column[Any]], rows: Sequence[Sequence[Any]]
+) -> FromClause:
+    """``unnest`` of one typed array per column: ``unnest($1::uuid[], $2::int[], ...)``."""
+    arrays = [
+        bindparam(f"{name}_{c.name}", [r[i] for r in rows], type_=ARRAY(c.type))
+        for i, c in enumerate(columns)
+    ]
+    typed = [sqlalchemy.column(c.name, c.type) for c in columns]
+    return func.unnest(*arrays).table_valued(*typed).render_derived(name=name)

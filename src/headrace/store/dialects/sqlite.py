@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Connection, Engine, Insert, Table, event
+from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table, event, func
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.engine import make_url
 
 name = "sqlite"
@@ -78,3 +80,26 @@ def notify(conn: Connection, channel: str) -> None:
 def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callable[[], None]:
     """SQLite cannot notify: nothing to listen to."""
     return lambda: None
+
+
+def rows_table(
+    dialect: SQLDialect, name: str, columns: Sequence[Column[Any]], rows: Sequence[Sequence[Any]]
+) -> FromClause:
+    """The rows as one JSON array, opened with ``json_each`` and ``json_extract``.
+
+    Values go through their column type's bind processing first (a UUID is stored as 32
+    hex digits), as they would in a bound parameter.
+    """
+    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    data = json.dumps(
+        [
+            [v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)]
+            for r in rows
+        ]
+    )
+    each = func.json_each(sqlalchemy.bindparam(f"{name}_rows", data)).table_valued("value")
+    picked = [
+        sqlalchemy.type_coerce(func.json_extract(each.c.value, f"$[{i}]"), c.type).label(c.name)
+        for i, c in enumerate(columns)
+    ]
+    return sqlalchemy.select(*picked).select_from(each).subquery(name)

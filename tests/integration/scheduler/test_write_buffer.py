@@ -1,0 +1,47 @@
+"""The worker's write buffer: merged chains, and start writes held back to merge."""
+
+from __future__ import annotations
+
+import time
+
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.scheduler.worker import WriteBuffer
+
+S = Status
+T = "00000000-0000-0000-0000-000000000000"
+
+
+def test_a_young_start_write_waits_to_merge_with_the_end() -> None:
+    buf = WriteBuffer()
+    buf.add(AttemptWrite("j1", T, 1, (S.LOCKED, S.RUNNING), {"started_at_ms": 1}, "started"))
+    writes, logs, held = buf.take(time.monotonic() - 10)
+    assert writes == [] and logs == [] and held
+    buf.add(AttemptWrite("j1", T, 1, (S.RUNNING, S.COMPLETED), {"result": "1"}, "completed"))
+    writes, _, held = buf.take(time.monotonic() - 10)
+    assert not held
+    assert writes == [
+        AttemptWrite(
+            "j1",
+            T,
+            1,
+            (S.LOCKED, S.RUNNING, S.COMPLETED),
+            {"started_at_ms": 1, "result": "1"},
+            "completed",
+        )
+    ]
+
+
+def test_an_old_start_write_and_every_other_write_go_at_once() -> None:
+    buf = WriteBuffer()
+    buf.add(AttemptWrite("old", T, 1, (S.LOCKED, S.RUNNING)))
+    cutoff = time.monotonic()
+    buf.add(AttemptWrite("young", T, 1, (S.LOCKED, S.RUNNING)))
+    buf.add(AttemptWrite("progress", T, 1, (), {"progress": 0.5}))
+    buf.logs.append({"message": "x"})
+    writes, logs, held = buf.take(cutoff)
+    assert [w.job_id for w in writes] == ["old", "progress"] and logs == [{"message": "x"}]
+    assert held
+    writes, _, held = buf.take()  # no cutoff (a stopping worker): everything
+    assert [w.job_id for w in writes] == ["young"] and not held
+    assert buf.take() == ([], [], False)
