@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from headrace import defaults, errors
+from headrace.model import ids
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, Page
@@ -180,7 +181,7 @@ class JobRepository:
         Returns:
             The job and whether this call created it.
         """
-        row = {**row, "job_id": str(uuid.uuid4())}
+        row = {**row, "job_id": ids.new_id()}
         with self.store.write() as conn:
             # Values as parameters, not in the statement: it is then built and compiled once.
             stmt = self.store.dialect.insert_ignoring_conflicts(J).returning(*J.c)
@@ -228,7 +229,7 @@ class JobRepository:
                 raise errors.InvalidInput(
                     "idempotency_key", "bulk scheduling takes neither keys nor names"
                 )
-        rows = [{**r, "job_id": str(uuid.uuid4())} for r in rows]
+        rows = [{**r, "job_id": ids.new_id()} for r in rows]
         events = [_scheduled_event(r, user_id) for r in rows]
         by_id: dict[str, Job] = {}
         with self.store.write() as conn:
