@@ -4,32 +4,63 @@ The generated function calls the user's functions directly: no queue, no per-ite
 object, no dispatch between stages. Per-stage counters are bumped only where an item
 leaves the straight path (a filter drops it, a flat_map multiplies it, it is late), and
 a failing stage is found from the traceback's line number, so success costs nothing.
+
+A :class:`Tail` fuses the keying step of the vertex's only output edge into the loop:
+the chain then emits keys, ``(key, item)`` pairs or tumbling-window slots
+``(window_start, key)`` instead of items and a parallel list of event times. A
+flat_map that ends a plain chain extends the output list with its result (one C call
+per input item instead of a Python iteration per output item).
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from headrace.engine.errors import UserFunctionError, short_repr
 from headrace.pipeline import Node
 
-__all__ = ["CompiledChain", "compile_chain"]
+__all__ = ["CompiledChain", "Tail", "compile_chain"]
 
 #: Function type of a compiled chain: (items, timestamps or None, split time state)
-#: -> (items, timestamps or None, per-stage counters).
+#: -> (output, extra, per-stage counters); see :class:`Tail` for output and extra.
 ChainFn = Callable[
     [Sequence[Any], Sequence[int] | None, list[int]], tuple[list[Any], Any, list[int]]
 ]
 
 
+@dataclass(frozen=True)
+class Tail:
+    """What the fused loop emits per surviving item, and what ``extra`` then is.
+
+    ``items``: the item (extra: event times, or None). ``keys``: ``key_fn(item)`` only,
+    for a combine that counts (extra: None). ``pairs``: ``(key_fn(item), item)`` (extra:
+    event times or None). ``slots``: ``(t - t % size, key_fn(item))`` with key None
+    without ``key_fn`` (extra: ``(items or None, smallest event time or None)``; the
+    items only with ``values``). ``stage`` names the key function in errors.
+    """
+
+    kind: Literal["items", "keys", "pairs", "slots"] = "items"
+    key_fn: Callable[[Any], Any] | None = None
+    stage: str = ""
+    size: int = 0
+    values: bool = False
+
+
+ITEMS = Tail()
+#: Above any event time: the smallest time of a batch starts here.
+_BIG = 1 << 62
+
+
 class CompiledChain:
     """A fused chain: ``run(items, ts, time_state)`` and the stage names it covers."""
 
-    def __init__(self, nodes: Sequence[Node], timed_input: bool) -> None:
+    def __init__(self, nodes: Sequence[Node], timed_input: bool, tail: Tail = ITEMS) -> None:
         self.nodes = tuple(nodes)
         self.timed_input = timed_input
+        self.tail = tail if self.nodes else ITEMS
         self.run: ChainFn
         self._line_stage: dict[int, int] = {}
         self._code: Any = None
@@ -57,18 +88,31 @@ class CompiledChain:
     def _generate(self) -> tuple[str, dict[str, Any]]:
         env: dict[str, Any] = {"_fail": self._fail}
         timed = self.timed_input or any(n.kind == "timestamps" for n in self.nodes)
+        tail = self.tail
+        if tail.kind == "slots" and not timed:  # pragma: no cover - the planner's promise
+            msg = "window slots need event times"
+            raise ValueError(msg)
         k = len(self.nodes)
+        # A flat_map ending a plain chain extends the output with its whole result.
+        extend = tail.kind == "items" and not timed and self.nodes[-1].kind == "flat_map"
+        emit_ts = timed and tail.kind in ("items", "pairs")
         lines = [
             "def chain(items, ts, tstate):",
-            "    out = []; app = out.append",
-            "    ots = [] if ts is not None or TIMED else None",
+            "    out = []; app = out.append; ext = out.extend",
+            "    ots = [] if EMIT_TS else None",
             "    tapp = ots.append if ots is not None else None",
+            "    vals = [] if VALUES else None",
+            "    vapp = vals.append if vals is not None else None",
             *[f"    c{i} = 0" for i in range(k)],
-            "    mx = tstate[0]; low = mx - LAG",
+            "    mx = tstate[0]; low = mx - LAG; mn = BIG",
             "    v = t = None",
             "    try:",
         ]
-        env["TIMED"] = timed
+        env["EMIT_TS"] = emit_ts
+        env["VALUES"] = tail.kind == "slots" and tail.values
+        env["KF"] = tail.key_fn
+        env["SIZE"] = tail.size
+        env["BIG"] = _BIG
         lag = next((n.lag_ms for n in self.nodes if n.kind == "timestamps"), 0)
         env["LAG"] = lag
         if self.timed_input:
@@ -79,17 +123,28 @@ class CompiledChain:
         for i, node in enumerate(self.nodes):
             env[f"f{i}"] = node.fn
             start = len(lines) + 1
-            ind = self._emit_stage(lines, node, i, ind)
+            if extend and i == k - 1:
+                lines.append(f"{ind}ext(f{i}(v))")
+            else:
+                ind = self._emit_stage(lines, node, i, ind)
             for ln in range(start, len(lines) + 1):
                 self._line_stage[ln] = i
-        lines.append(f"{ind}app(v)")
-        if timed:
+        start = len(lines) + 1
+        if not extend:
+            lines += [ind + ln for ln in _tail_lines(tail)]
+        for ln in range(start, len(lines) + 1):
+            self._line_stage[ln] = k  # the key function: named after the next stage
+        if emit_ts:
             lines.append(f"{ind}tapp(t)")
+        counters = [f"c{i}" for i in range(k)]
+        if extend:
+            counters[-1] = "len(out)"
+        extra = "(vals, mn if mn != BIG else None)" if tail.kind == "slots" else "ots"
         lines += [
             "    except Exception as exc:",
             "        _fail(exc, v)",
             "    tstate[0] = mx",
-            f"    return out, ots, [{', '.join(f'c{i}' for i in range(k))}]",
+            f"    return out, {extra}, [{', '.join(counters)}]",
         ]
         return "\n".join(lines) + "\n", env
 
@@ -126,9 +181,27 @@ class CompiledChain:
                 stage = self._line_stage.get(tb.tb_lineno, stage)
             tb = tb.tb_next
         text = "".join(traceback.format_exception(exc))
+        name = self.nodes[stage].name if stage < len(self.nodes) else self.tail.stage
         raise UserFunctionError(
-            self.nodes[stage].name, short_repr(item), text, f"{type(exc).__name__}: {exc}"
+            name, short_repr(item), text, f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _tail_lines(tail: Tail) -> list[str]:
+    """The loop's last lines: how a surviving item ``v`` (at time ``t``) is emitted."""
+    key = "KF(v)" if tail.key_fn is not None else "None"
+    if tail.kind == "items":
+        return ["app(v)"]
+    if tail.kind == "keys":
+        return [f"app({key})"]
+    if tail.kind == "pairs":
+        return [f"app(({key}, v))"]
+    return [
+        f"app((t - t % SIZE, {key}))",
+        *(["vapp(v)"] if tail.values else []),
+        "if t < mn:",
+        "    mn = t",
+    ]
 
 
 def _passthrough(
@@ -137,10 +210,11 @@ def _passthrough(
     return items if isinstance(items, list) else list(items), ts, []
 
 
-def compile_chain(nodes: Sequence[Node], timed_input: bool) -> CompiledChain:
+def compile_chain(nodes: Sequence[Node], timed_input: bool, tail: Tail = ITEMS) -> CompiledChain:
     r"""Compiles ``nodes`` (stateless, in order) into one loop.
 
-    ``timed_input`` says whether items arrive with event times.
+    ``timed_input`` says whether items arrive with event times; ``tail`` what the loop
+    emits (items by default).
 
     Example:
         >>> from headrace.pipeline import Pipeline
@@ -151,4 +225,4 @@ def compile_chain(nodes: Sequence[Node], timed_input: bool) -> CompiledChain:
         >>> ch.run([1, 2, 3], None, [0])[:2]
         ([4, 6], None)
     """
-    return CompiledChain(nodes, timed_input)
+    return CompiledChain(nodes, timed_input, tail)

@@ -9,12 +9,12 @@ function runs once; mergeable aggregations fold on the sending side first.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from headrace.engine.operators import fail
 from headrace.engine.plan import EdgeSpec
-from headrace.engine.window import make_windows
+from headrace.engine.window import FixedWindows, make_windows
 from headrace.pipeline import Node
 
 __all__ = ["Message", "Sender"]
@@ -79,34 +79,59 @@ class Sender:
         else:
             self._send_hashed(items, ts)
 
+    def send_tail(self, kind: str, out: list[Any], extra: Any) -> None:
+        """Routes a batch the fused loop already keyed (see ``chain.Tail``)."""
+        if kind == "keys":  # a counting keyed combine
+            Counter.update(self.keyed_state, out)  # type: ignore[call-overload]
+        elif kind == "pairs":
+            if self.combine == "keyed":
+                self._fold_pairs(out)
+            else:
+                self._route_pairs(out, extra)
+        else:
+            assert self.windows is not None and isinstance(self.windows, FixedWindows)
+            values, min_t = extra
+            try:
+                self.windows.add_slots(out, values, min_t)
+            except Exception as exc:
+                raise fail(self.stage, values[:1] if values else out[:1], exc) from exc
+
     def _keys(self, items: list[Any]) -> list[Any]:
         key_fn = self.key_fn
         assert key_fn is not None
         try:
             return list(map(key_fn, items))
         except Exception as exc:
-            for v in items:  # find the failing item for the error message
-                try:
-                    key_fn(v)
-                except Exception:
-                    raise fail(self.stage, v, exc) from exc
-            raise fail(self.stage, items[:1], exc) from exc
+            raise self._key_error(items, exc) from exc
+
+    def _key_error(self, items: list[Any], exc: Exception) -> Exception:
+        key_fn = self.key_fn
+        assert key_fn is not None
+        for v in items:  # find the failing item for the error message
+            try:
+                key_fn(v)
+            except Exception:
+                return fail(self.stage, v, exc)
+        return fail(self.stage, items[:1], exc)
 
     def _send_hashed(self, items: list[Any], ts: list[int] | None) -> None:
         keys = self._keys(items)
+        self._route_pairs(list(zip(keys, items, strict=True)), ts)
+
+    def _route_pairs(self, pairs: list[Any], ts: list[int] | None) -> None:
         n = self.partitions
         if n == 1:
-            self._send("d", 0, list(zip(keys, items, strict=True)), ts)
+            self._send("d", 0, pairs, ts)
             return
         buckets: list[list[Any]] = [[] for _ in range(n)]
         tbuckets: list[list[int]] = [[] for _ in range(n)]
         if ts is None:
-            for k, v in zip(keys, items, strict=True):
-                buckets[hash(k) % n].append((k, v))
+            for kv in pairs:
+                buckets[hash(kv[0]) % n].append(kv)
         else:
-            for k, v, t in zip(keys, items, ts, strict=True):
-                b = hash(k) % n
-                buckets[b].append((k, v))
+            for kv, t in zip(pairs, ts, strict=True):
+                b = hash(kv[0]) % n
+                buckets[b].append(kv)
                 tbuckets[b].append(t)
         for p in range(n):
             if buckets[p]:
@@ -136,15 +161,23 @@ class Sender:
 
     def _fold_keyed(self, items: list[Any]) -> None:
         op = self.head.op
-        assert op is not None
-        keys = self._keys(items)
-        state = self.keyed_state
-        if op.count_keys:
-            Counter.update(state, keys)  # type: ignore[call-overload]
+        assert op is not None and self.key_fn is not None
+        if op.count_keys:  # keys straight into the counts: no list of keys
+            try:
+                Counter.update(self.keyed_state, map(self.key_fn, items))  # type: ignore[call-overload]
+            except Exception as exc:
+                raise self._key_error(items, exc) from exc
             return
+        self._fold_pairs(zip(self._keys(items), items, strict=True))
+
+    def _fold_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> None:
+        op = self.head.op
+        assert op is not None
+        state = self.keyed_state
         get, create, acc_fn = state.get, op.create, op.accumulate
+        v: Any = None
         try:
-            for k, v in zip(keys, items, strict=True):
+            for k, v in pairs:
                 acc = get(k, _MISSING)
                 state[k] = acc_fn(create() if acc is _MISSING else acc, v)
         except Exception as exc:

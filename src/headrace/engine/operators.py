@@ -35,12 +35,17 @@ def fail(stage: str, item: object, exc: Exception) -> UserFunctionError:
 
 
 class Head:
-    """A pass-through head (a vertex after a branch, a merge, a rebalance)."""
+    """A pass-through head (a vertex after a branch, a merge, a rebalance).
+
+    ``sole_sender`` is True when one partition of one input edge is all that feeds it
+    (parallelism 1): partial results it receives are then already complete.
+    """
 
     def __init__(self, node: Node | None, partition: int) -> None:
         self.node = node
         self.partition = partition
         self.name = node.name if node is not None else ""
+        self.sole_sender = False
 
     def on_data(self, port: int, items: list[Any], ts: list[int] | None) -> Output | None:
         """Raw items arrived on ``port``."""
@@ -98,6 +103,9 @@ class KeyedAggregate(Head):
         combine = self.op.combine
         assert combine is not None
         state, get = self.state, self.state.get
+        if not state:  # the first partials: nothing to combine with
+            state.update(partials)
+            return None
         for k, acc in partials:
             old = get(k, _MISSING)
             state[k] = acc if old is _MISSING else combine(old, acc)
@@ -326,11 +334,17 @@ class WindowAggregate(Head):
         return None
 
     def on_partials(self, port: int, partials: list[Any]) -> Output | None:
+        if self.sole_sender:
+            # The only sender closed these windows at its watermark, which is this
+            # head's next one: nothing else can add to them, so emit them as they are.
+            return self._finish(list(partials))
         self.windows.add_partials(partials)
         return None
 
     def on_watermark(self, watermark: float) -> Output | None:
-        closed = self.windows.close(watermark)
+        return self._finish(self.windows.close(watermark))
+
+    def _finish(self, closed: list[tuple[int, int, Any, Any]]) -> Output | None:
         if not closed:
             return None
         finish = self.op.finish

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from headrace.connectors.base import DataStructureProvider, SinkPartition, SourcePartition
 from headrace.engine import io
-from headrace.engine.chain import CompiledChain
+from headrace.engine.chain import ITEMS, CompiledChain, Tail
 from headrace.engine.edges import Message, Sender
 from headrace.engine.errors import AccumulationLimitExceeded
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
@@ -187,8 +187,9 @@ class VertexInstance:
         self.spec = spec
         self.partition = partition
         self.head: Head = make_head(spec.head, partition)
+        self.head.sole_sender = worker.partitions == 1 and len(spec.inputs) == 1
         timed_in = spec.head is not None and spec.head.timestamped and spec.head.kind != "source"
-        self.chain = CompiledChain(spec.chain, timed_input=timed_in)
+        self.chain = CompiledChain(spec.chain, timed_in, _tail(worker.plan, spec))
         self.sinks = [(n, worker.open_sink(n, partition)) for n in spec.sinks]
         n = worker.partitions
         self.senders = [
@@ -223,10 +224,11 @@ class VertexInstance:
             self.process(port, payload, ts)
         elif kind == "p":
             t0 = time.perf_counter()
-            self.head.on_partials(port, payload)
+            out = self.head.on_partials(port, payload)
             self._check_accumulated()
             self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
             self.metrics[0].received += len(payload)
+            self.emit_output(out)
         elif kind == "w":
             self.input_wm[(port, sender)] = payload
             self._input_time_moved()
@@ -254,28 +256,21 @@ class VertexInstance:
         self._emit(items, ts, tstate, t0)
 
     def _emit(self, items: Any, ts: Any, tstate: list[int] | None, t0: float) -> None:
-        has_head = self.spec.head is not None
         chain = self.chain
         if chain.nodes:
             if tstate is None:
                 tstate = self.worker.time_state(self.spec.id)
             n = len(items)
             items, ts, counters = chain.run(items, ts, tstate)
-            emitted = chain.counts_to_emitted(n, counters)
-            base = 1 if has_head else 0
-            for i, node in enumerate(chain.nodes):
-                m = self.metrics[base + i]
-                m.received += n
-                m.emitted += emitted[i]
-                m.batches += 1
-                if node.kind == "timestamps":
-                    m.late_dropped += counters[i]
-                n = emitted[i]
+            self._count_chain(n, counters)
         elif not isinstance(items, list):
             items = list(items)
         if self.metrics:
             self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
         if not items:
+            return
+        if chain.tail is not ITEMS:  # keyed in the loop for the only output edge
+            self.senders[0].send_tail(chain.tail.kind, items, ts)
             return
         for (_node, writer), m in zip(self.sinks, self.sink_metrics, strict=True):
             t1 = time.perf_counter()
@@ -285,6 +280,19 @@ class VertexInstance:
             m.processing_time_ms += (time.perf_counter() - t1) * 1000
         for s in self.senders:
             s.send(items, ts)
+
+    def _count_chain(self, n: int, counters: list[int]) -> None:
+        chain = self.chain
+        emitted = chain.counts_to_emitted(n, counters)
+        base = 1 if self.spec.head is not None else 0
+        for i, node in enumerate(chain.nodes):
+            m = self.metrics[base + i]
+            m.received += n
+            m.emitted += emitted[i]
+            m.batches += 1
+            if node.kind == "timestamps":
+                m.late_dropped += counters[i]
+            n = emitted[i]
 
     def emit_output(self, out: tuple[list[Any], Any] | None) -> None:
         """Sends a head's spontaneous output (at a watermark or at the end) onwards."""
@@ -360,6 +368,35 @@ class VertexInstance:
         for _node, writer in self.sinks:
             writer.close()
         self.worker.unfinished -= 1
+
+
+def _tail(plan: Plan, spec: VertexSpec) -> Tail:
+    """The keying step of the vertex's only output edge, fused into its chain if it helps.
+
+    Not with sinks or several outputs (they need the items), nor after a flat_map ending
+    the chain (extending the output list beats a Python step per emitted item).
+    """
+    if not spec.chain or spec.sinks or len(spec.outputs) != 1:
+        return ITEMS
+    if spec.chain[-1].kind == "flat_map":
+        return ITEMS
+    edge = spec.outputs[0]
+    head = plan.vertices[edge.dst].head
+    if head is None:
+        return ITEMS
+    op = head.op
+    if edge.combine == "window":
+        window = head.window
+        if window is None or window.kind != "tumbling" or op is None:
+            return ITEMS
+        return Tail("slots", edge.key_fn, head.name, size=window.size_ms, values=not op.count_keys)
+    if edge.key_fn is None:
+        return ITEMS
+    if edge.combine == "keyed" and op is not None and op.count_keys:
+        return Tail("keys", edge.key_fn, head.name)
+    if edge.combine == "keyed" or (edge.combine is None and edge.routing == "hash"):
+        return Tail("pairs", edge.key_fn, head.name)
+    return ITEMS
 
 
 def _head_stub(worker: Worker, vertex: int) -> Node:

@@ -51,6 +51,24 @@ class FixedWindows:
             acc = get(slot, _MISSING)
             state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
 
+    def add_slots(self, slots: list[tuple[int, Any]], items: list[Any] | None, min_t: int) -> None:
+        """Tumbling only: folds items whose ``(start, key)`` slots the fused loop built.
+
+        ``items`` may be None for a counting operation; ``min_t`` is the smallest time.
+        """
+        if not slots:
+            return
+        state = self.state
+        self._note(min_t - min_t % self.size)
+        if self.op.count_keys:
+            Counter.update(state, slots)  # type: ignore[call-overload]
+            return
+        assert items is not None
+        create, acc_fn, get = self.op.create, self.op.accumulate, state.get
+        for slot, v in zip(slots, items, strict=True):
+            acc = get(slot, _MISSING)
+            state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
+
     def add_partials(self, partials: Sequence[tuple[int, int, Any, Any]]) -> None:
         """Merges accumulators computed by senders: ``(start, end, key, acc)``."""
         combine = self.op.combine

@@ -78,11 +78,14 @@ def test_two_processes_crash_and_restore(build: object, guarantee: str) -> None:
 
 def test_suspend_with_snapshot_and_named_requests_in_processes() -> None:
     ref = reference(windows, stream_provider(EVENTS))
-    provider = stream_provider(EVENTS)
+    # Open while suspended, so the run cannot end before the eighth check however fast
+    # the workers are; closed for the restored run.
+    provider = stream_provider(EVENTS, closed=False)
     store = MemorySnapshotStore(provider)
     ctl = Control(8, exc=Suspend, requests={3: ["mid"]})
     with pytest.raises(Suspend):
         run(windows(), provider, 2, ctl, options=options(interval=10**9), snapshots=store)
     assert [c.names for c in store.commits] == [["mid"], []]
+    provider.streams["events"].close()
     run(windows(), provider, 2, options=options(), snapshots=store, restore=store.latest)
     assert Counter(provider.lists["out"]) == Counter(ref.lists["out"])

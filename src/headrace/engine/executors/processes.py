@@ -1,9 +1,11 @@
 """Runs each partition in its own worker process; batches travel between them by queue.
 
 The plan is shipped with cloudpickle, so lambdas defined in ``__main__`` work. Worker
-processes come from a fork server that has already imported the engine, so a run pays
-a fork, not an interpreter start. Hash partitioning relies on every worker sharing the
-fork server's string-hash seed.
+processes come from a fork server that has already imported the engine, and stay: a
+warm pool serves the next run in the same process, so a run pays a message per worker,
+not a fork (a run that fails or stops early discards its pool). Every message carries
+its run's number, so nothing left from an earlier run is taken for this one. Hash
+partitioning relies on every worker sharing the fork server's string-hash seed.
 
 Snapshots (a drained barrier): the parent asks every worker to pause reading its
 sources; paused workers keep delivering what reaches them and, whenever their inbox
@@ -16,8 +18,10 @@ the parent collects each worker's state, lets them resume and commits once.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
+import threading
 import time
 import traceback
 from typing import Any
@@ -44,6 +48,8 @@ JOIN_SEC = 5.0
 METRICS_SEC = 1.0
 #: Kind of the parent's commands in a worker's inbox (data messages use d, p, w, e).
 COMMAND = "C"
+#: How often an idle pool worker checks that the process that started it is alive.
+IDLE_CHECK_SEC = 1.0
 
 
 class WorkerCrashed(RuntimeError):
@@ -62,11 +68,11 @@ def _context() -> Any:
 class _ProxySink:
     """Sends a partition's output to the parent, which owns the real sink."""
 
-    def __init__(self, node_id: int, results: Any) -> None:
-        self._node_id, self._results = node_id, results
+    def __init__(self, run: int, node_id: int, results: Any) -> None:
+        self._run, self._node_id, self._results = run, node_id, results
 
     def write_batch(self, items: list[Any]) -> None:
-        self._results.put(("sink", self._node_id, items))
+        self._results.put((self._run, "sink", self._node_id, items))
 
     def close(self) -> None:
         """The parent closes the real sink."""
@@ -75,9 +81,11 @@ class _ProxySink:
 class _WorkerLoop:
     """A worker process's loop: read, deliver, and answer the parent's commands."""
 
-    def __init__(self, index: int, payload: bytes, inboxes: list[Any], results: Any) -> None:
+    def __init__(
+        self, run: int, index: int, payload: bytes, inboxes: list[Any], results: Any
+    ) -> None:
         plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
-        self.index, self.results, self.inbox = index, results, inboxes[index]
+        self.run_id, self.index, self.results, self.inbox = run, index, results, inboxes[index]
         self.sent = [0] * partitions
         self.received = [0] * partitions
         self.epoch: int | None = None  # set while paused for snapshot ``epoch``
@@ -87,11 +95,11 @@ class _WorkerLoop:
             assert node.sink is not None
             if node.sink.writes_locally:
                 return io.sink_connector(node.sink).open(provider, partition, resume=resumed)
-            return _ProxySink(node.id, results)
+            return _ProxySink(run, node.id, results)
 
         def send_remote(msg: Message) -> None:
             self.sent[msg[2]] += 1
-            inboxes[msg[2]].put(msg)
+            inboxes[msg[2]].put((run, msg))
 
         self.worker = Worker(
             plan, provider, partitions, [index], splits, open_sink, send_remote, options
@@ -99,23 +107,24 @@ class _WorkerLoop:
         if parts is not None:
             self.worker.import_state(parts)
 
-    def run(self) -> None:
+    def run(self, early: list[Message]) -> None:
+        """Runs to the end; ``early`` came before the run itself (from faster workers)."""
         worker = self.worker
+        for msg in early:
+            self._handle(msg)
         next_metrics = time.monotonic() + METRICS_SEC
         while not worker.done:
             reading = self.epoch is None and worker.reading
             progressed = worker.step() if reading else False
             self._drain(block=not (reading or progressed))
             if time.monotonic() >= next_metrics:
-                self.results.put(("metrics", self.index, worker.metrics))
+                self.put("metrics", worker.metrics)
                 next_metrics = time.monotonic() + METRICS_SEC
-        self.results.put(
-            (
-                "done",
-                self.index,
-                (worker.metrics, tuple(self.sent), tuple(self.received), self._state()),
-            )
-        )
+        self.put("done", (worker.metrics, tuple(self.sent), tuple(self.received), self._state()))
+
+    def put(self, kind: str, body: Any) -> None:
+        """Sends a report of this run to the parent."""
+        self.results.put((self.run_id, kind, self.index, body))
 
     def _state(self) -> bytes:
         return dump_parts(self.worker.export_state())
@@ -125,7 +134,7 @@ class _WorkerLoop:
         got = False
         while not self.worker.done:
             try:
-                msg = (
+                run, msg = (
                     self.inbox.get(timeout=POLL_SEC)
                     if block and not got
                     else self.inbox.get_nowait()
@@ -133,40 +142,153 @@ class _WorkerLoop:
             except queue.Empty:
                 break
             got = True
-            if msg[0] == COMMAND:
-                self._command(*msg[4])
-            else:
-                self.received[msg[6]] += 1
-                self.worker.deliver(msg)
+            if run == self.run_id:  # else left from an earlier run
+                self._handle(msg)
         if self.epoch is not None and not self.worker.done:
             counts = (tuple(self.sent), tuple(self.received))
             if counts != self.reported:  # a stale report only delays the parent
-                self.results.put(("idle", self.index, (self.epoch, *counts)))
+                self.put("idle", (self.epoch, *counts))
                 self.reported = counts
+
+    def _handle(self, msg: Message) -> None:
+        if msg[0] == COMMAND:
+            self._command(*msg[4])
+        else:
+            self.received[msg[6]] += 1
+            self.worker.deliver(msg)
 
     def _command(self, command: str, epoch: int) -> None:
         if command == "pause":
             self.epoch, self.reported = epoch, None
         elif command == "state":
-            self.results.put(("state", self.index, (epoch, self._state(), self.worker.metrics)))
+            self.put("state", (epoch, self._state(), self.worker.metrics))
         else:  # resume
             self.epoch = None
 
 
-def _worker_main(index: int, payload: bytes, inboxes: list[Any], results: Any) -> None:
+def _run_one(
+    run: int, index: int, payload: bytes, inboxes: list[Any], results: Any, early: list[Message]
+) -> None:
     try:
-        _WorkerLoop(index, payload, inboxes, results).run()
+        _WorkerLoop(run, index, payload, inboxes, results).run(early)
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
             blob = pickle.dumps(exc)
         except Exception:
             blob = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        results.put(("error", index, (blob, text)))
+        results.put((run, "error", index, (blob, text)))
+
+
+def _pool_main(index: int, inboxes: list[Any], results: Any) -> None:
+    """A pool worker: waits for runs; leaves when the process that started it is gone."""
+    inbox = inboxes[index]
+    parent = multiprocessing.parent_process()
+    last = 0  # the latest run this worker took part in
+    early: list[tuple[int, Message]] = []  # sent by workers that started the next run first
+    while True:
+        try:
+            run, msg = inbox.get(timeout=IDLE_CHECK_SEC)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return
+            continue
+        if run <= last:
+            continue  # left from an earlier run
+        if msg[0] == COMMAND and msg[4][0] == "run":
+            mine = [m for r, m in early if r == run]
+            early = [(r, m) for r, m in early if r > run]
+            last = run
+            _run_one(run, index, msg[4][1], inboxes, results, mine)
+        else:
+            early.append((run, msg))
+
+
+class _Pool:
+    """Worker processes with their inboxes and the shared results queue."""
+
+    def __init__(self, size: int) -> None:
+        ctx = _context()
+        self.pid = os.getpid()
+        self.runs = 0
+        self.inboxes = [ctx.Queue() for _ in range(size)]
+        self.results = ctx.Queue()
+        for q in (*self.inboxes, self.results):
+            q.cancel_join_thread()  # never block the interpreter's exit on a dead reader
+        self.procs = [
+            ctx.Process(
+                target=_pool_main,
+                args=(i, self.inboxes, self.results),
+                name=f"headrace-worker-{i}",
+                daemon=True,
+            )
+            for i in range(size)
+        ]
+        for p in self.procs:
+            p.start()
+
+    def fits(self, size: int) -> bool:
+        """True if this process started the pool, it is big enough and all alive."""
+        return (
+            self.pid == os.getpid()
+            and len(self.procs) >= size
+            and all(p.is_alive() for p in self.procs)
+        )
+
+    def close(self) -> None:
+        """Stops the workers (at once: a failed run may have left one busy)."""
+        if self.pid != os.getpid():
+            return
+        for p in self.procs:
+            if p.is_alive():
+                p.terminate()
+        for p in self.procs:
+            p.join(timeout=JOIN_SEC)
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for q in (*self.inboxes, self.results):
+            q.close()
+
+
+_pool_lock = threading.Lock()
+_idle_pool: _Pool | None = None
+
+
+def _acquire(size: int) -> _Pool:
+    """The idle pool if it fits (a concurrent run gets a new one), else a new pool."""
+    global _idle_pool
+    with _pool_lock:
+        pool, _idle_pool = _idle_pool, None
+    if pool is not None:
+        if pool.fits(size):
+            return pool
+        pool.close()
+    return _Pool(size)
+
+
+def _release(pool: _Pool) -> None:
+    """Keeps ``pool`` for the next run (one idle pool at most)."""
+    global _idle_pool
+    with _pool_lock:
+        kept = _idle_pool is None
+        if kept:
+            _idle_pool = pool
+    if not kept:
+        pool.close()
+
+
+def shutdown_pool() -> None:
+    """Stops the idle worker processes, if any (they also leave with this process)."""
+    global _idle_pool
+    with _pool_lock:
+        pool, _idle_pool = _idle_pool, None
+    if pool is not None:
+        pool.close()
 
 
 class ProcessesExecutor:
-    """``parallelism`` worker processes, one partition each."""
+    """``parallelism`` worker processes, one partition each, from a warm pool."""
 
     def execute(
         self,
@@ -178,16 +300,20 @@ class ProcessesExecutor:
         options: EngineOptions,
         coordinator: Coordinator,
     ) -> PipelineMetrics:
-        """Starts the workers, applies their sink output here, merges their metrics.
+        """Runs the partitions in pool workers, applies their sink output here.
 
         Raises:
             UserFunctionError: a stage's function raised in a worker.
             WorkerCrashed: a worker died without a word.
         """
-        ctx = _context()
         restored = coordinator.restored
+        shared = None
+        if restored is None:  # every worker gets the same payload: pickle it once
+            shared = cloudpickle.dumps((plan, provider, splits, options, parallelism, None, False))
         payloads = [
-            cloudpickle.dumps(
+            shared
+            if shared is not None
+            else cloudpickle.dumps(
                 (
                     plan,
                     provider,
@@ -200,31 +326,19 @@ class ProcessesExecutor:
             )
             for i in range(parallelism)
         ]
-        inboxes = [ctx.Queue() for _ in range(parallelism)]
-        results = ctx.Queue()
-        procs = [
-            ctx.Process(
-                target=_worker_main,
-                args=(i, payloads[i], inboxes, results),
-                name=f"headrace-worker-{i}",
-                daemon=True,
-            )
-            for i in range(parallelism)
-        ]
-        for p in procs:
-            p.start()
+        pool = _acquire(parallelism)
+        pool.runs += 1
+        run = pool.runs
+        for i in range(parallelism):
+            pool.inboxes[i].put((run, (COMMAND, -1, -1, -1, ("run", payloads[i]), None, -1)))
         try:
-            return _Parent(plan, provider, procs, inboxes, results, coordinator).run()
-        finally:
-            for p in procs:
-                if p.is_alive():
-                    p.join(timeout=JOIN_SEC if p.exitcode is None else 0)
-                if p.is_alive():
-                    p.terminate()
-                    p.join()
-            for q in (*inboxes, results):
-                q.cancel_join_thread()
-                q.close()
+            parent = _Parent(plan, provider, pool, parallelism, run, coordinator)
+            metrics = parent.run()
+        except BaseException:
+            pool.close()
+            raise
+        _release(pool)
+        return metrics
 
 
 class _Parent:
@@ -234,13 +348,15 @@ class _Parent:
         self,
         plan: Plan,
         provider: DataStructureProvider,
-        procs: list[Any],
-        inboxes: list[Any],
-        results: Any,
+        pool: _Pool,
+        parallelism: int,
+        run: int,
         coordinator: Coordinator,
     ) -> None:
         self.provider = provider
-        self.procs, self.inboxes, self.results = procs, inboxes, results
+        self.procs = pool.procs[:parallelism]
+        self.inboxes, self.results = pool.inboxes[:parallelism], pool.results
+        self.run_id = run
         self.coordinator = coordinator
         self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
         self.writers: dict[int, SinkPartition] = {}
@@ -265,9 +381,6 @@ class _Parent:
                 if names is not None:
                     self.snapshot(names, resume=True)
                 self.receive()
-        except BaseException:
-            _terminate(self.procs)
-            raise
         finally:
             for w in self.writers.values():
                 w.close()
@@ -283,10 +396,12 @@ class _Parent:
     def receive(self) -> None:
         """Handles one message from the workers, or checks their health after a pause."""
         try:
-            kind, index, body = self.results.get(timeout=POLL_SEC)
+            run, kind, index, body = self.results.get(timeout=POLL_SEC)
         except queue.Empty:
             _check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
             return
+        if run != self.run_id:
+            return  # left from an earlier run
         if kind == "sink":
             self.write(index, body)
         elif kind == "metrics":
@@ -319,7 +434,8 @@ class _Parent:
 
     def _command(self, command: str, workers: list[int]) -> None:
         for i in workers:
-            self.inboxes[i].put((COMMAND, -1, -1, -1, (command, self.epoch), None, -1))
+            msg = (COMMAND, -1, -1, -1, (command, self.epoch), None, -1)
+            self.inboxes[i].put((self.run_id, msg))
 
     def _quiet(self) -> bool:
         n = len(self.procs)
@@ -359,9 +475,3 @@ def _check_alive(procs: list[Any], waiting: set[int]) -> None:
             time.sleep(POLL_SEC)  # its last message may still be in the pipe
             msg = f"worker {i} died (exit code {procs[i].exitcode})"
             raise WorkerCrashed(msg)
-
-
-def _terminate(procs: list[Any]) -> None:
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
