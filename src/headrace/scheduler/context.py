@@ -102,8 +102,10 @@ class JobContext:
         self.check()
 
     def request_exports(self, names: list[str]) -> None:
-        """Ask for a snapshot exported under these names (the worker's control poll)."""
+        """The export names pending now (the worker's control poll passes every one)."""
         with self._lock:
+            # A name no longer requested was committed; asking for it again is a new export.
+            self._exports_seen &= set(names)
             for name in names:
                 if name not in self._exports_seen:
                     self._exports_seen.add(name)

@@ -525,10 +525,10 @@ class Worker:
         for a in running:
             found = requests.get(a.claimed.job_id)
             if found is None or found[0] != a.claimed.attempt:
+                a.ctx.request_exports([])
                 continue
             control = found[1]
-            if control.get("export"):
-                a.ctx.request_exports(list(control["export"]))
+            a.ctx.request_exports(list(control.get("export", [])))
             if control.get("restart") and not a.ctx.cancelled:
                 a.ctx.request_stop("restart")
 

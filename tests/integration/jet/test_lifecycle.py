@@ -196,3 +196,22 @@ def test_a_stage_holding_too_many_records_fails_the_job_clearly(client: Client) 
         job.join(timeout=60)
     cause = str(info.value.cause)
     assert "max_processor_accumulated_records=100" in cause and "distinct" in cause
+
+
+def test_exporting_over_an_existing_name_replaces_it(client: Client) -> None:
+    stream = client.get_stream("exp-in", partitions=1)
+    job = client.get_jet().submit(
+        _stream_copy("exp-in", "exp-out"),
+        JobConfig(processing_guarantee=EXACTLY, snapshot_interval_ms=100),
+    )
+    wait_for(lambda: job.get_status() is JobStatus.RUNNING, what="running")
+    stream.publish_all(range(10))
+    job.export_snapshot("same-name")
+    first = client.pipelines.snapshots.exported("same-name")
+    stream.publish_all(range(10, 20))
+    wait_for(lambda: job.get_metrics().received_count >= 20, what="more read")
+    job.export_snapshot("same-name")
+    second = client.pipelines.snapshots.exported("same-name")
+    assert first is not None and second is not None
+    assert second[1] >= first[1] and second[0] != first[0]
+    job.cancel()
