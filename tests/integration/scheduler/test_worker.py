@@ -20,17 +20,20 @@ from headrace.scheduler.worker import Worker
 def test_a_queue_never_runs_more_than_its_capacity(
     client: Client, queue: str, capacity: int
 ) -> None:
-    lock = threading.Lock()
+    cond = threading.Condition()
     running = [0]
     peak = [0]
 
     @client.job_type(f"cap.{queue}", queue=queue)
     def busy(ctx: JobContext, params: Any) -> None:
-        with lock:
+        with cond:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
-        with lock:
+            cond.notify_all()
+            # Hold the slot until every slot has been taken once (or 10 s pass), so the
+            # peak shows the pool fills its capacity, however slow the machine is.
+            cond.wait_for(lambda: peak[0] >= capacity, timeout=10)
+        with cond:
             running[0] -= 1
 
     ids = [client.jobs.schedule(f"cap.{queue}").job_id for _ in range(3 * capacity)]
