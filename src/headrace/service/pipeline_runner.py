@@ -198,9 +198,6 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
             StoreProvider(ctx.store, ctx.tenant_id),
             config.local_parallelism,
             control,
-            # User functions run in the engine's pool processes, never in the worker's
-            # thread: a forced cancel can then kill an execution that is stuck.
-            executor="processes",
             options=options,
             snapshots=committer,
             restore=restore,
