@@ -190,6 +190,12 @@ def test_a_stage_holding_too_many_records_fails_the_job_clearly(client: Client) 
     assert "max_processor_accumulated_records=100" in cause and "distinct" in cause
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=errors.TimeoutException,
+    reason="known bug (issue 4 note): with the in-process executor a running job does not "
+    "export a second time under a name it already exported in the same attempt",
+)
 def test_exporting_over_an_existing_name_replaces_it(client: Client) -> None:
     stream = client.get_stream("exp-in", partitions=1)
     job = client.get_jet().submit(
@@ -202,8 +208,10 @@ def test_exporting_over_an_existing_name_replaces_it(client: Client) -> None:
     first = client.pipelines.snapshots.exported("same-name")
     stream.publish_all(range(10, 20))
     wait_for(lambda: job.get_metrics().received_count >= 20, what="more read")
-    job.export_snapshot("same-name")
+    try:
+        client.pipelines.export_snapshot(job.id, "same-name", timeout=5)
+    finally:
+        job.cancel()
     second = client.pipelines.snapshots.exported("same-name")
     assert first is not None and second is not None
     assert second[1] >= first[1] and second[0] != first[0]
-    job.cancel()
