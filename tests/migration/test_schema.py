@@ -23,3 +23,40 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
     with store.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.close()
+
+
+def test_partial_index_predicates_match_the_migration_and_the_status_machine() -> None:
+    # Alembic does not compare index predicates; the migration and the tables must.
+    import importlib
+
+    from headrace.model import status as machine
+
+    lean = importlib.import_module("headrace.store.migrations.versions.0005_lean_job_indexes")
+    for name in ("HAS_KEY", "WAITING", "HELD", "RETRYING"):
+        assert getattr(lean, name) == getattr(tables, name), name
+    held = {s.strip(" '") for s in tables.HELD.split("(", 1)[1].rstrip(")").split(",")}
+    assert held == {str(s) for s in machine.HELD}
+    assert tables.WAITING == f"status = '{machine.Status.WAITING}'"
+    assert tables.RETRYING == f"status = '{machine.Status.RETRYING}'"
+
+
+def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) -> None:
+    store = Store(f"sqlite:///{tmp_path}/x.db")
+    with store.read() as conn:
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE queue = 'q' "
+                "AND status = 'waiting' AND eta_ms <= 5 ORDER BY eta_ms, scheduled_at_ms"
+            )
+        )
+        assert "ix_jobs_claim" in plan
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE locked_by = 'w' "
+                "AND status IN ('locked', 'running', 'canceling', 'suspending')"
+            )
+        )
+        assert "ix_jobs_held" in plan
+    store.close()

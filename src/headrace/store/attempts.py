@@ -9,7 +9,17 @@ import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Executable,
+    Integer,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from headrace import defaults
 from headrace.model import status as machine
@@ -54,6 +64,8 @@ class AttemptRepository:
     def __init__(self, store: Store, worker_id: str) -> None:
         self.store = store
         self.worker_id = worker_id
+        #: Hot-path statements, built once (see ``_claim_statement``).
+        self._statements: dict[tuple[Any, ...], Executable] = {}
 
     # -- workers ------------------------------------------------------------------------
 
@@ -91,60 +103,35 @@ class AttemptRepository:
         self, conn: Connection, queue: str, types: Sequence[str], limit: int, lease_sec: float
     ) -> list[Claimed]:
         """``claim`` inside the caller's write transaction."""
+        claimed, events = self._claim(conn, queue, types, limit, lease_sec)
+        if events:
+            insert_rows(self.store, conn, tables.job_events, events)
+        return claimed
+
+    def _claim(
+        self, conn: Connection, queue: str, types: Sequence[str], limit: int, lease_sec: float
+    ) -> tuple[list[Claimed], list[dict[str, Any]]]:
+        """The claim without its events: the claimed jobs, and the events to insert."""
         if limit <= 0 or not types:
-            return []
+            return [], []
         at = now_ms()
-        candidates = (
-            select(J.c.job_id)
-            .where(
-                J.c.queue == queue,
-                J.c.status == WAITING,
-                J.c.eta_ms <= at,
-                J.c.type.in_(list(types)),
-            )
-            .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
-            # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
-            .cte("candidates")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        stmt = (
-            update(J)
-            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == WAITING)
-            .values(
-                status=LOCKED,
-                locked_by=self.worker_id,
-                attempt=J.c.attempt + 1,
-                lease_expires_ms=at + int(lease_sec * 1000),
-                updated_at_ms=at,
-            )
-            .returning(*CLAIMED_COLUMNS)
-        )
-        rows = conn.execute(stmt).all()
-        if not rows:
-            return []
+        params = {"p_at": at, "p_lease_until": at + int(lease_sec * 1000), "p_limit": limit}
+        rows = conn.execute(self._claim_statement(queue, tuple(types)), params).all()
         reason = f"claimed by worker {self.worker_id}"
-        insert_rows(
-            self.store,
-            conn,
-            tables.job_events,
-            [
-                {
-                    "job_id": str(r[0]),
-                    "tenant_id": str(r[1]),
-                    "from_status": WAITING,
-                    "to_status": LOCKED,
-                    "user_id": None,
-                    "at_ms": at,
-                    "reason": reason,
-                    "attempt": r[4],
-                }
-                for r in rows
-            ],
-        )
-        return [
+        events = [
+            {
+                "job_id": str(r[0]),
+                "tenant_id": str(r[1]),
+                "from_status": WAITING,
+                "to_status": LOCKED,
+                "user_id": None,
+                "at_ms": at,
+                "reason": reason,
+                "attempt": r[4],
+            }
+            for r in rows
+        ]
+        claimed = [
             Claimed(
                 job_id=str(r[0]),
                 tenant_id=str(r[1]),
@@ -162,6 +149,49 @@ class AttemptRepository:
             )
             for r in rows
         ]
+        return claimed, events
+
+    def _claim_statement(self, queue: str, types: tuple[str, ...]) -> Executable:
+        """The claim ``UPDATE`` for a queue and set of types, built once and reused.
+
+        Reusing one statement object spares SQLAlchemy building and hashing it each
+        round; what varies (time, lease, limit) is bound at execution.
+        """
+        key = ("claim", queue, types)
+        stmt = self._statements.get(key)
+        if stmt is not None:
+            return stmt
+        at = bindparam("p_at", type_=BigInteger)
+        candidates = (
+            select(J.c.job_id)
+            .where(
+                J.c.queue == queue,
+                J.c.status == WAITING,
+                J.c.eta_ms <= at,
+                J.c.type.in_(list(types)),
+            )
+            .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
+            .limit(bindparam("p_limit", type_=Integer))
+            .with_for_update(skip_locked=True)
+            # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
+            # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
+            .cte("candidates")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        stmt = (
+            update(J)
+            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == WAITING)
+            .values(
+                status=LOCKED,
+                locked_by=self.worker_id,
+                attempt=J.c.attempt + 1,
+                lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
+                updated_at_ms=at,
+            )
+            .returning(*CLAIMED_COLUMNS)
+        )
+        self._statements[key] = stmt
+        return stmt
 
     def pump(
         self,
@@ -173,16 +203,21 @@ class AttemptRepository:
         """Apply writes and claim ``(queue, types, limit)`` in one write transaction.
 
         One transaction (one commit, one write lock on SQLite) per round of a worker
-        instead of one for its writes and one per queue it claims from.
+        instead of one for its writes and one per queue it claims from, and one INSERT
+        for all the round's events.
 
         Returns:
             The refused writes (as ``apply``) and the jobs claimed, queue by queue.
         """
         with self.store.write() as conn:
-            refused = self.apply_in(conn, writes, logs)
+            refused, events = self._apply(conn, writes, logs)
             claimed: list[Claimed] = []
             for queue, types, limit in claims:
-                claimed += self.claim_in(conn, queue, types, limit, lease_sec)
+                more, claim_events = self._claim(conn, queue, types, limit, lease_sec)
+                claimed += more
+                events += claim_events
+            if events:
+                insert_rows(self.store, conn, tables.job_events, events)
         return refused, claimed
 
     # -- fenced writes ------------------------------------------------------------------
@@ -207,12 +242,24 @@ class AttemptRepository:
         writes: Sequence[AttemptWrite],
         logs: Sequence[dict[str, Any]] = (),
     ) -> list[AttemptWrite]:
-        """``apply`` inside the caller's write transaction.
+        """``apply`` inside the caller's write transaction."""
+        refused, events = self._apply(conn, writes, logs)
+        if events:
+            insert_rows(self.store, conn, tables.job_events, events)
+        return refused
+
+    def _apply(
+        self,
+        conn: Connection,
+        writes: Sequence[AttemptWrite],
+        logs: Sequence[dict[str, Any]] = (),
+    ) -> tuple[list[AttemptWrite], list[dict[str, Any]]]:
+        """The writes and logs without their events: the refused writes, and the events.
 
         Writes of the same shape (expected status, new status, columns written) go in one
-        fenced ``UPDATE ... FROM (VALUES ...) RETURNING``, which returns the rows whose
-        fence held; events are appended for those only. A job's writes apply in order:
-        its second write goes in a later statement than its first.
+        fenced ``UPDATE ... FROM (rows) RETURNING``, which returns the rows whose fence
+        held; events are made for those only. A job's writes apply in order: its second
+        write goes in a later statement than its first.
         """
         at = now_ms()
         applied: set[int] = set()
@@ -248,47 +295,76 @@ class AttemptRepository:
                         "attempt": w.attempt,
                     }
                 )
-        if events:
-            insert_rows(self.store, conn, tables.job_events, events)
         if logs:
             conn.execute(insert(tables.job_logs), list(logs))
-        return refused
+        return refused, events
 
     def _apply_shape(
         self, conn: Connection, writes: Sequence[AttemptWrite], at: int
     ) -> set[tuple[str, int]]:
         """Apply same-shaped writes (one job each) in one fenced UPDATE; return what held."""
         first = writes[0]
-        names = list(first.values)
+        names = tuple(first.values)
+        if len(writes) == 1:
+            stmt = self._shape_statement(first.path, names, single=True)
+            params = {f"p_{n}": v for n, v in first.values.items()}
+            params.update(p_at=at, p_job_id=first.job_id, p_attempt=first.attempt)
+            done = conn.execute(stmt, params).rowcount == 1
+            return {(first.job_id, first.attempt)} if done else set()
+        stmt = self._shape_statement(first.path, names, single=False)
+        value = self.store.dialect.rows_value(
+            conn.dialect,
+            [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)],
+            [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes],
+        )
+        return {(str(r[0]), r[1]) for r in conn.execute(stmt, {"p_at": at, "v_rows": value})}
+
+    def _shape_statement(
+        self, path: Sequence[Status], names: tuple[str, ...], *, single: bool
+    ) -> Executable:
+        """The fenced UPDATE for writes of one shape, built once and reused.
+
+        Single: one job by bound id and attempt. Many: the rows come as one parameter
+        (the dialect's row table), so the statement is the same whatever their number.
+        """
+        start, end = (path[0], path[-1]) if path else (None, None)
+        key = ("apply", start, end, names, single)
+        stmt = self._statements.get(key)
+        if stmt is not None:
+            return stmt
+        at = bindparam("p_at", type_=BigInteger)
         fixed: dict[str, Any] = {"updated_at_ms": at}
         guard = [J.c.locked_by == self.worker_id]
-        if first.path:
-            guard.append(J.c.status == str(first.path[0]))
-            fixed["status"] = str(first.path[-1])
-            if first.path[-1] in machine.FINAL and "finished_at_ms" not in first.values:
+        if start is not None and end is not None:
+            guard.append(J.c.status == str(start))
+            fixed["status"] = str(end)
+            if end in machine.FINAL and "finished_at_ms" not in names:
                 fixed["finished_at_ms"] = at
-            if first.path[-1] not in machine.HELD and "lease_expires_ms" not in first.values:
+            if end not in machine.HELD and "lease_expires_ms" not in names:
                 fixed["lease_expires_ms"] = None
         else:
             guard.append(J.c.status.in_(HELD))
-        if len(writes) == 1:
-            stmt = update(J).where(J.c.job_id == first.job_id, J.c.attempt == first.attempt, *guard)
-            done = conn.execute(stmt.values({**first.values, **fixed})).rowcount == 1
-            return {(first.job_id, first.attempt)} if done else set()
-        columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
-        v = self.store.dialect.rows_table(
-            conn.dialect,
-            "v",
-            columns,
-            [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes],
-        )
-        stmt = (
-            update(J)
-            .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
-            .values({**{n: v.c[n] for n in names}, **fixed})
-            .returning(J.c.job_id, J.c.attempt)
-        )
-        return {(str(r[0]), r[1]) for r in conn.execute(stmt)}
+        if single:
+            stmt = (
+                update(J)
+                .where(
+                    J.c.job_id == bindparam("p_job_id", type_=J.c.job_id.type),
+                    J.c.attempt == bindparam("p_attempt", type_=Integer),
+                    *guard,
+                )
+                .values({**{n: bindparam(f"p_{n}", type_=J.c[n].type) for n in names}, **fixed})
+            )
+        else:
+            columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
+            v = self.store.dialect.rows_table("v", columns)
+            stmt = (
+                update(J)
+                .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
+                .values({**{n: v.c[n] for n in names}, **fixed})
+                .returning(J.c.job_id, J.c.attempt)
+            )
+        self._statements[key] = stmt
+        return stmt
 
     def held(self) -> dict[str, tuple[int, Status]]:
         """The jobs this worker holds now: job id -> (attempt, status)."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Insert,
     RowMapping,
     Table,
     and_,
@@ -143,18 +144,27 @@ def insert_rows(
         The ``returning`` columns of the inserted rows, in no particular order.
     """
     if not store.is_postgresql:
-        stmt = insert(table).returning(*returning) if returning else insert(table)
-        result = conn.execute(stmt, list(rows))
+        plain = insert(table).returning(*returning) if returning else insert(table)
+        result = conn.execute(plain, list(rows))
         return result.mappings().all() if returning else []
-    names = list(rows[0])
-    source = store.dialect.rows_table(
-        conn.dialect, "r", [table.c[n] for n in names], [[r[n] for n in names] for r in rows]
+    names = tuple(rows[0])
+    key = (table.name, names, tuple(str(c) for c in returning))
+    stmt = _INSERT_STATEMENTS.get(key)
+    if stmt is None:
+        source = store.dialect.rows_table("r", [table.c[n] for n in names])
+        stmt = insert(table).from_select(names, select(*(source.c[n] for n in names)))
+        if returning:
+            stmt = stmt.returning(*returning)
+        _INSERT_STATEMENTS[key] = stmt
+    value = store.dialect.rows_value(
+        conn.dialect, [table.c[n] for n in names], [[r[n] for n in names] for r in rows]
     )
-    stmt = insert(table).from_select(names, select(*(source.c[n] for n in names)))
-    if returning:
-        return conn.execute(stmt.returning(*returning)).mappings().all()
-    conn.execute(stmt)
-    return []
+    result = conn.execute(stmt, {"r_rows": value})
+    return result.mappings().all() if returning else []
+
+
+#: ``insert_rows``' statements on PostgreSQL, built once per table, columns and returning.
+_INSERT_STATEMENTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 
 
 def check_path(job_id: str, path: Sequence[Status], reason: str = "") -> None:

@@ -25,6 +25,13 @@ ACTIVE_NAME = (
     "name IS NOT NULL AND status NOT IN ('completed', 'failed', 'canceled', 'timeout', 'skipped')"
 )
 
+#: The rows of the partial indexes that serve one status each (literal SQL: a migration
+#: must say the same, and a test checks the two agree).
+HAS_KEY = "idempotency_key IS NOT NULL"
+WAITING = "status = 'waiting'"
+HELD = "status IN ('locked', 'running', 'canceling', 'suspending')"
+RETRYING = "status = 'retrying'"
+
 #: Autoincrement keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 UUID = Uuid(as_uuid=False)
@@ -64,24 +71,24 @@ class JobRow(Base):
 
     __tablename__ = "jobs"
     job_id: Mapped[str] = mapped_column(UUID, primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(UUID, index=True)
-    user_id: Mapped[str] = mapped_column(UUID, index=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), index=True)
-    type: Mapped[str] = mapped_column(String(255), index=True)
+    tenant_id: Mapped[str] = mapped_column(UUID)
+    user_id: Mapped[str] = mapped_column(UUID)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     queue: Mapped[str] = mapped_column(String(64))
-    scheduled_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
-    updated_at_ms: Mapped[int] = mapped_column(BigInteger, index=True)
-    started_at_ms: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    scheduled_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+    started_at_ms: Mapped[int | None] = mapped_column(BigInteger)
     finished_at_ms: Mapped[int | None] = mapped_column(BigInteger)
-    eta_ms: Mapped[int] = mapped_column(BigInteger, index=True)
-    locked_by: Mapped[str | None] = mapped_column(UUID, index=True)
+    eta_ms: Mapped[int] = mapped_column(BigInteger)
+    locked_by: Mapped[str | None] = mapped_column(UUID)
     lease_expires_ms: Mapped[int | None] = mapped_column(BigInteger)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     progress_details: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     details: Mapped[str | None] = mapped_column(Text)
     timeout_sec: Mapped[int] = mapped_column(Integer)
     max_retries: Mapped[int] = mapped_column(Integer)
@@ -97,9 +104,19 @@ class JobRow(Base):
     #: snapshot exports. The worker's control poll reads them.
     control: Mapped[str | None] = mapped_column(Text)
 
+    # Every status change rewrites the row and adds an entry to every index whose
+    # predicate the new row meets, so the indexes are few and partial where the query
+    # they serve looks at one status: they are most of the cost of a claim or a finish.
     __table_args__ = (
-        # Idempotency: one job per key within a tenant (NULL keys never collide).
-        Index("ux_jobs_tenant_idempotency", "tenant_id", "idempotency_key", unique=True),
+        # Idempotency: one job per key within a tenant.
+        Index(
+            "ux_jobs_tenant_idempotency",
+            "tenant_id",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=text(HAS_KEY),
+            postgresql_where=text(HAS_KEY),
+        ),
         # A name is unique among a tenant's jobs that have not ended (Jet's job names).
         Index(
             "ux_jobs_active_name",
@@ -110,7 +127,32 @@ class JobRow(Base):
             postgresql_where=text(ACTIVE_NAME),
         ),
         # The claim query: waiting jobs of a queue whose eta has come, oldest first.
-        Index("ix_jobs_claim", "queue", "status", "eta_ms"),
+        Index(
+            "ix_jobs_claim",
+            "queue",
+            "eta_ms",
+            "scheduled_at_ms",
+            sqlite_where=text(WAITING),
+            postgresql_where=text(WAITING),
+        ),
+        # Jobs a worker holds (its control poll, heartbeats) and the reaper's scan.
+        Index(
+            "ix_jobs_held",
+            "locked_by",
+            sqlite_where=text(HELD),
+            postgresql_where=text(HELD),
+        ),
+        # Retries whose delay is over.
+        Index(
+            "ix_jobs_retrying",
+            "eta_ms",
+            sqlite_where=text(RETRYING),
+            postgresql_where=text(RETRYING),
+        ),
+        # Listings: a tenant's jobs newest first, by status, by type.
+        Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
+        Index("ix_jobs_tenant_status", "tenant_id", "status"),
+        Index("ix_jobs_tenant_type", "tenant_id", "type"),
     )
 
 

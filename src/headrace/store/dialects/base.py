@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table
@@ -42,16 +42,16 @@ class Dialect(Protocol):
         """Call ``on_wake`` on every notification; returns a function that stops listening."""
         ...
 
-    def rows_table(
-        self,
-        dialect: SQLDialect,
-        name: str,
-        columns: Sequence[Column[Any]],
-        rows: Sequence[Sequence[Any]],
-    ) -> FromClause:
-        """``rows`` as a table named ``name``, its columns typed as ``columns``.
+    def rows_table(self, name: str, columns: Sequence[Column[Any]]) -> FromClause:
+        """A table named ``name`` of rows bound as one parameter, ``{name}_rows``.
 
-        Bound as one parameter per column (or one in all), so a statement built on it has
-        the same SQL, and is compiled once, whatever the number of rows.
+        Its columns are typed as ``columns``. One parameter whatever the number of rows,
+        so a statement built on it is built and compiled once, and reused.
         """
+        ...
+
+    def rows_value(
+        self, dialect: SQLDialect, columns: Sequence[Column[Any]], rows: Iterable[Sequence[Any]]
+    ) -> Any:
+        """The value to bind to ``rows_table``'s parameter for ``rows``."""
         ...

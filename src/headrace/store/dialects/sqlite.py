@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy
@@ -82,24 +82,29 @@ def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callabl
     return lambda: None
 
 
-def rows_table(
-    dialect: SQLDialect, name: str, columns: Sequence[Column[Any]], rows: Sequence[Sequence[Any]]
-) -> FromClause:
-    """The rows as one JSON array, opened with ``json_each`` and ``json_extract``.
+def rows_table(name: str, columns: Sequence[Column[Any]]) -> FromClause:
+    """Rows in one JSON array parameter (``:name_rows``), opened with ``json_each``."""
+    each = func.json_each(sqlalchemy.bindparam(f"{name}_rows", type_=sqlalchemy.Text))
+    values = each.table_valued("value")
+    picked = [
+        sqlalchemy.type_coerce(func.json_extract(values.c.value, f"$[{i}]"), c.type).label(c.name)
+        for i, c in enumerate(columns)
+    ]
+    return sqlalchemy.select(*picked).select_from(values).subquery(name)
+
+
+def rows_value(
+    dialect: SQLDialect, columns: Sequence[Column[Any]], rows: Iterable[Sequence[Any]]
+) -> str:
+    """The value of ``rows_table``'s parameter.
 
     Values go through their column type's bind processing first (a UUID is stored as 32
     hex digits), as they would in a bound parameter.
     """
     procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    data = json.dumps(
+    return json.dumps(
         [
             [v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)]
             for r in rows
         ]
     )
-    each = func.json_each(sqlalchemy.bindparam(f"{name}_rows", data)).table_valued("value")
-    picked = [
-        sqlalchemy.type_coerce(func.json_extract(each.c.value, f"$[{i}]"), c.type).label(c.name)
-        for i, c in enumerate(columns)
-    ]
-    return sqlalchemy.select(*picked).select_from(each).subquery(name)
