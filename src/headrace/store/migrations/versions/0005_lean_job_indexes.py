@@ -39,8 +39,15 @@ DROPPED = (
 )
 
 
-def _where(predicate: str) -> dict[str, sa.TextClause]:
-    return {"sqlite_where": sa.text(predicate), "postgresql_where": sa.text(predicate)}
+def _partial(name: str, columns: list[str], predicate: str, *, unique: bool = False) -> None:
+    op.create_index(
+        name,
+        "jobs",
+        columns,
+        unique=unique,
+        sqlite_where=sa.text(predicate),
+        postgresql_where=sa.text(predicate),
+    )
 
 
 def upgrade() -> None:
@@ -48,18 +55,10 @@ def upgrade() -> None:
         op.drop_index(f"ix_jobs_{column}", table_name="jobs")
     op.drop_index("ix_jobs_claim", table_name="jobs")
     op.drop_index("ux_jobs_tenant_idempotency", table_name="jobs")
-    op.create_index(
-        "ux_jobs_tenant_idempotency",
-        "jobs",
-        ["tenant_id", "idempotency_key"],
-        unique=True,
-        **_where(HAS_KEY),
-    )
-    op.create_index(
-        "ix_jobs_claim", "jobs", ["queue", "eta_ms", "scheduled_at_ms"], **_where(WAITING)
-    )
-    op.create_index("ix_jobs_held", "jobs", ["locked_by"], **_where(HELD))
-    op.create_index("ix_jobs_retrying", "jobs", ["eta_ms"], **_where(RETRYING))
+    _partial("ux_jobs_tenant_idempotency", ["tenant_id", "idempotency_key"], HAS_KEY, unique=True)
+    _partial("ix_jobs_claim", ["queue", "eta_ms", "scheduled_at_ms"], WAITING)
+    _partial("ix_jobs_held", ["locked_by"], HELD)
+    _partial("ix_jobs_retrying", ["eta_ms"], RETRYING)
     op.create_index("ix_jobs_tenant_scheduled", "jobs", ["tenant_id", "scheduled_at_ms"])
     op.create_index("ix_jobs_tenant_status", "jobs", ["tenant_id", "status"])
     op.create_index("ix_jobs_tenant_type", "jobs", ["tenant_id", "type"])
