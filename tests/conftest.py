@@ -1,10 +1,19 @@
-"""Shared fixtures: one store fixture over SQLite and PostgreSQL, databases per test."""
+"""Shared fixtures: one store fixture over SQLite and PostgreSQL, databases per test, and
+one client fixture over the embedded and the remote client.
+
+``any_client`` is parametrized over ``embedded`` (the service in this process) and
+``remote`` (the remote client of a real server on a fresh store, ``in_process_server``).
+A test directory opts in by defining ``client`` as ``any_client`` (see
+``tests/integration/service/conftest.py``); a test there that cannot run remotely says
+why with ``@pytest.mark.embedded_only(reason=...)`` and runs embedded only.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -14,6 +23,24 @@ from headrace.store.database import Store
 
 PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "embedded_only(reason): run against the embedded client only; the reason says why "
+        "the remote client cannot",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``client_kind``: embedded and remote, or only embedded for ``embedded_only`` tests."""
+    if "client_kind" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("embedded_only")
+    if marker is not None and not marker.kwargs.get("reason"):
+        pytest.fail(f"{metafunc.definition.nodeid}: embedded_only needs reason=...")
+    metafunc.parametrize("client_kind", ["embedded"] if marker else ["embedded", "remote"])
 
 
 def _pg_url(database: str) -> str:
@@ -87,3 +114,25 @@ def client(store_url: str) -> Iterator[Client]:
     c = Client(store_url, lease_sec=3.0)
     yield c
     c.close()
+
+
+@pytest.fixture
+def any_client(client_kind: str, store_url: str) -> Iterator[Any]:
+    """An embedded client, or the remote client of a real server, on a fresh store.
+
+    Both use a 3 s lease. The remote one's server runs in this process (so the job types
+    a test registers are the server's) and the client holds an admin token of the
+    default tenant; ``for_tenant`` makes tokens of other tenants.
+    """
+    if client_kind == "embedded":
+        embedded = Client(store_url, lease_sec=3.0)
+        yield embedded
+        embedded.close()
+        return
+    from in_process_server import InProcessServer  # the web stack, only where needed
+
+    served = InProcessServer(store_url, lease_sec=3.0)
+    try:
+        yield served.client()
+    finally:
+        served.stop()

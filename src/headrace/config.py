@@ -1,4 +1,4 @@
-"""Settings from ``config.yaml``: the store, the queues, and seed 004's ``job_logger``."""
+"""Settings from ``config.yaml``: store, queues, ``server`` and seed 004's ``job_logger``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ class JobLoggerSettings(pydantic.BaseModel):
     max_age_days: int = pydantic.Field(default=28, ge=0)
 
 
+class ServerSettings(pydantic.BaseModel):
+    """The ``server`` section: how ``headrace server`` serves (its flags and env win)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = pydantic.Field(default=8000, ge=0, le=65535)
+    #: In-process workers; 0 makes an API-only node.
+    workers: int = pydantic.Field(default=1, ge=0)
+    #: Modules registering job types, imported as ``--import`` does.
+    imports: list[str] = pydantic.Field(default_factory=list)
+
+
 class Settings(pydantic.BaseModel):
     """Everything ``config.yaml`` may set."""
 
@@ -35,6 +48,7 @@ class Settings(pydantic.BaseModel):
     store: str | None = None
     queues: dict[str, int] = pydantic.Field(default_factory=lambda: dict(defaults.QUEUES))
     job_logger: JobLoggerSettings = pydantic.Field(default_factory=JobLoggerSettings)
+    server: ServerSettings = pydantic.Field(default_factory=ServerSettings)
 
     @pydantic.field_validator("queues")
     @classmethod

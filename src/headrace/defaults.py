@@ -48,3 +48,20 @@ MAX_PAGE_LIMIT = 1000
 
 #: PostgreSQL channel that wakes idle workers when jobs arrive.
 NOTIFY_CHANNEL = "headrace_jobs"
+
+#: Largest request body the REST API accepts: a job's params travel in it.
+MAX_BODY_BYTES = 1024 * 1024
+
+#: Largest body of ``POST /pipelines``: a pipeline travels pickled, with the items of its
+#: ``from_list`` sources, so it may be much larger than a job's params.
+MAX_PIPELINE_BODY_BYTES = 32 * 1024 * 1024
+
+#: Longest a long-poll (``GET /jobs/{id}/wait``) holds its request: under the graceful
+#: shutdown a server allows, and well under the HTTP timeouts of proxies.
+LONG_POLL_MAX_SEC = 30.0
+
+#: What the remote client asks each long-poll to hold, looping until its own timeout.
+LONG_POLL_SEC = 10.0
+
+#: Seconds an HTTP request of the remote client may take beyond the time the server holds it.
+HTTP_TIMEOUT_SEC = 30.0

@@ -8,15 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import headrace
+from headrace import defaults
 from headrace.api import limits, metrics, problems
 from headrace.api.auth import ApiState
-from headrace.api.routes import catalog, data, jobs, ops
+from headrace.api.routes import catalog, data, jobs, ops, pipelines
 
-DESCRIPTION = """Seed 004's job API plus events, logs, queues, workers and data structures.
+DESCRIPTION = """Seed 004's job API plus events, logs, a long-poll wait, queues, workers,
+data structures, and pipeline (Jet) jobs.
 
 Every request but `/healthz`, `/metrics` and `/` carries `Authorization: Bearer <token>`
 (from `headrace tokens create`); the token's tenant scopes everything. Errors are
 `application/problem+json`, with `field` naming bad input.
+
+`POST /pipelines` takes `{"pipeline": base64(cloudpickle.dumps(pipeline)), "config": {...}}`;
+`Client("http://host:port", token=...)` does that for you (`client.get_jet().submit(p)`).
 """
 
 
@@ -24,7 +29,8 @@ def create_app(
     state: ApiState,
     on_start: Callable[[], None] = lambda: None,
     on_stop: Callable[[], None] = lambda: None,
-    max_body_bytes: int = limits.MAX_BODY_BYTES,
+    max_body_bytes: int = defaults.MAX_BODY_BYTES,
+    max_pipeline_bytes: int = defaults.MAX_PIPELINE_BODY_BYTES,
 ) -> FastAPI:
     """The API over ``state``; ``on_start``/``on_stop`` run as the server starts and stops."""
 
@@ -46,8 +52,10 @@ def create_app(
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)
-    for router in (jobs.router, catalog.router, data.router, ops.router):
+    for router in (jobs.router, pipelines.router, catalog.router, data.router, ops.router):
         app.include_router(router)
-    app.add_middleware(limits.BodyLimit, limit=max_body_bytes)
+    app.add_middleware(
+        limits.BodyLimit, limit=max_body_bytes, paths={"/pipelines": max_pipeline_bytes}
+    )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
     return app

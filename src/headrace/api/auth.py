@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from headrace import errors
 from headrace.scheduler.registry import Registry
 from headrace.service.jobs import JobService, Scope
+from headrace.service.pipelines import PipelineService
 from headrace.service.tokens import LOCAL, Principal, TokenService
 from headrace.service.workers import WorkerService
 from headrace.store.database import Store
@@ -47,6 +48,11 @@ class ApiState:
             found = JobService(self.store, self.registry, Scope(*key), self.wake)
             self._services[key] = found
         return found
+
+    def pipelines(self, who: Principal) -> PipelineService:
+        """The pipeline service confined to the principal's tenant."""
+        jobs = self.jobs(who)
+        return PipelineService(self.store, jobs, jobs.scope)
 
 
 def get_state(request: Request) -> ApiState:

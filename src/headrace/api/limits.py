@@ -1,4 +1,9 @@
-"""An ASGI middleware that refuses request bodies over a size with 413 problem+json."""
+"""An ASGI middleware that refuses request bodies over a size with 413 problem+json.
+
+The limits live in ``headrace.defaults``: ``MAX_BODY_BYTES`` for every request, and a
+larger ``MAX_PIPELINE_BODY_BYTES`` for ``POST /pipelines``, whose body carries a pickled
+pipeline with its ``from_list`` items.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,8 @@ import json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from headrace import defaults
 from headrace.api.problems import MEDIA_TYPE
-
-#: Largest request body the API accepts (a job's params travel in it).
-MAX_BODY_BYTES = 1024 * 1024
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -21,25 +24,35 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 class BodyLimit:
-    """Refuse bodies larger than ``limit`` bytes: by Content-Length, or while streaming."""
+    """Refuse bodies larger than ``limit`` bytes: by Content-Length, or while streaming.
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    ``paths`` raises the limit for requests to exact paths (``{"/pipelines": 32 MiB}``).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = defaults.MAX_BODY_BYTES,
+        paths: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.paths = dict(paths or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI call."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(str(scope.get("path", "")).rstrip("/") or "/", self.limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     size = int(value)
                 except ValueError:
                     size = 0
-                if size > self.limit:
-                    await self._refuse(scope, send)
+                if size > limit:
+                    await self._refuse(scope, send, limit)
                     return
         seen = 0
 
@@ -48,19 +61,19 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counted, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "urn:headrace:problem:too-large",
                 "title": "too large",
                 "status": 413,
-                "detail": f"request body over {self.limit} bytes",
+                "detail": f"request body over {limit} bytes",
                 "instance": scope.get("path"),
             }
         ).encode()

@@ -19,9 +19,11 @@ MEDIA_TYPE = "application/problem+json"
 
 #: Headrace error -> (HTTP status, problem slug); the first class that matches wins.
 TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
+    (errors.PipelineDefinitionError, 422, "pipeline-definition"),
     (errors.InvalidInput, 422, "invalid-input"),
     (errors.NotFound, 404, "not-found"),
     (errors.IllegalTransition, 409, "illegal-transition"),
+    (errors.JobAlreadyExists, 409, "job-already-exists"),
     (errors.Conflict, 409, "conflict"),
     (errors.PermissionDenied, 403, "permission-denied"),
     (errors.Unauthenticated, 401, "unauthenticated"),
@@ -30,8 +32,9 @@ TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
     (errors.StoreError, 503, "store-busy"),
 )
 
-#: Attributes of Headrace errors copied into the problem (``field``, ``kind``, ``id``...).
-EXTENSIONS = ("field", "kind", "id", "job_id", "current", "requested")
+#: Attributes of Headrace errors copied into the problem (``field``, ``kind``, ``id``...),
+#: so the remote client can raise the very error the service raised.
+EXTENSIONS = ("field", "kind", "id", "job_id", "current", "requested", "reason", "stage")
 
 
 class Problem(pydantic.BaseModel):
@@ -48,6 +51,8 @@ class Problem(pydantic.BaseModel):
     job_id: str | None = None
     current: str | None = None
     requested: str | None = None
+    reason: str | None = None
+    stage: str | None = None
     errors: list[dict[str, Any]] | None = None
 
 

@@ -180,12 +180,29 @@ class Health(pydantic.BaseModel):
 
 
 class ItemsIn(pydantic.BaseModel):
-    """Values to append to a List or a Stream."""
+    """Values to append to a List or a Stream; a Stream sends them all to ``key``'s partition."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
     items: list[Any]
     key: Any = None
+
+
+class EntryIn(pydantic.BaseModel):
+    """A value to append to a Stream under its own key (none: round-robin)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    value: Any
+    key: Any = None
+
+
+class EntriesIn(pydantic.BaseModel):
+    """Values to append to a Stream, each with its key, as ``publish_all(items, key_fn)``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    entries: list[EntryIn]
 
 
 class ValueIn(pydantic.BaseModel):
@@ -238,6 +255,7 @@ class StreamOut(pydantic.BaseModel):
     items: list[StreamEntryOut]
     next_offset: int
     end_offset: int
+    end_offsets: list[int]
     closed: bool
 
 
@@ -246,3 +264,106 @@ class Appended(pydantic.BaseModel):
 
     name: str
     offsets: list[list[int]]
+
+
+class ReasonIn(pydantic.BaseModel):
+    """Why a job is canceled, suspended or resumed: kept in its event (and its details)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    reason: str | None = pydantic.Field(default=None, min_length=1, max_length=1000)
+
+
+class PipelineIn(pydantic.BaseModel):
+    """The body of ``POST /pipelines``: a pickled pipeline and how to run it as a job.
+
+    ``pipeline`` is ``base64(cloudpickle.dumps(pipeline))``. Functions defined in
+    ``__main__`` (a script, a notebook) travel by value; functions of importable modules
+    travel by reference, so the server must be able to import their module. Unpickling
+    runs code on the server, as any job does: only operators and admins may submit.
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    pipeline: str = pydantic.Field(
+        min_length=1, description="base64 of cloudpickle.dumps(pipeline)"
+    )
+    config: dict[str, Any] | None = pydantic.Field(
+        default=None, description="JobConfig fields (either seed spelling), e.g. {'name': 'wc'}"
+    )
+    local_parallelism: int | None = pydantic.Field(default=None, ge=1, le=1024)
+    name: str | None = pydantic.Field(default=None, min_length=1, max_length=255)
+    idempotency_key: str | None = pydantic.Field(default=None, min_length=1, max_length=255)
+    if_absent: bool = pydantic.Field(
+        default=False,
+        description="new_job_if_absent: answer the active job of the config's name (200) "
+        "instead of submitting a second one",
+    )
+
+
+class PipelineCancelIn(pydantic.BaseModel):
+    """How to cancel a pipeline job: ``force`` ends it even if its execution does not stop."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    force: bool = False
+
+
+class PipelineStatusOut(pydantic.BaseModel):
+    """A pipeline job's status, as Headrace and as Jet name it, and why it is in it."""
+
+    job_id: str
+    status: Status
+    jet_status: str
+    reason: str
+
+
+class PipelineMetricsOut(pydantic.BaseModel):
+    """A pipeline job's metrics: totals, and each stage's counters."""
+
+    received_count: int = 0
+    emitted_count: int = 0
+    total_processing_time_ms: float = 0.0
+    late_dropped_count: int = 0
+    stages: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict)
+
+
+class RunOut(pydantic.BaseModel):
+    """One run of a pipeline job (a restart or a resume from a snapshot starts a new one)."""
+
+    job_id: str
+    tenant_id: str
+    run_count: int
+    status: str
+    started_at_ms: int
+    updated_at_ms: int
+    finished_at_ms: int | None
+    metrics: dict[str, Any] | None
+    error: str | None
+
+
+class SnapshotIn(pydantic.BaseModel):
+    """``POST /pipelines/{job_id}/snapshots``: export a named snapshot of the job."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: str = pydantic.Field(min_length=1, max_length=255)
+    timeout: float = pydantic.Field(
+        default=60.0, ge=0, le=600, description="Seconds to wait for a running job to take it"
+    )
+
+
+class SnapshotOut(pydantic.BaseModel):
+    """An exported snapshot: ``JobConfig(initial_snapshot_name=name)`` starts from it."""
+
+    job_id: str
+    name: str
+
+
+class StreamStateOut(pydantic.BaseModel):
+    """A Stream's partitions, each partition's end offset, and whether it is closed."""
+
+    name: str
+    partitions: int
+    end_offsets: list[int]
+    closed: bool

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from headrace import defaults, errors
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
-from headrace.scheduler.registry import DEFAULT
+from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
 from headrace.store.database import Store
 
@@ -73,21 +73,27 @@ class _Uvicorn(uvicorn.Server):
 
 
 class Server:
-    """The store, the in-process workers and the app of one ``headrace server``."""
+    """The store, the in-process workers and the app of one ``headrace server``.
 
-    def __init__(self, options: ServerOptions) -> None:
+    ``registry`` holds the job types its workers run and its API accepts: the process's
+    (``DEFAULT``, what ``--import`` modules register into) unless a host process that
+    embeds the server gives its own.
+    """
+
+    def __init__(self, options: ServerOptions, registry: Registry = DEFAULT) -> None:
         check(options)
         self.options = options
         for module in options.imports:
             importlib.import_module(module)
+        self.registry = registry
         self.store = Store(options.store)
         self.workers = [
-            Worker(self.store, DEFAULT, options.queues, lease_sec=options.lease_sec)
+            Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)
             for _ in range(options.workers)
         ]
         self.state = ApiState(
             self.store,
-            DEFAULT,
+            registry,
             insecure_local=options.insecure_local,
             queues=options.queues,
             wake=self.wake,

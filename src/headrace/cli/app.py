@@ -1,4 +1,4 @@
-"""The ``headrace`` command: run workers, and the demo that shows the job core at work."""
+"""The ``headrace`` command: workers, the server, submit, jobs, tokens, and the demo."""
 
 from __future__ import annotations
 
@@ -108,9 +108,11 @@ def main() -> None:
 # The server, token and job commands live in their own modules.
 from headrace.cli import jobs as _jobs  # noqa: E402
 from headrace.cli import server as _server  # noqa: E402
+from headrace.cli import submit as _submit  # noqa: E402
 from headrace.cli import tokens as _tokens  # noqa: E402
 
 app.command("server")(_server.server)
+app.command("submit", context_settings=_submit.CONTEXT)(_submit.submit)
 app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_jobs.jobs_app, name="jobs")
 app.add_typer(_jobs.types_app, name="job-types")

@@ -1,4 +1,9 @@
-"""``headrace server``: flags, environment variables and ``config.yaml`` to ServerOptions."""
+"""``headrace server``: flags, environment variables and ``config.yaml`` to ServerOptions.
+
+A flag wins over its environment variable, which wins over ``config.yaml``'s ``server``
+section (``host``, ``port``, ``workers``, ``imports``), which wins over the defaults.
+Modules to import add up: those of ``config.yaml`` and those of ``--import``.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,20 @@ def server(
         str | None,
         typer.Option(envvar="HEADRACE_STORE", help="Database URL (default: embedded SQLite)."),
     ] = None,
-    host: Annotated[str, typer.Option(envvar="HEADRACE_HOST", help="Address to bind.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(envvar="HEADRACE_PORT", help="Port to bind.")] = 8000,
+    host: Annotated[
+        str | None,
+        typer.Option(envvar="HEADRACE_HOST", help="Address to bind [default: 127.0.0.1]."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(envvar="HEADRACE_PORT", help="Port to bind [default: 8000].")
+    ] = None,
     workers: Annotated[
-        int,
-        typer.Option(envvar="HEADRACE_WORKERS", help="In-process workers (0: an API-only node)."),
-    ] = 1,
+        int | None,
+        typer.Option(
+            envvar="HEADRACE_WORKERS",
+            help="In-process workers, 0 for an API-only node [default: 1].",
+        ),
+    ] = None,
     queues: Annotated[
         str | None,
         typer.Option(envvar="HEADRACE_QUEUES", help="Queues the workers serve, e.g. compute=2."),
@@ -48,7 +59,10 @@ def server(
         str | None, typer.Option("--config", help="config.yaml to read.")
     ] = None,
 ) -> None:
-    """Run the REST API (and, unless --workers 0, workers) until SIGINT or SIGTERM."""
+    """Run the REST API (and, unless --workers 0, workers) until SIGINT or SIGTERM.
+
+    config.yaml may hold a `server:` section with host, port, workers and imports.
+    """
     # Imported here: cli.app registers this command (a cycle), and the web stack is heavy
     # for the other commands.
     from headrace.api.server import Server, ServerOptions
@@ -58,13 +72,15 @@ def server(
         settings = config.load(config_file)
         logconfig.configure(settings.job_logger)
         logging.basicConfig(level=logging.INFO, format=logconfig.FORMAT)
+        chosen = settings.server
+        imports = [*chosen.imports, *(m for m in import_ or [] if m not in chosen.imports)]
         options = ServerOptions(
             store=store or settings.store,
-            host=host,
-            port=port,
-            workers=workers,
+            host=chosen.host if host is None else host,
+            port=chosen.port if port is None else port,
+            workers=chosen.workers if workers is None else workers,
             queues=parse_queues(queues, settings.queues),
-            imports=list(import_ or []),
+            imports=imports,
             insecure_local=insecure_local,
             lease_sec=lease_sec,
         )

@@ -86,7 +86,16 @@ class Client:
     """
 
     def __new__(cls, store: str | None = None, *args: Any, **kwargs: Any) -> Any:
-        """``Client("http://host:port", token=…)`` is the remote client, the rest embedded."""
+        """``Client("http://host:port", token=…)`` is the remote client, the rest embedded.
+
+        ``Client()`` naming no store is remote too when ``$HEADRACE_SERVER`` names a server
+        (what ``headrace submit FILE.py --server URL`` sets for the file it runs).
+        """
+        if store is None and "_runtime" not in kwargs:
+            store = os.environ.get("HEADRACE_SERVER") or None
+            if store is not None and not remote.is_remote(store):
+                msg = f"must be an http:// or https:// URL, got {store!r}"
+                raise errors.InvalidInput("HEADRACE_SERVER", msg)
         if store is not None and remote.is_remote(store):
             token = kwargs.get("token") or os.environ.get("HEADRACE_TOKEN")
             return remote.Client(store, token=token)

@@ -1,29 +1,40 @@
 """The remote client: the embedded client's interface over a ``headrace server`` (httpx).
 
-``Client("http://host:port", token=...)`` offers ``jobs``, ``job_types``, ``job_groups``
-and ``get_list/get_map/get_stream`` as the embedded client does, and raises the same
-``headrace.errors`` from the server's problem+json answers. Values in data structures
-travel as JSON. ``http=`` takes any ``httpx.Client`` (Starlette's ``TestClient`` is one),
-so the same tests run in-process or against a real server.
+``Client("http://host:port", token=...)`` offers ``jobs``, ``job_types``, ``job_groups``,
+``pipelines``, ``run``, ``get_jet()`` and ``get_list/get_map/get_stream`` as the embedded
+client does, and raises the same ``headrace.errors`` from the server's problem+json
+answers. Values in data structures travel as JSON (``remote_data``). A pipeline travels
+as cloudpickle: functions defined in ``__main__`` go by value, functions of importable
+modules by reference (the server must import their module). ``http=`` takes any
+``httpx.Client`` (Starlette's ``TestClient`` is one), so the same tests run in-process
+or against a real server.
 """
 
 from __future__ import annotations
 
+import base64
 import builtins
-import contextlib
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
+import cloudpickle
 import httpx
 
-from headrace import errors
+from headrace import defaults, errors
+from headrace.client.remote_data import RemoteList, RemoteMap, RemoteStream
+from headrace.client.transport import Http, error_from, seg
+from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.model import status as machine
 from headrace.model.job import Job, JobEvent, JobGroupInfo, JobLogLine, JobTypeInfo, Page
+from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
+from headrace.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from headrace.jet.service import JetService
 
 _JOB_FIELDS = tuple(f.name for f in dataclasses.fields(Job))
 _TYPE_FIELDS = tuple(f.name for f in dataclasses.fields(JobTypeInfo))
@@ -32,39 +43,6 @@ _TYPE_FIELDS = tuple(f.name for f in dataclasses.fields(JobTypeInfo))
 def is_remote(target: str | None) -> bool:
     """Whether a client target names a server (an http or https URL) rather than a store."""
     return isinstance(target, str) and target.startswith(("http://", "https://"))
-
-
-def error_from(response: httpx.Response) -> errors.HeadraceError:
-    """The Headrace error a problem+json response stands for."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    detail = str(body.get("detail") or response.reason_phrase or response.status_code)
-    slug = str(body.get("type", "")).rsplit(":", 1)[-1]
-    exc: errors.HeadraceError
-    if slug == "invalid-input" or response.status_code in (413, 422):
-        exc = errors.InvalidInput(str(body.get("field") or "body"), detail)
-    elif response.status_code == 404:
-        exc = errors.NotFound(str(body.get("kind") or "resource"), body.get("id"))
-    elif slug == "illegal-transition":
-        exc = errors.IllegalTransition(
-            str(body.get("job_id")), str(body.get("current")), str(body.get("requested"))
-        )
-    else:
-        cls = {
-            409: errors.Conflict,
-            403: errors.PermissionDenied,
-            401: errors.Unauthenticated,
-            504: errors.TimeoutException,
-            503: errors.StoreUnavailable,
-        }.get(response.status_code, errors.HeadraceError)
-        exc = cls(detail)
-    if not isinstance(exc, errors.NotFound):
-        exc.args = (detail,)
-    return exc
 
 
 def job_from(data: dict[str, Any]) -> Job:
@@ -88,46 +66,8 @@ def _event(data: dict[str, Any]) -> JobEvent:
     )
 
 
-def _seg(value: str) -> str:
-    return quote(str(value), safe="")
-
-
-class Http:
-    """One httpx client with the token, turning problem+json answers into Headrace errors."""
-
-    def __init__(self, url: str, token: str | None, timeout: float, http: httpx.Client | None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        if http is None:
-            http = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
-        http.headers.update(headers)
-        self.client = http
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The JSON answer of a request.
-
-        Raises:
-            HeadraceError: the subclass the server's problem names.
-            StoreUnavailable: the server cannot be reached.
-        """
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            msg = f"server unreachable: {exc}"
-            raise errors.StoreUnavailable(msg) from exc
-        if response.status_code >= 400:
-            raise error_from(response)
-        return response.json()
-
-    def created(self, path: str, body: dict[str, Any]) -> tuple[Any, bool]:
-        """The JSON answer of a POST and whether it answered 201 Created."""
-        try:
-            response = self.client.post(path, json=body)
-        except httpx.TransportError as exc:
-            msg = f"server unreachable: {exc}"
-            raise errors.StoreUnavailable(msg) from exc
-        if response.status_code >= 400:
-            raise error_from(response)
-        return response.json(), response.status_code == 201
+def _ended(job: Job, suspended_ends: bool) -> bool:
+    return job.status in machine.FINAL or (suspended_ends and job.status is Status.SUSPENDED)
 
 
 class RemoteJobs:
@@ -160,7 +100,7 @@ class RemoteJobs:
         Raises:
             NotFound: no such job in this tenant.
         """
-        return job_from(self._http.call("GET", f"/jobs/{_seg(job_id)}"))
+        return job_from(self._http.call("GET", f"/jobs/{seg(job_id)}"))
 
     def list(
         self,
@@ -190,51 +130,228 @@ class RemoteJobs:
 
     def events(self, job_id: str) -> builtins.list[JobEvent]:
         """The job's status changes, oldest first."""
-        data = self._http.call("GET", f"/jobs/{_seg(job_id)}/events")
+        data = self._http.call("GET", f"/jobs/{seg(job_id)}/events")
         return [_event(e) for e in data["items"]]
 
     def logs(self, job_id: str) -> builtins.list[JobLogLine]:
         """The job's log lines, oldest first."""
-        data = self._http.call("GET", f"/jobs/{_seg(job_id)}/logs")
+        data = self._http.call("GET", f"/jobs/{seg(job_id)}/logs")
         return [JobLogLine(**line) for line in data["items"]]
 
-    def _control(self, job_id: str, action: str) -> Job:
-        return job_from(self._http.call("POST", f"/jobs/{_seg(job_id)}/{action}"))
+    def _control(self, job_id: str, action: str, reason: str | None) -> Job:
+        body = None if reason is None else {"reason": reason}
+        return job_from(self._http.call("POST", f"/jobs/{seg(job_id)}/{action}", json=body))
 
-    def cancel(self, job_id: str) -> Job:
-        """Cancel a job. Raises: NotFound, IllegalTransition."""
-        return self._control(job_id, "cancel")
+    def cancel(self, job_id: str, reason: str | None = None) -> Job:
+        """Cancel a job (``reason`` goes into its event). Raises: NotFound, IllegalTransition."""
+        return self._control(job_id, "cancel", reason)
 
-    def suspend(self, job_id: str) -> Job:
-        """Suspend a job. Raises: NotFound, IllegalTransition."""
-        return self._control(job_id, "suspend")
+    def suspend(self, job_id: str, reason: str | None = None) -> Job:
+        """Suspend a job (``reason`` into its details). Raises: NotFound, IllegalTransition."""
+        return self._control(job_id, "suspend", reason)
 
-    def resume(self, job_id: str) -> Job:
+    def resume(self, job_id: str, reason: str | None = None) -> Job:
         """Resume a suspended job. Raises: NotFound, IllegalTransition."""
-        return self._control(job_id, "resume")
+        return self._control(job_id, "resume", reason)
 
     def delete(self, job_id: str) -> Job:
         """Delete a job no worker holds. Raises: NotFound, IllegalTransition."""
-        return job_from(self._http.call("DELETE", f"/jobs/{_seg(job_id)}"))
+        return job_from(self._http.call("DELETE", f"/jobs/{seg(job_id)}"))
 
-    def wait(self, job_id: str, timeout: float | None = None) -> Job:
-        """Poll until the job is final (or suspended); return it.
+    def wait(
+        self, job_id: str, timeout: float | None = None, *, suspended_ends: bool = True
+    ) -> Job:
+        """Block until the job is final (or suspended, unless ``suspended_ends=False``).
+
+        Long-polls ``GET /jobs/{id}/wait``: the server answers as soon as the job ends.
 
         Raises:
             NotFound: no such job. TimeoutException: still going after ``timeout`` s.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.01
+        path = f"/jobs/{seg(job_id)}/wait"
         while True:
-            job = self.get(job_id)
-            if job.status in machine.FINAL or job.status is Status.SUSPENDED:
+            hold = defaults.LONG_POLL_SEC
+            if deadline is not None:
+                hold = max(0.0, min(hold, deadline - time.monotonic()))
+            query = {"timeout": round(hold, 3), "suspended_ends": str(suspended_ends).lower()}
+            data = self._http.call("GET", path, params=query, timeout=hold + self._http.timeout)
+            job = job_from(data)
+            if _ended(job, suspended_ends):
                 return job
             if deadline is not None and time.monotonic() >= deadline:
                 msg = f"job {job_id} still {job.status} after {timeout} s"
                 raise errors.TimeoutException(msg)
-            left = 0.5 if deadline is None else max(0.0, deadline - time.monotonic())
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.5)
+
+
+def encode(pipeline: Pipeline) -> str:
+    """A pipeline as ``POST /pipelines`` carries it: base64 of its cloudpickle.
+
+    Raises:
+        InvalidInput: naming ``pipeline`` when it is not a Pipeline or cannot be pickled.
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise errors.InvalidInput("pipeline", f"expected a Pipeline, got {type(pipeline).__name__}")
+    try:
+        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
+    except Exception as exc:  # pickling a user's functions can raise anything
+        raise errors.InvalidInput("pipeline", f"cannot be pickled: {exc}") from None
+
+
+def metrics_from(data: dict[str, Any]) -> PipelineMetrics:
+    """``PipelineMetrics`` from their stored (JSON) form."""
+    metrics = PipelineMetrics()
+    for name, stage in (data.get("stages") or {}).items():
+        metrics.stages[name] = StageMetrics(
+            name=name,
+            kind=str(stage.get("kind", "")),
+            received=int(stage.get("received", 0)),
+            emitted=int(stage.get("emitted", 0)),
+            batches=int(stage.get("batches", 0)),
+            processing_time_ms=float(stage.get("processing_time_ms", 0.0)),
+            late_dropped=int(stage.get("late_dropped", 0)),
+        )
+    return metrics
+
+
+class RemotePipelines:
+    """``client.pipelines`` over HTTP: the ``PipelineService`` interface."""
+
+    def __init__(self, http: Http, jobs: RemoteJobs) -> None:
+        self._http = http
+        self._jobs = jobs
+
+    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+        """Run the pipeline to completion as a job on the server's workers; its metrics.
+
+        Raises:
+            PipelineDefinitionError: the pipeline cannot run as defined.
+            JobFailed: the job did not complete (``cause`` names the stage and the item).
+        """
+        job = self.submit(pipeline, local_parallelism=local_parallelism)
+        done = self._jobs.wait(job.job_id, suspended_ends=False)
+        if done.status is not Status.COMPLETED:
+            raise errors.JobFailed(done.job_id, str(done.status), done.error)
+        return metrics_from(done.result if isinstance(done.result, dict) else {})
+
+    def submit(
+        self,
+        pipeline: Pipeline,
+        config: JobConfig | None = None,
+        *,
+        local_parallelism: int | None = None,
+        name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Job:
+        """Submit the pipeline as a job of type ``headrace.pipeline``.
+
+        Raises:
+            PipelineDefinitionError: refused before scheduling if it cannot run.
+            JobAlreadyExists: an active job of the tenant has the config's name.
+            InvalidInput: the config's initial snapshot does not exist, or the pipeline
+                cannot be pickled here or unpickled on the server.
+        """
+        if config is not None and not isinstance(config, JobConfig):
+            raise errors.InvalidInput(
+                "config", f"expected a JobConfig, got {type(config).__name__}"
+            )
+        body: dict[str, Any] = {"pipeline": encode(pipeline)}
+        if config is not None:
+            body["config"] = config.to_dict()
+        options = {
+            "local_parallelism": local_parallelism,
+            "name": name,
+            "idempotency_key": idempotency_key,
+        }
+        body.update({k: v for k, v in options.items() if v is not None})
+        return job_from(self._http.created("/pipelines", body)[0])
+
+    def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
+        """The active job named as the config says, or a new one; one even under races.
+
+        Raises:
+            InvalidInput: the config has no name.
+        """
+        if not isinstance(config, JobConfig) or not config.name:
+            raise errors.InvalidInput(
+                "config.name", "new_job_if_absent needs a JobConfig with a name"
+            )
+        body = {"pipeline": encode(pipeline), "config": config.to_dict(), "if_absent": True}
+        return job_from(self._http.created("/pipelines", body)[0])
+
+    def get(self, job_id: str) -> Job:
+        """A pipeline job of the tenant.
+
+        Raises:
+            NotFound: no such pipeline job.
+        """
+        return job_from(self._http.call("GET", f"/pipelines/{seg(job_id)}"))
+
+    def find_named(self, name: str) -> Job | None:
+        """The active job of this name, else the most recent one, else None."""
+        if not isinstance(name, str) or not name:
+            return None
+        try:
+            return job_from(self._http.call("GET", f"/pipelines/by-name/{seg(name)}"))
+        except errors.NotFound:
+            return None
+
+    def list(self, name: str | None = None) -> builtins.list[Job]:
+        """Every pipeline job, newest first (optionally only those with this name)."""
+        query = {} if name is None else {"name": name}
+        return [job_from(j) for j in self._http.call("GET", "/pipelines", params=query)["items"]]
+
+    @staticmethod
+    def config_of(job: Job) -> JobConfig:
+        """The configuration a pipeline job was submitted with."""
+        return JobConfig.from_dict((job.params or {}).get("config") or {})
+
+    def restart(self, job_id: str) -> Job:
+        """Stop the running execution and run again from the last snapshot.
+
+        Raises:
+            IllegalTransition: the job is not running.
+        """
+        return job_from(self._http.call("POST", f"/pipelines/{seg(job_id)}/restart"))
+
+    def export_snapshot(self, job_id: str, name: str, timeout: float = 60.0) -> None:
+        """Store a named snapshot of the job that outlives it (replacing that name).
+
+        Raises:
+            IllegalTransition: the job has ended, or it runs without snapshots.
+            TimeoutException: the running job did not take the snapshot in time.
+        """
+        self._http.call(
+            "POST",
+            f"/pipelines/{seg(job_id)}/snapshots",
+            json={"name": name, "timeout": timeout},
+            timeout=timeout + self._http.timeout,
+        )
+
+    def cancel(self, job_id: str, force: bool = False) -> Job:
+        """Cancel; ``force`` ends it at once even if its execution does not stop.
+
+        Raises:
+            IllegalTransition: the job has already ended.
+        """
+        path = f"/pipelines/{seg(job_id)}/cancel"
+        return job_from(self._http.call("POST", path, json={"force": force}))
+
+    def metrics(self, job_id: str) -> dict[str, Any]:
+        """The current run's metrics: live while it runs, final once it ended."""
+        data: dict[str, Any] = self._http.call("GET", f"/pipelines/{seg(job_id)}/metrics")
+        return data
+
+    def runs(self, job_id: str) -> builtins.list[dict[str, Any]]:
+        """Every run of the job with its metrics, kept after it ends."""
+        found: builtins.list[dict[str, Any]] = self._http.call(
+            "GET", f"/pipelines/{seg(job_id)}/runs"
+        )["items"]
+        return found
+
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words (above all: why it is not starting)."""
+        return str(self._http.call("GET", f"/pipelines/{seg(job_id)}/status")["reason"])
 
 
 class RemoteJobTypes:
@@ -250,7 +367,7 @@ class RemoteJobTypes:
 
     def get(self, type_id: str) -> JobTypeInfo:
         """One job type. Raises: NotFound."""
-        t = self._http.call("GET", f"/job-types/{_seg(type_id)}")
+        t = self._http.call("GET", f"/job-types/{seg(type_id)}")
         return JobTypeInfo(**{k: t[k] for k in _TYPE_FIELDS})
 
 
@@ -267,202 +384,7 @@ class RemoteJobGroups:
 
     def get(self, name: str) -> JobGroupInfo:
         """One job group. Raises: NotFound."""
-        return JobGroupInfo(**self._http.call("GET", f"/job-groups/{_seg(name)}"))
-
-
-class RemoteList:
-    """A named List over HTTP (JSON values)."""
-
-    def __init__(self, http: Http, name: str) -> None:
-        self.name = name
-        self._http = http
-        self._path = f"/lists/{_seg(name)}"
-
-    def append(self, item: Any) -> None:
-        """Add one item at the end."""
-        self.extend([item])
-
-    add = append
-
-    def extend(self, items: Iterable[Any]) -> None:
-        """Add items at the end, in order, in one transaction."""
-        self._http.call("POST", self._path, json={"items": list(items)})
-
-    add_all = extend
-
-    def _slice(self, offset: int, limit: int) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = self._http.call(
-                "GET", self._path, params={"offset": offset, "limit": limit}
-            )
-        except errors.NotFound:
-            return {"items": [], "total": 0}
-        return data
-
-    def __len__(self) -> int:
-        return int(self._slice(0, 1)["total"])
-
-    def size(self) -> int:
-        """How many items the List holds."""
-        return len(self)
-
-    def to_list(self) -> list[Any]:
-        """Every item, in order."""
-        items: list[Any] = []
-        while True:
-            data = self._slice(len(items), 10_000)
-            items.extend(data["items"])
-            if not data["items"] or len(items) >= data["total"]:
-                return items
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.to_list())
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return self.to_list()[index]
-        length = len(self)
-        position = index + length if index < 0 else index
-        if not 0 <= position < length:
-            msg = f"list {self.name!r} index {index} out of range (length {length})"
-            raise IndexError(msg)
-        return self._slice(position, 1)["items"][0]
-
-    def get(self, index: int) -> Any:
-        """The item at ``index``. Raises: IndexError."""
-        return self[index]
-
-    def clear(self) -> None:
-        """Remove every item."""
-        with contextlib.suppress(errors.NotFound):
-            self._http.call("DELETE", self._path)
-
-
-class RemoteMap:
-    """A named Map over HTTP: string keys, JSON values."""
-
-    def __init__(self, http: Http, name: str) -> None:
-        self.name = name
-        self._http = http
-        self._path = f"/maps/{_seg(name)}"
-
-    def _key(self, key: Any) -> str:
-        if not isinstance(key, str):
-            raise errors.InvalidInput("key", f"a remote Map's keys are strings, got {key!r}")
-        return f"{self._path}/{_seg(key)}"
-
-    def put(self, key: Any, value: Any) -> None:
-        """Set ``key`` to ``value``."""
-        self._http.call("PUT", self._key(key), json={"value": value})
-
-    def put_all(self, entries: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> None:
-        """Set many keys (one request each)."""
-        pairs = entries.items() if isinstance(entries, Mapping) else entries
-        for k, v in pairs:
-            self.put(k, v)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        """The value under ``key``, or ``default``."""
-        try:
-            return self._http.call("GET", self._key(key))["value"]
-        except errors.NotFound:
-            return default
-
-    def __getitem__(self, key: Any) -> Any:
-        try:
-            return self._http.call("GET", self._key(key))["value"]
-        except errors.NotFound:
-            raise KeyError(key) from None
-
-    def __contains__(self, key: object) -> bool:
-        try:
-            self._http.call("GET", self._key(key))
-        except errors.NotFound:
-            return False
-        return True
-
-    def remove(self, key: Any) -> Any:
-        """Remove ``key``; returns its value, or None if it had none."""
-        try:
-            return self._http.call("DELETE", self._key(key))["value"]
-        except errors.NotFound:
-            return None
-
-    def entries(self) -> list[tuple[Any, Any]]:
-        """Every ``(key, value)`` pair."""
-        try:
-            data = self._http.call("GET", self._path)
-        except errors.NotFound:
-            return []
-        return [(e["key"], e["value"]) for e in data["items"]]
-
-    def keys(self) -> list[Any]:
-        """Every key."""
-        return [k for k, _ in self.entries()]
-
-    def values(self) -> list[Any]:
-        """Every value."""
-        return [v for _, v in self.entries()]
-
-    def to_dict(self) -> dict[Any, Any]:
-        """The whole Map as a dict."""
-        return dict(self.entries())
-
-    def __len__(self) -> int:
-        return len(self.entries())
-
-    def size(self) -> int:
-        """How many entries the Map holds."""
-        return len(self)
-
-    def clear(self) -> None:
-        """Remove every entry."""
-        with contextlib.suppress(errors.NotFound):
-            self._http.call("DELETE", self._path)
-
-
-class RemoteStream:
-    """A named Stream over HTTP (JSON values)."""
-
-    def __init__(self, http: Http, name: str, partitions: int | None = None) -> None:
-        self.name = name
-        self._http = http
-        self._path = f"/streams/{_seg(name)}"
-        self._partitions = partitions
-
-    def publish(self, item: Any, key: Any = None) -> tuple[int, int]:
-        """Append one item; returns its ``(partition, offset)``."""
-        return self._append([item], key)[0]
-
-    def publish_all(self, items: Iterable[Any], key: Any = None) -> list[tuple[int, int]]:
-        """Append items in one transaction, all under ``key`` if given."""
-        return self._append(list(items), key)
-
-    def _append(self, items: list[Any], key: Any) -> list[tuple[int, int]]:
-        params = {} if self._partitions is None else {"partitions": self._partitions}
-        data = self._http.call("POST", self._path, params=params, json={"items": items, "key": key})
-        return [(int(p), int(o)) for p, o in data["offsets"]]
-
-    def _read(self, partition: int, offset: int, max_count: int) -> dict[str, Any]:
-        query = {"partition": partition, "offset": offset, "limit": max_count}
-        data: dict[str, Any] = self._http.call("GET", self._path, params=query)
-        return data
-
-    def read(self, partition: int, offset: int = 0, max_count: int = 1000) -> list[Any]:
-        """Up to ``max_count`` items of ``partition`` from ``offset``. Raises: NotFound."""
-        return [e["value"] for e in self._read(partition, offset, max_count)["items"]]
-
-    def partition_count(self) -> int:
-        """How many partitions the Stream has. Raises: NotFound."""
-        return int(self._read(0, 0, 1)["partitions"])
-
-    def end_offset(self, partition: int) -> int:
-        """The offset the next item appended to ``partition`` will get."""
-        return int(self._read(partition, 0, 1)["end_offset"])
-
-    def is_closed(self) -> bool:
-        """Whether the Stream has been closed."""
-        return bool(self._read(0, 0, 1)["closed"])
+        return JobGroupInfo(**self._http.call("GET", f"/job-groups/{seg(name)}"))
 
 
 class Client:
@@ -477,7 +399,7 @@ class Client:
         url: str,
         *,
         token: str | None = None,
-        timeout: float = 30.0,
+        timeout: float = defaults.HTTP_TIMEOUT_SEC,
         http: httpx.Client | None = None,
     ) -> None:
         self.url = url
@@ -485,6 +407,7 @@ class Client:
         self.jobs = RemoteJobs(self._http)
         self.job_types = RemoteJobTypes(self._http)
         self.job_groups = RemoteJobGroups(self._http)
+        self.pipelines = RemotePipelines(self._http, self.jobs)
 
     def whoami(self) -> dict[str, str]:
         """The tenant, user and role this client's token grants."""
@@ -504,20 +427,50 @@ class Client:
         return self
 
     def get_list(self, name: str) -> RemoteList:
-        """The named List."""
+        """The named List.
+
+        Raises:
+            InvalidInput: for an empty or over-long name.
+        """
         return RemoteList(self._http, name)
 
     def get_map(self, name: str) -> RemoteMap:
-        """The named Map (string keys)."""
+        """The named Map (string keys).
+
+        Raises:
+            InvalidInput: for an empty or over-long name.
+        """
         return RemoteMap(self._http, name)
 
     def get_stream(self, name: str, partitions: int | None = None) -> RemoteStream:
-        """The named Stream; created with ``partitions`` partitions on first publish."""
+        """The named Stream, created with ``partitions`` partitions (default 1) if missing.
+
+        Raises:
+            InvalidInput: ``partitions`` contradicts an existing Stream's count.
+        """
         return RemoteStream(self._http, name, partitions)
+
+    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+        """Run a pipeline to completion on the server's workers; returns its metrics.
+
+        Unlike the embedded client, which runs it in the caller, this submits it as a job
+        and waits for it: a failing user function raises ``JobFailed`` naming the stage.
+
+        Raises:
+            PipelineDefinitionError: the pipeline cannot run as defined.
+            JobFailed: the job did not complete.
+        """
+        return self.pipelines.run(pipeline, local_parallelism)
+
+    def get_jet(self) -> JetService:
+        """The Jet service (seed 001): submit pipelines as jobs and manage them."""
+        from headrace.jet.service import JetService
+
+        return JetService(self)
 
     def close(self) -> None:
         """Close the HTTP connections."""
-        self._http.client.close()
+        self._http.close()
 
     def __enter__(self) -> Client:
         return self
@@ -531,4 +484,4 @@ class Client:
         self.close()
 
 
-__all__ = ["Client", "is_remote"]
+__all__ = ["Client", "RemoteList", "RemoteMap", "RemoteStream", "error_from", "is_remote"]

@@ -1,25 +1,23 @@
 """``hazelcast.jet.job`` under Headrace's name: Job, JobConfig, JobMetrics, JobStatus (seed 000).
 
-A ``Job`` is a handle: every call reads and writes through the store, so a handle from
-another process, or from ``get_job``, sees the same job.
+A ``Job`` is a handle: every call reads and writes through the client (the store, or a
+server over HTTP), so a handle from another process, or from ``get_job``, sees the same job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headrace import errors
+from headrace.jet.backend import JetClient
 from headrace.model import status as machine
 from headrace.model.facades import JET
 from headrace.model.facades import JetJobStatus as JobStatus
 from headrace.model.job import Job as JobRecord
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.model.status import Status
-
-if TYPE_CHECKING:
-    from headrace.client.embedded import Client
 
 __all__ = ["Job", "JobConfig", "JobMetrics", "JobStatus", "ProcessingGuarantee"]
 
@@ -53,7 +51,7 @@ def _illegal(exc: errors.IllegalTransition) -> errors.IllegalJobState:
 class Job:
     """A pipeline job, as Jet shows it."""
 
-    def __init__(self, client: Client, job_id: str) -> None:
+    def __init__(self, client: JetClient, job_id: str) -> None:
         self._client = client
         self._id = job_id
 

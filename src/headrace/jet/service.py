@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from headrace.jet.backend import JetClient
 from headrace.jet.job import Job, JobConfig
 from headrace.pipeline import Pipeline
 
-if TYPE_CHECKING:
-    from headrace.client.embedded import Client
-
 
 class JetService:
-    """Submits pipelines as jobs and finds them again."""
+    """Submits pipelines as jobs and finds them again, through an embedded or remote client."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: JetClient) -> None:
         self._client = client
 
     def submit(self, pipeline: Pipeline, config: JobConfig | None = None) -> Job:

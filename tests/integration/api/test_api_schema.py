@@ -8,10 +8,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.case import Case
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from server_process import Tenant
 
 #: Examples per operation: enough to reach the error paths, bounded for CI's time.
 EXAMPLES = 12
+
+#: Operations whose schema-valid bodies a fuzzer cannot make acceptable: a pickled
+#: pipeline is opaque bytes to the schema. They are still checked for no 500s and for
+#: answers within their schema; only "valid data accepted" is not asked of them.
+OPAQUE = {("POST", "/pipelines")}
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -33,7 +39,11 @@ def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant])
         )
         @given(case=operation.as_strategy())
         def check(case: Case) -> None:
-            response = case.call_and_validate(base_url=t.url, headers=headers)
+            opaque = (case.operation.method.upper(), case.operation.path) in OPAQUE
+            excluded = [positive_data_acceptance] if opaque else []
+            response = case.call_and_validate(
+                base_url=t.url, headers=headers, excluded_checks=excluded
+            )
             assert response.status_code < 500, response.text
 
         check()

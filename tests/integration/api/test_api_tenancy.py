@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
+import cloudpickle
 import httpx
 from server_process import Tenant
+
+from headrace.jet.pipeline import Pipeline
 
 Route = tuple[str, str]
 
@@ -19,6 +23,10 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("DELETE", "/lists/{name}"): {},
     ("DELETE", "/maps/{name}"): {},
     ("DELETE", "/maps/{name}/{key}"): {},
+    ("POST", "/streams/{name}/close"): {},
+    ("POST", "/pipelines/{job_id}/cancel"): {"json": {"force": True}},
+    ("POST", "/pipelines/{job_id}/restart"): {},
+    ("POST", "/pipelines/{job_id}/snapshots"): {"json": {"name": "snap", "timeout": 1}},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -26,6 +34,9 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/lists/{name}"): {"json": {"items": ["b"]}},
     ("PUT", "/maps/{name}/{key}"): {"json": {"value": "b"}},
     ("POST", "/streams/{name}"): {"json": {"items": ["b"]}},
+    ("POST", "/streams/{name}/entries"): {"json": {"entries": [{"value": "b", "key": "k"}]}},
+    ("PUT", "/streams/{name}"): {},
+    ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-pipe"}},
 }
 #: Reads of one object: another tenant gets 404.
 OBJECT_READS: set[Route] = {
@@ -36,10 +47,20 @@ OBJECT_READS: set[Route] = {
     ("GET", "/maps/{name}"),
     ("GET", "/maps/{name}/{key}"),
     ("GET", "/streams/{name}"),
+    ("GET", "/streams/{name}/state"),
+    ("GET", "/jobs/{job_id}/wait"),
+    ("GET", "/pipelines/by-name/{name}"),
+    ("GET", "/pipelines/{job_id}"),
+    ("GET", "/pipelines/{job_id}/status"),
+    ("GET", "/pipelines/{job_id}/metrics"),
+    ("GET", "/pipelines/{job_id}/runs"),
 }
+#: Query parameters some reads need (a long-poll that answers at once).
+QUERY: dict[Route, dict[str, Any]] = {("GET", "/jobs/{job_id}/wait"): {"timeout": 0}}
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
     ("GET", "/jobs"),
+    ("GET", "/pipelines"),
     ("GET", "/queues"),
     ("GET", "/workers"),
     ("GET", "/whoami"),
@@ -52,28 +73,49 @@ OTHER_READS: set[Route] = {
 }
 
 
-def fill(path: str, job_id: str) -> str:
-    return path.format(job_id=job_id, name="a-data", key="k", job_type_id="api.echo",
+def fill(path: str, ids: dict[str, str]) -> str:
+    """The path with tenant A's objects: its pipeline job under /pipelines, else its job."""
+    job_id = ids["pipeline"] if path.startswith("/pipelines/") else ids["job"]
+    name = "a-pipe" if path.startswith("/pipelines/by-name") else "a-data"
+    return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
                        job_group_id="api")  # fmt: skip
 
 
-def seed(a: httpx.Client) -> str:
+def pickled(pipeline: Pipeline) -> str:
+    return base64.b64encode(cloudpickle.dumps(pipeline)).decode()
+
+
+def seed(a: httpx.Client) -> dict[str, str]:
+    """Tenant A's job (waiting an hour), ended pipeline job, List, Map and Stream."""
     job = a.post("/jobs", json={"type": "api.echo", "idempotency_key": "same-key",
                                 "delay_sec": 3600})  # fmt: skip
     assert job.status_code == 201
     assert a.post("/lists/a-data", json={"items": ["a"]}).status_code == 200
     assert a.put("/maps/a-data/k", json={"value": "a"}).status_code == 200
     assert a.post("/streams/a-data", json={"items": ["a"]}).status_code == 200
-    return str(job.json()["job_id"])
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list("a-in", [1, 2])).write_to(Pipeline.to_list("a-out"))
+    body = {"pipeline": pickled(p), "name": "a-pipe"}
+    pipe = a.post("/pipelines", json=body)
+    assert pipe.status_code == 201, pipe.text
+    pipe_id = str(pipe.json()["job_id"])
+    ended = a.get(f"/jobs/{pipe_id}/wait", params={"timeout": 20}).json()
+    assert ended["status"] == "completed", ended
+    return {"job": str(job.json()["job_id"]), "pipeline": pipe_id}
 
 
-def snapshot(a: httpx.Client, job_id: str) -> list[Any]:
+def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
+    pipeline = a.get(f"/pipelines/{ids['pipeline']}").json()
     return [
-        a.get(f"/jobs/{job_id}").json(),
+        a.get(f"/jobs/{ids['job']}").json(),
         a.get("/jobs").json()["total"],
         a.get("/lists/a-data").json(),
         a.get("/maps/a-data").json(),
         a.get("/streams/a-data").json()["items"],
+        a.get("/streams/a-data/state").json(),
+        {k: pipeline[k] for k in ("status", "updated_at_ms", "run_count", "result")},
+        a.get(f"/pipelines/{ids['pipeline']}/runs").json(),
+        a.get("/pipelines").json()["total"],
     ]
 
 
@@ -88,19 +130,26 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
     tenant: Callable[[], Tenant],
 ) -> None:
     a, b = tenant().http(), tenant().http()
-    job_id = seed(a)
-    before = snapshot(a, job_id)
+    ids = seed(a)
+    before = snapshot(a, ids)
     for method, path in sorted(OBJECT_READS | set(OBJECT_WRITES)):
-        answer = b.request(method, fill(path, job_id), **OBJECT_WRITES.get((method, path), {}))
+        kwargs = {**OBJECT_WRITES.get((method, path), {}), "params": QUERY.get((method, path))}
+        answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code == 404, (method, path, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
+    b_pipeline = Pipeline.create()
+    b_pipeline.read_from(Pipeline.from_list("b-in", ["b"])).write_to(Pipeline.to_list("b-out"))
     for (method, path), kwargs in CREATING_WRITES.items():
-        assert b.request(method, fill(path, job_id), **kwargs).status_code in (200, 201)
-    assert b.get("/jobs").json()["total"] == 1
-    assert job_id not in [j["job_id"] for j in b.get("/jobs").json()["items"]]
+        if path == "/pipelines":
+            kwargs = {"json": {**kwargs["json"], "pipeline": pickled(b_pipeline)}}
+        answer = b.request(method, fill(path, ids), **kwargs)
+        assert answer.status_code in (200, 201), (method, path, answer.text)
+    b_jobs = b.get("/jobs").json()["items"]
+    assert len(b_jobs) == 2 and not {j["job_id"] for j in b_jobs} & set(ids.values())
+    assert [j["name"] for j in b.get("/pipelines").json()["items"]] == ["a-pipe"]
     queues = b.get("/queues").json()["items"]
-    assert sum(sum(q["jobs"].values()) for q in queues) == 1, "B's queues count only B's job"
-    assert snapshot(a, job_id) == before
+    assert sum(sum(q["jobs"].values()) for q in queues) == 2, "B's queues count only B's jobs"
+    assert snapshot(a, ids) == before
     assert b.get("/lists/a-data").json()["items"] == ["b"]
 
 
@@ -109,14 +158,15 @@ def test_a_viewer_gets_403_on_every_write_and_changes_nothing(
 ) -> None:
     t = tenant()
     a, viewer = t.http("operator"), t.http("viewer")
-    job_id = seed(a)
-    before = snapshot(a, job_id)
+    ids = seed(a)
+    before = snapshot(a, ids)
     for (method, path), kwargs in {**OBJECT_WRITES, **CREATING_WRITES}.items():
-        answer = viewer.request(method, fill(path, job_id), **kwargs)
+        answer = viewer.request(method, fill(path, ids), **kwargs)
         assert answer.status_code == 403, (method, path, answer.text)
         assert answer.json()["type"] == "urn:headrace:problem:permission-denied"
     for method, path in sorted(OBJECT_READS | OTHER_READS):
-        assert viewer.request(method, fill(path, job_id)).status_code == 200, (method, path)
-    assert snapshot(a, job_id) == before
+        answer = viewer.request(method, fill(path, ids), params=QUERY.get((method, path)))
+        assert answer.status_code == 200, (method, path, answer.text)
+    assert snapshot(a, ids) == before
     assert viewer.get("/whoami").json()["role"] == "viewer"
     assert viewer.get("/whoami").json()["tenant_id"] == t.tenant_id

@@ -15,11 +15,11 @@ E = errors
 #: (error, HTTP status, the class the remote client raises back).
 CASES: list[tuple[errors.HeadraceError, int, type[errors.HeadraceError]]] = [
     (E.InvalidInput("params.a", "bad"), 422, E.InvalidInput),
-    (E.PipelineDefinitionError("map", "bad"), 422, E.InvalidInput),
+    (E.PipelineDefinitionError("map", "bad"), 422, E.PipelineDefinitionError),
     (E.NotFound("job", "x"), 404, E.NotFound),
     (E.IllegalTransition("j", "completed", "canceled"), 409, E.IllegalTransition),
     (E.IllegalJobState("j", "completed", "canceled"), 409, E.IllegalTransition),
-    (E.JobAlreadyExists("name taken"), 409, E.Conflict),
+    (E.JobAlreadyExists("name taken"), 409, E.JobAlreadyExists),
     (E.Conflict("conflict"), 409, E.Conflict),
     (E.PermissionDenied("viewer"), 403, E.PermissionDenied),
     (E.Unauthenticated("no token"), 401, E.Unauthenticated),

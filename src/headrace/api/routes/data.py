@@ -12,15 +12,17 @@ from fastapi import APIRouter, Path, Query
 
 from headrace import errors
 from headrace.api import problems
-from headrace.api.auth import Reader, State, Writer
+from headrace.api.auth import ApiState, Reader, State, Writer
 from headrace.api.schemas import (
     Appended,
+    EntriesIn,
     ItemsIn,
     ListOut,
     MapEntryOut,
     MapOut,
     StreamEntryOut,
     StreamOut,
+    StreamStateOut,
     ValueIn,
 )
 from headrace.service.data import StoreProvider, StreamHandle
@@ -159,8 +161,14 @@ def read_stream(
         ],
         next_offset=entries[-1].offset + 1 if entries else offset,
         end_offset=handle.end_offset(partition),
+        end_offsets=_end_offsets(handle),
         closed=handle.is_closed(),
     )
+
+
+def _end_offsets(handle: StreamHandle) -> list[int]:
+    latest = handle.latest_offsets()
+    return [latest.get(p, 0) for p in range(handle.partition_count())]
 
 
 @router.post("/streams/{name}", response_model=Appended)
@@ -176,13 +184,87 @@ def publish(
     A Stream created here gets ``partitions`` partitions (default 1); naming another count
     than an existing Stream's is a conflict (409).
     """
-    data = StoreProvider(state.store, who.tenant_id)
+    handle = _stream_for_append(state, who.tenant_id, name, partitions)
+    key = body.key
+    offsets = handle.publish_all(body.items, key_fn=None if key is None else (lambda _i: key))
+    return Appended(name=name, offsets=[[p, o] for p, o in offsets])
+
+
+def _stream_for_append(
+    state: ApiState, tenant_id: str, name: str, partitions: int | None
+) -> StreamHandle:
+    """The Stream to append to, created with ``partitions`` if missing.
+
+    Raises:
+        Conflict: ``partitions`` differs from the existing Stream's count.
+    """
+    data = StoreProvider(state.store, tenant_id)
     if partitions is not None and data.has_stream(name):
         have = data.get_stream(name).partition_count()
         if have != partitions:
             msg = f"stream {name!r} exists with {have} partitions, not {partitions}"
             raise errors.Conflict(msg)
-    handle = StreamHandle(state.store, who.tenant_id, name, partitions)
-    key = body.key
-    offsets = handle.publish_all(body.items, key_fn=None if key is None else (lambda _i: key))
+    return StreamHandle(state.store, tenant_id, name, partitions)
+
+
+@router.post("/streams/{name}/entries", response_model=Appended)
+def publish_entries(
+    name: Name,
+    body: EntriesIn,
+    who: Writer,
+    state: State,
+    partitions: Annotated[int | None, Query(ge=1, le=1024)] = None,
+) -> Appended:
+    """Append JSON values to the named Stream, each to the partition of its own key.
+
+    One transaction, in order; an entry without a key goes round-robin. ``partitions`` as
+    for ``POST /streams/{name}``.
+    """
+    handle = _stream_for_append(state, who.tenant_id, name, partitions)
+    keys = iter([e.key for e in body.entries])
+    # publish_all calls key_fn once per item, in order: hand out the keys in that order.
+    offsets = handle.publish_all([e.value for e in body.entries], key_fn=lambda _i: next(keys))
     return Appended(name=name, offsets=[[p, o] for p, o in offsets])
+
+
+def _state_of(name: str, handle: StreamHandle) -> StreamStateOut:
+    return StreamStateOut(
+        name=name,
+        partitions=handle.partition_count(),
+        end_offsets=_end_offsets(handle),
+        closed=handle.is_closed(),
+    )
+
+
+@router.put("/streams/{name}", response_model=StreamStateOut)
+def open_stream(
+    name: Name,
+    who: Writer,
+    state: State,
+    partitions: Annotated[int | None, Query(ge=1, le=1024)] = None,
+) -> StreamStateOut:
+    """Create the named Stream with ``partitions`` partitions (default 1) unless it exists.
+
+    Naming another count than an existing Stream's is a conflict (409), as for ``POST``.
+    """
+    return _state_of(name, _stream_for_append(state, who.tenant_id, name, partitions))
+
+
+@router.get("/streams/{name}/state", response_model=StreamStateOut)
+def stream_state(name: Name, who: Reader, state: State) -> StreamStateOut:
+    """The named Stream's partitions, end offsets and whether it is closed."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_stream(name):
+        raise _missing(STREAM, name)
+    return _state_of(name, data.get_stream(name))
+
+
+@router.post("/streams/{name}/close", response_model=StreamStateOut)
+def close_stream(name: Name, who: Writer, state: State) -> StreamStateOut:
+    """Close the named Stream: pipelines reading it end once they have read it all."""
+    data = StoreProvider(state.store, who.tenant_id)
+    if not data.has_stream(name):
+        raise _missing(STREAM, name)
+    handle = data.get_stream(name)
+    handle.close()
+    return _state_of(name, handle)

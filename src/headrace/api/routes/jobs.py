@@ -1,21 +1,39 @@
-"""Seed 004's job endpoints: schedule, list, get, cancel, suspend, resume, delete; events, logs."""
+"""Seed 004's job endpoints (schedule, list, get, control, delete), events, logs, long-poll.
+
+``GET /jobs/{job_id}/wait`` holds the request until the job ends (Jet's ``join``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
 from headrace.api import problems
 from headrace.api.auth import Reader, State, Writer
-from headrace.api.schemas import Items, JobEventOut, JobIn, JobLogLineOut, JobOut, Paged
+from headrace.api.schemas import (
+    Items,
+    JobEventOut,
+    JobIn,
+    JobLogLineOut,
+    JobOut,
+    Paged,
+    ReasonIn,
+)
+from headrace.model import status as machine
+from headrace.model.job import Job
 from headrace.model.status import Status
 from headrace.store.jobs import ORDERABLE
 
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
 JobId = Annotated[str, "the job's UUID"]
+#: An optional ``{"reason": ...}`` body: seed 004's bodiless calls stay valid.
+Reason = Annotated[ReasonIn | None, Body()]
 
 _NAMES = "|".join(s.value for s in Status)
 #: Comma-separated statuses, as the schema states them (the service is as strict).
@@ -85,22 +103,27 @@ def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
     return JobOut.model_validate(state.jobs(who).get(job_id))
 
 
+def _reason(body: ReasonIn | None) -> dict[str, str]:
+    """The service's ``reason`` keyword if the body gives one (else its default applies)."""
+    return {} if body is None or body.reason is None else {"reason": body.reason}
+
+
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-def cancel(job_id: JobId, who: Writer, state: State) -> JobOut:
+def cancel(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
     """Cancel a job: at once if no worker holds it, else ask its worker to stop."""
-    return JobOut.model_validate(state.jobs(who).cancel(job_id))
+    return JobOut.model_validate(state.jobs(who).cancel(job_id, **_reason(body)))
 
 
 @router.post("/jobs/{job_id}/suspend", response_model=JobOut)
-def suspend(job_id: JobId, who: Writer, state: State) -> JobOut:
+def suspend(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
     """Suspend a waiting job, or ask a running suspendable job's worker to."""
-    return JobOut.model_validate(state.jobs(who).suspend(job_id))
+    return JobOut.model_validate(state.jobs(who).suspend(job_id, **_reason(body)))
 
 
 @router.post("/jobs/{job_id}/resume", response_model=JobOut)
-def resume(job_id: JobId, who: Writer, state: State) -> JobOut:
+def resume(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
     """Put a suspended job back in its queue."""
-    return JobOut.model_validate(state.jobs(who).resume(job_id))
+    return JobOut.model_validate(state.jobs(who).resume(job_id, **_reason(body)))
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut)
@@ -125,3 +148,38 @@ def logs(job_id: JobId, who: Reader, state: State) -> Items[JobLogLineOut]:
     return Items[JobLogLineOut](
         items=[JobLogLineOut.model_validate(line) for line in found], total=len(found)
     )
+
+
+def _ended(job: Job, suspended_ends: bool) -> bool:
+    return job.status in machine.FINAL or (suspended_ends and job.status is Status.SUSPENDED)
+
+
+@router.get("/jobs/{job_id}/wait", response_model=JobOut)
+async def wait(
+    job_id: JobId,
+    who: Reader,
+    state: State,
+    request: Request,
+    timeout: Annotated[
+        float, Query(ge=0, le=defaults.LONG_POLL_MAX_SEC, description="Seconds to hold")
+    ] = defaults.LONG_POLL_SEC,
+    suspended_ends: Annotated[
+        bool, Query(description="Whether a suspended job counts as ended (Jet's join: false)")
+    ] = True,
+) -> JobOut:
+    """Long-poll: the job as soon as it ends, or as it is once ``timeout`` s have passed.
+
+    A job has ended in a final status, or (unless ``suspended_ends=false``) when
+    suspended. The answer is 200 either way: compare its ``status``, and ask again to
+    wait longer. The request holds no thread while it waits.
+    """
+    jobs = state.jobs(who)
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        job = await run_in_threadpool(jobs.get, job_id)
+        left = deadline - time.monotonic()
+        if _ended(job, suspended_ends) or left <= 0 or await request.is_disconnected():
+            return JobOut.model_validate(job)
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, 0.2)
