@@ -36,8 +36,8 @@ def test_partial_index_predicates_match_the_migration_and_the_status_machine() -
         assert getattr(lean, name) == getattr(tables, name), name
     held = {s.strip(" '") for s in tables.HELD.split("(", 1)[1].rstrip(")").split(",")}
     assert held == {str(s) for s in machine.HELD}
-    assert tables.WAITING == f"status = '{machine.Status.WAITING}'"
-    assert tables.RETRYING == f"status = '{machine.Status.RETRYING}'"
+    assert f"status = '{machine.Status.WAITING}'" == tables.WAITING
+    assert f"status = '{machine.Status.RETRYING}'" == tables.RETRYING
 
 
 def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) -> None:
