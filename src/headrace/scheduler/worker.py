@@ -448,7 +448,10 @@ class Worker:
     def _queue_write(self, write: AttemptWrite) -> None:
         with self._lock:
             self._buffer.add(write)
-        self._kick.set()
+        # The pump clears the kick before it takes the buffer: if the kick is still set,
+        # the next take sees this write, and setting it again costs a lock and a notify.
+        if not self._kick.is_set():
+            self._kick.set()
 
     # -- flushing and control -----------------------------------------------------------
 

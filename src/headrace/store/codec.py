@@ -15,7 +15,7 @@ def dumps(value: Any, field: str) -> str:
         InvalidInput: naming ``field`` when the value is not JSON-serialisable.
     """
     try:
-        return json.dumps(value, separators=(",", ":"), default=_default)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise errors.InvalidInput(field, f"not JSON-serialisable: {exc}") from None
 
@@ -32,3 +32,7 @@ def _default(value: Any) -> Any:
         return dump(mode="json")
     msg = f"{type(value).__name__} is not JSON-serialisable"
     raise TypeError(msg)
+
+
+#: One encoder for every call: ``json.dumps`` with options builds a new one each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_default)
