@@ -12,6 +12,7 @@ Threads, each with one job:
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import queue
 import threading
@@ -50,6 +51,34 @@ class Attempt:
     deadline: float
     #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
     ended: bool = False
+    #: The slot thread running it (thread isolation), once it started.
+    thread: threading.Thread | None = None
+    #: When the pump first saw it asked to stop (monotonic seconds).
+    stop_seen: float | None = None
+    #: Its slot thread returned from it (set under the worker's lock).
+    finished: bool = False
+    #: The worker gave up on its execution (set under the worker's lock).
+    abandoned: bool = False
+
+
+class ExecutionKilled(BaseException):
+    """Raised inside a slot thread whose execution ignored a stop for too long.
+
+    A ``BaseException``, so a job's ``except Exception`` does not swallow it.
+    """
+
+
+def interrupt(thread: threading.Thread) -> None:
+    """Raise ``ExecutionKilled`` in ``thread`` at its next bytecode.
+
+    CPython's only way to stop another thread; no library wraps it, hence ctypes on the
+    documented ``PyThreadState_SetAsyncExc``. A thread blocked in C (a long sleep) gets it
+    when the call returns.
+    """
+    if thread.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(ExecutionKilled)
+        )
 
 
 #: The write that starts an attempt: held back briefly, so a short attempt's start and end
@@ -347,12 +376,64 @@ class Worker:
 
     def _slot(self, queue_name: str) -> None:
         inbox = self._inbox[queue_name]
-        while (attempt := inbox.get()) is not None:
-            if attempt.spec.isolation == "process":
-                outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
-            else:
-                outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
-            self._end(attempt, outcome)
+        me = threading.current_thread()
+        try:
+            while (attempt := inbox.get()) is not None:
+                attempt.thread = me
+                if attempt.spec.isolation == "process":
+                    outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
+                else:
+                    outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
+                with self._lock:
+                    if attempt.abandoned:
+                        return  # the worker ended the attempt and replaced this slot
+                    attempt.finished = True
+                self._end(attempt, outcome)
+        except ExecutionKilled:
+            return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
+
+    def _add_slot(self, queue_name: str) -> None:
+        t = threading.Thread(
+            target=self._slot,
+            args=(queue_name,),
+            name=f"headrace-{queue_name}-{len(self._slots)}",
+            daemon=True,
+        )
+        self._slots.append(t)
+        t.start()
+
+    def _abandon_stuck(self, running: list[Attempt]) -> None:
+        """End attempts that ignored a stop for ``KILL_GRACE_SEC``; free their slots.
+
+        A job in a child process is killed by ``isolation``. A job in a slot thread
+        cannot be: the worker ends the attempt as its stop asked (canceled, suspended,
+        restarted; nothing if the lease was lost or it timed out, already written), raises
+        ``ExecutionKilled`` in the thread, and starts a new slot in its place, so a stuck
+        execution neither holds the job nor the queue's capacity.
+        """
+        now = time.monotonic()
+        for a in running:
+            if a.spec.isolation == "process" or not a.ctx.cancelled:
+                continue
+            if a.stop_seen is None:
+                a.stop_seen = now
+                continue
+            if now - a.stop_seen < defaults.KILL_GRACE_SEC:
+                continue
+            with self._lock:
+                if a.finished or a.abandoned or a.thread is None:
+                    continue
+                a.abandoned = True
+                interrupt(a.thread)
+            log.warning(
+                "job %s attempt %s ignored a stop (%s) for %s s: execution abandoned",
+                a.claimed.job_id,
+                a.claimed.attempt,
+                a.ctx.stop_reason,
+                defaults.KILL_GRACE_SEC,
+            )
+            self._end(a, runner.Outcome(stopped=a.ctx.stop_reason or "stop"))
+            self._add_slot(a.claimed.queue)
 
     def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:
         c = attempt.claimed
@@ -521,6 +602,7 @@ class Worker:
                 self._time_out(a)
         if running:
             self._control_requests(running)
+            self._abandon_stuck(running)
 
     def _control_requests(self, running: list[Attempt]) -> None:
         """Requests that are not status changes: restart, snapshot exports."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from headrace import Client, errors
+from headrace import Client, defaults, errors
 from headrace.jet.job import Job, JobConfig, JobStatus, ProcessingGuarantee
 from headrace.jet.pipeline import Pipeline, StreamSource, counting, tumbling
 from headrace.model.status import Status
@@ -107,6 +108,36 @@ def test_force_cancel_ends_a_stuck_job(client: Client) -> None:
     job.cancel(force=True)
     assert client.jobs.get(job.id).status is Status.CANCELED
     assert job.is_user_cancelled() and job.get_status() is JobStatus.FAILED
+
+
+#: Set when the spinning user function below is interrupted (same process at p=1).
+SPIN_STARTED = threading.Event()
+SPIN_KILLED = threading.Event()
+
+
+def _spin(item: Any) -> Any:
+    """A user function stuck in Python code that never looks at any stop request."""
+    SPIN_STARTED.set()
+    try:
+        while True:
+            pass
+    except BaseException:
+        SPIN_KILLED.set()
+        raise
+
+
+def test_force_cancel_interrupts_a_stuck_execution_at_parallelism_1(client: Client) -> None:
+    SPIN_STARTED.clear()
+    SPIN_KILLED.clear()
+    client.get_stream("spin-in", partitions=1).publish("go")
+    p = Pipeline.create()
+    p.read_from(StreamSource("spin-in")).map(_spin).write_to(Pipeline.to_list("spin-out"))
+    job = client.get_jet().submit(p, JobConfig(local_parallelism=1))
+    assert SPIN_STARTED.wait(60)
+    job.cancel(force=True)
+    assert client.jobs.get(job.id).status is Status.CANCELED
+    assert SPIN_KILLED.wait(defaults.KILL_GRACE_SEC + 15), "the stuck function kept running"
+    assert client.get_list("spin-out").size() == 0
 
 
 def pid_alive(pid: int) -> bool:

@@ -163,3 +163,39 @@ def pid_alive(pid: int) -> bool:
     # A zombie (exited, not yet reaped) counts as gone.
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split()[2] != "Z"
+
+
+@pytest.mark.parametrize("stop", ["cancel", "timeout"])
+def test_a_thread_job_that_ignores_a_stop_is_ended_killed_and_its_slot_freed(
+    client: Client, stop: str
+) -> None:
+    """The compute queue has one slot: the next job runs only if the stuck one's is freed."""
+    started = threading.Event()
+    killed = threading.Event()
+
+    @client.job_type("stuck.thread", queue="compute", timeout_sec=1 if stop == "timeout" else 0)
+    def stuck(ctx: JobContext, params: Any) -> None:
+        started.set()
+        try:
+            n = 0
+            while True:  # ignores ctx.cancelled on purpose, in Python code
+                n += 1
+        except BaseException:
+            killed.set()
+            raise
+
+    @client.job_type("stuck.next", queue="compute")
+    def after(ctx: JobContext, params: Any) -> str:
+        return "ran"
+
+    job = client.jobs.schedule("stuck.thread")
+    assert started.wait(30)
+    if stop == "cancel":
+        client.jobs.cancel(job.job_id)
+    following = client.jobs.schedule("stuck.next")
+    ended = client.jobs.wait(job.job_id, defaults.KILL_GRACE_SEC + 30)
+    assert ended.status is (Status.CANCELED if stop == "cancel" else Status.TIMEOUT)
+    assert client.jobs.wait(following.job_id, defaults.KILL_GRACE_SEC + 30).result == "ran"
+    assert killed.wait(defaults.KILL_GRACE_SEC + 10), "the stuck execution was not interrupted"
+    events = [(e.from_status, e.to_status) for e in client.jobs.events(job.job_id)]
+    assert events[-1][1] is ended.status
