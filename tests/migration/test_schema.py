@@ -42,21 +42,14 @@ def test_partial_index_predicates_match_the_migration_and_the_status_machine() -
 
 def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) -> None:
     store = Store(f"sqlite:///{tmp_path}/x.db")
+    queries = {
+        "ix_jobs_claim": "SELECT job_id FROM jobs WHERE queue = 'q' AND status = 'waiting' "
+        "AND eta_ms <= 5 ORDER BY eta_ms, scheduled_at_ms",
+        "ix_jobs_held": "SELECT job_id FROM jobs WHERE locked_by = 'w' "
+        "AND status IN ('locked', 'running', 'canceling', 'suspending')",
+    }
     with store.read() as conn:
-        plan = " ".join(
-            str(r[-1])
-            for r in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE queue = 'q' "
-                "AND status = 'waiting' AND eta_ms <= 5 ORDER BY eta_ms, scheduled_at_ms"
-            )
-        )
-        assert "ix_jobs_claim" in plan
-        plan = " ".join(
-            str(r[-1])
-            for r in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE locked_by = 'w' "
-                "AND status IN ('locked', 'running', 'canceling', 'suspending')"
-            )
-        )
-        assert "ix_jobs_held" in plan
+        for index, query in queries.items():
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}").all()
+            assert index in " ".join(str(r[-1]) for r in plan), (index, plan)
     store.close()
