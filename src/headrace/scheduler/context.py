@@ -111,6 +111,15 @@ class JobContext:
                     self._exports_seen.add(name)
                     self._exports.append(name)
 
+    def exports_committed(self, names: list[str]) -> None:
+        """Forget names a committed snapshot was exported under.
+
+        The commit cleared their requests in its transaction, so the same name asked
+        for again is a new export, even if no control poll saw it gone in between.
+        """
+        with self._lock:
+            self._exports_seen.difference_update(names)
+
     def snapshot_requests(self) -> list[str]:
         """Names a snapshot must be exported under now (each name is handed out once)."""
         with self._lock:

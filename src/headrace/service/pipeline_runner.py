@@ -140,10 +140,17 @@ class JobControl:
 class JobSnapshots:
     """The engine's ``SnapshotStore`` for one attempt: commits fenced on the attempt."""
 
-    def __init__(self, snapshots: SnapshotRepository, fence: Fence, run_count: int) -> None:
+    def __init__(
+        self,
+        snapshots: SnapshotRepository,
+        fence: Fence,
+        run_count: int,
+        ctx: JobContext | None = None,
+    ) -> None:
         self.snapshots = snapshots
         self.fence = fence
         self.run_count = run_count
+        self.ctx = ctx
 
     def commit(self, state: bytes, writes: Sequence[Any], names: Sequence[str]) -> None:
         """Commit state with the buffered output; a lost lease stops the job instead.
@@ -156,6 +163,8 @@ class JobSnapshots:
             self.snapshots.commit(self.fence, self.run_count, state, outputs, names)
         except errors.Conflict as exc:
             raise errors.JobStopped("lost", str(exc)) from None
+        if names and self.ctx is not None:
+            self.ctx.exports_committed(list(names))
 
 
 def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
@@ -189,7 +198,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     committer = None
     if config.processing_guarantee is not ProcessingGuarantee.NONE:
         committer = JobSnapshots(
-            snapshots, Fence(ctx.job_id, ctx.attempt, ctx.worker_id), run_count
+            snapshots, Fence(ctx.job_id, ctx.attempt, ctx.worker_id), run_count, ctx
         )
     snapshots.record_run(ctx.job_id, run_count, "running", control.metrics)
     try:

@@ -229,12 +229,6 @@ def test_a_stage_holding_too_many_records_fails_the_job_clearly(client: Client) 
     reason="reads client.pipelines.snapshots, the service's snapshot repository, which the "
     "remote client does not expose"
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=errors.TimeoutException,
-    reason="known bug (issue 4 note): with the in-process executor a running job does not "
-    "export a second time under a name it already exported in the same attempt",
-)
 def test_exporting_over_an_existing_name_replaces_it(client: Client) -> None:
     stream = client.get_stream("exp-in", partitions=1)
     job = client.get_jet().submit(
