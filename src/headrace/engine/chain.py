@@ -1,9 +1,11 @@
 """Compiles a fused chain of stateless stages into one Python loop over a micro-batch.
 
-The generated function calls the user's functions directly: no queue, no per-item
-object, no dispatch between stages. Per-stage counters are bumped only where an item
-leaves the straight path (a filter drops it, a flat_map multiplies it, it is late), and
-a failing stage is found from the traceback's line number, so success costs nothing.
+The generated function calls the user's functions directly (bound as locals): no
+queue, no per-item object, no dispatch between stages. Per-stage counters are bumped only
+where an item leaves the straight path (a filter drops it, a flat_map multiplies it, it
+is late), and not even there for the last such stage, whose count follows from the
+output's length; a failing stage is found from the traceback's line number, so success
+costs nothing.
 
 A :class:`Tail` fuses the keying step of the vertex's only output edge into the loop:
 the chain then emits keys, ``(key, item)`` pairs or tumbling-window slots
@@ -50,6 +52,8 @@ class Tail:
 
 
 ITEMS = Tail()
+#: Stage kinds that change how many items go on (a filter, a flat_map, late items).
+_COUNTING = ("filter", "flat_map", "timestamps")
 #: Above any event time: the smallest time of a batch starts here.
 _BIG = 1 << 62
 
@@ -96,8 +100,12 @@ class CompiledChain:
         # A flat_map ending a plain chain extends the output with its whole result.
         extend = tail.kind == "items" and not timed and self.nodes[-1].kind == "flat_map"
         emit_ts = timed and tail.kind in ("items", "pairs")
+        # Only map and peek follow the last stage that changes the count, and the tail
+        # emits once per item: that stage's counter is derived from len(out) at the end.
+        last = max((i for i, n in enumerate(self.nodes) if n.kind in _COUNTING), default=-1)
+        bound = ", ".join([*(f"f{i}=f{i}" for i in range(k)), "KF=KF", "SIZE=SIZE"])
         lines = [
-            "def chain(items, ts, tstate):",
+            f"def chain(items, ts, tstate, *, {bound}):",
             "    out = []; app = out.append; ext = out.extend",
             "    ots = [] if EMIT_TS else None",
             "    tapp = ots.append if ots is not None else None",
@@ -126,7 +134,7 @@ class CompiledChain:
             if extend and i == k - 1:
                 lines.append(f"{ind}ext(f{i}(v))")
             else:
-                ind = self._emit_stage(lines, node, i, ind)
+                ind = self._emit_stage(lines, node, i, ind, count=i != last)
             for ln in range(start, len(lines) + 1):
                 self._line_stage[ln] = i
         start = len(lines) + 1
@@ -137,8 +145,8 @@ class CompiledChain:
         if emit_ts:
             lines.append(f"{ind}tapp(t)")
         counters = [f"c{i}" for i in range(k)]
-        if extend:
-            counters[-1] = "len(out)"
+        if last >= 0:
+            counters[last] = self._derived_count(last)
         extra = "(vals, mn if mn != BIG else None)" if tail.kind == "slots" else "ots"
         lines += [
             "    except Exception as exc:",
@@ -148,24 +156,39 @@ class CompiledChain:
         ]
         return "\n".join(lines) + "\n", env
 
+    def _derived_count(self, last: int) -> str:
+        """The expression for stage ``last``'s counter, from the input and output sizes."""
+        if self.nodes[last].kind == "flat_map":
+            return "len(out)"
+        received = "len(items)"  # what reaches stage ``last``: earlier counters say
+        for j in range(last):
+            kind = self.nodes[j].kind
+            if kind == "flat_map":
+                received = f"c{j}"
+            elif kind in _COUNTING:
+                received = f"({received} - c{j})"
+        return f"{received} - len(out)"
+
     @staticmethod
-    def _emit_stage(lines: list[str], node: Node, i: int, ind: str) -> str:
+    def _emit_stage(lines: list[str], node: Node, i: int, ind: str, count: bool = True) -> str:
         kind = node.kind
+        bump = f"c{i} += 1; " if count else ""
         if kind == "map":
             lines.append(f"{ind}v = f{i}(v)")
         elif kind == "filter":
             lines.append(f"{ind}if not f{i}(v):")
-            lines.append(f"{ind}    c{i} += 1; continue")
+            lines.append(f"{ind}    {bump}continue")
         elif kind == "peek":
             lines.append(f"{ind}f{i}(v)")
         elif kind == "flat_map":
             lines.append(f"{ind}for v in f{i}(v):")
             ind += "    "
-            lines.append(f"{ind}c{i} += 1")
+            if count:
+                lines.append(f"{ind}c{i} += 1")
         elif kind == "timestamps":
             lines.append(f"{ind}t = f{i}(v)")
             lines.append(f"{ind}if t < low:")
-            lines.append(f"{ind}    c{i} += 1; continue")
+            lines.append(f"{ind}    {bump}continue")
             lines.append(f"{ind}if t > mx:")
             lines.append(f"{ind}    mx = t; low = t - LAG")
         else:  # pragma: no cover - the planner fuses only the kinds above

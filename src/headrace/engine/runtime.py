@@ -11,21 +11,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from headrace.connectors.base import DataStructureProvider, SinkPartition, SourcePartition
-from headrace.engine import io
+from headrace.connectors.base import DataStructureProvider, SinkPartition
 from headrace.engine.chain import ITEMS, CompiledChain, Tail
 from headrace.engine.edges import Message, Sender
 from headrace.engine.errors import AccumulationLimitExceeded
+from headrace.engine.feed import INF, NEG_TIME, SourceFeed, SplitClaims, SplitState
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.engine.operators import Head, make_head
 from headrace.engine.plan import Plan, VertexSpec
 from headrace.pipeline import Node
 
 __all__ = ["EngineOptions", "SinkOpener", "Worker"]
-
-#: Event time before anything was seen (an int, so chains compare ints only).
-NEG_TIME = -(1 << 62)
-INF = float("inf")
 
 #: Opens the writer of one sink node for one partition.
 SinkOpener = Callable[[Node, int], SinkPartition]
@@ -43,7 +39,9 @@ class EngineOptions:
     Attributes:
         batch_size: Items a source partition hands over at once.
         split_items: Items per source split (list slices; files use 64 bytes per item).
-            Splits never depend on the parallelism, so neither does lateness.
+            Splits never depend on the parallelism, so neither does lateness. Worker
+            processes claim splits as they read, so smaller splits let them finish
+            closer together; each split costs an open and a claim.
         guarantee: ``"none"`` takes no snapshots; ``"at_least_once"`` snapshots every
             ``snapshot_interval_ms`` and writes sinks directly (a restore may repeat
             output, never lose it); ``"exactly_once"`` also holds back List, Map and
@@ -53,7 +51,7 @@ class EngineOptions:
     """
 
     batch_size: int = 4096
-    split_items: int = 65536
+    split_items: int = 16384
     guarantee: Guarantee = "none"
     snapshot_interval_ms: int = 10_000
     #: A stateful stage holding more records than this fails the run (None: no limit).
@@ -70,113 +68,6 @@ class EngineOptions:
         if self.snapshot_interval_ms < 0:
             msg = f"snapshot_interval_ms must not be negative, got {self.snapshot_interval_ms}"
             raise ValueError(msg)
-
-
-class SplitState:
-    """One split's reader, progress and newest event time per timestamps vertex."""
-
-    __slots__ = ("finished", "reader", "resume", "split", "started", "tstate")
-
-    def __init__(self, split: Any) -> None:
-        self.split = split
-        self.reader: SourcePartition | None = None
-        self.started = False
-        self.finished = False
-        self.resume: Any = None  # a restored position, until the split is reopened
-        self.tstate: dict[int, list[int]] = {}
-
-    def export_state(self) -> tuple[bool, bool, Any, dict[int, int]]:
-        """``(finished, started, position, newest event time per vertex)``."""
-        position = self.reader.snapshot() if self.reader is not None else self.resume
-        return self.finished, self.started, position, {v: c[0] for v, c in self.tstate.items()}
-
-    def import_state(self, state: tuple[bool, bool, Any, dict[int, int]]) -> None:
-        """Restores ``export_state()``'s value; the reader reopens at the position."""
-        self.finished, self.started, self.resume, tstate = state
-        self.tstate = {v: [t] for v, t in tstate.items()}
-
-
-class SourceFeed:
-    """The splits of one source assigned to one partition."""
-
-    def __init__(
-        self,
-        node: Node,
-        splits: Sequence[Any],
-        provider: DataStructureProvider,
-        indices: Sequence[int] = (),
-    ) -> None:
-        assert node.source is not None
-        self.connector = io.source_connector(node.source)
-        self.provider = provider
-        self.streaming = node.source.streaming
-        self.splits = [SplitState(s) for s in splits]
-        self.indices = list(indices) or list(range(len(self.splits)))  # in the source's list
-        self.cursor = 0
-        self.finished = not self.splits
-
-    def _open(self, st: SplitState) -> None:
-        st.reader = self.connector.open(st.split, self.provider, st.resume)
-        st.started = True
-
-    def next(self, batch_size: int) -> tuple[SplitState, Sequence[Any]] | None:
-        """One batch from the current split (streams: round-robin over splits)."""
-        live = [s for s in self.splits if not s.finished]
-        if not live:
-            self.finished = True
-            return None
-        st = live[self.cursor % len(live)] if self.streaming else live[0]
-        self.cursor += 1
-        if st.reader is None:
-            if self.streaming:
-                for s in live:
-                    if s.reader is None:
-                        self._open(s)
-            else:
-                self._open(st)
-        assert st.reader is not None
-        batch = st.reader.next_batch(batch_size)
-        if batch is None:
-            st.reader.close()
-            st.finished, st.reader = True, None
-            self.finished = all(s.finished for s in self.splits)
-            return st, ()
-        return st, batch
-
-    def export_state(self) -> tuple[int, dict[int, Any]]:
-        """The round-robin cursor and each split's state by its index in the source."""
-        return self.cursor, {
-            i: st.export_state() for i, st in zip(self.indices, self.splits, strict=True)
-        }
-
-    def import_state(self, cursor: int, splits: dict[int, Any]) -> None:
-        """Restores the splits found in ``splits`` (by index) and the cursor."""
-        self.cursor = cursor
-        for i, st in zip(self.indices, self.splits, strict=True):
-            if i in splits:
-                st.import_state(splits[i])
-        self.finished = all(s.finished for s in self.splits)
-
-    def close(self) -> None:
-        """Closes the open readers."""
-        for st in self.splits:
-            if st.reader is not None:
-                st.reader.close()
-                st.reader = None
-
-    def watermark(self, vertex: int, lag: int) -> float:
-        """Event time every split of this feed has passed, for one timestamps vertex."""
-        wm = INF
-        for s in self.splits:
-            if s.finished:
-                continue
-            if not s.started:
-                return -INF
-            mx = s.tstate.get(vertex, [NEG_TIME])[0]
-            if mx == NEG_TIME:
-                return -INF
-            wm = min(wm, mx - lag)
-        return wm
 
 
 class VertexInstance:
@@ -418,6 +309,7 @@ class Worker:
         open_sink: SinkOpener,
         send_remote: Callable[[Message], None] | None = None,
         options: EngineOptions | None = None,
+        claims: SplitClaims | None = None,
     ) -> None:
         self.plan = plan
         self.provider = provider
@@ -443,9 +335,9 @@ class Worker:
         for spec in plan.vertices:
             if spec.head is not None and spec.head.kind == "source":
                 for p in sorted(self.owned):
-                    mine = splits[spec.id][p::partitions]
-                    indices = range(len(splits[spec.id]))[p::partitions]
-                    feed = SourceFeed(spec.head, mine, provider, indices)
+                    feed = SourceFeed(
+                        spec.head, splits[spec.id], provider, p, partitions, claims, spec.id
+                    )
                     self.feeds.append((self.instances[(spec.id, p)], feed))
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
@@ -59,7 +60,22 @@ def _bump(state: list[int], key: int) -> tuple[int, int]:
     return key, state[0]
 
 
-@pytest.mark.parametrize("build", [generated_windows, running_counts])
+def _slow(e: tuple[int, int]) -> tuple[int, int]:
+    time.sleep(0.001)  # so the checks that crash a run fall inside it
+    return e
+
+
+def item_windows() -> Pipeline:
+    # A bounded source: its splits are claimed by the workers as they read.
+    events = [_event(i) for i in range(1200)]
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(events)).map(_slow).with_timestamps(lambda e: e[1], 50).window(
+        tumbling(100)
+    ).group_by(lambda e: e[0]).aggregate(counting()).write_to(Pipeline.to_list("out"))
+    return p
+
+
+@pytest.mark.parametrize("build", [generated_windows, running_counts, item_windows])
 @pytest.mark.parametrize("guarantee", ["exactly_once", "at_least_once"])
 def test_two_processes_crash_and_restore(build: object, guarantee: str) -> None:
     assert callable(build)

@@ -7,6 +7,11 @@ not a fork (a run that fails or stops early discards its pool). Every message ca
 its run's number, so nothing left from an earlier run is taken for this one. Hash
 partitioning relies on every worker sharing the fork server's string-hash seed.
 
+Bounded sources are dealt at read time: the pool shares a ticket counter per source
+(shared memory, reset by the parent before each run), and a worker that needs a split
+takes the next ticket, so a worker slowed by the machine's other load reads fewer
+splits instead of holding up the end of the run (see ``engine.feed``).
+
 Snapshots (a drained barrier): the parent asks every worker to pause reading its
 sources; paused workers keep delivering what reaches them and, whenever their inbox
 runs dry, report how many messages they sent to and received from each worker. Once
@@ -50,6 +55,8 @@ METRICS_SEC = 1.0
 COMMAND = "C"
 #: How often an idle pool worker checks that the process that started it is alive.
 IDLE_CHECK_SEC = 1.0
+#: Ticket counters a pool has at least (one per source vertex of a run).
+TICKET_SLOTS = 16
 
 
 class WorkerCrashed(RuntimeError):
@@ -63,6 +70,32 @@ def _context() -> Any:
         ctx.set_forkserver_preload(["headrace.engine.runtime", "cloudpickle"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _ticket_slots(plan: Plan) -> dict[int, int]:
+    """The ticket counter of each source vertex: its rank among the plan's sources."""
+    sources = [v.id for v in plan.vertices if v.head is not None and v.head.kind == "source"]
+    return {vertex: slot for slot, vertex in enumerate(sources)}
+
+
+class _SharedClaims:
+    """Split tickets from counters in shared memory, one per source vertex of the run."""
+
+    def __init__(self, tickets: Any, slots: dict[int, int]) -> None:
+        self._raw, self._lock, self._slots = tickets.get_obj(), tickets.get_lock(), slots
+
+    def claim(self, vertex: int) -> int:
+        """Takes the next ticket of ``vertex``'s source."""
+        slot = self._slots[vertex]
+        with self._lock:
+            ticket: int = self._raw[slot]
+            self._raw[slot] = ticket + 1
+        return ticket
+
+    def issued(self, vertex: int) -> int:
+        """Tickets of ``vertex`` taken so far (a plain read: it only ever grows)."""
+        issued: int = self._raw[self._slots[vertex]]
+        return issued
 
 
 class _ProxySink:
@@ -82,9 +115,16 @@ class _WorkerLoop:
     """A worker process's loop: read, deliver, and answer the parent's commands."""
 
     def __init__(
-        self, run: int, index: int, payload: bytes, inboxes: list[Any], results: Any
+        self,
+        run: int,
+        index: int,
+        payload: bytes,
+        inboxes: list[Any],
+        results: Any,
+        tickets: Any,
     ) -> None:
         plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
+        claims = _SharedClaims(tickets, _ticket_slots(plan))
         self.run_id, self.index, self.results, self.inbox = run, index, results, inboxes[index]
         self.sent = [0] * partitions
         self.received = [0] * partitions
@@ -102,7 +142,7 @@ class _WorkerLoop:
             inboxes[msg[2]].put((run, msg))
 
         self.worker = Worker(
-            plan, provider, partitions, [index], splits, open_sink, send_remote, options
+            plan, provider, partitions, [index], splits, open_sink, send_remote, options, claims
         )
         if parts is not None:
             self.worker.import_state(parts)
@@ -167,10 +207,16 @@ class _WorkerLoop:
 
 
 def _run_one(
-    run: int, index: int, payload: bytes, inboxes: list[Any], results: Any, early: list[Message]
+    run: int,
+    index: int,
+    payload: bytes,
+    inboxes: list[Any],
+    results: Any,
+    tickets: Any,
+    early: list[Message],
 ) -> None:
     try:
-        _WorkerLoop(run, index, payload, inboxes, results).run(early)
+        _WorkerLoop(run, index, payload, inboxes, results, tickets).run(early)
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
@@ -180,7 +226,7 @@ def _run_one(
         results.put((run, "error", index, (blob, text)))
 
 
-def _pool_main(index: int, inboxes: list[Any], results: Any) -> None:
+def _pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> None:
     """A pool worker: waits for runs; leaves when the process that started it is gone."""
     inbox = inboxes[index]
     parent = multiprocessing.parent_process()
@@ -199,7 +245,7 @@ def _pool_main(index: int, inboxes: list[Any], results: Any) -> None:
             mine = [m for r, m in early if r == run]
             early = [(r, m) for r, m in early if r > run]
             last = run
-            _run_one(run, index, msg[4][1], inboxes, results, mine)
+            _run_one(run, index, msg[4][1], inboxes, results, tickets, mine)
         else:
             early.append((run, msg))
 
@@ -207,10 +253,11 @@ def _pool_main(index: int, inboxes: list[Any], results: Any) -> None:
 class _Pool:
     """Worker processes with their inboxes and the shared results queue."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, slots: int = TICKET_SLOTS) -> None:
         ctx = _context()
         self.pid = os.getpid()
         self.runs = 0
+        self.tickets = ctx.Array("q", max(slots, TICKET_SLOTS))
         self.inboxes = [ctx.Queue() for _ in range(size)]
         self.results = ctx.Queue()
         for q in (*self.inboxes, self.results):
@@ -218,7 +265,7 @@ class _Pool:
         self.procs = [
             ctx.Process(
                 target=_pool_main,
-                args=(i, self.inboxes, self.results),
+                args=(i, self.inboxes, self.results, self.tickets),
                 name=f"headrace-worker-{i}",
                 daemon=True,
             )
@@ -227,13 +274,21 @@ class _Pool:
         for p in self.procs:
             p.start()
 
-    def fits(self, size: int) -> bool:
+    def fits(self, size: int, slots: int) -> bool:
         """True if this process started the pool, it is big enough and all alive."""
         return (
             self.pid == os.getpid()
             and len(self.procs) >= size
+            and len(self.tickets) >= slots
             and all(p.is_alive() for p in self.procs)
         )
+
+    def reset_tickets(self) -> None:
+        """Zeroes the split tickets for a new run (no worker is running one now)."""
+        with self.tickets.get_lock():
+            raw = self.tickets.get_obj()
+            for i in range(len(raw)):
+                raw[i] = 0
 
     def close(self) -> None:
         """Stops the workers (at once: a failed run may have left one busy)."""
@@ -255,16 +310,16 @@ _pool_lock = threading.Lock()
 _idle_pool: _Pool | None = None
 
 
-def _acquire(size: int) -> _Pool:
+def _acquire(size: int, slots: int) -> _Pool:
     """The idle pool if it fits (a concurrent run gets a new one), else a new pool."""
     global _idle_pool
     with _pool_lock:
         pool, _idle_pool = _idle_pool, None
     if pool is not None:
-        if pool.fits(size):
+        if pool.fits(size, slots):
             return pool
         pool.close()
-    return _Pool(size)
+    return _Pool(size, slots)
 
 
 def _release(pool: _Pool) -> None:
@@ -326,7 +381,8 @@ class ProcessesExecutor:
             )
             for i in range(parallelism)
         ]
-        pool = _acquire(parallelism)
+        pool = _acquire(parallelism, len(_ticket_slots(plan)))
+        pool.reset_tickets()
         pool.runs += 1
         run = pool.runs
         for i in range(parallelism):
