@@ -178,9 +178,13 @@ class AttemptRepository:
             .cte("candidates")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
+        # No status test on the outer UPDATE: the CTE's row locks already hold the rows
+        # it chose as waiting, and such a test lets the planner answer the join by
+        # scanning the waiting jobs' partial index (every waiting job, each claim) rather
+        # than looking the chosen ones up by key.
         stmt = (
             update(J)
-            .where(J.c.job_id.in_(select(candidates.c.job_id)), J.c.status == WAITING)
+            .where(J.c.job_id.in_(select(candidates.c.job_id)))
             .values(
                 status=LOCKED,
                 locked_by=self.worker_id,
