@@ -53,3 +53,12 @@ def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) 
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}").all()
             assert index in " ".join(str(r[-1]) for r in plan), (index, plan)
     store.close()
+
+
+def test_the_insert_trigger_notifies_on_the_workers_channel() -> None:
+    import importlib
+
+    from headrace import defaults
+
+    trigger = importlib.import_module("headrace.store.migrations.versions.0006_notify_on_insert")
+    assert trigger.CHANNEL == defaults.NOTIFY_CHANNEL

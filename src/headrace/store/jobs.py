@@ -198,8 +198,9 @@ class JobRepository:
             found = conn.execute(stmt, row).mappings().first()
             created = found is not None
             if created:
+                # Idle workers are woken by the database: an INSERT trigger notifies
+                # (migration 0006), so no statement of its own here.
                 conn.execute(insert(tables.job_events), _scheduled_event(row, user_id))
-                self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
             else:
                 if row["idempotency_key"] is not None:
                     found = (
@@ -249,7 +250,6 @@ class JobRepository:
                     job = job_from_row(found)
                     by_id[job.job_id] = job
                 insert_rows(self.store, conn, tables.job_events, events[start : start + BULK_ROWS])
-            self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
         return [by_id[r["job_id"]] for r in rows]
 
     # -- reading ------------------------------------------------------------------------
