@@ -59,6 +59,30 @@ class PipelineService:
             JobAlreadyExists: an active job of the tenant has the config's name.
             InvalidInput: the config's initial snapshot does not exist.
         """
+        return self.submit_ex(
+            pipeline,
+            config,
+            local_parallelism=local_parallelism,
+            name=name,
+            idempotency_key=idempotency_key,
+        )[0]
+
+    def submit_ex(
+        self,
+        pipeline: Pipeline,
+        config: JobConfig | None = None,
+        *,
+        local_parallelism: int | None = None,
+        name: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        """``submit``, also telling whether this call created the job (False: same key).
+
+        Raises:
+            PipelineDefinitionError: refused before scheduling if it cannot run.
+            JobAlreadyExists: an active job of the tenant has the config's name.
+            InvalidInput: the config's initial snapshot does not exist.
+        """
         config = config if config is not None else JobConfig()
         if not isinstance(config, JobConfig):
             raise errors.InvalidInput(
@@ -81,7 +105,7 @@ class PipelineService:
             "config": config.to_dict(),
         }
         timeout = None if config.timeout_ms is None else math.ceil(config.timeout_ms / 1000)
-        return self.jobs.schedule(
+        return self.jobs.schedule_ex(
             PIPELINE_JOB_TYPE,
             params,
             name=config.name,

@@ -28,7 +28,6 @@ from headrace.api.schemas import (
     SnapshotIn,
     SnapshotOut,
 )
-from headrace.model.clock import now_ms
 from headrace.model.facades import JET
 from headrace.model.jobconfig import JobConfig
 from headrace.pipeline import Pipeline
@@ -89,7 +88,6 @@ def submit(body: PipelineIn, who: Writer, state: State, response: Response) -> J
     With ``if_absent`` the config must name the job: the tenant's active job of that
     name is answered (200) instead of a new one, as Jet's ``new_job_if_absent``.
     """
-    started = now_ms()
     pipeline = decode(body.pipeline)
     config = job_config(body.config)
     service = state.pipelines(who)
@@ -104,16 +102,13 @@ def submit(body: PipelineIn, who: Writer, state: State, response: Response) -> J
         job = service.new_job_if_absent(pipeline, config)
         created = before is None or before.job_id != job.job_id
     else:
-        job = service.submit(
+        job, created = service.submit_ex(
             pipeline,
             config,
             local_parallelism=body.local_parallelism,
             name=body.name,
             idempotency_key=body.idempotency_key,
         )
-        # A job this request made was scheduled after it started; one found by its
-        # idempotency key was scheduled before.
-        created = body.idempotency_key is None or job.scheduled_at_ms >= started
     if not created:
         response.status_code = 200
     return JobOut.model_validate(job)
