@@ -9,13 +9,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Insert,
     RowMapping,
+    Select,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -32,6 +35,7 @@ from headrace.model.job import Job, JobEvent, JobLogLine, Page
 from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
+from headrace.store.dialects.base import Dialect
 
 J = tables.jobs
 
@@ -177,6 +181,58 @@ def check_path(job_id: str, path: Sequence[Status], reason: str = "") -> None:
         machine.check(job_id, a, b, reason)
 
 
+def _insert_with_event(dialect: Dialect, columns: tuple[str, ...]) -> Select[Any]:
+    """PostgreSQL's schedule as one statement: the job and its ``scheduled`` event.
+
+    ``WITH j AS (INSERT … ON CONFLICT DO NOTHING RETURNING *), e AS (INSERT INTO
+    job_events SELECT … FROM j) SELECT * FROM j``. No row back means a conflict (the key
+    or the active name is taken): nothing was written, the event included.
+    """
+    key = (dialect.name, columns)
+    if key in _INSERT_WITH_EVENT:
+        return _INSERT_WITH_EVENT[key]
+    job = (
+        dialect.insert_ignoring_conflicts(J)
+        .values({n: bindparam(n, type_=J.c[n].type) for n in columns})
+        .returning(*J.c)
+        .cte("j")
+    )
+    E = tables.job_events
+    event = (
+        insert(E)
+        .from_select(
+            [
+                "job_id",
+                "tenant_id",
+                "from_status",
+                "to_status",
+                "user_id",
+                "at_ms",
+                "reason",
+                "attempt",
+            ],
+            select(
+                job.c.job_id,
+                job.c.tenant_id,
+                sqlalchemy.null(),
+                sqlalchemy.literal(str(Status.WAITING)),
+                bindparam("event_user_id", type_=E.c.user_id.type),
+                job.c.scheduled_at_ms,
+                sqlalchemy.literal("scheduled"),
+                sqlalchemy.literal(0),
+            ),
+        )
+        .cte("e")
+    )
+    stmt = select(job).add_cte(event)
+    _INSERT_WITH_EVENT[key] = stmt
+    return stmt
+
+
+#: ``_insert_with_event``'s statements per dialect and columns given, built once.
+_INSERT_WITH_EVENT: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
+
+
 class JobRepository:
     """Jobs as rows: every status change checked by the machine and guarded in the UPDATE."""
 
@@ -192,14 +248,23 @@ class JobRepository:
             The job and whether this call created it.
         """
         row = {**row, "job_id": ids.new_id()}
+        if self.store.is_postgresql:
+            # One statement, committed on its own: the job, its event, and (by the INSERT
+            # trigger of migration 0006) the workers' wake-up, in one round trip.
+            with self.store.single() as conn:
+                one = _insert_with_event(self.store.dialect, tuple(row))
+                result = conn.execute(one, {**row, "event_user_id": user_id})
+                inserted = result.mappings().first()
+            if inserted is not None:
+                return job_from_row(inserted), True
         with self.store.write() as conn:
-            # Values as parameters, not in the statement: it is then built and compiled once.
-            stmt = self.store.dialect.insert_ignoring_conflicts(J).returning(*J.c)
-            found = conn.execute(stmt, row).mappings().first()
+            found = None
+            if not self.store.is_postgresql:
+                # Values as parameters, not in the statement: built and compiled once.
+                stmt = self.store.dialect.insert_ignoring_conflicts(J).returning(*J.c)
+                found = conn.execute(stmt, row).mappings().first()
             created = found is not None
             if created:
-                # Idle workers are woken by the database: an INSERT trigger notifies
-                # (migration 0006), so no statement of its own here.
                 conn.execute(insert(tables.job_events), _scheduled_event(row, user_id))
             else:
                 if row["idempotency_key"] is not None:
