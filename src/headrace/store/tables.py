@@ -37,6 +37,17 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 UUID = Uuid(as_uuid=False)
 
 
+def partial_index(name: str, where: str, *columns: str) -> Index:
+    """An index of the rows ``where`` holds for, on both databases; ``ux_`` names are unique."""
+    return Index(
+        name,
+        *columns,
+        unique=name.startswith("ux_"),
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
 class Base(DeclarativeBase):
     """The declarative base whose metadata Alembic migrates."""
 
@@ -109,46 +120,15 @@ class JobRow(Base):
     # they serve looks at one status: they are most of the cost of a claim or a finish.
     __table_args__ = (
         # Idempotency: one job per key within a tenant.
-        Index(
-            "ux_jobs_tenant_idempotency",
-            "tenant_id",
-            "idempotency_key",
-            unique=True,
-            sqlite_where=text(HAS_KEY),
-            postgresql_where=text(HAS_KEY),
-        ),
+        partial_index("ux_jobs_tenant_idempotency", HAS_KEY, "tenant_id", "idempotency_key"),
         # A name is unique among a tenant's jobs that have not ended (Jet's job names).
-        Index(
-            "ux_jobs_active_name",
-            "tenant_id",
-            "name",
-            unique=True,
-            sqlite_where=text(ACTIVE_NAME),
-            postgresql_where=text(ACTIVE_NAME),
-        ),
+        partial_index("ux_jobs_active_name", ACTIVE_NAME, "tenant_id", "name"),
         # The claim query: waiting jobs of a queue whose eta has come, oldest first.
-        Index(
-            "ix_jobs_claim",
-            "queue",
-            "eta_ms",
-            "scheduled_at_ms",
-            sqlite_where=text(WAITING),
-            postgresql_where=text(WAITING),
-        ),
+        partial_index("ix_jobs_claim", WAITING, "queue", "eta_ms", "scheduled_at_ms"),
         # Jobs a worker holds (its control poll, heartbeats) and the reaper's scan.
-        Index(
-            "ix_jobs_held",
-            "locked_by",
-            sqlite_where=text(HELD),
-            postgresql_where=text(HELD),
-        ),
+        partial_index("ix_jobs_held", HELD, "locked_by"),
         # Retries whose delay is over.
-        Index(
-            "ix_jobs_retrying",
-            "eta_ms",
-            sqlite_where=text(RETRYING),
-            postgresql_where=text(RETRYING),
-        ),
+        partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
         # Listings: a tenant's jobs newest first, by status, by type.
         Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
         Index("ix_jobs_tenant_status", "tenant_id", "status"),
