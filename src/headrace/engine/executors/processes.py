@@ -59,6 +59,32 @@ IDLE_CHECK_SEC = 1.0
 TICKET_SLOTS = 16
 
 
+def _send(q: Any, obj: Any) -> None:
+    """Put ``obj`` on a pool queue as bytes pickled here, by the sender.
+
+    A multiprocessing queue pickles in a feeder thread, where a failure is printed and
+    the item dropped: output would be lost without an error. Pickled here, a failure
+    raises in the sender and fails the run. Plain pickle first (fast, C); cloudpickle when
+    that fails, which is the case for instances of classes a user defined in
+    ``__main__`` (they travel by value, as the plan does).
+    """
+    try:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        data = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    q.put(data)
+
+
+def _receive(q: Any, timeout: float | None) -> Any:
+    """The next object ``_send`` put on ``q`` (``timeout`` 0: do not wait).
+
+    Raises:
+        queue.Empty: nothing came in time.
+    """
+    data = q.get_nowait() if timeout == 0 else q.get(timeout=timeout)
+    return pickle.loads(data)
+
+
 class WorkerCrashed(RuntimeError):
     """A worker process died without reporting (killed, out of memory)."""
 
@@ -105,7 +131,7 @@ class _ProxySink:
         self._run, self._node_id, self._results = run, node_id, results
 
     def write_batch(self, items: list[Any]) -> None:
-        self._results.put((self._run, "sink", self._node_id, items))
+        _send(self._results, (self._run, "sink", self._node_id, items))
 
     def close(self) -> None:
         """The parent closes the real sink."""
@@ -139,7 +165,7 @@ class _WorkerLoop:
 
         def send_remote(msg: Message) -> None:
             self.sent[msg[2]] += 1
-            inboxes[msg[2]].put((run, msg))
+            _send(inboxes[msg[2]], (run, msg))
 
         self.worker = Worker(
             plan, provider, partitions, [index], splits, open_sink, send_remote, options, claims
@@ -164,7 +190,7 @@ class _WorkerLoop:
 
     def put(self, kind: str, body: Any) -> None:
         """Sends a report of this run to the parent."""
-        self.results.put((self.run_id, kind, self.index, body))
+        _send(self.results, (self.run_id, kind, self.index, body))
 
     def _state(self) -> bytes:
         return dump_parts(self.worker.export_state())
@@ -174,11 +200,7 @@ class _WorkerLoop:
         got = False
         while not self.worker.done:
             try:
-                run, msg = (
-                    self.inbox.get(timeout=POLL_SEC)
-                    if block and not got
-                    else self.inbox.get_nowait()
-                )
+                run, msg = _receive(self.inbox, POLL_SEC if block and not got else 0)
             except queue.Empty:
                 break
             got = True
@@ -223,7 +245,7 @@ def _run_one(
             blob = pickle.dumps(exc)
         except Exception:
             blob = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        results.put((run, "error", index, (blob, text)))
+        _send(results, (run, "error", index, (blob, text)))
 
 
 def _pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> None:
@@ -234,7 +256,7 @@ def _pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> No
     early: list[tuple[int, Message]] = []  # sent by workers that started the next run first
     while True:
         try:
-            run, msg = inbox.get(timeout=IDLE_CHECK_SEC)
+            run, msg = _receive(inbox, IDLE_CHECK_SEC)
         except queue.Empty:
             if parent is not None and not parent.is_alive():
                 return
@@ -386,7 +408,7 @@ class ProcessesExecutor:
         pool.runs += 1
         run = pool.runs
         for i in range(parallelism):
-            pool.inboxes[i].put((run, (COMMAND, -1, -1, -1, ("run", payloads[i]), None, -1)))
+            _send(pool.inboxes[i], (run, (COMMAND, -1, -1, -1, ("run", payloads[i]), None, -1)))
         try:
             parent = _Parent(plan, provider, pool, parallelism, run, coordinator)
             metrics = parent.run()
@@ -452,7 +474,7 @@ class _Parent:
     def receive(self) -> None:
         """Handles one message from the workers, or checks their health after a pause."""
         try:
-            run, kind, index, body = self.results.get(timeout=POLL_SEC)
+            run, kind, index, body = _receive(self.results, POLL_SEC)
         except queue.Empty:
             _check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
             return
@@ -491,7 +513,7 @@ class _Parent:
     def _command(self, command: str, workers: list[int]) -> None:
         for i in workers:
             msg = (COMMAND, -1, -1, -1, (command, self.epoch), None, -1)
-            self.inboxes[i].put((self.run_id, msg))
+            _send(self.inboxes[i], (self.run_id, msg))
 
     def _quiet(self) -> bool:
         n = len(self.procs)
