@@ -6,45 +6,15 @@ from typing import Any, Generic, TypeVar
 
 import pydantic
 
+from headrace.model.job import Job
 from headrace.model.status import Status
 
 T = TypeVar("T")
 ATTRS = pydantic.ConfigDict(from_attributes=True)
 
 
-class JobOut(pydantic.BaseModel):
-    """A job as ``GET /jobs/{job_id}`` returns it."""
-
-    model_config = ATTRS
-
-    job_id: str
-    tenant_id: str
-    user_id: str
-    idempotency_key: str | None
-    type: str
-    name: str | None
-    description: str | None
-    queue: str
-    status: Status
-    details: str | None
-    scheduled_at_ms: int
-    updated_at_ms: int
-    started_at_ms: int | None
-    finished_at_ms: int | None
-    eta_ms: int
-    locked_by: str | None
-    attempt: int
-    progress: float
-    progress_details: str | None
-    timeout_sec: int
-    max_retries: int
-    retry_delay_sec: int
-    retries: int
-    run_count: int
-    error: str | None
-    result: Any
-    params: Any
-    state: dict[str, Any]
+class JobOut(pydantic.RootModel[Job]):
+    """A job as ``GET /jobs/{job_id}`` returns it: the model's ``Job`` record as it is."""
 
 
 class JobIn(pydantic.BaseModel):
