@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from headrace import defaults, errors
 from headrace.model.job import JobGroupInfo, JobTypeInfo
 from headrace.store.catalog import CatalogRepository
@@ -35,8 +37,16 @@ class JobTypeService:
         Raises:
             InvalidInput: naming ``page`` or ``limit``.
         """
+        return self.page(page, limit)[0]
+
+    def page(self, page: int = 1, limit: int = 100) -> tuple[builtins.list[JobTypeInfo], int]:
+        """A page of job types, by id, and how many there are in all.
+
+        Raises:
+            InvalidInput: naming ``page`` or ``limit``.
+        """
         check_page(page, limit)
-        return self.repo.list_types(page, limit)[0]
+        return self.repo.list_types(page, limit)
 
     def get(self, type_id: str) -> JobTypeInfo:
         """One job type.
@@ -62,8 +72,16 @@ class JobGroupService:
         Raises:
             InvalidInput: naming ``page`` or ``limit``.
         """
+        return self.page(page, limit)[0]
+
+    def page(self, page: int = 1, limit: int = 100) -> tuple[builtins.list[JobGroupInfo], int]:
+        """A page of job groups, by name, and how many there are in all.
+
+        Raises:
+            InvalidInput: naming ``page`` or ``limit``.
+        """
         check_page(page, limit)
-        return self.repo.list_groups(page, limit)[0]
+        return self.repo.list_groups(page, limit)
 
     def get(self, name: str) -> JobGroupInfo:
         """One job group.

@@ -10,7 +10,7 @@ from headrace import defaults
 from headrace.api import problems
 from headrace.api.auth import Reader, State
 from headrace.api.schemas import JobGroupOut, JobTypeOut, Paged
-from headrace.service.catalog import JobGroupService, JobTypeService, check_page
+from headrace.service.catalog import JobGroupService, JobTypeService
 
 router = APIRouter(tags=["catalog"], responses=problems.responses(401, 404, 422, 503))
 
@@ -23,8 +23,7 @@ def list_types(
     _who: Reader, state: State, page: PageNo = 1, limit: Limit = 10
 ) -> Paged[JobTypeOut]:
     """A page of job types, by id."""
-    check_page(page, limit)
-    items, total = JobTypeService(state.store).repo.list_types(page, limit)
+    items, total = JobTypeService(state.store).page(page, limit)
     return Paged[JobTypeOut](
         items=[JobTypeOut.model_validate(t) for t in items], page=page, limit=limit, total=total
     )
@@ -41,8 +40,7 @@ def list_groups(
     _who: Reader, state: State, page: PageNo = 1, limit: Limit = 10
 ) -> Paged[JobGroupOut]:
     """A page of job groups, by name."""
-    check_page(page, limit)
-    items, total = JobGroupService(state.store).repo.list_groups(page, limit)
+    items, total = JobGroupService(state.store).page(page, limit)
     return Paged[JobGroupOut](
         items=[JobGroupOut.model_validate(g) for g in items], page=page, limit=limit, total=total
     )
