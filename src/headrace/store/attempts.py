@@ -11,15 +11,24 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
+    ColumnElement,
     Connection,
     Executable,
     Integer,
+    String,
+    Text,
     bindparam,
     delete,
     insert,
+    literal,
+    null,
     select,
+    true,
+    union_all,
     update,
 )
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from headrace import defaults
 from headrace.model import status as machine
@@ -32,6 +41,20 @@ from headrace.store.database import Store
 from headrace.store.jobs import event_rows, insert_rows
 
 J = tables.jobs
+E = tables.job_events
+#: The columns of an event row, in the order the in-statement event inserts fill them.
+EVENT_COLUMNS = (
+    "job_id",
+    "tenant_id",
+    "from_status",
+    "to_status",
+    "user_id",
+    "at_ms",
+    "reason",
+    "attempt",
+)
+#: The reason of each write, carried beside its row when its events are made in SQL.
+REASON = Column("reason", Text)
 HELD = [str(s) for s in machine.HELD]
 WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
 #: What a claim returns about each job (in ``Claimed``'s order).
@@ -66,6 +89,10 @@ class AttemptRepository:
         self.worker_id = worker_id
         #: Hot-path statements, built once (see ``_claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
+        #: Whether claims and fenced writes insert their own events in the same statement
+        #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
+        #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
+        self._events_in_sql = store.dialect.dml_in_cte
 
     # -- workers ------------------------------------------------------------------------
 
@@ -115,22 +142,32 @@ class AttemptRepository:
         if limit <= 0 or not types:
             return [], []
         at = now_ms()
-        params = {"p_at": at, "p_lease_until": at + int(lease_sec * 1000), "p_limit": limit}
-        rows = conn.execute(self._claim_statement(queue, tuple(types)), params).all()
         reason = f"claimed by worker {self.worker_id}"
-        events = [
-            {
-                "job_id": str(r[0]),
-                "tenant_id": str(r[1]),
-                "from_status": WAITING,
-                "to_status": LOCKED,
-                "user_id": None,
-                "at_ms": at,
-                "reason": reason,
-                "attempt": r[4],
-            }
-            for r in rows
-        ]
+        params: dict[str, Any] = {
+            "p_at": at,
+            "p_lease_until": at + int(lease_sec * 1000),
+            "p_limit": limit,
+        }
+        if self._events_in_sql:
+            params["p_reason"] = reason
+        rows = conn.execute(self._claim_statement(queue, tuple(types)), params).all()
+        events = (
+            []
+            if self._events_in_sql
+            else [
+                {
+                    "job_id": str(r[0]),
+                    "tenant_id": str(r[1]),
+                    "from_status": WAITING,
+                    "to_status": LOCKED,
+                    "user_id": None,
+                    "at_ms": at,
+                    "reason": reason,
+                    "attempt": r[4],
+                }
+                for r in rows
+            ]
+        )
         claimed = [
             Claimed(
                 job_id=str(r[0]),
@@ -182,7 +219,7 @@ class AttemptRepository:
         # it chose as waiting, and such a test lets the planner answer the join by
         # scanning the waiting jobs' partial index (every waiting job, each claim) rather
         # than looking the chosen ones up by key.
-        stmt = (
+        claim = (
             update(J)
             .where(J.c.job_id.in_(select(candidates.c.job_id)))
             .values(
@@ -194,6 +231,11 @@ class AttemptRepository:
             )
             .returning(*CLAIMED_COLUMNS)
         )
+        stmt: Executable = claim
+        if self._events_in_sql:
+            stmt = _logging_events(
+                claim, (Status.WAITING, Status.LOCKED), bindparam("p_reason", type_=Text), at
+            )
         self._statements[key] = stmt
         return stmt
 
@@ -271,7 +313,7 @@ class AttemptRepository:
             shapes: dict[tuple[Any, ...], list[int]] = {}
             for i in batch:
                 w = writes[i]
-                key = (w.path[0] if w.path else None, w.path[-1] if w.path else None, *w.values)
+                key = (w.path, *w.values)
                 shapes.setdefault(key, []).append(i)
             for indexes in shapes.values():
                 for start in range(0, len(indexes), MAX_BATCH):
@@ -285,6 +327,8 @@ class AttemptRepository:
         for i, w in enumerate(writes):
             if i not in applied:
                 refused.append(w)
+                continue
+            if self._events_in_sql:
                 continue
             for a, b in itertools.pairwise(w.path):
                 events.append(
@@ -309,18 +353,19 @@ class AttemptRepository:
         """Apply same-shaped writes (one job each) in one fenced UPDATE; return what held."""
         first = writes[0]
         names = tuple(first.values)
-        if len(writes) == 1:
+        if len(writes) == 1 and not self._events_in_sql:
             stmt = self._shape_statement(first.path, names, single=True)
             params = {f"p_{n}": v for n, v in first.values.items()}
             params.update(p_at=at, p_job_id=first.job_id, p_attempt=first.attempt)
             done = conn.execute(stmt, params).rowcount == 1
             return {(first.job_id, first.attempt)} if done else set()
         stmt = self._shape_statement(first.path, names, single=False)
-        value = self.store.dialect.rows_value(
-            conn.dialect,
-            [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)],
-            [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes],
-        )
+        columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
+        rows = [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes]
+        if self._events_in_sql and first.path:
+            columns.append(REASON)
+            rows = [(*r, w.reason) for r, w in zip(rows, writes, strict=True)]
+        value = self.store.dialect.rows_value(conn.dialect, columns, rows)
         return {(str(r[0]), r[1]) for r in conn.execute(stmt, {"p_at": at, "v_rows": value})}
 
     def _shape_statement(
@@ -329,10 +374,12 @@ class AttemptRepository:
         """The fenced UPDATE for writes of one shape, built once and reused.
 
         Single: one job by bound id and attempt. Many: the rows come as one parameter
-        (the dialect's row table), so the statement is the same whatever their number.
+        (the dialect's row table), so the statement is the same whatever their number;
+        where events are made in SQL, each row carries its write's reason too, and the
+        statement inserts an event per step of ``path`` for each row whose fence held.
         """
         start, end = (path[0], path[-1]) if path else (None, None)
-        key = ("apply", start, end, names, single)
+        key = ("apply", tuple(path), names, single)
         stmt = self._statements.get(key)
         if stmt is not None:
             return stmt
@@ -360,13 +407,22 @@ class AttemptRepository:
             )
         else:
             columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
-            v = self.store.dialect.rows_table("v", columns)
-            stmt = (
+            logged = self._events_in_sql and bool(path)
+            v = self.store.dialect.rows_table("v", [*columns, REASON] if logged else columns)
+            change = (
                 update(J)
                 .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
                 .values({**{n: v.c[n] for n in names}, **fixed})
-                .returning(J.c.job_id, J.c.attempt)
             )
+            if logged:
+                stmt = _logging_events(
+                    change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id, v.c.reason),
+                    tuple(path),
+                    None,
+                    at,
+                )
+            else:
+                stmt = change.returning(J.c.job_id, J.c.attempt)
         self._statements[key] = stmt
         return stmt
 
@@ -503,6 +559,49 @@ class AttemptRepository:
         if events:
             conn.execute(insert(tables.job_events), events)
         return len(events)
+
+
+def _logging_events(
+    change: ReturningUpdate[Any],
+    path: tuple[Status, ...],
+    reason: ColumnElement[Any] | None,
+    at: ColumnElement[Any],
+) -> Executable:
+    """``change`` that also inserts, for each row it changed, one event per step of ``path``.
+
+    ``change`` returns ``job_id``, ``tenant_id`` and ``attempt`` (and ``reason``, unless
+    ``reason`` is given). The result returns what ``change`` returns. The events of a row
+    are inserted in the order of ``path``, so their ids follow it.
+    """
+    changed = change.cte("changed")
+    # Literals, not ``values()``: a VALUES list with data has no cache key, so SQLAlchemy
+    # would compile the whole statement again at every execution.
+    steps = union_all(
+        *(
+            select(
+                literal(n, Integer).label("n"),
+                literal(str(a), String).label("f"),
+                literal(str(b), String).label("t"),
+            )
+            for n, (a, b) in enumerate(itertools.pairwise(path))
+        )
+    ).subquery("steps")
+    rows = (
+        select(
+            changed.c.job_id,
+            changed.c.tenant_id,
+            steps.c.f,
+            steps.c.t,
+            null(),
+            at,
+            changed.c.reason if reason is None else reason,
+            changed.c.attempt,
+        )
+        .select_from(changed.join(steps, true()))
+        .order_by(changed.c.job_id, steps.c.n)
+    )
+    logged = insert(E).from_select(EVENT_COLUMNS, rows).cte("logged")
+    return select(*changed.c).add_cte(logged)
 
 
 def _rounds(writes: Sequence[AttemptWrite]) -> Iterator[list[int]]:

@@ -142,3 +142,78 @@ def test_heartbeat_keeps_a_live_lease(store_url: str) -> None:
     assert a.maintain() == 0
     assert client.jobs.get(job_id).status is S.LOCKED
     client.close()
+
+
+def test_claims_and_fenced_writes_record_one_event_per_step_in_order(store_url: str) -> None:
+    """On PostgreSQL the statements insert their own events; on SQLite the round does."""
+    client = Client(store_url, run_workers=False)
+    ids = schedule(client, 3)
+    a, other = worker(client), worker(client)
+    claimed = {c.job_id: c for c in a.claim("maintenance", ["st.noop"], 3, 30)}
+    assert set(claimed) == set(ids)
+    done, failed, stale = (claimed[i] for i in ids)
+    refused = a.apply(
+        [
+            AttemptWrite(
+                done.job_id, done.tenant_id, done.attempt, (S.LOCKED, S.RUNNING), {}, "started"
+            ),
+            AttemptWrite(
+                failed.job_id,
+                failed.tenant_id,
+                failed.attempt,
+                (S.LOCKED, S.RUNNING, S.FAILED),
+                {"error": "boom"},
+                "attempt failed; no retries left",
+            ),
+            # Fenced out: a stale attempt, and another worker's write.
+            AttemptWrite(
+                stale.job_id, stale.tenant_id, stale.attempt - 1, (S.LOCKED, S.RUNNING), {}, "x"
+            ),
+        ]
+    )
+    assert [w.job_id for w in refused] == [stale.job_id]
+    assert other.apply(
+        [AttemptWrite(done.job_id, done.tenant_id, done.attempt, (S.RUNNING, S.COMPLETED))]
+    )
+    assert (
+        a.apply(
+            [
+                AttemptWrite(
+                    done.job_id,
+                    done.tenant_id,
+                    done.attempt,
+                    (S.RUNNING, S.COMPLETED),
+                    {},
+                    "completed",
+                )
+            ]
+        )
+        == []
+    )
+
+    def steps(job_id: str) -> list[tuple[str | None, str, str | None, int]]:
+        return [
+            (
+                None if e.from_status is None else str(e.from_status),
+                str(e.to_status),
+                e.reason,
+                e.attempt,
+            )
+            for e in client.jobs.events(job_id)
+        ]
+
+    claim = ("waiting", "locked", f"claimed by worker {a.worker_id}", 1)
+    assert steps(done.job_id)[1:] == [
+        claim,
+        ("locked", "running", "started", 1),
+        ("running", "completed", "completed", 1),
+    ]
+    assert steps(failed.job_id)[1:] == [
+        claim,
+        ("locked", "running", "attempt failed; no retries left", 1),
+        ("running", "failed", "attempt failed; no retries left", 1),
+    ]
+    assert steps(stale.job_id)[1:] == [claim]
+    assert client.jobs.get(done.job_id).status is S.COMPLETED
+    assert client.jobs.get(failed.job_id).error == "boom"
+    client.close()

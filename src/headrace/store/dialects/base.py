@@ -15,6 +15,9 @@ class Dialect(Protocol):
     name: str
     #: Whether the database can wake idle workers itself (LISTEN/NOTIFY).
     can_notify: bool
+    #: Whether a statement may carry data-modifying CTEs (``WITH u AS (UPDATE ...
+    #: RETURNING ...) INSERT ...``), so one statement both changes jobs and logs events.
+    dml_in_cte: bool
 
     def create_engine(self, url: str) -> Engine:
         """An engine configured for this database."""

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 name = "postgresql"
 can_notify = True
+dml_in_cte = True
 
 
 def driver_url(url: str) -> str:

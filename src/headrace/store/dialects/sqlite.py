@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 name = "sqlite"
 can_notify = False
+dml_in_cte = False
 
 #: How long a writer waits for the file lock before SQLite reports it busy.
 BUSY_TIMEOUT_MS = 30_000
