@@ -231,13 +231,13 @@ class AttemptRepository:
             )
             .returning(*CLAIMED_COLUMNS)
         )
-        stmt: Executable = claim
+        built: Executable = claim
         if self._events_in_sql:
-            stmt = _logging_events(
+            built = _logging_events(
                 claim, (Status.WAITING, Status.LOCKED), bindparam("p_reason", type_=Text), at
             )
-        self._statements[key] = stmt
-        return stmt
+        self._statements[key] = built
+        return built
 
     def pump(
         self,
