@@ -38,21 +38,10 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.jobs import event_rows, insert_rows
+from headrace.store.jobs import EVENT_COLUMNS, event_rows, insert_rows
 
 J = tables.jobs
 E = tables.job_events
-#: The columns of an event row, in the order the in-statement event inserts fill them.
-EVENT_COLUMNS = (
-    "job_id",
-    "tenant_id",
-    "from_status",
-    "to_status",
-    "user_id",
-    "at_ms",
-    "reason",
-    "attempt",
-)
 #: The reason of each write, carried beside its row when its events are made in SQL.
 REASON = Column("reason", Text)
 HELD = [str(s) for s in machine.HELD]

@@ -38,6 +38,17 @@ from headrace.store.database import Store
 from headrace.store.dialects.base import Dialect
 
 J = tables.jobs
+#: The columns of an event row, in the order statements that insert events fill them.
+EVENT_COLUMNS = (
+    "job_id",
+    "tenant_id",
+    "from_status",
+    "to_status",
+    "user_id",
+    "at_ms",
+    "reason",
+    "attempt",
+)
 
 #: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
 ORDERABLE = {
@@ -201,16 +212,7 @@ def _insert_with_event(dialect: Dialect, columns: tuple[str, ...]) -> Select[Any
     event = (
         insert(E)
         .from_select(
-            [
-                "job_id",
-                "tenant_id",
-                "from_status",
-                "to_status",
-                "user_id",
-                "at_ms",
-                "reason",
-                "attempt",
-            ],
+            EVENT_COLUMNS,
             select(
                 job.c.job_id,
                 job.c.tenant_id,
