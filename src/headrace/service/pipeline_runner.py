@@ -207,6 +207,10 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
             StoreProvider(ctx.store, ctx.tenant_id),
             config.local_parallelism,
             control,
+            # In worker processes at every parallelism: a stop (forced cancel, timeout,
+            # lost lease) ends them, even a user function stuck in a C call, which a
+            # thread of this worker could not be made to leave.
+            executor="processes",
             options=options,
             snapshots=committer,
             restore=restore,
