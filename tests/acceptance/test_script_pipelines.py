@@ -62,7 +62,9 @@ def test_main_classes_cross_the_pool_and_unpicklable_output_fails_the_run(
     assert failure and "pickle" in failure[0] and "no error" not in failure[0], done.stdout
 
 
-#: No main guard: the top level runs once, in the script's process, or the test fails.
+#: No main guard: the top level runs once, in the script's process, or the test fails. The
+#: engine's pool processes (client.run, jobs at p=1 and p=2) and an isolation="process"
+#: job's child all start from it.
 UNGUARDED = """
 import os
 import sys
@@ -144,6 +146,16 @@ for par in pars:
     seen = {k: sorted(h.seen for h in hits if h.key == k) for k in range(3)}
     counted = all(seen[k] == list(range(1, 201)) for k in range(3))
     print(f"job p={par}", xs == list(range(600)) and counted)
+
+
+@client.job_type("script.isolated", isolation="process")
+def isolated(ctx, params):
+    return {"pid": os.getpid(), "doubled": Point(params["x"]).x * 2}
+
+
+done = client.jobs.wait(client.jobs.schedule("script.isolated", {"x": 21}).job_id, timeout=120)
+print("isolated", done.result == {"pid": done.result["pid"], "doubled": 42}
+      and done.result["pid"] != os.getpid())
 client.close()
 """
 
@@ -170,11 +182,11 @@ def _run_unguarded(tmp_path: Path, pars: str, stdin: bool) -> tuple[list[str], l
 
 def test_a_script_without_main_guard_runs_its_top_level_once(tmp_path: Path) -> None:
     lines, side_effects = _run_unguarded(tmp_path, "1,2", stdin=False)
-    assert lines == ["run True", "job p=1 True", "job p=2 True"], lines
+    assert lines == ["run True", "job p=1 True", "job p=2 True", "isolated True"], lines
     assert len(side_effects) == 1, side_effects
 
 
 def test_a_script_from_stdin_runs_at_parallelism_2(tmp_path: Path) -> None:
     lines, side_effects = _run_unguarded(tmp_path, "2", stdin=True)
-    assert lines == ["run True", "job p=2 True"], lines
+    assert lines == ["run True", "job p=2 True", "isolated True"], lines
     assert len(side_effects) == 1, side_effects
