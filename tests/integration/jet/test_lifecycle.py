@@ -171,8 +171,11 @@ def pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except (FileNotFoundError, ProcessLookupError):  # it ended between the two looks
+        return False
 
 
 def test_a_failing_pipeline_retries_from_its_snapshot_then_fails(client: Client) -> None:
