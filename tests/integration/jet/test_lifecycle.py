@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -100,15 +101,17 @@ def stuck_pipeline(stream: str, sink: str, pid_file: Path, how: str) -> Pipeline
     """A map that writes its process id to ``pid_file``, then never returns.
 
     ``how`` is ``"c-call"`` (blocked in ``time.sleep``, a C call no exception raised in
-    its thread can interrupt) or ``"python"`` (spinning in Python code that never looks at
-    a stop request).
+    its thread can interrupt), ``"python"`` (spinning in Python code that never looks at
+    a stop request) or ``"no-sigterm"`` (blocked in a C call, ignoring SIGTERM).
     """
 
     def stuck(item: Any) -> Any:
+        if how == "no-sigterm":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         partial = pid_file.with_suffix(".partial")
         partial.write_text(str(os.getpid()))
         partial.rename(pid_file)  # the test never reads half a pid
-        if how == "c-call":
+        if how != "python":
             time.sleep(3600)
         while True:
             pass
@@ -129,7 +132,7 @@ def stuck_pid(pid_file: Path) -> int:
 KILLED_WITHIN_SEC = defaults.KILL_GRACE_SEC + 10
 
 
-@pytest.mark.parametrize("how", ["c-call", "python"])
+@pytest.mark.parametrize("how", ["c-call", "python", "no-sigterm"])
 def test_force_cancel_kills_a_stuck_execution_at_parallelism_1(
     client: Client, tmp_path: Path, how: str
 ) -> None:

@@ -332,17 +332,28 @@ class _Pool:
                 raw[i] = 0
 
     def close(self) -> None:
-        """Stops the workers (at once: a failed run may have left one busy)."""
+        """Stops the workers (at once: a failed run may have left one busy).
+
+        A worker that ignores SIGTERM is killed after ``JOIN_SEC``, or at once if the
+        wait is interrupted (a scheduler worker raises ``ExecutionKilled`` in a thread
+        that outlives its stop's grace): a stopped run leaves no process behind.
+        """
         if self.pid != os.getpid():
             return
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-        for p in self.procs:
-            p.join(timeout=JOIN_SEC)
-            if p.is_alive():
-                p.kill()
-                p.join()
+        try:
+            for p in self.procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in self.procs:
+                p.join(timeout=JOIN_SEC)
+                if p.is_alive():
+                    p.kill()
+                    p.join()
+        except BaseException:
+            for p in self.procs:
+                if p.is_alive():
+                    p.kill()
+            raise
         for q in (*self.inboxes, self.results):
             q.close()
 
