@@ -8,6 +8,8 @@ W3 keyed tumbling window: CSV "key,ts" lines -> parse -> 1 s event-time windows
    per key -> counting() -> List of (start, end, key, count).
 W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same chain ->
    List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
+   --w2s-executor processes runs p=1 in a worker process too, as a pipeline job on a
+   worker does (by default p=1 runs in-process, as client.run does).
 The inputs are generated exactly like /work/shared/bench-peers/dataflow/common.py
 (same seed, same algorithm, same file names under $DF_DATA), so checksums compare.
 Ratios are engine items/s over the baseline's, taken in the same run, median of pairs.
@@ -248,7 +250,7 @@ class RangeStream:
         return True
 
 
-def w2s_engine(n: int, par: int, guarantee: str) -> tuple[float, str]:
+def w2s_engine(n: int, par: int, guarantee: str, executor: str | None = None) -> tuple[float, str]:
     """Times only the run: filling the Stream is setup, not the job."""
     stream = RangeStream(n, max(par, 1))
     p = Pipeline.create()
@@ -259,33 +261,38 @@ def w2s_engine(n: int, par: int, guarantee: str) -> tuple[float, str]:
     store = MemorySnapshotStore(prov) if guarantee != "none" else None
     opts = engine.EngineOptions(guarantee=guarantee, snapshot_interval_ms=1000)  # type: ignore[arg-type]
     t0 = time.perf_counter()
-    engine.run(p, prov, par, options=opts, snapshots=store)
+    engine.run(p, prov, par, options=opts, snapshots=store, executor=executor)
     elapsed = time.perf_counter() - t0
     return elapsed, str(sum(prov.lists["out"]))
 
 
-def w2s_rows(n: int, pars: list[int], repeat: int) -> None:
-    """Exactly-once with 1 s snapshots against none, in the same run, per parallelism."""
+def w2s_rows(n: int, pars: list[int], repeat: int, executor: str | None = None) -> None:
+    """Exactly-once with 1 s snapshots against none, in the same run, per parallelism.
+
+    ``executor`` None is the engine's choice (in-process at p=1, as ``client.run``);
+    ``processes`` is how a pipeline job runs on a worker at every parallelism.
+    """
     expected = w2_baseline(n)
     for par in pars:
-        if par > 1:
-            w2s_engine(1000, par, "none")  # warm the fork server
+        if par > 1 or executor == "processes":
+            w2s_engine(1000, par, "none", executor)  # warm the fork server
         times: dict[str, list[float]] = {"none": [], "exactly_once": []}
         ratios: list[float] = []
         checks: dict[str, str] = {}
         for _ in range(repeat):
             for g in ("none", "exactly_once"):
-                t, chk = w2s_engine(n, par, g)
+                t, chk = w2s_engine(n, par, g, executor)
                 times[g].append(t)
                 checks[g] = "ok" if chk == expected else f"MISMATCH {chk} != {expected}"
             ratios.append(times["none"][-1] / times["exactly_once"][-1])
+        how = f" {executor}" if executor else ""
         for g, ts in times.items():
             med = statistics.median(ts)
             ratio = (
                 "1.00 (vs none)" if g == "none" else f"{statistics.median(ratios):.2f} (vs none)"
             )
             print(
-                f"| W2S | {n:,} | headrace p={par} {g} | {med:.3f} | {n / med:,.0f} | {ratio} "
+                f"| W2S | {n:,} | headrace p={par}{how} {g} | {med:.3f} | {n / med:,.0f} | {ratio} "
                 f"| {checks[g]} |",
                 flush=True,
             )
@@ -303,6 +310,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--par", default="1,2")
     ap.add_argument("--only", default="W1,W2,W3,W2S")
+    ap.add_argument(
+        "--w2s-executor",
+        choices=["inprocess", "processes"],
+        help="W2S only: force the executor (processes: how a pipeline job runs on a worker)",
+    )
     a = ap.parse_args()
     pars = [int(x) for x in a.par.split(",")]
     sizes = {
@@ -327,7 +339,7 @@ def main() -> None:
     print("|---|---:|---|---:|---:|---:|---|")
     for wl in a.only.split(","):
         if wl == "W2S":
-            w2s_rows(3 * sizes["W2"], pars, a.repeat)
+            w2s_rows(3 * sizes["W2"], pars, a.repeat, a.w2s_executor)
             continue
         base_fn, eng_fn = runs[wl]
         arg, n = inputs[wl], sizes[wl]

@@ -9,7 +9,6 @@ kills it.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import threading
 import time
 from dataclasses import replace
@@ -18,15 +17,16 @@ from typing import Any
 
 import cloudpickle
 
-from headrace import defaults
+from headrace import children, defaults
 from headrace.model.job import Claimed
 from headrace.scheduler import runner
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import JobTypeSpec
 
 #: Spawned, not forked: forking a process that runs threads (pools, heartbeats) can
-#: copy a lock mid-use into the child.
-_SPAWN = multiprocessing.get_context("spawn")
+#: copy a lock mid-use into the child. The child does not import the parent's
+#: ``__main__`` (the job's callable travels by cloudpickle), so a script needs no guard.
+_SPAWN = children.context_for("spawn")
 
 
 class _PipeSink:

@@ -1,7 +1,8 @@
 """Running pipelines: in the caller, or as the ``headrace.pipeline`` job type on a worker.
 
 A scheduled pipeline travels as cloudpickle (base64 in the job's JSON params), so
-lambdas and closures defined in ``__main__`` run on any worker. On a worker it resumes
+lambdas and closures defined in ``__main__`` run on any worker. On a worker it runs in
+worker processes at every parallelism (so a stop can kill a stuck user function), resumes
 from its job's last snapshot, commits snapshots fenced on its attempt, and reports live
 metrics into the job's state and run record.
 """
@@ -207,6 +208,10 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
             StoreProvider(ctx.store, ctx.tenant_id),
             config.local_parallelism,
             control,
+            # In worker processes at every parallelism: a stop (forced cancel, timeout,
+            # lost lease) ends them, even a user function stuck in a C call, which a
+            # thread of this worker could not be made to leave.
+            executor="processes",
             options=options,
             snapshots=committer,
             restore=restore,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
+import signal
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,48 +97,76 @@ def _stream_copy(stream: str, sink: str) -> Pipeline:
     return p
 
 
-def test_force_cancel_ends_a_stuck_job(client: Client) -> None:
-    client.get_stream("never", partitions=1).publish("go")
+def stuck_pipeline(stream: str, sink: str, pid_file: Path, how: str) -> Pipeline:
+    """A map that writes its process id to ``pid_file``, then never returns.
+
+    ``how`` is ``"c-call"`` (blocked in ``time.sleep``, a C call no exception raised in
+    its thread can interrupt), ``"python"`` (spinning in Python code that never looks at
+    a stop request) or ``"no-sigterm"`` (blocked in a C call, ignoring SIGTERM).
+    """
+
+    def stuck(item: Any) -> Any:
+        if how == "no-sigterm":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        partial = pid_file.with_suffix(".partial")
+        partial.write_text(str(os.getpid()))
+        partial.rename(pid_file)  # the test never reads half a pid
+        if how != "python":
+            time.sleep(3600)
+        while True:
+            pass
+
     p = Pipeline.create()
-    p.read_from(StreamSource("never")).map(lambda x: time.sleep(3600)).write_to(
-        Pipeline.to_list("z")
+    p.read_from(StreamSource(stream)).map(stuck).write_to(Pipeline.to_list(sink))
+    return p
+
+
+def stuck_pid(pid_file: Path) -> int:
+    wait_for(pid_file.exists, timeout=60, what="the stuck function to start")
+    pid = int(pid_file.read_text())
+    assert pid != os.getpid() and pid_alive(pid)
+    return pid
+
+
+#: How long a stuck execution may outlive its job's end: the grace, and a margin.
+KILLED_WITHIN_SEC = defaults.KILL_GRACE_SEC + 10
+
+
+@pytest.mark.parametrize("how", ["c-call", "python", "no-sigterm"])
+def test_force_cancel_kills_a_stuck_execution_at_parallelism_1(
+    client: Client, tmp_path: Path, how: str
+) -> None:
+    client.get_stream("stuck-in", partitions=1).publish("go")
+    pid_file = tmp_path / "stuck.pid"
+    job = client.get_jet().submit(
+        stuck_pipeline("stuck-in", "stuck-out", pid_file, how), JobConfig(local_parallelism=1)
     )
-    job = client.get_jet().submit(p)
-    wait_for(lambda: client.jobs.get(job.id).status is Status.RUNNING, what="running")
-    time.sleep(0.3)  # inside the stuck user function now
+    pid = stuck_pid(pid_file)
     job.cancel(force=True)
     assert client.jobs.get(job.id).status is Status.CANCELED
     assert job.is_user_cancelled() and job.get_status() is JobStatus.FAILED
+    wait_for(lambda: not pid_alive(pid), timeout=KILLED_WITHIN_SEC, what=f"pid {pid} to end")
+    assert client.get_list("stuck-out").size() == 0
 
 
-#: Set when the spinning user function below is interrupted (same process at p=1).
-SPIN_STARTED = threading.Event()
-SPIN_KILLED = threading.Event()
-
-
-def _spin(item: Any) -> Any:
-    """A user function stuck in Python code that never looks at any stop request."""
-    SPIN_STARTED.set()
-    try:
-        while True:
-            pass
-    except BaseException:
-        SPIN_KILLED.set()
-        raise
-
-
-def test_force_cancel_interrupts_a_stuck_execution_at_parallelism_1(client: Client) -> None:
-    SPIN_STARTED.clear()
-    SPIN_KILLED.clear()
-    client.get_stream("spin-in", partitions=1).publish("go")
-    p = Pipeline.create()
-    p.read_from(StreamSource("spin-in")).map(_spin).write_to(Pipeline.to_list("spin-out"))
-    job = client.get_jet().submit(p, JobConfig(local_parallelism=1))
-    assert SPIN_STARTED.wait(60)
-    job.cancel(force=True)
-    assert client.jobs.get(job.id).status is Status.CANCELED
-    assert SPIN_KILLED.wait(defaults.KILL_GRACE_SEC + 15), "the stuck function kept running"
-    assert client.get_list("spin-out").size() == 0
+@pytest.mark.parametrize("how", ["c-call", "python"])
+def test_a_timeout_kills_a_stuck_execution_at_parallelism_1(
+    client: Client, tmp_path: Path, how: str
+) -> None:
+    client.get_stream("slow-in", partitions=1).publish("go")
+    pid_file = tmp_path / "slow.pid"
+    job = client.get_jet().submit(
+        stuck_pipeline("slow-in", "slow-out", pid_file, how),
+        JobConfig(local_parallelism=1, timeout_ms=1000),
+    )
+    pid = stuck_pid(pid_file)
+    wait_for(
+        lambda: client.jobs.get(job.id).status is Status.TIMEOUT,
+        timeout=KILLED_WITHIN_SEC,
+        what="the job to time out",
+    )
+    wait_for(lambda: not pid_alive(pid), timeout=KILLED_WITHIN_SEC, what=f"pid {pid} to end")
+    assert client.get_list("slow-out").size() == 0
 
 
 def pid_alive(pid: int) -> bool:
@@ -145,8 +174,11 @@ def pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except (FileNotFoundError, ProcessLookupError):  # it ended between the two looks
+        return False
 
 
 def test_a_failing_pipeline_retries_from_its_snapshot_then_fails(client: Client) -> None:

@@ -1,11 +1,13 @@
 """Runs each partition in its own worker process; batches travel between them by queue.
 
-The plan is shipped with cloudpickle, so lambdas defined in ``__main__`` work. Worker
-processes come from a fork server that has already imported the engine, and stay: a
-warm pool serves the next run in the same process, so a run pays a message per worker,
-not a fork (a run that fails or stops early discards its pool). Every message carries
-its run's number, so nothing left from an earlier run is taken for this one. Hash
-partitioning relies on every worker sharing the fork server's string-hash seed.
+The plan is shipped with cloudpickle, so lambdas defined in ``__main__`` work, and worker
+processes never import the user's ``__main__`` (``headrace.children``): a script needs no
+main guard, and may come from stdin. Worker processes come from a fork server that has
+already imported the engine, and stay: a warm pool serves the next run in the same
+process, so a run pays a message per worker, not a fork (a run that fails or stops
+early discards its pool). Every message carries its run's number, so nothing left from
+an earlier run is taken for this one. Hash partitioning relies on every worker sharing
+the fork server's string-hash seed.
 
 Bounded sources are dealt at read time: the pool shares a ticket counter per source
 (shared memory, reset by the parent before each run), and a worker that needs a split
@@ -33,6 +35,7 @@ from typing import Any
 
 import cloudpickle
 
+from headrace import children
 from headrace.connectors.base import DataStructureProvider, SinkPartition
 from headrace.engine import io
 from headrace.engine.edges import Message
@@ -55,24 +58,40 @@ METRICS_SEC = 1.0
 COMMAND = "C"
 #: How often an idle pool worker checks that the process that started it is alive.
 IDLE_CHECK_SEC = 1.0
+#: The module name a pickle holds when it refers to something of the user's ``__main__``.
+_MAIN = b"__main__"
 #: Ticket counters a pool has at least (one per source vertex of a run).
 TICKET_SLOTS = 16
 
 
 def _send(q: Any, obj: Any) -> None:
-    """Put ``obj`` on a pool queue as bytes pickled here, by the sender.
+    """Put ``obj`` on a pool queue as bytes pickled here, by the sender (see ``_dumps``).
 
     A multiprocessing queue pickles in a feeder thread, where a failure is printed and
     the item dropped: output would be lost without an error. Pickled here, a failure
-    raises in the sender and fails the run. Plain pickle first (fast, C); cloudpickle when
-    that fails, which is the case for instances of classes a user defined in
-    ``__main__`` (they travel by value, as the plan does).
+    raises in the sender and fails the run.
+    """
+    q.put(_dumps(obj))
+
+
+def _dumps(obj: Any) -> bytes:
+    """``obj`` pickled so that any pool process can load it.
+
+    Plain pickle first (fast, C). It stores classes and functions by reference, and
+    pool processes do not import the user's ``__main__`` (see ``headrace.children``), so
+    a pickle that names the module ``__main__`` anywhere is made again with cloudpickle,
+    which carries what ``__main__`` defines by value, as it does the plan. So does
+    anything plain pickle refuses (in a pool process, a class that came by value).
+    The name test can be a false alarm (data that holds the text), never a miss: a
+    reference to ``__main__`` writes the module's name.
     """
     try:
         data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
+        data = None
+    if data is None or _MAIN in data:
         data = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    q.put(data)
+    return data
 
 
 def _receive(q: Any, timeout: float | None) -> Any:
@@ -90,12 +109,12 @@ class WorkerCrashed(RuntimeError):
 
 
 def _context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
+    """Pool processes come from a fork server (or are spawned), never import ``__main__``."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = children.context_for("forkserver")
         ctx.set_forkserver_preload(["headrace.engine.runtime", "cloudpickle"])
         return ctx
-    return multiprocessing.get_context("spawn")
+    return children.context_for("spawn")
 
 
 def _ticket_slots(plan: Plan) -> dict[int, int]:
@@ -242,9 +261,9 @@ def _run_one(
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
-            blob = pickle.dumps(exc)
+            blob = _dumps(exc)
         except Exception:
-            blob = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            blob = _dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
         _send(results, (run, "error", index, (blob, text)))
 
 
@@ -313,17 +332,28 @@ class _Pool:
                 raw[i] = 0
 
     def close(self) -> None:
-        """Stops the workers (at once: a failed run may have left one busy)."""
+        """Stops the workers (at once: a failed run may have left one busy).
+
+        A worker that ignores SIGTERM is killed after ``JOIN_SEC``, or at once if the
+        wait is interrupted (a scheduler worker raises ``ExecutionKilled`` in a thread
+        that outlives its stop's grace): a stopped run leaves no process behind.
+        """
         if self.pid != os.getpid():
             return
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-        for p in self.procs:
-            p.join(timeout=JOIN_SEC)
-            if p.is_alive():
-                p.kill()
-                p.join()
+        try:
+            for p in self.procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in self.procs:
+                p.join(timeout=JOIN_SEC)
+                if p.is_alive():
+                    p.kill()
+                    p.join()
+        except BaseException:
+            for p in self.procs:
+                if p.is_alive():
+                    p.kill()
+            raise
         for q in (*self.inboxes, self.results):
             q.close()
 
