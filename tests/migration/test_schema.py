@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
 
 from headrace.store import tables
+from headrace.store.attempts import AttemptRepository
 from headrace.store.database import Store
 
 
@@ -62,3 +70,44 @@ def test_the_insert_trigger_notifies_on_the_workers_channel() -> None:
 
     trigger = importlib.import_module("headrace.store.migrations.versions.0006_notify_on_insert")
     assert trigger.CHANNEL == defaults.NOTIFY_CHANNEL
+
+
+def _generic_plan(conn: Connection, stmt: Any, values: dict[str, Any]) -> str:
+    """The plan PostgreSQL's generic plan of prepared ``stmt`` takes, as text."""
+    expanded = stmt.params(**values).compile(dialect=conn.dialect).construct_expanded_state()
+    order: list[str] = []
+
+    def number(m: re.Match[str]) -> str:
+        if m.group(1) not in order:
+            order.append(m.group(1))
+        return f"${order.index(m.group(1)) + 1}"
+
+    sql = re.sub(r"%\((\w+)\)s", number, expanded.statement)
+    args = ", ".join(
+        psycopg.sql.Literal(expanded.parameters[name]).as_string(None) for name in order
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("SET plan_cache_mode = force_generic_plan")
+    raw.execute(f"PREPARE q AS {sql}")
+    try:
+        return "\n".join(str(r[0]) for r in raw.execute(f"EXPLAIN EXECUTE q({args})"))
+    finally:
+        raw.execute("DEALLOCATE q")
+
+
+@pytest.mark.parametrize("store_factory", ["postgresql"], indirect=True)
+def test_generic_plans_of_the_claim_and_held_queries_use_the_partial_indexes(
+    store_url: str,
+) -> None:
+    # A prepared statement may run on its generic plan, where a status bound as a
+    # parameter could not use an index whose predicate names it: the claim then scanned
+    # every job of its type each round.
+    store = Store(store_url)
+    repo = AttemptRepository(store, str(uuid.uuid4()))
+    claim = repo.claim_statement("q", ("t1", "t2"))
+    with store.write() as conn:
+        now = {"p_at": 5, "p_lease_until": 9, "p_limit": 3, "p_reason": "r"}
+        assert "ix_jobs_claim" in _generic_plan(conn, claim, now)
+        assert "ix_jobs_held" in _generic_plan(conn, repo.held_query(), {})
+    store.close()

@@ -16,12 +16,14 @@ from sqlalchemy import (
     Connection,
     Executable,
     Integer,
+    Select,
     String,
     Text,
     bindparam,
     delete,
     insert,
     literal,
+    literal_column,
     null,
     select,
     true,
@@ -46,6 +48,12 @@ E = tables.job_events
 REASON = Column("reason", Text)
 HELD = [str(s) for s in machine.HELD]
 WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
+#: Status tests as SQL literals, not bound parameters. A prepared statement may run on
+#: PostgreSQL's generic plan, which cannot use a partial index (``ix_jobs_claim``,
+#: ``ix_jobs_held``) whose predicate names a status unless the query names it literally;
+#: with a parameter the claim fell back to scanning every job of its type, each round.
+IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
+IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
 #: What a claim returns about each job (in ``Claimed``'s order).
 CLAIMED_COLUMNS = (
     J.c.job_id,
@@ -76,7 +84,7 @@ class AttemptRepository:
     def __init__(self, store: Store, worker_id: str) -> None:
         self.store = store
         self.worker_id = worker_id
-        #: Hot-path statements, built once (see ``_claim_statement``).
+        #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
@@ -139,7 +147,7 @@ class AttemptRepository:
         }
         if self._events_in_sql:
             params["p_reason"] = reason
-        rows = conn.execute(self._claim_statement(queue, tuple(types)), params).all()
+        rows = conn.execute(self.claim_statement(queue, tuple(types)), params).all()
         events = (
             []
             if self._events_in_sql
@@ -177,7 +185,7 @@ class AttemptRepository:
         ]
         return claimed, events
 
-    def _claim_statement(self, queue: str, types: tuple[str, ...]) -> Executable:
+    def claim_statement(self, queue: str, types: tuple[str, ...]) -> Executable:
         """The claim ``UPDATE`` for a queue and set of types, built once and reused.
 
         Reusing one statement object spares SQLAlchemy building and hashing it each
@@ -192,7 +200,7 @@ class AttemptRepository:
             select(J.c.job_id)
             .where(
                 J.c.queue == queue,
-                J.c.status == WAITING,
+                IS_WAITING,
                 J.c.eta_ms <= at,
                 J.c.type.in_(list(types)),
             )
@@ -386,7 +394,7 @@ class AttemptRepository:
             if end not in machine.HELD and "lease_expires_ms" not in names:
                 fixed["lease_expires_ms"] = None
         else:
-            guard.append(J.c.status.in_(HELD))
+            guard.append(IS_HELD)
         if single:
             stmt = (
                 update(J)
@@ -421,19 +429,21 @@ class AttemptRepository:
     def held(self) -> dict[str, tuple[int, Status]]:
         """The jobs this worker holds now: job id -> (attempt, status)."""
         with self.store.read() as conn:
-            rows = conn.execute(
-                select(J.c.job_id, J.c.attempt, J.c.status).where(
-                    J.c.locked_by == self.worker_id, J.c.status.in_(HELD)
-                )
-            ).all()
+            rows = conn.execute(self.held_query()).all()
         return {str(r[0]): (r[1], Status(r[2])) for r in rows}
+
+    def held_query(self) -> Select[Any]:
+        """What ``held`` runs: the rows of ``ix_jobs_held`` that name this worker."""
+        return select(J.c.job_id, J.c.attempt, J.c.status).where(
+            J.c.locked_by == self.worker_id, IS_HELD
+        )
 
     def controls(self) -> dict[str, tuple[int, dict[str, Any]]]:
         """Pending control requests (restart, exports) on jobs this worker holds."""
         with self.store.read() as conn:
             rows = conn.execute(
                 select(J.c.job_id, J.c.attempt, J.c.control).where(
-                    J.c.locked_by == self.worker_id, J.c.status.in_(HELD), J.c.control.is_not(None)
+                    J.c.locked_by == self.worker_id, IS_HELD, J.c.control.is_not(None)
                 )
             ).all()
         return {str(r[0]): (r[1], json.loads(r[2])) for r in rows}
@@ -451,7 +461,7 @@ class AttemptRepository:
                     update(J)
                     .where(
                         J.c.locked_by == self.worker_id,
-                        J.c.status.in_(HELD),
+                        IS_HELD,
                         J.c.job_id.in_(list(job_ids)),
                     )
                     .values(lease_expires_ms=at + int(lease_sec * 1000))
@@ -487,7 +497,7 @@ class AttemptRepository:
     def _reap(self, conn: Connection, at: int) -> int:
         stmt = (
             select(J.c.job_id, J.c.tenant_id, J.c.status, J.c.attempt, J.c.retries, J.c.max_retries)
-            .where(J.c.status.in_(HELD), J.c.lease_expires_ms < at)
+            .where(IS_HELD, J.c.lease_expires_ms < at)
             .with_for_update(skip_locked=True)
         )
         events: list[dict[str, Any]] = []
