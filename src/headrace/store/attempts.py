@@ -205,10 +205,7 @@ class AttemptRepository:
                 J.c.type.in_(list(types)),
             )
             .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
-            # The limit as a literal (rendered at execution, one statement per value): with
-            # it known, PostgreSQL's generic plan is the custom plan's, and the prepared claim
-            # stops being planned again at every execution.
-            .limit(bindparam("p_limit", type_=Integer, literal_execute=True))
+            .limit(bindparam("p_limit", type_=Integer))
             .with_for_update(skip_locked=True)
             # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
             # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
