@@ -74,7 +74,7 @@ def test_the_insert_trigger_notifies_on_the_workers_channel() -> None:
 
 def _generic_plan(conn: Connection, stmt: Any, values: dict[str, Any]) -> str:
     """The plan PostgreSQL's generic plan of prepared ``stmt`` takes, as text."""
-    expanded = stmt.params(**values).compile(dialect=conn.dialect).construct_expanded_state()
+    expanded = stmt.compile(dialect=conn.dialect).construct_expanded_state(values)
     order: list[str] = []
 
     def number(m: re.Match[str]) -> str:
@@ -97,7 +97,7 @@ def _generic_plan(conn: Connection, stmt: Any, values: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("store_factory", ["postgresql"], indirect=True)
-def test_generic_plans_of_the_claim_and_held_queries_use_the_partial_indexes(
+def test_generic_plans_of_the_per_job_queries_use_the_partial_indexes(
     store_url: str,
 ) -> None:
     # A prepared statement may run on its generic plan, where a status bound as a
@@ -110,4 +110,5 @@ def test_generic_plans_of_the_claim_and_held_queries_use_the_partial_indexes(
         now = {"p_at": 5, "p_lease_until": 9, "p_limit": 3, "p_reason": "r"}
         assert "ix_jobs_claim" in _generic_plan(conn, claim, now)
         assert "ix_jobs_held" in _generic_plan(conn, repo.held_query(), {})
+        assert "ix_jobs_retrying" in _generic_plan(conn, repo.release_statement(), {"p_at": 5})
     store.close()

@@ -50,10 +50,12 @@ HELD = [str(s) for s in machine.HELD]
 WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
 #: Status tests as SQL literals, not bound parameters. A prepared statement may run on
 #: PostgreSQL's generic plan, which cannot use a partial index (``ix_jobs_claim``,
-#: ``ix_jobs_held``) whose predicate names a status unless the query names it literally;
-#: with a parameter the claim fell back to scanning every job of its type, each round.
+#: ``ix_jobs_held``, ``ix_jobs_retrying``) whose predicate names a status unless the query
+#: names it literally; with a parameter the claim fell back to scanning every job of its
+#: type, each round.
 IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
 IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
+IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
 #: What a claim returns about each job (in ``Claimed``'s order).
 CLAIMED_COLUMNS = (
     J.c.job_id,
@@ -537,13 +539,18 @@ class AttemptRepository:
             conn.execute(insert(tables.job_events), events)
         return len(events)
 
-    def _release_retries(self, conn: Connection, at: int) -> int:
-        rows = conn.execute(
+    def release_statement(self) -> Executable:
+        """What ``maintain`` runs to put jobs whose retry delay is over back to waiting."""
+        at = bindparam("p_at", type_=BigInteger)
+        return (
             update(J)
-            .where(J.c.status == str(Status.RETRYING), J.c.eta_ms <= at)
-            .values(status=str(Status.WAITING), updated_at_ms=at)
+            .where(IS_RETRYING, J.c.eta_ms <= at)
+            .values(status=WAITING, updated_at_ms=at)
             .returning(J.c.job_id, J.c.tenant_id, J.c.attempt)
-        ).all()
+        )
+
+    def _release_retries(self, conn: Connection, at: int) -> int:
+        rows = conn.execute(self.release_statement(), {"p_at": at}).all()
         events: list[dict[str, Any]] = []
         for job_id, tenant_id, attempt in rows:
             events += event_rows(
