@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +139,57 @@ def test_pool_messages_carry_main_classes_by_value(monkeypatch: pytest.MonkeyPat
     monkeypatch.delattr(main, "_Point")  # as in a pool process: no such name in __main__
     run_id, (point,) = pickle.loads(blob)
     assert run_id == 1 and point.x == 5  # by reference, loads would fail to find it
+
+
+#: A run of a pipeline whose output fills the pool's pipe to the parent, killed mid-run.
+KILLED_PARENT_SCRIPT = """
+import os, time
+from headrace.connectors.memory import InMemoryProvider
+from headrace.engine import run
+from headrace.pipeline import Pipeline
+
+p = Pipeline.create()
+p.read_from(Pipeline.items(list(range(2_000_000)))).map(lambda i: [i] * 8).write_to(
+    Pipeline.to_list("out")
+)
+print("running", flush=True)
+run(p, InMemoryProvider(), 2, executor="processes")
+"""
+
+
+def _marked(mark: str) -> list[int]:
+    """Processes whose environment carries ``mark`` (the script and what it started)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if mark.encode() in f.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def test_pool_processes_leave_when_the_parent_is_killed_mid_run(tmp_path: Path) -> None:
+    # A pool worker must not hang at exit flushing output to a parent that is gone: it
+    # would hold the fork server alive too, and both would live on after every crash.
+    mark = f"HR_POOL_TEST_{uuid.uuid4().hex}"
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_PARENT_SCRIPT)
+    env = {**os.environ, mark: "1"}
+    with subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "running"
+        deadline = time.monotonic() + 60
+        while len(_marked(mark)) < 4:  # the script, the fork server, two pool workers
+            assert time.monotonic() < deadline, f"the pool did not start: {_marked(mark)}"
+            time.sleep(0.05)
+        time.sleep(0.5)  # mid-run: the workers go on filling the pipe to the parent
+        proc.kill()
+    deadline = time.monotonic() + 90  # the workers finish the run, then see the parent gone
+    while left := _marked(mark):
+        assert time.monotonic() < deadline, f"processes left after the parent died: {left}"
+        time.sleep(0.1)

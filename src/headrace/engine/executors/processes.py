@@ -203,6 +203,8 @@ class _WorkerLoop:
             progressed = worker.step() if reading else False
             self._drain(block=not (reading or progressed))
             if time.monotonic() >= next_metrics:
+                if _orphaned():
+                    return  # the run's parent was killed: nobody wants what comes next
                 self.put("metrics", worker.metrics)
                 next_metrics = time.monotonic() + METRICS_SEC
         self.put("done", (worker.metrics, tuple(self.sent), tuple(self.received), self._state()))
@@ -267,17 +269,27 @@ def _run_one(
         _send(results, (run, "error", index, (blob, text)))
 
 
+def _orphaned() -> bool:
+    """Whether the process that started this pool worker is gone (killed, crashed)."""
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
+
+
 def _pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> None:
     """A pool worker: waits for runs; leaves when the process that started it is gone."""
+    for q in (*inboxes, results):
+        # As in the parent: exiting must not wait to flush into a pipe nobody reads. A
+        # parent killed mid-run leaves this worker's output unread; joining the feeder
+        # thread at exit would hang this process, and with it the fork server, for good.
+        q.cancel_join_thread()
     inbox = inboxes[index]
-    parent = multiprocessing.parent_process()
     last = 0  # the latest run this worker took part in
     early: list[tuple[int, Message]] = []  # sent by workers that started the next run first
     while True:
         try:
             run, msg = _receive(inbox, IDLE_CHECK_SEC)
         except queue.Empty:
-            if parent is not None and not parent.is_alive():
+            if _orphaned():
                 return
             continue
         if run <= last:
