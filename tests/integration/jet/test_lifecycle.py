@@ -132,41 +132,42 @@ def stuck_pid(pid_file: Path) -> int:
 KILLED_WITHIN_SEC = defaults.KILL_GRACE_SEC + 10
 
 
+def submit_stuck(client: Client, tmp_path: Path, how: str, config: JobConfig) -> tuple[Job, int]:
+    """A p=1 job stuck in its map (see ``stuck_pipeline``), and the stuck process's id."""
+    client.get_stream("stuck-in", partitions=1).publish("go")
+    pid_file = tmp_path / "stuck.pid"
+    job = client.get_jet().submit(stuck_pipeline("stuck-in", "stuck-out", pid_file, how), config)
+    return job, stuck_pid(pid_file)
+
+
+def assert_killed_without_output(client: Client, pid: int) -> None:
+    wait_for(lambda: not pid_alive(pid), timeout=KILLED_WITHIN_SEC, what=f"pid {pid} to end")
+    assert client.get_list("stuck-out").size() == 0
+
+
 @pytest.mark.parametrize("how", ["c-call", "python", "no-sigterm"])
 def test_force_cancel_kills_a_stuck_execution_at_parallelism_1(
     client: Client, tmp_path: Path, how: str
 ) -> None:
-    client.get_stream("stuck-in", partitions=1).publish("go")
-    pid_file = tmp_path / "stuck.pid"
-    job = client.get_jet().submit(
-        stuck_pipeline("stuck-in", "stuck-out", pid_file, how), JobConfig(local_parallelism=1)
-    )
-    pid = stuck_pid(pid_file)
+    job, pid = submit_stuck(client, tmp_path, how, JobConfig(local_parallelism=1))
     job.cancel(force=True)
     assert client.jobs.get(job.id).status is Status.CANCELED
     assert job.is_user_cancelled() and job.get_status() is JobStatus.FAILED
-    wait_for(lambda: not pid_alive(pid), timeout=KILLED_WITHIN_SEC, what=f"pid {pid} to end")
-    assert client.get_list("stuck-out").size() == 0
+    assert_killed_without_output(client, pid)
 
 
 @pytest.mark.parametrize("how", ["c-call", "python"])
 def test_a_timeout_kills_a_stuck_execution_at_parallelism_1(
     client: Client, tmp_path: Path, how: str
 ) -> None:
-    client.get_stream("slow-in", partitions=1).publish("go")
-    pid_file = tmp_path / "slow.pid"
-    job = client.get_jet().submit(
-        stuck_pipeline("slow-in", "slow-out", pid_file, how),
-        JobConfig(local_parallelism=1, timeout_ms=1000),
-    )
-    pid = stuck_pid(pid_file)
+    config = JobConfig(local_parallelism=1, timeout_ms=1000)
+    job, pid = submit_stuck(client, tmp_path, how, config)
     wait_for(
         lambda: client.jobs.get(job.id).status is Status.TIMEOUT,
         timeout=KILLED_WITHIN_SEC,
         what="the job to time out",
     )
-    wait_for(lambda: not pid_alive(pid), timeout=KILLED_WITHIN_SEC, what=f"pid {pid} to end")
-    assert client.get_list("slow-out").size() == 0
+    assert_killed_without_output(client, pid)
 
 
 def pid_alive(pid: int) -> bool:
