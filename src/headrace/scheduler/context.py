@@ -53,9 +53,12 @@ class JobContext:
         self.state: dict[str, Any] = dict(claimed.state)
         self.current_progress = claimed.progress
         self._sink = sink
-        self._stop = threading.Event()
         self._lock = threading.Lock()
+        #: Set once, by the first stop request; the job is cancelled from then on.
         self._stop_reason: str | None = None
+        #: What ``sleep`` waits on, made by the first ``sleep`` only: an Event costs more
+        #: to build than a no-op job costs to run, and most jobs never sleep.
+        self._stop_event: threading.Event | None = None
 
     def progress(self, value: float, details: str | dict[str, Any] | None = None) -> None:
         """Report progress between 0.0 and 1.0, with optional details.
@@ -76,7 +79,7 @@ class JobContext:
     @property
     def cancelled(self) -> bool:
         """Whether the job has been asked to stop (cancel, suspend, timeout or lost lease)."""
-        return self._stop.is_set()
+        return self._stop_reason is not None
 
     @property
     def stop_reason(self) -> str | None:
@@ -89,8 +92,9 @@ class JobContext:
         Raises:
             JobStopped: carrying the reason.
         """
-        if self._stop.is_set():
-            raise errors.JobStopped(self._stop_reason or "stop")
+        reason = self._stop_reason
+        if reason is not None:
+            raise errors.JobStopped(reason or "stop")
 
     def sleep(self, seconds: float) -> None:
         """Sleep, waking at once (with ``JobStopped``) if the job must stop.
@@ -98,7 +102,13 @@ class JobContext:
         Raises:
             JobStopped: when a stop is requested during the sleep.
         """
-        self._stop.wait(seconds)
+        with self._lock:
+            if self._stop_event is None:
+                self._stop_event = threading.Event()
+                if self._stop_reason is not None:
+                    self._stop_event.set()
+            event = self._stop_event
+        event.wait(seconds)
         self.check()
 
     def request_exports(self, names: list[str]) -> None:
@@ -128,9 +138,13 @@ class JobContext:
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop (the worker calls this; the first reason wins)."""
-        if not self._stop.is_set():
+        with self._lock:
+            if self._stop_reason is not None:
+                return
             self._stop_reason = reason
-            self._stop.set()
+            event = self._stop_event
+        if event is not None:
+            event.set()
 
 
 class JobWorker:

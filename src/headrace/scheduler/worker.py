@@ -329,48 +329,62 @@ class Worker:
         except errors.StoreError:
             self._requeue(writes, logs)
             raise
-        for c in claimed:
-            self._begin(c)
+        if claimed:
+            self._begin(claimed)
         if refused:
             self._resolve(refused)
         return bool(writes or logs), len(claimed)
 
-    def _begin(self, claimed: Claimed) -> None:
-        spec = self.registry.get(claimed.type)
-        if spec is None:  # pragma: no cover - the claim only takes registered types
-            return
-        base = AttemptWrite(claimed.job_id, claimed.tenant_id, claimed.attempt)
-        try:
-            params = runner.parse_params(spec.params_model, spec.info.params_schema, claimed.params)
-        except errors.InvalidInput as exc:
-            base.path, base.values, base.reason = (
-                (S.LOCKED, S.FAILED),
-                {"error": str(exc)},
-                "bad params",
+    def _begin(self, claimed: list[Claimed]) -> None:
+        """Start the claimed attempts: queue their start writes and hand them to slots.
+
+        One lock for the whole claim rather than one per job. The start writes need no
+        kick: the pump, which calls this, comes back for them (see ``WriteBuffer.take``).
+        """
+        started = now_ms()
+        ready: list[Attempt] = []
+        writes: list[AttemptWrite] = []
+        for c in claimed:
+            spec = self.registry.get(c.type)
+            if spec is None:  # pragma: no cover - the claim only takes registered types
+                continue
+            try:
+                params = runner.parse_params(spec.params_model, spec.info.params_schema, c.params)
+            except errors.InvalidInput as exc:
+                writes.append(
+                    AttemptWrite(
+                        c.job_id,
+                        c.tenant_id,
+                        c.attempt,
+                        (S.LOCKED, S.FAILED),
+                        {"error": str(exc)},
+                        "bad params",
+                    )
+                )
+                continue
+            ready.append(
+                Attempt(
+                    claimed=c,
+                    spec=spec,
+                    ctx=JobContext(c, params, self, self.store, self.worker_id),
+                    # A process-isolated attempt builds its JobWorker in the child.
+                    instance=None if spec.isolation == "process" else runner.instantiate(spec),
+                    deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
+                )
             )
-            self._queue_write(base)
-            return
-        ctx = JobContext(claimed, params, self, self.store, self.worker_id)
-        attempt = Attempt(
-            claimed=claimed,
-            spec=spec,
-            ctx=ctx,
-            # A process-isolated attempt builds its JobWorker in the child.
-            instance=None if spec.isolation == "process" else runner.instantiate(spec),
-            deadline=time.monotonic() + claimed.timeout_sec
-            if claimed.timeout_sec
-            else float("inf"),
-        )
+            writes.append(
+                AttemptWrite(
+                    c.job_id, c.tenant_id, c.attempt, START, {"started_at_ms": started}, "started"
+                )
+            )
         with self._lock:
-            self._running[claimed.job_id] = attempt
-            self._busy[claimed.queue] += 1
-        base.path, base.values, base.reason = (
-            (S.LOCKED, S.RUNNING),
-            {"started_at_ms": now_ms()},
-            "started",
-        )
-        self._queue_write(base)
-        self._inbox[claimed.queue].put(attempt)
+            for a in ready:
+                self._running[a.claimed.job_id] = a
+                self._busy[a.claimed.queue] += 1
+            for w in writes:
+                self._buffer.add(w)
+        for a in ready:
+            self._inbox[a.claimed.queue].put(a)
 
     # -- running ------------------------------------------------------------------------
 

@@ -9,7 +9,19 @@ from typing import Any
 
 import psycopg
 import sqlalchemy
-from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table, bindparam, func, text
+from psycopg.types.string import TextLoader
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    FromClause,
+    Insert,
+    Table,
+    bindparam,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect as SQLDialect
@@ -33,9 +45,18 @@ def create_engine(url: str) -> Engine:
     invalidates the whole pool, and callers retry (workers do, every round); the pool
     recycles connections idle for long, which a firewall or server timeout may have cut.
     """
-    return sqlalchemy.create_engine(
+    engine = sqlalchemy.create_engine(
         driver_url(url), pool_size=10, max_overflow=40, pool_recycle=300, pool_use_lifo=True
     )
+
+    @event.listens_for(engine, "connect")
+    def _uuids_as_text(dbapi_conn: psycopg.Connection[Any], _record: object) -> None:
+        # Our UUID columns are strings in Python (``Uuid(as_uuid=False)``): read them as
+        # text, rather than build a ``uuid.UUID`` that SQLAlchemy then turns back into a
+        # string; a claim and a finish read four per job.
+        dbapi_conn.adapters.register_loader("uuid", TextLoader)
+
+    return engine
 
 
 def insert_ignoring_conflicts(table: Table) -> Insert:
