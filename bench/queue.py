@@ -20,7 +20,22 @@ dropped at the end).  Baseline (``bench/pgloop.py``): 2 processes, claim <= 50 r
 ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``, one UPDATE to
 finish a batch, LISTEN/NOTIFY; no heartbeats or results, in its own table of the same
 database.  Ratios are to the baseline of the same phase (the batch-50 drain for every
-drain row).  Medians over repeats; the table goes to stdout and, as JSON, to
+drain row).
+
+Second baseline, PostgreSQL only, "the same rows, written by hand" (``pg-loop-rows``,
+``bench/pgloop_rows.py``): after Headrace's largest-capacity PostgreSQL drain, each
+repeat enqueues a fresh batch of the same size through ``schedule_many`` on Headrace's
+own tables and drains it with 2 processes of a hand-written loop (raw psycopg, 1 thread,
+claim <= 50 rows) that writes exactly the rows a Headrace worker writes: the claim and
+its ``waiting -> locked`` events in one statement of the shape of Headrace's, then one
+fenced statement per batch for the merged start+end write (``locked -> completed``) and
+its ``locked -> running`` and ``running -> completed`` events.  Its rate is timed like
+Headrace's (``started_at_ms`` -> ``finished_at_ms``); its ratio stays to ``pg-loop``, and
+every Headrace PostgreSQL drain row also gets ``ratio_to_rows_loop`` (its rate over
+``pg-loop-rows``' median): ``pg-loop`` -> ``pg-loop-rows`` is the cost of Headrace's data
+model (wide row, indexes, events), ``pg-loop-rows`` -> Headrace that of its framework.
+
+Medians over repeats; the table goes to stdout and, as JSON, to
 ``bench/results/queue-<date>.json``.
 """
 
@@ -51,11 +66,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from bench import jobs_noop, pgloop  # noqa: E402
+from bench import jobs_noop, pgloop, pgloop_rows  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from headrace import Client  # noqa: E402
+from headrace import Client, defaults  # noqa: E402
 
 PG_SERVER = os.environ.get("HR_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 RESULTS = ROOT / "bench" / "results"
@@ -65,6 +80,11 @@ POLL_SEC = 0.1
 STALL_SEC = 20.0
 GOAL_PG_RATIO = 0.5
 GOAL_SQLITE_RATE = 2000.0
+#: The hand-written loop of Headrace's rows listens and leases as Headrace's workers do.
+assert pgloop_rows.CHANNEL == defaults.NOTIFY_CHANNEL, "bench/pgloop_rows.py: channel"
+assert pgloop_rows.LEASE_SEC == defaults.LEASE_SEC, "bench/pgloop_rows.py: lease"
+#: The events the loop writes per job (claim, start, end); scheduling wrote one more.
+ROWS_LOOP_EVENTS = 3
 
 
 # -- processes -------------------------------------------------------------------------
@@ -316,6 +336,79 @@ def baseline_drain(
     }
 
 
+def rows_drain(
+    store: HeadraceStore, n: int, batch: int, logdir: Path, tag: str, timeout: float
+) -> dict[str, Any]:
+    """``bench/pgloop_rows.py`` drains the N jobs ``schedule_many`` put in Headrace's tables.
+
+    Timed as ``headrace_drain`` (first ``started_at_ms`` -> last ``finished_at_ms``).
+    ``events_per_job`` counts every event, the scheduling one included, as Headrace's
+    rows do; ``loop_events_per_job`` those the loop wrote, which must be 3 per job, each
+    job's events ``waiting -> locked -> running -> completed`` in order (asserted).
+    """
+    dsn = store.dsn
+    assert dsn is not None
+    cmd = [
+        sys.executable, "-m", "bench.pgloop_rows", "worker", "--dsn", dsn,
+        "--batch", str(batch), "--queue", jobs_noop.QUEUE, "--type", jobs_noop.TYPE,
+    ]  # fmt: skip
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM job_events").fetchone()
+        events_before = row[0] if row else 0
+        before = pg_stats(dsn)
+
+        def count() -> int:
+            row = conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()
+            return row[0] if row else 0
+
+        procs = start([cmd] * WORKERS, logdir, tag)
+        t0 = time.perf_counter()
+        try:
+            outcome = wait_for(count, n, timeout, procs)
+            wall = time.perf_counter() - t0
+            cpu = sum(cpu_seconds(p.pid) for p in procs)
+            by_status = dict(
+                conn.execute("SELECT status, count(*) FROM jobs GROUP BY status").fetchall()
+            )
+        finally:
+            stop(procs)
+        after = pg_stats(dsn)
+        done, first, last = conn.execute(
+            "SELECT count(*), min(started_at_ms), max(finished_at_ms) FROM jobs "
+            "WHERE status = 'completed'"
+        ).fetchone() or (0, None, None)
+        row = conn.execute("SELECT count(*) FROM job_events").fetchone()
+        events = row[0] if row else 0
+        # Completed jobs whose events are not exactly Headrace's, in order.
+        row = conn.execute(
+            "SELECT count(*) FROM jobs j WHERE j.status = 'completed' AND "
+            "(SELECT array_agg(e.from_status || '>' || e.to_status ORDER BY e.event_id) "
+            " FROM job_events e WHERE e.job_id = j.job_id AND e.from_status IS NOT NULL) "
+            "IS DISTINCT FROM ARRAY['waiting>locked', 'locked>running', 'running>completed']"
+        ).fetchone()
+        misshapen = row[0] if row else 0
+    loop_events = events - events_before
+    assert misshapen == 0, f"pg-loop-rows: {misshapen} completed job(s) without the 3 events"
+    assert loop_events == ROWS_LOOP_EVENTS * done, (
+        f"pg-loop-rows: {loop_events} events for {done} completed jobs"
+    )
+    span = (last - first) / 1000 if done else 0.0
+    return {
+        "ok": outcome == "ok" and done == n,
+        "outcome": outcome,
+        "statuses_at_end": by_status,
+        "completed": done,
+        "span_s": span,
+        "rate": done / span if span > 0 else None,
+        "wall_from_spawn_s": wall,
+        "worker_cpu_s": cpu,
+        "worker_cpu_us_per_job": 1e6 * cpu / max(done, 1),
+        "events_per_job": events / max(done, 1),
+        "loop_events_per_job": loop_events / max(done, 1),
+        **per_job(before, after, max(done, 1)),
+    }
+
+
 # -- the run ---------------------------------------------------------------------------
 
 
@@ -354,6 +447,11 @@ def one_repeat(
                 note("headrace", name, "enqueue bulk", size / secs)
             res = headrace_drain(store, size, cap, logdir, f"hr-{name}-c{cap}-r{rep}", timeout)
             note("headrace", name, f"drain C={cap}", res.pop("rate"), **res)
+            if name == "postgresql" and cap == max(capacities):
+                # the same rows written by hand, on the same tables, right after
+                headrace_enqueue_bulk(store.fresh(), size)
+                res = rows_drain(store, size, 50, logdir, f"pgrows-b50-r{rep}", timeout)
+                note("pg-loop-rows", "postgresql", "drain batch=50", res.pop("rate"), **res)
     return rows
 
 
@@ -404,10 +502,16 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for phase in ("enqueue 1-by-1", "enqueue bulk", "enqueue+drain", "bulk enqueue+drain")
     }
     base_drain = med.get(("pg-loop", "postgresql", "drain batch=50"))
+    rows_drain_rate = med.get(("pg-loop-rows", "postgresql", "drain batch=50"))
     table = []
     for k in keys:
         base_rate = base.get(k[2], base_drain)
         rate = med[k]
+        extra: dict[str, Any] = {}
+        if k[0] == "headrace" and k[1] == "postgresql" and k[2].startswith("drain"):
+            extra["ratio_to_rows_loop"] = (
+                round(rate / rows_drain_rate, 3) if rate and rows_drain_rate else None
+            )
         table.append(
             {
                 "system": k[0],
@@ -415,6 +519,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "phase": k[2],
                 "jobs_per_s": round(rate, 1) if rate else None,
                 "ratio_to_pg_loop": round(rate / base_rate, 3) if rate and base_rate else None,
+                **extra,
                 "samples": [round(x, 1) for x in samples[k]],
                 "drains_not_ok": sum(
                     1
@@ -448,14 +553,23 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
 
 
 def print_table(table: list[dict[str, Any]]) -> None:
-    print(f"\n{'system':<10} {'store':<11} {'phase':<16} {'jobs/s':>9} {'ratio':>7}  samples")
+    """One line per row: ``ratio`` is to pg-loop, ``/rows`` to pg-loop-rows' drain."""
+    print(
+        f"\n{'system':<12} {'store':<11} {'phase':<18} {'jobs/s':>9} {'ratio':>7} {'/rows':>7}"
+        "  samples"
+    )
     for r in table:
         rate = f"{r['jobs_per_s']:,.0f}" if r["jobs_per_s"] else "-"
         ratio = f"{r['ratio_to_pg_loop']:.3f}" if r["ratio_to_pg_loop"] is not None else "-"
+        to_rows = r.get("ratio_to_rows_loop")
+        rows_ratio = f"{to_rows:.3f}" if to_rows is not None else "-"
         spread = ", ".join(f"{x:,.0f}" for x in r["samples"])
         if r.get("drains_not_ok"):
             spread += f"  ({r['drains_not_ok']} drain(s) stalled/incomplete: see runs)"
-        print(f"{r['system']:<10} {r['store']:<11} {r['phase']:<16} {rate:>9} {ratio:>7}  {spread}")
+        print(
+            f"{r['system']:<12} {r['store']:<11} {r['phase']:<18} {rate:>9} {ratio:>7} "
+            f"{rows_ratio:>7}  {spread}"
+        )
 
 
 def git_state() -> dict[str, Any]:
@@ -538,6 +652,9 @@ def main() -> None:
             "drain rate = N / (min(started_at_ms) -> max(finished_at_ms)); pg-loop uses "
             "min(locked_at) -> max(finished_at)",
             "every drain ratio is to pg-loop drain batch=50 of the same run (median)",
+            "pg-loop-rows (bench/pgloop_rows.py) writes Headrace's rows (jobs, 3 events per "
+            "job) by hand on Headrace's tables, timed like Headrace; ratio_to_rows_loop of "
+            "the Headrace PostgreSQL drains is to its median",
         ],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
