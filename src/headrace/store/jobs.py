@@ -235,6 +235,23 @@ def _insert_with_event(dialect: Dialect, columns: tuple[str, ...]) -> Select[Any
 _INSERT_WITH_EVENT: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
 
 
+def _insert_job(dialect: Dialect) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING *`` for one job, built once per dialect.
+
+    Values come as parameters at execution. Building the statement (and its cache key)
+    anew cost more than SQLite's whole insert and commit.
+    """
+    stmt = _INSERT_JOB.get(dialect.name)
+    if stmt is None:
+        stmt = _INSERT_JOB[dialect.name] = dialect.insert_ignoring_conflicts(J).returning(*J.c)
+    return stmt
+
+
+_INSERT_JOB: dict[str, Insert] = {}
+#: A job's ``scheduled`` event, its values as parameters.
+_INSERT_EVENT = insert(tables.job_events)
+
+
 class JobRepository:
     """Jobs as rows: every status change checked by the machine and guarded in the UPDATE."""
 
@@ -262,12 +279,10 @@ class JobRepository:
         with self.store.write() as conn:
             found = None
             if not self.store.is_postgresql:
-                # Values as parameters, not in the statement: built and compiled once.
-                stmt = self.store.dialect.insert_ignoring_conflicts(J).returning(*J.c)
-                found = conn.execute(stmt, row).mappings().first()
+                found = conn.execute(_insert_job(self.store.dialect), row).mappings().first()
             created = found is not None
             if created:
-                conn.execute(insert(tables.job_events), _scheduled_event(row, user_id))
+                conn.execute(_INSERT_EVENT, _scheduled_event(row, user_id))
             else:
                 if row["idempotency_key"] is not None:
                     found = (
