@@ -1,0 +1,115 @@
+"""``JobContext``'s stop requests: cooperative checks and ``sleep`` wake-ups."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from headrace.errors import JobStopped
+from headrace.model.job import Claimed
+from headrace.scheduler.context import JobContext
+
+#: Long enough that a sleep still running at a join's timeout means it was never woken.
+SLEEP_SEC = 120.0
+JOIN_SEC = 20.0
+
+
+class Reports:
+    """A sink that keeps what the context reports (the worker's role)."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[float, str | None]] = []
+        self.lines: list[tuple[str, str]] = []
+
+    def progress(self, ctx: JobContext, value: float, details: str | None) -> None:
+        self.values.append((value, details))
+
+    def log(self, ctx: JobContext, level: str, message: str) -> None:
+        self.lines.append((level, message))
+
+
+def context() -> JobContext:
+    claimed = Claimed(
+        job_id="job-1",
+        tenant_id="tenant-1",
+        type="t",
+        queue="q",
+        attempt=1,
+        params=None,
+        state={},
+        progress=0.0,
+        timeout_sec=0,
+        retries=0,
+        max_retries=0,
+        retry_delay_sec=0,
+        resumed=False,
+    )
+    return JobContext(claimed, None, Reports())
+
+
+def sleep_in_thread(ctx: JobContext) -> tuple[threading.Thread, list[BaseException]]:
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            ctx.sleep(SLEEP_SEC)
+        except BaseException as exc:  # the test inspects what was raised
+            raised.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, raised
+
+
+def test_a_new_context_is_not_cancelled_and_check_passes() -> None:
+    ctx = context()
+    assert not ctx.cancelled and ctx.stop_reason is None
+    ctx.check()
+
+
+def test_the_first_stop_reason_wins_and_check_raises_it() -> None:
+    ctx = context()
+    ctx.request_stop("cancel")
+    ctx.request_stop("timeout")
+    assert ctx.cancelled and ctx.stop_reason == "cancel"
+    with pytest.raises(JobStopped) as stopped:
+        ctx.check()
+    assert stopped.value.reason == "cancel"
+
+
+def test_sleep_after_a_stop_raises_at_once() -> None:
+    ctx = context()
+    ctx.request_stop("suspend")
+    t, raised = sleep_in_thread(ctx)
+    t.join(JOIN_SEC)
+    assert not t.is_alive(), "sleep did not see the stop requested before it"
+    assert len(raised) == 1 and isinstance(raised[0], JobStopped)
+    assert raised[0].reason == "suspend"
+
+
+def test_a_stop_during_sleep_wakes_it() -> None:
+    ctx = context()
+    t, raised = sleep_in_thread(ctx)
+    # The stop may land before or after the thread starts waiting: both must wake it.
+    ctx.request_stop("cancel")
+    t.join(JOIN_SEC)
+    assert not t.is_alive(), "a stop requested during sleep did not wake it"
+    assert len(raised) == 1 and isinstance(raised[0], JobStopped)
+    assert raised[0].reason == "cancel"
+
+
+def test_every_sleeper_wakes() -> None:
+    ctx = context()
+    sleepers = [sleep_in_thread(ctx) for _ in range(5)]
+    ctx.request_stop("timeout")
+    for t, raised in sleepers:
+        t.join(JOIN_SEC)
+        assert not t.is_alive()
+        assert [type(e) for e in raised] == [JobStopped]
+
+
+def test_sleep_without_a_stop_returns_after_its_time() -> None:
+    ctx = context()
+    ctx.sleep(0.01)
+    assert not ctx.cancelled
