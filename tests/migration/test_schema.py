@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from headrace.store import tables
 from headrace.store.attempts import AttemptRepository
 from headrace.store.database import Store
+from headrace.store.jobs import JobRepository
 
 
 def test_head_equals_metadata(store_url: str) -> None:
@@ -111,4 +112,7 @@ def test_generic_plans_of_the_per_job_queries_use_the_partial_indexes(
         assert "ix_jobs_claim" in _generic_plan(conn, claim, now)
         assert "ix_jobs_held" in _generic_plan(conn, repo.held_query(), {})
         assert "ix_jobs_retrying" in _generic_plan(conn, repo.release_statement(), {"p_at": 5})
+        # A named job's schedule checks the name is free among active jobs.
+        named = JobRepository.active_named_query(str(uuid.uuid4()), "nightly")
+        assert "ux_jobs_active_name" in _generic_plan(conn, named, {})
     store.close()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -49,6 +50,11 @@ EVENT_COLUMNS = (
     "reason",
     "attempt",
 )
+
+#: "Not ended", its statuses as SQL literals: so a prepared statement's generic plan can
+#: still use ``ux_jobs_active_name``, whose predicate names them (with bound statuses it
+#: scanned the whole table).
+IS_ACTIVE = J.c.status.not_in([literal_column(f"'{s}'", sqlalchemy.String) for s in machine.FINAL])
 
 #: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
 ORDERABLE = {
@@ -337,14 +343,13 @@ class JobRepository:
     # -- reading ------------------------------------------------------------------------
 
     def _active_named(self, conn: Connection, tenant_id: str, name: str) -> str | None:
-        found = conn.execute(
-            select(J.c.job_id).where(
-                J.c.tenant_id == tenant_id,
-                J.c.name == name,
-                J.c.status.not_in([str(s) for s in machine.FINAL]),
-            )
-        ).scalar()
+        found = conn.execute(self.active_named_query(tenant_id, name)).scalar()
         return None if found is None else str(found)
+
+    @staticmethod
+    def active_named_query(tenant_id: str, name: str) -> Select[Any]:
+        """The tenant's job of this name that has not ended (``ux_jobs_active_name``)."""
+        return select(J.c.job_id).where(J.c.tenant_id == tenant_id, J.c.name == name, IS_ACTIVE)
 
     def find_named(self, tenant_id: str, name: str) -> Job | None:
         """The tenant's active job of this name, else its most recent one, else None."""
