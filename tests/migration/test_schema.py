@@ -43,6 +43,8 @@ def test_partial_index_predicates_match_the_migration_and_the_status_machine() -
     lean = importlib.import_module("headrace.store.migrations.versions.0005_lean_job_indexes")
     for name in ("HAS_KEY", "WAITING", "HELD", "RETRYING"):
         assert getattr(lean, name) == getattr(tables, name), name
+    named = importlib.import_module("headrace.store.migrations.versions.0007_named_jobs_index")
+    assert named.NAMED == tables.NAMED
     held = {s.strip(" '") for s in tables.HELD.split("(", 1)[1].rstrip(")").split(",")}
     assert held == {str(s) for s in machine.HELD}
     assert f"status = '{machine.Status.WAITING}'" == tables.WAITING
@@ -56,6 +58,8 @@ def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) 
         "AND eta_ms <= 5 ORDER BY eta_ms, scheduled_at_ms",
         "ix_jobs_held": "SELECT job_id FROM jobs WHERE locked_by = 'w' "
         "AND status IN ('locked', 'running', 'canceling', 'suspending')",
+        "ix_jobs_tenant_name": "SELECT job_id FROM jobs WHERE tenant_id = 't' AND name = 'n' "
+        "ORDER BY scheduled_at_ms DESC",
     }
     with store.read() as conn:
         for index, query in queries.items():
@@ -115,4 +119,7 @@ def test_generic_plans_of_the_per_job_queries_use_the_partial_indexes(
         # A named job's schedule checks the name is free among active jobs.
         named = JobRepository.active_named_query(str(uuid.uuid4()), "nightly")
         assert "ux_jobs_active_name" in _generic_plan(conn, named, {})
+        # Finding a job by name looks among ended jobs too.
+        found = JobRepository.find_named_query(str(uuid.uuid4()), "nightly")
+        assert "ix_jobs_tenant_name" in _generic_plan(conn, found, {})
     store.close()

@@ -353,19 +353,20 @@ class JobRepository:
 
     def find_named(self, tenant_id: str, name: str) -> Job | None:
         """The tenant's active job of this name, else its most recent one, else None."""
-        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
         with self.store.read() as conn:
-            row = (
-                conn.execute(
-                    select(J)
-                    .where(J.c.tenant_id == tenant_id, J.c.name == name)
-                    .order_by(ended, J.c.scheduled_at_ms.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
+            row = conn.execute(self.find_named_query(tenant_id, name)).mappings().first()
         return None if row is None else job_from_row(row)
+
+    @staticmethod
+    def find_named_query(tenant_id: str, name: str) -> Select[Any]:
+        """What ``find_named`` runs: the named jobs of ``ix_jobs_tenant_name``, best first."""
+        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
+        return (
+            select(J)
+            .where(J.c.tenant_id == tenant_id, J.c.name == name)
+            .order_by(ended, J.c.scheduled_at_ms.desc())
+            .limit(1)
+        )
 
     def set_control(
         self,

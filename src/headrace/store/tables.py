@@ -31,6 +31,7 @@ HAS_KEY = "idempotency_key IS NOT NULL"
 WAITING = "status = 'waiting'"
 HELD = "status IN ('locked', 'running', 'canceling', 'suspending')"
 RETRYING = "status = 'retrying'"
+NAMED = "name IS NOT NULL"
 
 #: Autoincrement keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -123,6 +124,9 @@ class JobRow(Base):
         partial_index("ux_jobs_tenant_idempotency", HAS_KEY, "tenant_id", "idempotency_key"),
         # A name is unique among a tenant's jobs that have not ended (Jet's job names).
         partial_index("ux_jobs_active_name", ACTIVE_NAME, "tenant_id", "name"),
+        # Named jobs by name, ended ones too, newest last (``find_named``); unnamed jobs,
+        # the queue's hot path, add no entry.
+        partial_index("ix_jobs_tenant_name", NAMED, "tenant_id", "name", "scheduled_at_ms"),
         # The claim query: waiting jobs of a queue whose eta has come, oldest first.
         partial_index("ix_jobs_claim", WAITING, "queue", "eta_ms", "scheduled_at_ms"),
         # Jobs a worker holds (its control poll, heartbeats) and the reaper's scan.
