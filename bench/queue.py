@@ -30,9 +30,9 @@ claim <= 50 rows) that writes exactly the rows a Headrace worker writes: the cla
 its ``waiting -> locked`` events in one statement of the shape of Headrace's, then one
 fenced statement per batch for the merged start+end write (``locked -> completed``) and
 its ``locked -> running`` and ``running -> completed`` events.  Its rate is timed like
-Headrace's (``started_at_ms`` -> ``finished_at_ms``); its ratio stays to ``pg-loop``, and
-every Headrace PostgreSQL drain row also gets ``ratio_to_rows_loop`` (its rate over
-``pg-loop-rows``' median): ``pg-loop`` -> ``pg-loop-rows`` is the cost of Headrace's data
+Headrace's (``started_at_ms`` -> ``finished_at_ms``); its ratio stays to ``pg-loop``,
+and every Headrace PostgreSQL drain row of capacity >= 8 also gets ``ratio_to_rows_loop``
+(its rate over ``pg-loop-rows``' median): ``pg-loop`` -> ``pg-loop-rows`` is the cost of Headrace's data
 model (wide row, indexes, events), ``pg-loop-rows`` -> Headrace that of its framework.
 
 Medians over repeats; the table goes to stdout and, as JSON, to
@@ -508,7 +508,14 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         base_rate = base.get(k[2], base_drain)
         rate = med[k]
         extra: dict[str, Any] = {}
-        if k[0] == "headrace" and k[1] == "postgresql" and k[2].startswith("drain"):
+        # Only beside drains that claim in batches too (capacity >= 8): a capacity-1 drain
+        # claims one row per round, which the rows loop never does.
+        if (
+            k[0] == "headrace"
+            and k[1] == "postgresql"
+            and k[2].startswith("drain C=")
+            and int(k[2].removeprefix("drain C=")) >= 8
+        ):
             extra["ratio_to_rows_loop"] = (
                 round(rate / rows_drain_rate, 3) if rate and rows_drain_rate else None
             )
