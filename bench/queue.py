@@ -32,8 +32,9 @@ fenced statement per batch for the merged start+end write (``locked -> completed
 its ``locked -> running`` and ``running -> completed`` events.  Its rate is timed like
 Headrace's (``started_at_ms`` -> ``finished_at_ms``); its ratio stays to ``pg-loop``,
 and every Headrace PostgreSQL drain row of capacity >= 8 also gets ``ratio_to_rows_loop``
-(its rate over ``pg-loop-rows``' median): ``pg-loop`` -> ``pg-loop-rows`` is the cost of Headrace's data
-model (wide row, indexes, events), ``pg-loop-rows`` -> Headrace that of its framework.
+(its rate over ``pg-loop-rows``' median): ``pg-loop`` -> ``pg-loop-rows`` is the cost
+of Headrace's data model (wide row, indexes, events), ``pg-loop-rows`` -> Headrace that of
+its framework.
 
 Medians over repeats; the table goes to stdout and, as JSON, to
 ``bench/results/queue-<date>.json``.
