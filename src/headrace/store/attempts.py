@@ -10,9 +10,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     Column,
     ColumnElement,
+    CompoundSelect,
     Connection,
     Executable,
     Integer,
@@ -56,6 +58,8 @@ WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
 IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
 IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
 IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
+#: The time of a statement (epoch ms), bound at execution.
+_AT = bindparam("p_at", type_=BigInteger)
 #: What a claim returns about each job (in ``Claimed``'s order).
 CLAIMED_COLUMNS = (
     J.c.job_id,
@@ -72,6 +76,10 @@ CLAIMED_COLUMNS = (
     J.c.retry_delay_sec,
     J.c.resumed,
 )
+#: A write's shape: its status path and the columns it sets.
+Shape = tuple[tuple[Status, ...], tuple[str, ...]]
+#: Where a claim row holds the attempt.
+ATTEMPT = 4
 #: Most writes one UPDATE applies (bound parameters stay well under both databases' limits).
 MAX_BATCH = 500
 #: Advisory lock key that makes the reaper run in one process at a time.
@@ -167,24 +175,7 @@ class AttemptRepository:
                 for r in rows
             ]
         )
-        claimed = [
-            Claimed(
-                job_id=str(r[0]),
-                tenant_id=str(r[1]),
-                type=r[2],
-                queue=r[3],
-                attempt=r[4],
-                params=codec.loads(r[5]),
-                state=codec.loads(r[6]) or {},
-                progress=r[7],
-                timeout_sec=r[8],
-                retries=r[9],
-                max_retries=r[10],
-                retry_delay_sec=r[11],
-                resumed=bool(r[12]),
-            )
-            for r in rows
-        ]
+        claimed = [_claimed(r) for r in rows]
         return claimed, events
 
     def claim_statement(self, queue: str, types: tuple[str, ...]) -> Executable:
@@ -197,28 +188,40 @@ class AttemptRepository:
         stmt = self._statements.get(key)
         if stmt is not None:
             return stmt
-        at = bindparam("p_at", type_=BigInteger)
+        claim = self._claim_update(queue, types)
+        built: Executable = claim
+        if self._events_in_sql:
+            built = _logging_events(
+                claim, (Status.WAITING, Status.LOCKED), bindparam("p_reason", type_=Text), _AT
+            )
+        self._statements[key] = built
+        return built
+
+    def _claim_update(
+        self, queue: str, types: tuple[str, ...], prefix: str = ""
+    ) -> ReturningUpdate[Any]:
+        """The claim's ``UPDATE … RETURNING`` (its CTE named with ``prefix``)."""
         candidates = (
             select(J.c.job_id)
             .where(
                 J.c.queue == queue,
                 IS_WAITING,
-                J.c.eta_ms <= at,
-                J.c.type.in_(list(types)),
+                J.c.eta_ms <= _AT,
+                J.c.type.in_([literal_column(_quoted(t), String) for t in types]),
             )
             .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
             .limit(bindparam("p_limit", type_=Integer))
             .with_for_update(skip_locked=True)
             # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
             # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
-            .cte("candidates")
+            .cte(f"{prefix}candidates")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         # No status test on the outer UPDATE: the CTE's row locks already hold the rows
         # it chose as waiting, and such a test lets the planner answer the join by
         # scanning the waiting jobs' partial index (every waiting job, each claim) rather
         # than looking the chosen ones up by key.
-        claim = (
+        return (
             update(J)
             .where(J.c.job_id.in_(select(candidates.c.job_id)))
             .values(
@@ -226,17 +229,10 @@ class AttemptRepository:
                 locked_by=self.worker_id,
                 attempt=J.c.attempt + 1,
                 lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
-                updated_at_ms=at,
+                updated_at_ms=_AT,
             )
             .returning(*CLAIMED_COLUMNS)
         )
-        built: Executable = claim
-        if self._events_in_sql:
-            built = _logging_events(
-                claim, (Status.WAITING, Status.LOCKED), bindparam("p_reason", type_=Text), at
-            )
-        self._statements[key] = built
-        return built
 
     def pump(
         self,
@@ -254,6 +250,11 @@ class AttemptRepository:
         Returns:
             The refused writes (as ``apply``) and the jobs claimed, queue by queue.
         """
+        claim = claims[0] if len(claims) == 1 and claims[0][1] and claims[0][2] > 0 else None
+        if self._events_in_sql and not logs and len(claims) <= 1 and (writes or claim):
+            shape = _one_shape(writes) if writes else None
+            if shape is not None or not writes:
+                return self._pump_in_one(writes, shape, claim, lease_sec)
         with self.store.write() as conn:
             refused, events = self._apply(conn, writes, logs)
             claimed: list[Claimed] = []
@@ -264,6 +265,87 @@ class AttemptRepository:
             if events:
                 insert_rows(self.store, conn, tables.job_events, events)
         return refused, claimed
+
+    def _pump_in_one(
+        self,
+        writes: Sequence[AttemptWrite],
+        shape: Shape | None,
+        claim: tuple[str, Sequence[str], int] | None,
+        lease_sec: float,
+    ) -> tuple[list[AttemptWrite], list[Claimed]]:
+        """``pump`` as one statement, committed on its own: one round trip, not four.
+
+        For a round whose writes share one shape (one write per job) and that claims from
+        at most one queue, on a database whose statements can carry several data-modifying
+        CTEs (PostgreSQL): the fenced UPDATE, the claim and the events of both, in one
+        statement, which is atomic on its own. The writes touch rows this worker holds,
+        the claim only waiting ones, so the two never meet.
+        """
+        at = now_ms()
+        queue, types, limit = claim if claim is not None else ("", (), 0)
+        stmt = self._round_statement(shape, queue, tuple(types) if claim is not None else None)
+        params: dict[str, Any] = {"p_at": at}
+        if shape is not None:
+            params["v_rows"] = self._rows_value(writes, *shape)
+        if claim is not None:
+            params.update(
+                p_lease_until=at + int(lease_sec * 1000),
+                p_limit=limit,
+                p_reason=f"claimed by worker {self.worker_id}",
+            )
+        with self.store.single() as conn:
+            rows = conn.execute(stmt, params).all()
+        # Rows say what they are by their first column (see ``_round_statement``).
+        done = {(str(r[1]), r[ATTEMPT + 1]) for r in rows if r[0] == 0}
+        refused = [w for w in writes if (w.job_id, w.attempt) not in done]
+        return refused, [_claimed(r[1:]) for r in rows if r[0] == 1]
+
+    def _round_statement(
+        self,
+        shape: Shape | None,
+        queue: str,
+        types: tuple[str, ...] | None,
+    ) -> Executable:
+        """``_pump_in_one``'s statement, built once per write shape and claim.
+
+        Its rows begin with 0 for a write whose fence held (job id, tenant, attempt where
+        a claim has them; the rest NULL) and with 1 for a claimed job (``CLAIMED_COLUMNS``).
+        """
+        key = ("round", shape, queue, types)
+        stmt = self._statements.get(key)
+        if stmt is not None:
+            return stmt
+        parts: list[Select[Any]] = []
+        ctes: list[CTE] = []
+        if shape is not None:
+            path, names = shape
+            change = self._shape_update(path, names, logged=bool(path))
+            if path:
+                changed, logged = _logged(change, path, None, _AT, "w_")
+                ctes.append(logged)
+            else:
+                changed = change.cte("w_changed")
+            kept = ("job_id", "tenant_id", "attempt")
+            parts.append(
+                select(
+                    literal(0, Integer).label("k"),
+                    *(changed.c[c.name] if c.name in kept else null() for c in CLAIMED_COLUMNS),
+                )
+            )
+        if types is not None:
+            claimed, logged = _logged(
+                self._claim_update(queue, types, "c_"),
+                (Status.WAITING, Status.LOCKED),
+                bindparam("p_reason", type_=Text),
+                _AT,
+                "c_",
+            )
+            ctes.append(logged)
+            parts.append(select(literal(1, Integer).label("k"), *claimed.c))
+        built: Select[Any] | CompoundSelect[Any] = union_all(*parts) if len(parts) > 1 else parts[0]
+        stmt = built.add_cte(*ctes)
+        self._statements[key] = stmt
+        return stmt
 
     # -- fenced writes ------------------------------------------------------------------
 
@@ -359,13 +441,20 @@ class AttemptRepository:
             done = conn.execute(stmt, params).rowcount == 1
             return {(first.job_id, first.attempt)} if done else set()
         stmt = self._shape_statement(first.path, names, single=False)
+        value = self._rows_value(writes, first.path, names)
+        return {(str(r[0]), r[1]) for r in conn.execute(stmt, {"p_at": at, "v_rows": value})}
+
+    def _rows_value(
+        self, writes: Sequence[AttemptWrite], path: Sequence[Status], names: tuple[str, ...]
+    ) -> str:
+        """The row table's value for same-shaped writes (with reasons where SQL logs)."""
         columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
         rows = [(w.job_id, w.attempt, *(w.values[n] for n in names)) for w in writes]
-        if self._events_in_sql and first.path:
+        if self._events_in_sql and path:
             columns.append(REASON)
             rows = [(*r, w.reason) for r, w in zip(rows, writes, strict=True)]
-        value = self.store.dialect.rows_value(conn.dialect, columns, rows)
-        return {(str(r[0]), r[1]) for r in conn.execute(stmt, {"p_at": at, "v_rows": value})}
+        value: str = self.store.dialect.rows_value(self.store.engine.dialect, columns, rows)
+        return value
 
     def _shape_statement(
         self, path: Sequence[Status], names: tuple[str, ...], *, single: bool
@@ -377,24 +466,12 @@ class AttemptRepository:
         where events are made in SQL, each row carries its write's reason too, and the
         statement inserts an event per step of ``path`` for each row whose fence held.
         """
-        start, end = (path[0], path[-1]) if path else (None, None)
         key = ("apply", tuple(path), names, single)
         stmt = self._statements.get(key)
         if stmt is not None:
             return stmt
-        at = bindparam("p_at", type_=BigInteger)
-        fixed: dict[str, Any] = {"updated_at_ms": at}
-        guard = [J.c.locked_by == self.worker_id]
-        if start is not None and end is not None:
-            guard.append(J.c.status == str(start))
-            fixed["status"] = str(end)
-            if end in machine.FINAL and "finished_at_ms" not in names:
-                fixed["finished_at_ms"] = at
-            if end not in machine.HELD and "lease_expires_ms" not in names:
-                fixed["lease_expires_ms"] = None
-        else:
-            guard.append(IS_HELD)
         if single:
+            fixed, guard = self._fence(path, names)
             stmt = (
                 update(J)
                 .where(
@@ -404,26 +481,51 @@ class AttemptRepository:
                 )
                 .values({**{n: bindparam(f"p_{n}", type_=J.c[n].type) for n in names}, **fixed})
             )
+        elif self._events_in_sql and path:
+            change = self._shape_update(tuple(path), names, logged=True)
+            stmt = _logging_events(change, tuple(path), None, _AT)
         else:
-            columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
-            logged = self._events_in_sql and bool(path)
-            v = self.store.dialect.rows_table("v", [*columns, REASON] if logged else columns)
-            change = (
-                update(J)
-                .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
-                .values({**{n: v.c[n] for n in names}, **fixed})
-            )
-            if logged:
-                stmt = _logging_events(
-                    change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id, v.c.reason),
-                    tuple(path),
-                    None,
-                    at,
-                )
-            else:
-                stmt = change.returning(J.c.job_id, J.c.attempt)
+            stmt = self._shape_update(tuple(path), names, logged=False)
         self._statements[key] = stmt
         return stmt
+
+    def _fence(
+        self, path: Sequence[Status], names: tuple[str, ...]
+    ) -> tuple[dict[str, Any], list[ColumnElement[bool]]]:
+        """What a write of this shape sets besides its values, and the fence it must pass."""
+        fixed: dict[str, Any] = {"updated_at_ms": _AT}
+        guard: list[ColumnElement[bool]] = [J.c.locked_by == self.worker_id]
+        if path:
+            start, end = path[0], path[-1]
+            guard.append(J.c.status == str(start))
+            fixed["status"] = str(end)
+            if end in machine.FINAL and "finished_at_ms" not in names:
+                fixed["finished_at_ms"] = _AT
+            if end not in machine.HELD and "lease_expires_ms" not in names:
+                fixed["lease_expires_ms"] = None
+        else:
+            guard.append(IS_HELD)
+        return fixed, guard
+
+    def _shape_update(
+        self, path: tuple[Status, ...], names: tuple[str, ...], *, logged: bool
+    ) -> ReturningUpdate[Any]:
+        """The fenced ``UPDATE … FROM`` the dialect's row table for same-shaped writes.
+
+        Returns job id and attempt of each row whose fence held, and, when ``logged``
+        (its events made in SQL), its tenant and the write's reason (a row column).
+        """
+        fixed, guard = self._fence(path, names)
+        columns = [J.c.job_id, J.c.attempt, *(J.c[n] for n in names)]
+        v = self.store.dialect.rows_table("v", [*columns, REASON] if logged else columns)
+        change = (
+            update(J)
+            .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)
+            .values({**{n: v.c[n] for n in names}, **fixed})
+        )
+        if logged:
+            return change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id, v.c.reason)
+        return change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id)
 
     def held(self) -> dict[str, tuple[int, Status]]:
         """The jobs this worker holds now: job id -> (attempt, status)."""
@@ -579,7 +681,22 @@ def _logging_events(
     ``reason`` is given). The result returns what ``change`` returns. The events of a row
     are inserted in the order of ``path``, so their ids follow it.
     """
-    changed = change.cte("changed")
+    changed, logged = _logged(change, path, reason, at)
+    return select(*changed.c).add_cte(logged)
+
+
+def _logged(
+    change: ReturningUpdate[Any],
+    path: tuple[Status, ...],
+    reason: ColumnElement[Any] | None,
+    at: ColumnElement[Any],
+    prefix: str = "",
+) -> tuple[CTE, CTE]:
+    """``change`` and the INSERT of its events as CTEs (named with ``prefix``).
+
+    See ``_logging_events``; a statement that holds several changes names them apart.
+    """
+    changed = change.cte(f"{prefix}changed")
     # Literals, not ``values()``: a VALUES list with data has no cache key, so SQLAlchemy
     # would compile the whole statement again at every execution.
     steps = union_all(
@@ -591,7 +708,7 @@ def _logging_events(
             )
             for n, (a, b) in enumerate(itertools.pairwise(path))
         )
-    ).subquery("steps")
+    ).subquery(f"{prefix}steps")
     rows = (
         select(
             changed.c.job_id,
@@ -606,8 +723,47 @@ def _logging_events(
         .select_from(changed.join(steps, true()))
         .order_by(changed.c.job_id, steps.c.n)
     )
-    logged = insert(E).from_select(EVENT_COLUMNS, rows).cte("logged")
-    return select(*changed.c).add_cte(logged)
+    logged = insert(E).from_select(EVENT_COLUMNS, rows).cte(f"{prefix}logged")
+    return changed, logged
+
+
+def _one_shape(writes: Sequence[AttemptWrite]) -> Shape | None:
+    """The shape all ``writes`` share, if one statement can take them, else None.
+
+    One statement takes them when every write names another job (a job's second write
+    must follow its first), all have the same path and columns, and they fit a batch.
+    """
+    first = writes[0]
+    shape = (tuple(first.path), tuple(first.values))
+    if len(writes) > MAX_BATCH or len({w.job_id for w in writes}) != len(writes):
+        return None
+    if any((tuple(w.path), tuple(w.values)) != shape for w in writes):
+        return None
+    return shape
+
+
+def _claimed(r: Sequence[Any]) -> Claimed:
+    """A claimed job from a row of ``CLAIMED_COLUMNS``."""
+    return Claimed(
+        job_id=str(r[0]),
+        tenant_id=str(r[1]),
+        type=r[2],
+        queue=r[3],
+        attempt=r[4],
+        params=codec.loads(r[5]),
+        state=codec.loads(r[6]) or {},
+        progress=r[7],
+        timeout_sec=r[8],
+        retries=r[9],
+        max_retries=r[10],
+        retry_delay_sec=r[11],
+        resumed=bool(r[12]),
+    )
+
+
+def _quoted(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _rounds(writes: Sequence[AttemptWrite]) -> Iterator[list[int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import event
 
 from headrace import Client, errors
 from headrace.model.status import Status
@@ -113,6 +114,58 @@ def test_pump_writes_and_claims_in_one_transaction(store_url: str) -> None:
     assert len(claimed) == 3 and first.job_id not in {c.job_id for c in claimed}
     assert {c.job_id for c in claimed} < set(ids)
     assert client.jobs.get(first.job_id).status is S.COMPLETED
+    client.close()
+
+
+def test_a_round_of_one_write_shape_and_one_claim(store_url: str) -> None:
+    """Writes of one shape and a claim: on PostgreSQL one statement, both stores the same."""
+    client = Client(store_url, run_workers=False)
+    kind = noop_type(client)
+    client.jobs.schedule_many(kind, [{"i": i} for i in range(7)])
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    other = AttemptRepository(client.store, str(uuid.uuid4()))
+    held = a.claim("maintenance", [kind], 3, 30)
+    (theirs,) = other.claim("maintenance", [kind], 1, 30)
+    path = (S.LOCKED, S.RUNNING, S.COMPLETED)
+    writes = [
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, {"result": f'"r{i}"'}, "completed")
+        for i, c in enumerate(held)
+    ]
+    # The same shape on a job another worker holds: its fence refuses it.
+    stale = AttemptWrite(
+        theirs.job_id, theirs.tenant_id, theirs.attempt, path, {"result": '"x"'}, "completed"
+    )
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(client.store.engine, "before_cursor_execute", count)
+    try:
+        refused, claimed = a.pump([*writes, stale], [], [("maintenance", [kind], 2)], 30)
+    finally:
+        event.remove(client.store.engine, "before_cursor_execute", count)
+    if client.store.is_postgresql:
+        assert len(statements) == 1
+    assert refused == [stale]
+    before = {c.job_id for c in held} | {theirs.job_id}
+    assert len(claimed) == 2 and not {c.job_id for c in claimed} & before
+    assert all(c.attempt == 1 and c.type == kind and c.params["i"] >= 0 for c in claimed)
+    for i, c in enumerate(held):
+        job = client.jobs.get(c.job_id)
+        assert job.status is S.COMPLETED and job.result == f"r{i}"
+        assert [(e.from_status, e.to_status, e.reason) for e in client.jobs.events(c.job_id)][
+            2:
+        ] == [(S.LOCKED, S.RUNNING, "completed"), (S.RUNNING, S.COMPLETED, "completed")]
+    assert client.jobs.get(theirs.job_id).status is S.LOCKED
+    for c in claimed:
+        assert client.jobs.get(c.job_id).status is S.LOCKED
+        last = client.jobs.events(c.job_id)[-1]
+        assert (last.from_status, last.to_status, last.attempt) == (S.WAITING, S.LOCKED, 1)
+        assert last.reason == f"claimed by worker {a.worker_id}"
+    # A claim alone takes what is left (one job), then finds nothing.
+    assert [len(x) for x in a.pump([], [], [("maintenance", [kind], 5)], 30)] == [0, 1]
+    assert a.pump([], [], [("maintenance", [kind], 5)], 30) == ([], [])
     client.close()
 
 
