@@ -245,7 +245,8 @@ class AttemptRepository:
 
         One transaction (one commit, one write lock on SQLite) per round of a worker
         instead of one for its writes and one per queue it claims from, and one INSERT
-        for all the round's events.
+        for all the round's events. On PostgreSQL the common round (writes of one shape,
+        one queue) is a single statement (``_pump_in_one``).
 
         Returns:
             The refused writes (as ``apply``) and the jobs claimed, queue by queue.
