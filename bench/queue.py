@@ -263,7 +263,26 @@ def headrace_drain(
             ).one()
             events = conn.execute(text("SELECT count(*) FROM job_events")).scalar_one()
     after = pg_stats(store.dsn) if store.dsn else None
-    span = (last - first) / 1000 if done else 0.0
+    return jobs_drain_result(
+        outcome, n, done, (first, last), wall, cpu, events, by_status, (before, after)
+    )
+
+
+def jobs_drain_result(
+    outcome: str,
+    n: int,
+    done: int,
+    span_ms: tuple[int | None, int | None],
+    wall: float,
+    cpu: float,
+    events: int,
+    by_status: dict[str, int],
+    stats: tuple[dict[str, int] | None, dict[str, int] | None],
+) -> dict[str, Any]:
+    """A drain's result on Headrace's tables (timed from ``started_at_ms`` to
+    ``finished_at_ms``), for Headrace's workers and the rows loop alike."""
+    first, last = span_ms
+    span = (last - first) / 1000 if done and first is not None and last is not None else 0.0
     return {
         "ok": outcome == "ok" and done == n,
         "outcome": outcome,
@@ -275,7 +294,7 @@ def headrace_drain(
         "worker_cpu_s": cpu,
         "worker_cpu_us_per_job": 1e6 * cpu / max(done, 1),
         "events_per_job": events / max(done, 1),
-        **per_job(before, after, max(done, 1)),
+        **per_job(*stats, max(done, 1)),
     }
 
 
@@ -393,21 +412,11 @@ def rows_drain(
     assert loop_events == ROWS_LOOP_EVENTS * done, (
         f"pg-loop-rows: {loop_events} events for {done} completed jobs"
     )
-    span = (last - first) / 1000 if done else 0.0
-    return {
-        "ok": outcome == "ok" and done == n,
-        "outcome": outcome,
-        "statuses_at_end": by_status,
-        "completed": done,
-        "span_s": span,
-        "rate": done / span if span > 0 else None,
-        "wall_from_spawn_s": wall,
-        "worker_cpu_s": cpu,
-        "worker_cpu_us_per_job": 1e6 * cpu / max(done, 1),
-        "events_per_job": events / max(done, 1),
-        "loop_events_per_job": loop_events / max(done, 1),
-        **per_job(before, after, max(done, 1)),
-    }
+    result = jobs_drain_result(
+        outcome, n, done, (first, last), wall, cpu, events, by_status, (before, after)
+    )
+    result["loop_events_per_job"] = loop_events / max(done, 1)
+    return result
 
 
 # -- the run ---------------------------------------------------------------------------
