@@ -128,6 +128,33 @@ def stop(procs: list[subprocess.Popen]) -> None:
             p.wait()
 
 
+def run_drain(
+    cmd: list[str],
+    count: Callable[[], int],
+    n: int,
+    timeout: float,
+    logdir: Path,
+    tag: str,
+    at_end: Callable[[], dict[str, int]],
+) -> tuple[str, float, float, dict[str, int]]:
+    """Start ``WORKERS`` copies of ``cmd``, wait until ``count`` reaches N, stop them.
+
+    Returns:
+        The outcome (see ``wait_for``), seconds from spawn, the workers' CPU seconds, and
+        what ``at_end`` read while they still ran.
+    """
+    procs = start([cmd] * WORKERS, logdir, tag)
+    t0 = time.perf_counter()
+    try:
+        outcome = wait_for(count, n, timeout, procs)
+        wall = time.perf_counter() - t0
+        cpu = sum(cpu_seconds(p.pid) for p in procs)
+        seen = at_end()
+    finally:
+        stop(procs)
+    return outcome, wall, cpu, seen
+
+
 def wait_for(count: Callable[[], int], n: int, timeout: float, procs: list) -> str:
     """Poll until N are done: "ok", or why not ("timeout", "stalled", "workers exited")."""
     deadline = time.monotonic() + timeout
@@ -241,19 +268,12 @@ def headrace_drain(
         def count() -> int:
             return client.jobs.list(status="completed", limit=1).total
 
-        procs = start([cmd] * WORKERS, logdir, tag)
-        t0 = time.perf_counter()
-        try:
-            outcome = wait_for(count, n, timeout, procs)
-            wall = time.perf_counter() - t0
-            cpu = sum(cpu_seconds(p.pid) for p in procs)
-            statuses = client.store.read
-            with statuses() as conn:
-                by_status = dict(
-                    conn.execute(text("SELECT status, count(*) FROM jobs GROUP BY status")).all()
-                )
-        finally:
-            stop(procs)
+        def statuses() -> dict[str, int]:
+            with client.store.read() as conn:
+                rows = conn.execute(text("SELECT status, count(*) FROM jobs GROUP BY status"))
+                return dict(rows.all())
+
+        outcome, wall, cpu, by_status = run_drain(cmd, count, n, timeout, logdir, tag, statuses)
         with client.store.read() as conn:
             done, first, last = conn.execute(
                 text(
@@ -331,14 +351,7 @@ def baseline_drain(
             row = conn.execute(pgloop.COUNT_DONE).fetchone()
             return row[0] if row else 0
 
-        procs = start([cmd] * WORKERS, logdir, tag)
-        t0 = time.perf_counter()
-        try:
-            outcome = wait_for(count, n, timeout, procs)
-            wall = time.perf_counter() - t0
-            cpu = sum(cpu_seconds(p.pid) for p in procs)
-        finally:
-            stop(procs)
+        outcome, wall, cpu, _ = run_drain(cmd, count, n, timeout, logdir, tag, dict)
         done = count()
         first, last = conn.execute(pgloop.SPAN).fetchone() or (None, None)
     after = pg_stats(dsn)
@@ -381,17 +394,12 @@ def rows_drain(
             row = conn.execute("SELECT count(*) FROM jobs WHERE status = 'completed'").fetchone()
             return row[0] if row else 0
 
-        procs = start([cmd] * WORKERS, logdir, tag)
-        t0 = time.perf_counter()
-        try:
-            outcome = wait_for(count, n, timeout, procs)
-            wall = time.perf_counter() - t0
-            cpu = sum(cpu_seconds(p.pid) for p in procs)
-            by_status = dict(
+        def statuses() -> dict[str, int]:
+            return dict(
                 conn.execute("SELECT status, count(*) FROM jobs GROUP BY status").fetchall()
             )
-        finally:
-            stop(procs)
+
+        outcome, wall, cpu, by_status = run_drain(cmd, count, n, timeout, logdir, tag, statuses)
         after = pg_stats(dsn)
         done, first, last = conn.execute(
             "SELECT count(*), min(started_at_ms), max(finished_at_ms) FROM jobs "
