@@ -62,6 +62,15 @@ def sleep_in_thread(ctx: JobContext) -> tuple[threading.Thread, list[BaseExcepti
     return t, raised
 
 
+def assert_woken(sleeper: tuple[threading.Thread, list[BaseException]], reason: str) -> None:
+    """The sleeping thread ended within ``JOIN_SEC``, raising ``JobStopped(reason)`` once."""
+    t, raised = sleeper
+    t.join(JOIN_SEC)
+    assert not t.is_alive(), f"sleep was not woken by the stop ({reason})"
+    assert len(raised) == 1 and isinstance(raised[0], JobStopped)
+    assert raised[0].reason == reason
+
+
 def test_a_new_context_is_not_cancelled_and_check_passes() -> None:
     ctx = context()
     assert not ctx.cancelled and ctx.stop_reason is None
@@ -81,32 +90,23 @@ def test_the_first_stop_reason_wins_and_check_raises_it() -> None:
 def test_sleep_after_a_stop_raises_at_once() -> None:
     ctx = context()
     ctx.request_stop("suspend")
-    t, raised = sleep_in_thread(ctx)
-    t.join(JOIN_SEC)
-    assert not t.is_alive(), "sleep did not see the stop requested before it"
-    assert len(raised) == 1 and isinstance(raised[0], JobStopped)
-    assert raised[0].reason == "suspend"
+    assert_woken(sleep_in_thread(ctx), "suspend")
 
 
 def test_a_stop_during_sleep_wakes_it() -> None:
     ctx = context()
-    t, raised = sleep_in_thread(ctx)
+    sleeper = sleep_in_thread(ctx)
     # The stop may land before or after the thread starts waiting: both must wake it.
     ctx.request_stop("cancel")
-    t.join(JOIN_SEC)
-    assert not t.is_alive(), "a stop requested during sleep did not wake it"
-    assert len(raised) == 1 and isinstance(raised[0], JobStopped)
-    assert raised[0].reason == "cancel"
+    assert_woken(sleeper, "cancel")
 
 
 def test_every_sleeper_wakes() -> None:
     ctx = context()
     sleepers = [sleep_in_thread(ctx) for _ in range(5)]
     ctx.request_stop("timeout")
-    for t, raised in sleepers:
-        t.join(JOIN_SEC)
-        assert not t.is_alive()
-        assert [type(e) for e in raised] == [JobStopped]
+    for sleeper in sleepers:
+        assert_woken(sleeper, "timeout")
 
 
 def test_sleep_without_a_stop_returns_after_its_time() -> None:
