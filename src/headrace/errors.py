@@ -6,6 +6,7 @@
     ├─ InvalidInput(ValueError)        .field            → 422
     │  └─ PipelineDefinitionError      .stage
     ├─ NotFound(LookupError)           .kind, .id        → 404
+    │  └─ NoMatch(ValueError)          .filters  (a facade's ``get`` found nothing)
     ├─ Conflict                                          → 409
     │  ├─ IllegalTransition            .job_id, .current, .requested
     │  │  └─ IllegalJobState           (the Jet facade's name)
@@ -53,6 +54,23 @@ class NotFound(HeadraceError, LookupError):
     def __str__(self) -> str:
         # LookupError would otherwise quote the message like a KeyError.
         return f"{self.kind} {self.id!r} not found"
+
+
+class NoMatch(NotFound, ValueError):
+    """A facade collection's ``get(**filters)`` matched nothing.
+
+    Also a ``ValueError``, which is what the Control Hub and watsonx SDKs raise there, so
+    their users' ``except ValueError`` still works.
+    """
+
+    def __init__(self, kind: str, filters: dict[str, object]) -> None:
+        self.filters = dict(filters)
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.filters.items())
+        super().__init__(kind, shown)
+
+    def __str__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.filters.items())
+        return f"no {self.kind} matches {shown or 'nothing'}"
 
 
 class Conflict(HeadraceError):
