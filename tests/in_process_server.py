@@ -33,9 +33,9 @@ from headrace.store.database import Store
 class InProcessServer:
     """``headrace.api.server.Server`` under uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, store_url: str, lease_sec: float = 3.0) -> None:
+    def __init__(self, store_url: str, lease_sec: float = 3.0, workers: int = 1) -> None:
         self.registry = Registry(parent=DEFAULT)
-        options = ServerOptions(store=store_url, port=0, workers=1, lease_sec=lease_sec)
+        options = ServerOptions(store=store_url, port=0, workers=workers, lease_sec=lease_sec)
         self.server = Server(options, registry=self.registry)
         self.tokens = TokenService(self.server.store)
         sock = socket.socket()
@@ -76,6 +76,13 @@ class InProcessServer:
         client = ServedClient(self, token)
         self.clients.append(client)
         return client
+
+    def add_worker(self) -> None:
+        """Start one more in-process worker of the server (its ``stop`` stops it too)."""
+        options = self.server.options
+        worker = Worker(self.store, self.registry, options.queues, lease_sec=options.lease_sec)
+        self.server.workers.append(worker)
+        worker.start()
 
     def stop(self) -> None:
         """Close the clients, then stop the server (its lifespan stops the workers)."""

@@ -13,6 +13,7 @@
     │  └─ JobAlreadyExists
     ├─ PermissionDenied                                  → 403
     ├─ Unauthenticated                                   → 401
+    ├─ NotSupported(NotImplementedError)  .issue  (a seed call Headrace cannot do yet)
     ├─ JobFailed                       .cause
     ├─ JobStopped                      raised inside a job by ``ctx.check()``
     ├─ TimeoutException(TimeoutError)
@@ -103,6 +104,16 @@ class PermissionDenied(HeadraceError):
 
 class Unauthenticated(HeadraceError):
     """The caller did not prove who it is."""
+
+
+class NotSupported(HeadraceError, NotImplementedError):
+    """A call a facade offers that Headrace cannot carry out yet; ``issue`` says where."""
+
+    def __init__(self, what: str, issue: int, detail: str = "") -> None:
+        self.what = what
+        self.issue = issue
+        text = f"{what} is not supported yet (issue {issue})"
+        super().__init__(f"{text}: {detail}" if detail else text)
 
 
 class JobFailed(HeadraceError):
