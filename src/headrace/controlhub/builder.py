@@ -28,8 +28,9 @@ class JobBuilder:
         require_job_error_acknowledgement: bool = False,
         data_collector_labels: list[str] | None = None,
     ) -> Job:
-        """A job of ``pipeline`` at its latest commit, or at ``pipeline_commit`` /
-        ``pipeline_tag`` (a commit label).
+        """A job of ``pipeline``: its latest commit, ``pipeline_commit``, or ``pipeline_tag``.
+
+        ``pipeline_tag`` names a commit label (``"v1"``).
 
         Raises:
             InvalidInput: (a ``ValueError``) no published pipeline given, both

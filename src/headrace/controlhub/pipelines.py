@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from headrace.controlhub import backend
 from headrace.model.seekable import SeekableList, attributes
 
 
@@ -63,7 +64,7 @@ class Pipeline:
     @property
     def commits(self) -> SeekableList[PipelineCommit]:
         """Every commit of this pipeline, newest first (read now)."""
-        return commits(self._client.pipelines.commits(self.name))
+        return commits(backend.commits(self._client, self.name))
 
     @property
     def labels(self) -> list[str]:
