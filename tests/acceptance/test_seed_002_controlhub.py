@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_acceptance_support import wait_until
+from tests_acceptance_support import NEEDS_CONTROL_PLANE, wait_until
 
 from headrace import defaults, errors
-from headrace.controlhub import ControlHub
+from headrace.controlhub import ControlHub, backend
 from headrace.jet.pipeline import Pipeline, StreamSource
 
 JOB_REPR = r"<Job \(job_id=[0-9a-f-]+, job_name={}\)>"
@@ -59,6 +59,32 @@ def sch(client: Any) -> ControlHub:
     return ControlHub(client)
 
 
+@pytest.fixture
+def archives(request: pytest.FixtureRequest, client: Any) -> None:
+    """Until the client exports and imports archives, the archive blocks must fail on it."""
+    if not backend.archives_available(client):
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="the client has no archive API yet (issue 12, export/import)",
+                raises=errors.NotSupported,
+                strict=True,
+            )
+        )
+
+
+@pytest.fixture
+def balancing(request: pytest.FixtureRequest, client: Any) -> None:
+    """Until the client lists and balances workers, the balancing block must fail on it."""
+    if not backend.workers_available(client):
+        request.applymarker(
+            pytest.mark.xfail(
+                reason="the client has no workers.list/balance yet (issue 17)",
+                raises=errors.NotSupported,
+                strict=True,
+            )
+        )
+
+
 def publish_test_pipeline(sch: ControlHub, versions: int = 1) -> None:
     # set-up: 'Test Pipeline' with ``versions`` commits, commit n labelled 'v<n>'
     for n in range(1, versions + 1):
@@ -84,6 +110,7 @@ def finish_runs(sch: ControlHub, job: Any, runs: int) -> None:
         sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
 
+@NEEDS_CONTROL_PLANE
 def test_creating_a_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch, versions=2)
 
@@ -108,6 +135,7 @@ def test_creating_a_job(sch: ControlHub) -> None:
     assert sorted(j.commit.version for j in sch.jobs) == ["1", "2"]
 
 
+@NEEDS_CONTROL_PLANE
 def test_retrieving_an_existing_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch)
     tagged = add_job(sch, "job name", tags=["tag name", "test"])
@@ -147,6 +175,7 @@ def add_streaming_job(sch: ControlHub, name: str, stream: str = "events") -> Any
     return add_job(sch, name, pipeline_name=f"{name} pipeline")
 
 
+@NEEDS_CONTROL_PLANE
 def test_upgrading_then_updating_a_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch)
     first = add_job(sch, "first", version="1")
@@ -177,6 +206,7 @@ def test_upgrading_then_updating_a_job(sch: ControlHub) -> None:
     assert len(sch.jobs.get_all(pipeline_commit_label="v2")) == 1
 
 
+@NEEDS_CONTROL_PLANE
 def test_duplicating_a_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch)
     original = add_job(sch, "Job for dev", tags=["dev"])
@@ -195,6 +225,8 @@ def test_duplicating_a_job(sch: ControlHub) -> None:
     assert len(sch.jobs) == 3
 
 
+@NEEDS_CONTROL_PLANE
+@pytest.mark.usefixtures("archives")
 def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -226,6 +258,7 @@ def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
         assert len(sch.import_jobs(archive=archive)) == 4
 
 
+@NEEDS_CONTROL_PLANE
 def test_offsets(sch: ControlHub, client: Any, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -288,6 +321,7 @@ def read_until(sch: ControlHub, client: Any, job: Any, seen: int) -> None:
     assert len(client.get_list("seen")) == seen
 
 
+@NEEDS_CONTROL_PLANE
 def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     publish_test_pipeline(sch)
     finish_runs(sch, add_job(sch, "job name"), 2)
@@ -350,6 +384,7 @@ def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
 
+@pytest.mark.usefixtures("balancing")
 def test_balancing_data_collectors(sch: ControlHub) -> None:
     # Retrieve the Data Collector instances to be balanced - all Data Collector instances, in this example  # noqa: E501
     data_collectors = sch.data_collectors
@@ -373,6 +408,7 @@ def failing_job(sch: ControlHub, acknowledge: bool) -> Any:
     return job
 
 
+@NEEDS_CONTROL_PLANE
 def test_statuses_through_a_streaming_run(sch: ControlHub, client: Any) -> None:
     client.get_stream("events").publish_all(range(3))
     job = add_streaming_job(sch, "streaming job")
@@ -400,6 +436,7 @@ def test_statuses_through_a_streaming_run(sch: ControlHub, client: Any) -> None:
         sch.start_job(job)
 
 
+@NEEDS_CONTROL_PLANE
 def test_a_failed_run_is_red_and_may_need_acknowledging(sch: ControlHub) -> None:
     plain = failing_job(sch, acknowledge=False)
     sch.start_job(plain, wait=True)
@@ -422,6 +459,7 @@ def test_a_failed_run_is_red_and_may_need_acknowledging(sch: ControlHub) -> None
     assert [s.run_count for s in strict.history] == [2, 1]
 
 
+@NEEDS_CONTROL_PLANE
 def test_bad_input_is_refused_by_name(sch: ControlHub) -> None:
     publish_test_pipeline(sch, versions=2)
     pipeline = sch.pipelines.get(name="Test Pipeline")
@@ -451,6 +489,7 @@ def test_bad_input_is_refused_by_name(sch: ControlHub) -> None:
     assert len(sch.jobs) == 1 and job.history == []  # nothing changed
 
 
+@NEEDS_CONTROL_PLANE
 def test_a_server_url_and_token_make_the_remote_client(client_kind: str, store_url: str) -> None:
     if client_kind == "embedded":
         sch = ControlHub(store_url)  # a store URL: the embedded client of that store

@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from tests_acceptance_support import NEEDS_CONTROL_PLANE
 
 from headrace.client.embedded import Client
 from headrace.jet.pipeline import Pipeline, StreamSource
 from headrace.platform import JobRunState, Platform
+
+pytestmark = NEEDS_CONTROL_PLANE
 
 
 def same(x: Any) -> Any:

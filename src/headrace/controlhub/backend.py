@@ -182,35 +182,44 @@ def upload_offsets(client: Any, job_id: str, offsets: Any) -> Any:
 # -- archives and workers ---------------------------------------------------------------
 
 
+def archives_available(client: Any) -> bool:
+    """Whether the client exports and imports job archives (issue 12's last part)."""
+    return hasattr(getattr(client, "archives", None), "export_jobs")
+
+
 def export_jobs(client: Any, job_ids: builtins.list[str]) -> bytes:
     """A ZIP archive of the jobs."""
-    archives = getattr(client, "archives", None)
-    if archives is None:
+    if not archives_available(client):
         raise errors.NotSupported("export_jobs", 12, "the client has no archive API yet")
-    return bytes(archives.export_jobs(job_ids))
+    return bytes(client.archives.export_jobs(job_ids))
 
 
 def import_jobs(client: Any, data: bytes, **options: Any) -> builtins.list[Any]:
     """Create the jobs of an archive."""
-    archives = getattr(client, "archives", None)
-    if archives is None:
+    if not archives_available(client):
         raise errors.NotSupported("import_jobs", 12, "the client has no archive API yet")
-    return list(archives.import_jobs(data, **options))
+    return list(client.archives.import_jobs(data, **options))
+
+
+def workers_available(client: Any) -> bool:
+    """Whether the client lists workers and balances them (issue 17)."""
+    found = getattr(client, "workers", None)
+    return hasattr(found, "list") and hasattr(found, "balance")
 
 
 def workers(client: Any) -> builtins.list[models.DataCollector]:
     """The workers, as Data Collectors."""
-    found = getattr(client, "workers", None)
-    if found is None:
+    if not workers_available(client):
         raise errors.NotSupported("data_collectors", 17, "the client lists no workers yet")
-    return [models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in found.list()]
+    return [
+        models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in client.workers.list()
+    ]
 
 
 def balance(client: Any, worker_ids: builtins.list[str]) -> None:
     """Move running streaming jobs off the given workers' overload."""
-    found = getattr(client, "workers", None)
-    if found is None or not hasattr(found, "balance"):
+    if not workers_available(client):
         raise errors.NotSupported(
             "balance_data_collectors", 17, "the client has no workers.balance yet"
         )
-    found.balance(worker_ids)
+    client.workers.balance(worker_ids)
