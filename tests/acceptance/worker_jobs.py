@@ -27,3 +27,8 @@ def slow_first(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             f.write(str(os.getpid()))
         time.sleep(params["first_sleep"])
     return {"attempt": ctx.attempt, "pid": os.getpid()}
+
+
+def double(x: int) -> int:
+    """A pipeline stage the facade tests publish to a server process (importable there)."""
+    return x * 2
