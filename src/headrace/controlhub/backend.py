@@ -175,7 +175,18 @@ def reset_offsets(client: Any, job_id: str) -> Any:
 
 
 def upload_offsets(client: Any, job_id: str, offsets: Any) -> Any:
-    """The next run starts from ``offsets``; seed 002's poll-source key names the only source."""
+    """The next run starts from ``offsets``.
+
+    Seed 002's poll-source key is StreamSets' name for a pipeline's one origin; it is
+    renamed to the one source entity the job's runs have recorded. Any other name goes
+    to the client as it is, which refuses an entity no source of the pipeline has.
+    """
+    entries = offsets.get("offsets") if isinstance(offsets, dict) else None
+    if isinstance(entries, dict) and POLL_SOURCE in entries:
+        known = {e for r in runs(client, job_id) for e in (r.offsets or {}).get("offsets", {})}
+        if len(known) == 1:
+            renamed = {known.pop() if k == POLL_SOURCE else k: v for k, v in entries.items()}
+            offsets = {**offsets, "offsets": renamed}
     return client.jobs.upload_offsets(job_id, offsets)
 
 

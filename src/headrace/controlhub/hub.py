@@ -140,18 +140,19 @@ class ControlHub:
 
     # -- running ------------------------------------------------------------------------
 
-    def start_job(self, *jobs_: Any, wait: bool = True, **runtime_parameters: Any) -> None:
+    def start_job(self, *jobs_: Any, wait: bool = True, timeout_sec: float = 300) -> None:
         """Start a run of each job; ``wait`` until each has left ACTIVATING.
 
         Raises:
             Conflict: a job is active already, or its error awaits acknowledgement.
+            TimeoutException: a job still ACTIVATING after ``timeout_sec``.
         """
         found = _flatten(jobs_)
         for job_id in _job_ids(jobs_):
-            backend.start(self._client, job_id, runtime_parameters or None)
+            backend.start(self._client, job_id, None)
         if wait:
             for job in found:
-                self._wait(job, lambda s: s.status is not ControlHubStatus.ACTIVATING, None)
+                self._wait(job, lambda s: s.status is not ControlHubStatus.ACTIVATING, timeout_sec)
 
     def stop_job(self, *jobs_: Any, force: bool = False, timeout_sec: float = 300) -> None:
         """Stop each job's active run (keeping its offsets); ``force`` stops it at once."""
