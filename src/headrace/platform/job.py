@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from headrace import errors
 from headrace.model.facades import JobRunState, platform_state
 from headrace.model.seekable import SeekableList, attributes
 from headrace.platform import backend
@@ -71,11 +72,21 @@ class JobRun:
         return hash(self.run_id)
 
 
+def _states(wanted: Any) -> set[JobRunState]:
+    values = [wanted] if isinstance(wanted, str) else list(wanted)
+    try:
+        return {JobRunState(v) for v in values}
+    except ValueError:
+        known = ", ".join(JobRunState)
+        msg = f"{wanted!r} names a state that does not exist; states are {known}"
+        raise errors.InvalidInput("states", msg) from None
+
+
 def job_runs(items: list[JobRun]) -> SeekableList[JobRun]:
     """A job's runs, newest first; ``get_all(states=[JobRunState.Queued])``."""
     filters = {
         **attributes("name", "run_id", "job_id", "run_count", "state"),
-        "states": lambda r, states: r.state in {JobRunState(s) for s in states},
+        "states": lambda r, states: r.state in _states(states),
     }
     return SeekableList(items, kind="job run", filters=filters)
 

@@ -1,0 +1,58 @@
+"""A run's picture: the seed's repr, its state through the one table, its filters.
+
+The records here are plain values in the shape the facade reads (a run as the client
+returns it); nothing is called on the client.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from headrace import errors
+from headrace.model.status import Status
+from headrace.platform import JobRunState
+from headrace.platform.job import JobRun, job_runs
+
+
+def run(status: Status, run_count: int = 1, error_count: int = 0) -> SimpleNamespace:
+    return SimpleNamespace(
+        job_id="j1", run_id=f"r{run_count}", run_count=run_count, name="Test Job Run",
+        job_name="Test Job", description="...", status=status, configuration=None,
+        parameters={"threshold": 3}, parameter_sets=None, created_at_ms=1, started_at_ms=None,
+        finished_at_ms=None, metrics={"error_count": error_count},
+    )  # fmt: skip
+
+
+def test_a_waiting_run_shows_as_the_seed_shows_it() -> None:
+    shown = repr(JobRun(object(), run(Status.WAITING)))
+    assert re.fullmatch(r"JobRun\(name='Test Job Run', .+, state='Queued'\)", shown), shown
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [(Status.LOCKED, JobRunState.Starting), (Status.SUSPENDED, JobRunState.Paused),
+     (Status.CANCELED, JobRunState.Canceled), (Status.TIMEOUT, JobRunState.Failed)],
+)  # fmt: skip
+def test_state_is_the_tables_image(status: Status, state: JobRunState) -> None:
+    assert JobRun(object(), run(status)).state is state
+
+
+def test_rejected_records_make_a_completed_run_completed_with_errors() -> None:
+    assert JobRun(object(), run(Status.COMPLETED, error_count=2)).state is (
+        JobRunState.CompletedWithErrors
+    )
+
+
+def test_runs_filter_by_states() -> None:
+    runs = job_runs(
+        [JobRun(object(), run(Status.RUNNING, 2)), JobRun(object(), run(Status.WAITING))]
+    )
+    assert [r.run_count for r in runs.get_all(states=[JobRunState.Queued])] == [1]
+    assert [r.run_count for r in runs.get_all(states=["Running", "Queued"])] == [2, 1]
+    assert runs.get_all(states=[JobRunState.Failed]) == []
+    with pytest.raises(errors.InvalidInput, match=r"'Sleeping'.*states are Queued") as info:
+        runs.get_all(states=["Sleeping"])
+    assert info.value.field == "states"
