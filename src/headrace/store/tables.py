@@ -124,6 +124,9 @@ class JobRow(Base):
     runtime_parameters: Mapped[str | None] = mapped_column(Text)
     #: JSON dict of named parameter sets a run may pick.
     parameter_sets: Mapped[str | None] = mapped_column(Text)
+    #: JSON: what each run starts from besides the parameters (a task job's params; a
+    #: pipeline job's config and parallelism). ``params`` is the current run's.
+    definition: Mapped[str | None] = mapped_column(Text)
     #: The published pipeline and commit version a pipeline job pins.
     pipeline_name: Mapped[str | None] = mapped_column(String(255))
     pipeline_version: Mapped[int | None] = mapped_column(Integer)

@@ -69,6 +69,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("tags", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("runtime_parameters", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("parameter_sets", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("definition", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("pipeline_name", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("pipeline_version", sa.Integer(), nullable=True))
         batch_op.add_column(
@@ -115,6 +116,7 @@ def downgrade() -> None:
             "require_error_ack",
             "pipeline_version",
             "pipeline_name",
+            "definition",
             "parameter_sets",
             "runtime_parameters",
             "tags",
