@@ -247,7 +247,7 @@ def test_another_tenants_objects_are_not_found(client: Any) -> None:
     job = client.jobs.create("private", pipeline="double")
     client.jobs.start(job.job_id)
     client.jobs.wait(job.job_id, 60)
-    other = client.for_tenant(str(uuid.uuid4())) if _embedded(client) else _other(client)
+    other = client.for_tenant(str(uuid.uuid4()))
     with pytest.raises(errors.NotFound):
         other.projects.get("mine")
     with pytest.raises(errors.NotFound):
@@ -259,11 +259,3 @@ def test_another_tenants_objects_are_not_found(client: Any) -> None:
     with pytest.raises(errors.NotFound):
         other.jobs.run_events(job.job_id, 1)
     assert other.jobs.find(name="private") == []
-
-
-def _embedded(client: Any) -> bool:
-    return hasattr(client, "store")
-
-
-def _other(client: Any) -> Any:
-    return client.tenant_client(str(uuid.uuid4()))
