@@ -52,7 +52,7 @@ NOTIFY_CHANNEL = "headrace_jobs"
 #: Largest request body the REST API accepts: a job's params travel in it.
 MAX_BODY_BYTES = 1024 * 1024
 
-#: Largest body of ``POST /pipelines``: a pipeline travels pickled, with the items of its
+#: Largest body of ``POST /pipeline-jobs``: a pipeline travels pickled, with the items of its
 #: ``from_list`` sources, so it may be much larger than a job's params.
 MAX_PIPELINE_BODY_BYTES = 32 * 1024 * 1024
 

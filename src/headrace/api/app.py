@@ -11,7 +11,16 @@ import headrace
 from headrace import defaults
 from headrace.api import limits, metrics, problems
 from headrace.api.auth import ApiState
-from headrace.api.routes import catalog, data, jobs, ops, pipelines
+from headrace.api.routes import (
+    catalog,
+    data,
+    definitions,
+    jobs,
+    ops,
+    pipelines,
+    projects,
+    versions,
+)
 
 DESCRIPTION = """Seed 004's job API plus events, logs, a long-poll wait, queues, workers,
 data structures, and pipeline (Jet) jobs.
@@ -20,7 +29,7 @@ Every request but `/healthz`, `/metrics` and `/` carries `Authorization: Bearer 
 (from `headrace tokens create`); the token's tenant scopes everything. Errors are
 `application/problem+json`, with `field` naming bad input.
 
-`POST /pipelines` takes `{"pipeline": base64(cloudpickle.dumps(pipeline)), "config": {...}}`;
+`POST /pipeline-jobs` takes `{"pipeline": base64(cloudpickle.dumps(pipeline)), "config": {...}}`;
 `Client("http://host:port", token=...)` does that for you (`client.get_jet().submit(p)`).
 """
 
@@ -52,10 +61,14 @@ def create_app(
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)
-    for router in (jobs.router, pipelines.router, catalog.router, data.router, ops.router):
+    routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
+    control = (projects.router, versions.router, definitions.router)
+    for router in (*routers, *control):
         app.include_router(router)
     app.add_middleware(
-        limits.BodyLimit, limit=max_body_bytes, paths={"/pipelines": max_pipeline_bytes}
+        limits.BodyLimit,
+        limit=max_body_bytes,
+        paths={"/pipeline-jobs": max_pipeline_bytes, "/pipelines": max_pipeline_bytes},
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
     return app

@@ -13,6 +13,7 @@ from headrace import errors
 from headrace.scheduler.registry import Registry
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
+from headrace.service.projects import ProjectService
 from headrace.service.tokens import LOCAL, Principal, TokenService
 from headrace.service.workers import WorkerService
 from headrace.store.database import Store
@@ -48,6 +49,10 @@ class ApiState:
             found = JobService(self.store, self.registry, Scope(*key), self.wake)
             self._services[key] = found
         return found
+
+    def projects(self, who: Principal) -> ProjectService:
+        """The project service confined to the principal's tenant."""
+        return ProjectService(self.store, self.jobs(who).scope)
 
     def pipelines(self, who: Principal) -> PipelineService:
         """The pipeline service confined to the principal's tenant."""

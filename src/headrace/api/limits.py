@@ -1,7 +1,7 @@
 """An ASGI middleware that refuses request bodies over a size with 413 problem+json.
 
 The limits live in ``headrace.defaults``: ``MAX_BODY_BYTES`` for every request, and a
-larger ``MAX_PIPELINE_BODY_BYTES`` for ``POST /pipelines``, whose body carries a pickled
+larger ``MAX_PIPELINE_BODY_BYTES`` for ``POST /pipeline-jobs``, whose body carries a pickled
 pipeline with its ``from_list`` items.
 """
 
@@ -26,7 +26,7 @@ class BodyTooLarge(StarletteHTTPException):
 class BodyLimit:
     """Refuse bodies larger than ``limit`` bytes: by Content-Length, or while streaming.
 
-    ``paths`` raises the limit for requests to exact paths (``{"/pipelines": 32 MiB}``).
+    ``paths`` raises the limit for requests to exact paths (``{"/pipeline-jobs": 32 MiB}``).
     """
 
     def __init__(

@@ -245,7 +245,7 @@ class ReasonIn(pydantic.BaseModel):
 
 
 class PipelineIn(pydantic.BaseModel):
-    """The body of ``POST /pipelines``: a pickled pipeline and how to run it as a job.
+    """The body of ``POST /pipeline-jobs``: a pickled pipeline and how to run it as a job.
 
     ``pipeline`` is ``base64(cloudpickle.dumps(pipeline))``. Functions defined in
     ``__main__`` (a script, a notebook) travel by value; functions of importable modules
@@ -313,7 +313,7 @@ class RunOut(pydantic.BaseModel):
 
 
 class SnapshotIn(pydantic.BaseModel):
-    """``POST /pipelines/{job_id}/snapshots``: export a named snapshot of the job."""
+    """``POST /pipeline-jobs/{job_id}/snapshots``: export a named snapshot of the job."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
 

@@ -22,6 +22,7 @@ from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
+from headrace.service.projects import ProjectService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
 
@@ -125,6 +126,7 @@ class Client:
         self.job_types = JobTypeService(_runtime.store)
         self.job_groups = JobGroupService(_runtime.store)
         self.pipelines = PipelineService(_runtime.store, self.jobs, scope)
+        self.projects = ProjectService(_runtime.store, scope)
 
     @property
     def store(self) -> Store:

@@ -24,6 +24,11 @@ import cloudpickle
 import httpx
 
 from headrace import defaults, errors
+from headrace.client.remote_control import (
+    RemoteJobDefinitions,
+    RemotePipelineCommits,
+    RemoteProjects,
+)
 from headrace.client.remote_data import RemoteList, RemoteMap, RemoteStream
 from headrace.client.transport import Http, error_from, seg
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
@@ -50,10 +55,17 @@ def job_from(data: dict[str, Any]) -> Job:
     values: dict[str, Any] = {name: data.get(name) for name in _JOB_FIELDS}
     values["status"] = Status(values["status"])
     values["state"] = values["state"] or {}
+    values["tags"] = tuple(values["tags"] or ())
+    for name in ("runtime_parameters", "parameter_sets"):
+        values[name] = values[name] or {}
+    values["project"] = values["project"] or "default"
+    values["require_error_ack"] = bool(values["require_error_ack"])
+    values["error_acknowledged"] = bool(values["error_acknowledged"])
     return Job(**values)
 
 
-def _event(data: dict[str, Any]) -> JobEvent:
+def event_from(data: dict[str, Any]) -> JobEvent:
+    """A ``JobEvent`` from its JSON."""
     return JobEvent(
         event_id=data["event_id"],
         job_id=data["job_id"],
@@ -70,7 +82,7 @@ def _ended(job: Job, suspended_ends: bool) -> bool:
     return job.status in machine.FINAL or (suspended_ends and job.status is Status.SUSPENDED)
 
 
-class RemoteJobs:
+class RemoteJobs(RemoteJobDefinitions):
     """``client.jobs`` over HTTP: the ``JobService`` interface."""
 
     def __init__(self, http: Http) -> None:
@@ -131,7 +143,7 @@ class RemoteJobs:
     def events(self, job_id: str) -> builtins.list[JobEvent]:
         """The job's status changes, oldest first."""
         data = self._http.call("GET", f"/jobs/{seg(job_id)}/events")
-        return [_event(e) for e in data["items"]]
+        return [event_from(e) for e in data["items"]]
 
     def logs(self, job_id: str) -> builtins.list[JobLogLine]:
         """The job's log lines, oldest first."""
@@ -185,7 +197,7 @@ class RemoteJobs:
 
 
 def encode(pipeline: Pipeline) -> str:
-    """A pipeline as ``POST /pipelines`` carries it: base64 of its cloudpickle.
+    """A pipeline as ``POST /pipeline-jobs`` carries it: base64 of its cloudpickle.
 
     Raises:
         InvalidInput: naming ``pipeline`` when it is not a Pipeline or cannot be pickled.
@@ -214,7 +226,7 @@ def metrics_from(data: dict[str, Any]) -> PipelineMetrics:
     return metrics
 
 
-class RemotePipelines:
+class RemotePipelines(RemotePipelineCommits):
     """``client.pipelines`` over HTTP: the ``PipelineService`` interface."""
 
     def __init__(self, http: Http, jobs: RemoteJobs) -> None:
@@ -264,7 +276,7 @@ class RemotePipelines:
             "idempotency_key": idempotency_key,
         }
         body.update({k: v for k, v in options.items() if v is not None})
-        return job_from(self._http.created("/pipelines", body)[0])
+        return job_from(self._http.created("/pipeline-jobs", body)[0])
 
     def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
         """The active job named as the config says, or a new one; one even under races.
@@ -277,7 +289,7 @@ class RemotePipelines:
                 "config.name", "new_job_if_absent needs a JobConfig with a name"
             )
         body = {"pipeline": encode(pipeline), "config": config.to_dict(), "if_absent": True}
-        return job_from(self._http.created("/pipelines", body)[0])
+        return job_from(self._http.created("/pipeline-jobs", body)[0])
 
     def get(self, job_id: str) -> Job:
         """A pipeline job of the tenant.
@@ -285,21 +297,23 @@ class RemotePipelines:
         Raises:
             NotFound: no such pipeline job.
         """
-        return job_from(self._http.call("GET", f"/pipelines/{seg(job_id)}"))
+        return job_from(self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}"))
 
     def find_named(self, name: str) -> Job | None:
         """The active job of this name, else the most recent one, else None."""
         if not isinstance(name, str) or not name:
             return None
         try:
-            return job_from(self._http.call("GET", f"/pipelines/by-name/{seg(name)}"))
+            return job_from(self._http.call("GET", f"/pipeline-jobs/by-name/{seg(name)}"))
         except errors.NotFound:
             return None
 
     def list(self, name: str | None = None) -> builtins.list[Job]:
         """Every pipeline job, newest first (optionally only those with this name)."""
         query = {} if name is None else {"name": name}
-        return [job_from(j) for j in self._http.call("GET", "/pipelines", params=query)["items"]]
+        return [
+            job_from(j) for j in self._http.call("GET", "/pipeline-jobs", params=query)["items"]
+        ]
 
     @staticmethod
     def config_of(job: Job) -> JobConfig:
@@ -312,7 +326,7 @@ class RemotePipelines:
         Raises:
             IllegalTransition: the job is not running.
         """
-        return job_from(self._http.call("POST", f"/pipelines/{seg(job_id)}/restart"))
+        return job_from(self._http.call("POST", f"/pipeline-jobs/{seg(job_id)}/restart"))
 
     def export_snapshot(self, job_id: str, name: str, timeout: float = 60.0) -> None:
         """Store a named snapshot of the job that outlives it (replacing that name).
@@ -323,7 +337,7 @@ class RemotePipelines:
         """
         self._http.call(
             "POST",
-            f"/pipelines/{seg(job_id)}/snapshots",
+            f"/pipeline-jobs/{seg(job_id)}/snapshots",
             json={"name": name, "timeout": timeout},
             timeout=timeout + self._http.timeout,
         )
@@ -334,24 +348,24 @@ class RemotePipelines:
         Raises:
             IllegalTransition: the job has already ended.
         """
-        path = f"/pipelines/{seg(job_id)}/cancel"
+        path = f"/pipeline-jobs/{seg(job_id)}/cancel"
         return job_from(self._http.call("POST", path, json={"force": force}))
 
     def metrics(self, job_id: str) -> dict[str, Any]:
         """The current run's metrics: live while it runs, final once it ended."""
-        data: dict[str, Any] = self._http.call("GET", f"/pipelines/{seg(job_id)}/metrics")
+        data: dict[str, Any] = self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}/metrics")
         return data
 
     def runs(self, job_id: str) -> builtins.list[dict[str, Any]]:
         """Every run of the job with its metrics, kept after it ends."""
         found: builtins.list[dict[str, Any]] = self._http.call(
-            "GET", f"/pipelines/{seg(job_id)}/runs"
+            "GET", f"/pipeline-jobs/{seg(job_id)}/runs"
         )["items"]
         return found
 
     def status_reason(self, job_id: str) -> str:
         """Why the job is in its status, in words (above all: why it is not starting)."""
-        return str(self._http.call("GET", f"/pipelines/{seg(job_id)}/status")["reason"])
+        return str(self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}/status")["reason"])
 
 
 class RemoteJobTypes:
@@ -408,6 +422,7 @@ class Client:
         self.job_types = RemoteJobTypes(self._http)
         self.job_groups = RemoteJobGroups(self._http)
         self.pipelines = RemotePipelines(self._http, self.jobs)
+        self.projects = RemoteProjects(self._http)
 
     def whoami(self) -> dict[str, str]:
         """The tenant, user and role this client's token grants."""

@@ -27,6 +27,7 @@ J = JetJobStatus
 #: canonical -> Jet (ARCHITECTURE §2). ``suspending`` shows SUSPENDED_EXPORTING_SNAPSHOT:
 #: a suspending pipeline job is taking the snapshot it will resume from.
 JET: dict[Status, JetJobStatus] = {
+    S.CREATED: J.NOT_RUNNING,
     S.INITIALIZING: J.NOT_RUNNING,
     S.WAITING: J.NOT_RUNNING,
     S.LOCKED: J.STARTING,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from headrace.model.status import Status
@@ -40,6 +40,15 @@ class Job:
     result: Any
     params: Any
     state: dict[str, Any]
+    # The control plane's definition (defaults: a job scheduled the seed 004 way).
+    project: str = "default"
+    tags: tuple[str, ...] = ()
+    runtime_parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pipeline_name: str | None = None
+    pipeline_version: int | None = None
+    require_error_ack: bool = False
+    error_acknowledged: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from headrace import errors
 class Status(StrEnum):
     """A job's canonical status, as HyperSpot (seed 004) names it."""
 
+    #: A control-plane job defined but never started (run_count 0): ``start`` makes run 1.
+    CREATED = "created"
     INITIALIZING = "initializing"
     WAITING = "waiting"
     LOCKED = "locked"
@@ -38,10 +40,16 @@ class StatusKind(StrEnum):
 S = Status
 K = StatusKind
 
+#: Where a final status may go: only a new run, queued (``start``).
+NEW_RUN: frozenset[Status] = frozenset({S.WAITING})
+
 #: status -> (kind, the statuses it may change to). The only definition of the machine.
 #: One edge beyond ARCHITECTURE §2: ``locked -> failed``, so the reaper can end a job whose
 #: lease expired once its attempts are used up without pretending it started.
+#: ``created`` (a control-plane job never started) and every final status go to
+#: ``waiting`` only: that edge is ``start``, which opens a new run (run_count + 1).
 TRANSITIONS: dict[Status, tuple[StatusKind, frozenset[Status]]] = {
+    S.CREATED: (K.INTERMEDIATE, frozenset({S.WAITING})),
     S.INITIALIZING: (K.INITIAL, frozenset({S.WAITING, S.SKIPPED, S.CANCELED, S.FAILED})),
     S.WAITING: (K.INITIAL, frozenset({S.LOCKED, S.CANCELED, S.SUSPENDED, S.SKIPPED})),
     S.LOCKED: (K.RUNNING, frozenset({S.RUNNING, S.WAITING, S.CANCELED, S.FAILED})),
@@ -64,14 +72,16 @@ TRANSITIONS: dict[Status, tuple[StatusKind, frozenset[Status]]] = {
     S.SUSPENDING: (K.RUNNING, frozenset({S.SUSPENDED})),
     S.SUSPENDED: (K.INTERMEDIATE, frozenset({S.RESUMING, S.CANCELED})),
     S.RESUMING: (K.INITIAL, frozenset({S.WAITING})),
-    S.SKIPPED: (K.FINAL, frozenset()),
-    S.CANCELED: (K.FINAL, frozenset()),
-    S.FAILED: (K.FINAL, frozenset()),
-    S.TIMEOUT: (K.FINAL, frozenset()),
-    S.COMPLETED: (K.FINAL, frozenset()),
+    S.SKIPPED: (K.FINAL, NEW_RUN),
+    S.CANCELED: (K.FINAL, NEW_RUN),
+    S.FAILED: (K.FINAL, NEW_RUN),
+    S.TIMEOUT: (K.FINAL, NEW_RUN),
+    S.COMPLETED: (K.FINAL, NEW_RUN),
 }
 
 FINAL: frozenset[Status] = frozenset(s for s, (k, _) in TRANSITIONS.items() if k is K.FINAL)
+#: Statuses a job may be started from (a new run): never started, or ended.
+STARTABLE: frozenset[Status] = FINAL | {S.CREATED}
 #: Statuses in which a worker holds the job (its lease must be live).
 HELD: frozenset[Status] = frozenset({S.LOCKED, S.RUNNING, S.CANCELING, S.SUSPENDING})
 

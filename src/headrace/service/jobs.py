@@ -16,6 +16,7 @@ from headrace.model.status import Status
 from headrace.scheduler import runner
 from headrace.scheduler.registry import Registry
 from headrace.service import catalog
+from headrace.service.definitions import JobDefinitions
 from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -32,8 +33,8 @@ class Scope:
     user_id: str = defaults.USER_ID
 
 
-class JobService:
-    """Schedule, read, list, control and wait for one tenant's jobs."""
+class JobService(JobDefinitions):
+    """Schedule, read, list, control and wait for one tenant's jobs (and define and start them)."""
 
     def __init__(
         self,

@@ -183,7 +183,9 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     config = JobConfig.from_dict(params.get("config") or {})
     snapshots = SnapshotRepository(ctx.store, ctx.tenant_id)
     run_count = int(params.get("run_count", 1))
-    restore = snapshots.latest(ctx.job_id)
+    # A restart, retry or resume continues its run from that run's last snapshot; a new
+    # run (``start``) begins afresh.
+    restore = snapshots.latest(ctx.job_id, run_count)
     if restore is None and config.initial_snapshot_name:
         found = snapshots.exported(config.initial_snapshot_name)
         if found is None:
@@ -253,6 +255,7 @@ DEFAULT.decorator(
             "local_parallelism": {"type": "integer", "minimum": 1},
             "config": {"type": "object"},
             "run_count": {"type": "integer", "minimum": 1},
+            "parameters": {"type": "object"},
         },
         "required": ["pipeline"],
     },

@@ -14,6 +14,7 @@ from headrace.model.job import Job
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.model.status import Status
 from headrace.pipeline import Pipeline
+from headrace.service.commits import PipelineCommits
 from headrace.service.data import StoreProvider
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE, encode, run_pipeline
@@ -25,8 +26,8 @@ from headrace.store.workers import WorkerRepository
 S = Status
 
 
-class PipelineService:
-    """One tenant's pipelines: run here, or submit to the workers as jobs and manage them."""
+class PipelineService(PipelineCommits):
+    """One tenant's pipelines: run here, submit as jobs and manage them; publish versions."""
 
     def __init__(self, store: Store, jobs: JobService, scope: Scope) -> None:
         self.store = store

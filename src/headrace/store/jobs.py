@@ -105,6 +105,14 @@ def job_from_row(row: RowMapping) -> Job:
         result=codec.loads(row["result"]),
         params=codec.loads(row["params"]),
         state=codec.loads(row["state"]) or {},
+        project=row["project"],
+        tags=tuple(codec.loads(row["tags"]) or ()),
+        runtime_parameters=codec.loads(row["runtime_parameters"]) or {},
+        parameter_sets=codec.loads(row["parameter_sets"]) or {},
+        pipeline_name=row["pipeline_name"],
+        pipeline_version=row["pipeline_version"],
+        require_error_ack=bool(row["require_error_ack"]),
+        error_acknowledged=bool(row["error_acknowledged"]),
     )
 
 

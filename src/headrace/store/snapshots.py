@@ -139,15 +139,15 @@ class SnapshotRepository:
             )
         )
 
-    def latest(self, job_id: str) -> bytes | None:
-        """The job's newest snapshot, or None."""
+    def latest(self, job_id: str, run_count: int | None = None) -> bytes | None:
+        """The job's newest snapshot (of run ``run_count`` if given), or None."""
+        stmt = select(SN.c.state).where(
+            SN.c.tenant_id == self.tenant_id, SN.c.job_id == job_id, SN.c.name.is_(None)
+        )
+        if run_count is not None:
+            stmt = stmt.where(SN.c.run_count == run_count)
         with self.store.read() as conn:
-            found = conn.execute(
-                select(SN.c.state)
-                .where(SN.c.tenant_id == self.tenant_id, SN.c.job_id == job_id, SN.c.name.is_(None))
-                .order_by(SN.c.snapshot_id.desc())
-                .limit(1)
-            ).scalar()
+            found = conn.execute(stmt.order_by(SN.c.snapshot_id.desc()).limit(1)).scalar()
         return None if found is None else bytes(found)
 
     def exported(self, name: str) -> tuple[bytes, int] | None:

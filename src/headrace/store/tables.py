@@ -115,6 +115,28 @@ class JobRow(Base):
     #: Requests to the running attempt that are not status changes (JSON): restart,
     #: snapshot exports. The worker's control poll reads them.
     control: Mapped[str | None] = mapped_column(Text)
+    # -- the control plane's definition of the job (migration 0008) ----------------------
+    #: The project the job lives in (every tenant has ``default``).
+    project: Mapped[str] = mapped_column(String(255), default="default", server_default="default")
+    #: JSON list of tags (``a/b`` hierarchy allowed).
+    tags: Mapped[str | None] = mapped_column(Text)
+    #: JSON dict: runtime parameters every run starts from (a run's own merge over them).
+    runtime_parameters: Mapped[str | None] = mapped_column(Text)
+    #: JSON dict of named parameter sets a run may pick.
+    parameter_sets: Mapped[str | None] = mapped_column(Text)
+    #: JSON: what each run starts from besides the parameters (a task job's params; a
+    #: pipeline job's config and parallelism). ``params`` is the current run's.
+    definition: Mapped[str | None] = mapped_column(Text)
+    #: The published pipeline and commit version a pipeline job pins.
+    pipeline_name: Mapped[str | None] = mapped_column(String(255))
+    pipeline_version: Mapped[int | None] = mapped_column(Integer)
+    #: StreamSets: a failed run must be acknowledged before the job starts again.
+    require_error_ack: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    error_acknowledged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
     # Every status change rewrites the row and adds an entry to every index whose
     # predicate the new row meets, so the indexes are few and partial where the query
@@ -137,6 +159,7 @@ class JobRow(Base):
         Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
         Index("ix_jobs_tenant_status", "tenant_id", "status"),
         Index("ix_jobs_tenant_type", "tenant_id", "type"),
+        Index("ix_jobs_tenant_project", "tenant_id", "project"),
     )
 
 
@@ -193,6 +216,65 @@ class JobRunRow(Base):
     finished_at_ms: Mapped[int | None] = mapped_column(BigInteger)
     metrics: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # -- the run's record for the control plane (migration 0008) -----------------------
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    #: JSON dict: the parameters this run ran with (the job's, merged with the run's own).
+    parameters: Mapped[str | None] = mapped_column(Text)
+    #: Who started the run (None: the system, or a run recorded before 0008).
+    user_id: Mapped[str | None] = mapped_column(UUID)
+    result: Mapped[str | None] = mapped_column(Text)
+    #: The run's events and logs are the job's with ids above these (ids only grow).
+    events_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    logs_after: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class ProjectRow(Base):
+    """A tenant's project: its jobs and pipelines live in it (``default`` always exists)."""
+
+    __tablename__ = "projects"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[str] = mapped_column(UUID)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PipelineRow(Base):
+    """A published (versioned) pipeline of a tenant: its name, project, latest version."""
+
+    __tablename__ = "pipelines"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    project: Mapped[str] = mapped_column(String(255))
+    latest_version: Mapped[int] = mapped_column(Integer)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PipelineCommitRow(Base):
+    """One commit of a published pipeline: the pickled pipeline, who, when, why, its DAG."""
+
+    __tablename__ = "pipeline_commits"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    pipeline_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[str] = mapped_column(UUID)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    #: base64 of the pipeline's cloudpickle (as job params carry it).
+    pipeline: Mapped[str] = mapped_column(Text)
+    #: JSON: {"vertices": [...], "edges": [...]} for the dashboard and ``diff``.
+    dag: Mapped[str] = mapped_column(Text)
+
+
+class PipelineLabelRow(Base):
+    """A movable label (``v1``, ``prod``) naming one commit of a pipeline."""
+
+    __tablename__ = "pipeline_labels"
+    tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    pipeline_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    label: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class SnapshotRow(Base):
@@ -220,6 +302,10 @@ job_groups = cast(Table, JobGroupRow.__table__)
 job_events = cast(Table, JobEventRow.__table__)
 job_logs = cast(Table, JobLogRow.__table__)
 workers = cast(Table, WorkerRow.__table__)
+projects = cast(Table, ProjectRow.__table__)
+pipelines = cast(Table, PipelineRow.__table__)
+pipeline_commits = cast(Table, PipelineCommitRow.__table__)
+pipeline_labels = cast(Table, PipelineLabelRow.__table__)
 
 
 class ListItemRow(Base):

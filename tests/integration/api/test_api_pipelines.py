@@ -76,7 +76,7 @@ def remote(tenant: Callable[[], Tenant]) -> Iterator[Client]:
 
 def test_submit_then_find_observe_and_read_the_output_over_http(api: httpx.Client) -> None:
     config = {"processing_guarantee": "exactly_once", "snapshot_interval_millis": 500}
-    answer = api.post("/pipelines", json={"pipeline": pickled(word_count()), "name": "wc",
+    answer = api.post("/pipeline-jobs", json={"pipeline": pickled(word_count()), "name": "wc",
                                           "config": config})  # fmt: skip
     assert answer.status_code == 201, answer.text
     job = answer.json()
@@ -84,30 +84,30 @@ def test_submit_then_find_observe_and_read_the_output_over_http(api: httpx.Clien
     assert job["params"]["config"]["snapshot_interval_ms"] == 500
     done = api.get(f"/jobs/{job['job_id']}/wait", params={"timeout": 30, "suspended_ends": False})
     assert done.json()["status"] == "completed", done.text
-    assert api.get("/pipelines/by-name/wc").json()["job_id"] == job["job_id"]
-    named = api.get("/pipelines", params={"name": "wc"}).json()
+    assert api.get("/pipeline-jobs/by-name/wc").json()["job_id"] == job["job_id"]
+    named = api.get("/pipeline-jobs", params={"name": "wc"}).json()
     assert [j["job_id"] for j in named["items"]] == [job["job_id"]] and named["total"] == 1
-    status = api.get(f"/pipelines/{job['job_id']}/status").json()
+    status = api.get(f"/pipeline-jobs/{job['job_id']}/status").json()
     assert status == {"job_id": job["job_id"], "status": "completed", "jet_status": "COMPLETED",
                       "reason": "completed"}  # fmt: skip
-    metrics = api.get(f"/pipelines/{job['job_id']}/metrics").json()
+    metrics = api.get(f"/pipeline-jobs/{job['job_id']}/metrics").json()
     assert metrics["received_count"] == 3 and metrics["emitted_count"] == 3
     assert any(stage["kind"] == "sink" for stage in metrics["stages"].values())
-    runs = api.get(f"/pipelines/{job['job_id']}/runs").json()
+    runs = api.get(f"/pipeline-jobs/{job['job_id']}/runs").json()
     assert runs["total"] == 1 and runs["items"][0]["status"] == "completed"
     assert runs["items"][0]["metrics"]["emitted_count"] == 3
     counts = {e["key"]: e["value"] for e in api.get("/maps/counts").json()["items"]}
     assert counts == {"a": 3, "b": 2, "c": 1}
     echo = api.post("/jobs", json={"type": "api.echo"}).json()
-    problem(api.get(f"/pipelines/{echo['job_id']}"), 404, kind="pipeline job")
-    problem(api.get("/pipelines/by-name/nothing"), 404)
+    problem(api.get(f"/pipeline-jobs/{echo['job_id']}"), 404, kind="pipeline job")
+    problem(api.get("/pipeline-jobs/by-name/nothing"), 404)
 
 
 def test_bad_submissions_are_422_naming_the_field_and_change_nothing(api: httpx.Client) -> None:
     good = pickled(word_count())
 
     def submit(**body: object) -> httpx.Response:
-        return api.post("/pipelines", json={"pipeline": good, **body})
+        return api.post("/pipeline-jobs", json={"pipeline": good, **body})
 
     problem(submit(pipeline="%%% not base64"), 422, field="pipeline")
     body = problem(submit(pipeline=pickled(42)), 422, field="pipeline")
@@ -129,32 +129,32 @@ def test_bad_submissions_are_422_naming_the_field_and_change_nothing(api: httpx.
     body = problem(submit(pipeline=pickled(dangling)), 422,
                    type="urn:headrace:problem:pipeline-definition")  # fmt: skip
     assert body["stage"].startswith("map")
-    assert api.get("/pipelines").json()["total"] == 0
+    assert api.get("/pipeline-jobs").json()["total"] == 0
     assert api.get("/jobs").json()["total"] == 0
 
 
 def test_a_repeated_key_or_if_absent_answers_the_existing_job(api: httpx.Client) -> None:
-    first = api.post("/pipelines", json={"pipeline": pickled(word_count()),
+    first = api.post("/pipeline-jobs", json={"pipeline": pickled(word_count()),
                                          "idempotency_key": "wc-1"})  # fmt: skip
-    again = api.post("/pipelines", json={"pipeline": pickled(word_count()),
+    again = api.post("/pipeline-jobs", json={"pipeline": pickled(word_count()),
                                          "idempotency_key": "wc-1"})  # fmt: skip
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["job_id"] == first.json()["job_id"]
     assert api.put("/streams/live-in").status_code == 200
     live = pickled(stream_copy("live-in", "live-out"))
-    created = api.post("/pipelines", json={"pipeline": live, "name": "live"})
+    created = api.post("/pipeline-jobs", json={"pipeline": live, "name": "live"})
     assert created.status_code == 201, created.text
-    problem(api.post("/pipelines", json={"pipeline": live, "name": "live"}), 409,
+    problem(api.post("/pipeline-jobs", json={"pipeline": live, "name": "live"}), 409,
             type="urn:headrace:problem:job-already-exists")  # fmt: skip
-    found = api.post("/pipelines", json={"pipeline": live, "name": "live", "if_absent": True})
+    found = api.post("/pipeline-jobs", json={"pipeline": live, "name": "live", "if_absent": True})
     assert found.status_code == 200 and found.json()["job_id"] == created.json()["job_id"]
     job_id = created.json()["job_id"]
-    canceled = api.post(f"/pipelines/{job_id}/cancel", json={"force": True})
+    canceled = api.post(f"/pipeline-jobs/{job_id}/cancel", json={"force": True})
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
-    problem(api.post(f"/pipelines/{job_id}/restart"), 409, job_id=job_id, current="canceled")
-    fresh = api.post("/pipelines", json={"pipeline": live, "name": "live", "if_absent": True})
+    problem(api.post(f"/pipeline-jobs/{job_id}/restart"), 409, job_id=job_id, current="canceled")
+    fresh = api.post("/pipeline-jobs", json={"pipeline": live, "name": "live", "if_absent": True})
     assert fresh.status_code == 201 and fresh.json()["job_id"] != job_id
-    api.post(f"/pipelines/{fresh.json()['job_id']}/cancel", json={"force": True})
+    api.post(f"/pipeline-jobs/{fresh.json()['job_id']}/cancel", json={"force": True})
 
 
 def test_the_remote_clients_jet_runs_and_controls_a_streaming_job(remote: Client) -> None:
@@ -252,7 +252,7 @@ def test_a_pipeline_body_may_exceed_the_job_body_limit(api: httpx.Client) -> Non
     problem(api.post("/jobs", json={"type": "api.echo", "params": items}), 413)
     p = Pipeline.create()
     p.read_from(Pipeline.from_list("big-in", items)).write_to(Pipeline.to_list("big-out"))
-    answer = api.post("/pipelines", json={"pipeline": pickled(p)})
+    answer = api.post("/pipeline-jobs", json={"pipeline": pickled(p)})
     assert answer.status_code == 201, answer.text
     done = api.get(f"/jobs/{answer.json()['job_id']}/wait", params={"timeout": 30}).json()
     assert done["status"] == "completed"
@@ -309,9 +309,9 @@ def test_pickle_payloads_are_only_unpickled_for_writers(tenant: Callable[[], Ten
     t = tenant()
     marker = t.url  # any pickle that would run code: a viewer's must not be unpickled
     payload = base64.b64encode(pickle.dumps(marker)).decode()
-    answer = t.http("viewer").post("/pipelines", json={"pipeline": payload})
+    answer = t.http("viewer").post("/pipeline-jobs", json={"pipeline": payload})
     problem(answer, 403)
-    stranger = httpx.post(f"{t.url}/pipelines", json={"pipeline": payload})
+    stranger = httpx.post(f"{t.url}/pipeline-jobs", json={"pipeline": payload})
     problem(stranger, 401)
 
 

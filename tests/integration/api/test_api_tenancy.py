@@ -24,9 +24,9 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("DELETE", "/maps/{name}"): {},
     ("DELETE", "/maps/{name}/{key}"): {},
     ("POST", "/streams/{name}/close"): {},
-    ("POST", "/pipelines/{job_id}/cancel"): {"json": {"force": True}},
-    ("POST", "/pipelines/{job_id}/restart"): {},
-    ("POST", "/pipelines/{job_id}/snapshots"): {"json": {"name": "snap", "timeout": 1}},
+    ("POST", "/pipeline-jobs/{job_id}/cancel"): {"json": {"force": True}},
+    ("POST", "/pipeline-jobs/{job_id}/restart"): {},
+    ("POST", "/pipeline-jobs/{job_id}/snapshots"): {"json": {"name": "snap", "timeout": 1}},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -36,7 +36,7 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/streams/{name}"): {"json": {"items": ["b"]}},
     ("POST", "/streams/{name}/entries"): {"json": {"entries": [{"value": "b", "key": "k"}]}},
     ("PUT", "/streams/{name}"): {},
-    ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-pipe"}},
+    ("POST", "/pipeline-jobs"): {"json": {"pipeline": "", "name": "a-pipe"}},
 }
 #: Reads of one object: another tenant gets 404.
 OBJECT_READS: set[Route] = {
@@ -49,18 +49,18 @@ OBJECT_READS: set[Route] = {
     ("GET", "/streams/{name}"),
     ("GET", "/streams/{name}/state"),
     ("GET", "/jobs/{job_id}/wait"),
-    ("GET", "/pipelines/by-name/{name}"),
-    ("GET", "/pipelines/{job_id}"),
-    ("GET", "/pipelines/{job_id}/status"),
-    ("GET", "/pipelines/{job_id}/metrics"),
-    ("GET", "/pipelines/{job_id}/runs"),
+    ("GET", "/pipeline-jobs/by-name/{name}"),
+    ("GET", "/pipeline-jobs/{job_id}"),
+    ("GET", "/pipeline-jobs/{job_id}/status"),
+    ("GET", "/pipeline-jobs/{job_id}/metrics"),
+    ("GET", "/pipeline-jobs/{job_id}/runs"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {("GET", "/jobs/{job_id}/wait"): {"timeout": 0}}
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
     ("GET", "/jobs"),
-    ("GET", "/pipelines"),
+    ("GET", "/pipeline-jobs"),
     ("GET", "/queues"),
     ("GET", "/workers"),
     ("GET", "/whoami"),
@@ -74,9 +74,9 @@ OTHER_READS: set[Route] = {
 
 
 def fill(path: str, ids: dict[str, str]) -> str:
-    """The path with tenant A's objects: its pipeline job under /pipelines, else its job."""
-    job_id = ids["pipeline"] if path.startswith("/pipelines/") else ids["job"]
-    name = "a-pipe" if path.startswith("/pipelines/by-name") else "a-data"
+    """The path with tenant A's objects: its pipeline job under /pipeline-jobs, else its job."""
+    job_id = ids["pipeline"] if path.startswith("/pipeline-jobs/") else ids["job"]
+    name = "a-pipe" if path.startswith("/pipeline-jobs/by-name") else "a-data"
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
                        job_group_id="api")  # fmt: skip
 
@@ -96,7 +96,7 @@ def seed(a: httpx.Client) -> dict[str, str]:
     p = Pipeline.create()
     p.read_from(Pipeline.from_list("a-in", [1, 2])).write_to(Pipeline.to_list("a-out"))
     body = {"pipeline": pickled(p), "name": "a-pipe"}
-    pipe = a.post("/pipelines", json=body)
+    pipe = a.post("/pipeline-jobs", json=body)
     assert pipe.status_code == 201, pipe.text
     pipe_id = str(pipe.json()["job_id"])
     ended = a.get(f"/jobs/{pipe_id}/wait", params={"timeout": 20}).json()
@@ -105,7 +105,7 @@ def seed(a: httpx.Client) -> dict[str, str]:
 
 
 def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
-    pipeline = a.get(f"/pipelines/{ids['pipeline']}").json()
+    pipeline = a.get(f"/pipeline-jobs/{ids['pipeline']}").json()
     return [
         a.get(f"/jobs/{ids['job']}").json(),
         a.get("/jobs").json()["total"],
@@ -114,8 +114,8 @@ def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
         a.get("/streams/a-data").json()["items"],
         a.get("/streams/a-data/state").json(),
         {k: pipeline[k] for k in ("status", "updated_at_ms", "run_count", "result")},
-        a.get(f"/pipelines/{ids['pipeline']}/runs").json(),
-        a.get("/pipelines").json()["total"],
+        a.get(f"/pipeline-jobs/{ids['pipeline']}/runs").json(),
+        a.get("/pipeline-jobs").json()["total"],
     ]
 
 
@@ -140,13 +140,13 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
     b_pipeline = Pipeline.create()
     b_pipeline.read_from(Pipeline.from_list("b-in", ["b"])).write_to(Pipeline.to_list("b-out"))
     for (method, path), kwargs in CREATING_WRITES.items():
-        if path == "/pipelines":
+        if path == "/pipeline-jobs":
             kwargs = {"json": {**kwargs["json"], "pipeline": pickled(b_pipeline)}}
         answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code in (200, 201), (method, path, answer.text)
     b_jobs = b.get("/jobs").json()["items"]
     assert len(b_jobs) == 2 and not {j["job_id"] for j in b_jobs} & set(ids.values())
-    assert [j["name"] for j in b.get("/pipelines").json()["items"]] == ["a-pipe"]
+    assert [j["name"] for j in b.get("/pipeline-jobs").json()["items"]] == ["a-pipe"]
     queues = b.get("/queues").json()["items"]
     assert sum(sum(q["jobs"].values()) for q in queues) == 2, "B's queues count only B's jobs"
     assert snapshot(a, ids) == before

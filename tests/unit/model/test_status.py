@@ -22,9 +22,16 @@ def test_kinds_are_seed_004s() -> None:
     assert machine.kind(Status.RETRYING) is StatusKind.RUNNING
 
 
-def test_final_statuses_go_nowhere() -> None:
+def test_final_statuses_go_only_to_a_new_run() -> None:
+    # ARCHITECTURE §2: final -> "(a new run)": ``start`` queues the job again.
     for s in machine.FINAL:
-        assert not any(machine.allowed(s, t) for t in Status)
+        assert {t for t in Status if machine.allowed(s, t)} == {Status.WAITING}
+
+
+def test_created_goes_only_to_its_first_run() -> None:
+    assert {t for t in Status if machine.allowed(Status.CREATED, t)} == {Status.WAITING}
+    assert machine.FINAL | {Status.CREATED} == machine.STARTABLE
+    assert Status.CREATED not in machine.FINAL
 
 
 def test_every_status_is_reachable_from_waiting() -> None:
@@ -36,7 +43,7 @@ def test_every_status_is_reachable_from_waiting() -> None:
             if t not in seen:
                 seen.add(t)
                 frontier.append(t)
-    assert seen == set(Status) - {Status.INITIALIZING}
+    assert seen == set(Status) - {Status.INITIALIZING, Status.CREATED}
 
 
 def test_illegal_transition_names_job_current_and_requested() -> None:

@@ -77,7 +77,7 @@ def job_config(data: dict[str, Any] | None) -> JobConfig:
 
 
 @router.post(
-    "/pipelines",
+    "/pipeline-jobs",
     status_code=201,
     response_model=JobOut,
     responses={200: {"model": JobOut, "description": "The existing job (if_absent, same key)"}},
@@ -114,7 +114,7 @@ def submit(body: PipelineIn, who: Writer, state: State, response: Response) -> J
     return JobOut.model_validate(job)
 
 
-@router.get("/pipelines", response_model=Items[JobOut])
+@router.get("/pipeline-jobs", response_model=Items[JobOut])
 def list_pipelines(
     who: Reader,
     state: State,
@@ -127,7 +127,7 @@ def list_pipelines(
     return Items[JobOut](items=[JobOut.model_validate(j) for j in found], total=len(found))
 
 
-@router.get("/pipelines/by-name/{name}", response_model=JobOut)
+@router.get("/pipeline-jobs/by-name/{name}", response_model=JobOut)
 def find_named(name: Name, who: Reader, state: State) -> JobOut:
     """The active pipeline job of this name, else the most recent one."""
     found = state.pipelines(who).find_named(name)
@@ -136,13 +136,13 @@ def find_named(name: Name, who: Reader, state: State) -> JobOut:
     return JobOut.model_validate(found)
 
 
-@router.get("/pipelines/{job_id}", response_model=JobOut)
+@router.get("/pipeline-jobs/{job_id}", response_model=JobOut)
 def get_pipeline(job_id: JobId, who: Reader, state: State) -> JobOut:
     """One pipeline job of the tenant."""
     return JobOut.model_validate(state.pipelines(who).get(job_id))
 
 
-@router.get("/pipelines/{job_id}/status", response_model=PipelineStatusOut)
+@router.get("/pipeline-jobs/{job_id}/status", response_model=PipelineStatusOut)
 def status(job_id: JobId, who: Reader, state: State) -> PipelineStatusOut:
     """The job's status and, in words, why it is in it (above all: why it is not starting)."""
     service = state.pipelines(who)
@@ -155,20 +155,20 @@ def status(job_id: JobId, who: Reader, state: State) -> PipelineStatusOut:
     )
 
 
-@router.get("/pipelines/{job_id}/metrics", response_model=PipelineMetricsOut)
+@router.get("/pipeline-jobs/{job_id}/metrics", response_model=PipelineMetricsOut)
 def metrics(job_id: JobId, who: Reader, state: State) -> PipelineMetricsOut:
     """The current run's metrics: live while it runs, final once it ended."""
     return PipelineMetricsOut.model_validate(state.pipelines(who).metrics(job_id))
 
 
-@router.get("/pipelines/{job_id}/runs", response_model=Items[RunOut])
+@router.get("/pipeline-jobs/{job_id}/runs", response_model=Items[RunOut])
 def runs(job_id: JobId, who: Reader, state: State) -> Items[RunOut]:
     """Every run of the job with its metrics, oldest first; kept after the job ends."""
     found = state.pipelines(who).runs(job_id)
     return Items[RunOut](items=[RunOut.model_validate(r) for r in found], total=len(found))
 
 
-@router.post("/pipelines/{job_id}/cancel", response_model=JobOut)
+@router.post("/pipeline-jobs/{job_id}/cancel", response_model=JobOut)
 def cancel(
     job_id: JobId,
     who: Writer,
@@ -182,13 +182,13 @@ def cancel(
     return JobOut.model_validate(service.cancel(job_id, force=force))
 
 
-@router.post("/pipelines/{job_id}/restart", response_model=JobOut)
+@router.post("/pipeline-jobs/{job_id}/restart", response_model=JobOut)
 def restart(job_id: JobId, who: Writer, state: State) -> JobOut:
     """Stop the running execution and run again from the last snapshot."""
     return JobOut.model_validate(state.pipelines(who).restart(job_id))
 
 
-@router.post("/pipelines/{job_id}/snapshots", response_model=SnapshotOut)
+@router.post("/pipeline-jobs/{job_id}/snapshots", response_model=SnapshotOut)
 def export_snapshot(job_id: JobId, body: SnapshotIn, who: Writer, state: State) -> SnapshotOut:
     """Export a named snapshot that outlives the job (replacing that name).
 

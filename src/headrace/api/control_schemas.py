@@ -1,0 +1,110 @@
+"""Wire models of the control plane: projects, pipeline commits, job definitions, runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+
+from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
+
+NAME = pydantic.Field(min_length=1, max_length=255)
+FORBID = pydantic.ConfigDict(extra="forbid")
+
+
+class ProjectOut(pydantic.RootModel[Project]):
+    """A project."""
+
+
+class ProjectIn(pydantic.BaseModel):
+    """``POST /projects``."""
+
+    model_config = FORBID
+    name: str = NAME
+    description: str = ""
+
+
+class PipelineInfoOut(pydantic.RootModel[PipelineInfo]):
+    """A published pipeline: project, latest version, labels."""
+
+
+class CommitOut(pydantic.RootModel[PipelineCommit]):
+    """One commit of a published pipeline (without the pickled pipeline)."""
+
+
+class DiffOut(pydantic.RootModel[PipelineDiff]):
+    """Stages added, removed, changed between two commits."""
+
+
+class PublishIn(pydantic.BaseModel):
+    """``POST /pipelines``: publish the next commit of a pipeline."""
+
+    model_config = FORBID
+    pipeline: str = pydantic.Field(description="base64 of the pipeline's cloudpickle")
+    name: str = NAME
+    commit_message: str = ""
+    labels: list[str] = []
+    project: str = "default"
+
+
+class LabelIn(pydantic.BaseModel):
+    """``PUT /pipelines/{name}/labels/{label}``: the version the label names."""
+
+    model_config = FORBID
+    version: int = pydantic.Field(ge=1, le=2**31 - 1)
+
+
+class DefinitionIn(pydantic.BaseModel):
+    """``POST /job-definitions``: a job defined without starting it."""
+
+    model_config = FORBID
+    name: str = NAME
+    pipeline: str | None = None
+    version: int | None = pydantic.Field(default=None, ge=1, le=2**31 - 1)
+    label: str | None = None
+    type: str | None = None
+    params: Any = None
+    description: str = ""
+    tags: list[str] = []
+    runtime_parameters: dict[str, Any] | None = None
+    parameter_sets: dict[str, dict[str, Any]] | None = None
+    config: dict[str, Any] | None = None
+    queue: str | None = None
+    project: str = "default"
+    require_error_ack: bool = False
+
+
+class UpgradeIn(pydantic.BaseModel):
+    """``POST /job-definitions/upgrade``: jobs to pin to their pipeline's latest commit."""
+
+    model_config = FORBID
+    job_ids: list[str]
+
+
+class StartIn(pydantic.BaseModel):
+    """``POST /jobs/{id}/start``: the new run's name, description and parameters."""
+
+    model_config = FORBID
+    name: str | None = None
+    description: str | None = None
+    runtime_parameters: dict[str, Any] | None = None
+    parameter_set: str | None = None
+
+
+class StopIn(pydantic.BaseModel):
+    """``POST /jobs/{id}/stop``."""
+
+    model_config = FORBID
+    force: bool = False
+
+
+class DuplicateIn(pydantic.BaseModel):
+    """``POST /jobs/{id}/duplicate``: how many copies, or one with a given name."""
+
+    model_config = FORBID
+    count: int = 1
+    name: str | None = None
+
+
+class JobRunOut(pydantic.RootModel[Run]):
+    """One run of a job."""

@@ -1,0 +1,261 @@
+"""The control plane through both clients: projects, versioned pipelines, jobs with runs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from headrace import errors
+from headrace.jet.pipeline import Pipeline
+from headrace.model.status import Status
+
+
+def doubler(source: str = "nums", sink: str = "doubled", factor: int = 2) -> Pipeline:
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list(source)).map(lambda x: x * factor).write_to(
+        Pipeline.to_list(sink)
+    )
+    return p
+
+
+def filtered(source: str = "nums", sink: str = "doubled") -> Pipeline:
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list(source)).filter(lambda x: x > 1).map(lambda x: x * 3).write_to(
+        Pipeline.to_list(sink)
+    )
+    return p
+
+
+def fill(client: Any, name: str = "nums", items: tuple[int, ...] = (1, 2, 3)) -> None:
+    client.get_list(name).extend(list(items))
+
+
+# -- projects ---------------------------------------------------------------------------
+
+
+def test_projects_create_list_get_and_delete_refused_while_not_empty(client: Any) -> None:
+    assert [p.name for p in client.projects.list()] == ["default"]
+    made = client.projects.create("analytics", "numbers")
+    assert made.name == "analytics" and made.description == "numbers"
+    assert [p.name for p in client.projects.list()] == ["default", "analytics"]
+    assert client.projects.get("analytics").description == "numbers"
+    with pytest.raises(errors.Conflict):
+        client.projects.create("analytics")
+    fill(client)
+    client.pipelines.publish(doubler(), "double", project="analytics")
+    with pytest.raises(errors.Conflict) as held:
+        client.projects.delete("analytics")
+    assert "pipelines" in str(held.value)
+    assert [p.name for p in client.projects.list()] == ["default", "analytics"]
+    client.pipelines.remove("double")
+    client.projects.delete("analytics")
+    with pytest.raises(errors.NotFound):
+        client.projects.get("analytics")
+    with pytest.raises(errors.Conflict):
+        client.projects.delete("default")
+    with pytest.raises(errors.InvalidInput) as bad:
+        client.projects.create("")
+    assert bad.value.field == "name"
+
+
+# -- versioned pipelines ----------------------------------------------------------------
+
+
+def test_publish_makes_versions_labels_move_and_diff_names_stages(client: Any) -> None:
+    fill(client)
+    first = client.pipelines.publish(doubler(), "numbers", "first", labels=["v1"])
+    second = client.pipelines.publish(filtered(), "numbers", "add a filter")
+    assert (first.version, second.version) == (1, 2)
+    assert first.labels == ("v1",) and second.message == "add a filter"
+    assert [c.version for c in client.pipelines.commits("numbers")] == [2, 1]
+    assert client.pipelines.commit("numbers").version == 2
+    assert client.pipelines.commit("numbers", label="v1").version == 1
+    kinds = [v["kind"] for v in client.pipelines.commit("numbers", 1).dag["vertices"]]
+    assert kinds == ["source", "map", "sink"]
+    assert len(client.pipelines.commit("numbers", 1).dag["edges"]) == 2
+    client.pipelines.label("numbers", "v1", 2)
+    assert client.pipelines.labels("numbers") == {"v1": 2}
+    assert client.pipelines.describe("numbers").latest_version == 2
+    diff = client.pipelines.diff("numbers", 1, 2)
+    assert diff.added == ("filter#1",) and diff.removed == ()
+    assert diff.changed == ("map#2",)  # its function changed; source and sink did not
+    assert client.pipelines.diff("numbers", 2, 1).removed == ("filter#1",)
+    assert client.pipelines.diff("numbers", 1, 1).changed == ()
+
+
+def test_unknown_commit_or_label_is_named_and_changes_nothing(client: Any) -> None:
+    fill(client)
+    client.pipelines.publish(doubler(), "numbers", labels=["prod"])
+    with pytest.raises(errors.NotFound) as commit:
+        client.pipelines.commit("numbers", 7)
+    assert "numbers v7" in str(commit.value)
+    with pytest.raises(errors.NotFound) as label:
+        client.pipelines.commit("numbers", label="nope")
+    assert "nope" in str(label.value)
+    with pytest.raises(errors.NotFound):
+        client.jobs.create("j", pipeline="numbers", label="nope")
+    with pytest.raises(errors.NotFound):
+        client.pipelines.label("numbers", "prod", 9)
+    assert client.pipelines.labels("numbers") == {"prod": 1}
+    assert client.jobs.find(name="j") == []
+
+
+def test_a_pinned_pipeline_cannot_be_deleted(client: Any) -> None:
+    fill(client)
+    client.pipelines.publish(doubler(), "numbers")
+    job = client.jobs.create("pinned", pipeline="numbers")
+    with pytest.raises(errors.Conflict) as pinned:
+        client.pipelines.remove("numbers")
+    assert job.job_id in str(pinned.value)
+    assert client.pipelines.describe("numbers").latest_version == 1
+
+
+# -- jobs with runs ---------------------------------------------------------------------
+
+
+def test_a_pipeline_job_started_three_times_has_three_runs(client: Any) -> None:
+    fill(client, items=(1, 2, 3))
+    client.pipelines.publish(doubler(), "double")
+    job = client.jobs.create("doubling", pipeline="double", tags=["team/a", "nightly"])
+    assert job.status is Status.CREATED and job.run_count == 0
+    assert job.pipeline_version == 1 and job.tags == ("nightly", "team/a")
+    assert client.jobs.runs(job.job_id) == []
+    for n in (1, 2, 3):
+        started = client.jobs.start(job.job_id, name=f"run {n}")
+        assert started.run_count == n and started.status is Status.WAITING
+        done = client.jobs.wait(job.job_id, 60)
+        assert done.status is Status.COMPLETED, done.error
+        if n == 1:
+            first_metrics = client.jobs.run_metrics(job.job_id, 1)
+            client.get_list("nums").extend([4])  # run 2 and 3 read four items
+    runs = client.jobs.runs(job.job_id)
+    assert [r.run_count for r in runs] == [3, 2, 1]
+    assert [r.name for r in runs] == ["run 3", "run 2", "run 1"]
+    assert all(r.status is Status.COMPLETED for r in runs)
+    assert client.jobs.run_metrics(job.job_id, 1) == first_metrics
+    assert first_metrics["input_count"] == 3 and first_metrics["output_count"] == 3
+    assert client.jobs.run_metrics(job.job_id, 3)["output_count"] == 4
+    for n in (1, 2, 3):
+        events = client.jobs.run_events(job.job_id, n)
+        assert events[0].reason == f"run {n} started"
+        assert [e.to_status for e in events][-1] is Status.COMPLETED
+        assert sum(e.to_status is Status.RUNNING for e in events) == 1
+    assert sorted(client.get_list("doubled")) == sorted([2, 4, 6] + [2, 4, 6, 8] * 2)
+    assert client.jobs.runs(job.job_id, status="completed", limit=1)[0].run_count == 3
+    assert client.jobs.runs(job.job_id, page=2, limit=2)[0].run_count == 1
+
+
+def test_starting_an_active_job_is_a_conflict_naming_its_run(client: Any) -> None:
+    @client.job_type("tests.cp.sleepy", params={"type": "object"})
+    def sleepy(ctx: Any, params: Any) -> Any:
+        ctx.sleep(30)
+        return params
+
+    job = client.jobs.create("sleeper", type="tests.cp.sleepy", params={})
+    client.jobs.start(job.job_id)
+    with pytest.raises(errors.IllegalTransition) as active:
+        client.jobs.start(job.job_id)
+    assert "run 1" in str(active.value)
+    stopped = client.jobs.stop(job.job_id, force=True)
+    assert client.jobs.wait(stopped.job_id, 30).status is Status.CANCELED
+    assert client.jobs.get(job.job_id).run_count == 1
+
+
+def test_runtime_parameters_merge_per_run_into_a_task_jobs_params(client: Any) -> None:
+    @client.job_type("tests.cp.echo", params={"type": "object"})
+    def echo(ctx: Any, params: Any) -> Any:
+        ctx.log(f"threshold={params.get('threshold')}")
+        return params
+
+    job = client.jobs.create(
+        "echo",
+        type="tests.cp.echo",
+        params={"base": 1},
+        runtime_parameters={"threshold": 10},
+        parameter_sets={"high": {"threshold": 99}},
+    )
+    client.jobs.start(job.job_id)
+    assert client.jobs.wait(job.job_id, 60).result == {"base": 1, "threshold": 10}
+    client.jobs.start(job.job_id, parameter_set="high", runtime_parameters={"extra": True})
+    done = client.jobs.wait(job.job_id, 60)
+    assert done.result == {"base": 1, "threshold": 99, "extra": True}
+    runs = client.jobs.runs(job.job_id)
+    assert runs[0].parameters == {"threshold": 99, "extra": True}
+    assert runs[1].parameters == {"threshold": 10}
+    assert client.jobs.get(job.job_id).runtime_parameters == {"threshold": 10}  # not written back
+    assert [line.message for line in client.jobs.run_logs(job.job_id, 1)] == ["threshold=10"]
+    assert [line.message for line in client.jobs.run_logs(job.job_id, 2)] == ["threshold=99"]
+    with pytest.raises(errors.InvalidInput) as unknown:
+        client.jobs.start(job.job_id, parameter_set="nope")
+    assert unknown.value.field == "parameter_set"
+    assert client.jobs.get(job.job_id).run_count == 2
+
+
+def test_update_duplicate_upgrade_and_find(client: Any) -> None:
+    fill(client)
+    client.pipelines.publish(doubler(), "double", labels=["prod"])
+    job = client.jobs.create("orig", pipeline="double", tags=["etl/daily"])
+    updated = client.jobs.update(job.job_id, description="new", tags=["etl/hourly"])
+    assert updated.description == "new" and updated.tags == ("etl/hourly",)
+    copies = client.jobs.duplicate(job.job_id, 2)
+    assert [c.name for c in copies] == ["orig copy1", "orig copy2"]
+    assert all(c.status is Status.CREATED and c.pipeline_version == 1 for c in copies)
+    named = client.jobs.duplicate(job.job_id, 1, name="twin")
+    assert [c.name for c in named] == ["twin"]
+    client.pipelines.publish(filtered(), "double")
+    upgraded = client.jobs.upgrade([job.job_id, copies[0].job_id])
+    assert [u.pipeline_version for u in upgraded] == [2, 2]
+    assert {j.name for j in client.jobs.find(tag="etl")} == {
+        "orig",
+        "orig copy1",
+        "orig copy2",
+        "twin",
+    }
+    assert {j.name for j in client.jobs.find(pipeline="double", label="prod")} == {
+        "orig copy2",
+        "twin",
+    }
+    assert [j.name for j in client.jobs.find(name="twin")] == ["twin"]
+    assert len(client.jobs.find(status="created")) == 4
+    for count in (0, 10_001):
+        with pytest.raises(errors.InvalidInput) as bad:
+            client.jobs.duplicate(job.job_id, count)
+        assert bad.value.field == "count"
+    assert len(client.jobs.find(pipeline="double")) == 4
+    with pytest.raises(errors.InvalidInput) as field:
+        client.jobs.update(job.job_id, colour="red")
+    assert field.value.field == "colour"
+
+
+def test_update_of_a_deleted_job_is_not_found(client: Any) -> None:
+    fill(client)
+    client.pipelines.publish(doubler(), "double")
+    job = client.jobs.create("gone", pipeline="double")
+    client.jobs.delete(job.job_id)
+    with pytest.raises(errors.NotFound):
+        client.jobs.update(job.job_id, description="x")
+    with pytest.raises(errors.NotFound):
+        client.jobs.start(job.job_id)
+
+
+def test_another_tenants_objects_are_not_found(client: Any) -> None:
+    fill(client)
+    client.projects.create("mine")
+    client.pipelines.publish(doubler(), "double")
+    job = client.jobs.create("private", pipeline="double")
+    client.jobs.start(job.job_id)
+    client.jobs.wait(job.job_id, 60)
+    other = client.for_tenant(str(uuid.uuid4()))
+    with pytest.raises(errors.NotFound):
+        other.projects.get("mine")
+    with pytest.raises(errors.NotFound):
+        other.pipelines.commits("double")
+    with pytest.raises(errors.NotFound):
+        other.jobs.start(job.job_id)
+    with pytest.raises(errors.NotFound):
+        other.jobs.runs(job.job_id)
+    with pytest.raises(errors.NotFound):
+        other.jobs.run_events(job.job_id, 1)
+    assert other.jobs.find(name="private") == []
