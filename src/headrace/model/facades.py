@@ -67,7 +67,9 @@ C = ControlHubStatus
 GREEN, RED = ControlHubColor.GREEN, ControlHubColor.RED
 
 #: canonical -> (Control Hub status, colour) (ARCHITECTURE §2). Only an error ending is RED.
+#: ``created`` (defined, never started) is Control Hub's new job: INACTIVE.
 CONTROLHUB: dict[Status, tuple[ControlHubStatus, ControlHubColor]] = {
+    S.CREATED: (C.INACTIVE, GREEN),
     S.INITIALIZING: (C.ACTIVATING, GREEN),
     S.WAITING: (C.ACTIVATING, GREEN),
     S.LOCKED: (C.ACTIVATING, GREEN),
@@ -159,8 +161,11 @@ class JobRunState(StrEnum):
 
 W = JobRunState
 
-#: canonical -> watsonx (ARCHITECTURE §2).
+#: canonical -> watsonx (ARCHITECTURE §2). No run is ever ``created`` (a start makes a run
+#: ``waiting``); a job that was never started has no runs, and its image is Queued only so
+#: that the table is total.
 PLATFORM: dict[Status, JobRunState] = {
+    S.CREATED: W.Queued,
     S.INITIALIZING: W.Queued,
     S.WAITING: W.Queued,
     S.LOCKED: W.Starting,

@@ -12,8 +12,10 @@ from headrace.model.facades import JetJobStatus as Jet
 from headrace.model.facades import JobRunState as W
 from headrace.model.status import Status as S
 
-# ARCHITECTURE §2, row by row (the Jet column without its batch-draining nuance).
+# ARCHITECTURE §2, row by row (the Jet column without its batch-draining nuance), and
+# issue 12's ``created`` (a job defined, never started).
 EXPECTED: dict[S, tuple[Jet, tuple[CH, Colour], W]] = {
+    S.CREATED: (Jet.NOT_RUNNING, (CH.INACTIVE, Colour.GREEN), W.Queued),
     S.INITIALIZING: (Jet.NOT_RUNNING, (CH.ACTIVATING, Colour.GREEN), W.Queued),
     S.WAITING: (Jet.NOT_RUNNING, (CH.ACTIVATING, Colour.GREEN), W.Queued),
     S.LOCKED: (Jet.STARTING, (CH.ACTIVATING, Colour.GREEN), W.Starting),
