@@ -11,10 +11,14 @@ from typing import Any, NoReturn
 
 from headrace import errors
 from headrace.controlhub import models
+from headrace.model.controlplane import PipelineCommit, PipelineInfo, Run
+from headrace.model.job import Job, JobEvent
 from headrace.pipeline import Pipeline
 
 #: Seed 002's offset key of a pipeline's single origin ("the" poll source).
 POLL_SOURCE = "$com.streamsets.datacollector.pollsource.offset$"
+#: Runs read per request when listing a job's history.
+RUNS_PAGE = 100
 
 
 def not_added(name: str) -> NoReturn:
@@ -26,128 +30,161 @@ def not_added(name: str) -> NoReturn:
 # -- pipelines --------------------------------------------------------------------------
 
 
-def publish(client: Any, pipeline: Pipeline, name: str, message: str, labels: list[str]) -> Any:
+def publish(
+    client: Any, pipeline: Pipeline, name: str, message: str, labels: builtins.list[str]
+) -> PipelineCommit:
     """Publish the next commit of ``name``."""
-    return client.pipelines.publish(pipeline, name, commit_message=message, labels=labels)
+    commit: PipelineCommit = client.pipelines.publish(
+        pipeline, name, commit_message=message, labels=labels
+    )
+    return commit
 
 
-def latest_commits(client: Any) -> builtins.list[Any]:
-    """The latest commit of every published pipeline."""
-    return [client.pipelines.commit(p.name) for p in client.pipelines.list_published()]
+def published(client: Any) -> builtins.list[PipelineInfo]:
+    """Every published pipeline: its latest version and labels."""
+    return list(client.pipelines.published())
 
 
-def commits(client: Any, name: str) -> builtins.list[Any]:
+def commits(client: Any, name: str) -> builtins.list[PipelineCommit]:
     """Every commit of ``name``, newest first."""
     return list(client.pipelines.commits(name))
 
 
-def commit_of(client: Any, job: Any) -> Any:
-    """The commit a job runs."""
-    return client.pipelines.commit(job.pipeline, version=job.pipeline_version)
+def commit(client: Any, name: str, version: int | None = None) -> PipelineCommit:
+    """One commit of ``name`` (the latest without a version)."""
+    found: PipelineCommit = client.pipelines.commit(name, version)
+    return found
 
 
 # -- jobs -------------------------------------------------------------------------------
 
 
-def _definition(job: Any) -> dict[str, Any]:
-    commit = job.commit
+def create_job(client: Any, definition: dict[str, Any]) -> Job:
+    """Create a job that pins a pipeline commit."""
+    job: Job = client.jobs.create(definition["name"], **_create_args(definition))
+    return job
+
+
+def _create_args(d: dict[str, Any]) -> dict[str, Any]:
     return {
-        "name": job.job_name,
-        "description": job.description,
-        "pipeline": commit.pipeline_name,
-        "version": int(commit.version),
-        "tags": list(job._tags),
-        "runtime_parameters": dict(job.runtime_parameters),
-        "require_error_acknowledgement": bool(job.require_job_error_acknowledgement),
+        "pipeline": d["pipeline"],
+        "version": d["version"],
+        "description": d["description"],
+        "tags": d["tags"],
+        "runtime_parameters": d["runtime_parameters"],
+        "require_error_ack": d["require_error_ack"],
     }
 
 
-def create_job(client: Any, job: Any) -> Any:
-    """Create the job a builder made."""
-    return client.jobs.create(**_definition(job))
+def update_job(client: Any, job_id: str, definition: dict[str, Any]) -> Job:
+    """Store a job's changed definition.
+
+    Raises:
+        NotSupported: the commit changed to one that is not the pipeline's latest: the
+            client can only move a job to the latest commit (``upgrade``) so far.
+    """
+    current = get_job(client, job_id)
+    moved = (definition["pipeline"], definition["version"]) != (
+        current.pipeline_name,
+        current.pipeline_version,
+    )
+    if moved:
+        if definition["version"] != commit(client, definition["pipeline"]).version or (
+            definition["pipeline"] != current.pipeline_name
+        ):
+            msg = "the client moves a job only to its pipeline's latest commit (upgrade)"
+            raise errors.NotSupported("update_job with another pipeline commit", 12, msg)
+        upgrade(client, [job_id])
+    changes = {
+        k: v for k, v in _create_args(definition).items() if k not in ("pipeline", "version")
+    }
+    job: Job = client.jobs.update(job_id, name=definition["name"], **changes)
+    return job
 
 
-def update_job(client: Any, job: Any) -> Any:
-    """Store a job's changed definition."""
-    return client.jobs.update(job._require_id(), **_definition(job))
-
-
-def get_job(client: Any, job_id: str) -> Any:
+def get_job(client: Any, job_id: str) -> Job:
     """A job by id."""
-    return client.jobs.get(job_id)
+    job: Job = client.jobs.get(job_id)
+    return job
 
 
-def list_jobs(client: Any) -> builtins.list[Any]:
-    """Every job definition, newest first."""
-    return list(client.jobs.list_all())
+def list_jobs(client: Any) -> builtins.list[Job]:
+    """Every job that runs a published pipeline, newest first."""
+    return [j for j in client.jobs.find() if j.pipeline_name is not None]
 
 
-def delete_job(client: Any, job_id: str) -> Any:
+def delete_job(client: Any, job_id: str) -> Job:
     """Delete a job (refused while it runs)."""
-    return client.jobs.delete(job_id)
+    job: Job = client.jobs.delete(job_id)
+    return job
 
 
-def duplicate(
-    client: Any, job_id: str, copies: int, name: str | None, description: str | None
-) -> builtins.list[Any]:
+def duplicate(client: Any, job_id: str, copies: int, name: str | None) -> builtins.list[Job]:
     """Copies of a job."""
-    return list(client.jobs.duplicate(job_id, copies, name=name, description=description))
+    try:
+        return list(client.jobs.duplicate(job_id, copies, name=name))
+    except errors.InvalidInput as exc:
+        if exc.field != "count":
+            raise
+        raise errors.InvalidInput("number_of_copies", str(exc).split(": ", 1)[-1]) from None
 
 
-def upgrade(client: Any, job_ids: builtins.list[str]) -> builtins.list[Any]:
+def upgrade(client: Any, job_ids: builtins.list[str]) -> builtins.list[Job]:
     """Move jobs to their pipeline's latest commit."""
     return list(client.jobs.upgrade(job_ids))
 
 
-def requires_acknowledgement(job: Any) -> bool:
-    """Whether the job's failures must be acknowledged before it starts again."""
-    return bool(getattr(job, "require_error_acknowledgement", False))
-
-
-def unacknowledged(job: Any, run: Any) -> bool:
-    """Whether ``run`` ended in an error the job still waits to have acknowledged."""
-    return requires_acknowledgement(job) and not getattr(run, "acknowledged", True)
-
-
-def acknowledge(client: Any, job_id: str) -> Any:
+def acknowledge(client: Any, job_id: str) -> Job:
     """Acknowledge the job's last error."""
-    return client.jobs.acknowledge_error(job_id)
+    job: Job = client.jobs.acknowledge_error(job_id)
+    return job
 
 
 # -- runs -------------------------------------------------------------------------------
 
 
-def start(client: Any, job_id: str, parameters: dict[str, Any] | None) -> Any:
-    """Start a run."""
-    return client.jobs.start(job_id, parameters=parameters)
+def start(client: Any, job_id: str) -> Job:
+    """Start a run (refused while one is active, or an error awaits acknowledgement)."""
+    job: Job = client.jobs.start(job_id)
+    return job
 
 
-def stop(client: Any, job_id: str, force: bool) -> Any:
+def stop(client: Any, job_id: str, force: bool) -> Job:
     """Stop the active run."""
-    return client.jobs.stop(job_id, force=force)
+    job: Job = client.jobs.stop(job_id, force=force)
+    return job
 
 
-def runs(client: Any, job_id: str) -> builtins.list[Any]:
+def runs(client: Any, job_id: str) -> builtins.list[Run]:
     """Every run of a job, newest first."""
-    return list(client.jobs.runs(job_id))
+    found: builtins.list[Run] = []
+    page = 1
+    while True:
+        chunk = client.jobs.runs(job_id, page=page, limit=RUNS_PAGE)
+        found += chunk
+        if len(chunk) < RUNS_PAGE:
+            return found
+        page += 1
 
 
-def current_run(client: Any, job: Any) -> Any | None:
-    """The job's current (or last) run, or None before its first."""
-    found = runs(client, job.job_id)
+def latest_run(client: Any, job: Job) -> Run | None:
+    """The job's current (or last) run; None before its first."""
+    if job.run_count < 1:
+        return None
+    found: builtins.list[Run] = client.jobs.runs(job.job_id, page=1, limit=1)
     return found[0] if found else None
 
 
-def run_events(client: Any, job_id: str, run_count: int) -> builtins.list[Any]:
+def run_events(client: Any, job_id: str, run_count: int) -> builtins.list[JobEvent]:
     """One run's status changes, oldest first."""
     return list(client.jobs.run_events(job_id, run_count))
 
 
-def run_metrics(run: Any) -> models.JobMetrics:
+def run_metrics(client: Any, job_id: str, run_count: int) -> models.JobMetrics:
     """One run's record counts."""
-    m = run.metrics or {}
+    m = client.jobs.run_metrics(job_id, run_count)
     return models.JobMetrics(
-        run_count=run.run_count,
+        run_count=run_count,
         input_count=int(m.get("input_count", 0)),
         output_count=int(m.get("output_count", 0)),
         total_error_count=int(m.get("error_count", 0)),
@@ -157,21 +194,28 @@ def run_metrics(run: Any) -> models.JobMetrics:
 
 def realtime_summary(client: Any, job_id: str) -> models.PipelineMetrics:
     """The active run's counts now."""
-    s = client.jobs.realtime_summary(job_id)
+    s = client.jobs.summary(job_id)
+    idle = s.get("idle_batch_count")
     return models.PipelineMetrics(
-        data_batch_count=int(s.get("data_batch_count", 0)),
-        idle_batch_count=int(s.get("idle_batch_count", 0)),
+        data_batch_count=int(s.get("batch_count", 0)),
         input_record_count=int(s.get("input_count", 0)),
         output_record_count=int(s.get("output_count", 0)),
+        idle_batches=None if idle is None else int(idle),
     )
 
 
 # -- offsets ----------------------------------------------------------------------------
 
 
+def _offsets_api(client: Any, what: str) -> Any:
+    if not hasattr(client.jobs, "reset_offsets"):
+        raise errors.NotSupported(what, 12, "the client has no offsets API yet")
+    return client.jobs
+
+
 def reset_offsets(client: Any, job_id: str) -> Any:
     """The next run starts every source from its beginning."""
-    return client.jobs.reset_offsets(job_id)
+    return _offsets_api(client, "reset_origin").reset_offsets(job_id)
 
 
 def upload_offsets(client: Any, job_id: str, offsets: Any) -> Any:
@@ -181,13 +225,21 @@ def upload_offsets(client: Any, job_id: str, offsets: Any) -> Any:
     renamed to the one source entity the job's runs have recorded. Any other name goes
     to the client as it is, which refuses an entity no source of the pipeline has.
     """
+    api = _offsets_api(client, "upload_offset")
     entries = offsets.get("offsets") if isinstance(offsets, dict) else None
     if isinstance(entries, dict) and POLL_SOURCE in entries:
-        known = {e for r in runs(client, job_id) for e in (r.offsets or {}).get("offsets", {})}
+        known = {e for o in api.offsets(job_id) for e in o.get("offsets", {})}
         if len(known) == 1:
             renamed = {known.pop() if k == POLL_SOURCE else k: v for k, v in entries.items()}
             offsets = {**offsets, "offsets": renamed}
-    return client.jobs.upload_offsets(job_id, offsets)
+    return api.upload_offsets(job_id, offsets)
+
+
+def run_offsets(client: Any, job_id: str, run_count: int) -> builtins.list[Any] | None:
+    """One run's offsets (``{"version": 2, "offsets": {...}}``), None without the API."""
+    if not hasattr(client.jobs, "run_offsets"):
+        return None
+    return [client.jobs.run_offsets(job_id, run_count)]
 
 
 # -- archives and workers ---------------------------------------------------------------

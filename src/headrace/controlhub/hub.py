@@ -77,7 +77,7 @@ class ControlHub:
     @property
     def pipelines(self) -> SeekableList[Pipeline]:
         """Every published pipeline at its latest commit."""
-        return pipelines(self._client, backend.latest_commits(self._client))
+        return pipelines(self._client, backend.published(self._client))
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ class ControlHub:
             raise errors.InvalidInput("job", f"expected a Job, got {type(job).__name__}")
         if job.job_id is not None:
             raise errors.InvalidInput("job", f"job {job.job_id} is already added")
-        job._load(backend.create_job(self._client, job))
+        job._load(backend.create_job(self._client, job.definition()))
         return job
 
     @property
@@ -109,7 +109,7 @@ class ControlHub:
         Raises:
             NotFound: the job was deleted. InvalidInput: a value that does not fit.
         """
-        job._load(backend.update_job(self._client, job))
+        job._load(backend.update_job(self._client, job._require_id(), job.definition()))
         return job
 
     def upgrade_job(self, *jobs_: Any) -> SeekableList[Job]:
@@ -118,19 +118,15 @@ class ControlHub:
         return jobs([Job(self._client, r) for r in records])
 
     def duplicate_job(
-        self,
-        job: Job,
-        name: str | None = None,
-        description: str | None = None,
-        number_of_copies: int = 1,
+        self, job: Job, name: str | None = None, number_of_copies: int = 1
     ) -> SeekableList[Job]:
         """Copies of a job, named ``"<name> copy1"``, ``"<name> copy2"`` … (or ``name``).
 
         Raises:
-            InvalidInput: ``number_of_copies`` out of range.
+            InvalidInput: ``number_of_copies`` out of range (1..10,000).
         """
         (job_id,) = _job_ids((job,))
-        records = backend.duplicate(self._client, job_id, number_of_copies, name, description)
+        records = backend.duplicate(self._client, job_id, number_of_copies, name)
         return jobs([Job(self._client, r) for r in records])
 
     def delete_job(self, *jobs_: Any) -> None:
@@ -149,7 +145,7 @@ class ControlHub:
         """
         found = _flatten(jobs_)
         for job_id in _job_ids(jobs_):
-            backend.start(self._client, job_id, None)
+            backend.start(self._client, job_id)
         if wait:
             for job in found:
                 self._wait(job, lambda s: s.status is not ControlHubStatus.ACTIVATING, timeout_sec)

@@ -10,29 +10,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from headrace import errors
 from headrace.controlhub import backend, models
 from headrace.controlhub.pipelines import PipelineCommit
+from headrace.model.controlplane import Run
 from headrace.model.facades import ControlHubColor, ControlHubStatus, controlhub_status
+from headrace.model.job import Job as JobRecord
 from headrace.model.seekable import SeekableList, attribute, attributes
+from headrace.model.status import Status
 
 #: What a job shows before its first run: Control Hub's new, inactive job.
 NEVER_RAN = (ControlHubStatus.INACTIVE, ControlHubColor.GREEN)
 
 
-def job_status(client: Any, job: Any, run: Any | None) -> models.JobStatus:
+def job_status(client: Any, job: JobRecord, run: Run | None) -> models.JobStatus:
     """One run of ``job`` (or its state before any run) as a ``JobStatus``."""
     if run is None:
         status, colour = NEVER_RAN
-        return models.JobStatus(status, colour, None, None, 0)
+        return models.JobStatus(status, colour, None, None, 0, run_offsets=[])
+    events = backend.run_events(client, job.job_id, run.run_count)
+    # Only the job's current run can wait for its error to be acknowledged.
+    waiting_ack = (
+        job.require_error_ack and not job.error_acknowledged and run.run_count == job.run_count
+    )
     status, colour = controlhub_status(
         run.status,
-        unacknowledged=backend.unacknowledged(job, run),
-        ran=run.started_at_ms is not None,
+        unacknowledged=waiting_ack,
+        ran=any(e.to_status is Status.RUNNING for e in events),
     )
-    events = [
+    shown = [
         models.JobRunEvent(e.user_id, e.at_ms, controlhub_status(e.to_status)[0], e.reason)
-        for e in backend.run_events(client, job.job_id, run.run_count)
+        for e in events
     ]
+    offsets = backend.run_offsets(client, job.job_id, run.run_count)
     return models.JobStatus(
         status=status,
         color=colour,
@@ -41,28 +51,24 @@ def job_status(client: Any, job: Any, run: Any | None) -> models.JobStatus:
         run_count=run.run_count,
         user=run.user_id,
         error_message=run.error,
-        offsets=offsets_of(job, run),
-        run_history=models.run_events(events),
+        run_history=models.run_events(shown),
+        run_offsets=None
+        if offsets is None
+        else [models.JobOffset(job.locked_by, job.job_id, o) for o in offsets if o],
     )
-
-
-def offsets_of(job: Any, run: Any) -> list[models.JobOffset]:
-    """A run's offsets as the SDK lists them: one ``JobOffset``, or none before any."""
-    if not run.offsets:
-        return []
-    return [models.JobOffset(run.worker_id, job.job_id, dict(run.offsets))]
 
 
 class Job:
     """A Control Hub job: ``job_id``, ``job_name``, ``commit``, ``tags`` …, and its runs."""
 
-    def __init__(self, client: Any, record: Any | None = None, **definition: Any) -> None:
+    def __init__(self, client: Any, record: JobRecord | None = None, **definition: Any) -> None:
         self._client = client
         self._record = record
         self.job_id: str | None = None
         self.job_name: str = ""
         self.description: str = ""
-        self.commit: PipelineCommit | None = None
+        self._commit: PipelineCommit | None = None
+        self._pinned: tuple[str | None, int | None] = (None, None)
         self.runtime_parameters: dict[str, Any] = {}
         self.require_job_error_acknowledgement = False
         self.data_collector_labels: list[str] = []
@@ -72,16 +78,47 @@ class Job:
         for key, value in definition.items():
             setattr(self, key, value)
 
-    def _load(self, record: Any) -> None:
+    def _load(self, record: JobRecord) -> None:
         self._record = record
-        self.job_id = str(record.job_id)
+        self.job_id = record.job_id
         self.job_name = record.name or ""
         self.description = record.description or ""
-        self.commit = PipelineCommit(backend.commit_of(self._client, record))
-        self.runtime_parameters = dict(record.runtime_parameters or {})
-        self.require_job_error_acknowledgement = backend.requires_acknowledgement(record)
+        self._commit = None
+        self._pinned = (record.pipeline_name, record.pipeline_version)
+        self.runtime_parameters = dict(record.runtime_parameters)
+        self.require_job_error_acknowledgement = record.require_error_ack
         self.data_collector_labels = [record.queue]
         self._tags = list(record.tags)
+
+    @property
+    def commit(self) -> PipelineCommit | None:
+        """The pipeline commit the job runs (set it, then ``sch.update_job(job)``)."""
+        name, version = self._pinned
+        if self._commit is None and name is not None:
+            self._commit = PipelineCommit(backend.commit(self._client, name, version))
+        return self._commit
+
+    @commit.setter
+    def commit(self, value: PipelineCommit | None) -> None:
+        self._commit = value
+        if value is not None:
+            self._pinned = (value.pipeline_name, int(value.version))
+
+    def definition(self) -> dict[str, Any]:
+        """What the client stores of this job: its name, commit, tags, parameters."""
+        name, version = self._pinned
+        if name is None:
+            msg = f"job {self.job_name!r} runs no published pipeline"
+            raise errors.InvalidInput("commit", msg)
+        return {
+            "name": self.job_name,
+            "pipeline": name,
+            "version": version,
+            "description": self.description,
+            "tags": list(self._tags),
+            "runtime_parameters": dict(self.runtime_parameters),
+            "require_error_ack": bool(self.require_job_error_acknowledgement),
+        }
 
     # -- the definition -----------------------------------------------------------------
 
@@ -107,7 +144,7 @@ class Job:
     @property
     def pipeline_name(self) -> str | None:
         """The name of the pipeline the job runs."""
-        return None if self.commit is None else self.commit.pipeline_name
+        return self._pinned[0]
 
     @property
     def pipeline_commit_label(self) -> list[str]:
@@ -126,7 +163,7 @@ class Job:
 
     # -- the runs, read live ------------------------------------------------------------
 
-    def _job(self) -> Any:
+    def _job(self) -> JobRecord:
         return backend.get_job(self._client, self._require_id())
 
     def _require_id(self) -> str:
@@ -138,7 +175,7 @@ class Job:
     def status(self) -> models.JobStatus:
         """The current (or last) run's status; INACTIVE before the first run."""
         job = self._job()
-        return job_status(self._client, job, backend.current_run(self._client, job))
+        return job_status(self._client, job, backend.latest_run(self._client, job))
 
     @property
     def current_status(self) -> models.JobStatus:
@@ -160,8 +197,12 @@ class Job:
     @property
     def metrics(self) -> SeekableList[models.JobMetrics]:
         """Each run's record counts, newest first (``job.metrics.get(run_count=2)``)."""
+        job_id = self._require_id()
         return models.metrics(
-            [backend.run_metrics(r) for r in backend.runs(self._client, self._require_id())]
+            [
+                backend.run_metrics(self._client, job_id, r.run_count)
+                for r in backend.runs(self._client, job_id)
+            ]
         )
 
     @property

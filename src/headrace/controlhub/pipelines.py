@@ -5,21 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from headrace.controlhub import backend
+from headrace.model import controlplane
 from headrace.model.seekable import SeekableList, attributes
 
 
 class PipelineCommit:
     """One version of a published pipeline; ``version`` is a string, as in the SDK."""
 
-    def __init__(self, record: Any) -> None:
-        self._record = record
-        self.pipeline_name: str = record.name
+    def __init__(self, record: controlplane.PipelineCommit) -> None:
+        self.pipeline_name = record.pipeline_name
         self.version = str(record.version)
-        self.commit_id = str(record.commit_id)
-        self.commit_message: str = record.message or ""
-        self.commit_time: int = record.created_at_ms
-        self.committed_by: str | None = record.user_id
-        self.labels: list[str] = list(record.labels)
+        self.commit_id = f"{record.pipeline_name}:{record.version}"
+        self.commit_message = record.message
+        self.commit_time = record.created_at_ms
+        self.committed_by = record.user_id
+        self.labels = list(record.labels)
 
     @property
     def commit_label(self) -> str | None:
@@ -39,7 +39,7 @@ class PipelineCommit:
         return hash(self.commit_id)
 
 
-def commits(records: list[Any]) -> SeekableList[PipelineCommit]:
+def commits(records: list[controlplane.PipelineCommit]) -> SeekableList[PipelineCommit]:
     """A pipeline's commits, newest first."""
     filters = {
         **attributes("version", "commit_id", "commit_message", "committed_by"),
@@ -50,26 +50,25 @@ def commits(records: list[Any]) -> SeekableList[PipelineCommit]:
 
 
 class Pipeline:
-    """A published pipeline at its latest commit; ``commits`` lists every version."""
+    """A published pipeline at its latest version; ``commits`` lists every version."""
 
-    def __init__(self, client: Any, latest: Any) -> None:
+    def __init__(self, client: Any, info: controlplane.PipelineInfo) -> None:
         self._client = client
-        self.name: str = latest.name
-        self.pipeline_id: str = latest.name
-        self.latest = PipelineCommit(latest)
-        self.version = self.latest.version
-        self.commit_id = self.latest.commit_id
-        self.commit_message = self.latest.commit_message
+        self.name = info.name
+        self.pipeline_id = info.name
+        self.version = str(info.latest_version)
+        self.commit_id = f"{info.name}:{info.latest_version}"
+        self.labels = sorted(label for label, v in info.labels.items() if v == info.latest_version)
+
+    @property
+    def latest(self) -> PipelineCommit:
+        """The latest commit (read now)."""
+        return PipelineCommit(backend.commit(self._client, self.name))
 
     @property
     def commits(self) -> SeekableList[PipelineCommit]:
         """Every commit of this pipeline, newest first (read now)."""
         return commits(backend.commits(self._client, self.name))
-
-    @property
-    def labels(self) -> list[str]:
-        """The labels on the latest commit."""
-        return list(self.latest.labels)
 
     def __repr__(self) -> str:
         return (
@@ -84,7 +83,7 @@ class Pipeline:
         return hash(self.name)
 
 
-def pipelines(client: Any, latest: list[Any]) -> SeekableList[Pipeline]:
-    """Published pipelines, one per name at its latest commit."""
+def pipelines(client: Any, infos: list[controlplane.PipelineInfo]) -> SeekableList[Pipeline]:
+    """Published pipelines, one per name at its latest version."""
     filters = attributes("name", "pipeline_id", "version", "commit_id")
-    return SeekableList((Pipeline(client, r) for r in latest), kind="pipeline", filters=filters)
+    return SeekableList((Pipeline(client, i) for i in infos), kind="pipeline", filters=filters)
