@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 import worker_jobs
 from test_server_process import free_port, headrace, start, stop
-from tests_acceptance_support import NEEDS_CONTROL_PLANE
 
 from headrace.controlhub import ControlHub
 from headrace.jet.pipeline import Pipeline
 from headrace.platform import JobRunState, Platform
 
-pytestmark = [pytest.mark.slow, NEEDS_CONTROL_PLANE]
+pytestmark = pytest.mark.slow
 
 
 def test_controlhub_and_platform_by_url_and_token(store_url: str, tmp_path: Path) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests_acceptance_support import NEEDS_CONTROL_PLANE, wait_until
+from tests_acceptance_support import wait_until
 
 from headrace.controlhub import ControlHub
 from headrace.jet.pipeline import Pipeline
 from headrace.platform import JobRunState, Platform
-
-pytestmark = NEEDS_CONTROL_PLANE
 
 
 def double(x: int) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_acceptance_support import NEEDS_CONTROL_PLANE, wait_until
+from tests_acceptance_support import wait_until
 
 from headrace import defaults, errors
 from headrace.controlhub import ControlHub, backend
@@ -110,7 +110,6 @@ def finish_runs(sch: ControlHub, job: Any, runs: int) -> None:
         sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
 
-@NEEDS_CONTROL_PLANE
 @pytest.mark.xfail(
     reason="issue 12: a job never started holds its name (JobAlreadyExists), so the seed's "
     "second 'job name' job is refused; Control Hub names need not be unique",
@@ -141,7 +140,6 @@ def test_creating_a_job(sch: ControlHub) -> None:
     assert sorted(j.commit.version for j in sch.jobs) == ["1", "2"]
 
 
-@NEEDS_CONTROL_PLANE
 def test_retrieving_an_existing_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch)
     tagged = add_job(sch, "job name", tags=["tag name", "test"])
@@ -182,7 +180,6 @@ def add_streaming_job(sch: ControlHub, name: str, stream: str = "events") -> Any
     return add_job(sch, name, pipeline_name=f"{name} pipeline")
 
 
-@NEEDS_CONTROL_PLANE
 def test_upgrading_a_job(sch: ControlHub) -> None:
     upgrade_jobs_from_v1(sch)
 
@@ -207,7 +204,6 @@ def upgrade_jobs_from_v1(sch: ControlHub) -> tuple[Any, Any]:
     return first, second
 
 
-@NEEDS_CONTROL_PLANE
 @pytest.mark.xfail(
     reason="issue 12: the client cannot pin a job to a chosen commit (update takes no "
     "pipeline version; upgrade moves to the latest only)",
@@ -228,7 +224,6 @@ def test_updating_a_job_with_a_different_pipeline_version(sch: ControlHub) -> No
     assert len(sch.jobs.get_all(pipeline_commit_label="v2")) == 1
 
 
-@NEEDS_CONTROL_PLANE
 def test_duplicating_a_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch)
     original = add_job(sch, "Job for dev", tags=["dev"])
@@ -247,7 +242,6 @@ def test_duplicating_a_job(sch: ControlHub) -> None:
     assert len(sch.jobs) == 3
 
 
-@NEEDS_CONTROL_PLANE
 @pytest.mark.usefixtures("archives")
 def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
@@ -280,7 +274,6 @@ def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
         assert len(sch.import_jobs(archive=archive)) == 4
 
 
-@NEEDS_CONTROL_PLANE
 @pytest.mark.xfail(
     reason="issue 12: the client has no offsets API yet (reset, upload, per-run offsets)",
     raises=errors.NotSupported,
@@ -351,7 +344,6 @@ def read_until(sch: ControlHub, client: Any, job: Any, seen: int) -> None:
     assert len(client.get_list("seen")) == seen
 
 
-@NEEDS_CONTROL_PLANE
 def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     publish_test_pipeline(sch)
     finish_runs(sch, add_job(sch, "job name"), 2)
@@ -396,7 +388,6 @@ def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     assert re.fullmatch(METRICS_REPR.format(2, 100, 100), repr(run_metrics))
 
 
-@NEEDS_CONTROL_PLANE
 @pytest.mark.xfail(
     reason="issue 12: the client's realtime summary counts no idle batches",
     raises=errors.NotSupported,
@@ -447,7 +438,6 @@ def failing_job(sch: ControlHub, acknowledge: bool) -> Any:
     return job
 
 
-@NEEDS_CONTROL_PLANE
 def test_statuses_through_a_streaming_run(sch: ControlHub, client: Any) -> None:
     client.get_stream("events").publish_all(range(3))
     job = add_streaming_job(sch, "streaming job")
@@ -475,7 +465,6 @@ def test_statuses_through_a_streaming_run(sch: ControlHub, client: Any) -> None:
         sch.start_job(job)
 
 
-@NEEDS_CONTROL_PLANE
 def test_a_failed_run_is_red_and_may_need_acknowledging(sch: ControlHub) -> None:
     plain = failing_job(sch, acknowledge=False)
     sch.start_job(plain, wait=True)
@@ -498,7 +487,6 @@ def test_a_failed_run_is_red_and_may_need_acknowledging(sch: ControlHub) -> None
     assert [s.run_count for s in strict.history] == [2, 1]
 
 
-@NEEDS_CONTROL_PLANE
 def test_bad_input_is_refused_by_name(sch: ControlHub) -> None:
     publish_test_pipeline(sch, versions=2)
     pipeline = sch.pipelines.get(name="Test Pipeline")
@@ -526,7 +514,6 @@ def test_bad_input_is_refused_by_name(sch: ControlHub) -> None:
     assert len(sch.jobs) == 1 and job.history == []  # nothing changed
 
 
-@NEEDS_CONTROL_PLANE
 def test_a_server_url_and_token_make_the_remote_client(client_kind: str, store_url: str) -> None:
     if client_kind == "embedded":
         sch = ControlHub(store_url)  # a store URL: the embedded client of that store

@@ -16,13 +16,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tests_acceptance_support import NEEDS_CONTROL_PLANE
 
+from headrace import errors
 from headrace.client.embedded import Client
 from headrace.jet.pipeline import Pipeline, StreamSource
 from headrace.platform import JobRunState, Platform
-
-pytestmark = NEEDS_CONTROL_PLANE
 
 
 def same(x: Any) -> Any:
@@ -130,17 +128,40 @@ def test_jobs(idle: tuple[Any, Callable[[], None]]) -> None:
     # Retrieving a Job Run logs
     logs = job_run.logs
 
+    # A pipeline's stages write no job log lines, so a flow's run has none (the seed skips
+    # this block for StreamSets flows); what there is comes as strings.
     assert isinstance(logs, list) and all(isinstance(line, str) for line in logs)
-    assert logs, "a run that ran logs at least its start and its end"
+    assert job_run.state == JobRunState.Canceled and JobRunState.Canceled.is_terminal()
 
-    # Resetting offsets
+
+def made_job(client: Any) -> tuple[Any, Any]:
+    # set-up: the default project with a job of a flow, as the blocks before left it
+    project = Platform(client).projects.get(name="default")
+    client.get_stream("events")
+    flow = project.create_flow("Test flow", streaming_pipeline())
+    return project, project.create_job(flow=flow, name="Test Job", description="...")
+
+
+@pytest.mark.xfail(
+    reason="issue 12: the client has no offsets API yet (reset)",
+    raises=errors.NotSupported,
+    strict=True,
+)
+def test_resetting_offsets(any_client: Any) -> None:
+    _project, job = made_job(any_client)
+
     response = job.reset_offset()
 
     assert repr(response) == "<Response [200]>" and response.status_code == 200
 
-    # Deleting a Job
+
+def test_deleting_a_job(any_client: Any) -> None:
+    project, job = made_job(any_client)
+
     response = project.delete_job(job)
 
     assert repr(response) == "<Response [204]>" and response.status_code == 204
+    assert response.json()["metadata"]["asset_id"] == job.job_id
     assert project.jobs == []
-    assert job_run.state == JobRunState.Canceled and JobRunState.Canceled.is_terminal()
+    with pytest.raises(errors.NotFound, match=job.job_id):
+        job.start()  # a call on a deleted job says so

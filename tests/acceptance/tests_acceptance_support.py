@@ -44,22 +44,3 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def _control_plane_missing() -> bool:
-    from headrace.service.pipelines import PipelineService
-
-    return not hasattr(PipelineService, "publish")
-
-
-#: The seed 002/003 tests need issue 12's control plane (versioned pipelines, projects,
-#: jobs with runs) in the client. Until it is on this branch they fail on the missing
-#: client call (AttributeError) and are expected to; once it is, they run for real, and
-#: this strict mark turns a pass into a failure until it is removed.
-NEEDS_CONTROL_PLANE = pytest.mark.xfail(
-    _control_plane_missing(),
-    reason="issue 12's control plane (client.pipelines.publish, client.projects, jobs "
-    "with runs) is not in the client yet",
-    raises=AttributeError,
-    strict=True,
-)

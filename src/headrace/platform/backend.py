@@ -7,136 +7,179 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import datetime as dt
 from typing import Any
 
+from headrace import errors
+from headrace.model.controlplane import PipelineCommit, PipelineInfo, Project, Run
+from headrace.model.job import Job
 from headrace.pipeline import Pipeline
 
 
-def projects(client: Any) -> builtins.list[Any]:
+def projects(client: Any) -> builtins.list[Project]:
     """Every project of the tenant (``default`` among them)."""
     return list(client.projects.list())
 
 
-def publish(client: Any, project: str, pipeline: Pipeline, name: str, message: str) -> Any:
+def publish(
+    client: Any, project: str, pipeline: Pipeline, name: str, message: str
+) -> PipelineCommit:
     """Publish the next version of a flow."""
-    return client.pipelines.publish(pipeline, name, commit_message=message, project=project)
+    commit: PipelineCommit = client.pipelines.publish(
+        pipeline, name, commit_message=message, project=project
+    )
+    return commit
 
 
-def latest_commits(client: Any, project: str) -> builtins.list[Any]:
-    """The latest commit of every pipeline of the project."""
-    return [client.pipelines.commit(p.name) for p in client.pipelines.list_published(project)]
+def flows(client: Any, project: str) -> builtins.list[PipelineInfo]:
+    """The project's published pipelines."""
+    return list(client.pipelines.published(project))
 
 
-def create_job(client: Any, project: str, flow: str, **definition: Any) -> Any:
+def create_job(client: Any, project: str, flow: str, **definition: Any) -> Job:
     """Create a job of the flow's latest version."""
-    return client.jobs.create(
-        project=project,
+    sets = definition["parameter_sets"]
+    job: Job = client.jobs.create(
+        definition["name"],
         pipeline=flow,
-        name=definition["name"],
+        project=project,
         description=definition["description"],
-        config=definition["configuration"],
+        config=definition["configuration"] or None,
         runtime_parameters=definition["job_parameters"],
-        parameter_sets=definition["parameter_sets"],
+        parameter_sets=sets or None,
     )
+    return job
 
 
-def list_jobs(client: Any, project: str) -> builtins.list[Any]:
+def list_jobs(client: Any, project: str) -> builtins.list[Job]:
     """The project's jobs, newest first."""
-    return list(client.jobs.list_all(project=project))
+    return list(client.jobs.find(project=project))
 
 
-def update_job(client: Any, job_id: str, **changes: Any) -> Any:
-    """Store a job's changed name, description, configuration and parameters."""
-    return client.jobs.update(
-        job_id,
-        name=changes["name"],
-        description=changes["description"],
-        config=changes["configuration"],
-        runtime_parameters=changes["job_parameters"],
-    )
+def update_job(client: Any, job_id: str, **changes: Any) -> Job:
+    """Store a job's changed name, description, parameters (and configuration if given)."""
+    values = {
+        "name": changes["name"],
+        "description": changes["description"],
+        "runtime_parameters": changes["job_parameters"],
+    }
+    if changes["configuration"]:
+        values["config"] = changes["configuration"]
+    job: Job = client.jobs.update(job_id, **values)
+    return job
 
 
-def delete_job(client: Any, job_id: str) -> Any:
+def delete_job(client: Any, job_id: str) -> Job:
     """Delete a job (refused while it runs)."""
-    return client.jobs.delete(job_id)
+    job: Job = client.jobs.delete(job_id)
+    return job
 
 
-def flow_name(job: Any) -> str:
-    """The flow (pipeline) a job runs."""
-    return str(job.pipeline)
-
-
-def configuration(job: Any) -> dict[str, Any]:
-    """A job's configuration as JSON values."""
-    config = getattr(job, "config", None)
-    return dict(config or {})
-
-
-def job_json(job: Any) -> dict[str, Any]:
+def job_json(job: Job) -> dict[str, Any]:
     """A job as the SDK's response JSON shows it: ``metadata`` and ``entity``."""
     return {
-        "metadata": {
-            "asset_id": str(job.job_id),
-            "name": job.name,
-            "description": job.description,
-        },
+        "metadata": {"asset_id": job.job_id, "name": job.name, "description": job.description},
         "entity": {"job": _plain(job)},
     }
 
 
-def run_json(run: Any) -> dict[str, Any]:
+def run_json(run: Run) -> dict[str, Any]:
     """A run as JSON values."""
     return _plain(run)
 
 
-def _plain(record: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        return {k: _value(v) for k, v in dataclasses.asdict(record).items()}
-    return dict(vars(record))
+def _plain(record: Job | Run) -> dict[str, Any]:
+    return {
+        f.name: _value(getattr(record, f.name))
+        for f in dataclasses.fields(record)
+        if f.name not in ("params", "state", "result")
+    }
 
 
 def _value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
     return str(value) if hasattr(value, "value") else value
 
 
-def start(client: Any, job_id: str, **run: Any) -> Any:
-    """Start a run with its own name, description and parameters."""
-    return client.jobs.start(
+def _parameter_set(sets: builtins.list[Any] | None) -> str | None:
+    if not sets:
+        return None
+    if len(sets) != 1 or not isinstance(sets[0], str):
+        msg = f"a run takes one parameter set by name, got {sets!r}"
+        raise errors.InvalidInput("parameter_sets", msg)
+    return str(sets[0])
+
+
+def start(client: Any, job_id: str, **run: Any) -> Run:
+    """Start a run with its own name, description and parameters; the new run."""
+    if run["configuration"]:
+        msg = "the client takes no configuration per run (only the job's)"
+        raise errors.NotSupported("start(configuration=...)", 12, msg)
+    job: Job = client.jobs.start(
         job_id,
         name=run["name"],
         description=run["description"],
-        config=run["configuration"],
-        parameters=run["job_parameters"],
-        parameter_sets=run["parameter_sets"],
+        runtime_parameters=run["job_parameters"],
+        parameter_set=_parameter_set(run["parameter_sets"]),
     )
+    return get_run(client, job_id, job.run_count)
 
 
-def runs(client: Any, job_id: str) -> builtins.list[Any]:
+def runs(client: Any, job_id: str) -> builtins.list[Run]:
     """Every run of a job, newest first."""
-    return list(client.jobs.runs(job_id))
+    found: builtins.list[Run] = []
+    page = 1
+    while True:
+        chunk = client.jobs.runs(job_id, page=page, limit=100)
+        found += chunk
+        if len(chunk) < 100:
+            return found
+        page += 1
 
 
-def get_run(client: Any, job_id: str, run_count: int) -> Any:
+def get_run(client: Any, job_id: str, run_count: int) -> Run:
     """One run."""
-    return client.jobs.run(job_id, run_count)
+    run: Run = client.jobs.run(job_id, run_count)
+    return run
 
 
-def cancel_run(client: Any, job_id: str, run_count: int) -> Any:
-    """Cancel the job's active run."""
+def cancel_run(client: Any, job_id: str, run_count: int) -> Run:
+    """Cancel the run if it is the job's active one.
+
+    Raises:
+        IllegalTransition: the run is not the job's current run, or has ended.
+    """
+    job: Job = client.jobs.get(job_id)
+    if job.run_count != run_count:
+        raise errors.IllegalTransition(
+            job_id, f"run {run_count} ended", "canceled", f"run {job.run_count} is current"
+        )
     client.jobs.stop(job_id, force=False)
     return get_run(client, job_id, run_count)
 
 
 def run_logs(client: Any, job_id: str, run_count: int) -> builtins.list[str]:
-    """A run's log lines as strings."""
-    return [line.message for line in client.jobs.run_logs(job_id, run_count)]
+    """A run's log lines as strings: time, level, message."""
+    return [
+        f"{_stamp(line.at_ms)} {line.level.upper()} {line.message}"
+        for line in client.jobs.run_logs(job_id, run_count)
+    ]
 
 
-def error_count(run: Any) -> int:
+def _stamp(at_ms: int) -> str:
+    return dt.datetime.fromtimestamp(at_ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def error_count(run: Run) -> int:
     """How many records the run's stages rejected."""
     return int((run.metrics or {}).get("error_count", 0))
 
 
-def reset_offsets(client: Any, job_id: str) -> Any:
+def reset_offsets(client: Any, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
-    return client.jobs.reset_offsets(job_id)
+    if not hasattr(client.jobs, "reset_offsets"):
+        raise errors.NotSupported("reset_offset", 12, "the client has no offsets API yet")
+    client.jobs.reset_offsets(job_id)
+    job: Job = client.jobs.get(job_id)
+    return job

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headrace import errors
+from headrace.model.controlplane import Run
 from headrace.model.facades import JobRunState, platform_state
+from headrace.model.job import Job as JobRecord
 from headrace.model.seekable import SeekableList, attributes
 from headrace.platform import backend
 from headrace.platform.response import Response
 
 
-def run_state(run: Any) -> JobRunState:
+def run_state(run: Run) -> JobRunState:
     """A run's watsonx state: its canonical status through the one table."""
     return platform_state(run.status, error_count=backend.error_count(run))
 
@@ -20,24 +22,23 @@ def run_state(run: Any) -> JobRunState:
 class JobRun:
     """One run of a job: a picture taken when read; ``refresh_status()`` reads it again."""
 
-    def __init__(self, client: Any, run: Any) -> None:
+    def __init__(self, client: Any, run: Run) -> None:
         self._client = client
         self._load(run)
 
-    def _load(self, run: Any) -> None:
+    def _load(self, run: Run) -> None:
         self._run = run
-        self.job_id = str(run.job_id)
-        self.run_id = str(run.run_id)
-        self.run_count: int = run.run_count
-        self.name: str = run.name or f"{run.job_name} run {run.run_count}"
-        self.description: str = run.description or ""
+        self.job_id = run.job_id
+        self.run_id = f"{run.job_id}:{run.run_count}"
+        self.run_count = run.run_count
+        self.name = run.name or f"run {run.run_count}"
+        self.description = run.description or ""
         self.state = run_state(run)
-        self.configuration: dict[str, Any] = dict(run.configuration or {})
-        self.job_parameters: dict[str, Any] = dict(run.parameters or {})
-        self.parameter_sets: list[Any] = list(run.parameter_sets or [])
-        self.created_at: int = run.created_at_ms
-        self.started_at: int | None = run.started_at_ms
-        self.finished_at: int | None = run.finished_at_ms
+        self.job_parameters: dict[str, Any] = dict(run.parameters)
+        self.created_at = run.started_at_ms
+        self.started_at = run.started_at_ms
+        self.finished_at = run.finished_at_ms
+        self.error = run.error
 
     def refresh_status(self) -> JobRun:
         """Read the run again; returns it, with ``state`` as it is now."""
@@ -104,22 +105,23 @@ class JobMetadata:
 class Job:
     """A job of a project: what to run (a flow) and its default configuration."""
 
-    def __init__(self, client: Any, record: Any) -> None:
+    def __init__(self, client: Any, record: JobRecord) -> None:
         self._client = client
         self._load(record)
 
-    def _load(self, record: Any) -> None:
+    def _load(self, record: JobRecord) -> None:
         self._record = record
-        self.job_id = str(record.job_id)
+        self.job_id = record.job_id
         self.metadata = JobMetadata(
             name=record.name or "",
             description=record.description or "",
-            asset_id=str(record.job_id),
+            asset_id=record.job_id,
             tags=list(record.tags),
         )
-        self.flow_name: str = backend.flow_name(record)
-        self.configuration: dict[str, Any] = backend.configuration(record)
-        self.job_parameters: dict[str, Any] = dict(record.runtime_parameters or {})
+        self.flow_name = record.pipeline_name
+        #: Changes to the job's JobConfig fields, stored by ``project.update_job``.
+        self.configuration: dict[str, Any] = {}
+        self.job_parameters: dict[str, Any] = dict(record.runtime_parameters)
 
     @property
     def name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace import errors
+from headrace.model import controlplane
 from headrace.model.seekable import SeekableList, attributes
 from headrace.pipeline import Pipeline
 from headrace.platform import backend
@@ -15,11 +16,10 @@ from headrace.platform.response import Response
 class Flow:
     """A flow: a pipeline published by name in a project, at its latest version."""
 
-    def __init__(self, commit: Any) -> None:
-        self.name: str = commit.name
-        self.flow_id: str = commit.name
-        self.version: int = commit.version
-        self.description: str = commit.message or ""
+    def __init__(self, name: str, version: int) -> None:
+        self.name = name
+        self.flow_id = name
+        self.version = version
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r}, version={self.version})"
@@ -34,16 +34,16 @@ class Flow:
 class Project:
     """A project: its flows and its jobs."""
 
-    def __init__(self, client: Any, record: Any) -> None:
+    def __init__(self, client: Any, record: controlplane.Project) -> None:
         self._client = client
-        self.name: str = record.name
-        self.project_id = str(record.project_id)
-        self.description: str = record.description or ""
+        self.name = record.name
+        self.project_id = record.name
+        self.description = record.description
 
     @property
     def flows(self) -> SeekableList[Flow]:
         """The project's flows (``project.flows.get(name=…)``)."""
-        found = (Flow(c) for c in backend.latest_commits(self._client, self.name))
+        found = (Flow(p.name, p.latest_version) for p in backend.flows(self._client, self.name))
         return SeekableList(found, kind="flow", filters=attributes("name", "flow_id"))
 
     def create_flow(self, name: str, pipeline: Pipeline, description: str = "") -> Flow:
@@ -52,7 +52,8 @@ class Project:
         Raises:
             InvalidInput: not a Pipeline, an empty name, or a pipeline that cannot run.
         """
-        return Flow(backend.publish(self._client, self.name, pipeline, name, description))
+        commit = backend.publish(self._client, self.name, pipeline, name, description)
+        return Flow(commit.pipeline_name, commit.version)
 
     def create_job(
         self,

@@ -1,28 +1,26 @@
 """A run's picture: the seed's repr, its state through the one table, its filters.
 
-The records here are plain values in the shape the facade reads (a run as the client
-returns it); nothing is called on the client.
+The records are the client's ``Run`` values; nothing is called on the client.
 """
 
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import pytest
 
 from headrace import errors
+from headrace.model.controlplane import Run
 from headrace.model.status import Status
 from headrace.platform import JobRunState
 from headrace.platform.job import JobRun, job_runs
 
 
-def run(status: Status, run_count: int = 1, error_count: int = 0) -> SimpleNamespace:
-    return SimpleNamespace(
-        job_id="j1", run_id=f"r{run_count}", run_count=run_count, name="Test Job Run",
-        job_name="Test Job", description="...", status=status, configuration=None,
-        parameters={"threshold": 3}, parameter_sets=None, created_at_ms=1, started_at_ms=None,
-        finished_at_ms=None, metrics={"error_count": error_count},
+def run(status: Status, run_count: int = 1, error_count: int = 0) -> Run:
+    return Run(
+        job_id="j1", run_count=run_count, status=status, name="Test Job Run",
+        description="...", parameters={"threshold": 3}, user_id=None, started_at_ms=1,
+        updated_at_ms=1, finished_at_ms=None, error=None, metrics={"error_count": error_count},
     )  # fmt: skip
 
 
