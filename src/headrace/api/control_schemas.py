@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
 
-NAME = pydantic.Field(min_length=1, max_length=255)
+NAME = pydantic.Field(min_length=1, max_length=255, pattern=r"\S")
+#: A tag, label or parameter-set name.
+Word = Annotated[str, pydantic.Field(min_length=1, max_length=255, pattern=r"\S")]
 FORBID = pydantic.ConfigDict(extra="forbid")
 
 
@@ -43,8 +45,8 @@ class PublishIn(pydantic.BaseModel):
     pipeline: str = pydantic.Field(description="base64 of the pipeline's cloudpickle")
     name: str = NAME
     commit_message: str = ""
-    labels: list[str] = []
-    project: str = "default"
+    labels: list[Word] = []
+    project: Word = "default"
 
 
 class LabelIn(pydantic.BaseModel):
@@ -54,41 +56,70 @@ class LabelIn(pydantic.BaseModel):
     version: int = pydantic.Field(ge=1, le=2**31 - 1)
 
 
-class DefinitionIn(pydantic.BaseModel):
-    """``POST /job-definitions``: a job defined without starting it."""
+class _DefinitionIn(pydantic.BaseModel):
+    """What every job definition has."""
 
     model_config = FORBID
     name: str = NAME
-    pipeline: str | None = None
-    version: int | None = pydantic.Field(default=None, ge=1, le=2**31 - 1)
-    label: str | None = None
-    type: str | None = None
-    params: Any = None
     description: str = ""
-    tags: list[str] = []
+    tags: list[Word] = []
     runtime_parameters: dict[str, Any] | None = None
-    parameter_sets: dict[str, dict[str, Any]] | None = None
-    config: dict[str, Any] | None = None
-    queue: str | None = None
-    project: str = "default"
+    parameter_sets: dict[Word, dict[str, Any]] | None = None
+    queue: Word | None = None
+    project: Word = "default"
     require_error_ack: bool = False
+
+
+class PipelineDefinitionIn(_DefinitionIn):
+    """A pipeline job: a published pipeline's commit (``version``, ``label`` or latest)."""
+
+    pipeline: Word
+    version: int | None = pydantic.Field(default=None, ge=1, le=2**31 - 1)
+    label: Word | None = None
+    config: dict[str, Any] | None = None
+
+
+class TaskDefinitionIn(_DefinitionIn):
+    """A task job: a registered job type and its params."""
+
+    type: Word
+    params: Any = None
+
+
+#: ``POST /job-definitions``: a job defined without starting it.
+DefinitionIn = PipelineDefinitionIn | TaskDefinitionIn
+
+
+class UpdateIn(pydantic.BaseModel):
+    """``PATCH /jobs/{id}``: the definition fields to change (absent ones stay)."""
+
+    model_config = FORBID
+    name: Word | None = None
+    description: str | None = None
+    tags: list[Word] | None = None
+    runtime_parameters: dict[str, Any] | None = None
+    parameter_sets: dict[Word, dict[str, Any]] | None = None
+    config: dict[str, Any] | None = None
+    params: Any = None
+    queue: Word | None = None
+    require_error_ack: bool | None = None
 
 
 class UpgradeIn(pydantic.BaseModel):
     """``POST /job-definitions/upgrade``: jobs to pin to their pipeline's latest commit."""
 
     model_config = FORBID
-    job_ids: list[str]
+    job_ids: list[Word]
 
 
 class StartIn(pydantic.BaseModel):
     """``POST /jobs/{id}/start``: the new run's name, description and parameters."""
 
     model_config = FORBID
-    name: str | None = None
+    name: Word | None = None
     description: str | None = None
     runtime_parameters: dict[str, Any] | None = None
-    parameter_set: str | None = None
+    parameter_set: Word | None = None
 
 
 class StopIn(pydantic.BaseModel):
@@ -102,8 +133,8 @@ class DuplicateIn(pydantic.BaseModel):
     """``POST /jobs/{id}/duplicate``: how many copies, or one with a given name."""
 
     model_config = FORBID
-    count: int = 1
-    name: str | None = None
+    count: int = pydantic.Field(default=1, ge=1, le=10_000)
+    name: Word | None = None
 
 
 class JobRunOut(pydantic.RootModel[Run]):

@@ -225,6 +225,11 @@ class RemoteJobDefinitions:
             "project": project,
             "require_error_ack": require_error_ack,
         }
+        if (pipeline is None) == (type is None):
+            raise errors.InvalidInput("pipeline", "give either a pipeline or a job type")
+        body = {k: v for k, v in body.items() if v is not None or k == "params"}
+        if pipeline is not None:
+            body.pop("params")
         return self._job(self._http.created("/job-definitions", body)[0])
 
     def update(self, job_id: str, **changes: Any) -> Job:

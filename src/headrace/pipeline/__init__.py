@@ -24,6 +24,7 @@ from headrace.pipeline.aggregate import (
     to_set,
 )
 from headrace.pipeline.node import Node
+from headrace.pipeline.parameters import Parameter
 from headrace.pipeline.pipeline import NameResolver, Pipeline
 from headrace.pipeline.sinks import (
     CallableSink,
@@ -62,6 +63,7 @@ __all__ = [
     "MapSource",
     "NameResolver",
     "Node",
+    "Parameter",
     "Pipeline",
     "SinkDescriptor",
     "SourceDescriptor",

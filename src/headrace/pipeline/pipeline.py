@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from headrace.errors import PipelineDefinitionError
 from headrace.pipeline.node import Node
+from headrace.pipeline.parameters import Parameter
 from headrace.pipeline.sinks import (
     CallableSink,
     FileSink,
@@ -186,6 +187,16 @@ class Pipeline:
             raise PipelineDefinitionError(node.name, f"no Stream named {source.name!r}")
 
     # ------------------------------------------------------------------ sources
+
+    @staticmethod
+    def parameter(name: str, default: Any = None) -> Parameter:
+        """A runtime parameter: ``.value`` is the run's value (job, parameter set, run).
+
+        Example:
+            >>> Pipeline.parameter("threshold", default=10).value
+            10
+        """
+        return Parameter(name, default)
 
     @staticmethod
     def from_list(name: str, items: Iterable[Any] | None = None) -> ListSource:

@@ -51,7 +51,7 @@ def _tags(value: object) -> builtins.list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise errors.InvalidInput("tags", f"must be a list of strings, got {value!r}")
     for tag in value:
-        if not isinstance(tag, str) or not 0 < len(tag) <= 255 or "//" in tag:
+        if not isinstance(tag, str) or not 0 < len(tag) <= 255:
             raise errors.InvalidInput(
                 "tags", f"a tag is 1..255 characters (a/b allowed), got {tag!r}"
             )
@@ -468,10 +468,10 @@ class JobDefinitions:
         """The tenant's jobs matching every filter given, newest first.
 
         ``tag`` matches the tag and its children (``a`` matches ``a/b``); ``label``
-        (with ``pipeline``) matches jobs pinning the commit the label names now.
+        matches jobs pinning the commit the label names now in their pipeline.
 
         Raises:
-            InvalidInput: naming ``status`` or ``label``. NotFound: the label.
+            InvalidInput: naming ``status``. NotFound: ``pipeline``'s label.
         """
         J = tables.jobs
         where: list[Any] = []
@@ -485,19 +485,25 @@ class JobDefinitions:
         statuses = [str(machine.parse(n)) for n in names if n.strip()]
         if statuses:
             where.append(J.c.status.in_(statuses))
-        if label is not None:
-            if pipeline is None:
-                raise errors.InvalidInput(
-                    "label", "a label is found within a pipeline: give pipeline"
-                )
-            version = CommitRepository(self.store, self.scope.tenant_id).resolve(
-                pipeline, None, label
-            )
-            where.append(J.c.pipeline_version == version)
+        commits = CommitRepository(self.store, self.scope.tenant_id)
+        if label is not None and pipeline is not None:
+            where.append(J.c.pipeline_version == commits.resolve(pipeline, None, label))
         jobs = self.run_repo.jobs_where(where, limit)
+        if label is not None and pipeline is None:
+            jobs = [j for j in jobs if _labelled(commits, j, label)]
         if tag is not None:
             jobs = [j for j in jobs if any(t == tag or t.startswith(f"{tag}/") for t in j.tags)]
         return jobs
+
+
+def _labelled(commits: CommitRepository, job: Job, label: str) -> bool:
+    """Whether the job pins the commit ``label`` names in its pipeline."""
+    if job.pipeline_name is None:
+        return False
+    try:
+        return commits.resolve(job.pipeline_name, None, label) == job.pipeline_version
+    except errors.NotFound:
+        return False
 
 
 def summarize(metrics: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import cloudpickle
 from headrace import defaults, engine, errors
 from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
-from headrace.pipeline import Pipeline
+from headrace.pipeline import Pipeline, parameters
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
 from headrace.service import data
@@ -205,19 +205,20 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
         )
     snapshots.record_run(ctx.job_id, run_count, "running", control.metrics)
     try:
-        metrics = engine.run(
-            pipeline,
-            StoreProvider(ctx.store, ctx.tenant_id),
-            config.local_parallelism,
-            control,
-            # In worker processes at every parallelism: a stop (forced cancel, timeout,
-            # lost lease) ends them, even a user function stuck in a C call, which a
-            # thread of this worker could not be made to leave.
-            executor="processes",
-            options=options,
-            snapshots=committer,
-            restore=restore,
-        )
+        with parameters.bound(params.get("parameters") or {}):
+            metrics = engine.run(
+                pipeline,
+                StoreProvider(ctx.store, ctx.tenant_id),
+                config.local_parallelism,
+                control,
+                # In worker processes at every parallelism: a stop (forced cancel, timeout,
+                # lost lease) ends them, even a user function stuck in a C call, which a
+                # thread of this worker could not be made to leave.
+                executor="processes",
+                options=options,
+                snapshots=committer,
+                restore=restore,
+            )
     except errors.JobStopped as stop:
         snapshots.record_run(ctx.job_id, run_count, stop.reason, control.metrics)
         raise

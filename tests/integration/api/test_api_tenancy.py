@@ -27,6 +27,15 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/pipeline-jobs/{job_id}/cancel"): {"json": {"force": True}},
     ("POST", "/pipeline-jobs/{job_id}/restart"): {},
     ("POST", "/pipeline-jobs/{job_id}/snapshots"): {"json": {"name": "snap", "timeout": 1}},
+    ("PATCH", "/jobs/{job_id}"): {"json": {"description": "changed"}},
+    ("POST", "/jobs/{job_id}/start"): {},
+    ("POST", "/jobs/{job_id}/stop"): {},
+    ("POST", "/jobs/{job_id}/acknowledge-error"): {},
+    ("POST", "/jobs/{job_id}/duplicate"): {"json": {"count": 1}},
+    ("POST", "/jobs/{job_id}/upgrade"): {},
+    ("DELETE", "/projects/{name}"): {},
+    ("DELETE", "/pipelines/{name}"): {},
+    ("PUT", "/pipelines/{name}/labels/{label}"): {"json": {"version": 1}},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -37,6 +46,10 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/streams/{name}/entries"): {"json": {"entries": [{"value": "b", "key": "k"}]}},
     ("PUT", "/streams/{name}"): {},
     ("POST", "/pipeline-jobs"): {"json": {"pipeline": "", "name": "a-pipe"}},
+    ("POST", "/projects"): {"json": {"name": "a-data"}},
+    ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-data"}},
+    ("POST", "/job-definitions"): {"json": {"name": "b-defined", "type": "api.echo"}},
+    ("POST", "/job-definitions/upgrade"): {"json": {"job_ids": []}},
 }
 #: Reads of one object: another tenant gets 404.
 OBJECT_READS: set[Route] = {
@@ -54,13 +67,32 @@ OBJECT_READS: set[Route] = {
     ("GET", "/pipeline-jobs/{job_id}/status"),
     ("GET", "/pipeline-jobs/{job_id}/metrics"),
     ("GET", "/pipeline-jobs/{job_id}/runs"),
+    ("GET", "/projects/{name}"),
+    ("GET", "/pipelines/{name}"),
+    ("GET", "/pipelines/{name}/commits"),
+    ("GET", "/pipelines/{name}/commits/{version}"),
+    ("GET", "/pipelines/{name}/labels"),
+    ("GET", "/pipelines/{name}/labels/{label}"),
+    ("GET", "/pipelines/{name}/diff"),
+    ("GET", "/jobs/{job_id}/summary"),
+    ("GET", "/jobs/{job_id}/runs"),
+    ("GET", "/jobs/{job_id}/runs/{run_count}"),
+    ("GET", "/jobs/{job_id}/runs/{run_count}/events"),
+    ("GET", "/jobs/{job_id}/runs/{run_count}/logs"),
+    ("GET", "/jobs/{job_id}/runs/{run_count}/metrics"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
-QUERY: dict[Route, dict[str, Any]] = {("GET", "/jobs/{job_id}/wait"): {"timeout": 0}}
+QUERY: dict[Route, dict[str, Any]] = {
+    ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
+    ("GET", "/pipelines/{name}/diff"): {"a": 1, "b": 1},
+}
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
     ("GET", "/jobs"),
     ("GET", "/pipeline-jobs"),
+    ("GET", "/projects"),
+    ("GET", "/pipelines"),
+    ("GET", "/job-definitions"),
     ("GET", "/queues"),
     ("GET", "/workers"),
     ("GET", "/whoami"),
@@ -78,7 +110,8 @@ def fill(path: str, ids: dict[str, str]) -> str:
     job_id = ids["pipeline"] if path.startswith("/pipeline-jobs/") else ids["job"]
     name = "a-pipe" if path.startswith("/pipeline-jobs/by-name") else "a-data"
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
-                       job_group_id="api")  # fmt: skip
+                       job_group_id="api", label="a-label", version=1,
+                       run_count=1)  # fmt: skip
 
 
 def pickled(pipeline: Pipeline) -> str:
@@ -86,7 +119,8 @@ def pickled(pipeline: Pipeline) -> str:
 
 
 def seed(a: httpx.Client) -> dict[str, str]:
-    """Tenant A's job (waiting an hour), ended pipeline job, List, Map and Stream."""
+    """Tenant A's job (waiting an hour), ended pipeline job, List, Map and Stream; its
+    project, published pipeline (labelled) and a job pinning it, all named ``a-data``."""
     job = a.post("/jobs", json={"type": "api.echo", "idempotency_key": "same-key",
                                 "delay_sec": 3600})  # fmt: skip
     assert job.status_code == 201
@@ -101,6 +135,11 @@ def seed(a: httpx.Client) -> dict[str, str]:
     pipe_id = str(pipe.json()["job_id"])
     ended = a.get(f"/jobs/{pipe_id}/wait", params={"timeout": 20}).json()
     assert ended["status"] == "completed", ended
+    assert a.post("/projects", json={"name": "a-data"}).status_code == 201
+    body = {"pipeline": pickled(p), "name": "a-data", "labels": ["a-label"]}
+    assert a.post("/pipelines", json=body).status_code == 201
+    pinned = {"name": "a-pinned", "pipeline": "a-data"}
+    assert a.post("/job-definitions", json=pinned).status_code == 201
     return {"job": str(job.json()["job_id"]), "pipeline": pipe_id}
 
 
@@ -116,6 +155,11 @@ def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
         {k: pipeline[k] for k in ("status", "updated_at_ms", "run_count", "result")},
         a.get(f"/pipeline-jobs/{ids['pipeline']}/runs").json(),
         a.get("/pipeline-jobs").json()["total"],
+        a.get("/projects").json(),
+        a.get("/pipelines/a-data").json(),
+        a.get("/pipelines/a-data/commits").json(),
+        a.get(f"/jobs/{ids['job']}/runs").json(),
+        a.get("/job-definitions").json()["total"],
     ]
 
 
@@ -140,15 +184,17 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
     b_pipeline = Pipeline.create()
     b_pipeline.read_from(Pipeline.from_list("b-in", ["b"])).write_to(Pipeline.to_list("b-out"))
     for (method, path), kwargs in CREATING_WRITES.items():
-        if path == "/pipeline-jobs":
+        if path in ("/pipeline-jobs", "/pipelines"):
             kwargs = {"json": {**kwargs["json"], "pipeline": pickled(b_pipeline)}}
         answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code in (200, 201), (method, path, answer.text)
     b_jobs = b.get("/jobs").json()["items"]
-    assert len(b_jobs) == 2 and not {j["job_id"] for j in b_jobs} & set(ids.values())
+    assert len(b_jobs) == 3 and not {j["job_id"] for j in b_jobs} & set(ids.values())
     assert [j["name"] for j in b.get("/pipeline-jobs").json()["items"]] == ["a-pipe"]
     queues = b.get("/queues").json()["items"]
-    assert sum(sum(q["jobs"].values()) for q in queues) == 2, "B's queues count only B's jobs"
+    assert sum(sum(q["jobs"].values()) for q in queues) == len(b_jobs), (
+        "B's queues count only B's jobs"
+    )
     assert snapshot(a, ids) == before
     assert b.get("/lists/a-data").json()["items"] == ["b"]
 

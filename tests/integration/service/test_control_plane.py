@@ -259,3 +259,32 @@ def test_another_tenants_objects_are_not_found(client: Any) -> None:
     with pytest.raises(errors.NotFound):
         other.jobs.run_events(job.job_id, 1)
     assert other.jobs.find(name="private") == []
+
+
+def test_runtime_parameters_reach_the_pipelines_stages(client: Any) -> None:
+    fill(client, items=(1, 5, 10, 20))
+    threshold = Pipeline.parameter("threshold", default=10)
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list("nums")).filter(lambda x: x >= threshold.value).write_to(
+        Pipeline.to_list("kept")
+    )
+    client.pipelines.publish(p, "thresholds")
+    job = client.jobs.create(
+        "keep", pipeline="thresholds", parameter_sets={"low": {"threshold": 1}}
+    )
+    client.jobs.start(job.job_id)
+    assert client.jobs.wait(job.job_id, 60).status is Status.COMPLETED
+    assert sorted(client.get_list("kept")) == [10, 20]  # the default
+    client.get_list("kept").clear()
+    client.jobs.start(job.job_id, runtime_parameters={"threshold": 5})
+    assert client.jobs.wait(job.job_id, 60).status is Status.COMPLETED
+    assert sorted(client.get_list("kept")) == [5, 10, 20]
+    client.get_list("kept").clear()
+    client.jobs.start(job.job_id, parameter_set="low")
+    assert client.jobs.wait(job.job_id, 60).status is Status.COMPLETED
+    assert sorted(client.get_list("kept")) == [1, 5, 10, 20]
+    assert [r.parameters for r in client.jobs.runs(job.job_id)] == [
+        {"threshold": 1},
+        {"threshold": 5},
+        {},
+    ]

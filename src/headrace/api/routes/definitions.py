@@ -21,8 +21,10 @@ from headrace.api.control_schemas import (
     JobRunOut,
     StartIn,
     StopIn,
+    UpdateIn,
     UpgradeIn,
 )
+from headrace.api.routes.jobs import STATUS_PATTERN
 from headrace.api.schemas import Items, JobEventOut, JobLogLineOut, JobOut
 
 router = APIRouter(
@@ -31,6 +33,9 @@ router = APIRouter(
 
 JobId = Annotated[str, Path(description="The job's UUID")]
 RunCount = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Statuses = Annotated[
+    str | None, Query(description="Comma-separated statuses", pattern=STATUS_PATTERN)
+]
 
 
 def _jobs(found: list[Any]) -> Items[JobOut]:
@@ -38,7 +43,7 @@ def _jobs(found: list[Any]) -> Items[JobOut]:
 
 
 @router.post("/job-definitions", status_code=201, response_model=JobOut)
-def create(body: DefinitionIn, who: Writer, state: State) -> JobOut:
+def create(body: Annotated[DefinitionIn, Body()], who: Writer, state: State) -> JobOut:
     """Define a job (status ``created``, no run yet) from a pipeline commit or a job type."""
     job = state.jobs(who).create(**body.model_dump())
     return JobOut.model_validate(job)
@@ -50,7 +55,7 @@ def find(
     state: State,
     name: str | None = None,
     tag: str | None = None,
-    status: str | None = None,
+    status: Statuses = None,
     pipeline: str | None = None,
     label: str | None = None,
     project: str | None = None,
@@ -70,11 +75,13 @@ def upgrade_many(body: UpgradeIn, who: Writer, state: State) -> Items[JobOut]:
 
 
 @router.patch("/jobs/{job_id}", response_model=JobOut)
-def update(
-    job_id: JobId, who: Writer, state: State, body: Annotated[dict[str, Any], Body()]
-) -> JobOut:
-    """Change a job's definition; an active run keeps what it started with."""
-    return JobOut.model_validate(state.jobs(who).update(job_id, **body))
+def update(job_id: JobId, body: UpdateIn, who: Writer, state: State) -> JobOut:
+    """Change a job's definition; an active run keeps what it started with.
+
+    Only the fields present in the body change (``params: null`` clears a task's params).
+    """
+    changes = body.model_dump(exclude_unset=True)
+    return JobOut.model_validate(state.jobs(who).update(job_id, **changes))
 
 
 @router.post("/jobs/{job_id}/start", response_model=JobOut)
@@ -123,7 +130,7 @@ def runs(
     job_id: JobId,
     who: Reader,
     state: State,
-    status: str | None = None,
+    status: Statuses = None,
     since_ms: Annotated[int | None, Query(ge=0)] = None,
     until_ms: Annotated[int | None, Query(ge=0)] = None,
     page: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
