@@ -207,39 +207,51 @@ def realtime_summary(client: Any, job_id: str) -> models.PipelineMetrics:
 # -- offsets ----------------------------------------------------------------------------
 
 
+def offsets_available(client: Any) -> bool:
+    """Whether the client reads, resets and uploads offsets."""
+    return all(hasattr(client.jobs, n) for n in ("offsets", "reset_offsets", "upload_offsets"))
+
+
 def _offsets_api(client: Any, what: str) -> Any:
-    if not hasattr(client.jobs, "reset_offsets"):
+    if not offsets_available(client):
         raise errors.NotSupported(what, 12, "the client has no offsets API yet")
     return client.jobs
 
 
-def reset_offsets(client: Any, job_id: str) -> Any:
+def reset_offsets(client: Any, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
-    return _offsets_api(client, "reset_origin").reset_offsets(job_id)
+    job: Job = _offsets_api(client, "reset_origin").reset_offsets(job_id)
+    return job
 
 
-def upload_offsets(client: Any, job_id: str, offsets: Any) -> Any:
+def upload_offsets(client: Any, job_id: str, offsets: Any) -> Job:
     """The next run starts from ``offsets``.
 
     Seed 002's poll-source key is StreamSets' name for a pipeline's one origin; it is
-    renamed to the one source entity the job's runs have recorded. Any other name goes
-    to the client as it is, which refuses an entity no source of the pipeline has.
+    renamed to the one source entity the job's offsets have. Any other name goes to the
+    client as it is, which refuses an entity no source of the pipeline has.
     """
     api = _offsets_api(client, "upload_offset")
     entries = offsets.get("offsets") if isinstance(offsets, dict) else None
     if isinstance(entries, dict) and POLL_SOURCE in entries:
-        known = {e for o in api.offsets(job_id) for e in o.get("offsets", {})}
+        known = set(api.offsets(job_id).get("offsets") or {})
         if len(known) == 1:
             renamed = {known.pop() if k == POLL_SOURCE else k: v for k, v in entries.items()}
             offsets = {**offsets, "offsets": renamed}
-    return api.upload_offsets(job_id, offsets)
+    job: Job = api.upload_offsets(job_id, offsets)
+    return job
 
 
-def run_offsets(client: Any, job_id: str, run_count: int) -> builtins.list[Any] | None:
-    """One run's offsets (``{"version": 2, "offsets": {...}}``), None without the API."""
-    if not hasattr(client.jobs, "run_offsets"):
+def run_offsets(client: Any, job_id: str, run_count: int) -> dict[str, Any] | None:
+    """One run's committed offsets (``{"version": 2, "offsets": {...}}``).
+
+    None while the client has no offsets API; ``offsets`` is empty when the run
+    committed none.
+    """
+    if not offsets_available(client):
         return None
-    return [client.jobs.run_offsets(job_id, run_count)]
+    found: dict[str, Any] = client.jobs.offsets(job_id, run_count)
+    return found
 
 
 # -- archives and workers ---------------------------------------------------------------

@@ -54,7 +54,9 @@ def job_status(client: Any, job: JobRecord, run: Run | None) -> models.JobStatus
         run_history=models.run_events(shown),
         run_offsets=None
         if offsets is None
-        else [models.JobOffset(job.locked_by, job.job_id, o) for o in offsets if o],
+        else [models.JobOffset(job.locked_by, job.job_id, offsets)]
+        if offsets["offsets"]
+        else [],
     )
 
 
