@@ -98,6 +98,7 @@ class JobDefinitions:
     _on_scheduled: Callable[[], None]
     get: Callable[[str], Job]
     cancel: Callable[..., Job]
+    seed_for_next_run: Callable[[Job], tuple[bytes | None, dict[str, Any] | None]]
     job_type: Callable[[str], JobTypeInfo]
 
     @property
@@ -293,6 +294,7 @@ class JobDefinitions:
         if name is not None:
             check_name("name", name)
         description = None if description is None else _text("description", description)
+        seed, definition = self.seed_for_next_run(job)
         started = self.run_repo.start(
             job_id,
             self.scope.user_id,
@@ -300,6 +302,8 @@ class JobDefinitions:
             name=name,
             description=description,
             parameters=merged,
+            seed=seed,
+            definition=None if definition is None else codec.dumps(definition, "params"),
         )
         self._on_scheduled()
         return started

@@ -17,6 +17,7 @@ from headrace.scheduler import runner
 from headrace.scheduler.registry import Registry
 from headrace.service import catalog
 from headrace.service.definitions import JobDefinitions
+from headrace.service.offsets import JobOffsets
 from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -33,7 +34,7 @@ class Scope:
     user_id: str = defaults.USER_ID
 
 
-class JobService(JobDefinitions):
+class JobService(JobDefinitions, JobOffsets):
     """Schedule, read, list, control and wait for one tenant's jobs (and define and start them)."""
 
     def __init__(

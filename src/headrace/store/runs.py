@@ -111,8 +111,13 @@ class RunRepository:
         name: str | None,
         description: str | None,
         parameters: dict[str, Any],
+        seed: bytes | None = None,
+        definition: str | None = None,
     ) -> Job:
         """Open the job's next run and queue it, in one transaction.
+
+        ``seed`` is the snapshot the run starts from (its sources' offsets); ``definition``
+        replaces the job's (a consumed offset reset or upload).
 
         Raises:
             NotFound: no such job.
@@ -167,6 +172,7 @@ class RunRepository:
                     resumed=False,
                     control=None,
                     error_acknowledged=False,
+                    **({} if definition is None else {"definition": definition}),
                 )
             ).rowcount
             if done != 1:
@@ -201,6 +207,17 @@ class RunRepository:
                     logs_after=logs_after,
                 )
             )
+            if seed is not None:
+                conn.execute(
+                    insert(tables.snapshots).values(
+                        tenant_id=self.tenant_id,
+                        job_id=job_id,
+                        run_count=run_count,
+                        name=None,
+                        created_at_ms=at,
+                        state=seed,
+                    )
+                )
             self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
             return job_from_row(self._row(conn, job_id))
 

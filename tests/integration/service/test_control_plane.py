@@ -288,3 +288,73 @@ def test_runtime_parameters_reach_the_pipelines_stages(client: Any) -> None:
         {"threshold": 5},
         {},
     ]
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _stop(client: Any, job_id: str) -> None:
+    client.jobs.stop(job_id, force=True)
+    client.jobs.wait(job_id, 60)
+
+
+def test_offsets_continue_reset_and_upload_between_runs(client: Any) -> None:
+    from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
+
+    events = client.get_stream("events", partitions=1)
+    events.append(list(range(5)))  # half of what the stream will hold
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_stream("events")).map(lambda x: x).write_to(Pipeline.to_list("seen"))
+    client.pipelines.publish(p, "follow")
+    config = JobConfig(
+        processing_guarantee=ProcessingGuarantee.EXACTLY_ONCE, snapshot_interval_ms=100
+    )
+    job = client.jobs.create("follower", pipeline="follow", config=config)
+    seen = client.get_list("seen")
+
+    client.jobs.start(job.job_id)
+    _wait_for(lambda: client.jobs.offsets(job.job_id)["offsets"].get(_ENTITY) == "5", "offset 5")
+    _stop(client, job.job_id)
+    assert list(seen) == [0, 1, 2, 3, 4]
+    assert client.jobs.offsets(job.job_id, 1) == {"version": 2, "offsets": {_ENTITY: "5"}}
+    events.append(list(range(5, 10)))
+
+    # A new run continues where the last one stopped.
+    client.jobs.start(job.job_id)
+    _wait_for(lambda: len(seen) == 10, "run 2 to read offsets 5..9")
+    _stop(client, job.job_id)
+    assert list(seen)[5:] == [5, 6, 7, 8, 9]
+
+    # Reset: the next run reads the whole stream again.
+    client.jobs.reset_offsets(job.job_id)
+    client.jobs.start(job.job_id)
+    _wait_for(lambda: len(seen) == 20, "run 3 to read everything again")
+    _stop(client, job.job_id)
+    assert list(seen)[10:] == list(range(10))
+
+    # An unknown entity is refused, naming it, and changes nothing.
+    with pytest.raises(errors.InvalidInput) as bad:
+        client.jobs.upload_offsets(job.job_id, {"version": 2, "offsets": {"nope/0": "1"}})
+    assert bad.value.field == "offsets.nope/0"
+    with pytest.raises(errors.InvalidInput):
+        client.jobs.upload_offsets(job.job_id, {"offsets": {_ENTITY: "1"}})
+
+    # Upload the middle: the next run starts at offset 7.
+    client.jobs.upload_offsets(job.job_id, {"version": 2, "offsets": {_ENTITY: "7"}})
+    client.jobs.start(job.job_id)
+    _wait_for(lambda: len(seen) == 23, "run 4 to read offsets 7..9")
+    _stop(client, job.job_id)
+    assert list(seen)[20:] == [7, 8, 9]
+    assert client.jobs.offsets(job.job_id)["offsets"] == {_ENTITY: "10"}
+    assert [r.run_count for r in client.jobs.runs(job.job_id)] == [4, 3, 2, 1]
+
+
+#: The stream source's one partition, as offsets name it.
+_ENTITY = "source#0/0"

@@ -1,0 +1,140 @@
+"""A pipeline job's source offsets: read them (per job, per run), reset, upload.
+
+``JobOffsets`` is mixed into ``client.jobs``. Offsets are the sources' positions in a run's
+last snapshot (jobs that take snapshots: a processing guarantee other than NONE). A new
+run continues from the previous run's offsets, unless they were reset (the next run starts
+every source from its beginning) or uploaded (the next run starts there).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from headrace import errors
+from headrace.engine import offsets as engine_offsets
+from headrace.model import status as machine
+from headrace.model.job import Job
+from headrace.store import codec
+from headrace.store.database import Store
+from headrace.store.runs import RunRepository
+from headrace.store.snapshots import SnapshotRepository
+
+VERSION = engine_offsets.OFFSETS_VERSION
+
+
+class JobOffsets:
+    """Offsets of one tenant's pipeline jobs (mixed into the job service)."""
+
+    store: Store
+    scope: Any
+    get: Callable[[str], Job]
+    _definition: Callable[[Job], dict[str, Any]]
+
+    def _snapshots(self) -> SnapshotRepository:
+        return SnapshotRepository(self.store, self.scope.tenant_id)
+
+    def _last_blob(self, job: Job, run_count: int | None = None) -> bytes | None:
+        runs = [run_count] if run_count is not None else range(job.run_count, 0, -1)
+        for n in runs:
+            found = self._snapshots().latest(job.job_id, n)
+            if found is not None:
+                return found
+        return None
+
+    def offsets(self, job_id: str, run_count: int | None = None) -> dict[str, Any]:
+        """The committed offsets: of the newest run that has any, or of ``run_count``.
+
+        Returns ``{"version": 2, "offsets": {"<source>/<split>": "<offset>" | None}}``
+        (empty when no snapshot was committed).
+
+        Raises:
+            NotFound: no such job or run.
+        """
+        job = self.get(job_id)
+        if run_count is not None and not 1 <= run_count <= job.run_count:
+            raise errors.NotFound("run", f"{job_id}#{run_count}")
+        blob = self._last_blob(job, run_count)
+        return {"version": VERSION, "offsets": {} if blob is None else engine_offsets.read(blob)}
+
+    def reset_offsets(self, job_id: str) -> Job:
+        """Make the next run start every source from its beginning.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: a run is active.
+        """
+        job = self._idle(job_id, "reset offsets")
+        return self._pending(job, {"reset": True})
+
+    def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job:
+        """Make the next run start from these offsets (a dict, or a JSON file's path).
+
+        Raises:
+            InvalidInput: the form is wrong, or an entity no source has (named).
+            NotFound: no such job. IllegalTransition: a run is active.
+        """
+        job = self._idle(job_id, "upload offsets")
+        document = _document(offsets)
+        known = self.offsets(job_id)["offsets"]
+        for entity in document:
+            if entity not in known:
+                have = ", ".join(sorted(known)) or "none (no snapshot committed yet)"
+                msg = f"no source of the pipeline has entity {entity!r}; it has: {have}"
+                msg_0 = f"offsets.{entity}"
+                raise errors.InvalidInput(msg_0, msg)
+        return self._pending(job, {"upload": document})
+
+    def _idle(self, job_id: str, what: str) -> Job:
+        job = self.get(job_id)
+        if job.status not in machine.STARTABLE:
+            raise errors.IllegalTransition(job_id, job.status, what, "stop the job first")
+        return job
+
+    def _pending(self, job: Job, pending: dict[str, Any]) -> Job:
+        definition = self._definition(job)
+        definition["offsets"] = pending
+        return RunRepository(self.store, self.scope.tenant_id).update(
+            job.job_id, {"definition": codec.dumps(definition, "offsets")}
+        )
+
+    def seed_for_next_run(self, job: Job) -> tuple[bytes | None, dict[str, Any] | None]:
+        """The snapshot the next run starts from, and the job's definition to store.
+
+        The definition comes back without its pending reset or upload (None: nothing
+        was pending, the definition stays).
+        """
+        definition = self._definition(job)
+        pending = definition.pop("offsets", None)
+        blob = self._last_blob(job) if job.run_count >= 1 else None
+        if pending is not None and pending.get("reset"):
+            return None, definition
+        if blob is None:
+            return None, definition if pending is not None else None
+        overrides = pending.get("upload") if pending is not None else None
+        return engine_offsets.seed(blob, overrides), definition if pending is not None else None
+
+
+def _document(offsets: Mapping[str, Any] | str | Path) -> dict[str, str | None]:
+    if isinstance(offsets, str | Path):
+        try:
+            offsets = json.loads(Path(offsets).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise errors.InvalidInput("offsets", f"cannot read an offsets file: {exc}") from None
+    if not isinstance(offsets, Mapping) or offsets.get("version") != VERSION:
+        msg = f'expected {{"version": {VERSION}, "offsets": {{"<entity>": "<offset>" | null}}}}'
+        raise errors.InvalidInput("offsets", msg)
+    found = offsets.get("offsets")
+    if not isinstance(found, Mapping):
+        raise errors.InvalidInput("offsets.offsets", "must be a dict of entity to offset")
+    document: dict[str, str | None] = {}
+    for entity, value in found.items():
+        if not isinstance(entity, str) or not (value is None or isinstance(value, str | int)):
+            msg_0 = f"offsets.{entity}"
+            raise errors.InvalidInput(msg_0, "an offset is a string or null")
+        if value is not None and not str(value).lstrip("-").isdigit():
+            msg_0 = f"offsets.{entity}"
+            raise errors.InvalidInput(msg_0, f"not an offset: {value!r}")
+        document[entity] = None if value is None else str(value)
+    return document
