@@ -17,6 +17,10 @@ from headrace.pipeline import Pipeline
 
 #: Seed 002's offset key of a pipeline's single origin ("the" poll source).
 POLL_SOURCE = "$com.streamsets.datacollector.pollsource.offset$"
+#: A Control Hub job keeps its origins' offsets as a Data Collector does, committing them
+#: as it goes: the facade's jobs run at least once with a snapshot every second, so a
+#: stopped job's next run continues where it was.
+JOB_CONFIG = {"processing_guarantee": "at_least_once", "snapshot_interval_ms": 1000}
 #: Runs read per request when listing a job's history.
 RUNS_PAGE = 100
 
@@ -69,6 +73,7 @@ def _create_args(d: dict[str, Any]) -> dict[str, Any]:
     return {
         "pipeline": d["pipeline"],
         "version": d["version"],
+        "config": dict(JOB_CONFIG),
         "description": d["description"],
         "tags": d["tags"],
         "runtime_parameters": d["runtime_parameters"],

@@ -36,6 +36,12 @@ def flows(client: Any, project: str) -> builtins.list[PipelineInfo]:
     return list(client.pipelines.published(project))
 
 
+#: A job of a StreamSets flow keeps its offsets ("Jobs use offsets to track the last
+#: processed data"): unless its configuration says otherwise, it runs at least once with
+#: a snapshot every second, so a canceled run's successor continues where it was.
+JOB_CONFIG = {"processing_guarantee": "at_least_once", "snapshot_interval_ms": 1000}
+
+
 def create_job(client: Any, project: str, flow: str, **definition: Any) -> Job:
     """Create a job of the flow's latest version."""
     sets = definition["parameter_sets"]
@@ -44,7 +50,7 @@ def create_job(client: Any, project: str, flow: str, **definition: Any) -> Job:
         pipeline=flow,
         project=project,
         description=definition["description"],
-        config=definition["configuration"] or None,
+        config={**JOB_CONFIG, **(definition["configuration"] or {})},
         runtime_parameters=definition["job_parameters"],
         parameter_sets=sets or None,
     )
