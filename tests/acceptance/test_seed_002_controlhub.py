@@ -116,9 +116,12 @@ def add_job(sch: ControlHub, name: str, tags: list[str] | None = None, version: 
     return job
 
 
-def finish_runs(sch: ControlHub, job: Any, runs: int) -> None:
-    # set-up: ``runs`` runs of a batch job, each to its end
+def finish_runs(sch: ControlHub, job: Any, runs: int, from_start: bool = False) -> None:
+    # set-up: ``runs`` runs of a batch job, each to its end (and each reading its whole
+    # source: a job keeps its offsets, so without a reset a rerun reads nothing new)
     for _ in range(runs):
+        if from_start:
+            sch.reset_origin(job)
         sch.start_job(job, wait=True)
         sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
@@ -381,9 +384,10 @@ def read_until(sch: ControlHub, client: Any, job: Any, seen: int) -> None:
     assert len(client.get_list("seen")) == seen
 
 
+@pytest.mark.usefixtures("offsets")
 def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     publish_test_pipeline(sch)
-    finish_runs(sch, add_job(sch, "job name"), 2)
+    finish_runs(sch, add_job(sch, "job name"), 2, from_start=True)
 
     # Retrieving Job Status History
     job = sch.jobs[0]
@@ -408,7 +412,7 @@ def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     assert [e.time for e in run_history] == sorted(e.time for e in run_history)
 
     # Metrics
-    finish_runs(sch, job, 1)  # set-up: a third run, so run 2 sits between others
+    finish_runs(sch, job, 1, from_start=True)  # set-up: a third run, so run 2 sits between
     job = sch.jobs.get(job_name="job name")
     job_metrics = job.metrics
 
