@@ -139,3 +139,10 @@ class DuplicateIn(pydantic.BaseModel):
 
 class JobRunOut(pydantic.RootModel[Run]):
     """One run of a job."""
+
+
+class OffsetsIn(pydantic.BaseModel):
+    """``PUT /jobs/{id}/offsets``: where the next run starts (StreamSets' JobOffset form)."""
+
+    version: int = pydantic.Field(ge=2, le=2)
+    offsets: dict[str, str | None]

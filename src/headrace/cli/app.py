@@ -106,7 +106,9 @@ def main() -> None:
 
 
 # The server, token and job commands live in their own modules.
+from headrace.cli import definitions as _definitions  # noqa: E402
 from headrace.cli import jobs as _jobs  # noqa: E402
+from headrace.cli import pipelines as _pipelines  # noqa: E402
 from headrace.cli import server as _server  # noqa: E402
 from headrace.cli import submit as _submit  # noqa: E402
 from headrace.cli import tokens as _tokens  # noqa: E402
@@ -117,3 +119,6 @@ app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_jobs.jobs_app, name="jobs")
 app.add_typer(_jobs.types_app, name="job-types")
 app.add_typer(_jobs.groups_app, name="job-groups")
+app.add_typer(_pipelines.pipelines_app, name="pipelines")
+for _name, _command in _definitions.COMMANDS.items():
+    _jobs.jobs_app.command(_name)(_command)

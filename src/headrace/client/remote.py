@@ -166,9 +166,14 @@ class RemoteJobs(RemoteJobDefinitions):
         """Resume a suspended job. Raises: NotFound, IllegalTransition."""
         return self._control(job_id, "resume", reason)
 
-    def delete(self, job_id: str) -> Job:
-        """Delete a job no worker holds. Raises: NotFound, IllegalTransition."""
-        return job_from(self._http.call("DELETE", f"/jobs/{seg(job_id)}"))
+    def delete(self, job_id: str, force: bool = False) -> Job:
+        """Delete a job no worker holds (``force``: stop its run first).
+
+        Raises:
+            NotFound, IllegalTransition.
+        """
+        query = {"force": "true"} if force else {}
+        return job_from(self._http.call("DELETE", f"/jobs/{seg(job_id)}", params=query))
 
     def wait(
         self, job_id: str, timeout: float | None = None, *, suspended_ends: bool = True

@@ -7,7 +7,9 @@ remote services). Same methods and errors as the embedded services; REST calls o
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from headrace import errors
@@ -355,3 +357,31 @@ class RemoteJobDefinitions:
             if v is not None
         }
         return self._jobs(self._http.call("GET", "/job-definitions", params=query))
+
+    def offsets(self, job_id: str, run_count: int | None = None) -> dict[str, Any]:
+        """The committed source offsets. Raises: NotFound."""
+        query = {} if run_count is None else {"run_count": run_count}
+        found: dict[str, Any] = self._http.call("GET", f"/jobs/{seg(job_id)}/offsets", params=query)
+        return found
+
+    def reset_offsets(self, job_id: str) -> Job:
+        """Make the next run start every source over. Raises: NotFound, IllegalTransition."""
+        return self._job(self._http.call("POST", f"/jobs/{seg(job_id)}/offsets/reset"))
+
+    def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job:
+        """Make the next run start from these offsets (a dict, or a JSON file's path).
+
+        Raises:
+            InvalidInput: the form, or an entity no source has. NotFound, IllegalTransition.
+        """
+        if isinstance(offsets, str | Path):
+            try:
+                offsets = json.loads(Path(offsets).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                msg = f"cannot read an offsets file: {exc}"
+                raise errors.InvalidInput("offsets", msg) from None
+        if not isinstance(offsets, Mapping) or offsets.get("version") != 2:
+            msg = 'expected {"version": 2, "offsets": {"<entity>": "<offset>" | null}}'
+            raise errors.InvalidInput("offsets", msg)
+        path = f"/jobs/{seg(job_id)}/offsets"
+        return self._job(self._http.call("PUT", path, json=dict(offsets)))

@@ -368,12 +368,16 @@ class JobService(JobDefinitions, JobOffsets):
         self._on_scheduled()
         return job
 
-    def delete(self, job_id: str) -> Job:
+    def delete(self, job_id: str, force: bool = False) -> Job:
         """Delete a job that no worker holds, with its events and logs.
+
+        ``force`` first stops a held job's run at once (``stop(force=True)``).
 
         Raises:
             NotFound: no such job. IllegalTransition: a worker holds it (cancel it first).
         """
+        if force and self.get(job_id).status in machine.HELD:
+            self.stop(job_id, force=True)
         return self.repo.delete(self.scope.tenant_id, job_id, forbidden=machine.HELD)
 
     def wait(

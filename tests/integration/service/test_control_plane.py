@@ -158,9 +158,14 @@ def test_starting_an_active_job_is_a_conflict_naming_its_run(client: Any) -> Non
     with pytest.raises(errors.IllegalTransition) as active:
         client.jobs.start(job.job_id)
     assert "run 1" in str(active.value)
-    stopped = client.jobs.stop(job.job_id, force=True)
-    assert client.jobs.wait(stopped.job_id, 30).status is Status.CANCELED
+    _wait_for(lambda: client.jobs.get(job.job_id).status is Status.RUNNING, "run 1 to run")
+    with pytest.raises(errors.IllegalTransition):
+        client.jobs.delete(job.job_id)  # a run is active
     assert client.jobs.get(job.job_id).run_count == 1
+    deleted = client.jobs.delete(job.job_id, force=True)  # stops the run first
+    assert deleted.status is Status.CANCELED
+    with pytest.raises(errors.NotFound):
+        client.jobs.get(job.job_id)
 
 
 def test_runtime_parameters_merge_per_run_into_a_task_jobs_params(client: Any) -> None:

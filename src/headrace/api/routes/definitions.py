@@ -3,7 +3,8 @@
 ``POST /job-definitions`` defines a job without starting it; ``GET /job-definitions``
 finds jobs by name, tag, status, pipeline, label, project. Operations on one job live
 under ``/jobs/{id}``: ``PATCH`` (update), ``start``, ``stop``, ``acknowledge-error``,
-``duplicate``, ``upgrade``, ``summary`` and ``runs[/{n}[/events|logs|metrics]]``.
+``duplicate``, ``upgrade``, ``summary``, ``runs[/{n}[/events|logs|metrics]]`` and
+``offsets`` (``GET``; ``PUT`` uploads; ``POST offsets/reset``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from headrace.api.control_schemas import (
     DefinitionIn,
     DuplicateIn,
     JobRunOut,
+    OffsetsIn,
     StartIn,
     StopIn,
     UpdateIn,
@@ -170,3 +172,26 @@ def run_logs(job_id: JobId, run_count: RunCount, who: Reader, state: State) -> I
 def run_metrics(job_id: JobId, run_count: RunCount, who: Reader, state: State) -> dict[str, Any]:
     """One run's metrics (inputs, outputs, errors, per stage), kept after it ends."""
     return state.jobs(who).run_metrics(job_id, run_count)
+
+
+@router.get("/jobs/{job_id}/offsets", response_model=dict[str, Any])
+def offsets(
+    job_id: JobId,
+    who: Reader,
+    state: State,
+    run_count: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """The committed source offsets (of the newest run with any, or of ``run_count``)."""
+    return state.jobs(who).offsets(job_id, run_count)
+
+
+@router.post("/jobs/{job_id}/offsets/reset", response_model=JobOut)
+def reset_offsets(job_id: JobId, who: Writer, state: State) -> JobOut:
+    """Make the next run start every source from its beginning."""
+    return JobOut.model_validate(state.jobs(who).reset_offsets(job_id))
+
+
+@router.put("/jobs/{job_id}/offsets", response_model=JobOut)
+def upload_offsets(job_id: JobId, body: OffsetsIn, who: Writer, state: State) -> JobOut:
+    """Make the next run start from these offsets (422 naming an unknown entity)."""
+    return JobOut.model_validate(state.jobs(who).upload_offsets(job_id, body.model_dump()))

@@ -127,9 +127,12 @@ def resume(job_id: JobId, who: Writer, state: State, body: Reason = None) -> Job
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut)
-def delete(job_id: JobId, who: Writer, state: State) -> JobOut:
-    """Delete a job no worker holds, with its events and logs; returns what was deleted."""
-    return JobOut.model_validate(state.jobs(who).delete(job_id))
+def delete(job_id: JobId, who: Writer, state: State, force: bool = False) -> JobOut:
+    """Delete a job no worker holds, with its events and logs; returns what was deleted.
+
+    ``?force=true`` first stops a held job's run at once.
+    """
+    return JobOut.model_validate(state.jobs(who).delete(job_id, force=force))
 
 
 @router.get("/jobs/{job_id}/events", response_model=Items[JobEventOut])

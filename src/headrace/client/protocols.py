@@ -1,0 +1,119 @@
+# ruff: noqa: D102 - the implementations document each method
+"""The control plane's interface, one Protocol per service: both clients must match it.
+
+``_conforms`` is never called; mypy checks that the embedded and the remote client's
+services are each assignable to these Protocols, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
+from headrace.model.job import Job, JobEvent, JobLogLine
+from headrace.model.jobconfig import JobConfig
+from headrace.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from headrace.client import embedded, remote
+
+
+class Projects(Protocol):
+    """``client.projects``."""
+
+    def create(self, name: str, description: str = "") -> Project: ...
+    def list(self) -> builtins.list[Project]: ...
+    def get(self, name: str) -> Project: ...
+    def delete(self, name: str) -> None: ...
+
+
+class PipelineCommits(Protocol):
+    """What ``client.pipelines`` offers for versioned pipelines."""
+
+    def publish(
+        self,
+        pipeline: Pipeline,
+        name: str,
+        commit_message: str = "",
+        labels: Sequence[str] = (),
+        *,
+        project: str = ...,
+    ) -> PipelineCommit: ...
+    def describe(self, name: str) -> PipelineInfo: ...
+    def published(self, project: str | None = None) -> builtins.list[PipelineInfo]: ...
+    def commits(self, name: str) -> builtins.list[PipelineCommit]: ...
+    def commit(
+        self, name: str, version: int | None = None, *, label: str | None = None
+    ) -> PipelineCommit: ...
+    def label(self, name: str, label: str, version: int) -> PipelineCommit: ...
+    def labels(self, name: str) -> dict[str, int]: ...
+    def diff(self, name: str, a: int, b: int) -> PipelineDiff: ...
+    def remove(self, name: str) -> None: ...
+
+
+class JobDefinitions(Protocol):
+    """What ``client.jobs`` offers for jobs as definitions with runs, and offsets."""
+
+    def create(
+        self,
+        name: str,
+        *,
+        pipeline: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+        type: str | None = None,
+        params: Any = None,
+        description: str = "",
+        tags: Sequence[str] = (),
+        runtime_parameters: Mapping[str, Any] | None = None,
+        parameter_sets: Mapping[str, Mapping[str, Any]] | None = None,
+        config: JobConfig | Mapping[str, Any] | None = None,
+        queue: str | None = None,
+        project: str = ...,
+        require_error_ack: bool = False,
+    ) -> Job: ...
+    def update(self, job_id: str, **changes: Any) -> Job: ...
+    def start(
+        self,
+        job_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        runtime_parameters: Mapping[str, Any] | None = None,
+        parameter_set: str | None = None,
+    ) -> Job: ...
+    def stop(self, job_id: str, force: bool = False) -> Job: ...
+    def acknowledge_error(self, job_id: str) -> Job: ...
+    def runs(
+        self,
+        job_id: str,
+        *,
+        status: str | Sequence[str] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        page: int = 1,
+        limit: int = 50,
+    ) -> builtins.list[Run]: ...
+    def run(self, job_id: str, run_count: int) -> Run: ...
+    def run_events(self, job_id: str, run_count: int) -> builtins.list[JobEvent]: ...
+    def run_logs(self, job_id: str, run_count: int) -> builtins.list[JobLogLine]: ...
+    def run_metrics(self, job_id: str, run_count: int) -> dict[str, Any]: ...
+    def summary(self, job_id: str) -> dict[str, Any]: ...
+    def duplicate(
+        self, job_id: str, count: int = 1, *, name: str | None = None
+    ) -> builtins.list[Job]: ...
+    def upgrade(self, job_ids: str | Sequence[str]) -> builtins.list[Job]: ...
+    def offsets(self, job_id: str, run_count: int | None = None) -> dict[str, Any]: ...
+    def reset_offsets(self, job_id: str) -> Job: ...
+    def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job: ...
+
+
+def _conforms(local: embedded.Client, far: remote.Client) -> None:
+    """Never called: mypy checks both clients against the Protocols."""
+    projects: list[Projects] = [local.projects, far.projects]
+    commits: list[PipelineCommits] = [local.pipelines, far.pipelines]
+    jobs: list[JobDefinitions] = [local.jobs, far.jobs]
+    del projects, commits, jobs
