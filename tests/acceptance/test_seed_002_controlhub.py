@@ -73,19 +73,6 @@ def archives(request: pytest.FixtureRequest, client: Any) -> None:
 
 
 @pytest.fixture
-def offsets(request: pytest.FixtureRequest, client: Any) -> None:
-    """Until the client reads and sets offsets, the offsets blocks must fail on it."""
-    if not backend.offsets_available(client):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the remote client has no offsets API yet (issue 12)",
-                raises=errors.NotSupported,
-                strict=True,
-            )
-        )
-
-
-@pytest.fixture
 def balancing(request: pytest.FixtureRequest, client: Any) -> None:
     """Until the client lists and balances workers, the balancing block must fail on it."""
     if not backend.workers_available(client):
@@ -290,7 +277,6 @@ def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
         assert len(sch.import_jobs(archive=archive)) == 4
 
 
-@pytest.mark.usefixtures("offsets")
 def test_offsets(sch: ControlHub, client: Any, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -324,9 +310,8 @@ def test_offsets(sch: ControlHub, client: Any, tmp_path: Path,
 
 @pytest.mark.xfail(
     reason="issue 12 checks uploaded entities against the job's own committed offsets, so "
-    "a job that never ran refuses every entity (InvalidInput); the remote client has no "
-    "offsets API yet (NotSupported)",
-    raises=(errors.InvalidInput, errors.NotSupported),
+    "a job that never ran refuses every entity (InvalidInput naming it)",
+    raises=errors.InvalidInput,
     strict=True,
 )
 def test_uploading_offsets(sch: ControlHub, client: Any, tmp_path: Path,
@@ -384,7 +369,6 @@ def read_until(sch: ControlHub, client: Any, job: Any, seen: int) -> None:
     assert len(client.get_list("seen")) == seen
 
 
-@pytest.mark.usefixtures("offsets")
 def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     publish_test_pipeline(sch)
     finish_runs(sch, add_job(sch, "job name"), 2, from_start=True)

@@ -142,15 +142,7 @@ def made_job(client: Any) -> tuple[Any, Any]:
     return project, project.create_job(flow=flow, name="Test Job", description="...")
 
 
-def test_resetting_offsets(request: pytest.FixtureRequest, any_client: Any) -> None:
-    if not hasattr(any_client.jobs, "reset_offsets"):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the remote client has no offsets API yet (issue 12)",
-                raises=errors.NotSupported,
-                strict=True,
-            )
-        )
+def test_resetting_offsets(any_client: Any) -> None:
     _project, job = made_job(any_client)
 
     response = job.reset_offset()
