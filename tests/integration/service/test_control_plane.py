@@ -45,6 +45,8 @@ def test_projects_create_list_get_and_delete_refused_while_not_empty(client: Any
         client.projects.create("analytics")
     fill(client)
     client.pipelines.publish(doubler(), "double", project="analytics")
+    assert [p.name for p in client.pipelines.published("analytics")] == ["double"]
+    assert client.pipelines.published("default") == []
     with pytest.raises(errors.Conflict) as held:
         client.projects.delete("analytics")
     assert "pipelines" in str(held.value)
@@ -145,6 +147,14 @@ def test_a_pipeline_job_started_three_times_has_three_runs(client: Any) -> None:
     assert sorted(client.get_list("doubled")) == sorted([2, 4, 6] + [2, 4, 6, 8] * 2)
     assert client.jobs.runs(job.job_id, status="completed", limit=1)[0].run_count == 3
     assert client.jobs.runs(job.job_id, page=2, limit=2)[0].run_count == 1
+    since = [r.run_count for r in client.jobs.runs(job.job_id, since_ms=runs[1].started_at_ms)]
+    assert since == [3, 2]
+    until = client.jobs.runs(job.job_id, until_ms=runs[1].started_at_ms)
+    assert [r.run_count for r in until] == [1]
+    assert client.jobs.runs(job.job_id, status="failed") == []
+    summary = client.jobs.summary(job.job_id)
+    assert (summary["run_count"], summary["status"]) == (3, "completed")
+    assert (summary["input_count"], summary["output_count"]) == (4, 4)
 
 
 def test_starting_an_active_job_is_a_conflict_naming_its_run(client: Any) -> None:
