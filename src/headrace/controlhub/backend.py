@@ -7,13 +7,18 @@ Each function here is one client call, or reads one field of what a call returne
 from __future__ import annotations
 
 import builtins
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from headrace import errors
+from headrace.client import protocols
 from headrace.controlhub import models
 from headrace.model.controlplane import PipelineCommit, PipelineInfo, Run
 from headrace.model.job import Job, JobEvent
 from headrace.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from headrace.client import embedded, remote
 
 #: Seed 002's offset key of a pipeline's single origin ("the" poll source).
 POLL_SOURCE = "$com.streamsets.datacollector.pollsource.offset$"
@@ -23,6 +28,56 @@ POLL_SOURCE = "$com.streamsets.datacollector.pollsource.offset$"
 JOB_CONFIG = {"processing_guarantee": "at_least_once", "snapshot_interval_ms": 1000}
 #: Runs read per request when listing a job's history.
 RUNS_PAGE = 100
+
+
+class Jobs(protocols.JobDefinitions, Protocol):
+    """``client.jobs``: the control plane's job calls, and the seed 004 ones used here."""
+
+    def get(self, job_id: str) -> Job:
+        """A job by id."""
+        ...
+
+    def delete(self, job_id: str, force: bool = False) -> Job:
+        """Delete a job."""
+        ...
+
+    def find(
+        self,
+        *,
+        name: str | None = None,
+        tag: str | None = None,
+        status: str | Sequence[str] | None = None,
+        pipeline: str | None = None,
+        label: str | None = None,
+        project: str | None = None,
+    ) -> builtins.list[Job]:
+        """Jobs matching every filter, newest first."""
+        ...
+
+
+class ControlPlaneClient(Protocol):
+    """What this facade needs of a client: the embedded and the remote one both fit."""
+
+    @property
+    def jobs(self) -> Jobs:
+        """The client's jobs."""
+        ...
+
+    @property
+    def pipelines(self) -> protocols.PipelineCommits:
+        """The client's published pipelines."""
+        ...
+
+    @property
+    def projects(self) -> protocols.Projects:
+        """The client's projects."""
+        ...
+
+
+def _conforms(local: embedded.Client, far: remote.Client) -> None:
+    """Never called: mypy checks that both clients are what this facade needs."""
+    clients: builtins.list[ControlPlaneClient] = [local, far]
+    del clients
 
 
 def not_added(name: str) -> NoReturn:
@@ -35,7 +90,11 @@ def not_added(name: str) -> NoReturn:
 
 
 def publish(
-    client: Any, pipeline: Pipeline, name: str, message: str, labels: builtins.list[str]
+    client: ControlPlaneClient,
+    pipeline: Pipeline,
+    name: str,
+    message: str,
+    labels: builtins.list[str],
 ) -> PipelineCommit:
     """Publish the next commit of ``name``."""
     commit: PipelineCommit = client.pipelines.publish(
@@ -44,17 +103,17 @@ def publish(
     return commit
 
 
-def published(client: Any) -> builtins.list[PipelineInfo]:
+def published(client: ControlPlaneClient) -> builtins.list[PipelineInfo]:
     """Every published pipeline: its latest version and labels."""
     return list(client.pipelines.published())
 
 
-def commits(client: Any, name: str) -> builtins.list[PipelineCommit]:
+def commits(client: ControlPlaneClient, name: str) -> builtins.list[PipelineCommit]:
     """Every commit of ``name``, newest first."""
     return list(client.pipelines.commits(name))
 
 
-def commit(client: Any, name: str, version: int | None = None) -> PipelineCommit:
+def commit(client: ControlPlaneClient, name: str, version: int | None = None) -> PipelineCommit:
     """One commit of ``name`` (the latest without a version)."""
     found: PipelineCommit = client.pipelines.commit(name, version)
     return found
@@ -63,7 +122,7 @@ def commit(client: Any, name: str, version: int | None = None) -> PipelineCommit
 # -- jobs -------------------------------------------------------------------------------
 
 
-def create_job(client: Any, definition: dict[str, Any]) -> Job:
+def create_job(client: ControlPlaneClient, definition: dict[str, Any]) -> Job:
     """Create a job that pins a pipeline commit."""
     job: Job = client.jobs.create(definition["name"], **_create_args(definition))
     return job
@@ -81,7 +140,7 @@ def _create_args(d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def update_job(client: Any, job_id: str, definition: dict[str, Any]) -> Job:
+def update_job(client: ControlPlaneClient, job_id: str, definition: dict[str, Any]) -> Job:
     """Store a job's changed definition.
 
     Raises:
@@ -107,24 +166,26 @@ def update_job(client: Any, job_id: str, definition: dict[str, Any]) -> Job:
     return job
 
 
-def get_job(client: Any, job_id: str) -> Job:
+def get_job(client: ControlPlaneClient, job_id: str) -> Job:
     """A job by id."""
     job: Job = client.jobs.get(job_id)
     return job
 
 
-def list_jobs(client: Any) -> builtins.list[Job]:
+def list_jobs(client: ControlPlaneClient) -> builtins.list[Job]:
     """Every job that runs a published pipeline, newest first."""
     return [j for j in client.jobs.find() if j.pipeline_name is not None]
 
 
-def delete_job(client: Any, job_id: str) -> Job:
+def delete_job(client: ControlPlaneClient, job_id: str) -> Job:
     """Delete a job (refused while it runs)."""
     job: Job = client.jobs.delete(job_id)
     return job
 
 
-def duplicate(client: Any, job_id: str, copies: int, name: str | None) -> builtins.list[Job]:
+def duplicate(
+    client: ControlPlaneClient, job_id: str, copies: int, name: str | None
+) -> builtins.list[Job]:
     """Copies of a job."""
     try:
         return list(client.jobs.duplicate(job_id, copies, name=name))
@@ -134,12 +195,12 @@ def duplicate(client: Any, job_id: str, copies: int, name: str | None) -> builti
         raise errors.InvalidInput("number_of_copies", str(exc).split(": ", 1)[-1]) from None
 
 
-def upgrade(client: Any, job_ids: builtins.list[str]) -> builtins.list[Job]:
+def upgrade(client: ControlPlaneClient, job_ids: builtins.list[str]) -> builtins.list[Job]:
     """Move jobs to their pipeline's latest commit."""
     return list(client.jobs.upgrade(job_ids))
 
 
-def acknowledge(client: Any, job_id: str) -> Job:
+def acknowledge(client: ControlPlaneClient, job_id: str) -> Job:
     """Acknowledge the job's last error."""
     job: Job = client.jobs.acknowledge_error(job_id)
     return job
@@ -148,19 +209,19 @@ def acknowledge(client: Any, job_id: str) -> Job:
 # -- runs -------------------------------------------------------------------------------
 
 
-def start(client: Any, job_id: str) -> Job:
+def start(client: ControlPlaneClient, job_id: str) -> Job:
     """Start a run (refused while one is active, or an error awaits acknowledgement)."""
     job: Job = client.jobs.start(job_id)
     return job
 
 
-def stop(client: Any, job_id: str, force: bool) -> Job:
+def stop(client: ControlPlaneClient, job_id: str, force: bool) -> Job:
     """Stop the active run."""
     job: Job = client.jobs.stop(job_id, force=force)
     return job
 
 
-def runs(client: Any, job_id: str) -> builtins.list[Run]:
+def runs(client: ControlPlaneClient, job_id: str) -> builtins.list[Run]:
     """Every run of a job, newest first."""
     found: builtins.list[Run] = []
     page = 1
@@ -172,7 +233,7 @@ def runs(client: Any, job_id: str) -> builtins.list[Run]:
         page += 1
 
 
-def latest_run(client: Any, job: Job) -> Run | None:
+def latest_run(client: ControlPlaneClient, job: Job) -> Run | None:
     """The job's current (or last) run; None before its first."""
     if job.run_count < 1:
         return None
@@ -180,12 +241,12 @@ def latest_run(client: Any, job: Job) -> Run | None:
     return found[0] if found else None
 
 
-def run_events(client: Any, job_id: str, run_count: int) -> builtins.list[JobEvent]:
+def run_events(client: ControlPlaneClient, job_id: str, run_count: int) -> builtins.list[JobEvent]:
     """One run's status changes, oldest first."""
     return list(client.jobs.run_events(job_id, run_count))
 
 
-def run_metrics(client: Any, job_id: str, run_count: int) -> models.JobMetrics:
+def run_metrics(client: ControlPlaneClient, job_id: str, run_count: int) -> models.JobMetrics:
     """One run's record counts."""
     m = client.jobs.run_metrics(job_id, run_count)
     return models.JobMetrics(
@@ -197,7 +258,7 @@ def run_metrics(client: Any, job_id: str, run_count: int) -> models.JobMetrics:
     )
 
 
-def realtime_summary(client: Any, job_id: str) -> models.PipelineMetrics:
+def realtime_summary(client: ControlPlaneClient, job_id: str) -> models.PipelineMetrics:
     """The active run's counts now."""
     s = client.jobs.summary(job_id)
     idle = s.get("idle_batch_count")
@@ -212,24 +273,24 @@ def realtime_summary(client: Any, job_id: str) -> models.PipelineMetrics:
 # -- offsets ----------------------------------------------------------------------------
 
 
-def offsets_available(client: Any) -> bool:
+def offsets_available(client: ControlPlaneClient) -> bool:
     """Whether the client reads, resets and uploads offsets."""
     return all(hasattr(client.jobs, n) for n in ("offsets", "reset_offsets", "upload_offsets"))
 
 
-def _offsets_api(client: Any, what: str) -> Any:
+def _offsets_api(client: ControlPlaneClient, what: str) -> Any:
     if not offsets_available(client):
         raise errors.NotSupported(what, 12, "the client has no offsets API yet")
     return client.jobs
 
 
-def reset_offsets(client: Any, job_id: str) -> Job:
+def reset_offsets(client: ControlPlaneClient, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
     job: Job = _offsets_api(client, "reset_origin").reset_offsets(job_id)
     return job
 
 
-def upload_offsets(client: Any, job_id: str, offsets: Any) -> Job:
+def upload_offsets(client: ControlPlaneClient, job_id: str, offsets: Any) -> Job:
     """The next run starts from ``offsets``.
 
     Seed 002's poll-source key is StreamSets' name for a pipeline's one origin; it is
@@ -247,7 +308,7 @@ def upload_offsets(client: Any, job_id: str, offsets: Any) -> Job:
     return job
 
 
-def run_offsets(client: Any, job_id: str, run_count: int) -> dict[str, Any] | None:
+def run_offsets(client: ControlPlaneClient, job_id: str, run_count: int) -> dict[str, Any] | None:
     """One run's committed offsets (``{"version": 2, "offsets": {...}}``).
 
     None while the client has no offsets API; ``offsets`` is empty when the run
@@ -262,44 +323,43 @@ def run_offsets(client: Any, job_id: str, run_count: int) -> dict[str, Any] | No
 # -- archives and workers ---------------------------------------------------------------
 
 
-def archives_available(client: Any) -> bool:
+def archives_available(client: ControlPlaneClient) -> bool:
     """Whether the client exports and imports job archives (issue 12's last part)."""
     return hasattr(getattr(client, "archives", None), "export_jobs")
 
 
-def export_jobs(client: Any, job_ids: builtins.list[str]) -> bytes:
+def export_jobs(client: ControlPlaneClient, job_ids: builtins.list[str]) -> bytes:
     """A ZIP archive of the jobs."""
     if not archives_available(client):
         raise errors.NotSupported("export_jobs", 12, "the client has no archive API yet")
-    return bytes(client.archives.export_jobs(job_ids))
+    return bytes(getattr(client, "archives").export_jobs(job_ids))  # noqa: B009
 
 
-def import_jobs(client: Any, data: bytes, **options: Any) -> builtins.list[Any]:
+def import_jobs(client: ControlPlaneClient, data: bytes, **options: Any) -> builtins.list[Any]:
     """Create the jobs of an archive."""
     if not archives_available(client):
         raise errors.NotSupported("import_jobs", 12, "the client has no archive API yet")
-    return list(client.archives.import_jobs(data, **options))
+    return list(getattr(client, "archives").import_jobs(data, **options))  # noqa: B009
 
 
-def workers_available(client: Any) -> bool:
+def workers_available(client: ControlPlaneClient) -> bool:
     """Whether the client lists workers and balances them (issue 17)."""
     found = getattr(client, "workers", None)
     return hasattr(found, "list") and hasattr(found, "balance")
 
 
-def workers(client: Any) -> builtins.list[models.DataCollector]:
+def workers(client: ControlPlaneClient) -> builtins.list[models.DataCollector]:
     """The workers, as Data Collectors."""
     if not workers_available(client):
         raise errors.NotSupported("data_collectors", 17, "the client lists no workers yet")
-    return [
-        models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in client.workers.list()
-    ]
+    listed = getattr(client, "workers").list()  # noqa: B009 - not in the Protocol yet
+    return [models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in listed]
 
 
-def balance(client: Any, worker_ids: builtins.list[str]) -> None:
+def balance(client: ControlPlaneClient, worker_ids: builtins.list[str]) -> None:
     """Move running streaming jobs off the given workers' overload."""
     if not workers_available(client):
         raise errors.NotSupported(
             "balance_data_collectors", 17, "the client has no workers.balance yet"
         )
-    client.workers.balance(worker_ids)
+    getattr(client, "workers").balance(worker_ids)  # noqa: B009

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace import errors
+from headrace.controlhub import backend
 from headrace.controlhub.job import Job
 from headrace.controlhub.pipelines import Pipeline, PipelineCommit
 
@@ -12,7 +13,7 @@ from headrace.controlhub.pipelines import Pipeline, PipelineCommit
 class JobBuilder:
     """Builds (unsaved) jobs; ``sch.add_job(job)`` stores them."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: backend.ControlPlaneClient) -> None:
         self._client = client
 
     def build(

@@ -48,7 +48,7 @@ class ControlHub:
             from headrace.client.embedded import Client
 
             client = Client(client, token=token)
-        self._client = client
+        self._client: backend.ControlPlaneClient = client
 
     @property
     def client(self) -> Any:

@@ -23,7 +23,9 @@ from headrace.model.status import Status
 NEVER_RAN = (ControlHubStatus.INACTIVE, ControlHubColor.GREEN)
 
 
-def job_status(client: Any, job: JobRecord, run: Run | None) -> models.JobStatus:
+def job_status(
+    client: backend.ControlPlaneClient, job: JobRecord, run: Run | None
+) -> models.JobStatus:
     """One run of ``job`` (or its state before any run) as a ``JobStatus``."""
     if run is None:
         status, colour = NEVER_RAN
@@ -63,7 +65,9 @@ def job_status(client: Any, job: JobRecord, run: Run | None) -> models.JobStatus
 class Job:
     """A Control Hub job: ``job_id``, ``job_name``, ``commit``, ``tags`` …, and its runs."""
 
-    def __init__(self, client: Any, record: JobRecord | None = None, **definition: Any) -> None:
+    def __init__(
+        self, client: backend.ControlPlaneClient, record: JobRecord | None = None, **definition: Any
+    ) -> None:
         self._client = client
         self._record = record
         self.job_id: str | None = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from headrace.controlhub import backend
 from headrace.model import controlplane
 from headrace.model.seekable import SeekableList, attributes
@@ -52,7 +50,7 @@ def commits(records: list[controlplane.PipelineCommit]) -> SeekableList[Pipeline
 class Pipeline:
     """A published pipeline at its latest version; ``commits`` lists every version."""
 
-    def __init__(self, client: Any, info: controlplane.PipelineInfo) -> None:
+    def __init__(self, client: backend.ControlPlaneClient, info: controlplane.PipelineInfo) -> None:
         self._client = client
         self.name = info.name
         self.pipeline_id = info.name
@@ -83,7 +81,9 @@ class Pipeline:
         return hash(self.name)
 
 
-def pipelines(client: Any, infos: list[controlplane.PipelineInfo]) -> SeekableList[Pipeline]:
+def pipelines(
+    client: backend.ControlPlaneClient, infos: list[controlplane.PipelineInfo]
+) -> SeekableList[Pipeline]:
     """Published pipelines, one per name at its latest version."""
     filters = attributes("name", "pipeline_id", "version", "commit_id")
     return SeekableList((Pipeline(client, i) for i in infos), kind="pipeline", filters=filters)

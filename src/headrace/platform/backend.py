@@ -8,21 +8,76 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from headrace import errors
+from headrace.client import protocols
 from headrace.model.controlplane import PipelineCommit, PipelineInfo, Project, Run
 from headrace.model.job import Job
 from headrace.pipeline import Pipeline
 
+if TYPE_CHECKING:
+    from headrace.client import embedded, remote
 
-def projects(client: Any) -> builtins.list[Project]:
+
+class Jobs(protocols.JobDefinitions, Protocol):
+    """``client.jobs``: the control plane's job calls, and the seed 004 ones used here."""
+
+    def get(self, job_id: str) -> Job:
+        """A job by id."""
+        ...
+
+    def delete(self, job_id: str, force: bool = False) -> Job:
+        """Delete a job."""
+        ...
+
+    def find(
+        self,
+        *,
+        name: str | None = None,
+        tag: str | None = None,
+        status: str | Sequence[str] | None = None,
+        pipeline: str | None = None,
+        label: str | None = None,
+        project: str | None = None,
+    ) -> builtins.list[Job]:
+        """Jobs matching every filter, newest first."""
+        ...
+
+
+class ControlPlaneClient(Protocol):
+    """What this facade needs of a client: the embedded and the remote one both fit."""
+
+    @property
+    def jobs(self) -> Jobs:
+        """The client's jobs."""
+        ...
+
+    @property
+    def pipelines(self) -> protocols.PipelineCommits:
+        """The client's published pipelines."""
+        ...
+
+    @property
+    def projects(self) -> protocols.Projects:
+        """The client's projects."""
+        ...
+
+
+def _conforms(local: embedded.Client, far: remote.Client) -> None:
+    """Never called: mypy checks that both clients are what this facade needs."""
+    clients: builtins.list[ControlPlaneClient] = [local, far]
+    del clients
+
+
+def projects(client: ControlPlaneClient) -> builtins.list[Project]:
     """Every project of the tenant (``default`` among them)."""
     return list(client.projects.list())
 
 
 def publish(
-    client: Any, project: str, pipeline: Pipeline, name: str, message: str
+    client: ControlPlaneClient, project: str, pipeline: Pipeline, name: str, message: str
 ) -> PipelineCommit:
     """Publish the next version of a flow."""
     commit: PipelineCommit = client.pipelines.publish(
@@ -31,7 +86,7 @@ def publish(
     return commit
 
 
-def flows(client: Any, project: str) -> builtins.list[PipelineInfo]:
+def flows(client: ControlPlaneClient, project: str) -> builtins.list[PipelineInfo]:
     """The project's published pipelines."""
     return list(client.pipelines.published(project))
 
@@ -42,7 +97,7 @@ def flows(client: Any, project: str) -> builtins.list[PipelineInfo]:
 JOB_CONFIG = {"processing_guarantee": "at_least_once", "snapshot_interval_ms": 1000}
 
 
-def create_job(client: Any, project: str, flow: str, **definition: Any) -> Job:
+def create_job(client: ControlPlaneClient, project: str, flow: str, **definition: Any) -> Job:
     """Create a job of the flow's latest version."""
     sets = definition["parameter_sets"]
     job: Job = client.jobs.create(
@@ -57,12 +112,12 @@ def create_job(client: Any, project: str, flow: str, **definition: Any) -> Job:
     return job
 
 
-def list_jobs(client: Any, project: str) -> builtins.list[Job]:
+def list_jobs(client: ControlPlaneClient, project: str) -> builtins.list[Job]:
     """The project's jobs, newest first."""
     return list(client.jobs.find(project=project))
 
 
-def update_job(client: Any, job_id: str, **changes: Any) -> Job:
+def update_job(client: ControlPlaneClient, job_id: str, **changes: Any) -> Job:
     """Store a job's changed name, description, parameters (and configuration if given)."""
     values = {
         "name": changes["name"],
@@ -75,7 +130,7 @@ def update_job(client: Any, job_id: str, **changes: Any) -> Job:
     return job
 
 
-def delete_job(client: Any, job_id: str) -> Job:
+def delete_job(client: ControlPlaneClient, job_id: str) -> Job:
     """Delete a job (refused while it runs)."""
     job: Job = client.jobs.delete(job_id)
     return job
@@ -117,7 +172,7 @@ def _parameter_set(sets: builtins.list[Any] | None) -> str | None:
     return str(sets[0])
 
 
-def start(client: Any, job_id: str, **run: Any) -> Run:
+def start(client: ControlPlaneClient, job_id: str, **run: Any) -> Run:
     """Start a run with its own name, description and parameters; the new run."""
     if run["configuration"]:
         msg = "the client takes no configuration per run (only the job's)"
@@ -132,7 +187,7 @@ def start(client: Any, job_id: str, **run: Any) -> Run:
     return get_run(client, job_id, job.run_count)
 
 
-def runs(client: Any, job_id: str) -> builtins.list[Run]:
+def runs(client: ControlPlaneClient, job_id: str) -> builtins.list[Run]:
     """Every run of a job, newest first."""
     found: builtins.list[Run] = []
     page = 1
@@ -144,13 +199,13 @@ def runs(client: Any, job_id: str) -> builtins.list[Run]:
         page += 1
 
 
-def get_run(client: Any, job_id: str, run_count: int) -> Run:
+def get_run(client: ControlPlaneClient, job_id: str, run_count: int) -> Run:
     """One run."""
     run: Run = client.jobs.run(job_id, run_count)
     return run
 
 
-def cancel_run(client: Any, job_id: str, run_count: int) -> Run:
+def cancel_run(client: ControlPlaneClient, job_id: str, run_count: int) -> Run:
     """Cancel the run if it is the job's active one.
 
     Raises:
@@ -165,7 +220,7 @@ def cancel_run(client: Any, job_id: str, run_count: int) -> Run:
     return get_run(client, job_id, run_count)
 
 
-def run_logs(client: Any, job_id: str, run_count: int) -> builtins.list[str]:
+def run_logs(client: ControlPlaneClient, job_id: str, run_count: int) -> builtins.list[str]:
     """A run's log lines as strings: time, level, message."""
     return [
         f"{_stamp(line.at_ms)} {line.level.upper()} {line.message}"
@@ -182,7 +237,7 @@ def error_count(run: Run) -> int:
     return int((run.metrics or {}).get("error_count", 0))
 
 
-def reset_offsets(client: Any, job_id: str) -> Job:
+def reset_offsets(client: ControlPlaneClient, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
     if not all(hasattr(client.jobs, n) for n in ("offsets", "reset_offsets")):
         raise errors.NotSupported("reset_offset", 12, "the client has no offsets API yet")

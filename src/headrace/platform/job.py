@@ -22,7 +22,7 @@ def run_state(run: Run) -> JobRunState:
 class JobRun:
     """One run of a job: a picture taken when read; ``refresh_status()`` reads it again."""
 
-    def __init__(self, client: Any, run: Run) -> None:
+    def __init__(self, client: backend.ControlPlaneClient, run: Run) -> None:
         self._client = client
         self._load(run)
 
@@ -105,7 +105,7 @@ class JobMetadata:
 class Job:
     """A job of a project: what to run (a flow) and its default configuration."""
 
-    def __init__(self, client: Any, record: JobRecord) -> None:
+    def __init__(self, client: backend.ControlPlaneClient, record: JobRecord) -> None:
         self._client = client
         self._load(record)
 

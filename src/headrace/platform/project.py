@@ -34,7 +34,7 @@ class Flow:
 class Project:
     """A project: its flows and its jobs."""
 
-    def __init__(self, client: Any, record: controlplane.Project) -> None:
+    def __init__(self, client: backend.ControlPlaneClient, record: controlplane.Project) -> None:
         self._client = client
         self.name = record.name
         self.project_id = record.name
@@ -130,7 +130,7 @@ class Platform:
             from headrace.client.embedded import Client
 
             client = Client(client, token=token)
-        self._client = client
+        self._client: backend.ControlPlaneClient = client
 
     @property
     def client(self) -> Any:
