@@ -62,8 +62,14 @@ def run(count: int, store: str | None) -> None:
             for job_id in ids:
                 client.jobs.wait(job_id, timeout=120)
                 bar.advance(task)
-        table = Table("job", "status", "retries", "result")
+        table = Table("ID", "STATUS", "RETRIES", "RESULT")
         for job_id in ids:
             job = client.jobs.get(job_id)
-            table.add_row(job_id[:8], str(job.status), str(job.retries), str(job.result))
+            table.add_row(job_id, str(job.status), str(job.retries), str(job.result))
         console.print(table)
+        console.print(
+            f"See one with [bold]headrace jobs show {ids[0]}[/bold] (or events, logs);"
+            " list them with [bold]headrace jobs ls[/bold]."
+            if ids
+            else "No jobs scheduled."
+        )

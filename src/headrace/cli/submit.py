@@ -36,7 +36,6 @@ def submit(
         str | None,
         typer.Option(
             "--server",
-            "--url",
             envvar="HEADRACE_SERVER",
             help="Server the file's Client() talks to (else: the embedded store).",
         ),

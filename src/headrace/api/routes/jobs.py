@@ -97,6 +97,16 @@ def list_jobs(
     )
 
 
+@router.get("/jobs/by-prefix/{prefix}", response_model=JobOut)
+def get_by_prefix(prefix: str, who: Reader, state: State) -> JobOut:
+    """The tenant's job whose id starts with ``prefix`` (hex digits, as the CLI shows ids).
+
+    422 when the prefix is not hex or several jobs' ids start with it.
+    """
+    jobs = state.jobs(who)
+    return JobOut.model_validate(jobs.get(jobs.resolve(prefix)))
+
+
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
     """One of the tenant's jobs."""
@@ -124,6 +134,12 @@ def suspend(job_id: JobId, who: Writer, state: State, body: Reason = None) -> Jo
 def resume(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
     """Put a suspended job back in its queue."""
     return JobOut.model_validate(state.jobs(who).resume(job_id, **_reason(body)))
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut)
+def retry(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
+    """Start a new run of a failed or timed-out job: ``failed -> waiting``, run_count + 1."""
+    return JobOut.model_validate(state.jobs(who).retry(job_id, **_reason(body)))
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut)
