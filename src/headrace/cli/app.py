@@ -15,7 +15,10 @@ import typer
 from headrace import config, defaults, errors, logconfig
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
-from headrace.service import pipelines  # noqa: F401 - registers the pipeline job type
+from headrace.service import (
+    catalog,
+    pipelines,  # noqa: F401 - registers the pipeline job type
+)
 from headrace.store.database import Store
 
 app = typer.Typer(
@@ -105,7 +108,9 @@ def worker(
         for module in import_ or []:
             importlib.import_module(module)
         chosen = parse_queues(queues, settings.queues)
-        running = Worker(Store(store or settings.store), DEFAULT, chosen, lease_sec=lease_sec)
+        opened = Store(store or settings.store)
+        catalog.store_declared(opened, DEFAULT)
+        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -8,11 +8,13 @@ script's ``headrace.Client()`` read the same variables.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from headrace import defaults, errors
 from headrace.client import embedded, remote
@@ -62,7 +64,8 @@ def connect(server: str | None, token: str | None, store: str | None) -> Iterato
                 raise errors.InvalidInput("--server", msg)
             client = remote.Client(server, token=token)
         else:
-            client = embedded.Client(store, run_workers=False)
+            with opening_store():
+                client = embedded.Client(store, run_workers=False)
         yield client
     except errors.HeadraceError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -70,6 +73,13 @@ def connect(server: str | None, token: str | None, store: str | None) -> Iterato
     finally:
         if client is not None:
             client.close()
+
+
+def opening_store() -> AbstractContextManager[object]:
+    """A spinner on stderr (on a terminal) while a store opens and, if new, migrates."""
+    if not sys.stderr.isatty():
+        return nullcontext()
+    return Console(stderr=True).status("opening the store (creating its tables if new)")
 
 
 def resolve(client: Backend, job_id: str) -> str:

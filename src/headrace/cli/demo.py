@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from headrace.cli.connect import opening_store
 from headrace.client.embedded import Client
 from headrace.scheduler.context import JobContext
 
@@ -23,7 +24,9 @@ class CrunchParams(pydantic.BaseModel):
 def run(count: int, store: str | None) -> None:
     """Schedule ``count`` jobs, run them on in-process workers, print what happened."""
     console = Console()
-    with Client(store) as client:
+    with opening_store():
+        client = Client(store)
+    with client:
 
         @client.job_type(
             "demo.crunch",

@@ -84,6 +84,52 @@ def ls(
 
 
 @jobs_app.command()
+def schedule(
+    type_id: Annotated[str, typer.Argument(metavar="TYPE", help="A registered job type.")],
+    params: Annotated[str, typer.Option(help="The job's params, as JSON.")] = "{}",
+    name: Annotated[str | None, typer.Option(help="A name for the job.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="The same key returns the same job.")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for it to end, with a progress bar.")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="With --wait: give up after this many seconds.")
+    ] = None,
+    server: Url = None,
+    token: Token = None,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Schedule a job of a registered type; print its id (and, with --wait, how it ended).
+
+    Workers of its queue run it: a `headrace server` or `headrace worker` that imports
+    the module registering the type. With --wait the exit status is as for `jobs wait`.
+    """
+    try:
+        values = json.loads(params)
+    except json.JSONDecodeError as exc:
+        typer.echo(f"error: --params: not JSON ({exc})", err=True)
+        raise typer.Exit(2) from None
+    with connect(server, token, store) as client:
+        job = client.jobs.schedule(type_id, values, name=name, idempotency_key=key)
+        if not wait:
+            if as_json:
+                emit_one(job, True)
+            else:
+                typer.echo(job.job_id)
+            return
+        job = progress.wait_for(client, job.job_id, timeout, quiet=as_json)
+    if as_json:
+        emit_one(job, True)
+    else:
+        typer.echo(f"{job.job_id} {job.status}" + (f": {job.error}" if job.error else ""))
+    if job.status is not Status.COMPLETED:
+        raise typer.Exit(1)
+
+
+@jobs_app.command()
 def show(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
          as_json: AsJson = False) -> None:  # fmt: skip
     """Show one job, every field."""

@@ -6,8 +6,23 @@ import builtins
 
 from headrace import defaults, errors
 from headrace.model.job import JobGroupInfo, JobTypeInfo, Page
+from headrace.scheduler.registry import Registry
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+
+
+def store_declared(store: Store, registry: Registry) -> None:
+    """Store every job group and type the registry knows (groups without types too).
+
+    What ``--import`` modules declared becomes visible to ``GET /job-groups`` and
+    ``headrace job-groups ls`` as the process starts, before any job is scheduled.
+    """
+    repo = CatalogRepository(store)
+    groups = registry.groups()
+    for group in groups.values():
+        repo.save(group)
+    for spec in registry.types().values():
+        repo.save(groups[spec.info.group_name], spec.info)
 
 
 def check_page(page: int, limit: int) -> None:
