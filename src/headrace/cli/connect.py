@@ -86,7 +86,7 @@ def resolve(client: Backend, job_id: str) -> str:
     """The full id of the job ``job_id`` names (a full id or a unique prefix).
 
     Raises:
-        InvalidInput: not an id nor hex, or a prefix several jobs' ids start with.
-        NotFound: no job of the tenant matches.
+        InvalidInput: not hex digits. NotFound: no job of the tenant matches.
+        Conflict: a prefix several jobs' ids start with.
     """
     return client.jobs.resolve(job_id)

@@ -44,7 +44,7 @@ def job_of(client: Backend, ref: str) -> str:
 
     Raises:
         NotFound: no pipeline job of that name or id.
-        InvalidInput: an id prefix several jobs share.
+        Conflict: an id prefix several jobs share.
     """
     named = client.pipelines.find_named(ref)
     if named is not None:

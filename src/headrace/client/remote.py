@@ -172,7 +172,7 @@ class RemoteJobs:
         """The full id of the job that ``job_id`` (an id or a unique prefix) names.
 
         Raises:
-            InvalidInput: not hex, or the prefix matches several jobs. NotFound: no match.
+            InvalidInput: not hex. NotFound: no match. Conflict: several jobs match.
         """
         return str(self._http.call("GET", f"/jobs/by-prefix/{seg(job_id)}")["job_id"])
 

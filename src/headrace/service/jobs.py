@@ -256,8 +256,9 @@ class JobService:
         A prefix is hex digits (hyphens ignored), as ``headrace jobs ls`` shows them.
 
         Raises:
-            InvalidInput: the text is not hex, or the prefix matches several jobs.
+            InvalidInput: the text is not hex digits.
             NotFound: no job of the tenant has such an id.
+            Conflict: the prefix starts several jobs' ids.
         """
         return resolve(self.repo, self.scope.tenant_id, job_id)
 
@@ -438,20 +439,21 @@ def resolve(repo: JobRepository, tenant_id: str, job_id: str) -> str:
     """The full id named by ``job_id`` (an id or a unique prefix) among the tenant's jobs.
 
     Raises:
-        InvalidInput: the text is not hex, or the prefix matches several jobs.
+        InvalidInput: the text is not hex digits (hyphens allowed).
         NotFound: no job of the tenant has such an id.
+        Conflict: the prefix starts several jobs' ids (409: type more of it).
     """
     text = str(job_id).strip().lower()
     digits = text.replace("-", "")
-    if not digits or len(digits) > 32 or any(c not in "0123456789abcdef" for c in digits):
+    if not digits or any(c not in "0123456789abcdef" for c in digits):
         msg = f"a job id or its first hex digits, got {job_id!r}"
         raise errors.InvalidInput("job_id", msg)
-    found = repo.ids_with_prefix(tenant_id, digits)
+    found = repo.ids_with_prefix(tenant_id, digits) if len(digits) <= 32 else []
     if not found:
         raise errors.NotFound("job", text)
     if len(found) > 1:
         msg = f"{text!r} starts the ids of several jobs ({found[0]}, {found[1]}, ...); type more"
-        raise errors.InvalidInput("job_id", msg)
+        raise errors.Conflict(msg)
     return found[0]
 
 

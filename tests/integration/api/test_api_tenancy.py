@@ -19,6 +19,7 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/jobs/{job_id}/cancel"): {},
     ("POST", "/jobs/{job_id}/suspend"): {},
     ("POST", "/jobs/{job_id}/resume"): {},
+    ("POST", "/jobs/{job_id}/retry"): {},
     ("DELETE", "/jobs/{job_id}"): {},
     ("DELETE", "/lists/{name}"): {},
     ("DELETE", "/maps/{name}"): {},
@@ -27,6 +28,7 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/pipelines/{job_id}/cancel"): {"json": {"force": True}},
     ("POST", "/pipelines/{job_id}/restart"): {},
     ("POST", "/pipelines/{job_id}/snapshots"): {"json": {"name": "snap", "timeout": 1}},
+    ("DELETE", "/snapshots/{name}"): {},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -37,12 +39,15 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/streams/{name}/entries"): {"json": {"entries": [{"value": "b", "key": "k"}]}},
     ("PUT", "/streams/{name}"): {},
     ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-pipe"}},
+    # Purging A's job's queue as B cancels only B's waiting jobs there.
+    ("POST", "/queues/{name}/purge"): {},
 }
 #: Reads of one object: another tenant gets 404.
 OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}"),
     ("GET", "/jobs/{job_id}/events"),
     ("GET", "/jobs/{job_id}/logs"),
+    ("GET", "/jobs/by-prefix/{prefix}"),
     ("GET", "/lists/{name}"),
     ("GET", "/maps/{name}"),
     ("GET", "/maps/{name}/{key}"),
@@ -61,6 +66,7 @@ QUERY: dict[Route, dict[str, Any]] = {("GET", "/jobs/{job_id}/wait"): {"timeout"
 OTHER_READS: set[Route] = {
     ("GET", "/jobs"),
     ("GET", "/pipelines"),
+    ("GET", "/snapshots"),
     ("GET", "/queues"),
     ("GET", "/workers"),
     ("GET", "/whoami"),
@@ -77,8 +83,10 @@ def fill(path: str, ids: dict[str, str]) -> str:
     """The path with tenant A's objects: its pipeline job under /pipelines, else its job."""
     job_id = ids["pipeline"] if path.startswith("/pipelines/") else ids["job"]
     name = "a-pipe" if path.startswith("/pipelines/by-name") else "a-data"
+    if path.startswith("/queues/"):
+        name = "maintenance"  # the queue of A's waiting api.echo job
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
-                       job_group_id="api")  # fmt: skip
+                       job_group_id="api", prefix=ids["job"][:30])  # fmt: skip
 
 
 def pickled(pipeline: Pipeline) -> str:

@@ -9,7 +9,7 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
@@ -32,6 +32,10 @@ from headrace.store.jobs import ORDERABLE
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
 JobId = Annotated[str, "the job's UUID"]
+#: The first characters of a job's id: hex digits, hyphens allowed.
+IdPrefix = Annotated[
+    str, Path(pattern=r"^[0-9a-fA-F][0-9a-fA-F-]{0,63}$", description="An id or its start")
+]
 #: An optional ``{"reason": ...}`` body: seed 004's bodiless calls stay valid.
 Reason = Annotated[ReasonIn | None, Body()]
 
@@ -98,10 +102,10 @@ def list_jobs(
 
 
 @router.get("/jobs/by-prefix/{prefix}", response_model=JobOut)
-def get_by_prefix(prefix: str, who: Reader, state: State) -> JobOut:
-    """The tenant's job whose id starts with ``prefix`` (hex digits, as the CLI shows ids).
+def get_by_prefix(prefix: IdPrefix, who: Reader, state: State) -> JobOut:
+    """The tenant's job whose id starts with ``prefix`` (hex digits, hyphens allowed).
 
-    422 when the prefix is not hex or several jobs' ids start with it.
+    404 when no job's id starts with it, 409 when several do (give more digits).
     """
     jobs = state.jobs(who)
     return JobOut.model_validate(jobs.get(jobs.resolve(prefix)))
