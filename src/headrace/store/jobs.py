@@ -409,20 +409,28 @@ class JobRepository:
     def ids_with_prefix(self, tenant_id: str, prefix: str, limit: int = 2) -> builtins.list[str]:
         """Up to ``limit`` ids of the tenant's jobs whose id starts with ``prefix``.
 
-        ``prefix`` is lowercase hex (hyphens removed). The match is a range on the
-        primary key (from the prefix padded with ``0`` to it padded with ``f``), so
-        both databases answer from the index: PostgreSQL compares its ``uuid`` type
-        in the hex digits' order, SQLite stores the 32 hex digits as text.
+        ``prefix`` is lowercase hex (hyphens removed); see ``prefix_query``.
+        """
+        with self.store.read() as conn:
+            found = conn.execute(self.prefix_query(tenant_id, prefix, limit)).scalars()
+            return [str(r) for r in found]
+
+    def prefix_query(self, tenant_id: str, prefix: str, limit: int = 2) -> Select[Any]:
+        """The query of ``ids_with_prefix``: a range on the primary key.
+
+        From the prefix padded with ``0`` to it padded with ``f``, so both databases
+        answer from the key's index: PostgreSQL compares its ``uuid`` type in the hex
+        digits' order, SQLite stores the 32 hex digits as text (and is kept from
+        scanning the tenant's index instead).
         """
         low, high = (uuid.UUID(prefix.ljust(32, pad)) for pad in "0f")
-        stmt = (
+        tenant = self.store.dialect.not_for_index(J.c.tenant_id)
+        return (
             select(J.c.job_id)
-            .where(J.c.job_id >= str(low), J.c.job_id <= str(high), J.c.tenant_id == tenant_id)
+            .where(J.c.job_id >= str(low), J.c.job_id <= str(high), tenant == tenant_id)
             .order_by(J.c.job_id)
             .limit(limit)
         )
-        with self.store.read() as conn:
-            return [str(r) for r in conn.execute(stmt).scalars()]
 
     def list(
         self,
