@@ -8,14 +8,18 @@ work without the internet: every asset comes from the server itself.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from test_server_process import free_port, headrace, start, stop
+from test_server_process import env, free_port, headrace, start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -149,10 +153,6 @@ def test_pipeline_snapshot_commands_over_the_server(served: Served) -> None:
 def test_version_and_the_demo_prints_ids_the_cli_accepts(tmp_path: Path) -> None:
     version = headrace("--version")
     assert version.returncode == 0 and re.fullmatch(r"headrace \S+\n", version.stdout)
-    import subprocess
-    import sys
-
-    from test_server_process import env
 
     def here(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "headrace", *args], cwd=tmp_path,
@@ -165,3 +165,47 @@ def test_version_and_the_demo_prints_ids_the_cli_accepts(tmp_path: Path) -> None
     for job_id in set(ids):
         shown = here("jobs", "show", job_id, "--json")
         assert shown.returncode == 0 and json.loads(shown.stdout)["status"] == "completed"
+
+
+def on_a_terminal(*args: str, **extra: str) -> tuple[int, str, str]:
+    """Run ``headrace ARGS`` with stderr on a pseudo-terminal: (exit code, stdout, terminal)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "headrace", *args],
+        env={**env(**extra), "COLUMNS": "100", "TERM": "xterm"},
+        stdout=subprocess.PIPE, stderr=follower, text=True,
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the process has ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    out, _ = proc.communicate(timeout=60)
+    return proc.returncode, out, seen.decode(errors="replace")
+
+
+def test_waiting_shows_a_progress_bar_on_a_terminal(served: Served) -> None:
+    code, out, terminal = on_a_terminal(
+        "jobs", "schedule", "examples.count", "--params", '{"to": 20, "pause_sec": 0.05}',
+        "--wait", "--timeout", "30", HEADRACE_SERVER=served.url, HEADRACE_TOKEN=served.token,
+    )  # fmt: skip
+    assert code == 0 and out.split()[1] == "completed", terminal
+    assert "examples.count" in terminal and "━" in terminal and "%" in terminal
+    # Piped (no terminal), the same command prints no bar.
+    quick = '{"to": 2, "pause_sec": 0}'
+    code, out, err = served.cli(
+        "jobs", "schedule", "examples.count", "--params", quick, "--wait", "--timeout", "30"
+    )  # fmt: skip
+    assert code == 0 and "━" not in err
+
+
+def test_opening_a_new_store_says_so_on_a_terminal(tmp_path: Path) -> None:
+    code, out, terminal = on_a_terminal("jobs", "ls", "--store", f"sqlite:///{tmp_path}/new.db")
+    assert code == 0 and "no jobs" in out
+    assert "opening the store (creating its tables if new)" in terminal
