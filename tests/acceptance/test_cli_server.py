@@ -209,3 +209,28 @@ def test_opening_a_new_store_says_so_on_a_terminal(tmp_path: Path) -> None:
     code, out, terminal = on_a_terminal("jobs", "ls", "--store", f"sqlite:///{tmp_path}/new.db")
     assert code == 0 and "no jobs" in out
     assert "opening the store (creating its tables if new)" in terminal
+
+
+SUBMITTED = """
+from headrace import Client
+from headrace.jet.job import JobConfig
+from headrace.jet.pipeline import Pipeline
+
+p = Pipeline.create()
+p.read_from(Pipeline.items([1, 2, 3])).map(lambda x: x * 2).write_to(Pipeline.to_list("doubled"))
+Client().get_jet().submit(p, JobConfig(name="submitted-by-file"))  # no join: --wait waits
+"""
+
+
+def test_submit_wait_waits_for_the_jobs_the_file_submitted(served: Served, tmp_path: Path) -> None:
+    script = tmp_path / "doubler.py"
+    script.write_text(SUBMITTED)
+    code, out, err = served.cli("submit", str(script), "--wait", "--timeout", "60")
+    assert code == 0, err
+    lines = [line.split() for line in out.splitlines()]
+    assert [line[1:] for line in lines] == [["submitted-by-file", "completed"]]
+    code, out, _ = served.cli("jobs", "show", lines[0][0], "--json")
+    assert json.loads(out)["name"] == "submitted-by-file"
+    # Run again: only the new job is waited for, not the first one.
+    code, out, err = served.cli("submit", str(script), "--wait", "--timeout", "60")
+    assert code == 0 and len(out.splitlines()) == 1 and lines[0][0] not in out, err
