@@ -13,6 +13,7 @@ import typer
 
 from headrace.cli import output
 from headrace.cli.connect import AsJson, StoreUrl, Token, Url, connect
+from headrace.model.clock import now_ms
 from headrace.service.workers import ALIVE_SEC, QueueInfo
 from headrace.store.workers import WorkerRecord
 
@@ -98,8 +99,6 @@ def workers(
     as_json: AsJson = False,
 ) -> None:
     """List worker processes: host, pid, queues with capacities, heartbeat age, alive."""
-    from headrace.model.clock import now_ms
-
     with connect(server, token, store) as client:
         found = client.workers()
     if as_json:
