@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from headrace.model.job import Job
     from headrace.model.status import Status
     from headrace.scheduler.context import JobContext, JobWorker
-    from headrace.scheduler.registry import job_type
+    from headrace.scheduler.registry import job_group, job_type
 
 _WHERE = {
     "Client": "headrace.client.embedded",
@@ -42,6 +42,7 @@ _WHERE = {
     "Status": "headrace.model.status",
     "JobContext": "headrace.scheduler.context",
     "JobWorker": "headrace.scheduler.context",
+    "job_group": "headrace.scheduler.registry",
     "job_type": "headrace.scheduler.registry",
 }
 
@@ -60,6 +61,7 @@ __all__ = [
     "PipelineDefinitionError",
     "Status",
     "TimeoutException",
+    "job_group",
     "job_type",
 ]
 

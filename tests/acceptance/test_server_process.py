@@ -88,7 +88,7 @@ def test_tokens_and_jobs_commands_against_a_server(tmp_path: Path) -> None:
     server = start(store_url, port, tmp_path / "server.log")
     try:
         url = f"http://127.0.0.1:{port}"
-        auth = {"HEADRACE_URL": url, "HEADRACE_TOKEN": token}
+        auth = {"HEADRACE_SERVER": url, "HEADRACE_TOKEN": token}
         ledger = tmp_path / "ledger.txt"
         job = httpx.post(
             f"{url}/jobs",
@@ -99,8 +99,10 @@ def test_tokens_and_jobs_commands_against_a_server(tmp_path: Path) -> None:
         assert waited.returncode == 0 and waited.stdout.split() == [job["job_id"], "completed"]
         ls = headrace("jobs", "ls", "--json", **auth)
         assert [j["job_id"] for j in json.loads(ls.stdout)["items"]] == [job["job_id"]]
-        plain = headrace("jobs", "ls", **auth).stdout.splitlines()
-        assert plain[0].split("\t")[:3] == [job["job_id"], "acc.work", "completed"]
+        table = headrace("jobs", "ls", **auth).stdout.splitlines()
+        row = next(line for line in table if job["job_id"] in line)
+        assert [c.strip() for c in row.split("│")[1:5]] == [job["job_id"], "", "acc.work",
+                                                            "completed"]  # fmt: skip
         shown = json.loads(headrace("jobs", "show", job["job_id"], "--json", **auth).stdout)
         assert shown["result"]["attempt"] == 1
         events = headrace("jobs", "events", job["job_id"], "--json", **auth)
@@ -116,7 +118,7 @@ def test_tokens_and_jobs_commands_against_a_server(tmp_path: Path) -> None:
         # The same commands read the store directly when no URL is given.
         direct = headrace("job-types", "show", "acc.work", "--json", HEADRACE_STORE=store_url)
         assert json.loads(direct.stdout)["queue"] == "maintenance"
-        denied = headrace("jobs", "ls", HEADRACE_URL=url, HEADRACE_TOKEN="hr_bad")
+        denied = headrace("jobs", "ls", HEADRACE_SERVER=url, HEADRACE_TOKEN="hr_bad")
         assert denied.returncode == 1 and "unknown or revoked token" in denied.stderr
     finally:
         assert stop(server) == 0

@@ -22,6 +22,7 @@ def test_all_is_pinned() -> None:
         "PipelineDefinitionError",
         "Status",
         "TimeoutException",
+        "job_group",
         "job_type",
     ]
     for name in headrace.__all__:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import limits, metrics, problems
+from headrace.api import docs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
@@ -56,7 +56,12 @@ def create_app(
         version=getattr(headrace, "__version__", "0.1.0"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served from the package's own Swagger UI (api/docs.py); ReDoc would
+        # need a CDN, so it is off.
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.headrace = state
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry

@@ -114,6 +114,9 @@ class QueueOut(pydantic.BaseModel):
     waiting: int
     running: int
     jobs: dict[str, int]
+    oldest_waiting_ms: int | None = pydantic.Field(
+        None, description="When the longest-waiting due job became due (epoch ms)"
+    )
 
 
 class WorkerOut(pydantic.BaseModel):
@@ -328,6 +331,26 @@ class SnapshotOut(pydantic.BaseModel):
 
     job_id: str
     name: str
+
+
+class SnapshotInfoOut(pydantic.BaseModel):
+    """An exported snapshot, as ``GET /snapshots`` lists it."""
+
+    model_config = ATTRS
+
+    name: str
+    job_id: str | None
+    run_count: int
+    created_at_ms: int
+    size_bytes: int
+
+
+class PurgeOut(pydantic.BaseModel):
+    """What ``POST /queues/{name}/purge`` canceled: the queue's waiting jobs."""
+
+    queue: str
+    canceled: list[str]
+    total: int
 
 
 class StreamStateOut(pydantic.BaseModel):

@@ -17,6 +17,7 @@ from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
+from headrace.service import catalog
 from headrace.store.database import Store
 
 log = logging.getLogger("headrace.server")
@@ -87,6 +88,7 @@ class Server:
             importlib.import_module(module)
         self.registry = registry
         self.store = Store(options.store)
+        catalog.store_declared(self.store, registry)
         self.workers = [
             Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)
             for _ in range(options.workers)

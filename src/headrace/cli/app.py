@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -14,10 +15,40 @@ import typer
 from headrace import config, defaults, errors, logconfig
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
-from headrace.service import pipelines  # noqa: F401 - registers the pipeline job type
+from headrace.service import (
+    catalog,
+    pipelines,  # noqa: F401 - registers the pipeline job type
+)
 from headrace.store.database import Store
 
-app = typer.Typer(help="Headrace: data pipelines and durable jobs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Headrace: data pipelines and durable jobs.",
+    no_args_is_help=True,
+    context_settings={"show_default": True},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"headrace {metadata.version('headrace')}")
+        raise typer.Exit
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Headrace: data pipelines and durable jobs.
+
+    Commands that read or control jobs talk to a server with --server URL (or
+    $HEADRACE_SERVER) and --token, else to the store (--store, default the SQLite file
+    under ./.headrace).
+    """
 
 
 def parse_queues(text: str | None, configured: dict[str, int]) -> dict[str, int]:
@@ -45,10 +76,18 @@ def parse_queues(text: str | None, configured: dict[str, int]) -> dict[str, int]
 @app.command()
 def worker(
     store: Annotated[
-        str | None, typer.Option(help="Database URL (default: the embedded SQLite file).")
+        str | None,
+        typer.Option(
+            envvar="HEADRACE_STORE",
+            help="Database URL.",
+            show_default=f"sqlite file ./{defaults.SQLITE_PATH}",
+        ),
     ] = None,
     queues: Annotated[
-        str | None, typer.Option(help="Queues to serve, e.g. compute,download=4.")
+        str | None,
+        typer.Option(
+            help="Queues to serve, e.g. compute,download=4.", show_default="config.yaml's"
+        ),
     ] = None,
     import_: Annotated[
         list[str] | None,
@@ -69,7 +108,9 @@ def worker(
         for module in import_ or []:
             importlib.import_module(module)
         chosen = parse_queues(queues, settings.queues)
-        running = Worker(Store(store or settings.store), DEFAULT, chosen, lease_sec=lease_sec)
+        opened = Store(store or settings.store)
+        catalog.store_declared(opened, DEFAULT)
+        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -90,7 +131,8 @@ def worker(
 def demo(
     jobs: Annotated[int, typer.Option(help="How many demo jobs to schedule.")] = 20,
     store: Annotated[
-        str | None, typer.Option(help="Database URL (default: the embedded SQLite file).")
+        str | None,
+        typer.Option(help="Database URL.", show_default=f"sqlite file ./{defaults.SQLITE_PATH}"),
     ] = None,
 ) -> None:
     """Schedule demo jobs on the embedded store, run them in-process, show their progress."""
@@ -105,10 +147,13 @@ def main() -> None:
     app()
 
 
-# The server, token and job commands live in their own modules.
+# The server, token, job, queue and pipeline commands live in their own modules.
 from headrace.cli import definitions as _definitions  # noqa: E402
 from headrace.cli import jobs as _jobs  # noqa: E402
-from headrace.cli import pipelines as _pipelines  # noqa: E402
+from headrace.cli import ops as _ops  # noqa: E402
+from headrace.cli import pipeline_jobs as _pipeline_jobs  # noqa: E402, F401 - fills pipelines
+from headrace.cli import pipelines as _pipelines  # noqa: E402, F401 - fills pipelines
+from headrace.cli import pipelines_group as _pipelines_group  # noqa: E402
 from headrace.cli import server as _server  # noqa: E402
 from headrace.cli import submit as _submit  # noqa: E402
 from headrace.cli import tokens as _tokens  # noqa: E402
@@ -119,6 +164,9 @@ app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_jobs.jobs_app, name="jobs")
 app.add_typer(_jobs.types_app, name="job-types")
 app.add_typer(_jobs.groups_app, name="job-groups")
-app.add_typer(_pipelines.pipelines_app, name="pipelines")
 for _name, _command in _definitions.COMMANDS.items():
     _jobs.jobs_app.command(_name)(_command)
+app.add_typer(_ops.queues_app, name="queues")
+app.command("workers")(_ops.workers)
+# Modules adding to ``headrace pipelines`` are imported above; the group is mounted once.
+app.add_typer(_pipelines_group.app, name="pipelines")

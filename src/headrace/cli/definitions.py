@@ -13,7 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from headrace import errors
-from headrace.cli.jobs import AsJson, JobId, StoreUrl, Token, Url, connect, emit, emit_one
+from headrace.cli.connect import AsJson, JobId, Server, StoreUrl, Token, connect
+from headrace.cli.jobs import emit
+from headrace.cli.output import emit_one
 
 RUN_COLUMNS = ("run_count", "status", "name", "started_at_ms", "finished_at_ms", "error")
 Params = Annotated[
@@ -50,13 +52,13 @@ def create(
     param: Params = None,
     description: str = "",
     project: str = "default",
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Define a job (not started) from a pipeline commit or a job type."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         job = client.jobs.create(
             name,
             pipeline=pipeline,
@@ -77,13 +79,13 @@ def start(
     param: Params = None,
     parameter_set: Annotated[str | None, typer.Option(help="A parameter set.")] = None,
     name: Annotated[str | None, typer.Option(help="The run's name.")] = None,
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Start a new run of the job."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         job = client.jobs.start(
             job_id, name=name, runtime_parameters=parameters(param), parameter_set=parameter_set
         )
@@ -93,13 +95,13 @@ def start(
 def stop(
     job_id: JobId,
     force: Annotated[bool, typer.Option(help="End the run at once.")] = False,
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Stop the job's current run."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         emit_one(client.jobs.stop(job_id, force=force), as_json)
 
 
@@ -108,13 +110,13 @@ def runs(
     status: Annotated[str | None, typer.Option(help="e.g. completed,failed")] = None,
     page: int = 1,
     limit: int = 20,
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """List the job's runs, newest first (its history)."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         found: list[Any] = client.jobs.runs(job_id, status=status, page=page, limit=limit)
     emit(found, RUN_COLUMNS, as_json, f"runs of {job_id}")
 
@@ -124,12 +126,12 @@ def offsets(
     run: Annotated[int | None, typer.Option(help="Of this run.")] = None,
     reset: Annotated[bool, typer.Option(help="Next run starts every source over.")] = False,
     upload: Annotated[Path | None, typer.Option(help="Next run starts from this file.")] = None,
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
 ) -> None:
     """Show the job's committed offsets; or reset them, or upload a file of them."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         if reset:
             client.jobs.reset_offsets(job_id)
         elif upload is not None:

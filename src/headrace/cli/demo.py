@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
+from headrace.cli.connect import opening_store
 from headrace.client.embedded import Client
 from headrace.scheduler.context import JobContext
 
@@ -23,7 +24,9 @@ class CrunchParams(pydantic.BaseModel):
 def run(count: int, store: str | None) -> None:
     """Schedule ``count`` jobs, run them on in-process workers, print what happened."""
     console = Console()
-    with Client(store) as client:
+    with opening_store():
+        client = Client(store)
+    with client:
 
         @client.job_type(
             "demo.crunch",
@@ -62,8 +65,14 @@ def run(count: int, store: str | None) -> None:
             for job_id in ids:
                 client.jobs.wait(job_id, timeout=120)
                 bar.advance(task)
-        table = Table("job", "status", "retries", "result")
+        table = Table("ID", "STATUS", "RETRIES", "RESULT")
         for job_id in ids:
             job = client.jobs.get(job_id)
-            table.add_row(job_id[:8], str(job.status), str(job.retries), str(job.result))
+            table.add_row(job_id, str(job.status), str(job.retries), str(job.result))
         console.print(table)
+        console.print(
+            f"See one with [bold]headrace jobs show {ids[0]}[/bold] (or events, logs);"
+            " list them with [bold]headrace jobs ls[/bold]."
+            if ids
+            else "No jobs scheduled."
+        )

@@ -1,148 +1,146 @@
 """``headrace jobs|job-types|job-groups``: read and control jobs on a server or a store.
 
-With ``--url`` (or ``$HEADRACE_URL``) the commands talk to a ``headrace server`` with
-``--token`` (or ``$HEADRACE_TOKEN``); otherwise to the store directly. On a terminal they
-print tables; piped, tab-separated lines; with ``--json``, JSON.
+With ``--server`` (or ``$HEADRACE_SERVER``) the commands talk to a ``headrace server``
+with ``--token`` (or ``$HEADRACE_TOKEN``); otherwise to the store directly. They print
+Rich tables with a header (``--json`` for scripts). A job id may be given whole or by
+its first characters, as ``jobs ls`` shows it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from headrace import errors
-from headrace.client import embedded, remote
-from headrace.model import status as machine
+from headrace.cli import output, progress
+from headrace.cli.connect import AsJson, Backend, JobId, StoreUrl, Token, Url, connect, resolve
 from headrace.model.job import Job
 from headrace.model.status import Status
+
+__all__ = ["AsJson", "JobId", "StoreUrl", "Token", "Url", "connect", "emit", "emit_one"]
 
 jobs_app = typer.Typer(help="List, show, control and wait for jobs.", no_args_is_help=True)
 types_app = typer.Typer(help="Job types.", no_args_is_help=True)
 groups_app = typer.Typer(help="Job groups.", no_args_is_help=True)
 
-Url = Annotated[
-    str | None, typer.Option(envvar="HEADRACE_URL", help="Server URL (else: the store).")
-]
-Token = Annotated[str | None, typer.Option(envvar="HEADRACE_TOKEN", help="Bearer token.")]
-StoreUrl = Annotated[
-    str | None, typer.Option("--store", envvar="HEADRACE_STORE", help="Database URL.")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-JobId = Annotated[str, typer.Argument(help="The job's id.")]
+#: The columns of ``jobs ls``: header and how a job fills it.
+JOB_COLUMNS: tuple[output.Column, ...] = (
+    ("ID", lambda j: j.job_id or ""),
+    ("NAME", lambda j: j.name or ""),
+    ("TYPE", lambda j: j.type),
+    ("STATUS", lambda j: str(j.status)),
+    ("PROGRESS", lambda j: output.percent(j.progress)),
+    ("ATTEMPT", lambda j: str(j.attempt)),
+    ("RUN", lambda j: str(j.run_count)),
+    ("SCHEDULED", lambda j: output.ago(j.scheduled_at_ms)),
+    ("UPDATED", lambda j: output.ago(j.updated_at_ms)),
+)
 
-JOB_COLUMNS = ("job_id", "type", "status", "progress", "attempt", "scheduled_at_ms")
-Backend = embedded.Client | remote.Client
-
-
-@contextmanager
-def connect(url: str | None, token: str | None, store: str | None) -> Iterator[Backend]:
-    """A client for the server at ``url``, else for the store; errors end the command."""
-    client: Backend | None = None
-    try:
-        if url:
-            client = remote.Client(url, token=token)
-        else:
-            client = embedded.Client(store, run_workers=False)
-        yield client
-    except errors.HeadraceError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        if client is not None:
-            client.close()
+emit_one = output.emit_one
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def emit(rows: Sequence[Any], columns: Sequence[str], as_json: bool, title: str = "") -> None:
-    """Print records: JSON, a Rich table on a terminal, or tab-separated lines when piped."""
-    data = [_plain(r) for r in rows]
+def emit(rows: Sequence[Any], fields: Sequence[str], as_json: bool, title: str = "") -> None:
+    """Print records as JSON or as a table of ``fields`` (``*_ms`` fields as ages)."""
     if as_json:
-        typer.echo(json.dumps(data, default=str))
+        output.emit_json(list(rows))
         return
-    if sys.stdout.isatty():
-        table = Table(*columns, title=title or None)
-        for row in data:
-            table.add_row(*(_cell(row.get(c)) for c in columns))
-        Console().print(table)
-        return
-    for row in data:
-        typer.echo("\t".join(_cell(row.get(c)) for c in columns))
 
+    def cell(field: str) -> Callable[[Any], str]:
+        if field.endswith("_ms"):
+            return lambda r: output.ago(getattr(r, field))
+        return lambda r: output.text_of(getattr(r, field))
 
-def emit_one(record: Any, as_json: bool) -> None:
-    """Print one record: JSON, or one ``field: value`` line per field."""
-    data = _plain(record)
-    if as_json:
-        typer.echo(json.dumps(data, default=str))
-        return
-    width = max(len(k) for k in data)
-    for key, value in data.items():
-        typer.echo(f"{key.ljust(width)}  {_cell(value)}")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, dict | list):
-        return json.dumps(value, default=str)
-    return str(value)
+    columns = [(f.removesuffix("_ms").replace("_", " ").upper(), cell(f)) for f in fields]
+    output.table(rows, columns, title)
 
 
 @jobs_app.command("ls")
 def ls(
-    status: Annotated[str | None, typer.Option(help="e.g. running,completed")] = None,
+    status: Annotated[str | None, typer.Option(help="Only these, e.g. running,failed.")] = None,
     type: Annotated[str | None, typer.Option(help="Only jobs of this type.")] = None,
-    page: int = 1,
-    limit: int = 20,
-    order: str = "-scheduled_at",
-    url: Url = None,
+    page: Annotated[int, typer.Option(help="Page number, from 1.")] = 1,
+    limit: Annotated[int, typer.Option(help="Jobs per page.")] = 20,
+    order: Annotated[
+        str, typer.Option(help="Field to sort by; - first for descending.")
+    ] = "-scheduled_at",
+    server: Url = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """List jobs, newest first."""
-    with connect(url, token, store) as client:
+    """List jobs, newest first: id, name, type, status, progress, times."""
+    with connect(server, token, store) as client:
         found = client.jobs.list(page=page, limit=limit, status=status, order=order, type=type)
     if as_json:
-        typer.echo(json.dumps({**_plain(found), "items": _plain(found.items)}, default=str))
+        typer.echo(
+            json.dumps({**output.plain(found), "items": output.plain(found.items)}, default=str)
+        )
         return
-    title = (
-        f"jobs {(page - 1) * limit + 1}-{(page - 1) * limit + len(found.items)} of {found.total}"
-    )
-    emit(found.items, JOB_COLUMNS, False, title)
+    first = (page - 1) * limit + 1
+    title = f"jobs {first}-{first + len(found.items) - 1} of {found.total}"
+    output.table(found.items, JOB_COLUMNS, title if found.items else f"no jobs ({found.total})")
 
 
 @jobs_app.command()
-def show(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def schedule(
+    type_id: Annotated[str, typer.Argument(metavar="TYPE", help="A registered job type.")],
+    params: Annotated[str, typer.Option(help="The job's params, as JSON.")] = "{}",
+    name: Annotated[str | None, typer.Option(help="A name for the job.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="The same key returns the same job.")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for it to end, with a progress bar.")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="With --wait: give up after this many seconds.")
+    ] = None,
+    server: Url = None,
+    token: Token = None,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Schedule a job of a registered type; print its id (and, with --wait, how it ended).
+
+    Workers of its queue run it: a `headrace server` or `headrace worker` that imports
+    the module registering the type. With --wait the exit status is as for `jobs wait`.
+    """
+    try:
+        values = json.loads(params)
+    except json.JSONDecodeError as exc:
+        typer.echo(f"error: --params: not JSON ({exc})", err=True)
+        raise typer.Exit(2) from None
+    with connect(server, token, store) as client:
+        job = client.jobs.schedule(type_id, values, name=name, idempotency_key=key)
+        if not wait:
+            if as_json:
+                emit_one(job, True)
+            else:
+                typer.echo(job.job_id)
+            return
+        job = progress.wait_for(client, job.job_id, timeout, quiet=as_json)
+    if as_json:
+        emit_one(job, True)
+    else:
+        typer.echo(f"{job.job_id} {job.status}" + (f": {job.error}" if job.error else ""))
+    if job.status is not Status.COMPLETED:
+        raise typer.Exit(1)
+
+
+@jobs_app.command()
+def show(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
          as_json: AsJson = False) -> None:  # fmt: skip
-    """Show one job."""
-    with connect(url, token, store) as client:
-        emit_one(client.jobs.get(job_id), as_json)
+    """Show one job, every field."""
+    with connect(server, token, store) as client:
+        emit_one(client.jobs.get(resolve(client, job_id)), as_json)
 
 
-def _control(action: Callable[[Backend], Job], as_json: bool, url: str | None,
-             token: str | None, store: str | None) -> None:  # fmt: skip
-    with connect(url, token, store) as client:
-        job = action(client)
+def _control(action: Callable[[Backend, str], Job], job_id: str, as_json: bool,
+             server: str | None, token: str | None, store: str | None) -> None:  # fmt: skip
+    with connect(server, token, store) as client:
+        job = action(client, resolve(client, job_id))
     if as_json:
         emit_one(job, True)
     else:
@@ -150,86 +148,81 @@ def _control(action: Callable[[Backend], Job], as_json: bool, url: str | None,
 
 
 @jobs_app.command()
-def cancel(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def cancel(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
            as_json: AsJson = False) -> None:  # fmt: skip
     """Cancel a job."""
-    _control(lambda c: c.jobs.cancel(job_id), as_json, url, token, store)
+    _control(lambda c, i: c.jobs.cancel(i), job_id, as_json, server, token, store)
 
 
 @jobs_app.command()
-def suspend(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def suspend(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
             as_json: AsJson = False) -> None:  # fmt: skip
     """Suspend a job."""
-    _control(lambda c: c.jobs.suspend(job_id), as_json, url, token, store)
+    _control(lambda c, i: c.jobs.suspend(i), job_id, as_json, server, token, store)
 
 
 @jobs_app.command()
-def resume(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def resume(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
            as_json: AsJson = False) -> None:  # fmt: skip
     """Resume a suspended job."""
-    _control(lambda c: c.jobs.resume(job_id), as_json, url, token, store)
+    _control(lambda c, i: c.jobs.resume(i), job_id, as_json, server, token, store)
 
 
 @jobs_app.command()
-def delete(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def retry(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
+          as_json: AsJson = False) -> None:  # fmt: skip
+    """Run a failed or timed-out job again: a new run (run + 1) with fresh retries.
+
+    The job goes failed -> waiting through the status machine, recorded as an event
+    (see `jobs events`); its params are kept. Completed, canceled and skipped jobs
+    are refused. `requeue` is the same command.
+    """
+    _control(lambda c, i: c.jobs.retry(i), job_id, as_json, server, token, store)
+
+
+jobs_app.command("requeue", help="Same as `retry`: a new run of a failed job.")(retry)
+
+
+@jobs_app.command()
+def delete(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
            as_json: AsJson = False) -> None:  # fmt: skip
     """Delete a job that no worker holds."""
-    _control(lambda c: c.jobs.delete(job_id), as_json, url, token, store)
+    _control(lambda c, i: c.jobs.delete(i), job_id, as_json, server, token, store)
 
 
 @jobs_app.command()
-def logs(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def logs(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
          as_json: AsJson = False) -> None:  # fmt: skip
     """Show a job's log lines."""
-    with connect(url, token, store) as client:
-        found = client.jobs.logs(job_id)
+    with connect(server, token, store) as client:
+        found = client.jobs.logs(resolve(client, job_id))
     emit(found, ("at_ms", "attempt", "level", "message"), as_json)
 
 
 @jobs_app.command()
-def events(job_id: JobId, url: Url = None, token: Token = None, store: StoreUrl = None,
+def events(job_id: JobId, server: Url = None, token: Token = None, store: StoreUrl = None,
            as_json: AsJson = False) -> None:  # fmt: skip
     """Show a job's status changes."""
-    with connect(url, token, store) as client:
-        found = client.jobs.events(job_id)
+    with connect(server, token, store) as client:
+        found = client.jobs.events(resolve(client, job_id))
     emit(found, ("at_ms", "attempt", "from_status", "to_status", "reason"), as_json)
-
-
-def _done(job: Job) -> bool:
-    return job.status in machine.FINAL or job.status is Status.SUSPENDED
 
 
 @jobs_app.command()
 def wait(
     job_id: JobId,
     timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds.")] = None,
-    url: Url = None,
+    server: Url = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Wait for a job to end, with a progress bar on a terminal; exit 0 only if completed."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    with connect(url, token, store) as client:
-        job = client.jobs.get(job_id)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            disable=as_json or not sys.stderr.isatty(),
-            console=Console(stderr=True),
-        ) as bar:
-            task = bar.add_task(f"{job.type} {job.status}", total=1.0)
-            while not _done(job):
-                if deadline is not None and time.monotonic() > deadline:
-                    typer.echo(
-                        f"error: job {job_id} still {job.status} after {timeout} s", err=True
-                    )
-                    raise typer.Exit(124)
-                time.sleep(0.2)
-                job = client.jobs.get(job_id)
-                bar.update(task, completed=job.progress, description=f"{job.type} {job.status}")
+    """Wait for a job to end, with a progress bar on a terminal; exit 0 only if completed.
+
+    Exit status: 0 completed, 1 ended otherwise, 124 still going after --timeout.
+    """
+    with connect(server, token, store) as client:
+        job = progress.wait_for(client, resolve(client, job_id), timeout, quiet=as_json)
     if as_json:
         emit_one(job, True)
     else:
@@ -239,34 +232,39 @@ def wait(
 
 
 @types_app.command("ls")
-def types_ls(page: int = 1, limit: int = 100, url: Url = None, token: Token = None,
+def types_ls(page: int = 1, limit: int = 100, server: Url = None, token: Token = None,
              store: StoreUrl = None, as_json: AsJson = False) -> None:  # fmt: skip
     """List job types."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         found = client.job_types.list(page, limit)
-    emit(found, ("type_id", "group_name", "queue", "timeout_sec", "max_retries"), as_json)
+    emit(
+        found.items,
+        ("type_id", "group_name", "queue", "timeout_sec", "max_retries"),
+        as_json,
+        f"{found.total} job types",
+    )
 
 
 @types_app.command("show")
-def types_show(type_id: str, url: Url = None, token: Token = None, store: StoreUrl = None,
+def types_show(type_id: str, server: Url = None, token: Token = None, store: StoreUrl = None,
                as_json: AsJson = False) -> None:  # fmt: skip
     """Show one job type."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         emit_one(client.job_types.get(type_id), as_json)
 
 
 @groups_app.command("ls")
-def groups_ls(page: int = 1, limit: int = 100, url: Url = None, token: Token = None,
+def groups_ls(page: int = 1, limit: int = 100, server: Url = None, token: Token = None,
               store: StoreUrl = None, as_json: AsJson = False) -> None:  # fmt: skip
     """List job groups."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         found = client.job_groups.list(page, limit)
-    emit(found, ("name", "queue_name", "description"), as_json)
+    emit(found.items, ("name", "queue_name", "description"), as_json, f"{found.total} job groups")
 
 
 @groups_app.command("show")
-def groups_show(name: str, url: Url = None, token: Token = None, store: StoreUrl = None,
+def groups_show(name: str, server: Url = None, token: Token = None, store: StoreUrl = None,
                 as_json: AsJson = False) -> None:  # fmt: skip
     """Show one job group."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         emit_one(client.job_groups.get(name), as_json)

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from headrace import errors
-from headrace.cli.jobs import AsJson, StoreUrl, Token, Url, connect, emit, emit_one
+from headrace.cli import pipelines_group
+from headrace.cli.connect import AsJson, Server, StoreUrl, Token, connect
+from headrace.cli.jobs import emit
+from headrace.cli.output import emit_one
 from headrace.pipeline import Pipeline
 
-pipelines_app = typer.Typer(help="Publish versioned pipelines and read their commits.",
-                            no_args_is_help=True)  # fmt: skip
+pipelines_app = pipelines_group.app
 
 Name = Annotated[str, typer.Argument(help="The published pipeline's name.")]
 
@@ -48,13 +50,13 @@ def publish(
     label: Annotated[list[str] | None, typer.Option(help="Label (repeatable).")] = None,
     variable: Annotated[str | None, typer.Option(help="The Pipeline's variable.")] = None,
     project: str = "default",
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Publish the pipeline a file defines as the next commit of NAME."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         pipeline = load(file, variable)
         commit = client.pipelines.publish(pipeline, name, message, label or [], project=project)
     emit_one(commit, as_json)
@@ -63,24 +65,24 @@ def publish(
 @pipelines_app.command("ls")
 def ls(
     project: Annotated[str | None, typer.Option(help="Only this project's.")] = None,
-    url: Url = None,
+    server: Server = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """List published pipelines by name."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         found: list[Any] = client.pipelines.published(project)
     emit(found, ("name", "project", "latest_version", "labels"), as_json, "pipelines")
 
 
 @pipelines_app.command()
 def commits(
-    name: Name, url: Url = None, token: Token = None, store: StoreUrl = None,
+    name: Name, server: Server = None, token: Token = None, store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:  # fmt: skip
     """List a pipeline's commits, newest first."""
-    with connect(url, token, store) as client:
+    with connect(server, token, store) as client:
         found: list[Any] = client.pipelines.commits(name)
     columns = ("version", "message", "labels", "user_id", "created_at_ms")
     emit(found, columns, as_json, f"commits of {name}")

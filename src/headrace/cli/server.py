@@ -18,20 +18,25 @@ from headrace import config, defaults, errors, logconfig
 def server(
     store: Annotated[
         str | None,
-        typer.Option(envvar="HEADRACE_STORE", help="Database URL (default: embedded SQLite)."),
+        typer.Option(
+            envvar="HEADRACE_STORE",
+            help="Database URL.",
+            show_default=f"sqlite file ./{defaults.SQLITE_PATH}",
+        ),
     ] = None,
     host: Annotated[
         str | None,
-        typer.Option(envvar="HEADRACE_HOST", help="Address to bind [default: 127.0.0.1]."),
+        typer.Option(envvar="HEADRACE_HOST", help="Address to bind.", show_default="127.0.0.1"),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(envvar="HEADRACE_PORT", help="Port to bind [default: 8000].")
+        int | None, typer.Option(envvar="HEADRACE_PORT", help="Port to bind.", show_default="8000")
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
             envvar="HEADRACE_WORKERS",
-            help="In-process workers, 0 for an API-only node [default: 1].",
+            help="In-process workers, 0 for an API-only node.",
+            show_default="1",
         ),
     ] = None,
     queues: Annotated[

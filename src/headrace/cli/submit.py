@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from headrace.cli import submitted
 from headrace.client import remote
 
 #: Typer settings that pass options the command does not know on to the file.
@@ -36,13 +37,22 @@ def submit(
         str | None,
         typer.Option(
             "--server",
-            "--url",
             envvar="HEADRACE_SERVER",
             help="Server the file's Client() talks to (else: the embedded store).",
         ),
     ] = None,
     token: Annotated[
         str | None, typer.Option(envvar="HEADRACE_TOKEN", help="Bearer token for --server.")
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Then wait for the pipeline jobs the file submitted, with progress bars.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="With --wait: give up after this many seconds.")
     ] = None,
 ) -> None:
     """Run FILE.py [ARGS] with its headrace.Client() pointing at --server.
@@ -56,6 +66,8 @@ def submit(
     the embedded client of the working directory.
 
     Arguments after FILE.py go to the file; the command exits with the file's exit code.
+    With --wait it then waits for the pipeline jobs the file submitted (to a server;
+    an embedded file's jobs end with it) and exits 1 unless all of them completed.
     """
     env = dict(os.environ)
     if server:
@@ -70,6 +82,9 @@ def submit(
     if token:
         env["HEADRACE_TOKEN"] = token
     where = server or "the embedded store"
+    before = submitted.newest(server, token) if wait else None
     typer.echo(f"headrace submit: running {file} against {where}", err=True)
     done = subprocess.run([sys.executable, str(file), *ctx.args], env=env, check=False)
-    raise typer.Exit(done.returncode)
+    if done.returncode != 0 or before is None:
+        raise typer.Exit(done.returncode)
+    raise typer.Exit(submitted.wait_for_new(server, token, before, timeout))

@@ -23,8 +23,10 @@ from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
 from headrace.service.projects import ProjectService
+from headrace.service.workers import QueueInfo, WorkerService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
@@ -132,6 +134,14 @@ class Client:
     def store(self) -> Store:
         """The store this client uses."""
         return self._runtime.store
+
+    def queues(self) -> list[QueueInfo]:
+        """Every queue: capacity of live workers, this tenant's jobs on it by status."""
+        return WorkerService(self.store).queues(self.scope.tenant_id, self._runtime.settings.queues)
+
+    def workers(self) -> list[WorkerRecord]:
+        """Every registered worker process (of any client sharing the store)."""
+        return WorkerService(self.store).workers()
 
     def for_tenant(self, tenant_id: str, user_id: str = defaults.USER_ID) -> Client:
         """A client that sees and touches only ``tenant_id``'s jobs, sharing this one's store.

@@ -33,10 +33,20 @@ from headrace.client.remote_data import RemoteList, RemoteMap, RemoteStream
 from headrace.client.transport import Http, error_from, seg
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.model import status as machine
-from headrace.model.job import Job, JobEvent, JobGroupInfo, JobLogLine, JobTypeInfo, Page
+from headrace.model.job import (
+    Job,
+    JobEvent,
+    JobGroupInfo,
+    JobLogLine,
+    JobTypeInfo,
+    Page,
+    SnapshotInfo,
+)
 from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.pipeline import Pipeline
+from headrace.service.workers import QueueInfo
+from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
@@ -121,7 +131,7 @@ class RemoteJobs(RemoteJobDefinitions):
         status: str | Sequence[str] | None = None,
         order: str = "-scheduled_at",
         type: str | None = None,
-    ) -> Page:
+    ) -> Page[Job]:
         """A page of the tenant's jobs.
 
         Raises:
@@ -165,6 +175,23 @@ class RemoteJobs(RemoteJobDefinitions):
     def resume(self, job_id: str, reason: str | None = None) -> Job:
         """Resume a suspended job. Raises: NotFound, IllegalTransition."""
         return self._control(job_id, "resume", reason)
+
+    def retry(self, job_id: str, reason: str | None = None) -> Job:
+        """Start a new run of a failed or timed-out job. Raises: NotFound, IllegalTransition."""
+        return self._control(job_id, "retry", reason)
+
+    def resolve(self, job_id: str) -> str:
+        """The full id of the job that ``job_id`` (an id or a unique prefix) names.
+
+        Raises:
+            InvalidInput: not hex. NotFound: no match. Conflict: several jobs match.
+        """
+        return str(self._http.call("GET", f"/jobs/by-prefix/{seg(job_id)}")["job_id"])
+
+    def purge(self, queue: str) -> builtins.list[str]:
+        """Cancel the tenant's waiting jobs on ``queue``; returns their ids."""
+        data = self._http.call("POST", f"/queues/{seg(queue)}/purge")
+        return [str(i) for i in data["canceled"]]
 
     def delete(self, job_id: str, force: bool = False) -> Job:
         """Delete a job no worker holds (``force``: stop its run first).
@@ -347,6 +374,14 @@ class RemotePipelines(RemotePipelineCommits):
             timeout=timeout + self._http.timeout,
         )
 
+    def list_snapshots(self) -> builtins.list[SnapshotInfo]:
+        """The tenant's exported snapshots, by name (Jet's ``list-snapshots``)."""
+        return [SnapshotInfo(**s) for s in self._http.call("GET", "/snapshots")["items"]]
+
+    def delete_snapshot(self, name: str) -> None:
+        """Delete an exported snapshot. Raises: NotFound."""
+        self._http.send("DELETE", f"/snapshots/{seg(name)}")
+
     def cancel(self, job_id: str, force: bool = False) -> Job:
         """Cancel; ``force`` ends it at once even if its execution does not stop.
 
@@ -379,10 +414,11 @@ class RemoteJobTypes:
     def __init__(self, http: Http) -> None:
         self._http = http
 
-    def list(self, page: int = 1, limit: int = 100) -> list[JobTypeInfo]:
-        """A page of job types, by id. Raises: InvalidInput."""
+    def list(self, page: int = 1, limit: int = 100) -> Page[JobTypeInfo]:
+        """A page of job types, by id (iterable, like ``jobs.list()``). Raises: InvalidInput."""
         data = self._http.call("GET", "/job-types", params={"page": page, "limit": limit})
-        return [JobTypeInfo(**{k: t[k] for k in _TYPE_FIELDS}) for t in data["items"]]
+        items = [JobTypeInfo(**{k: t[k] for k in _TYPE_FIELDS}) for t in data["items"]]
+        return Page(items=items, total=data["total"], page=data["page"], limit=data["limit"])
 
     def get(self, type_id: str) -> JobTypeInfo:
         """One job type. Raises: NotFound."""
@@ -396,10 +432,11 @@ class RemoteJobGroups:
     def __init__(self, http: Http) -> None:
         self._http = http
 
-    def list(self, page: int = 1, limit: int = 100) -> list[JobGroupInfo]:
-        """A page of job groups, by name. Raises: InvalidInput."""
+    def list(self, page: int = 1, limit: int = 100) -> Page[JobGroupInfo]:
+        """A page of job groups, by name (iterable, like ``jobs.list()``). Raises: InvalidInput."""
         data = self._http.call("GET", "/job-groups", params={"page": page, "limit": limit})
-        return [JobGroupInfo(**g) for g in data["items"]]
+        items = [JobGroupInfo(**g) for g in data["items"]]
+        return Page(items=items, total=data["total"], page=data["page"], limit=data["limit"])
 
     def get(self, name: str) -> JobGroupInfo:
         """One job group. Raises: NotFound."""
@@ -428,6 +465,18 @@ class Client:
         self.job_groups = RemoteJobGroups(self._http)
         self.pipelines = RemotePipelines(self._http, self.jobs)
         self.projects = RemoteProjects(self._http)
+
+    def queues(self) -> builtins.list[QueueInfo]:
+        """Every queue: capacity of live workers, the tenant's jobs on it by status."""
+        return [QueueInfo(**q) for q in self._http.call("GET", "/queues")["items"]]
+
+    def workers(self) -> builtins.list[WorkerRecord]:
+        """Every registered worker process, newest heartbeat first."""
+        fields = {f.name for f in dataclasses.fields(WorkerRecord)}
+        return [
+            WorkerRecord(**{k: v for k, v in w.items() if k in fields})
+            for w in self._http.call("GET", "/workers")["items"]
+        ]
 
     def whoami(self) -> dict[str, str]:
         """The tenant, user and role this client's token grants."""

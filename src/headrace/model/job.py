@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from headrace.model.status import Status
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +124,33 @@ class Claimed:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a listing."""
+class SnapshotInfo:
+    """An exported snapshot: ``JobConfig(initial_snapshot_name=name)`` starts a job from it."""
 
-    items: list[Job]
+    name: str
+    job_id: str | None
+    run_count: int
+    created_at_ms: int
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; iterating it (or ``len``) walks this page's items.
+
+    ``total`` counts every match, so ``page * limit < total`` says more pages follow.
+    """
+
+    items: list[T]
     total: int
     page: int
     limit: int
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]

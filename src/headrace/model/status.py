@@ -86,6 +86,28 @@ STARTABLE: frozenset[Status] = FINAL | {S.CREATED}
 HELD: frozenset[Status] = frozenset({S.LOCKED, S.RUNNING, S.CANCELING, S.SUSPENDING})
 
 
+#: Ended statuses from which a user may start a new run of the job (``headrace jobs
+#: retry``, RQ's and Celery's requeue): the run failed or timed out. The new run goes
+#: ``failed|timeout -> waiting`` as one recorded event, with ``run_count`` one higher and
+#: a fresh retry budget; ``attempt`` keeps counting (it fences workers' writes). A
+#: completed, canceled or skipped job stays ended: the user meant it to.
+RERUNNABLE: frozenset[Status] = frozenset({S.FAILED, S.TIMEOUT})
+
+
+def check_rerun(job_id: str, current: Status) -> None:
+    """Raise ``IllegalTransition`` unless a new run may start from ``current``.
+
+    Raises:
+        IllegalTransition: naming the job and its status; only failed or timed-out
+        jobs get a new run.
+    """
+    if current not in RERUNNABLE:
+        names = " or ".join(sorted(s.value for s in RERUNNABLE))
+        raise errors.IllegalTransition(
+            job_id, current, S.WAITING, f"only a {names} job gets a new run"
+        )
+
+
 def kind(status: Status) -> StatusKind:
     """The kind of a status."""
     return TRANSITIONS[status][0]

@@ -72,6 +72,11 @@ class Registry:
             return self.parent.get_group(name)
         return found
 
+    def groups(self) -> dict[str, JobGroupInfo]:
+        """Every group declared here or in the parent (this registry's win)."""
+        inherited = self.parent.groups() if self.parent is not None else {}
+        return {**inherited, **self._groups}
+
     def types(self) -> dict[str, JobTypeSpec]:
         """Every type visible here (this registry's win over the parent's)."""
         inherited = self.parent.types() if self.parent is not None else {}
@@ -150,6 +155,18 @@ def _params(
 #: The process's default registry: the module-level ``headrace.job_type`` writes here, and
 #: every client's registry falls back to it.
 DEFAULT = Registry()
+
+
+def job_group(
+    name: str, queue: str = defaults.DEFAULT_QUEUE, description: str = ""
+) -> JobGroupInfo:
+    """Declare a job group in the process's default registry; its queue is its types' default.
+
+    A module loaded with ``headrace server --import`` or ``headrace worker --import``
+    declares its groups this way (before its types), and the process stores them as it
+    starts: ``headrace.job_group("reports", queue="maintenance")``.
+    """
+    return DEFAULT.group(name, queue, description)
 
 
 def job_type(type_id: str, **options: Any) -> Callable[[Target], Target]:

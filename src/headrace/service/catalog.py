@@ -5,9 +5,24 @@ from __future__ import annotations
 import builtins
 
 from headrace import defaults, errors
-from headrace.model.job import JobGroupInfo, JobTypeInfo
+from headrace.model.job import JobGroupInfo, JobTypeInfo, Page
+from headrace.scheduler.registry import Registry
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+
+
+def store_declared(store: Store, registry: Registry) -> None:
+    """Store every job group and type the registry knows (groups without types too).
+
+    What ``--import`` modules declared becomes visible to ``GET /job-groups`` and
+    ``headrace job-groups ls`` as the process starts, before any job is scheduled.
+    """
+    repo = CatalogRepository(store)
+    groups = registry.groups()
+    for group in groups.values():
+        repo.save(group)
+    for spec in registry.types().values():
+        repo.save(groups[spec.info.group_name], spec.info)
 
 
 def check_page(page: int, limit: int) -> None:
@@ -31,13 +46,14 @@ class JobTypeService:
     def __init__(self, store: Store) -> None:
         self.repo = CatalogRepository(store)
 
-    def list(self, page: int = 1, limit: int = 100) -> list[JobTypeInfo]:
-        """A page of job types, by id.
+    def list(self, page: int = 1, limit: int = 100) -> Page[JobTypeInfo]:
+        """A page of job types, by id (iterable, with ``total``, like ``jobs.list()``).
 
         Raises:
             InvalidInput: naming ``page`` or ``limit``.
         """
-        return self.page(page, limit)[0]
+        items, total = self.page(page, limit)
+        return Page(items=items, total=total, page=page, limit=limit)
 
     def page(self, page: int = 1, limit: int = 100) -> tuple[builtins.list[JobTypeInfo], int]:
         """A page of job types, by id, and how many there are in all.
@@ -66,13 +82,14 @@ class JobGroupService:
     def __init__(self, store: Store) -> None:
         self.repo = CatalogRepository(store)
 
-    def list(self, page: int = 1, limit: int = 100) -> list[JobGroupInfo]:
-        """A page of job groups, by name.
+    def list(self, page: int = 1, limit: int = 100) -> Page[JobGroupInfo]:
+        """A page of job groups, by name (iterable, with ``total``, like ``jobs.list()``).
 
         Raises:
             InvalidInput: naming ``page`` or ``limit``.
         """
-        return self.page(page, limit)[0]
+        items, total = self.page(page, limit)
+        return Page(items=items, total=total, page=page, limit=limit)
 
     def page(self, page: int = 1, limit: int = 100) -> tuple[builtins.list[JobGroupInfo], int]:
         """A page of job groups, by name, and how many there are in all.

@@ -252,6 +252,18 @@ class JobService(JobDefinitions, JobOffsets):
             raise errors.NotFound("job", job_id)
         return job
 
+    def resolve(self, job_id: str) -> str:
+        """The full id of the tenant's job that ``job_id`` names: its id or a unique prefix.
+
+        A prefix is hex digits (hyphens ignored), as ``headrace jobs ls`` shows them.
+
+        Raises:
+            InvalidInput: the text is not hex digits.
+            NotFound: no job of the tenant has such an id.
+            Conflict: the prefix starts several jobs' ids.
+        """
+        return resolve(self.repo, self.scope.tenant_id, job_id)
+
     def list(
         self,
         page: int = 1,
@@ -259,7 +271,7 @@ class JobService(JobDefinitions, JobOffsets):
         status: str | Sequence[str] | None = None,
         order: str = "-scheduled_at",
         type: str | None = None,
-    ) -> Page:
+    ) -> Page[Job]:
         """A page of the tenant's jobs, filtered by status, in the given order.
 
         Raises:
@@ -368,6 +380,31 @@ class JobService(JobDefinitions, JobOffsets):
         self._on_scheduled()
         return job
 
+    def retry(self, job_id: str, reason: str = "retried by user") -> Job:
+        """Start a new run of a failed or timed-out job (RQ's and Celery's requeue).
+
+        The job goes ``failed -> waiting`` (one event) with ``run_count`` one higher and
+        a fresh retry budget; see ``model.status.RERUNNABLE``.
+
+        Raises:
+            NotFound: no such job. IllegalTransition: the job did not fail or time out.
+        """
+        job = self.repo.rerun(
+            self.scope.tenant_id, job_id, user_id=self.scope.user_id, reason=reason
+        )
+        self._on_scheduled()
+        return job
+
+    def purge(self, queue: str, reason: str = "queue purged by user") -> builtins.list[str]:
+        """Cancel every waiting job of the tenant on ``queue``; running ones go on.
+
+        Returns:
+            The ids of the canceled jobs (each has its ``waiting -> canceled`` event).
+        """
+        return self.repo.cancel_waiting(
+            self.scope.tenant_id, queue, user_id=self.scope.user_id, reason=reason
+        )
+
     def delete(self, job_id: str, force: bool = False) -> Job:
         """Delete a job that no worker holds, with its events and logs.
 
@@ -402,6 +439,28 @@ class JobService(JobDefinitions, JobOffsets):
             left = 0.2 if deadline is None else max(0.0, deadline - time.monotonic())
             time.sleep(min(pause, left))
             pause = min(pause * 2, 0.2)
+
+
+def resolve(repo: JobRepository, tenant_id: str, job_id: str) -> str:
+    """The full id named by ``job_id`` (an id or a unique prefix) among the tenant's jobs.
+
+    Raises:
+        InvalidInput: the text is not hex digits (hyphens allowed).
+        NotFound: no job of the tenant has such an id.
+        Conflict: the prefix starts several jobs' ids (409: type more of it).
+    """
+    text = str(job_id).strip().lower()
+    digits = text.replace("-", "")
+    if not digits or any(c not in "0123456789abcdef" for c in digits):
+        msg = f"a job id or its first hex digits, got {job_id!r}"
+        raise errors.InvalidInput("job_id", msg)
+    found = repo.ids_with_prefix(tenant_id, digits) if len(digits) <= 32 else []
+    if not found:
+        raise errors.NotFound("job", text)
+    if len(found) > 1:
+        msg = f"{text!r} starts the ids of several jobs ({found[0]}, {found[1]}, ...); type more"
+        raise errors.Conflict(msg)
+    return found[0]
 
 
 def _key(value: str | None) -> str | None:

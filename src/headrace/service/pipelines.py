@@ -10,7 +10,7 @@ from typing import Any
 from headrace import defaults, engine, errors
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
-from headrace.model.job import Job
+from headrace.model.job import Job, SnapshotInfo
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.model.status import Status
 from headrace.pipeline import Pipeline
@@ -242,6 +242,19 @@ class PipelineService(PipelineCommits):
                 msg = f"job {job_id} did not export snapshot {name!r} within {timeout} s"
                 raise errors.TimeoutException(msg)
             time.sleep(0.05)
+
+    def list_snapshots(self) -> builtins.list[SnapshotInfo]:
+        """The tenant's exported snapshots, by name (Jet's ``list-snapshots``)."""
+        return self.snapshots.list_exported()
+
+    def delete_snapshot(self, name: str) -> None:
+        """Delete an exported snapshot (Jet's ``delete-snapshot``).
+
+        Raises:
+            NotFound: the tenant has no exported snapshot of that name.
+        """
+        if not self.snapshots.delete_exported(name):
+            raise errors.NotFound("snapshot", name)
 
     def cancel(self, job_id: str, force: bool = False) -> Job:
         """Cancel; ``force`` ends it at once even if its execution does not stop.

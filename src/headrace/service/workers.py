@@ -29,6 +29,8 @@ class QueueInfo:
     waiting: int
     running: int
     jobs: dict[str, int]
+    #: When the longest-waiting due job of the queue became due (None: none waits).
+    oldest_waiting_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class WorkerService:
             by_queue.setdefault(name, Counter())
         for queue, status, _type, n in self.repo.count_jobs(tenant_id):
             by_queue.setdefault(queue, Counter())[status] += n
+        oldest = self.repo.oldest_due(tenant_id, at)
         return [
             QueueInfo(
                 name=name,
@@ -79,6 +82,7 @@ class WorkerService:
                 waiting=sum(counts[str(s)] for s in DEPTH),
                 running=sum(counts[str(s)] for s in RUNNING),
                 jobs=dict(sorted(counts.items())),
+                oldest_waiting_ms=oldest.get(name),
             )
             for name, counts in sorted(by_queue.items())
         ]

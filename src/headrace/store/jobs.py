@@ -414,6 +414,32 @@ class JobRepository:
             row = self._select(conn, tenant_id, job_id)
         return None if row is None else job_from_row(row)
 
+    def ids_with_prefix(self, tenant_id: str, prefix: str, limit: int = 2) -> builtins.list[str]:
+        """Up to ``limit`` ids of the tenant's jobs whose id starts with ``prefix``.
+
+        ``prefix`` is lowercase hex (hyphens removed); see ``prefix_query``.
+        """
+        with self.store.read() as conn:
+            found = conn.execute(self.prefix_query(tenant_id, prefix, limit)).scalars()
+            return [str(r) for r in found]
+
+    def prefix_query(self, tenant_id: str, prefix: str, limit: int = 2) -> Select[Any]:
+        """The query of ``ids_with_prefix``: a range on the primary key.
+
+        From the prefix padded with ``0`` to it padded with ``f``, so both databases
+        answer from the key's index: PostgreSQL compares its ``uuid`` type in the hex
+        digits' order, SQLite stores the 32 hex digits as text (and is kept from
+        scanning the tenant's index instead).
+        """
+        low, high = (uuid.UUID(prefix.ljust(32, pad)) for pad in "0f")
+        tenant = self.store.dialect.not_for_index(J.c.tenant_id)
+        return (
+            select(J.c.job_id)
+            .where(J.c.job_id >= str(low), J.c.job_id <= str(high), tenant == tenant_id)
+            .order_by(J.c.job_id)
+            .limit(limit)
+        )
+
     def list(
         self,
         tenant_id: str,
@@ -424,7 +450,7 @@ class JobRepository:
         page: int,
         limit: int,
         type_id: str | None = None,
-    ) -> Page:
+    ) -> Page[Job]:
         """One page of the tenant's jobs."""
         where = [J.c.tenant_id == tenant_id]
         if statuses:
@@ -537,6 +563,111 @@ class JobRepository:
             found = self._select(conn, tenant_id, job_id)
         assert found is not None
         return job_from_row(found)
+
+    def rerun(self, tenant_id: str, job_id: str, *, user_id: str, reason: str) -> Job:
+        """Start a new run of an ended job (``model.status.check_rerun``), as one event.
+
+        The job goes back to ``waiting`` with ``run_count`` one higher, its retries,
+        progress, error and result cleared and its eta now; ``attempt`` keeps counting.
+
+        Raises:
+            NotFound: the tenant has no such job.
+            IllegalTransition: the job may not run again, or it changed meanwhile.
+        """
+        with self.store.write() as conn:
+            row = self._select(conn, tenant_id, job_id) if is_uuid(job_id) else None
+            if row is None:
+                raise errors.NotFound("job", job_id)
+            job = job_from_row(row)
+            machine.check_rerun(job_id, job.status)
+            at = now_ms()
+            fresh = {
+                "status": str(Status.WAITING),
+                "run_count": job.run_count + 1,
+                "retries": 0,
+                "progress": 0.0,
+                "progress_details": None,
+                "error": None,
+                "result": None,
+                "details": None,
+                "started_at_ms": None,
+                "finished_at_ms": None,
+                "lease_expires_ms": None,
+                "locked_by": None,
+                "eta_ms": at,
+                "updated_at_ms": at,
+                "control": None,
+            }
+            guard = (J.c.job_id == job_id, J.c.tenant_id == tenant_id)
+            done = conn.execute(
+                update(J).where(*guard, J.c.status == str(job.status)).values(fresh)
+            ).rowcount
+            if done != 1:
+                raise errors.IllegalTransition(
+                    job_id, job.status, Status.WAITING, "changed concurrently"
+                )
+            conn.execute(
+                insert(tables.job_events),
+                event_rows(
+                    job_id,
+                    tenant_id,
+                    [job.status, Status.WAITING],
+                    user_id=user_id,
+                    at_ms=at,
+                    reason=f"{reason} (run {job.run_count + 1})",
+                    attempt=job.attempt,
+                ),
+            )
+            self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
+            found = self._select(conn, tenant_id, job_id)
+        assert found is not None
+        return job_from_row(found)
+
+    def cancel_waiting(
+        self, tenant_id: str, queue: str, *, user_id: str, reason: str
+    ) -> builtins.list[str]:
+        """Cancel every waiting job of the tenant on ``queue`` (``waiting -> canceled``).
+
+        One guarded UPDATE: a job a worker claims meanwhile is no longer ``waiting`` and
+        is left alone. Each canceled job gets its event.
+
+        Returns:
+            The ids of the canceled jobs.
+        """
+        machine.check("*", Status.WAITING, Status.CANCELED)
+        at = now_ms()
+        with self.store.write() as conn:
+            changed = conn.execute(
+                update(J)
+                .where(
+                    J.c.tenant_id == tenant_id,
+                    J.c.queue == queue,
+                    J.c.status == str(Status.WAITING),
+                )
+                .values(
+                    status=str(Status.CANCELED),
+                    updated_at_ms=at,
+                    finished_at_ms=at,
+                    details=reason,
+                )
+                .returning(J.c.job_id, J.c.attempt)
+            ).all()
+            rows = [
+                e
+                for job_id, attempt in changed
+                for e in event_rows(
+                    str(job_id),
+                    tenant_id,
+                    [Status.WAITING, Status.CANCELED],
+                    user_id=user_id,
+                    at_ms=at,
+                    reason=reason,
+                    attempt=attempt,
+                )
+            ]
+            if rows:
+                conn.execute(insert(tables.job_events), rows)
+        return [str(r[0]) for r in changed]
 
     def delete(self, tenant_id: str, job_id: str, *, forbidden: frozenset[Status]) -> Job:
         """Delete a job with its events and logs.

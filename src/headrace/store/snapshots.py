@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from headrace import errors
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
+from headrace.model.job import SnapshotInfo
 from headrace.store import tables
 from headrace.store.data import DataRepository
 from headrace.store.database import Store
@@ -159,6 +160,35 @@ class SnapshotRepository:
                 )
             ).first()
         return None if found is None else (bytes(found[0]), int(found[1]))
+
+    def list_exported(self) -> list[SnapshotInfo]:
+        """The tenant's exported snapshots, by name."""
+        stmt = (
+            select(
+                SN.c.name, SN.c.job_id, SN.c.run_count, SN.c.created_at_ms, func.length(SN.c.state)
+            )
+            .where(SN.c.tenant_id == self.tenant_id, SN.c.name.is_not(None))
+            .order_by(SN.c.name)
+        )
+        with self.store.read() as conn:
+            return [
+                SnapshotInfo(
+                    name=str(name),
+                    job_id=None if job_id is None else str(job_id),
+                    run_count=int(run_count),
+                    created_at_ms=int(created),
+                    size_bytes=int(size or 0),
+                )
+                for name, job_id, run_count, created, size in conn.execute(stmt)
+            ]
+
+    def delete_exported(self, name: str) -> bool:
+        """Delete the tenant's exported snapshot ``name``; False if there was none."""
+        with self.store.write() as conn:
+            done = conn.execute(
+                delete(SN).where(SN.c.tenant_id == self.tenant_id, SN.c.name == name)
+            ).rowcount
+        return bool(done)
 
     def export_latest(self, job_id: str, name: str) -> bool:
         """Store the job's newest snapshot under ``name`` (replacing it); False if none."""

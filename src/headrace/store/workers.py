@@ -63,6 +63,16 @@ class WorkerRepository:
         with self.store.read() as conn:
             return [(q, s, t, int(n)) for q, s, t, n in conn.execute(stmt)]
 
+    def oldest_due(self, tenant_id: str, at_ms: int) -> dict[str, int]:
+        """Per queue, the earliest eta among the tenant's waiting jobs already due."""
+        stmt = (
+            select(J.c.queue, func.min(J.c.eta_ms))
+            .where(J.c.tenant_id == tenant_id, J.c.status == "waiting", J.c.eta_ms <= at_ms)
+            .group_by(J.c.queue)
+        )
+        with self.store.read() as conn:
+            return {str(q): int(m) for q, m in conn.execute(stmt)}
+
     def durations(self) -> list[tuple[str, str, int, float]]:
         """``(type, status, count, seconds)``: ended jobs' last attempts, every tenant's."""
         seconds = func.sum(J.c.finished_at_ms - J.c.started_at_ms) / 1000.0

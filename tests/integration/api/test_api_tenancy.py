@@ -19,6 +19,7 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/jobs/{job_id}/cancel"): {},
     ("POST", "/jobs/{job_id}/suspend"): {},
     ("POST", "/jobs/{job_id}/resume"): {},
+    ("POST", "/jobs/{job_id}/retry"): {},
     ("DELETE", "/jobs/{job_id}"): {},
     ("DELETE", "/lists/{name}"): {},
     ("DELETE", "/maps/{name}"): {},
@@ -38,6 +39,7 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("DELETE", "/projects/{name}"): {},
     ("DELETE", "/pipelines/{name}"): {},
     ("PUT", "/pipelines/{name}/labels/{label}"): {"json": {"version": 1}},
+    ("DELETE", "/snapshots/{name}"): {},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -52,12 +54,15 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-data"}},
     ("POST", "/job-definitions"): {"json": {"name": "b-defined", "type": "api.echo"}},
     ("POST", "/job-definitions/upgrade"): {"json": {"job_ids": []}},
+    # Purging A's job's queue as B cancels only B's waiting jobs there.
+    ("POST", "/queues/{name}/purge"): {},
 }
 #: Reads of one object: another tenant gets 404.
 OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}"),
     ("GET", "/jobs/{job_id}/events"),
     ("GET", "/jobs/{job_id}/logs"),
+    ("GET", "/jobs/by-prefix/{prefix}"),
     ("GET", "/lists/{name}"),
     ("GET", "/maps/{name}"),
     ("GET", "/maps/{name}/{key}"),
@@ -96,6 +101,7 @@ OTHER_READS: set[Route] = {
     ("GET", "/projects"),
     ("GET", "/pipelines"),
     ("GET", "/job-definitions"),
+    ("GET", "/snapshots"),
     ("GET", "/queues"),
     ("GET", "/workers"),
     ("GET", "/whoami"),
@@ -112,9 +118,11 @@ def fill(path: str, ids: dict[str, str]) -> str:
     """The path with tenant A's objects: its pipeline job under /pipeline-jobs, else its job."""
     job_id = ids["pipeline"] if path.startswith("/pipeline-jobs/") else ids["job"]
     name = "a-pipe" if path.startswith("/pipeline-jobs/by-name") else "a-data"
+    if path.startswith("/queues/"):
+        name = "maintenance"  # the queue of A's waiting api.echo job
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
                        job_group_id="api", label="a-label", version=1,
-                       run_count=1)  # fmt: skip
+                       run_count=1, prefix=ids["job"][:30])  # fmt: skip
 
 
 def pickled(pipeline: Pipeline) -> str:

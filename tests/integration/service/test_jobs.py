@@ -12,6 +12,7 @@ import pytest
 
 from headrace import Client, JobContext, JobWorker, errors
 from headrace.model import status as machine
+from headrace.model.job import Page
 from headrace.model.status import Status
 
 
@@ -439,3 +440,20 @@ def test_state_update_callback_sees_the_statuses(client: Client) -> None:
     client.jobs.cancel(job.job_id)
     assert client.jobs.wait(job.job_id, 10).status is Status.CANCELED
     assert seen == ["running", "canceling", "canceled"]
+
+
+def test_job_types_and_groups_list_pages_like_jobs_list(client: Any) -> None:
+    for n in range(3):
+        client.job_type(f"paged.t{n}", queue="maintenance")(lambda ctx, params: None)
+    first = client.job_types.list(page=1, limit=2)
+    assert isinstance(first, Page) and (first.page, first.limit) == (1, 2)
+    assert first.total >= 3 and len(first) == 2
+    second = client.job_types.list(page=2, limit=2)
+    ids = [t.type_id for t in first] + [t.type_id for t in second]
+    assert {"paged.t0", "paged.t1", "paged.t2"} <= set(ids) and len(ids) == len(set(ids))
+    assert first[0].type_id == first.items[0].type_id
+    jobs = client.jobs.list()
+    assert isinstance(jobs, Page) and list(jobs) == jobs.items
+    groups = client.job_groups.list(limit=1)
+    assert isinstance(groups, Page) and len(groups) == 1 and groups.total >= 1
+    assert "paged" in [g.name for g in client.job_groups.list()]

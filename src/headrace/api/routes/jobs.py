@@ -9,7 +9,7 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
@@ -32,6 +32,10 @@ from headrace.store.jobs import ORDERABLE
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
 JobId = Annotated[str, "the job's UUID"]
+#: The first characters of a job's id: hex digits, hyphens allowed.
+IdPrefix = Annotated[
+    str, Path(pattern=r"^[0-9a-fA-F][0-9a-fA-F-]{0,63}$", description="An id or its start")
+]
 #: An optional ``{"reason": ...}`` body: seed 004's bodiless calls stay valid.
 Reason = Annotated[ReasonIn | None, Body()]
 
@@ -97,6 +101,16 @@ def list_jobs(
     )
 
 
+@router.get("/jobs/by-prefix/{prefix}", response_model=JobOut)
+def get_by_prefix(prefix: IdPrefix, who: Reader, state: State) -> JobOut:
+    """The tenant's job whose id starts with ``prefix`` (hex digits, hyphens allowed).
+
+    404 when no job's id starts with it, 409 when several do (give more digits).
+    """
+    jobs = state.jobs(who)
+    return JobOut.model_validate(jobs.get(jobs.resolve(prefix)))
+
+
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
     """One of the tenant's jobs."""
@@ -124,6 +138,12 @@ def suspend(job_id: JobId, who: Writer, state: State, body: Reason = None) -> Jo
 def resume(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
     """Put a suspended job back in its queue."""
     return JobOut.model_validate(state.jobs(who).resume(job_id, **_reason(body)))
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut)
+def retry(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
+    """Start a new run of a failed or timed-out job: ``failed -> waiting``, run_count + 1."""
+    return JobOut.model_validate(state.jobs(who).retry(job_id, **_reason(body)))
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut)

@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from headrace.api import dashboard, problems
-from headrace.api.auth import Reader, State
-from headrace.api.schemas import Health, Items, QueueOut, WhoAmI, WorkerOut
+from headrace.api.auth import Reader, State, Writer
+from headrace.api.schemas import Health, Items, PurgeOut, QueueOut, WhoAmI, WorkerOut
 from headrace.model.clock import now_ms
 from headrace.service.workers import alive
 
@@ -40,6 +40,13 @@ def queues(who: Reader, state: State) -> Items[QueueOut]:
     """Every queue with the capacity live workers give it and the tenant's jobs on it."""
     found = state.workers.queues(who.tenant_id, state.queues)
     return Items[QueueOut](items=[QueueOut.model_validate(q) for q in found], total=len(found))
+
+
+@router.post("/queues/{name}/purge", response_model=PurgeOut, responses=authed)
+def purge(name: str, who: Writer, state: State) -> PurgeOut:
+    """Cancel the tenant's waiting jobs on the queue (each with its event); running go on."""
+    canceled = state.jobs(who).purge(name)
+    return PurgeOut(queue=name, canceled=canceled, total=len(canceled))
 
 
 @router.get("/workers", response_model=Items[WorkerOut], responses=authed)

@@ -26,6 +26,7 @@ from headrace.api.schemas import (
     PipelineStatusOut,
     RunOut,
     SnapshotIn,
+    SnapshotInfoOut,
     SnapshotOut,
 )
 from headrace.model.facades import JET
@@ -197,3 +198,19 @@ def export_snapshot(job_id: JobId, body: SnapshotIn, who: Writer, state: State) 
     """
     state.pipelines(who).export_snapshot(job_id, body.name, timeout=body.timeout)
     return SnapshotOut(job_id=job_id, name=body.name)
+
+
+@router.get("/snapshots", response_model=Items[SnapshotInfoOut])
+def list_snapshots(who: Reader, state: State) -> Items[SnapshotInfoOut]:
+    """The tenant's exported snapshots, by name (Jet's ``list-snapshots``)."""
+    found = state.pipelines(who).list_snapshots()
+    return Items[SnapshotInfoOut](
+        items=[SnapshotInfoOut.model_validate(s) for s in found], total=len(found)
+    )
+
+
+@router.delete("/snapshots/{name}", status_code=204)
+def delete_snapshot(name: Name, who: Writer, state: State) -> Response:
+    """Delete an exported snapshot (Jet's ``delete-snapshot``)."""
+    state.pipelines(who).delete_snapshot(name)
+    return Response(status_code=204)

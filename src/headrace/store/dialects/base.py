@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table
+from sqlalchemy import Column, ColumnElement, Connection, Engine, FromClause, Insert, Table
 from sqlalchemy.engine import Dialect as SQLDialect
 
 
@@ -57,4 +57,12 @@ class Dialect(Protocol):
         self, dialect: SQLDialect, columns: Sequence[Column[Any]], rows: Iterable[Sequence[Any]]
     ) -> Any:
         """The value to bind to ``rows_table``'s parameter for ``rows``."""
+        ...
+
+    def not_for_index(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """``column`` as a term the planner must not pick an index for.
+
+        For a query whose other term (a key range) is the selective one, where SQLite's
+        planner, without statistics, would rather scan an index on this column.
+        """
         ...

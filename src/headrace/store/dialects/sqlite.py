@@ -8,10 +8,22 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Column, Connection, Engine, FromClause, Insert, Table, event, func
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    FromClause,
+    Insert,
+    Table,
+    event,
+    func,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 name = "sqlite"
 can_notify = False
@@ -109,3 +121,8 @@ def rows_value(
             for r in rows
         ]
     )
+
+
+def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``+column``: SQLite's documented way to keep a term from using an index."""
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)

@@ -1,0 +1,1 @@
+"""Small example modules shipped with Headrace, for the README and first tries."""
