@@ -7,7 +7,7 @@ Threads, each with one job:
   on SQLite one write lock for the process instead of one per thread); between rounds it
   polls for cancel/suspend requests and timeouts;
 - ``capacity`` slot threads per queue run attempts;
-- the keeper renews leases and runs the reaper on a fixed beat, however long jobs run.
+- the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import isolation, runner
+from headrace.scheduler import isolation, keeper, runner
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
 from headrace.store import codec
@@ -366,7 +366,7 @@ class Worker:
                 Attempt(
                     claimed=c,
                     spec=spec,
-                    ctx=JobContext(c, params, self, self.store, self.worker_id),
+                    ctx=JobContext(c, params, self, self.store, self.worker_id, self.lease_sec),
                     # A process-isolated attempt builds its JobWorker in the child.
                     instance=None if spec.isolation == "process" else runner.instantiate(spec),
                     deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
@@ -647,19 +647,15 @@ class Worker:
         )
 
     def _keep(self) -> None:
-        beat = self.lease_sec / 3
-        next_beat = next_maintain = 0.0
-        while not self._stopped.wait(min(beat, defaults.MAINTENANCE_INTERVAL_SEC) / 2):
-            now = time.monotonic()
-            try:
-                if now >= next_beat:
-                    next_beat = now + beat
-                    with self._lock:
-                        mine = list(self._running)
-                    self.attempts.heartbeat(self.lease_sec, mine)
-                if now >= next_maintain:
-                    next_maintain = now + defaults.MAINTENANCE_INTERVAL_SEC
-                    if self.attempts.maintain(self.lease_sec):
-                        self.wake()
-            except errors.StoreError as exc:
-                log.warning("heartbeat/maintenance failed: %s", exc)
+        def running() -> list[str]:
+            with self._lock:
+                return list(self._running)
+
+        keeper.keep(
+            self.attempts.leases,
+            self.attempts.maintenance,
+            self.lease_sec,
+            running,
+            self.wake,
+            self._stopped,
+        )

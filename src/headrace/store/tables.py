@@ -180,6 +180,19 @@ class WorkerRow(Base):
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class MaintenanceLeaseRow(Base):
+    """Who does a cluster-wide chore (reaping, releasing retries) until when: a lease.
+
+    A lease that lapses, not a lock held by an open transaction, so a frozen holder
+    stops nobody: another process takes the role once ``expires_ms`` has passed.
+    """
+
+    __tablename__ = "maintenance_leases"
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class JobRunRow(Base):
     """One run of a job: its times, final status and metrics, kept after it ends."""
 
@@ -220,6 +233,7 @@ job_groups = cast(Table, JobGroupRow.__table__)
 job_events = cast(Table, JobEventRow.__table__)
 job_logs = cast(Table, JobLogRow.__table__)
 workers = cast(Table, WorkerRow.__table__)
+maintenance_leases = cast(Table, MaintenanceLeaseRow.__table__)
 
 
 class ListItemRow(Base):

@@ -103,7 +103,9 @@ def test_is_remote() -> None:
 
 def test_remote_put_all_is_one_request(remote: Client) -> None:
     sent: list[str] = []
-    remote._http.client.event_hooks["request"].append(lambda r: sent.append(f"{r.method} {r.url.path}"))
+    remote._http.client.event_hooks["request"].append(
+        lambda r: sent.append(f"{r.method} {r.url.path}")
+    )
     m = remote.get_map("bulk")
     m.put_all({f"k{i}": {"n": i} for i in range(2_000)})
     assert sent == ["POST /maps/bulk"]

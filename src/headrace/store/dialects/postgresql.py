@@ -27,6 +27,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.engine import make_url
 
+from headrace import defaults
+
 name = "postgresql"
 can_notify = True
 dml_in_cte = True
@@ -38,15 +40,28 @@ def driver_url(url: str) -> str:
 
 
 def create_engine(url: str) -> Engine:
-    """A pooled psycopg 3 engine.
+    """A pooled psycopg 3 engine whose sessions bound how long a transaction may idle.
+
+    Every session sets ``idle_in_transaction_session_timeout`` and ``statement_timeout``
+    (``defaults``): a process frozen inside a transaction loses its session, and its
+    locks, after that bound instead of holding them until it wakes.
 
     No ``pool_pre_ping``: it costs a round trip per transaction. A connection the server
     dropped fails its first statement with a disconnect error, on which SQLAlchemy
     invalidates the whole pool, and callers retry (workers do, every round); the pool
     recycles connections idle for long, which a firewall or server timeout may have cut.
     """
+    bounds = (
+        f"-c idle_in_transaction_session_timeout={int(defaults.TRANSACTION_IDLE_MAX_SEC * 1000)}"
+        f" -c statement_timeout={int(defaults.STATEMENT_MAX_SEC * 1000)}"
+    )
     engine = sqlalchemy.create_engine(
-        driver_url(url), pool_size=10, max_overflow=40, pool_recycle=300, pool_use_lifo=True
+        driver_url(url),
+        pool_size=10,
+        max_overflow=40,
+        pool_recycle=300,
+        pool_use_lifo=True,
+        connect_args={"options": bounds},
     )
 
     @event.listens_for(engine, "connect")
