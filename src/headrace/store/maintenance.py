@@ -50,8 +50,9 @@ class MaintenanceRepository:
     def __init__(self, store: Store, holder: str | None = None) -> None:
         self.store = store
         self.holder = holder or process_id()
-        #: When this process last completed an election (monotonic), won or lost.
-        self._last_seen: float | None = None
+        #: When this process last began or ended a maintenance transaction (monotonic);
+        #: from its creation, so a first transaction held up by a stall counts as one.
+        self._last_seen = time.monotonic()
         #: No reaping before this (monotonic): see the module's docstring.
         self._calm_until = 0.0
 
@@ -71,11 +72,15 @@ class MaintenanceRepository:
                         role=ROLE, holder=self.holder, expires_ms=until
                     )
                 ).rowcount
+        self._note_progress(lease_sec)
+        return bool(won)
+
+    def _note_progress(self, lease_sec: float) -> None:
+        """Record that a transaction began or ended now; a gap over a lease means a stall."""
         now = time.monotonic()
-        if self._last_seen is not None and now - self._last_seen > lease_sec:
+        if now - self._last_seen > lease_sec:
             self._calm_until = now + lease_sec
         self._last_seen = now
-        return bool(won)
 
     def run(self, lease_sec: float = defaults.LEASE_SEC) -> int:
         """Reap lapsed leases, release due retries, forget silent workers, if elected.
@@ -88,6 +93,7 @@ class MaintenanceRepository:
         changed = 0
         with self.store.write() as conn:
             at = now_ms()
+            self._note_progress(lease_sec)  # the wait for this transaction may be a stall
             if time.monotonic() >= self._calm_until:
                 changed += self._reap(conn, at)
             changed += self._release_retries(conn, at)
