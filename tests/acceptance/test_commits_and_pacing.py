@@ -6,6 +6,7 @@ keep ``snapshot_interval_ms`` however slow a stage is, so a kill loses little (d
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_snapshots_keep_their_interval_with_a_slow_stage(store_url: str, tmp_pat
                 commits.append(time.monotonic())
             time.sleep(0.02)
         assert len(commits) >= 2, f"{len(commits)} snapshots in 5 s with a 1 s interval"
-        gaps = [b - a for a, b in zip(commits, commits[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(commits)]
         assert max(gaps) <= 2.5, f"snapshots {gaps} s apart with a 1 s interval"
 
         worker.send_signal(signal.SIGKILL)
