@@ -102,18 +102,20 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
         client.get_map(name).put_all({i: i for i in items})
 
     def raw_put(name: str) -> None:
-        rows = [(raw.tenant, name, pickle.dumps(i, protocol=5), cloudpickle.dumps(i)) for i in items]
+        rows = [
+            (raw.tenant, name, pickle.dumps(i, protocol=5), cloudpickle.dumps(i)) for i in items
+        ]
         raw.write("data_map_entries", ["tenant_id", "name", "key", "value"], rows)
 
     out.append(("Map put_all", median_time(hr_put, repeats), median_time(raw_put, repeats)))
-    client.get_map("m-read").put_all({i: i for i in items})
+    client.get_map(f"m-read-{n}").put_all({i: i for i in items})
 
     def hr_get(_name: str) -> None:
-        assert len(client.get_map("m-read").to_dict()) == n
+        assert len(client.get_map(f"m-read-{n}").to_dict()) == n
 
     def raw_get(_name: str) -> None:
         sql = "SELECT key, value FROM data_map_entries WHERE tenant_id = ? AND name = ?"
-        got = {pickle.loads(k): pickle.loads(v) for k, v in raw.read(sql, "m-read")}
+        got = {pickle.loads(k): pickle.loads(v) for k, v in raw.read(sql, f"m-read-{n}")}
         assert len(got) == n
 
     out.append(("Map get_all", median_time(hr_get, repeats), median_time(raw_get, repeats)))
@@ -127,15 +129,15 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
         raw.write("data_list_items", ["tenant_id", "name", "position", "value"], rows)
 
     out.append(("List add_all", median_time(hr_add, repeats), median_time(raw_add, repeats)))
-    client.get_list("l-read").add_all(items)
+    client.get_list(f"l-read-{n}").add_all(items)
 
     def hr_iter(_name: str) -> None:
-        assert sum(1 for _ in client.get_list("l-read")) == n
+        assert sum(1 for _ in client.get_list(f"l-read-{n}")) == n
 
     def raw_iter(_name: str) -> None:
         sql = ("SELECT value FROM data_list_items WHERE tenant_id = ? AND name = ? "
                "ORDER BY position")  # fmt: skip
-        assert sum(1 for (v,) in raw.read(sql, "l-read") if pickle.loads(v) is not None) == n
+        assert sum(1 for (v,) in raw.read(sql, f"l-read-{n}") if pickle.loads(v) is not None) == n
 
     out.append(("List iterate", median_time(hr_iter, repeats), median_time(raw_iter, repeats)))
 
@@ -151,15 +153,15 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
         raw.write("data_stream_entries", columns, rows)
 
     out.append(("Stream publish_all", median_time(hr_pub, repeats), median_time(raw_pub, repeats)))
-    client.get_stream("s-read", partitions=1).publish_all(items)
+    client.get_stream(f"s-read-{n}", partitions=1).publish_all(items)
 
     def hr_read(_name: str) -> None:
-        assert len(client.get_stream("s-read").read(0, 0, n)) == n
+        assert len(client.get_stream(f"s-read-{n}").read(0, 0, n)) == n
 
     def raw_read(_name: str) -> None:
         sql = ('SELECT "offset", key, value FROM data_stream_entries WHERE tenant_id = ? '
                'AND name = ? AND partition = 0 ORDER BY "offset"')  # fmt: skip
-        assert len([pickle.loads(v) for _o, _k, v in raw.read(sql, "s-read")]) == n
+        assert len([pickle.loads(v) for _o, _k, v in raw.read(sql, f"s-read-{n}")]) == n
 
     out.append(("Stream read", median_time(hr_read, repeats), median_time(raw_read, repeats)))
     client.close()
@@ -200,8 +202,9 @@ def main() -> None:
                     for op, hr, rw in measure(url, n, args.repeats):
                         ratio = rw / hr
                         mark = "ok" if ratio >= GOAL else "BELOW"
-                        print(f"{store:<11} {op:<19} {n:>7} {hr * 1000:>7.0f}ms {rw * 1000:>7.0f}ms "
-                              f"{ratio:>6.2f}  >= {GOAL} {mark}", flush=True)  # fmt: skip
+                        times = f"{hr * 1000:>7.0f}ms {rw * 1000:>7.0f}ms"
+                        print(f"{store:<11} {op:<19} {n:>7} {times} {ratio:>6.2f}  >= {GOAL} "
+                              f"{mark}", flush=True)  # fmt: skip
             finally:
                 cleanup()
 
