@@ -61,19 +61,21 @@ class MaintenanceRepository:
         with self.store.write() as conn:
             at = now_ms()
             until = at + int(lease_sec * 1000)
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
             won = conn.execute(
                 update(ML)
                 .where(ML.c.role == ROLE, or_(ML.c.holder == self.holder, ML.c.expires_ms < at))
                 .values(holder=self.holder, expires_ms=until)
-            ).rowcount
-            if not won:
+                .returning(ML.c.role)
+            ).first()
+            if won is None:
                 won = conn.execute(
-                    self.store.dialect.insert_ignoring_conflicts(ML).values(
-                        role=ROLE, holder=self.holder, expires_ms=until
-                    )
-                ).rowcount
+                    self.store.dialect.insert_ignoring_conflicts(ML)
+                    .values(role=ROLE, holder=self.holder, expires_ms=until)
+                    .returning(ML.c.role)
+                ).first()
         self._note_progress(lease_sec)
-        return bool(won)
+        return won is not None
 
     def _note_progress(self, lease_sec: float) -> None:
         """Record that a transaction began or ended now; a gap over a lease means a stall."""
