@@ -79,7 +79,7 @@ class DataRepository:
                 LI.c.position < stop,
             )
             .order_by(LI.c.position)
-        ).all()  # one fetchall: iterating the result fetches row by row, in Python
+        )
         return [bytes(r[0]) for r in rows]
 
     def list_clear(self, conn: Connection, name: str) -> None:
@@ -138,7 +138,7 @@ class DataRepository:
         """Every ``(key, value)``."""
         rows = conn.execute(
             select(ME.c.key, ME.c.value).where(ME.c.tenant_id == self.tenant_id, ME.c.name == name)
-        ).all()
+        )
         return [(bytes(k), bytes(v)) for k, v in rows]
 
     def map_size(self, conn: Connection, name: str) -> int:
@@ -247,7 +247,7 @@ class DataRepository:
             )
             .order_by(SE.c.offset)
             .limit(limit)
-        ).all()
+        )
         return [(int(o), None if k is None else bytes(k), bytes(v)) for o, k, v in rows]
 
     def stream_end_offsets(self, conn: Connection, name: str) -> dict[int, int]:
