@@ -36,6 +36,16 @@ FLUSH_INTERVAL_SEC = 0.01
 #: The reaper and retry promoter run this often (one worker at a time does the work).
 MAINTENANCE_INTERVAL_SEC = 1.0
 
+#: PostgreSQL ends a session left idle inside a transaction this long, releasing its
+#: locks (``idle_in_transaction_session_timeout``): a process frozen mid-transaction
+#: (SIGSTOP, a debugger, a swapped-out VM) cannot hold rows others need for longer. Our
+#: transactions never wait on Python work for anywhere near this.
+TRANSACTION_IDLE_MAX_SEC = 5.0
+
+#: PostgreSQL cancels a statement running (or waiting for a lock) this long
+#: (``statement_timeout``); the largest bulk write of a snapshot takes seconds.
+STATEMENT_MAX_SEC = 120.0
+
 #: Idle polling when the database cannot wake us (SQLite): start fast, back off to the cap.
 IDLE_POLL_MIN_SEC = 0.002
 IDLE_POLL_MAX_SEC = 0.1

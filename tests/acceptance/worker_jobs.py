@@ -32,3 +32,35 @@ def slow_first(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 def double(x: int) -> int:
     """A pipeline stage the facade tests publish to a server process (importable there)."""
     return x * 2
+
+
+@headrace.job_type("acc.hold_tx", queue="download", max_retries=5, retry_delay_sec=0)
+def hold_tx(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Hold a write transaction that locks this job's row, so the worker can be frozen in it.
+
+    On PostgreSQL it holds the row lock; on SQLite, ``BEGIN IMMEDIATE``, the write lock.
+    """
+    from sqlalchemy import text
+
+    assert ctx.store is not None
+    with ctx.store.write() as conn:
+        conn.execute(
+            text(
+                "SELECT job_id FROM jobs WHERE job_id = :j"
+                + (" FOR UPDATE" if ctx.store.is_postgresql else "")
+            ),
+            {"j": ctx.job_id},
+        )
+        with open(params["marker"], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(params.get("hold", 1.0))
+    return {"attempt": ctx.attempt}
+
+
+@headrace.job_type("acc.long", queue="compute", max_retries=5, retry_delay_sec=0)
+def long_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Run for a while, recording each attempt that starts in the ledger."""
+    with open(params["ledger"], "a") as ledger:
+        ledger.write(f"{ctx.job_id} {ctx.attempt} {os.getpid()}\n")
+    time.sleep(params["sleep"])
+    return {"attempt": ctx.attempt}

@@ -115,7 +115,9 @@ def test_generic_plans_of_the_per_job_queries_use_the_partial_indexes(
         now = {"p_at": 5, "p_lease_until": 9, "p_limit": 3, "p_reason": "r"}
         assert "ix_jobs_claim" in _generic_plan(conn, claim, now)
         assert "ix_jobs_held" in _generic_plan(conn, repo.held_query(), {})
-        assert "ix_jobs_retrying" in _generic_plan(conn, repo.release_statement(), {"p_at": 5})
+        assert "ix_jobs_retrying" in _generic_plan(
+            conn, repo.maintenance.release_statement(), {"p_at": 5}
+        )
         # A named job's schedule checks the name is free among active jobs.
         named = JobRepository.active_named_query(str(uuid.uuid4()), "nightly")
         assert "ux_jobs_active_name" in _generic_plan(conn, named, {})

@@ -186,6 +186,14 @@ class ValueIn(pydantic.BaseModel):
     value: Any
 
 
+class MapEntriesIn(pydantic.BaseModel):
+    """Entries to put in a Map in one request: string keys, JSON values."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    entries: dict[str, Any]
+
+
 class ListOut(pydantic.BaseModel):
     """A slice of a named List."""
 

@@ -150,17 +150,17 @@ class RemoteMap:
         self._http.call("PUT", path, json={"value": jsonable([value])[0]})
 
     def put_all(self, entries: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> None:
-        """Set many keys (a dict, or ``(key, value)`` pairs); one request each.
+        """Set many keys (a dict, or ``(key, value)`` pairs) in one request, one transaction.
 
         Raises:
-            InvalidInput: as ``put``, checked for every entry before any is sent.
+            InvalidInput: as ``put``, checked for every entry before anything is sent.
         """
         pairs = list(entries.items() if isinstance(entries, Mapping) else entries)
         for k, _v in pairs:
             self._key(k)
         jsonable([v for _, v in pairs])
-        for k, v in pairs:
-            self.put(k, v)
+        if pairs:
+            self._http.call("POST", self._path, json={"entries": dict(pairs)})
 
     update = put_all
 

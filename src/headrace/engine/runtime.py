@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from headrace.connectors.base import DataStructureProvider, SinkPartition
+from headrace.engine import pacing
 from headrace.engine.chain import ITEMS, CompiledChain, Tail
 from headrace.engine.edges import Message, Sender
 from headrace.engine.errors import AccumulationLimitExceeded
@@ -37,7 +38,8 @@ class EngineOptions:
     """Tunables of a run.
 
     Attributes:
-        batch_size: Items a source partition hands over at once.
+        batch_size: Most items a source partition hands over at once; fewer when a batch
+            would take long (``pacing``), so snapshots keep their interval.
         split_items: Items per source split (list slices; files use 64 bytes per item).
             Splits never depend on the parallelism, so neither does lateness. Worker
             processes claim splits as they read, so smaller splits let them finish
@@ -339,6 +341,9 @@ class Worker:
                         spec.head, splits[spec.id], provider, p, partitions, claims, spec.id
                     )
                     self.feeds.append((self.instances[(spec.id, p)], feed))
+        timed = self.options.guarantee != "none"
+        target = pacing.target_sec(self.options.snapshot_interval_ms if timed else None)
+        self.pacers = [pacing.Pacer(self.options.batch_size, target) for _ in self.feeds]
 
     @property
     def done(self) -> bool:
@@ -362,13 +367,13 @@ class Worker:
     def step(self) -> bool:
         """Reads one batch from every unfinished source feed; False if none had items."""
         progressed = False
-        batch_size = self.options.batch_size
-        for inst, feed in self.feeds:
+        for (inst, feed), pacer in zip(self.feeds, self.pacers, strict=True):
             if feed.finished:
                 if not inst.finished:
                     inst.finish()
                 continue
-            got = feed.next(batch_size)
+            t0 = time.perf_counter()
+            got = feed.next(pacer.size)
             if got is None:
                 inst.finish()
                 continue
@@ -381,6 +386,7 @@ class Worker:
                 m.batches += 1
                 inst.process(0, batch, None, st.tstate.setdefault(inst.spec.id, [NEG_TIME]))
                 self.current = None
+                pacer.took(len(batch), time.perf_counter() - t0)
             else:
                 progressed = progressed or st.finished
             self._source_time(inst, feed)

@@ -37,10 +37,13 @@ class JobContext:
         sink: AttemptSink,
         store: Store | None = None,
         worker_id: str = "",
+        lease_sec: float | None = None,
     ) -> None:
         #: The worker's store, for built-in job types that read and write data (pipelines).
         self.store = store
         self.worker_id = worker_id
+        #: The attempt's lease (its worker's), for writes that renew it (snapshot commits).
+        self.lease_sec = lease_sec
         self._exports: list[str] = []
         self._exports_seen: set[str] = set()
         self.job_id = claimed.job_id

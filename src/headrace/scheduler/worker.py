@@ -7,7 +7,7 @@ Threads, each with one job:
   on SQLite one write lock for the process instead of one per thread); between rounds it
   polls for cancel/suspend requests and timeouts;
 - ``capacity`` slot threads per queue run attempts;
-- the keeper renews leases and runs the reaper on a fixed beat, however long jobs run.
+- the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from headrace import defaults, errors
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import isolation, runner
+from headrace.scheduler import isolation, keeper, runner
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
+from headrace.scheduler.writebuffer import START, WriteBuffer, resolution
 from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
@@ -79,77 +80,6 @@ def interrupt(thread: threading.Thread) -> None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(ExecutionKilled)
         )
-
-
-#: The write that starts an attempt: held back briefly, so a short attempt's start and end
-#: reach the store as one write (one UPDATE, the same events).
-START = (S.LOCKED, S.RUNNING)
-
-
-@dataclass
-class WriteBuffer:
-    """Writes waiting for the next flush; consecutive writes of one attempt are merged."""
-
-    writes: dict[tuple[str, int], list[AttemptWrite]] = field(default_factory=dict)
-    logs: list[dict[str, object]] = field(default_factory=list)
-    #: When each attempt's first queued write arrived (monotonic seconds).
-    since: dict[tuple[str, int], float] = field(default_factory=dict)
-
-    def add(self, write: AttemptWrite) -> None:
-        """Queue a write, merged into the attempt's previous one when they chain."""
-        key = (write.job_id, write.attempt)
-        chain = self.writes.get(key)
-        if chain is None:
-            self.writes[key] = [write]
-            self.since[key] = time.monotonic()
-        elif not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]:
-            chain[-1] = chain[-1].then(write)
-        else:
-            chain.append(write)
-
-    def take(
-        self, hold_after: float = float("inf")
-    ) -> tuple[list[AttemptWrite], list[dict[str, object]], bool]:
-        """Everything queued, in order, leaving the buffer empty.
-
-        A lone start write queued after ``hold_after`` (monotonic) stays queued for the
-        next take, so it can merge with the attempt's end.
-
-        Returns:
-            The writes, the log lines, and whether any start write was held back.
-        """
-        writes: list[AttemptWrite] = []
-        kept: dict[tuple[str, int], list[AttemptWrite]] = {}
-        for key, chain in self.writes.items():
-            if len(chain) == 1 and chain[0].path == START and self.since[key] > hold_after:
-                kept[key] = chain
-            else:
-                writes += chain
-        logs = self.logs
-        self.writes, self.logs = kept, []
-        self.since = {k: self.since[k] for k in kept}
-        return writes, logs, bool(kept)
-
-
-def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
-    """What to write instead of a refused end-of-attempt write, if anything.
-
-    The write was refused because the row moved on. If this worker still holds the
-    attempt, a user asked to cancel or suspend it meanwhile: honour that request, keeping
-    the state the attempt reached. Otherwise the attempt is lost and nothing is written.
-    """
-    if held is None or held[0] != refused.attempt or not refused.path:
-        return None
-    keep = {
-        k: v for k, v in refused.values.items() if k in ("state", "progress", "progress_details")
-    }
-    if held[1] is S.CANCELING:
-        path, reason = (S.CANCELING, S.CANCELED), "canceled on request"
-    elif held[1] is S.SUSPENDING:
-        path, reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
-    else:
-        return None
-    return AttemptWrite(refused.job_id, refused.tenant_id, refused.attempt, path, keep, reason)
 
 
 class Worker:
@@ -366,7 +296,7 @@ class Worker:
                 Attempt(
                     claimed=c,
                     spec=spec,
-                    ctx=JobContext(c, params, self, self.store, self.worker_id),
+                    ctx=JobContext(c, params, self, self.store, self.worker_id, self.lease_sec),
                     # A process-isolated attempt builds its JobWorker in the child.
                     instance=None if spec.isolation == "process" else runner.instantiate(spec),
                     deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
@@ -647,19 +577,15 @@ class Worker:
         )
 
     def _keep(self) -> None:
-        beat = self.lease_sec / 3
-        next_beat = next_maintain = 0.0
-        while not self._stopped.wait(min(beat, defaults.MAINTENANCE_INTERVAL_SEC) / 2):
-            now = time.monotonic()
-            try:
-                if now >= next_beat:
-                    next_beat = now + beat
-                    with self._lock:
-                        mine = list(self._running)
-                    self.attempts.heartbeat(self.lease_sec, mine)
-                if now >= next_maintain:
-                    next_maintain = now + defaults.MAINTENANCE_INTERVAL_SEC
-                    if self.attempts.maintain(self.lease_sec):
-                        self.wake()
-            except errors.StoreError as exc:
-                log.warning("heartbeat/maintenance failed: %s", exc)
+        def running() -> list[str]:
+            with self._lock:
+                return list(self._running)
+
+        keeper.keep(
+            self.attempts.leases,
+            self.attempts.maintenance,
+            self.lease_sec,
+            running,
+            self.wake,
+            self._stopped,
+        )

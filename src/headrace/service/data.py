@@ -276,7 +276,10 @@ class StreamHandle:
 
     def read(self, partition: int, offset: int = 0, max_count: int = 1000) -> list[Any]:
         """Up to ``max_count`` items of ``partition`` from ``offset``."""
-        return [e.value for e in self.read_entries(partition, offset, max_count)]
+        self._check_partition(partition)
+        with self._store.read() as conn:
+            rows = self._repo.stream_read(conn, self.name, partition, offset, max_count)
+        return [load(v) for _o, _k, v in rows]
 
     def latest_offsets(self) -> dict[int, int]:
         """Each partition's next offset: where a reader "from latest" starts."""

@@ -201,7 +201,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     committer = None
     if config.processing_guarantee is not ProcessingGuarantee.NONE:
         committer = JobSnapshots(
-            snapshots, Fence(ctx.job_id, ctx.attempt, ctx.worker_id), run_count, ctx
+            snapshots, Fence(ctx.job_id, ctx.attempt, ctx.worker_id, ctx.lease_sec), run_count, ctx
         )
     snapshots.record_run(ctx.job_id, run_count, "running", control.metrics)
     try:

@@ -42,24 +42,16 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.jobs import EVENT_COLUMNS, event_rows, insert_rows
+from headrace.store.jobs import EVENT_COLUMNS, insert_rows
+from headrace.store.leases import LeaseRepository
+from headrace.store.maintenance import MaintenanceRepository
+from headrace.store.predicates import AT as _AT
+from headrace.store.predicates import IS_HELD, IS_WAITING, LOCKED, WAITING
 
 J = tables.jobs
 E = tables.job_events
 #: The reason of each write, carried beside its row when its events are made in SQL.
 REASON = Column("reason", Text)
-HELD = [str(s) for s in machine.HELD]
-WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
-#: Status tests as SQL literals, not bound parameters. A prepared statement may run on
-#: PostgreSQL's generic plan, which cannot use a partial index (``ix_jobs_claim``,
-#: ``ix_jobs_held``, ``ix_jobs_retrying``) whose predicate names a status unless the query
-#: names it literally; with a parameter the claim fell back to scanning every job of its
-#: type, each round.
-IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
-IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
-IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
-#: The time of a statement (epoch ms), bound at execution.
-_AT = bindparam("p_at", type_=BigInteger)
 #: What a claim returns about each job (in ``Claimed``'s order).
 CLAIMED_COLUMNS = (
     J.c.job_id,
@@ -82,10 +74,6 @@ Shape = tuple[tuple[Status, ...], tuple[str, ...]]
 ATTEMPT = 4
 #: Most writes one UPDATE applies (bound parameters stay well under both databases' limits).
 MAX_BATCH = 500
-#: Advisory lock key that makes the reaper run in one process at a time.
-REAPER_LOCK = 0x4845_4144_0002
-#: Why the reaper ends an attempt.
-LEASE_LOST = "lease expired: the worker holding the job stopped heartbeating"
 
 
 class AttemptRepository:
@@ -100,6 +88,8 @@ class AttemptRepository:
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
         #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
         self._events_in_sql = store.dialect.dml_in_cte
+        self.leases = LeaseRepository(store, worker_id)
+        self.maintenance = MaintenanceRepository(store)
 
     # -- workers ------------------------------------------------------------------------
 
@@ -551,123 +541,12 @@ class AttemptRepository:
         return {str(r[0]): (r[1], json.loads(r[2])) for r in rows}
 
     def heartbeat(self, lease_sec: float, job_ids: Sequence[str]) -> None:
-        """Renew the leases of the jobs this worker runs, and its own liveness.
-
-        Only the named jobs are renewed: a row this worker holds but no longer runs
-        (an attempt it gave up) lets its lease lapse, and the reaper takes it back.
-        """
-        at = now_ms()
-        with self.store.write() as conn:
-            if job_ids:
-                conn.execute(
-                    update(J)
-                    .where(
-                        J.c.locked_by == self.worker_id,
-                        IS_HELD,
-                        J.c.job_id.in_(list(job_ids)),
-                    )
-                    .values(lease_expires_ms=at + int(lease_sec * 1000))
-                )
-            conn.execute(
-                update(tables.workers)
-                .where(tables.workers.c.worker_id == self.worker_id)
-                .values(heartbeat_ms=at)
-            )
-
-    # -- maintenance --------------------------------------------------------------------
+        """Renew the named jobs' leases and this worker's liveness (see ``LeaseRepository``)."""
+        self.leases.heartbeat(lease_sec, job_ids)
 
     def maintain(self, lease_sec: float = defaults.LEASE_SEC) -> int:
-        """Reap expired leases and release due retries; one process at a time does it.
-
-        Returns:
-            How many jobs changed status.
-        """
-        at = now_ms()
-        with self.store.write() as conn:
-            if not self.store.dialect.try_lock(conn, REAPER_LOCK):
-                return 0
-            changed = self._reap(conn, at) + self._release_retries(conn, at)
-            if changed:
-                self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
-            conn.execute(
-                delete(tables.workers).where(
-                    tables.workers.c.heartbeat_ms < at - int(3 * lease_sec * 1000)
-                )
-            )
-        return changed
-
-    def _reap(self, conn: Connection, at: int) -> int:
-        stmt = (
-            select(J.c.job_id, J.c.tenant_id, J.c.status, J.c.attempt, J.c.retries, J.c.max_retries)
-            .where(IS_HELD, J.c.lease_expires_ms < at)
-            .with_for_update(skip_locked=True)
-        )
-        events: list[dict[str, Any]] = []
-        for r in conn.execute(stmt).mappings().all():
-            current = Status(r["status"])
-            values: dict[str, Any] = {"lease_expires_ms": None, "updated_at_ms": at}
-            if current is Status.CANCELING:
-                target = Status.CANCELED
-            elif current is Status.SUSPENDING:
-                target = Status.SUSPENDED
-            elif r["retries"] < max(r["max_retries"], defaults.LEASE_LOSSES_ALLOWED):
-                target = Status.WAITING
-                values.update(retries=r["retries"] + 1, eta_ms=at, error=LEASE_LOST, locked_by=None)
-            else:
-                target = Status.FAILED
-                values.update(retries=r["retries"] + 1, error=LEASE_LOST)
-            if target in machine.FINAL:
-                values["finished_at_ms"] = at
-            machine.check(str(r["job_id"]), current, target, LEASE_LOST)
-            done = conn.execute(
-                update(J)
-                .where(
-                    J.c.job_id == r["job_id"],
-                    J.c.status == r["status"],
-                    J.c.attempt == r["attempt"],
-                )
-                .values(status=str(target), **values)
-            ).rowcount
-            if done == 1:
-                events += event_rows(
-                    str(r["job_id"]),
-                    str(r["tenant_id"]),
-                    (current, target),
-                    user_id=None,
-                    at_ms=at,
-                    reason=LEASE_LOST,
-                    attempt=r["attempt"],
-                )
-        if events:
-            conn.execute(insert(tables.job_events), events)
-        return len(events)
-
-    def release_statement(self) -> Executable:
-        """What ``maintain`` runs to put jobs whose retry delay is over back to waiting."""
-        at = bindparam("p_at", type_=BigInteger)
-        return (
-            update(J)
-            .where(IS_RETRYING, J.c.eta_ms <= at)
-            .values(status=WAITING, updated_at_ms=at)
-            .returning(J.c.job_id, J.c.tenant_id, J.c.attempt)
-        )
-
-    def _release_retries(self, conn: Connection, at: int) -> int:
-        rows = conn.execute(self.release_statement(), {"p_at": at}).all()
-        events: list[dict[str, Any]] = []
-        for job_id, tenant_id, attempt in rows:
-            events += event_rows(
-                str(job_id),
-                str(tenant_id),
-                (Status.RETRYING, Status.WAITING),
-                user_id=None,
-                at_ms=at,
-                reason="retry delay over",
-                attempt=attempt,
-            )
-        if events:
-            conn.execute(insert(tables.job_events), events)
-        return len(events)
+        """Elected maintenance (see ``MaintenanceRepository.run``); jobs that changed status."""
+        return self.maintenance.run(lease_sec)
 
 
 def _logging_events(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from headrace import errors
 from headrace.model.clock import now_ms
@@ -59,12 +59,12 @@ class DataRepository:
             .returning(L.c.length)
         ).scalar_one()
         start = int(end) - len(values)
-        conn.execute(
-            insert(LI),
-            [
-                {"tenant_id": self.tenant_id, "name": name, "position": start + i, "value": v}
-                for i, v in enumerate(values)
-            ],
+        self.store.dialect.bulk_insert(
+            conn,
+            LI,
+            {"tenant_id": self.tenant_id, "name": name},
+            ("position", "value"),
+            list(zip(range(start, start + len(values)), values, strict=True)),
         )
         return start
 
@@ -108,9 +108,14 @@ class DataRepository:
             )
         )
         last = dict(entries)  # one row per key, or the upsert would hit the same row twice
-        for key, value in last.items():
-            row = {"tenant_id": self.tenant_id, "name": name, "key": key, "value": value}
-            conn.execute(self.store.dialect.upsert(ME, ["tenant_id", "name", "key"], row))
+        self.store.dialect.bulk_insert(
+            conn,
+            ME,
+            {"tenant_id": self.tenant_id, "name": name},
+            ("key", "value"),
+            list(last.items()),
+            key=("tenant_id", "name", "key"),
+        )
 
     def map_get(self, conn: Connection, name: str, key: bytes) -> bytes | None:
         """The value under ``key``, or None."""
@@ -197,7 +202,7 @@ class DataRepository:
             by_partition.setdefault(partition, []).append((key, value))
         at = now_ms()
         placed: dict[int, int] = {}
-        rows = []
+        rows: list[tuple[int, int, bytes | None, bytes]] = []
         for partition, items in sorted(by_partition.items()):
             end = conn.execute(
                 update(SP)
@@ -211,19 +216,16 @@ class DataRepository:
                 raise errors.NotFound("stream partition", f"{name}/{partition}")
             placed[partition] = int(end) - len(items)
             rows += [
-                {
-                    "tenant_id": self.tenant_id,
-                    "name": name,
-                    "partition": partition,
-                    "offset": placed[partition] + i,
-                    "key": key,
-                    "value": value,
-                    "at_ms": at,
-                }
+                (partition, placed[partition] + i, key, value)
                 for i, (key, value) in enumerate(items)
             ]
-        if rows:
-            conn.execute(insert(SE), rows)
+        self.store.dialect.bulk_insert(
+            conn,
+            SE,
+            {"tenant_id": self.tenant_id, "name": name, "at_ms": at},
+            ("partition", "offset", "key", "value"),
+            rows,
+        )
         counters = dict(placed)
         out = []
         for partition, _key, _value in entries:

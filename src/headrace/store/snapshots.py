@@ -30,6 +30,8 @@ class Fence:
     job_id: str
     attempt: int
     worker_id: str
+    #: The attempt's lease: a commit renews it as it ends (None: leaves it as it is).
+    lease_sec: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class SnapshotRepository:
     ) -> None:
         """Write outputs, the snapshot and its exported names in one transaction.
 
+        Outputs are written in bulk (``DataRepository``), and the commit renews the
+        attempt's lease as it ends (``Fence.lease_sec``), so its size never costs the job
+        its lease.
+
         Raises:
             Conflict: the attempt no longer holds the job (its lease was lost): nothing
                 is written, so a zombie worker can never duplicate output.
@@ -82,6 +88,15 @@ class SnapshotRepository:
             if names:
                 self._clear_exports(conn, fence.job_id, names)
             self._prune(conn, fence.job_id)
+            if fence.lease_sec is not None:
+                # The row is this transaction's (the fence locked it, or SQLite's write
+                # lock holds everything): heartbeats skip or wait for it, so the commit
+                # renews the lease it may have outlasted, as it ends.
+                conn.execute(
+                    update(J)
+                    .where(J.c.job_id == fence.job_id, J.c.attempt == fence.attempt)
+                    .values(lease_expires_ms=now_ms() + int(fence.lease_sec * 1000))
+                )
 
     def _check_fence(self, conn: Connection, fence: Fence) -> None:
         stmt = select(J.c.job_id).where(

@@ -203,6 +203,19 @@ class WorkerRow(Base):
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
+class MaintenanceLeaseRow(Base):
+    """Who does a cluster-wide chore (reaping, releasing retries) until when: a lease.
+
+    A lease that lapses, not a lock held by an open transaction, so a frozen holder
+    stops nobody: another process takes the role once ``expires_ms`` has passed.
+    """
+
+    __tablename__ = "maintenance_leases"
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class JobRunRow(Base):
     """One run of a job: its times, final status and metrics, kept after it ends."""
 
@@ -306,6 +319,7 @@ projects = cast(Table, ProjectRow.__table__)
 pipelines = cast(Table, PipelineRow.__table__)
 pipeline_commits = cast(Table, PipelineCommitRow.__table__)
 pipeline_labels = cast(Table, PipelineLabelRow.__table__)
+maintenance_leases = cast(Table, MaintenanceLeaseRow.__table__)
 
 
 class ListItemRow(Base):

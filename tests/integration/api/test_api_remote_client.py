@@ -99,3 +99,20 @@ def test_data_structures_through_the_remote_client(remote: Client) -> None:
 def test_is_remote() -> None:
     assert is_remote("http://h:1") and is_remote("https://h")
     assert not is_remote("postgresql://x") and not is_remote(None) and not is_remote("a.db")
+
+
+def test_remote_put_all_is_one_request(remote: Client) -> None:
+    sent: list[str] = []
+    remote._http.client.event_hooks["request"].append(
+        lambda r: sent.append(f"{r.method} {r.url.path}")
+    )
+    m = remote.get_map("bulk")
+    m.put_all({f"k{i}": {"n": i} for i in range(2_000)})
+    assert sent == ["POST /maps/bulk"]
+    m.put_all([("k0", "again"), ("k1", 1), ("k0", "last")])  # a later pair of a key wins
+    assert len(sent) == 2
+    got = m.to_dict()
+    assert len(got) == 2_000 and got["k0"] == "last" and got["k1"] == 1 and got["k5"] == {"n": 5}
+    with pytest.raises(errors.InvalidInput):
+        m.put_all({"ok": 1, 2: "not a string key"})  # type: ignore[dict-item]
+    assert len(sent) == 3 and "ok" not in m  # refused before anything was sent

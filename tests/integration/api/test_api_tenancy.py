@@ -46,6 +46,7 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/jobs"): {"json": {"type": "api.echo", "idempotency_key": "same-key"}},
     ("POST", "/lists/{name}"): {"json": {"items": ["b"]}},
     ("PUT", "/maps/{name}/{key}"): {"json": {"value": "b"}},
+    ("POST", "/maps/{name}"): {"json": {"entries": {"k": "b"}}},
     ("POST", "/streams/{name}"): {"json": {"items": ["b"]}},
     ("POST", "/streams/{name}/entries"): {"json": {"entries": [{"value": "b", "key": "k"}]}},
     ("PUT", "/streams/{name}"): {},

@@ -217,3 +217,40 @@ def test_claims_and_fenced_writes_record_one_event_per_step_in_order(store_url: 
     assert client.jobs.get(done.job_id).status is S.COMPLETED
     assert client.jobs.get(failed.job_id).error == "boom"
     client.close()
+
+
+def test_a_heartbeat_never_waits_on_its_jobs_own_commit(store_url: str) -> None:
+    # A snapshot commit holds its job's row (PostgreSQL: the fence's FOR UPDATE; SQLite:
+    # the write lock) while it writes. The commit renews the lease itself; a heartbeat
+    # must not wait behind it on PostgreSQL, and on SQLite, where every writer waits for
+    # the one lock, it reckons the lease from when it got the lock.
+    from sqlalchemy import select
+
+    from headrace.model.clock import now_ms
+    from headrace.store import tables
+
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1)
+    a = worker(client)
+    a.claim("maintenance", ["st.noop"], 1, 30)
+    beat = threading.Thread(target=a.heartbeat, args=(30, [job_id]))
+    with client.store.write() as conn:
+        conn.execute(
+            select(tables.jobs.c.job_id).where(tables.jobs.c.job_id == job_id).with_for_update()
+        )
+        beat.start()
+        beat.join(10 if client.store.is_postgresql else 1)
+        if client.store.is_postgresql:
+            assert not beat.is_alive(), "the heartbeat waited for the job's own commit"
+        else:
+            assert beat.is_alive()  # SQLite: it waits for the write lock
+        released = now_ms()
+    beat.join(30)
+    assert not beat.is_alive()
+    with client.store.read() as conn:
+        lease = conn.execute(
+            select(tables.jobs.c.lease_expires_ms).where(tables.jobs.c.job_id == job_id)
+        ).scalar_one()
+    if not client.store.is_postgresql:
+        assert lease >= released + 30_000, "the lease was reckoned from before the wait"
+    client.close()

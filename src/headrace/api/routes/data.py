@@ -18,6 +18,7 @@ from headrace.api.schemas import (
     EntriesIn,
     ItemsIn,
     ListOut,
+    MapEntriesIn,
     MapEntryOut,
     MapOut,
     StreamEntryOut,
@@ -91,6 +92,14 @@ def read_map(name: Name, who: Reader, state: State) -> MapOut:
         items=[MapEntryOut(key=jsonable(k), value=jsonable(v)) for k, v in entries],
         total=len(entries),
     )
+
+
+@router.post("/maps/{name}", response_model=MapOut)
+def put_entries(name: Name, body: MapEntriesIn, who: Writer, state: State) -> MapOut:
+    """Set many string keys of the named Map (created on first write) in one transaction."""
+    handle = StoreProvider(state.store, who.tenant_id).get_map(name)
+    handle.put_all(body.entries)
+    return MapOut(name=name, items=[], total=len(handle))
 
 
 @router.delete("/maps/{name}", response_model=MapOut)

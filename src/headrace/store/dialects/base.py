@@ -31,6 +31,22 @@ class Dialect(Protocol):
         """Insert ``row`` or update it in place when ``key`` exists."""
         ...
 
+    def bulk_insert(
+        self,
+        conn: Connection,
+        table: Table,
+        fixed: dict[str, Any],
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        key: Sequence[str] = (),
+    ) -> None:
+        """Insert ``rows`` (values of ``columns``, plus ``fixed`` in each) in bulk.
+
+        With ``key``, a row whose key exists replaces its other columns (rows must not
+        repeat a key). A bounded number of statements whatever the number of rows.
+        """
+        ...
+
     def try_lock(self, conn: Connection, key: int) -> bool:
         """Take a lock held until the transaction ends, or say it is taken elsewhere."""
         ...

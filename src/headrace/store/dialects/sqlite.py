@@ -81,6 +81,39 @@ def upsert(table: Table, key: Sequence[str], row: dict[str, Any]) -> Insert:
     return stmt.on_conflict_do_update(index_elements=list(key), set_=changes)
 
 
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    fixed: dict[str, Any],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: Sequence[str] = (),
+) -> None:
+    """One ``executemany`` of a prepared INSERT (``ON CONFLICT … DO UPDATE`` by ``key``).
+
+    The driver loops in C over plain tuples; SQLAlchemy's per-row parameter handling,
+    the larger cost on this path, is skipped (fixed values get their type's processing).
+    """
+    if not rows:
+        return
+    q = conn.dialect.identifier_preparer
+    names = [*fixed, *columns]
+    head = []
+    for c, v in fixed.items():
+        proc = table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        head.append(v if proc is None or v is None else proc(v))
+    sql = (
+        f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in names)}) "
+        f"VALUES ({', '.join('?' * len(names))})"
+    )
+    if key:
+        changed = [c for c in names if c not in key]
+        sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
+        sql += f" ON CONFLICT ({', '.join(q.quote(k) for k in key)}) DO UPDATE SET {sets}"
+    lead = tuple(head)
+    conn.exec_driver_sql(sql, [lead + tuple(r) for r in rows])
+
+
 def try_lock(conn: Connection, key: int) -> bool:
     """A write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
     return True
