@@ -108,6 +108,9 @@ class Job:
     def suspend(self) -> None:
         """Suspend: the job snapshots its state and stops; ``resume`` continues from it.
 
+        Returns while the job is still taking its snapshot: a ``resume()``, ``cancel()``
+        or ``restart()`` called at once completes after the suspension lands.
+
         Raises:
             IllegalJobState: the job's status does not allow it.
         """
