@@ -182,8 +182,9 @@ class Pipeline:
         elif isinstance(source, MapSource):
             if not provider.has_map(source.name):
                 raise PipelineDefinitionError(node.name, f"no Map named {source.name!r}")
-        elif isinstance(source, StreamSource) and not provider.has_stream(source.name):
-            raise PipelineDefinitionError(node.name, f"no Stream named {source.name!r}")
+        # A Stream needs no check: like a Jet journal it is empty until written, and the
+        # first read creates it (one partition; ``get_stream(name, partitions=n)`` first
+        # to have more).
 
     # ------------------------------------------------------------------ sources
 
