@@ -102,6 +102,10 @@ class RemoteJobs:
         """
         return job_from(self._http.call("GET", f"/jobs/{seg(job_id)}"))
 
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words. Raises: NotFound."""
+        return str(self._http.call("GET", f"/jobs/{seg(job_id)}/status")["reason"])
+
     def list(
         self,
         page: int = 1,

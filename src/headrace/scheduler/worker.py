@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from headrace import defaults, errors
 from headrace.model.clock import now_ms
@@ -27,6 +27,7 @@ from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.scheduler import isolation, runner
+from headrace.scheduler.buffer import START, WriteBuffer, resolution
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
 from headrace.store import codec
@@ -81,77 +82,6 @@ def interrupt(thread: threading.Thread) -> None:
         )
 
 
-#: The write that starts an attempt: held back briefly, so a short attempt's start and end
-#: reach the store as one write (one UPDATE, the same events).
-START = (S.LOCKED, S.RUNNING)
-
-
-@dataclass
-class WriteBuffer:
-    """Writes waiting for the next flush; consecutive writes of one attempt are merged."""
-
-    writes: dict[tuple[str, int], list[AttemptWrite]] = field(default_factory=dict)
-    logs: list[dict[str, object]] = field(default_factory=list)
-    #: When each attempt's first queued write arrived (monotonic seconds).
-    since: dict[tuple[str, int], float] = field(default_factory=dict)
-
-    def add(self, write: AttemptWrite) -> None:
-        """Queue a write, merged into the attempt's previous one when they chain."""
-        key = (write.job_id, write.attempt)
-        chain = self.writes.get(key)
-        if chain is None:
-            self.writes[key] = [write]
-            self.since[key] = time.monotonic()
-        elif not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]:
-            chain[-1] = chain[-1].then(write)
-        else:
-            chain.append(write)
-
-    def take(
-        self, hold_after: float = float("inf")
-    ) -> tuple[list[AttemptWrite], list[dict[str, object]], bool]:
-        """Everything queued, in order, leaving the buffer empty.
-
-        A lone start write queued after ``hold_after`` (monotonic) stays queued for the
-        next take, so it can merge with the attempt's end.
-
-        Returns:
-            The writes, the log lines, and whether any start write was held back.
-        """
-        writes: list[AttemptWrite] = []
-        kept: dict[tuple[str, int], list[AttemptWrite]] = {}
-        for key, chain in self.writes.items():
-            if len(chain) == 1 and chain[0].path == START and self.since[key] > hold_after:
-                kept[key] = chain
-            else:
-                writes += chain
-        logs = self.logs
-        self.writes, self.logs = kept, []
-        self.since = {k: self.since[k] for k in kept}
-        return writes, logs, bool(kept)
-
-
-def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
-    """What to write instead of a refused end-of-attempt write, if anything.
-
-    The write was refused because the row moved on. If this worker still holds the
-    attempt, a user asked to cancel or suspend it meanwhile: honour that request, keeping
-    the state the attempt reached. Otherwise the attempt is lost and nothing is written.
-    """
-    if held is None or held[0] != refused.attempt or not refused.path:
-        return None
-    keep = {
-        k: v for k, v in refused.values.items() if k in ("state", "progress", "progress_details")
-    }
-    if held[1] is S.CANCELING:
-        path, reason = (S.CANCELING, S.CANCELED), "canceled on request"
-    elif held[1] is S.SUSPENDING:
-        path, reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
-    else:
-        return None
-    return AttemptWrite(refused.job_id, refused.tenant_id, refused.attempt, path, keep, reason)
-
-
 class Worker:
     """Runs the jobs of the registered types from the given queues until stopped."""
 
@@ -192,6 +122,8 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._slots: list[threading.Thread] = []
         self._stop_listening: Callable[[], None] = lambda: None
+        #: The job types this worker last stored as the ones it runs.
+        self._known: list[str] = []
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -202,7 +134,8 @@ class Worker:
             group = self.registry.get_group(spec.info.group_name)
             assert group is not None
             catalog.save(group, spec.info)
-        self.attempts.register(self.queues)
+        self._known = sorted(t for ts in self._types_by_queue().values() for t in ts)
+        self.attempts.register(self.queues, self._known)
         self._stop_listening = self.store.dialect.listen(
             self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
         )
@@ -219,7 +152,12 @@ class Worker:
             self._threads.append(threading.Thread(target=target, name=tname, daemon=True))
         for t in (*self._slots, *self._threads):
             t.start()
-        log.info("worker %s started, queues %s", self.worker_id, self.queues)
+        log.info(
+            "worker %s started, queues %s, job types: %s",
+            self.worker_id,
+            self.queues,
+            ", ".join(self._known) or "none",
+        )
         return self
 
     def wake(self) -> None:
@@ -286,6 +224,7 @@ class Worker:
                 self._claiming_over.set()
             types = self._types_by_queue()  # a client may register types at any time
             try:
+                self._publish_types(types)
                 wrote, claimed = self._round(types)
                 if self._running and time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
@@ -306,6 +245,14 @@ class Worker:
                 wait = min(wait, defaults.FLUSH_INTERVAL_SEC)
             self._kick.wait(wait)
         self._claiming_over.set()
+
+    def _publish_types(self, types: dict[str, list[str]]) -> None:
+        """Store (and log) the job types this worker runs when they changed."""
+        known = sorted(t for ts in types.values() for t in ts)
+        if known != self._known:
+            self.attempts.set_types(known)
+            self._known = known
+            log.info("worker %s now runs job types: %s", self.worker_id, ", ".join(known))
 
     def _free(self, types: dict[str, list[str]]) -> dict[str, int]:
         """Free slots per queue this worker may claim for now."""

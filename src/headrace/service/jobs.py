@@ -16,7 +16,7 @@ from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
 from headrace.model.status import Status
 from headrace.scheduler import runner
 from headrace.scheduler.registry import Registry
-from headrace.service import catalog
+from headrace.service import catalog, reasons
 from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -285,6 +285,14 @@ class JobService:
             limit=limit,
             type_id=type,
         )
+
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words (above all: why it is not starting).
+
+        Raises:
+            NotFound: no such job.
+        """
+        return reasons.status_reason(self.store, self.get(job_id))
 
     def events(self, job_id: str) -> builtins.list[JobEvent]:
         """The job's status changes, oldest first."""

@@ -25,6 +25,8 @@ class WorkerRecord:
     queues: dict[str, int]
     started_at_ms: int
     heartbeat_ms: int
+    #: The job types it runs; None for a worker that did not say (before migration 0009).
+    types: tuple[str, ...] | None = None
 
 
 class WorkerRepository:
@@ -45,6 +47,7 @@ class WorkerRepository:
                     queues={str(k): int(v) for k, v in json.loads(r.queues or "{}").items()},
                     started_at_ms=r.started_at_ms,
                     heartbeat_ms=r.heartbeat_ms,
+                    types=None if r.types is None else tuple(json.loads(r.types)),
                 )
                 for r in rows
             ]

@@ -43,6 +43,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}"),
     ("GET", "/jobs/{job_id}/events"),
     ("GET", "/jobs/{job_id}/logs"),
+    ("GET", "/jobs/{job_id}/status"),
     ("GET", "/lists/{name}"),
     ("GET", "/maps/{name}"),
     ("GET", "/maps/{name}/{key}"),

@@ -30,7 +30,7 @@ from headrace.model import status as machine
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler.worker import resolution
+from headrace.scheduler.buffer import resolution
 from headrace.store.attempts import AttemptRepository
 
 S = Status

@@ -6,7 +6,7 @@ import time
 
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler.worker import WriteBuffer
+from headrace.scheduler.buffer import WriteBuffer
 
 S = Status
 T = "00000000-0000-0000-0000-000000000000"

@@ -1,0 +1,82 @@
+"""A worker's writes waiting for the next flush, and what to write for a refused one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+
+S = Status
+
+
+#: The write that starts an attempt: held back briefly, so a short attempt's start and end
+#: reach the store as one write (one UPDATE, the same events).
+START = (S.LOCKED, S.RUNNING)
+
+
+@dataclass
+class WriteBuffer:
+    """Writes waiting for the next flush; consecutive writes of one attempt are merged."""
+
+    writes: dict[tuple[str, int], list[AttemptWrite]] = field(default_factory=dict)
+    logs: list[dict[str, object]] = field(default_factory=list)
+    #: When each attempt's first queued write arrived (monotonic seconds).
+    since: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def add(self, write: AttemptWrite) -> None:
+        """Queue a write, merged into the attempt's previous one when they chain."""
+        key = (write.job_id, write.attempt)
+        chain = self.writes.get(key)
+        if chain is None:
+            self.writes[key] = [write]
+            self.since[key] = time.monotonic()
+        elif not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]:
+            chain[-1] = chain[-1].then(write)
+        else:
+            chain.append(write)
+
+    def take(
+        self, hold_after: float = float("inf")
+    ) -> tuple[list[AttemptWrite], list[dict[str, object]], bool]:
+        """Everything queued, in order, leaving the buffer empty.
+
+        A lone start write queued after ``hold_after`` (monotonic) stays queued for the
+        next take, so it can merge with the attempt's end.
+
+        Returns:
+            The writes, the log lines, and whether any start write was held back.
+        """
+        writes: list[AttemptWrite] = []
+        kept: dict[tuple[str, int], list[AttemptWrite]] = {}
+        for key, chain in self.writes.items():
+            if len(chain) == 1 and chain[0].path == START and self.since[key] > hold_after:
+                kept[key] = chain
+            else:
+                writes += chain
+        logs = self.logs
+        self.writes, self.logs = kept, []
+        self.since = {k: self.since[k] for k in kept}
+        return writes, logs, bool(kept)
+
+
+def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
+    """What to write instead of a refused end-of-attempt write, if anything.
+
+    The write was refused because the row moved on. If this worker still holds the
+    attempt, a user asked to cancel or suspend it meanwhile: honour that request, keeping
+    the state the attempt reached. Otherwise the attempt is lost and nothing is written.
+    """
+    if held is None or held[0] != refused.attempt or not refused.path:
+        return None
+    keep = {
+        k: v for k, v in refused.values.items() if k in ("state", "progress", "progress_details")
+    }
+    if held[1] is S.CANCELING:
+        path, reason = (S.CANCELING, S.CANCELED), "canceled on request"
+    elif held[1] is S.SUSPENDING:
+        path, reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
+    else:
+        return None
+    return AttemptWrite(refused.job_id, refused.tenant_id, refused.attempt, path, keep, reason)
