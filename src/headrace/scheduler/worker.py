@@ -210,8 +210,9 @@ class Worker:
     def _types_by_queue(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {q: [] for q in self.queues}
         for type_id, spec in self.registry.types().items():
-            if spec.info.queue in found:
-                found[spec.info.queue].append(type_id)
+            for name in spec.queues:
+                if name in found:
+                    found[name].append(type_id)
         return found
 
     def _pump(self) -> None:

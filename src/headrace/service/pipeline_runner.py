@@ -9,6 +9,8 @@ metrics into the job's state and run record.
 
 from __future__ import annotations
 
+import dataclasses
+
 import base64
 import time
 from collections.abc import Sequence
@@ -241,7 +243,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
 DEFAULT.decorator(
     PIPELINE_JOB_TYPE,
     group="headrace",
-    queue=defaults.DEFAULT_QUEUE,
+    queue=defaults.PIPELINE_QUEUE,
     description="Runs a pipeline on the dataflow engine",
     timeout_sec=0,
     max_retries=0,
@@ -257,3 +259,7 @@ DEFAULT.decorator(
         "required": ["pipeline"],
     },
 )(_pipeline_job)
+# Streaming pipeline jobs go to their own queue (``PipelineService.submit``).
+_spec = DEFAULT.get(PIPELINE_JOB_TYPE)
+assert _spec is not None
+DEFAULT.register(dataclasses.replace(_spec, also_queues=(defaults.STREAM_QUEUE,)))

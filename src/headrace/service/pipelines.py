@@ -25,6 +25,11 @@ from headrace.store.snapshots import SnapshotRepository
 S = Status
 
 
+def streaming(pipeline: Pipeline) -> bool:
+    """Whether the pipeline reads an unbounded source (its job runs until stopped)."""
+    return any(node.streaming for node in pipeline.nodes)
+
+
 class PipelineService:
     """One tenant's pipelines: run here, or submit to the workers as jobs and manage them."""
 
@@ -113,6 +118,7 @@ class PipelineService:
             timeout_sec=timeout,
             max_retries=config.max_retries,
             retry_delay_sec=0,
+            queue=defaults.STREAM_QUEUE if streaming(pipeline) else defaults.PIPELINE_QUEUE,
         )
 
     def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
