@@ -9,9 +9,8 @@ metrics into the job's state and run record.
 
 from __future__ import annotations
 
-import dataclasses
-
 import base64
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
