@@ -40,6 +40,9 @@ class Job:
     result: Any
     params: Any
     state: dict[str, Any]
+    #: The embedded process (script) that scheduled it, e.g. ``host:pid:tag``; None for a
+    #: job scheduled through a server or the CLI.
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,7 @@ class Worker:
         *,
         lease_sec: float = defaults.LEASE_SEC,
         worker_id: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -103,7 +104,8 @@ class Worker:
                 raise errors.InvalidInput(msg, f"capacity must be an int >= 1, got {capacity!r}")
         self.lease_sec = lease_sec
         self.worker_id = worker_id or str(uuid.uuid4())
-        self.attempts = AttemptRepository(store, self.worker_id)
+        #: With an origin, only that embedded process's jobs are claimed.
+        self.attempts = AttemptRepository(store, self.worker_id, origin)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
         self._running: dict[str, Attempt] = {}

@@ -91,9 +91,13 @@ LEASE_LOST = "lease expired: the worker holding the job stopped heartbeating"
 class AttemptRepository:
     """Claims, fenced writes and lease upkeep for one worker process."""
 
-    def __init__(self, store: Store, worker_id: str) -> None:
+    def __init__(self, store: Store, worker_id: str, origin: str | None = None) -> None:
         self.store = store
         self.worker_id = worker_id
+        #: Claim only jobs of this origin (an embedded client's worker), else any job.
+        self._origin_filter: tuple[ColumnElement[bool], ...] = (
+            () if origin is None else (J.c.origin == literal_column(_quoted(origin), String),)
+        )
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
@@ -217,6 +221,7 @@ class AttemptRepository:
                 IS_WAITING,
                 J.c.eta_ms <= _AT,
                 J.c.type.in_([literal_column(_quoted(t), String) for t in types]),
+                *self._origin_filter,
             )
             .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
             .limit(bindparam("p_limit", type_=Integer))
