@@ -50,10 +50,9 @@ LEASE_LOSSES_ALLOWED = 5
 #: How often a worker looks for cancel/suspend requests on the jobs it runs.
 CONTROL_POLL_SEC = 0.25
 
-#: How long a control call waits for a job on its way to a status (``suspending``) to get
-#: there before deciding (model/control.py): a suspension lands within a control poll plus
-#: the snapshot, or ``KILL_GRACE_SEC`` for a stuck one; under ``HTTP_TIMEOUT_SEC``, so a
-#: remote call that waits still gets its answer.
+#: How long a Jet control call waits for a job on its way to a status (``suspending``) to
+#: get there before deciding (model/control.py): a suspension lands within a control poll
+#: plus the snapshot, ``KILL_GRACE_SEC`` for a stuck one, a lease for a dead worker.
 CONTROL_WAIT_SEC = 20.0
 
 #: How long a worker may hold finished jobs' writes before flushing them in one batch.

@@ -9,7 +9,9 @@ after ``suspend()`` resumes once the suspension lands, ``cancel()`` on a suspend
 cancels it once suspended, ``restart()`` on it resumes it from the snapshot just taken
 (while ``restart()`` on a job already suspended is refused, as in Jet: ``resume()`` it).
 A call that is illegal where the job is (``resume()`` on a completed job) is refused and
-changes nothing. The table is the whole policy; ``service`` carries it out.
+changes nothing. The table is the whole policy; the Jet facade (``jet/job.py``) carries
+it out through the client's calls, so embedded and remote alike. Seed 004's REST calls
+stay strict: each is decided on the status the job has when it arrives.
 """
 
 from __future__ import annotations

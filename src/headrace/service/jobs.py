@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace import defaults, errors
-from headrace.model import control
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
@@ -324,37 +323,12 @@ class JobService:
 
     # -- control ------------------------------------------------------------------------
 
-    def landed(self, job_id: str, request: control.Request) -> Job:
-        """The job once it is where ``request`` can be decided (not on its way elsewhere).
-
-        A job that is ``suspending`` (say) is waited for until its worker suspends it, at
-        most ``CONTROL_WAIT_SEC`` (see ``model/control.py``).
-
-        Raises:
-            NotFound: no such job.
-            IllegalTransition: the job is still on its way after ``CONTROL_WAIT_SEC``.
-        """
-        deadline = time.monotonic() + defaults.CONTROL_WAIT_SEC
-        pause = 0.005
-        while True:
-            job = self.get(job_id)
-            if control.decide(request, job.status) is not control.Action.WAIT:
-                return job  # a refused request is refused by the caller's guarded change
-            if time.monotonic() >= deadline:
-                msg = f"still {job.status} after {defaults.CONTROL_WAIT_SEC} s"
-                raise errors.IllegalTransition(job.job_id, job.status, str(request), msg)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
-
     def cancel(self, job_id: str, reason: str = "canceled by user") -> Job:
         """Cancel a job: at once if no worker runs it, else ask its worker to stop.
-
-        A job on its way to ``suspended`` is canceled once it gets there.
 
         Raises:
             NotFound: no such job. IllegalTransition: the job has already ended.
         """
-        self.landed(job_id, control.Request.CANCEL)
 
         def choose(job: Job) -> builtins.list[Status]:
             if job.status is S.CANCELING:
@@ -370,14 +344,10 @@ class JobService:
     def suspend(self, job_id: str, reason: str = "suspended by user") -> Job:
         """Suspend a waiting job at once, or ask a running (suspendable) job's worker to.
 
-        Returns while a running job is ``suspending``; a ``resume``, ``cancel`` or
-        ``restart`` called then completes once the suspension lands.
-
         Raises:
             NotFound: no such job. IllegalTransition: the status does not allow it, or
             the job's type is not suspendable while it runs.
         """
-        self.landed(job_id, control.Request.SUSPEND)
 
         def choose(job: Job) -> builtins.list[Status]:
             if job.status is S.SUSPENDING:
@@ -406,13 +376,11 @@ class JobService:
     def resume(self, job_id: str, reason: str = "resumed by user") -> Job:
         """Put a suspended job back in its queue; its worker's ``on_resume`` runs first.
 
-        A job still ``suspending`` is resumed once the suspension lands.
-
         Raises:
             NotFound: no such job. IllegalTransition: the job is not suspended.
         """
         # A job suspended before its eta keeps it; one suspended while running goes now.
-        eta = max(self.landed(job_id, control.Request.RESUME).eta_ms, now_ms())
+        eta = max(self.get(job_id).eta_ms, now_ms())
         job = self.repo.change(
             self.scope.tenant_id,
             job_id,

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from headrace import defaults, engine, errors
-from headrace.model import control
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job
@@ -181,27 +180,18 @@ class PipelineService:
     def restart(self, job_id: str) -> Job:
         """Stop the running execution and run again from the last snapshot.
 
-        A job on its way to ``suspended`` (``suspend()`` then ``restart()``) is resumed
-        from the snapshot once it gets there; a job that has not started yet (waiting,
-        just resumed) will start from its last snapshot anyway and is left as it is.
-
         Raises:
-            IllegalTransition: the job has ended, is suspended or is being canceled.
+            IllegalTransition: the job is not running.
         """
 
-        def request(job: Job, control_: dict[str, Any]) -> dict[str, Any]:
-            if control.decide(control.Request.RESTART, job.status) is not control.Action.APPLY:
+        def request(job: Job, control: dict[str, Any]) -> dict[str, Any]:
+            if job.status not in (S.RUNNING, S.LOCKED):
                 raise errors.IllegalTransition(
                     job.job_id, job.status, "restart", "only a running job restarts"
                 )
-            return {**control_, "restart": True}
+            return {**control, "restart": True}
 
-        was = self.get(job_id).status
-        job = self.jobs.landed(job_id, control.Request.RESTART)
-        if was is S.SUSPENDING and job.status is S.SUSPENDED:
-            return self.jobs.resume(job_id, reason="restarted on request")
-        if control.decide(control.Request.RESTART, job.status) is control.Action.DONE:
-            return job
+        self.get(job_id)
         return self.repo.set_control(self.scope.tenant_id, job_id, request)
 
     def export_snapshot(self, job_id: str, name: str, timeout: float = 60.0) -> None:
