@@ -55,6 +55,11 @@ CONTROL_POLL_SEC = 0.25
 #: plus the snapshot, ``KILL_GRACE_SEC`` for a stuck one, a lease for a dead worker.
 CONTROL_WAIT_SEC = 20.0
 
+#: The longest an exactly-once pipeline's output waits to be seen: its List, Map and
+#: Stream writes commit only with a snapshot, so one is taken at least this often,
+#: whatever the (Jet-style, 10 s) snapshot interval. ``JobConfig.output_interval_ms``.
+OUTPUT_INTERVAL_MS = 1000
+
 #: How long a worker may hold finished jobs' writes before flushing them in one batch.
 FLUSH_INTERVAL_SEC = 0.01
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from headrace import config, defaults, errors, logconfig
 from headrace.client import remote
 from headrace.engine import PipelineMetrics
+from headrace.model import status as machine
 from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
@@ -89,8 +90,12 @@ class Runtime:
         with self._lock:
             worker, self.worker = self.worker, None
         if worker is not None:
-            left = JobRepository(self.store).held_by(worker.worker_id) if worker.running() else []
+            repo = JobRepository(self.store)
+            held = repo.held_by(worker.worker_id) if worker.running() else []
             worker.stop()
+            # What the stop handed back (a job being canceled ends instead).
+            left = [j for h in held if (j := repo.get(h.tenant_id, h.job_id)) is not None]
+            left = [j for j in left if j.status not in machine.FINAL]
             if left:
                 sys.stderr.write(leftover_notice(left))
         self.store.close()

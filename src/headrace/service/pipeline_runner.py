@@ -195,6 +195,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     options = engine.EngineOptions(
         guarantee=GUARANTEES[config.processing_guarantee],
         snapshot_interval_ms=config.snapshot_interval_ms,
+        output_interval_ms=config.output_interval_ms,
         max_accumulated_records=config.max_processor_accumulated_records,
     )
     committer = None
