@@ -21,6 +21,7 @@ from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
+from headrace.service import tokens
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
@@ -171,7 +172,7 @@ class Client:
             logconfig.configure(settings.job_logger)
             _runtime = Runtime(settings, store, run_workers, lease_sec, resume_jobs)
         self._runtime = _runtime
-        scope = Scope(_uuid("tenant_id", tenant_id), _uuid("user_id", user_id))
+        scope = Scope(_id("tenant_id", tenant_id), _id("user_id", user_id))
         self.scope = scope
         self.registry = _runtime.registry
         self.jobs = JobService(
@@ -189,8 +190,11 @@ class Client:
     def for_tenant(self, tenant_id: str, user_id: str = defaults.USER_ID) -> Client:
         """A client that sees and touches only ``tenant_id``'s jobs, sharing this one's store.
 
+        A tenant (and user) is a UUID or a name, as ``headrace tokens create --tenant acme``
+        takes it: ``for_tenant("acme")`` is the tenant of that command's tokens.
+
         Raises:
-            InvalidInput: when an id is not a UUID.
+            InvalidInput: an empty or over-long name.
         """
         return Client(tenant_id=tenant_id, user_id=user_id, _runtime=self._runtime)
 
@@ -283,11 +287,16 @@ class Client:
         self.close()
 
 
-def _uuid(field: str, value: str) -> str:
+def _id(field: str, value: str) -> str:
+    """A tenant's or user's UUID from a UUID or a name, as ``headrace tokens create`` maps it.
+
+    Raises:
+        InvalidInput: an empty or over-long name.
+    """
     try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise errors.InvalidInput(field, f"must be a UUID, got {value!r}") from None
+        return tokens.identity(field.removesuffix("_id"), value)[0]
+    except errors.InvalidInput as exc:
+        raise errors.InvalidInput(field, str(exc).removeprefix(f"{exc.field}: ")) from None
 
 
 __all__ = ["Client"]
