@@ -26,7 +26,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import isolation, runner
+from headrace.scheduler import failure, isolation, runner
 from headrace.scheduler.buffer import START, WriteBuffer, resolution
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
@@ -443,11 +443,14 @@ class Worker:
             values.update(locked_by=None, eta_ms=now_ms())
         elif outcome.error is not None:
             values["error"] = outcome.error
+            # The error with the user's frames first, in the job's log and its event.
+            self.log(ctx, "error", f"attempt {c.attempt} failed: {outcome.error}")
+            why = failure.summary(outcome.error)
             if c.retries < c.max_retries:
-                write.path, write.reason = (S.RUNNING, S.RETRYING), "attempt failed; will retry"
+                write.path, write.reason = (S.RUNNING, S.RETRYING), f"attempt failed: {why}; retry"
                 values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
             else:
-                write.path, write.reason = (S.RUNNING, S.FAILED), "attempt failed; no retries left"
+                write.path, write.reason = (S.RUNNING, S.FAILED), f"attempt failed: {why}"
         else:
             try:
                 values["result"] = codec.dumps(outcome.result, "result")

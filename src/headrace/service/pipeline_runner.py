@@ -20,7 +20,7 @@ import cloudpickle
 from headrace import defaults, engine, errors
 from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
-from headrace.pipeline import Pipeline
+from headrace.pipeline import Pipeline, pickling
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
 from headrace.service import data
@@ -52,7 +52,7 @@ def encode(pipeline: Pipeline) -> str:
     if not isinstance(pipeline, Pipeline):
         raise errors.InvalidInput("pipeline", f"expected a Pipeline, got {type(pipeline).__name__}")
     try:
-        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
+        return base64.b64encode(pickling.dumps(pipeline)).decode("ascii")
     except Exception as exc:
         raise errors.InvalidInput("pipeline", f"cannot be pickled: {exc}") from None
 
