@@ -48,6 +48,7 @@ mine.join(timeout=60)
 time.sleep(1.0)  # ample time for this script's worker to (wrongly) claim the old job
 print("mine", sorted(client.get_list("doubled")))
 print("old", client.jobs.get(old.id).status.value)
+print("reason", "takes only its own process's jobs" in old.get_status_reason())
 resumer = Client(resume_jobs=True)
 resumer.start_workers()
 deadline = time.monotonic() + 60
@@ -79,4 +80,10 @@ def test_a_job_left_running_is_announced_and_not_taken_by_the_next_script(
     assert second.returncode == 0, second.stdout + second.stderr
     lines = second.stdout.splitlines()
     assert "('left-running', 'waiting')" in lines[0], lines  # listed with its name
-    assert lines[1:] == ["origin True", "mine [2, 4, 6]", "old waiting", "resumed True"], lines
+    assert lines[1:] == [
+        "origin True",
+        "mine [2, 4, 6]",
+        "old waiting",
+        "reason True",
+        "resumed True",
+    ], lines

@@ -57,7 +57,14 @@ def waiting_reason(store: Store, job: Job) -> str:
             f"waiting for capacity: queue {job.queue!r} is full ({busy} of {capacity} slots "
             "busy); a slot frees when a job ends, or raise the queue's capacity"
         )
-    return f"waiting for one of {len(able)} worker(s) on queue {job.queue!r} to claim it"
+    waiting = f"waiting for one of {len(able)} worker(s) on queue {job.queue!r} to claim it"
+    if job.origin is None:
+        return waiting
+    return (
+        f"{waiting}; it was scheduled by the script {job.origin}, and an embedded Client() "
+        "takes only its own process's jobs (Client(resume_jobs=True) or a `headrace worker` "
+        "takes it)"
+    )
 
 
 def _knows(worker: WorkerRecord, type_id: str) -> bool:
