@@ -34,6 +34,7 @@ from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+from headrace.store.workers import WorkerRepository
 
 log = logging.getLogger("headrace.worker")
 job_log = logging.getLogger("headrace.job")
@@ -106,6 +107,7 @@ class Worker:
         self.worker_id = worker_id or str(uuid.uuid4())
         #: With an origin, only that embedded process's jobs are claimed.
         self.attempts = AttemptRepository(store, self.worker_id, origin)
+        self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
         self._running: dict[str, Attempt] = {}
@@ -137,7 +139,7 @@ class Worker:
             assert group is not None
             catalog.save(group, spec.info)
         self._known = sorted(t for ts in self._types_by_queue().values() for t in ts)
-        self.attempts.register(self.queues, self._known)
+        self.registration.register(self.worker_id, self.queues, self._known)
         self._stop_listening = self.store.dialect.listen(
             self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
         )
@@ -198,7 +200,7 @@ class Worker:
         self._flush()
         self._stop_listening()
         try:
-            self.attempts.unregister()
+            self.registration.unregister(self.worker_id)
         except errors.StoreError:
             log.warning("worker %s could not unregister", self.worker_id)
         log.info("worker %s stopped", self.worker_id)
@@ -253,7 +255,7 @@ class Worker:
         """Store (and log) the job types this worker runs when they changed."""
         known = sorted(t for ts in types.values() for t in ts)
         if known != self._known:
-            self.attempts.set_types(known)
+            self.registration.set_types(self.worker_id, known)
             self._known = known
             log.info("worker %s now runs job types: %s", self.worker_id, ", ".join(known))
 

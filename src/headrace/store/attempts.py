@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -104,36 +102,6 @@ class AttemptRepository:
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
         #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
         self._events_in_sql = store.dialect.dml_in_cte
-
-    # -- workers ------------------------------------------------------------------------
-
-    def register(self, queues: dict[str, int], types: Sequence[str] = ()) -> None:
-        """Record this worker, the queues (with capacities) it serves and the types it runs."""
-        at = now_ms()
-        row = {
-            "worker_id": self.worker_id,
-            "hostname": socket.gethostname(),
-            "pid": os.getpid(),
-            "queues": json.dumps(queues),
-            "types": json.dumps(sorted(types)),
-            "started_at_ms": at,
-            "heartbeat_ms": at,
-        }
-        with self.store.write() as conn:
-            conn.execute(self.store.dialect.upsert(tables.workers, ["worker_id"], row))
-
-    def set_types(self, types: Sequence[str]) -> None:
-        """Record the job types this worker runs now (a client registers more at any time)."""
-        W = tables.workers
-        with self.store.write() as conn:
-            conn.execute(
-                update(W).where(W.c.worker_id == self.worker_id).values(types=json.dumps(types))
-            )
-
-    def unregister(self) -> None:
-        """Forget this worker (a clean stop)."""
-        with self.store.write() as conn:
-            conn.execute(delete(tables.workers).where(tables.workers.c.worker_id == self.worker_id))
 
     # -- claiming -----------------------------------------------------------------------
 
