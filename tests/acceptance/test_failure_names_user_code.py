@@ -94,5 +94,5 @@ def test_failing_attempts_lead_with_the_users_file_and_line(tmp_path: Path) -> N
         assert f"{script}:35" in (client.jobs.events(task.job_id)[-1].reason or "")
     finally:
         client.close()
-    # The log line reached the script's console too (no logging configured there).
-    assert f"at {script}:35 in helper" in done.stderr
+    # The log line (exception and innermost user frame) reached the script's console too.
+    assert f"ValueError: bad params (at {script}:35)" in done.stderr

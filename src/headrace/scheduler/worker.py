@@ -446,8 +446,8 @@ class Worker:
         elif outcome.error is not None:
             values["error"] = outcome.error
             # The error with the user's frames first, in the job's log and its event.
-            self.log(ctx, "error", f"attempt {c.attempt} failed: {outcome.error}")
             why = failure.summary(outcome.error)
+            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", outcome.error)
             if c.retries < c.max_retries:
                 write.path, write.reason = (S.RUNNING, S.RETRYING), f"attempt failed: {why}; retry"
                 values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
@@ -474,8 +474,8 @@ class Worker:
             values["progress_details"] = details
         self._queue_write(AttemptWrite(ctx.job_id, ctx.tenant_id, ctx.attempt, (), values))
 
-    def log(self, ctx: JobContext, level: str, message: str) -> None:
-        """Log a job's line and queue it for the job's stored log."""
+    def log(self, ctx: JobContext, level: str, message: str, stored: str | None = None) -> None:
+        """Log a job's line and queue it (or the longer ``stored``) for the job's stored log."""
         job_log.log(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO),
             "[%s] %s",
@@ -488,7 +488,7 @@ class Worker:
             "tenant_id": ctx.tenant_id,
             "at_ms": now_ms(),
             "level": level.lower(),
-            "message": message,
+            "message": message if stored is None else f"{message}\n{stored}",
             "attempt": ctx.attempt,
         }
         with self._lock:
