@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 #: The embedded store: one SQLite file under the working directory.
 SQLITE_PATH = ".headrace/headrace.db"
 
@@ -9,8 +11,26 @@ SQLITE_PATH = ".headrace/headrace.db"
 TENANT_ID = "00000000-0000-0000-0000-000000000000"
 USER_ID = "00000000-0000-0000-0000-000000000000"
 
-#: Queues every installation has, with seed 004's capacities (jobs at once per worker).
-QUEUES: dict[str, int] = {"compute": 1, "maintenance": 5, "download": 10}
+#: The machine's cores: the pipeline queues' default capacities follow them.
+CPUS = os.cpu_count() or 1
+
+#: Batch pipeline jobs have their own queue, so they neither wait behind seed 004's
+#: ``compute`` jobs nor block them; one slot per core (at least two), since a batch
+#: pipeline keeps a core busy while it runs.
+PIPELINE_QUEUE = "pipelines"
+#: Streaming pipeline jobs run until canceled: on a queue of their own they cannot take
+#: the slots batch work needs. Mostly waiting for input, so two slots per core (at least 4).
+STREAM_QUEUE = "streams"
+
+#: Queues every installation has, with seed 004's capacities (jobs at once per worker)
+#: and the pipeline queues'. README "Sizing queues" says how to change them.
+QUEUES: dict[str, int] = {
+    "compute": 1,
+    "maintenance": 5,
+    "download": 10,
+    PIPELINE_QUEUE: max(2, CPUS),
+    STREAM_QUEUE: max(4, 2 * CPUS),
+}
 DEFAULT_QUEUE = "compute"
 
 #: Job defaults when neither the job type nor the caller sets them.
@@ -29,6 +49,16 @@ LEASE_LOSSES_ALLOWED = 5
 
 #: How often a worker looks for cancel/suspend requests on the jobs it runs.
 CONTROL_POLL_SEC = 0.25
+
+#: How long a Jet control call waits for a job on its way to a status (``suspending``) to
+#: get there before deciding (model/control.py): a suspension lands within a control poll
+#: plus the snapshot, ``KILL_GRACE_SEC`` for a stuck one, a lease for a dead worker.
+CONTROL_WAIT_SEC = 20.0
+
+#: The longest an exactly-once pipeline's output waits to be seen: its List, Map and
+#: Stream writes commit only with a snapshot, so one is taken at least this often,
+#: whatever the (Jet-style, 10 s) snapshot interval. ``JobConfig.output_interval_ms``.
+OUTPUT_INTERVAL_MS = 1000
 
 #: How long a worker may hold finished jobs' writes before flushing them in one batch.
 FLUSH_INTERVAL_SEC = 0.01

@@ -46,7 +46,7 @@ def test_killed_three_times_each_event_lands_as_promised(
     job = client.get_jet().submit(pipeline, config)
     log = tmp_path / "workers.log"
     rng = random.Random(1234)
-    worker = start_worker(store_url, "compute=1", 1.5, log)
+    worker = start_worker(store_url, "streams=1", 1.5, log)
     try:
         attempt = 0
         for _ in range(3):
@@ -63,7 +63,7 @@ def test_killed_three_times_each_event_lands_as_promised(
             assert job.get_status() is JobStatus.RUNNING, "killed too late: the job had ended"
             worker.send_signal(signal.SIGKILL)
             worker.wait()
-            worker = start_worker(store_url, "compute=1", 1.5, log)
+            worker = start_worker(store_url, "streams=1", 1.5, log)
         job.join(timeout=240)
     finally:
         stop(worker)

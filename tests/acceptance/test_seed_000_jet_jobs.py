@@ -291,5 +291,5 @@ def test_concurrent_submits_of_one_name_make_one_job(client: Client, jet: object
 def test_status_reason_says_why_a_job_is_not_starting(store_url: str) -> None:
     client = Client(store_url, run_workers=False)
     job = client.get_jet().submit(batch_pipeline(1))
-    assert "no worker serves queue 'compute'" in job.get_status_reason()
+    assert "no worker serves queue 'pipelines'" in job.get_status_reason()
     client.close()

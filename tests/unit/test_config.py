@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from headrace import config, errors, logconfig
+from headrace import config, defaults, errors, logconfig
 
 
 def test_job_logger_section_is_honoured(tmp_path: Path) -> None:
@@ -24,7 +24,9 @@ def test_job_logger_section_is_honoured(tmp_path: Path) -> None:
         "queues:\n  gpu: 2\n"
     )
     settings = config.load(path)
-    assert settings.queues == {"compute": 1, "maintenance": 5, "download": 10, "gpu": 2}
+    seed_004 = {"compute": 1, "maintenance": 5, "download": 10}
+    pipelines = {"pipelines": defaults.QUEUES["pipelines"], "streams": defaults.QUEUES["streams"]}
+    assert settings.queues == {**seed_004, **pipelines, "gpu": 2}
     logger = logconfig.configure(settings.job_logger)
     try:
         logger.debug("a debug line")

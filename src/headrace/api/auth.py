@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from headrace import errors
@@ -71,16 +71,29 @@ bearer = HTTPBearer(auto_error=False, description="A token from `headrace tokens
 State = Annotated[ApiState, Depends(get_state)]
 
 
+#: The response header that says an ``--insecure-local`` server ignored a request's token.
+INSECURE_HEADER = "X-Headrace-Insecure-Local"
+
+
 def principal(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    response: Response,
 ) -> Principal:
     """The principal of the request's bearer token (the default tenant when insecure-local).
+
+    An insecure-local server acts as the default tenant whatever the request says; a
+    request that sent a token is told so in a response header, not left to find its
+    job in another tenant than its token's.
 
     Raises:
         Unauthenticated: no token, or an unknown or revoked one.
     """
     if state.insecure_local:
+        if credentials is not None:
+            response.headers[INSECURE_HEADER] = (
+                "Authorization ignored: --insecure-local serves the default tenant as admin"
+            )
         return LOCAL
     return state.tokens.authenticate(None if credentials is None else credentials.credentials)
 

@@ -290,6 +290,14 @@ class PipelineCancelIn(pydantic.BaseModel):
     force: bool = False
 
 
+class JobStatusOut(pydantic.BaseModel):
+    """A job's status and, in words, why it is in it (above all: why it is not starting)."""
+
+    job_id: str
+    status: Status
+    reason: str
+
+
 class PipelineStatusOut(pydantic.BaseModel):
     """A pipeline job's status, as Headrace and as Jet name it, and why it is in it."""
 

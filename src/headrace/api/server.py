@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from headrace import defaults, errors
+from headrace.api import auth
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.scheduler.registry import DEFAULT, Registry
@@ -112,6 +113,15 @@ class Server:
         for w in self.workers:
             w.start()
         mode = " (insecure-local: no tokens)" if self.options.insecure_local else ""
+        if self.options.insecure_local:
+            print(
+                "warning: --insecure-local: every request acts as the default tenant's admin; "
+                "Authorization headers are ignored (responses to them say so in "
+                f"{auth.INSECURE_HEADER}). Serve without it and use `headrace tokens create` "
+                "to keep tenants apart.",
+                file=sys.stderr,
+                flush=True,
+            )
         print(
             f"headrace server on http://{self.options.host}:{self.options.port}{mode}, "
             f"{len(self.workers)} worker(s), store {self.store.dialect.name}",

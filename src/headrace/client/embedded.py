@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import socket
+import sys
 import threading
 import uuid
 import weakref
@@ -14,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from headrace import config, defaults, errors, logconfig
 from headrace.client import remote
 from headrace.engine import PipelineMetrics
-from headrace.model.job import JobGroupInfo
+from headrace.model import status as machine
+from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
+from headrace.service import tokens
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
@@ -26,6 +30,7 @@ from headrace.service.projects import ProjectService
 from headrace.service.workers import QueueInfo, WorkerService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+from headrace.store.jobs import JobRepository
 from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
@@ -33,17 +38,36 @@ if TYPE_CHECKING:
 
 _open: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
+#: This process's origin (``jobs.origin``): made on first use, anew in a forked child.
+_origin: list[str] = []
+os.register_at_fork(after_in_child=_origin.clear)
+
+
+def process_origin() -> str:
+    """The tag of the jobs this process schedules: ``host:pid:random`` (random: pids recur)."""
+    if not _origin:
+        _origin.append(f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+    return _origin[0]
+
 
 class Runtime:
     """What every tenant view of one client shares: the store, the registry, the worker."""
 
     def __init__(
-        self, settings: config.Settings, store: str | None, run_workers: bool, lease_sec: float
+        self,
+        settings: config.Settings,
+        store: str | None,
+        run_workers: bool,
+        lease_sec: float,
+        resume_jobs: bool = False,
     ) -> None:
         self.settings = settings
         self.store = Store(store or settings.store)
         self.registry = Registry(parent=DEFAULT)
         self.run_workers = run_workers
+        #: Whether this process's workers also take jobs other processes scheduled (and
+        #: left waiting, e.g. a streaming job a previous script left running).
+        self.resume_jobs = resume_jobs
         self.lease_sec = lease_sec
         self.worker: Worker | None = None
         self._lock = threading.Lock()
@@ -58,7 +82,11 @@ class Runtime:
         with self._lock:
             if self.worker is None:
                 self.worker = Worker(
-                    self.store, self.registry, self.settings.queues, lease_sec=self.lease_sec
+                    self.store,
+                    self.registry,
+                    self.settings.queues,
+                    lease_sec=self.lease_sec,
+                    origin=None if self.resume_jobs else process_origin(),
                 ).start()
 
     def close(self) -> None:
@@ -66,9 +94,31 @@ class Runtime:
         with self._lock:
             worker, self.worker = self.worker, None
         if worker is not None:
+            repo = JobRepository(self.store)
+            held = repo.held_by(worker.worker_id) if worker.running() else []
             worker.stop()
+            # What the stop handed back (a job being canceled ends instead).
+            left = [j for h in held if (j := repo.get(h.tenant_id, h.job_id)) is not None]
+            left = [j for j in left if j.status not in machine.FINAL]
+            if left:
+                sys.stderr.write(leftover_notice(left))
         self.store.close()
         _open.discard(self)
+
+
+def leftover_notice(jobs: list[Job]) -> str:
+    """What a script that ends with running jobs prints: which, and what becomes of them."""
+    lines = [
+        f"headrace: {len(jobs)} job(s) still running as this process ends; they go back "
+        "to their queue and wait there (another script's Client() does not take them; "
+        "Client(resume_jobs=True) or a `headrace worker` does):"
+    ]
+    lines += [f"  {job.name or job.type}  {job.job_id}  ({job.status})" for job in jobs]
+    lines.append(
+        "  see them with `headrace jobs ls`; cancel one with `headrace jobs cancel ID` or "
+        "job.cancel() before the script ends"
+    )
+    return "\n".join(lines) + "\n"
 
 
 @atexit.register
@@ -84,7 +134,10 @@ class Client:
     ``token`` is for the remote form only (a URL as ``store``); embedded clients ignore it.
 
     ``Client()`` is embedded: a SQLite file under ``./.headrace`` and workers in this
-    process. ``Client(store="postgresql://...")`` shares a PostgreSQL database with other
+    process. Its workers take only the jobs this process scheduled: a streaming job a
+    previous script left running stays in its queue (the script said so as it ended)
+    until ``Client(resume_jobs=True)`` or a ``headrace worker`` takes it, or it is
+    canceled. ``Client(store="postgresql://...")`` shares a PostgreSQL database with other
     clients and ``headrace worker`` processes.
     """
 
@@ -114,17 +167,20 @@ class Client:
         user_id: str = defaults.USER_ID,
         config_file: str | None = None,
         lease_sec: float = defaults.LEASE_SEC,
+        resume_jobs: bool = False,
         _runtime: Runtime | None = None,
     ) -> None:
         if _runtime is None:
             settings = config.load(config_file)
             logconfig.configure(settings.job_logger)
-            _runtime = Runtime(settings, store, run_workers, lease_sec)
+            _runtime = Runtime(settings, store, run_workers, lease_sec, resume_jobs)
         self._runtime = _runtime
-        scope = Scope(_uuid("tenant_id", tenant_id), _uuid("user_id", user_id))
+        scope = Scope(_id("tenant_id", tenant_id), _id("user_id", user_id))
         self.scope = scope
         self.registry = _runtime.registry
-        self.jobs = JobService(_runtime.store, _runtime.registry, scope, _runtime.ensure_worker)
+        self.jobs = JobService(
+            _runtime.store, _runtime.registry, scope, _runtime.ensure_worker, process_origin()
+        )
         self.job_types = JobTypeService(_runtime.store)
         self.job_groups = JobGroupService(_runtime.store)
         self.pipelines = PipelineService(_runtime.store, self.jobs, scope)
@@ -146,8 +202,11 @@ class Client:
     def for_tenant(self, tenant_id: str, user_id: str = defaults.USER_ID) -> Client:
         """A client that sees and touches only ``tenant_id``'s jobs, sharing this one's store.
 
+        A tenant (and user) is a UUID or a name, as ``headrace tokens create --tenant acme``
+        takes it: ``for_tenant("acme")`` is the tenant of that command's tokens.
+
         Raises:
-            InvalidInput: when an id is not a UUID.
+            InvalidInput: an empty or over-long name.
         """
         return Client(tenant_id=tenant_id, user_id=user_id, _runtime=self._runtime)
 
@@ -240,11 +299,16 @@ class Client:
         self.close()
 
 
-def _uuid(field: str, value: str) -> str:
+def _id(field: str, value: str) -> str:
+    """A tenant's or user's UUID from a UUID or a name, as ``headrace tokens create`` maps it.
+
+    Raises:
+        InvalidInput: an empty or over-long name.
+    """
     try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        raise errors.InvalidInput(field, f"must be a UUID, got {value!r}") from None
+        return tokens.identity(field.removesuffix("_id"), value)[0]
+    except errors.InvalidInput as exc:
+        raise errors.InvalidInput(field, str(exc).removeprefix(f"{exc.field}: ")) from None
 
 
 __all__ = ["Client"]

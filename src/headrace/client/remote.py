@@ -45,6 +45,7 @@ from headrace.model.job import (
 from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.pipeline import Pipeline
+from headrace.service import tokens
 from headrace.service.workers import QueueInfo
 from headrace.store.workers import WorkerRecord
 
@@ -123,6 +124,10 @@ class RemoteJobs(RemoteJobDefinitions):
             NotFound: no such job in this tenant.
         """
         return job_from(self._http.call("GET", f"/jobs/{seg(job_id)}"))
+
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words. Raises: NotFound."""
+        return str(self._http.call("GET", f"/jobs/{seg(job_id)}/status")["reason"])
 
     def list(
         self,
@@ -486,11 +491,15 @@ class Client:
     def for_tenant(self, tenant_id: str, user_id: str | None = None) -> Client:
         """This client, if its token already grants ``tenant_id`` (a token fixes the tenant).
 
+        ``tenant_id`` is a UUID or a name, as ``headrace tokens create --tenant`` takes it.
+
         Raises:
             PermissionDenied: the token is another tenant's.
         """
         me = self.whoami()
-        if me["tenant_id"] != str(tenant_id) or (user_id and me["user_id"] != str(user_id)):
+        tenant = tokens.identity("tenant", tenant_id)[0]
+        user = None if not user_id else tokens.identity("user", user_id)[0]
+        if me["tenant_id"] != tenant or (user is not None and me["user_id"] != user):
             msg = "a remote client's tenant and user come from its token; use another token"
             raise errors.PermissionDenied(msg)
         return self

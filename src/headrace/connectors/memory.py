@@ -382,7 +382,7 @@ class ProviderSinkConnector:
 
             return _FnSink(call_each)
         if isinstance(desc, sinks.LoggerSink):
-            log = logging.getLogger(desc.logger)
+            log = visible_logger(desc.logger)
 
             def log_each(items: list[Any]) -> None:
                 for x in items:
@@ -391,6 +391,23 @@ class ProviderSinkConnector:
             return _FnSink(log_each)
         msg = f"not an in-memory sink: {desc!r}"
         raise TypeError(msg)
+
+
+def visible_logger(name: str) -> logging.Logger:
+    """The logger ``to_logger()`` writes to, made visible if the user configured none.
+
+    Jet's logger sink prints to the member's log. Python's shows only warnings until
+    logging is configured, so with no handler anywhere on the way to the root, the
+    logger prints its INFO lines to stderr itself; configured logging is left alone.
+    """
+    log = logging.getLogger(name)
+    if not log.hasHandlers():
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        if log.level == logging.NOTSET:
+            log.setLevel(logging.INFO)
+    return log
 
 
 def sink_connector(desc: sinks.SinkDescriptor) -> base.SinkConnector | None:

@@ -50,12 +50,15 @@ class EngineOptions:
             Stream writes until the snapshot that covers them commits.
         snapshot_interval_ms: Wall-clock time between snapshots (it decides when, never
             what: results do not depend on it).
+        output_interval_ms: ``"exactly_once"`` only: the longest held output waits; a
+            snapshot (which commits it) is taken at least this often.
     """
 
     batch_size: int = 4096
     split_items: int = 16384
     guarantee: Guarantee = "none"
     snapshot_interval_ms: int = 10_000
+    output_interval_ms: int = 1_000
     #: A stateful stage holding more records than this fails the run (None: no limit).
     max_accumulated_records: int | None = None
 
@@ -67,9 +70,10 @@ class EngineOptions:
             if getattr(self, name) < 1:
                 msg = f"{name} must be at least 1, got {getattr(self, name)}"
                 raise ValueError(msg)
-        if self.snapshot_interval_ms < 0:
-            msg = f"snapshot_interval_ms must not be negative, got {self.snapshot_interval_ms}"
-            raise ValueError(msg)
+        for name in ("snapshot_interval_ms", "output_interval_ms"):
+            if getattr(self, name) < 0:
+                msg = f"{name} must not be negative, got {getattr(self, name)}"
+                raise ValueError(msg)
 
 
 class VertexInstance:

@@ -208,6 +208,9 @@ class Coordinator:
         self.buffer = WriteBuffer()
         self.buffering = self.periodic and options.guarantee == "exactly_once"
         self.interval = options.snapshot_interval_ms / 1000
+        if self.buffering:
+            # Held output is seen only once a snapshot commits it: commit it this often.
+            self.interval = min(self.interval, options.output_interval_ms / 1000)
         self._requests: Callable[[], Any] | None = getattr(control, "snapshot_requests", None)
         self._report: Callable[[dict[str, object]], Any] | None = getattr(
             control, "report_metrics", None

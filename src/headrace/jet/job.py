@@ -7,11 +7,13 @@ server over HTTP), so a handle from another process, or from ``get_job``, sees t
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.jet.backend import JetClient
+from headrace.model import control
 from headrace.model import status as machine
 from headrace.model.facades import JET
 from headrace.model.facades import JetJobStatus as JobStatus
@@ -105,24 +107,50 @@ class Job:
             cause = "canceled by user" if job.status is Status.CANCELED else job.error
             raise errors.JobFailed(self._id, str(job.status), cause)
 
+    def _landed(self, request: control.Request) -> tuple[Status, JobRecord]:
+        """The job once it is where ``request`` can be decided, and its status before.
+
+        Jet accepts a call on a job on its way to a status (it queues the call behind the
+        snapshot): seeds 000 and 001 call ``suspend()`` and at once ``resume()``. A call
+        that finds the job ``suspending`` (say) waits for its worker to suspend it, at
+        most ``CONTROL_WAIT_SEC``, and is then decided where the job landed
+        (``model/control.py``). Through the client's calls, so the same remote.
+        """
+        deadline = time.monotonic() + defaults.CONTROL_WAIT_SEC
+        pause = 0.005
+        job = before = self._record()
+        while control.decide(request, job.status) is control.Action.WAIT:
+            if time.monotonic() >= deadline:
+                msg = f"still {job.status} after {defaults.CONTROL_WAIT_SEC} s"
+                raise errors.IllegalJobState(self._id, job.status, str(request), msg)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+            job = self._record()
+        return before.status, job
+
     def suspend(self) -> None:
         """Suspend: the job snapshots its state and stops; ``resume`` continues from it.
+
+        Returns while the job may still be taking its snapshot: a ``resume()``,
+        ``cancel()`` or ``restart()`` called at once completes after the suspension lands.
 
         Raises:
             IllegalJobState: the job's status does not allow it.
         """
         try:
+            self._landed(control.Request.SUSPEND)
             self._client.jobs.suspend(self._id)
         except errors.IllegalTransition as exc:
             raise _illegal(exc) from None
 
     def resume(self) -> None:
-        """Resume a suspended job from its snapshot.
+        """Resume a suspended job from its snapshot (one being suspended, once it is).
 
         Raises:
             IllegalJobState: the job is not suspended.
         """
         try:
+            self._landed(control.Request.RESUME)
             self._client.jobs.resume(self._id)
         except errors.IllegalTransition as exc:
             raise _illegal(exc) from None
@@ -130,10 +158,13 @@ class Job:
     def cancel(self, force: bool = False) -> None:
         """Cancel; ``force`` ends it even if its execution does not stop by itself.
 
+        A job being suspended is canceled once it is suspended.
+
         Raises:
             IllegalJobState: the job has already ended.
         """
         try:
+            self._landed(control.Request.CANCEL)
             self._client.pipelines.cancel(self._id, force=force)
         except errors.IllegalTransition as exc:
             raise _illegal(exc) from None
@@ -141,11 +172,19 @@ class Job:
     def restart(self) -> None:
         """Stop the running execution and start again from the last snapshot.
 
+        A job being suspended (``suspend()`` then ``restart()``) is resumed from the
+        snapshot once suspended; a job that has not started yet (waiting, just resumed)
+        will start from its last snapshot anyway and is left as it is.
+
         Raises:
-            IllegalJobState: the job is not running.
+            IllegalJobState: the job is not running (ended, suspended, being canceled).
         """
         try:
-            self._client.pipelines.restart(self._id)
+            was, job = self._landed(control.Request.RESTART)
+            if was is Status.SUSPENDING and job.status is Status.SUSPENDED:
+                self._client.jobs.resume(self._id, reason="restarted on request")
+            elif control.decide(control.Request.RESTART, job.status) is not control.Action.DONE:
+                self._client.pipelines.restart(self._id)
         except errors.IllegalTransition as exc:
             raise _illegal(exc) from None
 

@@ -52,6 +52,9 @@ class Job:
     pipeline_version: int | None = None
     require_error_ack: bool = False
     error_acknowledged: bool = False
+    #: The embedded process (script) that scheduled it, e.g. ``host:pid:tag``; None for a
+    #: job scheduled through a server or the CLI.
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

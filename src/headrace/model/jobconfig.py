@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from headrace import errors
+from headrace import defaults, errors
 
 
 class ProcessingGuarantee(StrEnum):
@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[tuple[type, ...], Any]] = {
     "local_parallelism": ((int,), 1),
     "store_metrics_after_completion": ((bool,), True),
     "max_retries": ((int,), 0),
+    "output_interval_ms": ((int,), defaults.OUTPUT_INTERVAL_MS),
 }
 
 
@@ -62,6 +63,8 @@ class JobConfig:
     local_parallelism: int
     store_metrics_after_completion: bool
     max_retries: int
+    #: EXACTLY_ONCE: a snapshot commits the held output at least this often (ms).
+    output_interval_ms: int
 
     def __init__(self, **options: Any) -> None:
         for field, (_types, default) in FIELDS.items():
@@ -122,7 +125,7 @@ def _checked(field: str, value: Any, label: str) -> Any:
             raise errors.InvalidInput(
                 field, f"unknown guarantee {value!r}; expected {choices}"
             ) from None
-    if field in ("snapshot_interval_ms", "local_parallelism") and value < 1:
+    if field in ("snapshot_interval_ms", "local_parallelism", "output_interval_ms") and value < 1:
         raise errors.InvalidInput(label, f"must be >= 1, got {value}")
     if (
         field in ("max_processor_accumulated_records", "timeout_ms")

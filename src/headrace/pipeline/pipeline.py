@@ -180,11 +180,11 @@ class Pipeline:
         if isinstance(source, ListSource) and source.items is None:
             if not provider.has_list(source.name):
                 raise PipelineDefinitionError(node.name, f"no List named {source.name!r}")
-        elif isinstance(source, MapSource):
-            if not provider.has_map(source.name):
-                raise PipelineDefinitionError(node.name, f"no Map named {source.name!r}")
-        elif isinstance(source, StreamSource) and not provider.has_stream(source.name):
-            raise PipelineDefinitionError(node.name, f"no Stream named {source.name!r}")
+        elif isinstance(source, MapSource) and not provider.has_map(source.name):
+            raise PipelineDefinitionError(node.name, f"no Map named {source.name!r}")
+        # A Stream needs no check: like a Jet journal it is empty until written, and the
+        # first read creates it (one partition; ``get_stream(name, partitions=n)`` first
+        # to have more).
 
     # ------------------------------------------------------------------ sources
 

@@ -26,6 +26,14 @@ class JobTypeSpec:
     #: "thread" runs attempts in the worker's slot threads; "process" in a child process
     #: that is killed if it ignores a stop request (timeout, cancel, suspend).
     isolation: Literal["thread", "process"] = "thread"
+    #: Queues beyond ``info.queue`` its jobs may be scheduled to (the pipeline type's
+    #: streaming jobs go to their own queue); a worker claims the type from each it serves.
+    also_queues: tuple[str, ...] = ()
+
+    @property
+    def queues(self) -> tuple[str, ...]:
+        """Every queue jobs of this type may be in, its own first."""
+        return (self.info.queue, *self.also_queues)
 
     @property
     def type_id(self) -> str:

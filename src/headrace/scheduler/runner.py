@@ -11,6 +11,7 @@ import jsonschema
 import pydantic
 
 from headrace import errors
+from headrace.scheduler import failure
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec
 
@@ -80,7 +81,7 @@ def run_attempt(spec: JobTypeSpec, ctx: JobContext, worker: JobWorker | None) ->
         if ctx.cancelled:
             # An error raised because the job was told to stop is the stop, not a failure.
             return _stopped(worker, ctx, ctx.stop_reason or "stop")
-        return Outcome(error=traceback.format_exc()[-MAX_ERROR_CHARS:])
+        return Outcome(error=failure.describe(traceback.format_exc(), MAX_ERROR_CHARS))
     if ctx.cancelled:
         return _stopped(worker, ctx, ctx.stop_reason or "stop")
     return Outcome(result=result)
@@ -91,7 +92,9 @@ def _stopped(worker: JobWorker | None, ctx: JobContext, reason: str) -> Outcome:
         try:
             worker.on_suspend(ctx)
         except Exception:
-            return Outcome(stopped=reason, error=traceback.format_exc()[-MAX_ERROR_CHARS:])
+            return Outcome(
+                stopped=reason, error=failure.describe(traceback.format_exc(), MAX_ERROR_CHARS)
+            )
     return Outcome(stopped=reason)
 
 

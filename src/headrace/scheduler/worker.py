@@ -26,7 +26,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import isolation, keeper, runner
+from headrace.scheduler import failure, isolation, keeper, runner
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec, Registry
 from headrace.scheduler.writebuffer import START, WriteBuffer, resolution
@@ -34,6 +34,7 @@ from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
+from headrace.store.workers import WorkerRepository
 
 log = logging.getLogger("headrace.worker")
 job_log = logging.getLogger("headrace.job")
@@ -93,6 +94,7 @@ class Worker:
         *,
         lease_sec: float = defaults.LEASE_SEC,
         worker_id: str | None = None,
+        origin: str | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -103,7 +105,9 @@ class Worker:
                 raise errors.InvalidInput(msg, f"capacity must be an int >= 1, got {capacity!r}")
         self.lease_sec = lease_sec
         self.worker_id = worker_id or str(uuid.uuid4())
-        self.attempts = AttemptRepository(store, self.worker_id)
+        #: With an origin, only that embedded process's jobs are claimed.
+        self.attempts = AttemptRepository(store, self.worker_id, origin)
+        self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
         self._running: dict[str, Attempt] = {}
@@ -122,6 +126,8 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._slots: list[threading.Thread] = []
         self._stop_listening: Callable[[], None] = lambda: None
+        #: The job types this worker last stored as the ones it runs.
+        self._known: list[str] = []
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -132,7 +138,8 @@ class Worker:
             group = self.registry.get_group(spec.info.group_name)
             assert group is not None
             catalog.save(group, spec.info)
-        self.attempts.register(self.queues)
+        self._known = sorted(t for ts in self._types_by_queue().values() for t in ts)
+        self.registration.register(self.worker_id, self.queues, self._known)
         self._stop_listening = self.store.dialect.listen(
             self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
         )
@@ -149,7 +156,12 @@ class Worker:
             self._threads.append(threading.Thread(target=target, name=tname, daemon=True))
         for t in (*self._slots, *self._threads):
             t.start()
-        log.info("worker %s started, queues %s", self.worker_id, self.queues)
+        log.info(
+            "worker %s started, queues %s, job types: %s",
+            self.worker_id,
+            self.queues,
+            ", ".join(self._known) or "none",
+        )
         return self
 
     def wake(self) -> None:
@@ -188,7 +200,7 @@ class Worker:
         self._flush()
         self._stop_listening()
         try:
-            self.attempts.unregister()
+            self.registration.unregister(self.worker_id)
         except errors.StoreError:
             log.warning("worker %s could not unregister", self.worker_id)
         log.info("worker %s stopped", self.worker_id)
@@ -202,8 +214,9 @@ class Worker:
     def _types_by_queue(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {q: [] for q in self.queues}
         for type_id, spec in self.registry.types().items():
-            if spec.info.queue in found:
-                found[spec.info.queue].append(type_id)
+            for name in spec.queues:
+                if name in found:
+                    found[name].append(type_id)
         return found
 
     def _pump(self) -> None:
@@ -216,6 +229,7 @@ class Worker:
                 self._claiming_over.set()
             types = self._types_by_queue()  # a client may register types at any time
             try:
+                self._publish_types(types)
                 wrote, claimed = self._round(types)
                 if self._running and time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
@@ -236,6 +250,14 @@ class Worker:
                 wait = min(wait, defaults.FLUSH_INTERVAL_SEC)
             self._kick.wait(wait)
         self._claiming_over.set()
+
+    def _publish_types(self, types: dict[str, list[str]]) -> None:
+        """Store (and log) the job types this worker runs when they changed."""
+        known = sorted(t for ts in types.values() for t in ts)
+        if known != self._known:
+            self.registration.set_types(self.worker_id, known)
+            self._known = known
+            log.info("worker %s now runs job types: %s", self.worker_id, ", ".join(known))
 
     def _free(self, types: dict[str, list[str]]) -> dict[str, int]:
         """Free slots per queue this worker may claim for now."""
@@ -423,11 +445,14 @@ class Worker:
             values.update(locked_by=None, eta_ms=now_ms())
         elif outcome.error is not None:
             values["error"] = outcome.error
+            # The error with the user's frames first, in the job's log and its event.
+            why = failure.summary(outcome.error)
+            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", outcome.error)
             if c.retries < c.max_retries:
-                write.path, write.reason = (S.RUNNING, S.RETRYING), "attempt failed; will retry"
+                write.path, write.reason = (S.RUNNING, S.RETRYING), f"attempt failed: {why}; retry"
                 values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
             else:
-                write.path, write.reason = (S.RUNNING, S.FAILED), "attempt failed; no retries left"
+                write.path, write.reason = (S.RUNNING, S.FAILED), f"attempt failed: {why}"
         else:
             try:
                 values["result"] = codec.dumps(outcome.result, "result")
@@ -449,8 +474,8 @@ class Worker:
             values["progress_details"] = details
         self._queue_write(AttemptWrite(ctx.job_id, ctx.tenant_id, ctx.attempt, (), values))
 
-    def log(self, ctx: JobContext, level: str, message: str) -> None:
-        """Log a job's line and queue it for the job's stored log."""
+    def log(self, ctx: JobContext, level: str, message: str, stored: str | None = None) -> None:
+        """Log a job's line and queue it (or the longer ``stored``) for the job's stored log."""
         job_log.log(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO),
             "[%s] %s",
@@ -463,7 +488,7 @@ class Worker:
             "tenant_id": ctx.tenant_id,
             "at_ms": now_ms(),
             "level": level.lower(),
-            "message": message,
+            "message": message if stored is None else f"{message}\n{stored}",
             "attempt": ctx.attempt,
         }
         with self._lock:

@@ -304,6 +304,7 @@ class JobDefinitions:
             parameters=merged,
             seed=seed,
             definition=None if definition is None else codec.dumps(definition, "params"),
+            origin=getattr(self, "origin", None),
         )
         self._on_scheduled()
         return started

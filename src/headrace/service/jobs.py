@@ -15,7 +15,7 @@ from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
 from headrace.model.status import Status
 from headrace.scheduler import runner
 from headrace.scheduler.registry import Registry
-from headrace.service import catalog
+from headrace.service import catalog, reasons
 from headrace.service.definitions import JobDefinitions
 from headrace.service.offsets import JobOffsets
 from headrace.store import codec
@@ -43,8 +43,11 @@ class JobService(JobDefinitions, JobOffsets):
         registry: Registry,
         scope: Scope,
         on_scheduled: Callable[[], None] = lambda: None,
+        origin: str | None = None,
     ) -> None:
         self.store = store
+        #: The embedded process whose jobs these are (``jobs.origin``), else None.
+        self.origin = origin
         self.registry = registry
         self.scope = scope
         self.repo = JobRepository(store)
@@ -121,12 +124,17 @@ class JobService(JobDefinitions, JobOffsets):
         delay_sec: float = 0,
         name: str | None = None,
         description: str | None = None,
+        queue: str | None = None,
     ) -> tuple[Job, bool]:
         """``schedule``, also telling whether this call created the job (False: same key).
 
+        ``queue`` picks one of the type's queues (the pipeline type's streaming jobs go to
+        their own); by default the type's queue.
+
         Raises:
             NotFound: the type is not registered.
-            InvalidInput: params fail the type's schema, or an option is out of range.
+            InvalidInput: params fail the type's schema, an option is out of range, or the
+            type is not run from ``queue``.
         """
         info = self.job_type(type)
         row = self._row(
@@ -140,6 +148,14 @@ class JobService(JobDefinitions, JobOffsets):
             name=name,
             description=description,
         )
+        if queue is not None and queue != info.queue:
+            spec = self.registry.get(type)
+            if spec is None or queue not in spec.queues:
+                msg = f"job type {type!r} does not run from queue {queue!r}"
+                raise errors.InvalidInput("queue", msg)
+            row["queue"] = queue
+        if self.origin is not None:
+            row["origin"] = self.origin
         job, created = self.repo.insert(row, self.scope.user_id)
         if created:
             self._on_scheduled()
@@ -190,6 +206,8 @@ class JobService(JobDefinitions, JobOffsets):
                     raise
                 field = f"params[{i}]{exc.field.removeprefix('params')}"
                 raise errors.InvalidInput(field, str(exc).removeprefix(f"{exc.field}: ")) from None
+        if self.origin is not None:
+            rows = [{**r, "origin": self.origin} for r in rows]
         jobs = self.repo.insert_many(rows, self.scope.user_id)
         if jobs:
             self._on_scheduled()
@@ -298,6 +316,14 @@ class JobService(JobDefinitions, JobOffsets):
             limit=limit,
             type_id=type,
         )
+
+    def status_reason(self, job_id: str) -> str:
+        """Why the job is in its status, in words (above all: why it is not starting).
+
+        Raises:
+            NotFound: no such job.
+        """
+        return reasons.status_reason(self.store, self.get(job_id))
 
     def events(self, job_id: str) -> builtins.list[JobEvent]:
         """The job's status changes, oldest first."""

@@ -10,6 +10,7 @@ metrics into the job's state and run record.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import cloudpickle
 from headrace import defaults, engine, errors
 from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
-from headrace.pipeline import Pipeline, parameters
+from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
 from headrace.service import data
@@ -51,7 +52,7 @@ def encode(pipeline: Pipeline) -> str:
     if not isinstance(pipeline, Pipeline):
         raise errors.InvalidInput("pipeline", f"expected a Pipeline, got {type(pipeline).__name__}")
     try:
-        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
+        return base64.b64encode(pickling.dumps(pipeline)).decode("ascii")
     except Exception as exc:
         raise errors.InvalidInput("pipeline", f"cannot be pickled: {exc}") from None
 
@@ -196,6 +197,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     options = engine.EngineOptions(
         guarantee=GUARANTEES[config.processing_guarantee],
         snapshot_interval_ms=config.snapshot_interval_ms,
+        output_interval_ms=config.output_interval_ms,
         max_accumulated_records=config.max_processor_accumulated_records,
     )
     committer = None
@@ -244,7 +246,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
 DEFAULT.decorator(
     PIPELINE_JOB_TYPE,
     group="headrace",
-    queue=defaults.DEFAULT_QUEUE,
+    queue=defaults.PIPELINE_QUEUE,
     description="Runs a pipeline on the dataflow engine",
     timeout_sec=0,
     max_retries=0,
@@ -261,3 +263,7 @@ DEFAULT.decorator(
         "required": ["pipeline"],
     },
 )(_pipeline_job)
+# Streaming pipeline jobs go to their own queue (``PipelineService.submit``).
+_spec = DEFAULT.get(PIPELINE_JOB_TYPE)
+assert _spec is not None
+DEFAULT.register(dataclasses.replace(_spec, also_queues=(defaults.STREAM_QUEUE,)))

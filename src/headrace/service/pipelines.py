@@ -21,9 +21,13 @@ from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE, encode, run_pipe
 from headrace.store.database import Store
 from headrace.store.jobs import JobRepository
 from headrace.store.snapshots import SnapshotRepository
-from headrace.store.workers import WorkerRepository
 
 S = Status
+
+
+def streaming(pipeline: Pipeline) -> bool:
+    """Whether the pipeline reads an unbounded source (its job runs until stopped)."""
+    return any(node.streaming for node in pipeline.nodes)
 
 
 class PipelineService(PipelineCommits):
@@ -114,6 +118,7 @@ class PipelineService(PipelineCommits):
             timeout_sec=timeout,
             max_retries=config.max_retries,
             retry_delay_sec=0,
+            queue=defaults.STREAM_QUEUE if streaming(pipeline) else defaults.PIPELINE_QUEUE,
         )
 
     def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
@@ -302,33 +307,4 @@ class PipelineService(PipelineCommits):
 
     def status_reason(self, job_id: str) -> str:
         """Why the job is in its status, in words (above all: why it is not starting)."""
-        job = self.jobs.get(job_id)
-        if job.status is S.WAITING:
-            return self._waiting_reason(job)
-        if job.status is S.RETRYING:
-            left = max(0, job.eta_ms - now_ms()) / 1000
-            return f"waiting {left:.1f} s for the retry delay after: {job.error}"
-        if job.status in (S.SUSPENDED, S.SUSPENDING):
-            return job.details or "suspended"
-        if job.status in (S.FAILED, S.TIMEOUT):
-            return job.error or str(job.status)
-        if job.status is S.CANCELED:
-            return "canceled by user"
-        return str(job.status)
-
-    def _waiting_reason(self, job: Job) -> str:
-        if job.eta_ms > now_ms():
-            return f"scheduled to start in {(job.eta_ms - now_ms()) / 1000:.1f} s"
-        workers = WorkerRepository(self.store)
-        alive = now_ms() - int(3 * defaults.LEASE_SEC * 1000)
-        serving = [
-            w for w in workers.workers() if job.queue in w.queues and w.heartbeat_ms >= alive
-        ]
-        if not serving:
-            return f"no worker serves queue {job.queue!r}"
-        capacity = sum(w.queues[job.queue] for w in serving)
-        held = [str(s) for s in machine.HELD]
-        busy = sum(n for q, _s, _t, n in workers.count_jobs(None, held) if q == job.queue)
-        if busy >= capacity:
-            return f"queue {job.queue!r} is at capacity ({busy} of {capacity} slots busy)"
-        return f"waiting for one of {len(serving)} worker(s) on queue {job.queue!r} to claim it"
+        return self.jobs.status_reason(job_id)

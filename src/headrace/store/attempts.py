@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,7 +20,6 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
-    delete,
     insert,
     literal,
     literal_column,
@@ -79,9 +76,13 @@ MAX_BATCH = 500
 class AttemptRepository:
     """Claims, fenced writes and lease upkeep for one worker process."""
 
-    def __init__(self, store: Store, worker_id: str) -> None:
+    def __init__(self, store: Store, worker_id: str, origin: str | None = None) -> None:
         self.store = store
         self.worker_id = worker_id
+        #: Claim only jobs of this origin (an embedded client's worker), else any job.
+        self._origin_filter: tuple[ColumnElement[bool], ...] = (
+            () if origin is None else (J.c.origin == literal_column(_quoted(origin), String),)
+        )
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
@@ -90,27 +91,6 @@ class AttemptRepository:
         self._events_in_sql = store.dialect.dml_in_cte
         self.leases = LeaseRepository(store, worker_id)
         self.maintenance = MaintenanceRepository(store)
-
-    # -- workers ------------------------------------------------------------------------
-
-    def register(self, queues: dict[str, int]) -> None:
-        """Record this worker and the queues (with capacities) it serves."""
-        at = now_ms()
-        row = {
-            "worker_id": self.worker_id,
-            "hostname": socket.gethostname(),
-            "pid": os.getpid(),
-            "queues": json.dumps(queues),
-            "started_at_ms": at,
-            "heartbeat_ms": at,
-        }
-        with self.store.write() as conn:
-            conn.execute(self.store.dialect.upsert(tables.workers, ["worker_id"], row))
-
-    def unregister(self) -> None:
-        """Forget this worker (a clean stop)."""
-        with self.store.write() as conn:
-            conn.execute(delete(tables.workers).where(tables.workers.c.worker_id == self.worker_id))
 
     # -- claiming -----------------------------------------------------------------------
 
@@ -198,6 +178,7 @@ class AttemptRepository:
                 IS_WAITING,
                 J.c.eta_ms <= _AT,
                 J.c.type.in_([literal_column(_quoted(t), String) for t in types]),
+                *self._origin_filter,
             )
             .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
             .limit(bindparam("p_limit", type_=Integer))

@@ -113,6 +113,7 @@ def job_from_row(row: RowMapping) -> Job:
         pipeline_version=row["pipeline_version"],
         require_error_ack=bool(row["require_error_ack"]),
         error_acknowledged=bool(row["error_acknowledged"]),
+        origin=row["origin"],
     )
 
 
@@ -375,6 +376,15 @@ class JobRepository:
             .order_by(ended, J.c.scheduled_at_ms.desc())
             .limit(1)
         )
+
+    def held_by(self, worker_id: str) -> builtins.list[Job]:
+        """The jobs ``worker_id`` holds now (locked, running, canceling, suspending)."""
+        held = [str(s) for s in machine.HELD]
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(J).where(J.c.locked_by == worker_id, J.c.status.in_(held))
+            ).mappings()
+            return [job_from_row(r) for r in rows]
 
     def set_control(
         self,

@@ -113,8 +113,12 @@ class RunRepository:
         parameters: dict[str, Any],
         seed: bytes | None = None,
         definition: str | None = None,
+        origin: str | None = None,
     ) -> Job:
         """Open the job's next run and queue it, in one transaction.
+
+        ``origin`` is the embedded process that starts the run (``jobs.origin``: its
+        workers take the run), or None for a start through a server or the CLI.
 
         ``seed`` is the snapshot the run starts from (its sources' offsets); ``definition``
         replaces the job's (a consumed offset reset or upload).
@@ -172,6 +176,7 @@ class RunRepository:
                     resumed=False,
                     control=None,
                     error_acknowledged=False,
+                    origin=origin,
                     **({} if definition is None else {"definition": definition}),
                 )
             ).rowcount

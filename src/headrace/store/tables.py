@@ -137,6 +137,9 @@ class JobRow(Base):
     error_acknowledged: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    #: The embedded process (script) that scheduled the job, else NULL (migration 0009):
+    #: an embedded client's workers take only their own process's jobs unless asked.
+    origin: Mapped[str | None] = mapped_column(String(64))
 
     # Every status change rewrites the row and adds an entry to every index whose
     # predicate the new row meets, so the indexes are few and partial where the query
@@ -201,6 +204,8 @@ class WorkerRow(Base):
     queues: Mapped[str] = mapped_column(Text)
     started_at_ms: Mapped[int] = mapped_column(BigInteger)
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
+    #: The job types the worker runs, a JSON list (migration 0009).
+    types: Mapped[str | None] = mapped_column(Text)
 
 
 class MaintenanceLeaseRow(Base):

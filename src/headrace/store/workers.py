@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
+from headrace.model.clock import now_ms
 from headrace.store import tables
 from headrace.store.database import Store
 
@@ -25,13 +28,42 @@ class WorkerRecord:
     queues: dict[str, int]
     started_at_ms: int
     heartbeat_ms: int
+    #: The job types it runs; None for a worker that did not say (before migration 0009).
+    types: tuple[str, ...] | None = None
 
 
 class WorkerRepository:
-    """Reads the workers table and counts jobs by queue, status and type."""
+    """The workers table (registration, reads) and job counts by queue, status and type."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def register(self, worker_id: str, queues: dict[str, int], types: Sequence[str]) -> None:
+        """Record a worker, the queues (with capacities) it serves and the types it runs."""
+        at = now_ms()
+        row = {
+            "worker_id": worker_id,
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "queues": json.dumps(queues),
+            "types": json.dumps(sorted(types)),
+            "started_at_ms": at,
+            "heartbeat_ms": at,
+        }
+        with self.store.write() as conn:
+            conn.execute(self.store.dialect.upsert(W, ["worker_id"], row))
+
+    def set_types(self, worker_id: str, types: Sequence[str]) -> None:
+        """Record the job types a worker runs now (a client registers more at any time)."""
+        with self.store.write() as conn:
+            conn.execute(
+                update(W).where(W.c.worker_id == worker_id).values(types=json.dumps(types))
+            )
+
+    def unregister(self, worker_id: str) -> None:
+        """Forget a worker (a clean stop)."""
+        with self.store.write() as conn:
+            conn.execute(delete(W).where(W.c.worker_id == worker_id))
 
     def workers(self) -> list[WorkerRecord]:
         """Every registered worker, newest heartbeat first."""
@@ -45,6 +77,7 @@ class WorkerRepository:
                     queues={str(k): int(v) for k, v in json.loads(r.queues or "{}").items()},
                     started_at_ms=r.started_at_ms,
                     heartbeat_ms=r.heartbeat_ms,
+                    types=None if r.types is None else tuple(json.loads(r.types)),
                 )
                 for r in rows
             ]

@@ -64,6 +64,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/events"),
     ("GET", "/jobs/{job_id}/logs"),
     ("GET", "/jobs/by-prefix/{prefix}"),
+    ("GET", "/jobs/{job_id}/status"),
     ("GET", "/lists/{name}"),
     ("GET", "/maps/{name}"),
     ("GET", "/maps/{name}/{key}"),

@@ -232,7 +232,7 @@ def test_auto_scaling_restarts_to_use_a_joining_worker(client: Client, auto_scal
         ),
     )
     wait_for(lambda: job.get_status() is JobStatus.RUNNING, what="running")
-    newcomer = Worker(client.store, client.registry, {"compute": 1}, lease_sec=3).start()
+    newcomer = Worker(client.store, client.registry, {"streams": 1}, lease_sec=3).start()
     try:
         time.sleep(5)  # two auto-scaling checks
         restarts = [

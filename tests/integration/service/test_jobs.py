@@ -360,9 +360,14 @@ def test_tenant_b_sees_nothing_of_tenant_a(client: Client) -> None:
     reason="for_tenant(any id) is the embedded client's: a remote client's tenant comes "
     "from its token, and tokens name tenants by UUID or by name"
 )
-def test_client_rejects_non_uuid_tenant(client: Client) -> None:
+def test_client_takes_tenant_names_as_tokens_do_and_refuses_empty_ones(client: Client) -> None:
+    # Issue 11 item 8: "acme" is the tenant of `headrace tokens create --tenant acme`.
+    from headrace.service.tokens import identity
+
+    assert client.for_tenant("acme").scope.tenant_id == identity("tenant", "acme")[0]
+    assert client.for_tenant("default").scope.tenant_id == client.scope.tenant_id
     with pytest.raises(errors.InvalidInput) as info:
-        client.for_tenant("acme")
+        client.for_tenant(" ")
     assert info.value.field == "tenant_id"
 
 

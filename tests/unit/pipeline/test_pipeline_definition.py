@@ -81,7 +81,6 @@ def test_window_on_a_batch_stage_is_refused() -> None:
     [
         (Pipeline.from_map("nope"), "Map"),
         (hp.ListSource("nope"), "List"),
-        (hp.StreamSource("nope"), "Stream"),
     ],
 )
 def test_unknown_source_name_is_refused_at_validation(
@@ -93,6 +92,15 @@ def test_unknown_source_name_is_refused_at_validation(
     with pytest.raises(PipelineDefinitionError) as info:
         p.validate(InMemoryProvider())
     assert info.value.stage == "source#0" and kind in str(info.value)
+
+
+def test_an_unknown_stream_is_not_refused_it_is_created_on_first_read() -> None:
+    # Issue 11 item 4: like a Jet journal, a Stream is empty until written.
+    p = Pipeline.create()
+    p.read_from(hp.StreamSource("fresh")).write_to(Pipeline.to_logger())
+    provider = InMemoryProvider()
+    p.validate(provider)
+    assert not provider.has_stream("fresh")
 
 
 def test_from_list_need_not_exist_yet() -> None:

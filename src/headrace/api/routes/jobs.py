@@ -21,6 +21,7 @@ from headrace.api.schemas import (
     JobIn,
     JobLogLineOut,
     JobOut,
+    JobStatusOut,
     Paged,
     ReasonIn,
 )
@@ -115,6 +116,14 @@ def get_by_prefix(prefix: IdPrefix, who: Reader, state: State) -> JobOut:
 def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
     """One of the tenant's jobs."""
     return JobOut.model_validate(state.jobs(who).get(job_id))
+
+
+@router.get("/jobs/{job_id}/status", response_model=JobStatusOut)
+def job_status(job_id: JobId, who: Reader, state: State) -> JobStatusOut:
+    """The job's status and why it is in it: a waiting job names what holds it."""
+    service = state.jobs(who)
+    job = service.get(job_id)
+    return JobStatusOut(job_id=job.job_id, status=job.status, reason=service.status_reason(job_id))
 
 
 def _reason(body: ReasonIn | None) -> dict[str, str]:

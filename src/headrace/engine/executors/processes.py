@@ -44,7 +44,7 @@ from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions, Worker
 from headrace.engine.snapshot import Coordinator, dump_parts
-from headrace.pipeline import Node
+from headrace.pipeline import Node, pickling
 
 __all__ = ["ProcessesExecutor", "WorkerCrashed"]
 
@@ -90,7 +90,7 @@ def _dumps(obj: Any) -> bytes:
     except (pickle.PicklingError, TypeError, AttributeError):
         data = None
     if data is None or _MAIN in data:
-        data = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickling.dumps(obj)
     return data
 
 
@@ -426,25 +426,18 @@ class ProcessesExecutor:
             WorkerCrashed: a worker died without a word.
         """
         restored = coordinator.restored
-        shared = None
-        if restored is None:  # every worker gets the same payload: pickle it once
-            shared = cloudpickle.dumps((plan, provider, splits, options, parallelism, None, False))
-        payloads = [
-            shared
-            if shared is not None
-            else cloudpickle.dumps(
-                (
-                    plan,
-                    provider,
-                    splits,
-                    options,
-                    parallelism,
-                    restored.for_partitions([i]) if restored is not None else None,
-                    restored is not None,
-                )
-            )
-            for i in range(parallelism)
+        # Without a restore every worker gets the same payload: pickle it once.
+        resumed = restored is not None
+        parts = (
+            [None]
+            if restored is None
+            else [restored.for_partitions([i]) for i in range(parallelism)]
+        )
+        made = [
+            pickling.dumps((plan, provider, splits, options, parallelism, p, resumed))
+            for p in parts
         ]
+        payloads = made if resumed else made * parallelism
         pool = _acquire(parallelism, len(_ticket_slots(plan)))
         pool.reset_tickets()
         pool.runs += 1
