@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import limits, metrics, problems
+from headrace.api import inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import catalog, data, jobs, ops, pipelines
 
@@ -47,6 +47,7 @@ def create_app(
         version=getattr(headrace, "__version__", "0.1.0"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(inputs.check_request)],
     )
     app.state.headrace = state
     registry = metrics.registry_for(state.workers)

@@ -18,6 +18,7 @@ _PLAIN: dict[str, type[errors.HeadraceError]] = {
     "timeout": errors.TimeoutException,
     "store-unavailable": errors.StoreUnavailable,
     "store-busy": errors.StoreUnavailable,
+    "store-error": errors.StoreError,
 }
 #: The same by HTTP status, for answers that are not Headrace problems (a proxy's 502...).
 _BY_STATUS: dict[int, type[errors.HeadraceError]] = {
