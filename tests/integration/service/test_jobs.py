@@ -303,10 +303,10 @@ def test_idempotency_key_returns_the_existing_job(client: Client) -> None:
     first = client.jobs.schedule("t.idem", 1, idempotency_key="k-1", delay_sec=3600)
     again = client.jobs.schedule("t.idem", 1, idempotency_key="k-1")
     assert again.job_id == first.job_id and again.params == 1
-    with pytest.raises(errors.Conflict, match="'k-1'.*params"):
+    with pytest.raises(errors.Conflict, match=r"'k-1'.*params"):
         client.jobs.schedule("t.idem", 2, idempotency_key="k-1")
     client.job_type("t.idem.other")(lambda ctx, p: p)
-    with pytest.raises(errors.Conflict, match="'k-1'.*type 't.idem' != 't.idem.other'"):
+    with pytest.raises(errors.Conflict, match=r"'k-1'.*type 't\.idem' != 't\.idem\.other'"):
         client.jobs.schedule("t.idem.other", 1, idempotency_key="k-1")
     other_tenant = client.for_tenant("11111111-1111-4111-8111-111111111111")
     theirs = other_tenant.jobs.schedule("t.idem", 3, idempotency_key="k-1", delay_sec=3600)
