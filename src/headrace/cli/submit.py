@@ -44,6 +44,13 @@ def submit(
     token: Annotated[
         str | None, typer.Option(envvar="HEADRACE_TOKEN", help="Bearer token for --server.")
     ] = None,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers",
+            help="Embedded clients of the file only schedule: `headrace worker` runs the jobs.",
+        ),
+    ] = False,
 ) -> None:
     """Run FILE.py [ARGS] with its headrace.Client() pointing at --server.
 
@@ -69,6 +76,8 @@ def submit(
         env.pop("HEADRACE_SERVER", None)
     if token:
         env["HEADRACE_TOKEN"] = token
+    if no_workers:
+        env["HEADRACE_RUN_WORKERS"] = "0"
     where = server or "the embedded store"
     typer.echo(f"headrace submit: running {file} against {where}", err=True)
     done = subprocess.run([sys.executable, str(file), *ctx.args], env=env, check=False)
