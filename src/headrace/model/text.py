@@ -13,10 +13,12 @@ from typing import Any
 
 from headrace import errors
 
+#: A canonical UUID, as the OpenAPI schema states it for path ids.
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 #: Deepest nesting of lists and objects in params, values and results.
 MAX_DEPTH = 64
-#: Longest single string inside a JSON value (characters).
-MAX_VALUE_CHARS = 1_000_000
+#: Longest single string inside a JSON value (characters): above the 32 MiB pipeline body.
+MAX_VALUE_CHARS = 64 * 1024 * 1024
 
 
 def check_text(field: str, value: str, max_chars: int | None = None) -> str:

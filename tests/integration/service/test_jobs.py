@@ -108,11 +108,13 @@ def test_list_pages_filters_and_orders(client: Client) -> None:
     assert info.value.field == "limit"
 
 
-def test_get_unknown_or_malformed_id_is_not_found(client: Client) -> None:
+def test_get_unknown_id_is_not_found_and_a_malformed_one_invalid(client: Client) -> None:
     with pytest.raises(errors.NotFound):
         client.jobs.get("6a1f1c1e-0000-4000-8000-000000000000")
-    with pytest.raises(errors.NotFound):
+    # Issue 14: an id that is not a canonical UUID is refused naming the field.
+    with pytest.raises(errors.InvalidInput) as caught:
         client.jobs.get("not-a-uuid")
+    assert "job_id" in caught.value.field
 
 
 def test_cancel_waiting_job_and_illegal_cancel_changes_nothing(client: Client) -> None:

@@ -9,7 +9,7 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
@@ -25,13 +25,14 @@ from headrace.api.schemas import (
     ReasonIn,
 )
 from headrace.model import status as machine
+from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
 from headrace.store.jobs import ORDERABLE
 
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
-JobId = Annotated[str, "the job's UUID"]
+JobId = Annotated[str, Path(description="The job's UUID", pattern=text.UUID_PATTERN)]
 #: An optional ``{"reason": ...}`` body: seed 004's bodiless calls stay valid.
 Reason = Annotated[ReasonIn | None, Body()]
 
