@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import docs, limits, metrics, problems
+from headrace.api import docs, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
@@ -60,6 +60,7 @@ def create_app(
         # need a CDN, so it is off.
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(inputs.check_request)],
     )
     docs.install(app)
     app.state.headrace = state

@@ -70,6 +70,16 @@ class StoreCollector(Collector):
         yield from (jobs, depth, running, beat, live, took)
 
 
+#: HTTP methods that get their own label value; any other is counted as ``other``, so a
+#: client inventing method names cannot grow the series without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """``method`` if it is a standard one, else ``other`` (a closed set of label values)."""
+    return method if method in METHODS else "other"
+
+
 class HttpMetrics:
     """ASGI middleware counting requests and timing them by method, route and status."""
 
@@ -105,9 +115,11 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, tracked)
         finally:
+            # The route template (``/jobs/{job_id}``), never the raw path: a closed set.
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.requests.labels(scope["method"], route, str(status)).inc()
-            self.seconds.labels(scope["method"], route).observe(time.perf_counter() - started)
+            method = method_label(scope["method"])
+            self.requests.labels(method, route, str(status)).inc()
+            self.seconds.labels(method, route).observe(time.perf_counter() - started)
 
 
 def registry_for(workers: WorkerService) -> CollectorRegistry:

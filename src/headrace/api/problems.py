@@ -29,7 +29,7 @@ TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
     (errors.Unauthenticated, 401, "unauthenticated"),
     (errors.TimeoutException, 504, "timeout"),
     (errors.StoreUnavailable, 503, "store-unavailable"),
-    (errors.StoreError, 503, "store-busy"),
+    (errors.StoreError, 500, "store-error"),
 )
 
 #: Attributes of Headrace errors copied into the problem (``field``, ``kind``, ``id``...),

@@ -54,6 +54,13 @@ def submit(
     timeout: Annotated[
         float | None, typer.Option(help="With --wait: give up after this many seconds.")
     ] = None,
+    no_workers: Annotated[
+        bool,
+        typer.Option(
+            "--no-workers",
+            help="Embedded clients of the file only schedule: `headrace worker` runs the jobs.",
+        ),
+    ] = False,
 ) -> None:
     """Run FILE.py [ARGS] with its headrace.Client() pointing at --server.
 
@@ -81,6 +88,8 @@ def submit(
         env.pop("HEADRACE_SERVER", None)
     if token:
         env["HEADRACE_TOKEN"] = token
+    if no_workers:
+        env["HEADRACE_RUN_WORKERS"] = "0"
     where = server or "the embedded store"
     before = submitted.newest(server, token) if wait else None
     typer.echo(f"headrace submit: running {file} against {where}", err=True)

@@ -173,6 +173,8 @@ class Client:
         if _runtime is None:
             settings = config.load(config_file)
             logconfig.configure(settings.job_logger)
+            # ``headrace submit --no-workers`` keeps a script's clients out of executing jobs.
+            run_workers = run_workers and os.environ.get("HEADRACE_RUN_WORKERS") != "0"
             _runtime = Runtime(settings, store, run_workers, lease_sec, resume_jobs)
         self._runtime = _runtime
         scope = Scope(_id("tenant_id", tenant_id), _id("user_id", user_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ _PLAIN: dict[str, type[errors.HeadraceError]] = {
     "timeout": errors.TimeoutException,
     "store-unavailable": errors.StoreUnavailable,
     "store-busy": errors.StoreUnavailable,
+    "store-error": errors.StoreError,
 }
 #: The same by HTTP status, for answers that are not Headrace problems (a proxy's 502...).
 _BY_STATUS: dict[int, type[errors.HeadraceError]] = {
@@ -64,8 +66,15 @@ def error_from(response: httpx.Response) -> errors.HeadraceError:
 
 
 def seg(value: str) -> str:
-    """``value`` as one path segment."""
-    return quote(str(value), safe="")
+    """``value`` as one path segment.
+
+    Raises:
+        InvalidInput: for text no URL can carry (an unpaired surrogate).
+    """
+    try:
+        return quote(str(value), safe="")
+    except UnicodeEncodeError:
+        raise errors.InvalidInput("path", "is not valid Unicode (unpaired surrogate)") from None
 
 
 class Http:
@@ -92,6 +101,12 @@ class Http:
             HeadraceError: the subclass the server's problem names.
             StoreUnavailable: the server cannot be reached.
         """
+        if "json" in kwargs:
+            # ASCII JSON: text the server must refuse (a lone surrogate) reaches it escaped,
+            # so the server names the field, as it does for any other client.
+            body = json.dumps(kwargs.pop("json"), allow_nan=False).encode()
+            kwargs["content"] = body
+            kwargs["headers"] = {**kwargs.get("headers", {}), "content-type": "application/json"}
         try:
             response = self.client.request(method, path, **kwargs)
         except httpx.TransportError as exc:

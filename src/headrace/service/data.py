@@ -16,6 +16,7 @@ from typing import Any
 import cloudpickle
 
 from headrace import errors
+from headrace.model import text
 from headrace.store.data import DataRepository
 from headrace.store.database import Store
 
@@ -48,7 +49,7 @@ def dump_key(key: Any) -> bytes:
 def _name(name: str) -> str:
     if not isinstance(name, str) or not name or len(name) > 255:
         raise errors.InvalidInput("name", f"must be a string of 1..255 characters, got {name!r}")
-    return name
+    return text.check_text("name", name)
 
 
 class ListHandle:

@@ -10,6 +10,7 @@ from typing import Any
 
 from headrace import defaults, errors
 from headrace.model import status as machine
+from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
 from headrace.model.status import Status
@@ -136,7 +137,7 @@ class JobService(JobDefinitions, JobOffsets):
             InvalidInput: params fail the type's schema, an option is out of range, or the
             type is not run from ``queue``.
         """
-        info = self.job_type(type)
+        info = self.job_type(text.check_text("type", type, 255))
         row = self._row(
             info,
             params,
@@ -159,6 +160,8 @@ class JobService(JobDefinitions, JobOffsets):
         job, created = self.repo.insert(row, self.scope.user_id)
         if created:
             self._on_scheduled()
+        else:
+            _same_request(job, row)
         return job, created
 
     def schedule_many(
@@ -186,7 +189,7 @@ class JobService(JobDefinitions, JobOffsets):
             InvalidInput: a params fails the type's schema (the field is named with the
             params' index, ``params[3].size``), or an option is out of range.
         """
-        info = self.job_type(type)
+        info = self.job_type(text.check_text("type", type, 255))
         rows = []
         for i, params in enumerate(params_list):
             try:
@@ -227,12 +230,15 @@ class JobService(JobDefinitions, JobOffsets):
         description: str | None = None,
     ) -> dict[str, Any]:
         """The ``jobs`` row of a new job, its params checked against the type."""
+        text.check_optional("name", name, 255)
+        text.check_optional("description", description, 10_000)
         spec = self.registry.get(info.type_id)
         # A type only another process registered is checked against its stored schema.
         checked = runner.parse_params(
             spec.params_model if spec else None, info.params_schema, params
         )
         params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
+        text.check_value("params", params)
         at = now_ms()
         return {
             "tenant_id": self.scope.tenant_id,
@@ -265,7 +271,7 @@ class JobService(JobDefinitions, JobOffsets):
         Raises:
             NotFound: no such job in this tenant.
         """
-        job = self.repo.get(self.scope.tenant_id, str(job_id))
+        job = self.repo.get(self.scope.tenant_id, text.check_id("job_id", str(job_id)))
         if job is None:
             raise errors.NotFound("job", job_id)
         return job
@@ -296,6 +302,7 @@ class JobService(JobDefinitions, JobOffsets):
             InvalidInput: naming ``page``, ``limit``, ``status`` or ``order``.
         """
         catalog.check_page(page, limit)
+        text.check_optional("type", type, 255)
         names = status.split(",") if isinstance(status, str) else list(status or [])
         statuses = [machine.parse(n) for n in names if n.strip()]
         descending = order.startswith("-")
@@ -343,6 +350,8 @@ class JobService(JobDefinitions, JobOffsets):
         Raises:
             NotFound: no such job. IllegalTransition: the job has already ended.
         """
+        job_id = text.check_id("job_id", str(job_id))
+        reason = text.check_text("reason", reason, 10_000)
 
         def choose(job: Job) -> builtins.list[Status]:
             if job.status is S.CANCELING:
@@ -362,6 +371,8 @@ class JobService(JobDefinitions, JobOffsets):
             NotFound: no such job. IllegalTransition: the status does not allow it, or
             the job's type is not suspendable while it runs.
         """
+        job_id = text.check_id("job_id", str(job_id))
+        reason = text.check_text("reason", reason, 10_000)
 
         def choose(job: Job) -> builtins.list[Status]:
             if job.status is S.SUSPENDING:
@@ -393,6 +404,8 @@ class JobService(JobDefinitions, JobOffsets):
         Raises:
             NotFound: no such job. IllegalTransition: the job is not suspended.
         """
+        job_id = text.check_id("job_id", str(job_id))
+        reason = text.check_text("reason", reason, 10_000)
         # A job suspended before its eta keeps it; one suspended while running goes now.
         eta = max(self.get(job_id).eta_ms, now_ms())
         job = self.repo.change(
@@ -439,6 +452,7 @@ class JobService(JobDefinitions, JobOffsets):
         Raises:
             NotFound: no such job. IllegalTransition: a worker holds it (cancel it first).
         """
+        job_id = text.check_id("job_id", str(job_id))
         if force and self.get(job_id).status in machine.HELD:
             self.stop(job_id, force=True)
         return self.repo.delete(self.scope.tenant_id, job_id, forbidden=machine.HELD)
@@ -492,10 +506,30 @@ def resolve(repo: JobRepository, tenant_id: str, job_id: str) -> str:
 def _key(value: str | None) -> str | None:
     if value is None:
         return None
-    text = str(value)
-    if not text or len(text) > 255:
+    key = text.check_text("idempotency_key", str(value), 255)
+    if not key:
         raise errors.InvalidInput("idempotency_key", "must be 1..255 characters")
-    return text
+    return key
+
+
+def _same_request(job: Job, row: dict[str, Any]) -> None:
+    """Refuse an idempotency key reused for another request (as payment APIs do).
+
+    Raises:
+        Conflict: naming the key and what differs (type, params).
+    """
+    differs = []
+    if job.type != row["type"]:
+        differs.append(f"type {job.type!r} != {row['type']!r}")
+    if job.params != codec.loads(row["params"]):
+        differs.append("params")
+    if differs:
+        key = row["idempotency_key"]
+        msg = (
+            f"idempotency key {key!r} was used for job {job.job_id} with another request "
+            f"({', '.join(differs)} differ); use a new key for a new request"
+        )
+        raise errors.Conflict(msg)
 
 
 def _non_negative(field: str, value: float) -> float:

@@ -52,20 +52,61 @@ def dialect_for(url: str) -> Dialect:
     return cast(Dialect, module)
 
 
+#: SQLite result codes (primary, ``sqlite_errorcode & 0xFF``) meaning "try again later".
+SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+#: SQLite primary codes meaning the database file cannot be used at all.
+SQLITE_UNAVAILABLE_CODES = frozenset({10, 13, 14, 26})  # IOERR, FULL, CANTOPEN, NOTADB
+#: PostgreSQL SQLSTATE classes/codes meaning busy: serialization failure, deadlock, lock wait.
+PG_BUSY = ("40001", "40P01", "55P03", "57014")
+#: PostgreSQL SQLSTATE classes meaning the server cannot serve: connection, resources,
+#: operator intervention (shutdown), system errors.
+PG_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+
+
+def classify(orig: BaseException | None) -> str:
+    """``busy``, ``unavailable``, ``invalid`` or ``error`` from the driver's error code.
+
+    Decided from codes only (psycopg's ``sqlstate``, sqlite3's ``sqlite_errorcode``),
+    never from message text, so a value that merely mentions "locked" is not a 503.
+    """
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        if sqlstate in PG_BUSY:
+            return "busy"
+        if sqlstate[:2] in PG_UNAVAILABLE_CLASSES:
+            return "unavailable"
+        if sqlstate[:2] == "22":  # data exception: a value the column cannot hold
+            return "invalid"
+        return "error"
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        if code & 0xFF in SQLITE_BUSY_CODES:
+            return "busy"
+        if code & 0xFF in SQLITE_UNAVAILABLE_CODES:
+            return "unavailable"
+        return "error"
+    # psycopg raises OperationalError without a sqlstate when it cannot connect at all.
+    return "unavailable" if type(orig).__name__ == "OperationalError" else "error"
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Re-raise driver errors as Headrace's, keeping the driver's as ``__cause__``."""
     try:
         yield
-    except sqlalchemy.exc.OperationalError as exc:
-        text = str(exc.orig) if exc.orig is not None else str(exc)
-        if "locked" in text or "busy" in text:
-            msg = f"store busy: {text}"
-            raise errors.StoreError(msg) from exc
-        msg = f"store unavailable: {text}"
-        raise errors.StoreUnavailable(msg) from exc
     except sqlalchemy.exc.DBAPIError as exc:
-        msg = f"store error: {exc.orig}"
+        kind = "unavailable" if exc.connection_invalidated else classify(exc.orig)
+        detail = ascii(str(exc.orig if exc.orig is not None else exc))[1:-1][:500]
+        if kind == "busy":
+            msg = f"store busy: {detail}"
+            raise errors.StoreUnavailable(msg) from exc
+        if kind == "unavailable":
+            msg = f"store unavailable: {detail}"
+            raise errors.StoreUnavailable(msg) from exc
+        if kind == "invalid":
+            msg = f"the store cannot hold this value: {detail}"
+            raise errors.InvalidInput("value", msg) from exc
+        msg = f"store error: {detail}"
         raise errors.StoreError(msg) from exc
 
 

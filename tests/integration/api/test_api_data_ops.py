@@ -79,3 +79,17 @@ def test_dashboard_placeholder(server: RunningServer) -> None:
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "Headrace" in page.text and "/openapi.json" in page.text
+
+
+def test_metrics_label_values_stay_in_a_closed_set(
+    server: RunningServer, api: httpx.Client
+) -> None:
+    for i in range(30):
+        api.request(f"JUNK{i}", "/jobs")
+        api.get(f"/no/such/path/{i}")
+        api.get(f"/jobs/{i}")
+    text = httpx.get(f"{server.url}/metrics").text
+    series = [line for line in text.splitlines() if line.startswith("headrace_http_requests")]
+    assert not any("JUNK" in line or "/no/such" in line for line in series)
+    assert any('method="other"' in line for line in series)
+    assert any('route="/jobs/{job_id}"' in line for line in series)

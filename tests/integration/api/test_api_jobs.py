@@ -38,9 +38,12 @@ def test_schedule_returns_201_then_200_for_the_same_idempotency_key(api: httpx.C
     assert set(job) == {f.name for f in dataclasses.fields(Job)}
     assert job["type"] == "api.echo" and job["idempotency_key"] == key
     assert job["params"] == {"x": 1} and job["status"] == "waiting"
-    again = api.post("/jobs", json={"type": "api.echo", "idempotency_key": key, "params": {"x": 2}})
+    again = api.post("/jobs", json={"type": "api.echo", "idempotency_key": key, "params": {"x": 1}})
     assert again.status_code == 200
     assert again.json()["job_id"] == job["job_id"] and again.json()["params"] == {"x": 1}
+    other = api.post("/jobs", json={"type": "api.echo", "idempotency_key": key, "params": {"x": 2}})
+    assert other.status_code == 409, other.text
+    assert key in other.json()["detail"] and "params" in other.json()["detail"]
     assert api.get("/jobs").json()["total"] == 1
 
 

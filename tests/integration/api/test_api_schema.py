@@ -25,6 +25,9 @@ OPAQUE = {("POST", "/pipeline-jobs"), ("POST", "/pipelines")}
 def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant]) -> None:
     t = tenant()
     schema = schemathesis.openapi.from_url(f"{t.url}/openapi.json")
+    # NUL cannot be stored (PostgreSQL text) and is refused with 422 wherever text goes
+    # (issue 14); the JSON Schema cannot say so of free-form values, so none is generated.
+    schema.config.generation.update(allow_x00=False)
     headers = {"Authorization": f"Bearer {t.tokens['admin']}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20

@@ -109,11 +109,13 @@ def test_list_pages_filters_and_orders(client: Client) -> None:
     assert info.value.field == "limit"
 
 
-def test_get_unknown_or_malformed_id_is_not_found(client: Client) -> None:
+def test_get_unknown_id_is_not_found_and_a_malformed_one_invalid(client: Client) -> None:
     with pytest.raises(errors.NotFound):
         client.jobs.get("6a1f1c1e-0000-4000-8000-000000000000")
-    with pytest.raises(errors.NotFound):
+    # Issue 14: an id that is not a canonical UUID is refused naming the field.
+    with pytest.raises(errors.InvalidInput) as caught:
         client.jobs.get("not-a-uuid")
+    assert "job_id" in caught.value.field
 
 
 def test_cancel_waiting_job_and_illegal_cancel_changes_nothing(client: Client) -> None:
@@ -302,8 +304,13 @@ def test_delete_removes_job_events_and_logs(client: Client) -> None:
 def test_idempotency_key_returns_the_existing_job(client: Client) -> None:
     client.job_type("t.idem")(lambda ctx, p: p)
     first = client.jobs.schedule("t.idem", 1, idempotency_key="k-1", delay_sec=3600)
-    again = client.jobs.schedule("t.idem", 2, idempotency_key="k-1")
+    again = client.jobs.schedule("t.idem", 1, idempotency_key="k-1")
     assert again.job_id == first.job_id and again.params == 1
+    with pytest.raises(errors.Conflict, match=r"'k-1'.*params"):
+        client.jobs.schedule("t.idem", 2, idempotency_key="k-1")
+    client.job_type("t.idem.other")(lambda ctx, p: p)
+    with pytest.raises(errors.Conflict, match=r"'k-1'.*type 't\.idem' != 't\.idem\.other'"):
+        client.jobs.schedule("t.idem.other", 1, idempotency_key="k-1")
     other_tenant = client.for_tenant("11111111-1111-4111-8111-111111111111")
     theirs = other_tenant.jobs.schedule("t.idem", 3, idempotency_key="k-1", delay_sec=3600)
     assert theirs.job_id != first.job_id

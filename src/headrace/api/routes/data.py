@@ -39,7 +39,8 @@ LIST, MAP, STREAM, KEY = "list", "map", "stream", "map key"
 def jsonable(value: Any) -> Any:
     """``value`` if JSON can carry it, else ``{"$repr": repr(value)}``."""
     try:
-        json.dumps(value, allow_nan=False)
+        # ensure_ascii=False and UTF-8, as the response is written: a lone surrogate fails.
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError):
         return {"$repr": repr(value)}
     return value

@@ -26,13 +26,14 @@ from headrace.api.schemas import (
     ReasonIn,
 )
 from headrace.model import status as machine
+from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
 from headrace.store.jobs import ORDERABLE
 
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
-JobId = Annotated[str, "the job's UUID"]
+JobId = Annotated[str, Path(description="The job's UUID", pattern=text.UUID_PATTERN)]
 #: The first characters of a job's id: hex digits, hyphens allowed.
 IdPrefix = Annotated[
     str, Path(pattern=r"^[0-9a-fA-F][0-9a-fA-F-]{0,63}$", description="An id or its start")

@@ -29,6 +29,7 @@ from headrace.api.schemas import (
     SnapshotInfoOut,
     SnapshotOut,
 )
+from headrace.model import text
 from headrace.model.facades import JET
 from headrace.model.jobconfig import JobConfig
 from headrace.pipeline import Pipeline
@@ -37,7 +38,7 @@ router = APIRouter(
     tags=["pipelines"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503)
 )
 
-JobId = Annotated[str, Path(description="The pipeline job's UUID")]
+JobId = Annotated[str, Path(description="The pipeline job's UUID", pattern=text.UUID_PATTERN)]
 Name = Annotated[str, Path(min_length=1, max_length=255)]
 
 
