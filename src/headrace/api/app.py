@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import limits, metrics, problems
+from headrace.api import dashboard, limits, metrics, problems
 from headrace.api.auth import ApiState
-from headrace.api.routes import catalog, data, jobs, ops, pipelines
+from headrace.api.routes import catalog, data, jobs, ops, overview, pipelines
 
 DESCRIPTION = """Seed 004's job API plus events, logs, a long-poll wait, queues, workers,
 data structures, and pipeline (Jet) jobs.
@@ -54,6 +54,8 @@ def create_app(
     problems.install(app)
     for router in (jobs.router, pipelines.router, catalog.router, data.router, ops.router):
         app.include_router(router)
+    app.include_router(overview.router)
+    dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit, limit=max_body_bytes, paths={"/pipelines": max_pipeline_bytes}
     )
