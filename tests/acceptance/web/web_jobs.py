@@ -9,16 +9,18 @@ from headrace import JobContext
 
 
 @headrace.job_type("web.quick", queue="maintenance", max_retries=0)
-def quick(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+def quick(ctx: JobContext, params: dict[str, Any] | None) -> dict[str, Any]:
     """Log a line, sleep a little, return."""
+    params = params or {}
     ctx.log(f"quick job {params.get('label', '')} says hello")
     ctx.sleep(float(params.get("sleep", 0.1)))
     return {"label": params.get("label"), "ok": True}
 
 
 @headrace.job_type("web.slow", queue="maintenance", max_retries=0)
-def slow(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+def slow(ctx: JobContext, params: dict[str, Any] | None) -> dict[str, Any]:
     """Log a numbered tick every 0.2 s for ``seconds`` seconds, reporting progress."""
+    params = params or {}
     ticks = int(float(params.get("seconds", 30)) / 0.2)
     for i in range(1, ticks + 1):
         ctx.log(f"tick {i}")
@@ -28,8 +30,9 @@ def slow(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @headrace.job_type("web.broken", queue="maintenance", max_retries=0)
-def broken(ctx: JobContext, params: dict[str, Any]) -> None:
+def broken(ctx: JobContext, params: dict[str, Any] | None) -> None:
     """Fail with a traceback."""
+    params = params or {}
     ctx.log("about to fail", level="error")
     raise ValueError(f"broken on purpose: {params.get('why', 'no reason')}")
 

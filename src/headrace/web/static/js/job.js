@@ -50,14 +50,25 @@ function Buttons({ job, who, reload }) {
 function Logs({ id, live }) {
   const [follow, setFollow] = useState(true);
   const box = useRef(null);
-  const [logs, error] = usePoll(() => get(`/jobs/${id}/logs`), follow ? 1000 : 0, [id, follow]);
+  const [logs, setLogs] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let stop = false;
+    const load = () => get(`/jobs/${id}/logs`).then(
+      (v) => { if (!stop) { setLogs(v); setError(null); } },
+      (e) => { if (!stop) setError(e); });
+    if (follow || logs === null) load();
+    if (!follow) return () => { stop = true; };
+    const timer = setInterval(() => { if (!document.hidden) load(); }, 1000);
+    return () => { stop = true; clearInterval(timer); };
+  }, [id, follow]);
   useEffect(() => { if (follow && box.current) box.current.scrollTop = box.current.scrollHeight; });
   const lines = logs ? logs.items.slice(-TAIL) : [];
   return html`<section aria-labelledby="logs-h"><h2 id="logs-h">Logs <span class="muted">(last ${TAIL} of ${logs ? logs.total : "…"})</span></h2>
     <label><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> Follow${live ? "" : " (the job has ended)"}</label>
     <${ErrorBox} error=${error} />
     <pre class="logs" ref=${box} tabindex="0" aria-label="log lines" aria-live="off">${lines.map((l) =>
-      html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${new Date(l.at_ms).toISOString()}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}\n</span>`)}</pre>
+      html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${new Date(l.at_ms).toISOString()}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}</span>`)}</pre>
   </section>`;
 }
 

@@ -22,15 +22,16 @@ function Filters({ params, types }) {
     next.order = params.get("order") || "";
     go(next);
   };
+  // Uncontrolled fields (default values): a poll's re-render must not undo what is typed.
+  const at = (k) => params.get(k) || "";
+  const options = (values, chosen) => values.map((v) => html`<option value=${v} defaultSelected=${v === chosen}>${v}</option>`);
   return html`<form class="filters" onSubmit=${submit} aria-label="Filter jobs">
-    <label>Status <select name="status" value=${params.get("status") || ""}>
-      <option value="">any</option>${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}</select></label>
-    <label>Type <select name="type" value=${params.get("type") || ""}>
-      <option value="">any</option>${(types || []).map((t) => html`<option value=${t}>${t}</option>`)}</select></label>
-    <label>Queue <input name="queue" size="10" value=${params.get("queue") || ""} /></label>
-    <label>Name or type contains <input name="q" type="search" size="14" value=${params.get("q") || ""} /></label>
-    <label>Scheduled from <input name="since" type="datetime-local" value=${params.get("since") || ""} /></label>
-    <label>to <input name="until" type="datetime-local" value=${params.get("until") || ""} /></label>
+    <label>Status <select name="status"><option value="">any</option>${options(STATUSES, at("status"))}</select></label>
+    <label>Type <select name="type"><option value="">any</option>${options(types || [], at("type"))}</select></label>
+    <label>Queue <input name="queue" size="10" defaultValue=${at("queue")} /></label>
+    <label>Name or type contains <input name="q" type="search" size="14" defaultValue=${at("q")} /></label>
+    <label>Scheduled from <input name="since" type="datetime-local" defaultValue=${at("since")} /></label>
+    <label>to <input name="until" type="datetime-local" defaultValue=${at("until")} /></label>
     <button type="submit">Apply</button>
     <a href="#/jobs">Clear</a>
   </form>`;
@@ -68,7 +69,7 @@ export function Jobs({ params, who, pipelines }) {
   const canWrite = who.role !== "viewer";
   const pages = data ? Math.max(1, Math.ceil(data.total / LIMIT)) : 1;
   return html`<h1>${pipelines ? "Pipeline jobs" : "Jobs"}</h1>
-    ${!pipelines && html`<${Filters} params=${params} types=${types} />`}
+    ${!pipelines && html`<${Filters} key=${key} params=${params} types=${types} />`}
     <${ErrorBox} error=${error} />
     <div class="bulk" role="group" aria-label="Act on the selected jobs">
       <span>${selected.size} selected</span>
