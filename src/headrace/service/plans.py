@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from headrace import engine
+from headrace.engine import plan as engine_plan
 from headrace.service.pipeline_runner import decode
 from headrace.service.pipelines import PipelineService
 
@@ -64,7 +64,7 @@ def plan_of(pipelines: PipelineService, job_id: str) -> PlanView:
         return found
     params = job.params if isinstance(job.params, dict) else {}
     parallelism = int(params.get("local_parallelism") or 1)
-    plan = engine.build_plan(decode(str(params["pipeline"])))
+    plan = engine_plan.build_plan(decode(str(params["pipeline"])))
     vertices = [
         VertexView(
             id=v.id,

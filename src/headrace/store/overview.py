@@ -68,9 +68,7 @@ class OverviewRepository:
     def status_counts(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's jobs are in each status (statuses with none left out)."""
         query = (
-            select(J.c.status, func.count())
-            .where(J.c.tenant_id == tenant_id)
-            .group_by(J.c.status)
+            select(J.c.status, func.count()).where(J.c.tenant_id == tenant_id).group_by(J.c.status)
         )
         with self.store.read() as conn:
             return {str(s): int(n) for s, n in conn.execute(query)}
@@ -134,7 +132,11 @@ class OverviewRepository:
         with self.store.read() as conn:
             total = conn.execute(select(func.count()).select_from(J).where(*clauses)).scalar_one()
             rows = conn.execute(
-                select(J).where(*clauses).order_by(*ordering).limit(limit).offset((page - 1) * limit)
+                select(J)
+                .where(*clauses)
+                .order_by(*ordering)
+                .limit(limit)
+                .offset((page - 1) * limit)
             ).mappings()
             items = [job_from_row(r) for r in rows]
         return Page(items=items, total=int(total), page=page, limit=limit)
@@ -151,7 +153,7 @@ class OverviewRepository:
                 .order_by(lists.c.name)
             ):
                 found.append(DataInfo("list", str(name), int(length)))
-            sizes = dict(
+            sizes: dict[str, int] = dict(
                 conn.execute(
                     select(entries.c.name, func.count())
                     .where(entries.c.tenant_id == tenant_id)

@@ -17,18 +17,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy
+from web_support import HERE, Served
 
 from headrace.service.tokens import TokenService
 from headrace.store.database import Store
 
-HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("HEADRACE_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -74,26 +73,6 @@ def _admin() -> sqlalchemy.Engine:
     return sqlalchemy.create_engine(
         url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool
     )
-
-
-@dataclass
-class Served:
-    """The running server, its store and the tokens of two tenants."""
-
-    url: str
-    store_url: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    tokens: dict[str, str] = field(default_factory=dict)
-    tenant_ids: dict[str, str] = field(default_factory=dict)
-    store_name: str = ""
-
-    def http(self, role: str = "operator") -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.tokens[role]}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def _start(store_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import HERE, Served
 from playwright.sync_api import Page, expect
+from web_support import HERE, Served
 
 import headrace
 from headrace.jet.pipeline import Pipeline, StreamSource

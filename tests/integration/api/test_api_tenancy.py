@@ -54,6 +54,9 @@ OBJECT_READS: set[Route] = {
     ("GET", "/pipelines/{job_id}/status"),
     ("GET", "/pipelines/{job_id}/metrics"),
     ("GET", "/pipelines/{job_id}/runs"),
+    ("GET", "/jobs/{job_id}/plan"),
+    ("GET", "/jobs/{job_id}/snapshots"),
+    ("GET", "/jobs/{job_id}/reason"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {("GET", "/jobs/{job_id}/wait"): {"timeout": 0}}
@@ -70,12 +73,16 @@ OTHER_READS: set[Route] = {
     ("GET", "/job-groups/{job_group_id}"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("GET", "/overview"),
+    ("GET", "/job-search"),
+    ("GET", "/data"),
 }
 
 
 def fill(path: str, ids: dict[str, str]) -> str:
     """The path with tenant A's objects: its pipeline job under /pipelines, else its job."""
-    job_id = ids["pipeline"] if path.startswith("/pipelines/") else ids["job"]
+    pipeline = path.startswith("/pipelines/") or path.endswith("/plan")
+    job_id = ids["pipeline"] if pipeline else ids["job"]
     name = "a-pipe" if path.startswith("/pipelines/by-name") else "a-data"
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
                        job_group_id="api")  # fmt: skip
