@@ -74,7 +74,7 @@ def test_job_search_filters_by_text_status_queue_and_time(tenant: Callable[[], T
     paged = a.get("/job-search", params={"limit": 2, "page": 2}).json()
     assert paged["total"] == 3 and len(paged["items"]) == 1
     assert b.get("/job-search", params={"q": "find"}).json()["total"] == 0
-    problem(a.get("/job-search", params={"since_ms": 5, "until_ms": 5}), 422, "until_ms")
+    assert names(since_ms=start, until_ms=start) == []  # an empty range finds nothing
     problem(a.get("/job-search", params={"status": "sleeping"}), 422, "status")
     problem(a.get("/job-search", params={"order": "-colour"}), 422, "order")
     problem(a.get("/job-search", params={"order": "name"}), 422, "order")

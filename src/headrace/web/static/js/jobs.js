@@ -4,7 +4,8 @@ import { ErrorBox, STATUSES, Status, Time, href, html, short, usePoll } from "/u
 import { useState } from "/ui/vendor/preact-htm.module.js";
 
 const LIMIT = 20;
-const SORTABLE = [["scheduled_at", "scheduled"], ["updated_at", "updated"], ["status", "status"], ["type", "type"], ["progress", "progress"]];
+// Columns in the order shown (status early: a phone sees it without scrolling).
+const SORTABLE = [["status", "status"], ["progress", "progress"], ["type", "type"], ["scheduled_at", "scheduled"], ["updated_at", "updated"]];
 const FILTERS = ["status", "type", "queue", "q", "since", "until", "order", "page"];
 
 function toMs(local) { return local ? String(new Date(local).getTime()) : ""; }
@@ -91,9 +92,8 @@ export function Jobs({ params, who, pipelines }) {
       <tbody>${items.map((j) => html`<tr data-job=${j.job_id}>
         <td><input type="checkbox" aria-label=${`Select job ${short(j.job_id)}`} checked=${selected.has(j.job_id)} onChange=${() => toggle(j.job_id)} /></td>
         <th scope="row"><a href=${href(`/jobs/${j.job_id}`)}>${j.name || short(j.job_id)}</a></th>
-        <td><${Time} ms=${j.scheduled_at_ms} /></td><td><${Time} ms=${j.updated_at_ms} /></td>
-        <td><${Status} status=${j.status} /></td><td>${j.type}</td>
-        <td>${Math.round(j.progress * 100)}%</td><td>${j.queue}</td></tr>`)}</tbody>
+        <td><${Status} status=${j.status} /></td><td>${Math.round(j.progress * 100)}%</td><td>${j.type}</td>
+        <td><${Time} ms=${j.scheduled_at_ms} /></td><td><${Time} ms=${j.updated_at_ms} /></td><td>${j.queue}</td></tr>`)}</tbody>
     </table></div>
     ${data && items.length === 0 && html`<p>No job matches.</p>`}
     <nav class="pager" aria-label="Pages">
