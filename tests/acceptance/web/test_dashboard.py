@@ -208,6 +208,27 @@ def test_cancel_a_running_job_and_see_the_refusal_for_a_completed_one(
     expect(page.locator("button[data-action=delete]")).to_have_count(1)
 
 
+def test_suspend_and_resume_selected_jobs(
+    page: Page, served: Served, operator: httpx.Client
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    jobs = [schedule(operator, "web.quick", f"later-{tag}-{i}", delay_sec=3600) for i in range(2)]
+    page.goto(f"{served.url}/#/jobs?q={tag}")
+    expect(page.locator("table.jobs tbody tr")).to_have_count(2, timeout=WAIT)
+    page.get_by_label("Select every job on this page").check()
+    page.locator("button[data-action=suspend]").click()
+    expect(page.locator(".outcome")).to_contain_text("suspend: 2 done", timeout=WAIT)
+    for job in jobs:
+        assert operator.get(f"/jobs/{job}").json()["status"] == "suspended"
+    expect(page.locator("table.jobs .status").first).to_contain_text("suspended", timeout=WAIT)
+    page.locator(f"tr[data-job='{jobs[0]}'] input[type=checkbox]").check()
+    page.locator("button[data-action=resume]").click()
+    expect(page.locator(".outcome")).to_contain_text("resume: 1 done", timeout=WAIT)
+    assert [operator.get(f"/jobs/{j}").json()["status"] for j in jobs] == ["waiting", "suspended"]
+    for job in jobs:
+        operator.post(f"/jobs/{job}/cancel")
+
+
 def test_follow_a_jobs_logs(page: Page, served: Served, operator: httpx.Client) -> None:
     job = schedule(operator, "web.slow", unique("chatty"), params={"seconds": 60})
     try:
@@ -251,6 +272,14 @@ def test_a_pipeline_jobs_dag_and_its_counters_moving(
         expect(page.locator("figure.chart")).to_have_count(2)
         expect(page.get_by_role("heading", name="Commit history")).to_be_visible()
         shot(page, artefacts, served, "pipeline")
+        # A lifecycle call the API refuses shows the API's own words on the job page.
+        page.goto(f"{served.url}/#/jobs/{job_id}")
+        expect(page.locator("button[data-action=restart]")).to_be_enabled(timeout=WAIT)
+        page.get_by_label("Snapshot name").fill("before-upgrade")
+        page.locator("button[data-action=export]").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            "processing guarantee is NONE", timeout=WAIT
+        )
         # The data page: the stream's partitions and offsets, and a peek at entries.
         page.goto(f"{served.url}/#/data/stream/{stream}")
         row = page.locator(f"tr[data-structure='stream:{stream}']")

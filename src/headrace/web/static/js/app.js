@@ -68,7 +68,8 @@ function Shell({ who, route, onSignOut }) {
       </div>
     </header>
     ${who.role === "viewer" && html`<p class="note" role="note">Role <strong>viewer</strong>: you may read everything here, but not cancel, suspend, resume, restart, delete or export; those buttons are disabled.</p>`}
-    <main id="main" tabindex="-1">${page}</main>`;
+    <main id="main" tabindex="-1">${page}</main>
+    <footer class="foot"><a href="/docs">API docs</a> · <a href="/openapi.json">OpenAPI</a> · <a href="/metrics">Prometheus metrics</a></footer>`;
 }
 
 function App() {
