@@ -141,6 +141,16 @@ def test_find_a_job_by_filter_and_sort(page: Page, served: Served, operator: htt
     expect(page.locator("th[aria-sort=ascending]")).to_contain_text("type")
     page.get_by_role("button", name="type").click()
     expect(page.locator("th[aria-sort=descending]")).to_contain_text("type", timeout=WAIT)
+    # A time range in the browser's zone: scheduled from next year on, none; from 2000, both.
+    page.goto(served.url + f"/#/jobs?q={tag}")
+    expect(rows).to_have_count(2, timeout=WAIT)
+    page.get_by_label("Scheduled from").fill(f"{time.localtime().tm_year + 1}-01-01T00:00")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("No job matches.")).to_be_visible(timeout=WAIT)
+    expect(rows).to_have_count(0)
+    page.get_by_label("Scheduled from").fill("2000-01-01T00:00")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(2, timeout=WAIT)
 
 
 def test_a_job_goes_from_waiting_to_completed_without_a_reload(
@@ -289,6 +299,26 @@ def test_a_pipeline_jobs_dag_and_its_counters_moving(
         shot(page, artefacts, served, "data")
     finally:
         operator.post(f"/jobs/{job_id}/cancel")
+
+
+def test_the_data_page_peeks_at_lists_and_maps(
+    page: Page, served: Served, operator: httpx.Client
+) -> None:
+    name = unique("colours")
+    operator.post(f"/lists/{name}", json={"items": [{"n": i} for i in range(30)]})
+    operator.put(f"/maps/{name}/sky", json={"value": "blue"})
+    page.goto(f"{served.url}/#/data")
+    expect(page.locator(f"tr[data-structure='list:{name}']")).to_contain_text("30", timeout=WAIT)
+    expect(page.locator(f"tr[data-structure='map:{name}']")).to_contain_text("1")
+    page.locator(f"tr[data-structure='list:{name}'] a").click()
+    peek = page.locator("ol.peek li")
+    expect(peek).to_have_count(20, timeout=WAIT)  # one page of the List
+    expect(peek.first).to_have_text('{"n":0}')
+    page.get_by_role("link", name="Next").click()
+    expect(peek).to_have_count(10, timeout=WAIT)
+    expect(peek.first).to_have_text('{"n":20}')
+    page.locator(f"tr[data-structure='map:{name}'] a").click()
+    expect(page.locator("#peek-h + p + div table")).to_contain_text('"blue"', timeout=WAIT)
 
 
 def test_a_viewer_sees_no_write_button_that_works(
