@@ -47,6 +47,8 @@ class PlanView:
     local_parallelism: int
     vertices: list[VertexView]
     edges: list[EdgeView]
+    #: Why there is no plan (its pipeline does not unpickle in this server), else None.
+    error: str | None = None
 
 
 _cache: dict[str, PlanView] = {}
@@ -64,7 +66,12 @@ def plan_of(pipelines: PipelineService, job_id: str) -> PlanView:
         return found
     params = job.params if isinstance(job.params, dict) else {}
     parallelism = int(params.get("local_parallelism") or 1)
-    plan = engine_plan.build_plan(decode(str(params["pipeline"])))
+    try:
+        plan = engine_plan.build_plan(decode(str(params["pipeline"])))
+    except Exception as exc:  # unpickling runs the submitter's code: anything can fail
+        # Not cached: a later deploy of the missing module makes the plan readable.
+        why = f"its pipeline does not load in this server: {type(exc).__name__}: {exc}"
+        return PlanView(job.job_id, parallelism, [], [], why)
     vertices = [
         VertexView(
             id=v.id,

@@ -48,3 +48,22 @@ def test_stuck_jobs_are_expired_leases_and_retry_storms_of_the_tenant(store_url:
                                                              calm.scheduled_at_ms)}  # fmt: skip
     finally:
         store.close()
+
+
+def test_a_pipeline_that_does_not_load_here_has_no_plan_but_a_reason(store_url: str) -> None:
+    from headrace.scheduler.registry import DEFAULT
+    from headrace.service import plans
+    from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
+    from headrace.service.pipelines import PipelineService
+
+    store = Store(store_url)
+    try:
+        scope = Scope(str(uuid.uuid4()), str(uuid.uuid4()))
+        jobs = JobService(store, DEFAULT, scope)
+        garbage = {"pipeline": "bm90IGEgcGlja2xl", "local_parallelism": 3}  # "not a pickle"
+        job = jobs.schedule(PIPELINE_JOB_TYPE, garbage, delay_sec=3600)
+        plan = plans.plan_of(PipelineService(store, jobs, scope), job.job_id)
+        assert plan.vertices == [] and plan.edges == [] and plan.local_parallelism == 3
+        assert plan.error is not None and "does not load in this server" in plan.error
+    finally:
+        store.close()

@@ -109,6 +109,9 @@ class PlanOut(pydantic.BaseModel):
     local_parallelism: int
     vertices: list[VertexOut]
     edges: list[EdgeOut]
+    error: str | None = pydantic.Field(
+        default=None, description="Why there is no plan (its pipeline does not load here)"
+    )
 
 
 @router.get("/overview", response_model=OverviewOut)

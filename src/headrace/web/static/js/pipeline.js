@@ -72,6 +72,7 @@ export function PipelinePage({ id }) {
     return { job, metrics, at: Date.now() };
   }, 1000, [id]);
   if (!plan || !live) return html`<h1>Pipeline job ${short(id)}</h1><${ErrorBox} error=${planError || error} />`;
+  if (plan.error) return html`<h1>Pipeline job ${short(id)}</h1><p class="error" role="alert">No plan to draw: ${plan.error}</p><${Runs} id=${id} />`;
   const values = {};
   for (const v of plan.vertices) values[v.id] = counters(v, live.metrics.stages || {});
   const h = history.current;
