@@ -290,6 +290,9 @@ def test_a_pipeline_jobs_dag_and_its_counters_moving(
         expect(page.get_by_role("alert")).to_contain_text(
             "processing guarantee is NONE", timeout=WAIT
         )
+        page.locator("button[data-action=force-cancel]").click()
+        expect(page.locator("#job-status")).to_contain_text("canceled", timeout=WAIT)
+        assert operator.get(f"/jobs/{job_id}").json()["status"] == "canceled"
         # The data page: the stream's partitions and offsets, and a peek at entries.
         page.goto(f"{served.url}/#/data/stream/{stream}")
         row = page.locator(f"tr[data-structure='stream:{stream}']")
