@@ -269,7 +269,9 @@ def test_a_pipeline_jobs_dag_and_its_counters_moving(
     with headrace.Client(served.url, token=served.tokens["operator"]) as client:
         job_id = str(client.get_jet().submit(p, JobConfig(name=unique("doubler"))).id)
     try:
-        page.goto(f"{served.url}/#/pipelines/{job_id}")
+        page.get_by_role("link", name="Pipelines", exact=True).click()  # the pipeline jobs
+        page.locator(f"tr[data-job='{job_id}'] th a").click()
+        expect(page).to_have_url(f"{served.url}/#/pipelines/{job_id}")
         dag = page.locator("svg.dag")
         expect(dag.locator("g.vertex")).to_have_count(2, timeout=WAIT)
         expect(dag.locator("g.vertex[data-vertex='0']")).to_contain_text("filter")

@@ -91,7 +91,7 @@ export function Jobs({ params, who, pipelines }) {
       </tr></thead>
       <tbody>${items.map((j) => html`<tr data-job=${j.job_id}>
         <td><input type="checkbox" aria-label=${`Select job ${short(j.job_id)}`} checked=${selected.has(j.job_id)} onChange=${() => toggle(j.job_id)} /></td>
-        <th scope="row"><a href=${href(`/jobs/${j.job_id}`)}>${j.name || short(j.job_id)}</a></th>
+        <th scope="row"><a href=${href(`/${pipelines ? "pipelines" : "jobs"}/${j.job_id}`)}>${j.name || short(j.job_id)}</a></th>
         <td><${Status} status=${j.status} /></td><td>${Math.round(j.progress * 100)}%</td><td>${j.type}</td>
         <td><${Time} ms=${j.scheduled_at_ms} /></td><td><${Time} ms=${j.updated_at_ms} /></td><td>${j.queue}</td></tr>`)}</tbody>
     </table></div>
