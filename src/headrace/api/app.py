@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import docs, inputs, limits, metrics, problems
+from headrace.api import dashboard, docs, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
@@ -17,6 +17,7 @@ from headrace.api.routes import (
     definitions,
     jobs,
     ops,
+    overview,
     pipelines,
     projects,
     versions,
@@ -71,6 +72,8 @@ def create_app(
     control = (projects.router, versions.router, definitions.router)
     for router in (*routers, *control):
         app.include_router(router)
+    app.include_router(overview.router)
+    dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit,
         limit=max_body_bytes,

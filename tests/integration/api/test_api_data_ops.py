@@ -75,7 +75,7 @@ def test_queues_workers_health_and_metrics(server: RunningServer, api: httpx.Cli
     assert 'headrace_http_requests_total{method="GET",route="/queues",status="200"}' in text
 
 
-def test_dashboard_placeholder(server: RunningServer) -> None:
+def test_dashboard_page(server: RunningServer) -> None:
     page = httpx.get(f"{server.url}/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "Headrace" in page.text and "/openapi.json" in page.text

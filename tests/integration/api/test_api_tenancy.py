@@ -90,6 +90,9 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/runs/{run_count}/events"),
     ("GET", "/jobs/{job_id}/runs/{run_count}/logs"),
     ("GET", "/jobs/{job_id}/runs/{run_count}/metrics"),
+    ("GET", "/jobs/{job_id}/plan"),
+    ("GET", "/jobs/{job_id}/snapshots"),
+    ("GET", "/jobs/{job_id}/reason"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {
@@ -113,12 +116,16 @@ OTHER_READS: set[Route] = {
     ("GET", "/job-groups/{job_group_id}"),
     ("GET", "/healthz"),
     ("GET", "/metrics"),
+    ("GET", "/overview"),
+    ("GET", "/job-search"),
+    ("GET", "/data"),
 }
 
 
 def fill(path: str, ids: dict[str, str]) -> str:
     """The path with tenant A's objects: its pipeline job under /pipeline-jobs, else its job."""
-    job_id = ids["pipeline"] if path.startswith("/pipeline-jobs/") else ids["job"]
+    pipeline = path.startswith("/pipeline-jobs/") or path.endswith("/plan")
+    job_id = ids["pipeline"] if pipeline else ids["job"]
     name = "a-pipe" if path.startswith("/pipeline-jobs/by-name") else "a-data"
     if path.startswith("/queues/"):
         name = "maintenance"  # the queue of A's waiting api.echo job

@@ -76,5 +76,5 @@ def whoami(who: Reader) -> WhoAmI:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home() -> HTMLResponse:
-    """The dashboard (a placeholder for now)."""
-    return HTMLResponse(dashboard.PAGE)
+    """The dashboard: a page of the API's own client (``headrace/web``)."""
+    return HTMLResponse(dashboard.PAGE, headers={"Content-Security-Policy": dashboard.POLICY})

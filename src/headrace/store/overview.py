@@ -1,0 +1,230 @@
+"""Read-only aggregates the dashboard shows: status counts, throughput, stuck jobs, search.
+
+Every query filters by tenant. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+
+from headrace.model import status as machine
+from headrace.model.job import Job, Page
+from headrace.model.status import Status
+from headrace.store import tables
+from headrace.store.database import Store
+from headrace.store.jobs import ORDERABLE, job_from_row
+
+J = tables.jobs
+#: Statuses a job waits in before a worker holds it.
+WAITING = (Status.WAITING, Status.RESUMING, Status.RETRYING)
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    """What a job search keeps: every field set must match."""
+
+    statuses: Sequence[Status] = ()
+    type_id: str | None = None
+    queue: str | None = None
+    text: str | None = None
+    since_ms: int | None = None
+    until_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataInfo:
+    """A named data structure and its size (a Stream's per partition end offsets)."""
+
+    kind: str
+    name: str
+    size: int
+    partitions: int = 0
+    end_offsets: tuple[int, ...] = ()
+    closed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A stored snapshot of a job (its state is not read)."""
+
+    snapshot_id: int
+    run_count: int
+    name: str | None
+    created_at_ms: int
+    size_bytes: int
+
+
+class OverviewRepository:
+    """Aggregates over one tenant's jobs and data structures."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def status_counts(self, tenant_id: str) -> dict[str, int]:
+        """How many of the tenant's jobs are in each status (statuses with none left out)."""
+        query = (
+            select(J.c.status, func.count()).where(J.c.tenant_id == tenant_id).group_by(J.c.status)
+        )
+        with self.store.read() as conn:
+            return {str(s): int(n) for s, n in conn.execute(query)}
+
+    def finished_per_minute(self, tenant_id: str, since_ms: int) -> list[tuple[int, str, int]]:
+        """``(minute start ms, final status, count)`` of jobs that ended since ``since_ms``."""
+        minute = (J.c.finished_at_ms // 60_000).label("minute")
+        query = (
+            select(minute, J.c.status, func.count())
+            .where(J.c.tenant_id == tenant_id, J.c.finished_at_ms >= since_ms)
+            .group_by(minute, J.c.status)
+        )
+        with self.store.read() as conn:
+            return [(int(m) * 60_000, str(s), int(n)) for m, s, n in conn.execute(query)]
+
+    def oldest_waiting(self, tenant_id: str) -> dict[str, int]:
+        """Per queue, the scheduling time of the oldest job waiting on it."""
+        query = (
+            select(J.c.queue, func.min(J.c.scheduled_at_ms))
+            .where(J.c.tenant_id == tenant_id, J.c.status.in_([str(s) for s in WAITING]))
+            .group_by(J.c.queue)
+        )
+        with self.store.read() as conn:
+            return {str(q): int(at) for q, at in conn.execute(query)}
+
+    def stuck(
+        self, tenant_id: str, at_ms: int, storm_retries: int, limit: int
+    ) -> builtins.list[Job]:
+        """Held jobs whose lease expired, and unfinished jobs retried ``storm_retries`` times."""
+        held = [str(s) for s in machine.HELD]
+        final = [str(s) for s in machine.FINAL]
+        query = (
+            select(J)
+            .where(
+                J.c.tenant_id == tenant_id,
+                or_(
+                    (J.c.status.in_(held) & (J.c.lease_expires_ms < at_ms)),
+                    (J.c.status.not_in(final) & (J.c.retries >= storm_retries)),
+                ),
+            )
+            .order_by(J.c.updated_at_ms.desc(), J.c.job_id)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [job_from_row(r) for r in conn.execute(query).mappings()]
+
+    def search(
+        self,
+        tenant_id: str,
+        where: JobFilter,
+        *,
+        order: str,
+        descending: bool,
+        page: int,
+        limit: int,
+    ) -> Page:
+        """One page of the tenant's jobs that match ``where``, in order."""
+        clauses = _clauses(tenant_id, where)
+        column = ORDERABLE[order]
+        ordering = (column.desc(), J.c.job_id.desc()) if descending else (column, J.c.job_id)
+        with self.store.read() as conn:
+            total = conn.execute(select(func.count()).select_from(J).where(*clauses)).scalar_one()
+            rows = conn.execute(
+                select(J)
+                .where(*clauses)
+                .order_by(*ordering)
+                .limit(limit)
+                .offset((page - 1) * limit)
+            ).mappings()
+            items = [job_from_row(r) for r in rows]
+        return Page(items=items, total=int(total), page=page, limit=limit)
+
+    def data_structures(self, tenant_id: str) -> builtins.list[DataInfo]:
+        """The tenant's Lists, Maps and Streams with their sizes, by kind and name."""
+        lists, maps, entries = tables.lists, tables.maps, tables.map_entries
+        parts = tables.stream_partitions
+        found: builtins.list[DataInfo] = []
+        with self.store.read() as conn:
+            for name, length in conn.execute(
+                select(lists.c.name, lists.c.length)
+                .where(lists.c.tenant_id == tenant_id)
+                .order_by(lists.c.name)
+            ):
+                found.append(DataInfo("list", str(name), int(length)))
+            sizes: dict[str, int] = dict(
+                conn.execute(
+                    select(entries.c.name, func.count())
+                    .where(entries.c.tenant_id == tenant_id)
+                    .group_by(entries.c.name)
+                ).all()
+            )
+            for (name,) in conn.execute(
+                select(maps.c.name).where(maps.c.tenant_id == tenant_id).order_by(maps.c.name)
+            ):
+                found.append(DataInfo("map", str(name), int(sizes.get(name, 0))))
+            streams: dict[str, builtins.list[Any]] = {}
+            for name, _partition, next_offset, closed in conn.execute(
+                select(parts.c.name, parts.c.partition, parts.c.next_offset, parts.c.closed)
+                .where(parts.c.tenant_id == tenant_id)
+                .order_by(parts.c.name, parts.c.partition)
+            ):
+                streams.setdefault(str(name), []).append((int(next_offset), bool(closed)))
+        for name, partitions in streams.items():
+            ends = tuple(o for o, _c in partitions)
+            found.append(
+                DataInfo(
+                    "stream",
+                    name,
+                    sum(ends),
+                    partitions=len(partitions),
+                    end_offsets=ends,
+                    closed=all(c for _o, c in partitions),
+                )
+            )
+        return found
+
+    def snapshots(self, tenant_id: str, job_id: str) -> builtins.list[SnapshotInfo]:
+        """The job's stored snapshots (periodic and exported), newest first."""
+        S = tables.snapshots
+        query = (
+            select(
+                S.c.snapshot_id,
+                S.c.run_count,
+                S.c.name,
+                S.c.created_at_ms,
+                func.length(S.c.state),
+            )
+            .where(S.c.tenant_id == tenant_id, S.c.job_id == job_id)
+            .order_by(S.c.snapshot_id.desc())
+        )
+        with self.store.read() as conn:
+            return [
+                SnapshotInfo(int(i), int(r), n, int(at), int(size or 0))
+                for i, r, n, at, size in conn.execute(query)
+            ]
+
+
+def _clauses(tenant_id: str, where: JobFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [J.c.tenant_id == tenant_id]
+    if where.statuses:
+        clauses.append(J.c.status.in_([str(s) for s in where.statuses]))
+    if where.type_id is not None:
+        clauses.append(J.c.type == where.type_id)
+    if where.queue is not None:
+        clauses.append(J.c.queue == where.queue)
+    if where.text:
+        pattern = "%" + where.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern += "%"
+        clauses.append(
+            or_(
+                func.lower(J.c.name).like(pattern.lower(), escape="\\"),
+                func.lower(J.c.type).like(pattern.lower(), escape="\\"),
+            )
+        )
+    if where.since_ms is not None:
+        clauses.append(J.c.scheduled_at_ms >= where.since_ms)
+    if where.until_ms is not None:
+        clauses.append(J.c.scheduled_at_ms < where.until_ms)
+    return clauses

@@ -1,0 +1,126 @@
+// One job: timeline, progress, reason, params, result, error, logs, runs, snapshots, buttons.
+import { ROUTES, del, get, post } from "/ui/js/api.js";
+import { ErrorBox, FINAL, Json, Progress, Status, Time, href, html, short, usePoll } from "/ui/js/ui.js";
+import { useEffect, useRef, useState } from "/ui/vendor/preact-htm.module.js";
+
+export const PIPELINE_TYPE = "headrace.pipeline";
+const TAIL = 200;
+
+// The lifecycle calls each status allows (the API has the last word: a refusal is shown).
+function actions(job) {
+  const s = job.status;
+  const pipeline = job.type === PIPELINE_TYPE;
+  const id = job.job_id;
+  const list = [];
+  if (!FINAL.has(s) && s !== "canceling") list.push(["cancel", "Cancel", () => post(`/jobs/${id}/cancel`)]);
+  if (pipeline && ["locked", "running", "canceling"].includes(s)) list.push(["force-cancel", "Force cancel", () => post(`${ROUTES.pipelineJobs}/${id}/cancel`, { force: true })]);
+  if (["waiting", "running"].includes(s)) list.push(["suspend", "Suspend", () => post(`/jobs/${id}/suspend`)]);
+  if (s === "suspended") list.push(["resume", "Resume", () => post(`/jobs/${id}/resume`)]);
+  if (pipeline && ["locked", "running"].includes(s)) list.push(["restart", "Restart", () => post(`${ROUTES.pipelineJobs}/${id}/restart`)]);
+  if (pipeline && ["running", "suspended"].includes(s)) list.push(["export", "Export snapshot", null]);
+  if (FINAL.has(s)) list.push(["delete", "Delete", () => del(`/jobs/${id}`)]);
+  return list;
+}
+
+function Buttons({ job, who, reload }) {
+  const [error, setError] = useState(null);
+  const [done, setDone] = useState("");
+  const [name, setName] = useState("");
+  const canWrite = who.role !== "viewer";
+  const run = async (label, call) => {
+    setError(null); setDone("");
+    try { await call(); setDone(`${label}: accepted.`); } catch (e) { setError(e); }
+    reload();
+  };
+  const list = actions(job);
+  return html`<section aria-labelledby="act-h"><h2 id="act-h">Actions</h2>
+    ${list.length === 0 && html`<p class="muted">No lifecycle call applies to a ${job.status} job.</p>`}
+    <div class="actions">
+      ${list.map(([key, label, call]) => call ? html`<button type="button" data-action=${key} disabled=${!canWrite}
+          title=${canWrite ? label : `role ${who.role} may not ${label.toLowerCase()}`} onClick=${() => run(label, call)}>${label}</button>`
+        : html`<form class="inline" onSubmit=${(e) => { e.preventDefault(); run(label, () => post(`${ROUTES.pipelineJobs}/${job.job_id}/snapshots`, { name, timeout: 30 })); }}>
+            <label>Snapshot name <input value=${name} required disabled=${!canWrite} onInput=${(e) => setName(e.target.value)} /></label>
+            <button type="submit" data-action=${key} disabled=${!canWrite}>${label}</button></form>`)}
+    </div>
+    ${done && html`<p role="status" class="ok">${done}</p>`}
+    <${ErrorBox} error=${error} />
+  </section>`;
+}
+
+function Logs({ id, live }) {
+  const [follow, setFollow] = useState(true);
+  const box = useRef(null);
+  const [logs, setLogs] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let stop = false;
+    const load = () => get(`/jobs/${id}/logs`).then(
+      (v) => { if (!stop) { setLogs(v); setError(null); } },
+      (e) => { if (!stop) setError(e); });
+    if (follow || logs === null) load();
+    if (!follow) return () => { stop = true; };
+    const timer = setInterval(() => { if (!document.hidden) load(); }, 1000);
+    return () => { stop = true; clearInterval(timer); };
+  }, [id, follow]);
+  useEffect(() => { if (follow && box.current) box.current.scrollTop = box.current.scrollHeight; });
+  const lines = logs ? logs.items.slice(-TAIL) : [];
+  return html`<section aria-labelledby="logs-h"><h2 id="logs-h">Logs <span class="muted">(last ${TAIL} of ${logs ? logs.total : "…"})</span></h2>
+    <label><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> Follow${live ? "" : " (the job has ended)"}</label>
+    <${ErrorBox} error=${error} />
+    <pre class="logs" ref=${box} tabindex="0" aria-label="log lines" aria-live="off">${lines.map((l) =>
+      html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${new Date(l.at_ms).toISOString()}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}</span>`)}</pre>
+  </section>`;
+}
+
+export function Runs({ id }) {
+  const [runs, error] = usePoll(() => get(`${ROUTES.pipelineJobs}/${id}/runs`), 3000, [id]);
+  return html`<section aria-labelledby="runs-h"><h2 id="runs-h">Runs</h2><${ErrorBox} error=${error} />
+    ${runs && html`<div class="scroll"><table><thead><tr><th scope="col">run</th><th scope="col">status</th><th scope="col">started</th><th scope="col">finished</th><th scope="col">received</th><th scope="col">emitted</th><th scope="col">error</th></tr></thead>
+      <tbody>${runs.items.map((r) => html`<tr><th scope="row">${r.run_count}</th><td><${Status} status=${r.status} /></td>
+        <td><${Time} ms=${r.started_at_ms} /></td><td><${Time} ms=${r.finished_at_ms} /></td>
+        <td>${r.metrics ? r.metrics.received_count : "—"}</td><td>${r.metrics ? r.metrics.emitted_count : "—"}</td><td>${r.error || ""}</td></tr>`)}</tbody></table></div>`}
+  </section>`;
+}
+
+function Snapshots({ id }) {
+  const [snaps, error] = usePoll(() => get(`/jobs/${id}/snapshots`), 5000, [id]);
+  return html`<section aria-labelledby="snap-h"><h2 id="snap-h">Snapshots</h2><${ErrorBox} error=${error} />
+    ${snaps && (snaps.items.length === 0 ? html`<p class="muted">None.</p>` : html`<div class="scroll"><table><thead><tr><th scope="col">id</th><th scope="col">run</th><th scope="col">exported as</th><th scope="col">taken</th><th scope="col">bytes</th></tr></thead>
+      <tbody>${snaps.items.map((s) => html`<tr><th scope="row">${s.snapshot_id}</th><td>${s.run_count}</td><td>${s.name || "—"}</td><td><${Time} ms=${s.created_at_ms} /></td><td>${s.size_bytes}</td></tr>`)}</tbody></table></div>`)}
+  </section>`;
+}
+
+export function JobPage({ id, who }) {
+  const [data, error, reload] = usePoll(async () => {
+    const [job, events, reason] = await Promise.all([get(`/jobs/${id}`), get(`/jobs/${id}/events`), get(`/jobs/${id}/reason`)]);
+    return { job, events: events.items, reason: reason.reason };
+  }, 1500, [id]);
+  if (!data) return html`<h1>Job ${short(id)}</h1><${ErrorBox} error=${error} />`;
+  const { job, events, reason } = data;
+  const pipeline = job.type === PIPELINE_TYPE;
+  return html`<h1>${job.name || job.type} <span class="muted">${short(job.job_id)}</span> <span id="job-status"><${Status} status=${job.status} /></span></h1>
+    <${ErrorBox} error=${error} />
+    ${pipeline && html`<p><a href=${href(`/pipelines/${job.job_id}`)}>Pipeline: DAG and counters →</a></p>`}
+    <dl class="facts">
+      <dt>id</dt><dd><code>${job.job_id}</code></dd><dt>type</dt><dd>${job.type}</dd><dt>queue</dt><dd>${job.queue}</dd>
+      <dt>why</dt><dd id="reason">${reason}</dd>
+      <dt>scheduled</dt><dd><${Time} ms=${job.scheduled_at_ms} /></dd><dt>started</dt><dd><${Time} ms=${job.started_at_ms} /></dd>
+      <dt>finished</dt><dd><${Time} ms=${job.finished_at_ms} /></dd>
+      <dt>attempt</dt><dd>${job.attempt} (retries ${job.retries} of ${job.max_retries})</dd><dt>run</dt><dd>${job.run_count}</dd>
+    </dl>
+    <${Progress} value=${job.progress} details=${job.progress_details} />
+    <${Buttons} job=${job} who=${who} reload=${reload} />
+    <section aria-labelledby="tl-h"><h2 id="tl-h">Status timeline</h2>
+      <ol class="timeline">${events.map((e) => html`<li>
+        <${Time} ms=${e.at_ms} /> ${e.from_status ? html`<${Status} status=${e.from_status} /> → ` : ""}<${Status} status=${e.to_status} />
+        <span class="muted">by ${e.user_id ? short(e.user_id) : "the system"}, attempt ${e.attempt}</span>${e.reason ? html` — ${e.reason}` : ""}</li>`)}</ol>
+    </section>
+    ${job.error && html`<section aria-labelledby="err-h"><h2 id="err-h">Error</h2><pre class="traceback" tabindex="0">${job.error}</pre></section>`}
+    <div class="two">
+      <section aria-labelledby="params-h"><h2 id="params-h">Params</h2><${Json} label="params" value=${pipeline ? { ...job.params, pipeline: "(pickled pipeline)" } : job.params} /></section>
+      <section aria-labelledby="result-h"><h2 id="result-h">Result</h2><${Json} label="result" value=${job.result} /></section>
+    </div>
+    <${Logs} id=${id} live=${!FINAL.has(job.status)} />
+    ${pipeline && html`<${Runs} id=${id} />`}
+    <${Snapshots} id=${id} />`;
+}
