@@ -211,7 +211,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
             # In worker processes at every parallelism: a stop (forced cancel, timeout,
             # lost lease) ends them, even a user function stuck in a C call, which a
             # thread of this worker could not be made to leave.
-            executor="processes",
+            executor=_executor(config),
             options=options,
             snapshots=committer,
             restore=restore,
@@ -236,6 +236,15 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     result = metrics.as_dict()
     snapshots.record_run(ctx.job_id, run_count, "completed", result, final=True)
     return result
+
+
+def _executor(config: JobConfig) -> engine.Executor | str:
+    """The engine's executor for ``config``: the process pool, or Ray actors."""
+    if config.executor == "ray":
+        from headrace.engine.executors.ray import RayExecutor
+
+        return RayExecutor(config.ray_address)
+    return "processes"
 
 
 DEFAULT.decorator(
