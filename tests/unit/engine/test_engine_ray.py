@@ -69,7 +69,7 @@ def test_same_output_on_ray_at_parallelism_1_and_2_as_the_process_pool() -> None
 
 @pytest.mark.usefixtures("ray_cluster")
 def test_exactly_once_across_a_killed_ray_actor(tmp_path: Path) -> None:
-    n = 1200
+    n = 1600
     pids = tmp_path / "pids"
     pids.mkdir()
 
@@ -91,6 +91,7 @@ def test_exactly_once_across_a_killed_ray_actor(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if store.commits and len(provider.lists.get("out", [])) < n // 2:
+                time.sleep(0.25)  # mid-way to the next snapshot: output is held
                 found = sorted(f.name for f in pids.iterdir())
                 if found:
                     seen_before.update(found)
@@ -102,7 +103,7 @@ def test_exactly_once_across_a_killed_ray_actor(tmp_path: Path) -> None:
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
     options = EngineOptions(
-        batch_size=10, split_items=100, guarantee="exactly_once", snapshot_interval_ms=150
+        batch_size=10, split_items=100, guarantee="exactly_once", snapshot_interval_ms=500
     )
     run(p, provider, 2, executor="ray", options=options, snapshots=store)
     thread.join(timeout=5)
