@@ -10,7 +10,6 @@ import textwrap
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,7 @@ from headrace.pipeline import Pipeline, counting, summing
 
 pytestmark = pytest.mark.slow  # one local Ray cluster per session: seconds to start
 
-ray = pytest.importorskip("ray", reason="the dev extra installs ray")
-
 LINES = [f"w{i % 7} w{i % 3} x{i % 11}" for i in range(300)]
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[None]:
-    """One local two-CPU Ray cluster for the whole test session."""
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
 
 
 def word_count() -> Pipeline:
