@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from headrace import Client, errors
-from headrace.model.jobconfig import JobConfig
 from headrace.jet.pipeline import Pipeline, counting
+from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 
 pytestmark = pytest.mark.slow  # the session's Ray cluster takes seconds to start
@@ -17,9 +17,9 @@ def test_a_pipeline_job_runs_on_ray_exactly_once(client: Client) -> None:
     lines = [f"a b{i % 3} c{i % 4}" for i in range(200)]
     client.get_list("lines").add_all(lines)
     p = Pipeline.create()
-    p.read_from(Pipeline.from_list("lines")).flat_map(str.split).group_by(
-        lambda w: w
-    ).aggregate(counting()).write_to(Pipeline.to_map("counts"))
+    p.read_from(Pipeline.from_list("lines")).flat_map(str.split).group_by(lambda w: w).aggregate(
+        counting()
+    ).write_to(Pipeline.to_map("counts"))
     config = JobConfig(executor="ray", processing_guarantee="exactly_once", local_parallelism=2)
     job = client.pipelines.submit(p, config)
     done = client.jobs.wait(job.job_id, 120)

@@ -22,6 +22,7 @@ start); with guarantee ``none`` the run fails with ``WorkerCrashed`` instead.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -81,9 +82,14 @@ class _CollectingSink:
 
 
 class PartitionActor:
-    """One partition of a run (the class Ray makes an actor of)."""
+    """One partition of a run (the class Ray makes an actor of); serves run after run."""
 
-    def __init__(self, payload: bytes, index: int) -> None:
+    def load(self, payload: bytes, index: int) -> int:
+        """Takes partition ``index`` of a new run; returns this process's string hash.
+
+        Hash partitioning needs every partition to hash strings alike: the driver
+        compares what the actors return.
+        """
         plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
         self.partitions = partitions
         self.outbox: list[list[Message]] = [[] for _ in range(partitions)]
@@ -103,9 +109,6 @@ class PartitionActor:
         )
         if parts is not None:
             self.worker.import_state(parts)
-
-    def string_hash(self) -> int:
-        """This process's hash of a fixed string: partitions must agree on it."""
         return hash(HASH_PROBE)
 
     def round(self, paused: bool, *inbound: list[Message]) -> tuple[Any, ...]:
@@ -122,7 +125,8 @@ class PartitionActor:
                 break
         out, self.outbox = self.outbox, [[] for _ in range(self.partitions)]
         sinks, self.sink_out[:] = list(self.sink_out), []
-        report = ([len(b) for b in out], sinks, worker.metrics, worker.done, worker.reading)
+        items = sum(len(m[4]) if isinstance(m[4], list) else 1 for b in out for m in b)
+        report = ([len(b) for b in out], items, sinks, worker.metrics, worker.done, worker.reading)
         return (*out, report)
 
     def state(self) -> tuple[bytes, PipelineMetrics]:
@@ -139,6 +143,8 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None) -> None:
         self.address = address
+        #: Of the last run: (items, object refs) that went from actor to actor.
+        self.exchanged = (0, 0)
 
     def execute(
         self,
@@ -162,7 +168,10 @@ class RayExecutor:
             address = self.address or os.environ.get("RAY_ADDRESS") or None
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         run = _Driver(ray, plan, provider, splits, parallelism, options, coordinator)
-        return run.run()
+        try:
+            return run.run()
+        finally:
+            self.exchanged = (run.items, run.refs)
 
 
 class _Driver:
@@ -180,9 +189,6 @@ class _Driver:
     ) -> None:
         self.ray, self.plan, self.provider, self.splits = ray, plan, provider, splits
         self.n, self.options, self.coordinator = parallelism, options, coordinator
-        self.actor_class = ray.remote(
-            num_cpus=0, runtime_env={"env_vars": {"PYTHONHASHSEED": HASH_SEED}}
-        )(PartitionActor)
         self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
         self.writers: dict[int, SinkPartition] = {}
         restored = coordinator.restored
@@ -190,19 +196,21 @@ class _Driver:
         self.offset = PipelineMetrics()  # counted before the snapshot a restart began at
         self.at_snapshot = PipelineMetrics()
         self.actors: list[Any] = []
+        self.items = self.refs = 0  # sent between actors, for the benchmark
         self.live: list[PipelineMetrics] = []
 
     def start(self) -> None:
         """Starts an actor per partition from ``self.base`` (a snapshot or the start)."""
         parts, resumed = self.base
-        self.actors = []
-        for i in range(self.n):
+        self.actors = _acquire(self.ray, self.n)
+        loads = []
+        for i, actor in enumerate(self.actors):
             mine = None if parts is None else _owned(parts, i)
             payload = cloudpickle.dumps(
                 (self.plan, self.provider, self.splits, self.options, self.n, mine, resumed)
             )
-            self.actors.append(self.actor_class.remote(payload, i))
-        if len(set(self.ray.get([a.string_hash.remote() for a in self.actors]))) > 1:
+            loads.append(actor.load.remote(payload, i))
+        if len(set(self.ray.get(loads))) > 1:
             msg = "Ray actors hash strings differently: PYTHONHASHSEED did not reach them"
             raise RuntimeError(msg)
         self.live = [PipelineMetrics() for _ in range(self.n)]
@@ -211,6 +219,7 @@ class _Driver:
         self.reading = [True] * self.n
 
     def stop(self) -> None:
+        """Kills this run's actors (a failed or restarted run does not reuse them)."""
         for actor in self.actors:
             self.ray.kill(actor)
         self.actors = []
@@ -223,12 +232,14 @@ class _Driver:
         return out
 
     def run(self) -> PipelineMetrics:
-        restarts = 0
+        restarts, finished = 0, False
         self.start()
         try:
             while True:
                 try:
-                    return self._run()
+                    metrics = self._run()
+                    finished = True
+                    return metrics
                 except self.ray.exceptions.RayActorError as exc:
                     self.stop()
                     if self.coordinator.options.guarantee == "none" or restarts >= MAX_RESTARTS:
@@ -241,6 +252,9 @@ class _Driver:
         finally:
             for w in self.writers.values():
                 w.close()
+            if finished:
+                _release(self.ray, self.actors)
+                self.actors = []
             self.stop()
 
     def _run(self) -> PipelineMetrics:
@@ -271,13 +285,15 @@ class _Driver:
         self.pending = [[] for _ in range(self.n)]
         reports = self.ray.get([refs[-1] for refs in calls.values()])
         sent = False
-        for (i, refs), (sizes, sinks, metrics, done, reading) in zip(
+        for (i, refs), (sizes, items, sinks, metrics, done, reading) in zip(
             calls.items(), reports, strict=True
         ):
             self.live[i], self.done[i], self.reading[i] = metrics, done, reading
+            self.items += items
             for dest, size in enumerate(sizes):
                 if size:
                     self.pending[dest].append(refs[dest])
+                    self.refs += 1
                     sent = True
             for node_id, items in sinks:
                 self.write(node_id, items)
@@ -308,6 +324,42 @@ class _Driver:
         for state in states:
             merged.update(cloudpickle.loads(state))
         self.base, self.at_snapshot = (merged, True), self.metrics()
+
+
+_pool_lock = threading.Lock()
+#: Idle actors kept for the next run, with the Ray job (driver session) they belong to.
+_idle: tuple[str, list[Any]] | None = None
+
+
+def _acquire(ray: Any, n: int) -> list[Any]:
+    """``n`` actors: the idle ones if they fit this Ray session, else new ones.
+
+    Each actor is its own worker process (``PYTHONHASHSEED`` must be set at its start),
+    so a warm set saves a run the seconds of starting them.
+    """
+    global _idle
+    session = ray.get_runtime_context().get_job_id()
+    with _pool_lock:
+        idle, _idle = _idle, None
+    if idle is not None:
+        if idle[0] == session and len(idle[1]) == n:
+            return idle[1]
+        if idle[0] == session:
+            for actor in idle[1]:
+                ray.kill(actor)
+    actor_class = ray.remote(num_cpus=0, runtime_env={"env_vars": {"PYTHONHASHSEED": HASH_SEED}})
+    return [actor_class(PartitionActor).remote() for _ in range(n)]
+
+
+def _release(ray: Any, actors: list[Any]) -> None:
+    """Keeps ``actors`` for the next run (one idle set at most)."""
+    global _idle
+    session = ray.get_runtime_context().get_job_id()
+    with _pool_lock:
+        if _idle is None:
+            _idle, actors = (session, actors), []
+    for actor in actors:
+        ray.kill(actor)
 
 
 def _owned(parts: dict[tuple[Any, ...], Any], index: int) -> dict[tuple[Any, ...], Any]:
