@@ -43,7 +43,7 @@ from headrace.pipeline import Node
 __all__ = ["RayExecutor", "import_ray"]
 
 #: How long an actor reads its sources in one round (a round costs a few ms of Ray calls).
-ROUND_SEC = 0.05
+ROUND_SEC = 0.1
 #: Outgoing items after which an actor ends its round early (a batch is big enough).
 ROUND_ITEMS = 50_000
 #: Hash partitioning needs every actor to hash strings alike: they start with this seed.
