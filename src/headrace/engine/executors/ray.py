@@ -34,6 +34,7 @@ from headrace.engine import io
 from headrace.engine.edges import Message
 from headrace.engine.executors.base import Control
 from headrace.engine.executors.processes import WorkerCrashed
+from headrace.engine.executors.sinks import DriverSinks
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions, Worker
@@ -189,8 +190,7 @@ class _Driver:
     ) -> None:
         self.ray, self.plan, self.provider, self.splits = ray, plan, provider, splits
         self.n, self.options, self.coordinator = parallelism, options, coordinator
-        self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
-        self.writers: dict[int, SinkPartition] = {}
+        self.sinks = DriverSinks(plan, provider, coordinator)
         restored = coordinator.restored
         self.base: tuple[Any, bool] = (restored.parts if restored else None, restored is not None)
         self.offset = PipelineMetrics()  # counted before the snapshot a restart began at
@@ -250,8 +250,7 @@ class _Driver:
                     self.offset = self.at_snapshot
                     self.start()
         finally:
-            for w in self.writers.values():
-                w.close()
+            self.sinks.close()
             if finished:
                 _release(self.ray, self.actors)
                 self.actors = []
@@ -296,18 +295,8 @@ class _Driver:
                     self.refs += 1
                     sent = True
             for node_id, items in sinks:
-                self.write(node_id, items)
+                self.sinks.write(node_id, items)
         return sent
-
-    def write(self, node_id: int, items: list[Any]) -> None:
-        """Applies (or, exactly once, holds) one batch of a sink's output."""
-        node = self.nodes[node_id]
-        if self.coordinator.hold(node, items):
-            return
-        writer = self.writers.get(node_id)
-        if writer is None:
-            writer = self.writers[node_id] = self.coordinator.open_sink(node, self.provider, 0)
-        writer.write_batch(items)
 
     def _states(self) -> list[bytes]:
         got = self.ray.get([actor.state.remote() for actor in self.actors])
