@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from headrace import Client, errors
@@ -37,3 +39,14 @@ def test_an_unknown_executor_is_refused_naming_the_field() -> None:
         "ray://head:10001"
     )
     assert JobConfig().executor == "processes"
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_client_run_on_ray_embedded_and_remote(any_client: Any) -> None:
+    any_client.get_list("words").add_all(["a b a", "b c", "a"] * 50)
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list("words")).flat_map(str.split).group_by(lambda w: w).aggregate(
+        counting()
+    ).write_to(Pipeline.to_map("counts"))
+    any_client.run(p, local_parallelism=2, executor="ray")
+    assert any_client.get_map("counts").to_dict() == {"a": 150, "b": 100, "c": 50}
