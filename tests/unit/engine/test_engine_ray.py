@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore
-from headrace.engine import EngineOptions, run
+from headrace.engine import EngineOptions, UserFunctionError, run
 from headrace.pipeline import Pipeline, counting, summing
 
 pytestmark = pytest.mark.slow  # one local Ray cluster per session: seconds to start
@@ -136,3 +136,15 @@ def test_without_ray_the_error_names_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "ERROR" in done.stdout
     assert "pip install 'headrace[ray]'" in done.stdout
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_failing_stage_on_ray_raises_its_own_error() -> None:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items([1, 2, 0, 4])).map(lambda x: 10 // x).write_to(
+        Pipeline.to_list("out")
+    )
+    with pytest.raises(UserFunctionError) as info:
+        run(p, InMemoryProvider(), 2, executor="ray")
+    assert str(info.value).startswith("stage 'map")
+    assert "ZeroDivisionError" in info.value.traceback_text

@@ -51,6 +51,8 @@ ROUND_ITEMS = 50_000
 HASH_SEED = "0"
 #: What actors hash to show they share the seed.
 HASH_PROBE = "headrace"
+#: The driver's pause after a round in which no partition had anything to do.
+IDLE_SLEEP_SEC = 0.005
 #: How often a run may start again from its snapshot after losing an actor.
 MAX_RESTARTS = 3
 
@@ -118,16 +120,20 @@ class PartitionActor:
         for batch in inbound:
             for msg in batch:
                 worker.deliver(msg)
+        busy = bool(inbound)
         deadline = time.monotonic() + ROUND_SEC
         while not paused and not worker.done and worker.reading:
-            if not worker.step() or time.monotonic() >= deadline:
+            if not worker.step():
+                break
+            busy = True
+            if time.monotonic() >= deadline:
                 break
             if sum(len(b) for b in self.outbox) >= ROUND_ITEMS:
                 break
         out, self.outbox = self.outbox, [[] for _ in range(self.partitions)]
         sinks, self.sink_out[:] = list(self.sink_out), []
         items = sum(len(m[4]) if isinstance(m[4], list) else 1 for b in out for m in b)
-        report = ([len(b) for b in out], items, sinks, worker.metrics, worker.done, worker.reading)
+        report = ([len(b) for b in out], items, sinks, worker.metrics, worker.done, busy)
         return (*out, report)
 
     def state(self) -> tuple[bytes, PipelineMetrics]:
@@ -216,7 +222,6 @@ class _Driver:
         self.live = [PipelineMetrics() for _ in range(self.n)]
         self.pending: list[list[Any]] = [[] for _ in range(self.n)]
         self.done = [False] * self.n
-        self.reading = [True] * self.n
 
     def stop(self) -> None:
         """Kills this run's actors (a failed or restarted run does not reuse them)."""
@@ -240,6 +245,11 @@ class _Driver:
                     metrics = self._run()
                     finished = True
                     return metrics
+                except self.ray.exceptions.RayTaskError as exc:
+                    # A stage raised in an actor: raise what it raised, not Ray's wrapper.
+                    if isinstance(exc.cause, BaseException):
+                        raise exc.cause from None
+                    raise
                 except self.ray.exceptions.RayActorError as exc:
                     self.stop()
                     if self.coordinator.options.guarantee == "none" or restarts >= MAX_RESTARTS:
@@ -268,13 +278,13 @@ class _Driver:
                 raise
             if names is not None:
                 self.snapshot(names)
-            if not self.round(paused=False) and not any(self.reading):
-                time.sleep(0.001)
+            if not self.round(paused=False):
+                time.sleep(IDLE_SLEEP_SEC)  # sources wait for data: do not spin
         states = self._states()
         return coordinator.finish(states, self.metrics())
 
     def round(self, paused: bool) -> bool:
-        """One round of every partition that has work; True if any message was sent."""
+        """One round of every partition that has work; True if any partition did some."""
         calls: dict[int, Any] = {}
         for i, actor in enumerate(self.actors):
             if self.pending[i] or not (self.done[i] or paused):
@@ -283,20 +293,19 @@ class _Driver:
                 )
         self.pending = [[] for _ in range(self.n)]
         reports = self.ray.get([refs[-1] for refs in calls.values()])
-        sent = False
-        for (i, refs), (sizes, items, sinks, metrics, done, reading) in zip(
+        busy = False
+        for (i, refs), (sizes, items, sinks, metrics, done, worked) in zip(
             calls.items(), reports, strict=True
         ):
-            self.live[i], self.done[i], self.reading[i] = metrics, done, reading
+            self.live[i], self.done[i], busy = metrics, done, busy or worked
             self.items += items
             for dest, size in enumerate(sizes):
                 if size:
                     self.pending[dest].append(refs[dest])
                     self.refs += 1
-                    sent = True
             for node_id, items in sinks:
                 self.sinks.write(node_id, items)
-        return sent
+        return busy
 
     def _states(self) -> list[bytes]:
         got = self.ray.get([actor.state.remote() for actor in self.actors])
