@@ -148,3 +148,23 @@ def test_a_failing_stage_on_ray_raises_its_own_error() -> None:
         run(p, InMemoryProvider(), 2, executor="ray")
     assert str(info.value).startswith("stage 'map")
     assert "ZeroDivisionError" in info.value.traceback_text
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_run_after_an_idle_actor_was_killed_starts_new_ones(tmp_path: Path) -> None:
+    def build() -> Pipeline:
+        def mark(x: int) -> int:
+            (tmp_path / str(os.getpid())).touch()
+            return x
+
+        p = Pipeline.create()
+        p.read_from(Pipeline.items(list(range(100)))).map(mark).write_to(Pipeline.to_list("out"))
+        return p
+
+    first = InMemoryProvider()
+    run(build(), first, 2, executor="ray")
+    pid = int(sorted(f.name for f in tmp_path.iterdir())[0])
+    os.kill(pid, signal.SIGKILL)  # an actor kept warm for the next run
+    again = InMemoryProvider()
+    run(build(), again, 2, executor="ray")
+    assert sorted(first.lists["out"]) == sorted(again.lists["out"]) == list(range(100))

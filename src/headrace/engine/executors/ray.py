@@ -208,15 +208,23 @@ class _Driver:
     def start(self) -> None:
         """Starts an actor per partition from ``self.base`` (a snapshot or the start)."""
         parts, resumed = self.base
-        self.actors = _acquire(self.ray, self.n)
-        loads = []
-        for i, actor in enumerate(self.actors):
-            mine = None if parts is None else _owned(parts, i)
-            payload = cloudpickle.dumps(
+        payloads = [
+            cloudpickle.dumps(
                 (self.plan, self.provider, self.splits, self.options, self.n, mine, resumed)
             )
-            loads.append(actor.load.remote(payload, i))
-        if len(set(self.ray.get(loads))) > 1:
+            for mine in (None if parts is None else _owned(parts, i) for i in range(self.n))
+        ]
+        for fresh in (False, True):  # an idle actor may have died since the last run
+            self.actors = _acquire(self.ray, self.n, fresh)
+            loads = [a.load.remote(payloads[i], i) for i, a in enumerate(self.actors)]
+            try:
+                hashes = self.ray.get(loads)
+                break
+            except self.ray.exceptions.RayActorError:
+                self.stop()
+                if fresh:
+                    raise
+        if len(set(hashes)) > 1:
             msg = "Ray actors hash strings differently: PYTHONHASHSEED did not reach them"
             raise RuntimeError(msg)
         self.live = [PipelineMetrics() for _ in range(self.n)]
@@ -303,8 +311,8 @@ class _Driver:
                 if size:
                     self.pending[dest].append(refs[dest])
                     self.refs += 1
-            for node_id, items in sinks:
-                self.sinks.write(node_id, items)
+            for node_id, batch in sinks:
+                self.sinks.write(node_id, batch)
         return busy
 
     def _states(self) -> list[bytes]:
@@ -329,8 +337,8 @@ _pool_lock = threading.Lock()
 _idle: tuple[str, list[Any]] | None = None
 
 
-def _acquire(ray: Any, n: int) -> list[Any]:
-    """``n`` actors: the idle ones if they fit this Ray session, else new ones.
+def _acquire(ray: Any, n: int, fresh: bool = False) -> list[Any]:
+    """``n`` actors: the idle ones if they fit this Ray session (and not ``fresh``), else new.
 
     Each actor is its own worker process (``PYTHONHASHSEED`` must be set at its start),
     so a warm set saves a run the seconds of starting them.
@@ -340,7 +348,7 @@ def _acquire(ray: Any, n: int) -> list[Any]:
     with _pool_lock:
         idle, _idle = _idle, None
     if idle is not None:
-        if idle[0] == session and len(idle[1]) == n:
+        if idle[0] == session and len(idle[1]) == n and not fresh:
             return idle[1]
         if idle[0] == session:
             for actor in idle[1]:
