@@ -6,6 +6,9 @@ W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> 
 W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
 W3 keyed tumbling window: CSV "key,ts" lines -> parse -> 1 s event-time windows
    per key -> counting() -> List of (start, end, key, count).
+W1R W1 as Ray actors (a local 2-CPU cluster) against the process pool at the same
+   parallelism (max of --par), same run, same input; its ratio is pool time over Ray's
+   (goal >= 0.7). Needs ``headrace[ray]``.
 W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same chain ->
    List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
    --w2s-executor processes runs p=1 in a worker process too, as a pipeline job on a
@@ -167,14 +170,45 @@ def w1_baseline(path: str) -> str:
     return w1_checksum(counts.items())
 
 
-def w1_engine(path: str, par: int) -> str:
+def w1_engine(path: str, par: int, executor: Any = None) -> str:
     p = Pipeline.create()
     p.read_from(Pipeline.from_text(path)).flat_map(split_words).group_by(word_key).aggregate(
         counting()
     ).write_to(Pipeline.to_map("counts"))
     prov = InMemoryProvider()
-    engine.run(p, prov, par)
+    engine.run(p, prov, par, executor=executor)
     return w1_checksum(prov.maps["counts"].items())
+
+
+def w1_ray_rows(path: str, n: int, par: int, repeat: int) -> None:
+    """W1 on Ray actors (a local 2-CPU cluster) against the process pool, same input."""
+    import ray
+
+    from headrace.engine.executors.ray import RayExecutor
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    on_ray = RayExecutor()
+    w1_engine(path, par, "processes")  # warm the fork server
+    w1_engine(path, par, on_ray)  # warm Ray's workers
+    times: dict[str, list[float]] = {"processes": [], "ray": []}
+    checks: dict[str, str] = {}
+    ratios: list[float] = []
+    for _ in range(repeat):
+        tp, checks["processes"] = _timed(lambda: w1_engine(path, par, "processes"))
+        tr, checks["ray"] = _timed(lambda: w1_engine(path, par, on_ray))
+        times["processes"].append(tp)
+        times["ray"].append(tr)
+        ratios.append(tp / tr)
+    items, refs = on_ray.exchanged
+    per = items / max(refs, 1)
+    for key, ts in times.items():
+        med = statistics.median(ts)
+        ratio = f"{statistics.median(ratios):.2f} (goal >= 0.7)" if key == "ray" else "1.00"
+        same = "ok" if checks[key] == checks["processes"] else "MISMATCH"
+        note = f"; {per:,.0f} items/exchange" if key == "ray" else ""
+        row = f"| W1R | {n:,} | {key} p={par} | {med:.3f} | {n / med:,.0f} | {ratio} |"
+        print(f"{row} {same}{note} |", flush=True)
+    ray.shutdown()
 
 
 def w2_baseline(n: int) -> str:
@@ -338,6 +372,9 @@ def main() -> None:
     )
     print("|---|---:|---|---:|---:|---:|---|")
     for wl in a.only.split(","):
+        if wl == "W1R":
+            w1_ray_rows(inputs["W1"], sizes["W1"], max(pars), a.repeat)
+            continue
         if wl == "W2S":
             w2s_rows(3 * sizes["W2"], pars, a.repeat, a.w2s_executor)
             continue

@@ -136,3 +136,16 @@ def any_client(client_kind: str, store_url: str) -> Iterator[Any]:
         yield served.client()
     finally:
         served.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """One local two-CPU Ray cluster for the whole test session (the dev extra has Ray)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    if started:
+        ray.shutdown()

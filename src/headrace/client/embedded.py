@@ -260,14 +260,19 @@ class Client:
         """
         return StreamHandle(self.store, self.scope.tenant_id, name, partitions)
 
-    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+    def run(
+        self, pipeline: Pipeline, local_parallelism: int = 1, executor: str | None = None
+    ) -> PipelineMetrics:
         """Run a pipeline here, to completion, on this client's data; returns its metrics.
+
+        ``executor="ray"`` runs its partitions as Ray actors (``headrace[ray]``; the
+        cluster at ``RAY_ADDRESS``, else a local one); ``"processes"`` in worker processes.
 
         Raises:
             PipelineDefinitionError: the pipeline cannot run as defined.
             UserFunctionError: a stage's function raised (names the stage and the item).
         """
-        return self.pipelines.run(pipeline, local_parallelism)
+        return self.pipelines.run(pipeline, local_parallelism, executor=executor)
 
     def get_jet(self) -> JetService:
         """The Jet service (seed 001): submit pipelines as jobs and manage them."""

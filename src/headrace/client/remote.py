@@ -270,14 +270,19 @@ class RemotePipelines(RemotePipelineCommits):
         self._http = http
         self._jobs = jobs
 
-    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+    def run(
+        self, pipeline: Pipeline, local_parallelism: int = 1, executor: str | None = None
+    ) -> PipelineMetrics:
         """Run the pipeline to completion as a job on the server's workers; its metrics.
+
+        ``executor`` is the job's ``JobConfig.executor`` (``"processes"`` or ``"ray"``).
 
         Raises:
             PipelineDefinitionError: the pipeline cannot run as defined.
             JobFailed: the job did not complete (``cause`` names the stage and the item).
         """
-        job = self.submit(pipeline, local_parallelism=local_parallelism)
+        config = JobConfig(executor=executor) if executor is not None else None
+        job = self.submit(pipeline, config, local_parallelism=local_parallelism)
         done = self._jobs.wait(job.job_id, suspended_ends=False)
         if done.status is not Status.COMPLETED:
             raise errors.JobFailed(done.job_id, str(done.status), done.error)
@@ -528,7 +533,9 @@ class Client:
         """
         return RemoteStream(self._http, name, partitions)
 
-    def run(self, pipeline: Pipeline, local_parallelism: int = 1) -> PipelineMetrics:
+    def run(
+        self, pipeline: Pipeline, local_parallelism: int = 1, executor: str | None = None
+    ) -> PipelineMetrics:
         """Run a pipeline to completion on the server's workers; returns its metrics.
 
         Unlike the embedded client, which runs it in the caller, this submits it as a job
@@ -538,7 +545,7 @@ class Client:
             PipelineDefinitionError: the pipeline cannot run as defined.
             JobFailed: the job did not complete.
         """
-        return self.pipelines.run(pipeline, local_parallelism)
+        return self.pipelines.run(pipeline, local_parallelism, executor)
 
     def get_jet(self) -> JetService:
         """The Jet service (seed 001): submit pipelines as jobs and manage them."""

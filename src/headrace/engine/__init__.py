@@ -97,7 +97,8 @@ def run(
         control: Its ``check()`` is called between batches; raising stops the run. See
             :class:`Control` for the optional ``snapshot_requests``,
             ``report_metrics`` and ``take_snapshot``.
-        executor: ``"inprocess"``, ``"processes"`` or an Executor; by default
+        executor: ``"inprocess"``, ``"processes"``, ``"ray"`` (partitions as Ray
+            actors, at ``RAY_ADDRESS``; needs ``headrace[ray]``) or an Executor; by default
             ``processes`` when ``local_parallelism > 1``.
         options: Batch and split sizes, guarantee, snapshot interval.
         snapshots: Where snapshots are committed; required unless the guarantee is
@@ -145,7 +146,11 @@ def _executor(executor: str | Executor | None, parallelism: int) -> Executor:
         from headrace.engine.executors.processes import ProcessesExecutor
 
         return ProcessesExecutor()
+    if executor == "ray":
+        from headrace.engine.executors.ray import RayExecutor
+
+        return RayExecutor()
     if isinstance(executor, str):
-        msg = f"unknown executor {executor!r}: inprocess or processes"
+        msg = f"unknown executor {executor!r}: inprocess, processes or ray"
         raise ValueError(msg)
     return executor

@@ -37,7 +37,13 @@ FIELDS: dict[str, tuple[tuple[type, ...], Any]] = {
     "store_metrics_after_completion": ((bool,), True),
     "max_retries": ((int,), 0),
     "output_interval_ms": ((int,), defaults.OUTPUT_INTERVAL_MS),
+    "executor": ((str,), "processes"),
+    "ray_address": ((str, type(None)), None),
 }
+
+#: Where a pipeline job's partitions run: worker processes here, or Ray actors
+#: (``ray_address``, else ``RAY_ADDRESS``, else a local Ray; needs ``headrace[ray]``).
+EXECUTORS = ("processes", "ray")
 
 
 class JobConfig:
@@ -65,6 +71,8 @@ class JobConfig:
     max_retries: int
     #: EXACTLY_ONCE: a snapshot commits the held output at least this often (ms).
     output_interval_ms: int
+    executor: str
+    ray_address: str | None
 
     def __init__(self, **options: Any) -> None:
         for field, (_types, default) in FIELDS.items():
@@ -133,6 +141,8 @@ def _checked(field: str, value: Any, label: str) -> Any:
         and value < 1
     ):
         raise errors.InvalidInput(label, f"must be >= 1 or None, got {value}")
+    if field == "executor" and value not in EXECUTORS:
+        raise errors.InvalidInput(label, f"unknown executor {value!r}; expected one of {EXECUTORS}")
     if field == "max_retries" and value < 0:
         raise errors.InvalidInput(label, f"must be >= 0, got {value}")
     if (

@@ -90,7 +90,7 @@ class OverviewService:
         order: str = "-scheduled_at",
         page: int = 1,
         limit: int = 20,
-    ) -> Page:
+    ) -> Page[Job]:
         """One page of the tenant's jobs matching every filter given.
 
         ``text`` matches part of the name or the type, any case; ``since_ms`` and

@@ -69,19 +69,26 @@ def run_pipeline(
     pipeline: Pipeline,
     local_parallelism: int = 1,
     control: engine.Control | None = None,
+    executor: str | None = None,
 ) -> engine.PipelineMetrics:
     """Run a pipeline to its end against the tenant's data structures.
 
+    ``executor`` is a ``JobConfig.executor`` (``"processes"`` or ``"ray"``); by default
+    a run at parallelism 1 stays in this thread.
+
     Raises:
         PipelineDefinitionError: the pipeline cannot run as defined.
-        InvalidInput: ``local_parallelism`` is not a positive int.
+        InvalidInput: ``local_parallelism`` is not a positive int, or ``executor`` is
+            unknown (or ``"ray"`` without Ray installed).
         UserFunctionError: a stage's function raised (names the stage and the item).
     """
     if not isinstance(local_parallelism, int) or local_parallelism < 1:
         msg = f"must be an int >= 1, got {local_parallelism!r}"
         msg_0 = "local_parallelism"
         raise errors.InvalidInput(msg_0, msg)
-    return engine.run(pipeline, StoreProvider(store, tenant_id), local_parallelism, control)
+    chosen = None if executor is None else _executor(JobConfig(executor=executor))
+    provider = StoreProvider(store, tenant_id)
+    return engine.run(pipeline, provider, local_parallelism, control, executor=chosen)
 
 
 class JobControl:
@@ -216,7 +223,7 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
                 # In worker processes at every parallelism: a stop (forced cancel, timeout,
                 # lost lease) ends them, even a user function stuck in a C call, which a
                 # thread of this worker could not be made to leave.
-                executor="processes",
+                executor=_executor(config),
                 options=options,
                 snapshots=committer,
                 restore=restore,
@@ -241,6 +248,15 @@ def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
     result = metrics.as_dict()
     snapshots.record_run(ctx.job_id, run_count, "completed", result, final=True)
     return result
+
+
+def _executor(config: JobConfig) -> engine.Executor | str:
+    """The engine's executor for ``config``: the process pool, or Ray actors."""
+    if config.executor == "ray":
+        from headrace.engine.executors.ray import RayExecutor
+
+        return RayExecutor(config.ray_address)
+    return "processes"
 
 
 DEFAULT.decorator(

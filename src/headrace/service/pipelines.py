@@ -41,10 +41,16 @@ class PipelineService(PipelineCommits):
         self.snapshots = SnapshotRepository(store, scope.tenant_id)
 
     def run(
-        self, pipeline: Pipeline, local_parallelism: int = 1, control: engine.Control | None = None
+        self,
+        pipeline: Pipeline,
+        local_parallelism: int = 1,
+        control: engine.Control | None = None,
+        executor: str | None = None,
     ) -> engine.PipelineMetrics:
         """Run in the caller to completion; returns the metrics (see ``run_pipeline``)."""
-        return run_pipeline(self.store, self.scope.tenant_id, pipeline, local_parallelism, control)
+        return run_pipeline(
+            self.store, self.scope.tenant_id, pipeline, local_parallelism, control, executor
+        )
 
     # -- submitting ---------------------------------------------------------------------
 

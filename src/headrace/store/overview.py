@@ -124,7 +124,7 @@ class OverviewRepository:
         descending: bool,
         page: int,
         limit: int,
-    ) -> Page:
+    ) -> Page[Job]:
         """One page of the tenant's jobs that match ``where``, in order."""
         clauses = _clauses(tenant_id, where)
         column = ORDERABLE[order]

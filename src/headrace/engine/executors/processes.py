@@ -40,6 +40,7 @@ from headrace.connectors.base import DataStructureProvider, SinkPartition
 from headrace.engine import io
 from headrace.engine.edges import Message
 from headrace.engine.executors.base import Control
+from headrace.engine.executors.sinks import DriverSinks
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions, Worker
@@ -466,13 +467,11 @@ class _Parent:
         run: int,
         coordinator: Coordinator,
     ) -> None:
-        self.provider = provider
         self.procs = pool.procs[:parallelism]
         self.inboxes, self.results = pool.inboxes[:parallelism], pool.results
         self.run_id = run
         self.coordinator = coordinator
-        self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
-        self.writers: dict[int, SinkPartition] = {}
+        self.sinks = DriverSinks(plan, provider, coordinator)
         self.live: dict[int, PipelineMetrics] = {}
         # index -> (sent, received, final state) of workers that have finished
         self.done: dict[int, tuple[tuple[int, ...], tuple[int, ...], bytes]] = {}
@@ -495,8 +494,7 @@ class _Parent:
                     self.snapshot(names, resume=True)
                 self.receive()
         finally:
-            for w in self.writers.values():
-                w.close()
+            self.sinks.close()
         return coordinator.finish([self.done[i][2] for i in range(len(self.procs))], self.metrics())
 
     def metrics(self) -> PipelineMetrics:
@@ -516,7 +514,7 @@ class _Parent:
         if run != self.run_id:
             return  # left from an earlier run
         if kind == "sink":
-            self.write(index, body)
+            self.sinks.write(index, body)
         elif kind == "metrics":
             self.live[index] = body
         elif kind == "idle":
@@ -534,16 +532,6 @@ class _Parent:
             blob, text = body
             error = pickle.loads(blob)
             raise error from RuntimeError(text)
-
-    def write(self, node_id: int, items: list[Any]) -> None:
-        """Applies (or, exactly once, holds) one batch of a sink's output."""
-        node = self.nodes[node_id]
-        if self.coordinator.hold(node, items):
-            return
-        writer = self.writers.get(node_id)
-        if writer is None:
-            writer = self.writers[node_id] = self.coordinator.open_sink(node, self.provider, 0)
-        writer.write_batch(items)
 
     def _command(self, command: str, workers: list[int]) -> None:
         for i in workers:
