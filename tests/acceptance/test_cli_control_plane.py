@@ -54,7 +54,9 @@ def test_publish_create_start_and_read_runs(tmp_path: Path) -> None:
     started = json.loads(headrace("jobs", "start", job["job_id"], "-p", "threshold=3",
                                   "--json", store=store))  # fmt: skip
     assert started["run_count"] == 1
-    with Client(store) as client:  # a worker here runs the queued run
+    with Client(
+        store, resume_jobs=True
+    ) as client:  # takes the run the CLI queued (issue 11 item 3)
         client.start_workers()
         assert client.jobs.wait(job["job_id"], 60).status is Status.COMPLETED
         assert sorted(client.get_list("out")) == [2, 4, 6]
