@@ -34,7 +34,7 @@ def test_a_200k_entry_map_commit_keeps_its_lease(store_url: str, tmp_path: Path)
     pipeline.read_from(Pipeline.items(range(ENTRIES))).map(entry).write_to(Pipeline.to_map("big"))
     config = JobConfig(name="big-commit", processing_guarantee=ProcessingGuarantee.EXACTLY_ONCE)
     job = client.get_jet().submit(pipeline, config)
-    worker = start_worker(store_url, "compute=1", 5.0, tmp_path / "worker.log")
+    worker = start_worker(store_url, "pipelines=1", 5.0, tmp_path / "worker.log")
     try:
         job.join(timeout=300)
     finally:
@@ -75,7 +75,7 @@ def test_snapshots_keep_their_interval_with_a_slow_stage(store_url: str, tmp_pat
     )
     job = client.get_jet().submit(pipeline, config)
     log = tmp_path / "workers.log"
-    worker = start_worker(store_url, "compute=1", 1.5, log)
+    worker = start_worker(store_url, "pipelines=1", 1.5, log)
     out = client.get_list("paced-out")
     try:
         # Each commit of the exactly-once sink is a snapshot: watch the List grow.
@@ -101,7 +101,7 @@ def test_snapshots_keep_their_interval_with_a_slow_stage(store_url: str, tmp_pat
         lost_sec = (done - committed) * COST_SEC
         assert 0 <= lost_sec <= 2.5, f"the kill lost {lost_sec:.2f} s of work"
 
-        worker = start_worker(store_url, "compute=1", 1.5, log)
+        worker = start_worker(store_url, "pipelines=1", 1.5, log)
         job.join(timeout=120)
     finally:
         stop(worker)

@@ -6,11 +6,14 @@ from typing import Annotated, Any
 
 import pydantic
 
+from headrace.model import text
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
 
 NAME = pydantic.Field(min_length=1, max_length=255, pattern=r"\S")
 #: A tag, label or parameter-set name.
 Word = Annotated[str, pydantic.Field(min_length=1, max_length=255, pattern=r"\S")]
+#: A job's id, as the schema states it: a canonical UUID.
+JobIdText = Annotated[str, pydantic.Field(pattern=text.UUID_PATTERN)]
 FORBID = pydantic.ConfigDict(extra="forbid")
 
 
@@ -109,7 +112,7 @@ class UpgradeIn(pydantic.BaseModel):
     """``POST /job-definitions/upgrade``: jobs to pin to their pipeline's latest commit."""
 
     model_config = FORBID
-    job_ids: list[Word]
+    job_ids: list[JobIdText] = pydantic.Field(min_length=1)
 
 
 class StartIn(pydantic.BaseModel):

@@ -109,7 +109,7 @@ def test_plan_snapshots_and_reason_of_a_pipeline_job(tenant: Callable[[], Tenant
     p.read_from(Pipeline.from_list("in", [1, 2, 3])).map(str).filter(bool) \
         .rebalance().map(len).write_to(Pipeline.to_list("out"))  # fmt: skip
     body = {"pipeline": base64.b64encode(cloudpickle.dumps(p)).decode(), "local_parallelism": 2}
-    job_id = a.post("/pipelines", json=body).json()["job_id"]
+    job_id = a.post("/pipeline-jobs", json=body).json()["job_id"]
     plan = a.get(f"/jobs/{job_id}/plan").json()
     assert plan["local_parallelism"] == 2
     assert [v["kinds"] for v in plan["vertices"]] == [
@@ -131,7 +131,7 @@ def test_plan_snapshots_and_reason_of_a_pipeline_job(tenant: Callable[[], Tenant
     assert "scheduled to start" in a.get(f"/jobs/{task}/reason").json()["reason"]
     for path in ("plan", "snapshots", "reason"):
         problem(b.get(f"/jobs/{job_id}/{path}"), 404)
-    problem(a.get("/jobs/not-a-uuid/snapshots"), 404)
+    problem(a.get("/jobs/not-a-uuid/snapshots"), 422)  # the path states a UUID
 
 
 def test_the_dashboard_is_served_with_a_policy_that_keeps_it_offline(

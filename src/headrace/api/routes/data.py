@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from headrace import errors
 from headrace.api import problems
 from headrace.api.auth import ApiState, Reader, State, Writer
+from headrace.api.paths import Name
 from headrace.api.schemas import (
     Appended,
     EntriesIn,
@@ -30,7 +31,6 @@ from headrace.service.data import StoreProvider, StreamHandle
 
 router = APIRouter(tags=["data"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
-Name = Annotated[str, Path(min_length=1, max_length=255)]
 Offset = Annotated[int, Query(ge=0, le=2**62)]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
 LIST, MAP, STREAM, KEY = "list", "map", "stream", "map key"

@@ -26,6 +26,7 @@ from headrace.api.control_schemas import (
     UpdateIn,
     UpgradeIn,
 )
+from headrace.api.paths import JobId
 from headrace.api.routes.jobs import STATUS_PATTERN
 from headrace.api.schemas import Items, JobEventOut, JobLogLineOut, JobOut
 
@@ -33,7 +34,6 @@ router = APIRouter(
     tags=["job definitions"], responses=problems.responses(401, 403, 404, 409, 422, 503)
 )
 
-JobId = Annotated[str, Path(description="The job's UUID")]
 RunCount = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Statuses = Annotated[
     str | None, Query(description="Comma-separated statuses", pattern=STATUS_PATTERN)

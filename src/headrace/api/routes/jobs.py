@@ -9,12 +9,13 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
 from headrace.api import problems
 from headrace.api.auth import Reader, State, Writer
+from headrace.api.paths import IdPrefix, JobId
 from headrace.api.schemas import (
     Items,
     JobEventOut,
@@ -26,18 +27,12 @@ from headrace.api.schemas import (
     ReasonIn,
 )
 from headrace.model import status as machine
-from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
 from headrace.store.jobs import ORDERABLE
 
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
-JobId = Annotated[str, Path(description="The job's UUID", pattern=text.UUID_PATTERN)]
-#: The first characters of a job's id: hex digits, hyphens allowed.
-IdPrefix = Annotated[
-    str, Path(pattern=r"^[0-9a-fA-F][0-9a-fA-F-]{0,63}$", description="An id or its start")
-]
 #: An optional ``{"reason": ...}`` body: seed 004's bodiless calls stay valid.
 Reason = Annotated[ReasonIn | None, Body()]
 

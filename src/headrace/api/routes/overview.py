@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import pydantic
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from headrace import defaults
 from headrace.api import problems
 from headrace.api.auth import Reader, State
+from headrace.api.paths import JobId
 from headrace.api.routes.jobs import ORDER_PATTERN, STATUS_PATTERN
 from headrace.api.schemas import ATTRS, Items, JobOut, Paged
 from headrace.service import plans
@@ -168,9 +169,7 @@ def data_structures(who: Reader, state: State) -> Items[DataStructureOut]:
 
 
 @router.get("/jobs/{job_id}/snapshots", response_model=Items[SnapshotInfoOut])
-def snapshots(
-    job_id: Annotated[str, Path(description="The job's UUID")], who: Reader, state: State
-) -> Items[SnapshotInfoOut]:
+def snapshots(job_id: JobId, who: Reader, state: State) -> Items[SnapshotInfoOut]:
     """The job's stored snapshots, periodic and exported, newest first."""
     state.jobs(who).get(job_id)
     found = OverviewService(state.store, who.tenant_id).snapshots(job_id)
@@ -180,9 +179,7 @@ def snapshots(
 
 
 @router.get("/jobs/{job_id}/plan", response_model=PlanOut)
-def plan(
-    job_id: Annotated[str, Path(description="The pipeline job's UUID")], who: Reader, state: State
-) -> PlanOut:
+def plan(job_id: JobId, who: Reader, state: State) -> PlanOut:
     """A pipeline job's execution plan: vertices after fusion, and how edges route."""
     return PlanOut.model_validate(plans.plan_of(state.pipelines(who), job_id))
 
@@ -196,9 +193,7 @@ class ReasonOut(pydantic.BaseModel):
 
 
 @router.get("/jobs/{job_id}/reason", response_model=ReasonOut)
-def reason(
-    job_id: Annotated[str, Path(description="The job's UUID")], who: Reader, state: State
-) -> ReasonOut:
+def reason(job_id: JobId, who: Reader, state: State) -> ReasonOut:
     """Why any job (task or pipeline) is in its status: a retry delay, a full queue..."""
     job = state.jobs(who).get(job_id)
     return ReasonOut(

@@ -12,11 +12,12 @@ import binascii
 from typing import Annotated, Any
 
 import cloudpickle
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from headrace import errors
 from headrace.api import problems
 from headrace.api.auth import Reader, State, Writer
+from headrace.api.paths import JobId, Name
 from headrace.api.schemas import (
     Items,
     JobOut,
@@ -29,7 +30,6 @@ from headrace.api.schemas import (
     SnapshotInfoOut,
     SnapshotOut,
 )
-from headrace.model import text
 from headrace.model.facades import JET
 from headrace.model.jobconfig import JobConfig
 from headrace.pipeline import Pipeline
@@ -37,9 +37,6 @@ from headrace.pipeline import Pipeline
 router = APIRouter(
     tags=["pipelines"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503)
 )
-
-JobId = Annotated[str, Path(description="The pipeline job's UUID", pattern=text.UUID_PATTERN)]
-Name = Annotated[str, Path(min_length=1, max_length=255)]
 
 
 def decode(text: str) -> Pipeline:

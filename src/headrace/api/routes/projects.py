@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from headrace.api import problems
 from headrace.api.auth import Reader, State, Writer
 from headrace.api.control_schemas import ProjectIn, ProjectOut
+from headrace.api.paths import Name
 from headrace.api.schemas import Items
 
 router = APIRouter(tags=["projects"], responses=problems.responses(401, 403, 404, 409, 422, 503))
-
-Name = Annotated[str, Path(min_length=1, max_length=255)]
 
 
 @router.post("/projects", status_code=201, response_model=ProjectOut)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Response
 from headrace.api import problems
 from headrace.api.auth import Reader, State, Writer
 from headrace.api.control_schemas import CommitOut, DiffOut, LabelIn, PipelineInfoOut, PublishIn
+from headrace.api.paths import Name
 from headrace.api.routes.pipelines import decode
 from headrace.api.schemas import Items
 
@@ -22,7 +23,6 @@ router = APIRouter(
     tags=["versioned pipelines"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503)
 )
 
-Name = Annotated[str, Path(min_length=1, max_length=255)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
