@@ -96,6 +96,18 @@ MAX_BODY_BYTES = 1024 * 1024
 #: ``from_list`` sources, so it may be much larger than a job's params.
 MAX_PIPELINE_BODY_BYTES = 32 * 1024 * 1024
 
+#: Largest job archive ``jobs.import`` reads (and ``POST /job-definitions/import`` accepts).
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+
+#: Most bytes one archive entry may unpack to (a pickled pipeline, as large as its body).
+MAX_ARCHIVE_ENTRY_BYTES = MAX_PIPELINE_BODY_BYTES
+
+#: Most bytes all entries of an archive may unpack to together (a zip bomb stops here).
+MAX_ARCHIVE_UNPACKED_BYTES = 256 * 1024 * 1024
+
+#: Most jobs one archive exports or imports.
+MAX_ARCHIVE_JOBS = 1000
+
 #: Longest a long-poll (``GET /jobs/{id}/wait``) holds its request: under the graceful
 #: shutdown a server allows, and well under the HTTP timeouts of proxies.
 LONG_POLL_MAX_SEC = 30.0

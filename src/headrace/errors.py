@@ -4,7 +4,8 @@
 
     HeadraceError
     ├─ InvalidInput(ValueError)        .field            → 422
-    │  └─ PipelineDefinitionError      .stage
+    │  ├─ PipelineDefinitionError      .stage
+    │  └─ InvalidArchive               .entry   (a job archive refused whole)
     ├─ NotFound(LookupError)           .kind, .id        → 404
     │  └─ NoMatch(ValueError)          .filters  (a facade's ``get`` found nothing)
     ├─ Conflict                                          → 409
@@ -42,6 +43,18 @@ class PipelineDefinitionError(InvalidInput):
     def __init__(self, stage: str, message: str) -> None:
         self.stage = stage
         super().__init__(f"stage {stage!r}", message)
+
+
+class InvalidArchive(InvalidInput):
+    """A job archive that cannot be imported; ``entry`` names the part that was wrong.
+
+    Nothing of such an archive is imported: ``entry`` is the ZIP entry (``jobs/0001.json``),
+    or ``archive`` for the file as a whole (not a ZIP, truncated, not Headrace's).
+    """
+
+    def __init__(self, entry: str, message: str) -> None:
+        self.entry = entry
+        super().__init__("archive", message if entry == "archive" else f"{entry}: {message}")
 
 
 class NotFound(HeadraceError, LookupError):

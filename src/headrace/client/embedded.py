@@ -22,6 +22,7 @@ from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
 from headrace.service import tokens
+from headrace.service.archives import ArchiveService
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
@@ -187,6 +188,7 @@ class Client:
         self.job_groups = JobGroupService(_runtime.store)
         self.pipelines = PipelineService(_runtime.store, self.jobs, scope)
         self.projects = ProjectService(_runtime.store, scope)
+        self.archives = ArchiveService(_runtime.store, self.jobs, scope)
 
     @property
     def store(self) -> Store:

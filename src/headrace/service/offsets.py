@@ -8,6 +8,7 @@ every source from its beginning) or uploaded (the next run starts there).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -107,6 +108,9 @@ class JobOffsets:
         """
         definition = self._definition(job)
         pending = definition.pop("offsets", None)
+        if pending is not None and pending.get("seed"):
+            # Offsets an imported job brought along (service/archives.py).
+            return base64.b64decode(pending["seed"]), definition
         blob = self._last_blob(job) if job.run_count >= 1 else None
         if pending is not None and pending.get("reset"):
             return None, definition

@@ -38,42 +38,65 @@ class CommitRepository:
         user_id: str,
     ) -> PipelineCommit:
         """Store the next commit of ``name`` (creating the pipeline) and point labels at it."""
-        at = now_ms()
         with self.store.write() as conn:
-            head = self._head(conn, name, lock=True)
-            if head is None:
-                version = 1
-                conn.execute(
-                    insert(PL).values(
-                        tenant_id=self.tenant_id,
-                        name=name,
-                        project=project,
-                        latest_version=1,
-                        created_at_ms=at,
-                    )
-                )
-            else:
-                version = int(head["latest_version"]) + 1
-                conn.execute(
-                    update(PL)
-                    .where(PL.c.tenant_id == self.tenant_id, PL.c.name == name)
-                    .values(latest_version=version)
-                )
+            return self.publish_in(conn, name, project, blob, dag, message, labels, user_id)
+
+    def publish_in(
+        self,
+        conn: Connection,
+        name: str,
+        project: str,
+        blob: str,
+        dag: dict[str, Any],
+        message: str,
+        labels: Sequence[str],
+        user_id: str,
+    ) -> PipelineCommit:
+        """``publish`` inside the caller's transaction (an archive imports many at once)."""
+        at = now_ms()
+        head = self._head(conn, name, lock=True)
+        if head is None:
+            version = 1
             conn.execute(
-                insert(C).values(
+                insert(PL).values(
                     tenant_id=self.tenant_id,
-                    pipeline_name=name,
-                    version=version,
-                    message=message,
-                    user_id=user_id,
+                    name=name,
+                    project=project,
+                    latest_version=1,
                     created_at_ms=at,
-                    pipeline=blob,
-                    dag=json.dumps(dag),
                 )
             )
-            for label in labels:
-                self._set_label(conn, name, label, version)
+        else:
+            version = int(head["latest_version"]) + 1
+            conn.execute(
+                update(PL)
+                .where(PL.c.tenant_id == self.tenant_id, PL.c.name == name)
+                .values(latest_version=version)
+            )
+        conn.execute(
+            insert(C).values(
+                tenant_id=self.tenant_id,
+                pipeline_name=name,
+                version=version,
+                message=message,
+                user_id=user_id,
+                created_at_ms=at,
+                pipeline=blob,
+                dag=json.dumps(dag),
+            )
+        )
+        for label in labels:
+            self._set_label(conn, name, label, version)
         return PipelineCommit(name, version, message, user_id, at, dag, tuple(labels))
+
+    def project_in(self, conn: Connection, name: str) -> str | None:
+        """The project of the published pipeline ``name`` (None: not published)."""
+        head = self._head(conn, name, lock=True)
+        return None if head is None else str(head["project"])
+
+    def labels_in(self, conn: Connection, name: str) -> dict[str, int]:
+        """The pipeline's labels and their versions, in the caller's transaction."""
+        return self._labels(conn, name)
 
     def label(self, name: str, label: str, version: int) -> None:
         """Point ``label`` at ``version`` (moving it if it pointed elsewhere).

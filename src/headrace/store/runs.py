@@ -50,30 +50,37 @@ class RunRepository:
         Raises:
             JobAlreadyExists: an active job of the tenant has the name.
         """
-        row = {**row, "job_id": ids.new_id(), "status": str(Status.CREATED), "run_count": 0}
         with self.store.write() as conn:
-            if row.get("name") is not None:
-                active = conn.execute(
-                    JobRepository.active_named_query(self.tenant_id, row["name"])
-                ).scalar()
-                if active is not None:
-                    msg = f"job name {row['name']!r} is taken by active job {active}"
-                    raise errors.JobAlreadyExists(msg)
-            conn.execute(insert(J).values(row))
-            conn.execute(
-                insert(E).values(
-                    job_id=row["job_id"],
-                    tenant_id=self.tenant_id,
-                    from_status=None,
-                    to_status=str(Status.CREATED),
-                    user_id=user_id,
-                    at_ms=row["scheduled_at_ms"],
-                    reason="created",
-                    attempt=0,
-                )
+            return self.create_in(conn, row, user_id)
+
+    def create_in(self, conn: Connection, row: dict[str, Any], user_id: str) -> Job:
+        """``create`` inside the caller's transaction (an archive imports many at once).
+
+        Raises:
+            JobAlreadyExists: an active job of the tenant has the name.
+        """
+        row = {**row, "job_id": ids.new_id(), "status": str(Status.CREATED), "run_count": 0}
+        if row.get("name") is not None:
+            active = conn.execute(
+                JobRepository.active_named_query(self.tenant_id, row["name"])
+            ).scalar()
+            if active is not None:
+                msg = f"job name {row['name']!r} is taken by active job {active}"
+                raise errors.JobAlreadyExists(msg)
+        conn.execute(insert(J).values(row))
+        conn.execute(
+            insert(E).values(
+                job_id=row["job_id"],
+                tenant_id=self.tenant_id,
+                from_status=None,
+                to_status=str(Status.CREATED),
+                user_id=user_id,
+                at_ms=row["scheduled_at_ms"],
+                reason="created",
+                attempt=0,
             )
-            found = self._row(conn, row["job_id"])
-        return job_from_row(found)
+        )
+        return job_from_row(self._row(conn, row["job_id"]))
 
     def update(self, job_id: str, values: dict[str, Any]) -> Job:
         """Change a job's definition columns (a running run keeps what it started with).
