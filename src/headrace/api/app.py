@@ -12,6 +12,7 @@ from headrace import defaults
 from headrace.api import dashboard, docs, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
+    archives,
     catalog,
     data,
     definitions,
@@ -69,7 +70,7 @@ def create_app(
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
-    control = (projects.router, versions.router, definitions.router)
+    control = (projects.router, versions.router, archives.router, definitions.router)
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)
@@ -77,7 +78,11 @@ def create_app(
     app.add_middleware(
         limits.BodyLimit,
         limit=max_body_bytes,
-        paths={"/pipeline-jobs": max_pipeline_bytes, "/pipelines": max_pipeline_bytes},
+        paths={
+            "/pipeline-jobs": max_pipeline_bytes,
+            "/pipelines": max_pipeline_bytes,
+            "/job-definitions/import": defaults.MAX_ARCHIVE_BYTES,
+        },
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
     return app

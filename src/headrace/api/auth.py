@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from headrace import errors
 from headrace.scheduler.registry import Registry
+from headrace.service.archives import ArchiveService
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
 from headrace.service.projects import ProjectService
@@ -53,6 +54,11 @@ class ApiState:
     def projects(self, who: Principal) -> ProjectService:
         """The project service confined to the principal's tenant."""
         return ProjectService(self.store, self.jobs(who).scope)
+
+    def archives(self, who: Principal) -> ArchiveService:
+        """The job archives of the principal's tenant."""
+        jobs = self.jobs(who)
+        return ArchiveService(self.store, jobs, jobs.scope)
 
     def pipelines(self, who: Principal) -> PipelineService:
         """The pipeline service confined to the principal's tenant."""

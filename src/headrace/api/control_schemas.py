@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pydantic
 
+from headrace import defaults
 from headrace.model import text
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
 
@@ -113,6 +114,14 @@ class UpgradeIn(pydantic.BaseModel):
 
     model_config = FORBID
     job_ids: list[JobIdText] = pydantic.Field(min_length=1)
+
+
+class ExportIn(pydantic.BaseModel):
+    """``POST /job-definitions/export``: the jobs to archive, and whether with offsets."""
+
+    model_config = FORBID
+    job_ids: list[JobIdText] = pydantic.Field(min_length=1, max_length=defaults.MAX_ARCHIVE_JOBS)
+    offsets: bool = False
 
 
 class StartIn(pydantic.BaseModel):

@@ -20,6 +20,7 @@ MEDIA_TYPE = "application/problem+json"
 #: Headrace error -> (HTTP status, problem slug); the first class that matches wins.
 TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
     (errors.PipelineDefinitionError, 422, "pipeline-definition"),
+    (errors.InvalidArchive, 422, "invalid-archive"),
     (errors.InvalidInput, 422, "invalid-input"),
     (errors.NotFound, 404, "not-found"),
     (errors.IllegalTransition, 409, "illegal-transition"),
@@ -34,7 +35,17 @@ TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
 
 #: Attributes of Headrace errors copied into the problem (``field``, ``kind``, ``id``...),
 #: so the remote client can raise the very error the service raised.
-EXTENSIONS = ("field", "kind", "id", "job_id", "current", "requested", "reason", "stage")
+EXTENSIONS = (
+    "field",
+    "kind",
+    "id",
+    "job_id",
+    "current",
+    "requested",
+    "reason",
+    "stage",
+    "entry",
+)
 
 
 class Problem(pydantic.BaseModel):
@@ -53,6 +64,7 @@ class Problem(pydantic.BaseModel):
     requested: str | None = None
     reason: str | None = None
     stage: str | None = None
+    entry: str | None = None
     errors: list[dict[str, Any]] | None = None
 
 

@@ -16,6 +16,7 @@ from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineIn
 from headrace.model.job import Job, JobEvent, JobLogLine
 from headrace.model.jobconfig import JobConfig
 from headrace.pipeline import Pipeline
+from headrace.service.archive_file import Progress
 
 if TYPE_CHECKING:
     from headrace.client import embedded, remote
@@ -111,9 +112,31 @@ class JobDefinitions(Protocol):
     def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job: ...
 
 
+class Archives(Protocol):
+    """``client.archives``: jobs exported to one ZIP, and imported from one."""
+
+    def export_jobs(
+        self,
+        job_ids: str | Sequence[str],
+        *,
+        offsets: bool = False,
+        progress: Progress | None = None,
+    ) -> bytes: ...
+    def import_jobs(
+        self,
+        archive: bytes,
+        *,
+        offsets: str = "keep",
+        parameters: str = "keep",
+        project: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.list[Job]: ...
+
+
 def _conforms(local: embedded.Client, far: remote.Client) -> None:
     """Never called: mypy checks both clients against the Protocols."""
     projects: list[Projects] = [local.projects, far.projects]
     commits: list[PipelineCommits] = [local.pipelines, far.pipelines]
     jobs: list[JobDefinitions] = [local.jobs, far.jobs]
-    del projects, commits, jobs
+    archives: list[Archives] = [local.archives, far.archives]
+    del projects, commits, jobs, archives

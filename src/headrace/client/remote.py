@@ -475,6 +475,9 @@ class Client:
         self.job_groups = RemoteJobGroups(self._http)
         self.pipelines = RemotePipelines(self._http, self.jobs)
         self.projects = RemoteProjects(self._http)
+        from headrace.client.remote_archives import RemoteArchives  # it imports this module
+
+        self.archives = RemoteArchives(self._http)
 
     def queues(self) -> builtins.list[QueueInfo]:
         """Every queue: capacity of live workers, the tenant's jobs on it by status."""

@@ -50,6 +50,8 @@ def error_from(response: httpx.Response) -> errors.HeadraceError:
     exc: errors.HeadraceError
     if slug == "pipeline-definition":
         exc = errors.PipelineDefinitionError(member("stage", "?"), detail)
+    elif slug == "invalid-archive":
+        exc = errors.InvalidArchive(member("entry", "archive"), detail)
     elif slug == "invalid-input" or status in (413, 422):
         exc = errors.InvalidInput(member("field", "body"), detail)
     elif status == 404:

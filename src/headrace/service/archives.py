@@ -163,7 +163,6 @@ class ArchiveService:
         manifest = {
             "format": FORMAT,
             "version": VERSION,
-            "exported_at_ms": now_ms(),
             "jobs": job_entries,
             "commits": sorted(commit_entries.values()),
             "entries": {name: _sha(data) for name, data in entries},
