@@ -60,19 +60,6 @@ def sch(client: Any) -> ControlHub:
 
 
 @pytest.fixture
-def archives(request: pytest.FixtureRequest, client: Any) -> None:
-    """Until the client exports and imports archives, the archive blocks must fail on it."""
-    if not backend.archives_available(client):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the client has no archive API yet (issue 12, export/import)",
-                raises=errors.NotSupported,
-                strict=True,
-            )
-        )
-
-
-@pytest.fixture
 def balancing(request: pytest.FixtureRequest, client: Any) -> None:
     """Until the client lists and balances workers, the balancing block must fail on it."""
     if not backend.workers_available(client):
@@ -245,7 +232,14 @@ def test_duplicating_a_job(sch: ControlHub) -> None:
     assert len(sch.jobs) == 3
 
 
-@pytest.mark.usefixtures("archives")
+@pytest.mark.xfail(
+    reason="issue 12: a job never started holds its name (JobAlreadyExists), so importing "
+    "'first' and 'second' beside the never-started originals is refused whole; Control Hub "
+    "names need not be unique (the archive itself round-trips: tests/integration/service/"
+    "test_archives.py)",
+    raises=errors.JobAlreadyExists,
+    strict=True,
+)
 def test_importing_then_exporting_jobs(sch: ControlHub, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)

@@ -73,6 +73,11 @@ class ControlPlaneClient(Protocol):
         """The client's projects."""
         ...
 
+    @property
+    def archives(self) -> protocols.Archives:
+        """The client's job archives."""
+        ...
+
 
 def _conforms(local: embedded.Client, far: remote.Client) -> None:
     """Never called: mypy checks that both clients are what this facade needs."""
@@ -323,23 +328,14 @@ def run_offsets(client: ControlPlaneClient, job_id: str, run_count: int) -> dict
 # -- archives and workers ---------------------------------------------------------------
 
 
-def archives_available(client: ControlPlaneClient) -> bool:
-    """Whether the client exports and imports job archives (issue 12's last part)."""
-    return hasattr(getattr(client, "archives", None), "export_jobs")
-
-
 def export_jobs(client: ControlPlaneClient, job_ids: builtins.list[str]) -> bytes:
-    """A ZIP archive of the jobs."""
-    if not archives_available(client):
-        raise errors.NotSupported("export_jobs", 12, "the client has no archive API yet")
-    return bytes(getattr(client, "archives").export_jobs(job_ids))  # noqa: B009
+    """A ZIP archive of the jobs with the pipeline commits they pin (as the SDK's: no offsets)."""
+    return client.archives.export_jobs(job_ids)
 
 
-def import_jobs(client: ControlPlaneClient, data: bytes, **options: Any) -> builtins.list[Any]:
-    """Create the jobs of an archive."""
-    if not archives_available(client):
-        raise errors.NotSupported("import_jobs", 12, "the client has no archive API yet")
-    return list(getattr(client, "archives").import_jobs(data, **options))  # noqa: B009
+def import_jobs(client: ControlPlaneClient, data: bytes, **options: Any) -> builtins.list[Job]:
+    """Create the jobs of an archive (nothing, if any part of it is wrong)."""
+    return client.archives.import_jobs(data, **options)
 
 
 def workers_available(client: ControlPlaneClient) -> bool:

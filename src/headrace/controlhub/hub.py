@@ -229,8 +229,11 @@ class ControlHub:
     def import_jobs(self, archive: IO[bytes], **options: Any) -> SeekableList[Job]:
         """Create the jobs of an archive (new ids, this user as owner); returns them.
 
+        ``options``: ``offsets`` and ``parameters`` (``"keep"`` or ``"reset"``), ``project``.
+
         Raises:
-            InvalidInput: the archive is not Headrace's, or is damaged; nothing is imported.
+            InvalidArchive: the archive is not Headrace's, or is damaged (the entry named);
+                nothing is imported. JobAlreadyExists: an active job has an imported name.
         """
         records = backend.import_jobs(self._client, archive.read(), **options)
         return jobs([Job(self._client, r) for r in records])
