@@ -148,6 +148,7 @@ def main() -> None:
 
 
 # The server, token, job, queue and pipeline commands live in their own modules.
+from headrace.cli import archives as _archives  # noqa: E402
 from headrace.cli import definitions as _definitions  # noqa: E402
 from headrace.cli import jobs as _jobs  # noqa: E402
 from headrace.cli import ops as _ops  # noqa: E402
@@ -164,7 +165,7 @@ app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_jobs.jobs_app, name="jobs")
 app.add_typer(_jobs.types_app, name="job-types")
 app.add_typer(_jobs.groups_app, name="job-groups")
-for _name, _command in _definitions.COMMANDS.items():
+for _name, _command in {**_definitions.COMMANDS, **_archives.COMMANDS}.items():
     _jobs.jobs_app.command(_name)(_command)
 app.add_typer(_ops.queues_app, name="queues")
 app.command("workers")(_ops.workers)

@@ -57,9 +57,7 @@ def follower() -> Pipeline:
 
 
 @pytest.fixture
-def fresh(
-    client_kind: str, store_factory: Callable[[], str]
-) -> Iterator[Callable[[], Any]]:
+def fresh(client_kind: str, store_factory: Callable[[], str]) -> Iterator[Callable[[], Any]]:
     """Makes clients of the same kind as ``client``, each on an empty store of its own."""
     closers: list[Callable[[], None]] = []
 
@@ -84,7 +82,9 @@ def counts(client: Any) -> dict[str, int]:
     """Rows per table an import writes to (all tenants)."""
     with client.store.read() as conn:
         return {
-            t.name: int(conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(t)).scalar_one())
+            t.name: int(
+                conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(t)).scalar_one()
+            )
             for t in COUNTED
         }
 
