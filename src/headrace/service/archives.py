@@ -311,6 +311,11 @@ class ArchiveService:
         if not isinstance(message, str):
             raise _bad(entry, "'message' must be a string")
         home = project or self._field(entry, "project", meta, projects.check_name)
+        try:
+            ProjectRepository(self.store, self.scope.tenant_id).check(home)
+        except errors.NotFound:
+            msg = f"project {home!r} does not exist here (create it, or import with project=)"
+            raise _bad(entry, msg) from None
         blob_entry = meta.get("pipeline")
         if not isinstance(blob_entry, str) or not blob_entry.endswith(".pickle"):
             raise _bad(entry, "'pipeline' must name the commit's .pickle entry")

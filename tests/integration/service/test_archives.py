@@ -316,3 +316,31 @@ def _write_any(entries: dict[str, bytes]) -> bytes:
             out.writestr(name, body)
         out.comment = archive_file.SEAL + b"0" * archive_file.DIGEST_CHARS
     return archive_file.seal(buffer.getvalue())
+
+
+def test_import_into_a_project_or_refuse_one_that_does_not_exist(
+    client: Any, fresh: Callable[[], Any]
+) -> None:
+    client.projects.create("analytics")
+    client.get_list("nums").extend([1])
+    client.pipelines.publish(tripler(), "triple", project="analytics")
+    job = client.jobs.create("tripling", pipeline="triple", project="analytics")
+    data = client.archives.export_jobs([job.job_id])
+
+    target = fresh()
+    before = counts(target)
+    with pytest.raises(errors.InvalidArchive) as missing:
+        target.archives.import_jobs(data)
+    assert missing.value.entry == "commits/0001.json" and "'analytics'" in str(missing.value)
+    assert counts(target) == before
+    with pytest.raises(errors.NotFound):
+        target.archives.import_jobs(data, project="nowhere")
+    (moved,) = target.archives.import_jobs(data, project="default")
+    assert moved.project == "default"
+    assert target.pipelines.describe("triple").project == "default"
+    target.projects.create("analytics")
+    with pytest.raises(errors.InvalidArchive) as elsewhere:
+        target.archives.import_jobs(data)  # 'triple' now lives in 'default' here
+    assert elsewhere.value.entry == "commits/0001.json" and "lives in project" in str(
+        elsewhere.value
+    )
