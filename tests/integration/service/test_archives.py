@@ -128,8 +128,11 @@ def test_export_then_import_into_a_fresh_store_runs_to_the_same_output(
 
     target = fresh()
     target.get_list("nums").extend([1, 2, 3])
-    imported = target.archives.import_jobs(data)
+    reports: list[tuple[str, int, int]] = []
+    imported = target.archives.import_jobs(data, progress=lambda *r: reports.append(r))
 
+    assert reports and all(0 < done <= total for _, done, total in reports)
+    assert reports[-1][1] == reports[-1][2]  # the last report says it is done
     assert [j.name for j in imported] == ["tripling", "latest"]
     assert {j.job_id for j in imported}.isdisjoint({ran.job_id, other.job_id})
     first = imported[0]
