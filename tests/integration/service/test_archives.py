@@ -347,3 +347,30 @@ def test_import_into_a_project_or_refuse_one_that_does_not_exist(
     assert elsewhere.value.entry == "commits/0001.json" and "lives in project" in str(
         elsewhere.value
     )
+
+
+def add_up(ctx: Any, params: dict[str, Any]) -> int:
+    return int(sum(params["items"]) + params.get("bonus", 0))
+
+
+def test_task_jobs_travel_too_and_need_their_type_where_imported(
+    client: Any, fresh: Callable[[], Any]
+) -> None:
+    client.job_type("archives.add", queue="maintenance")(add_up)
+    job = client.jobs.create(
+        "adder", type="archives.add", params={"items": [1, 2]}, runtime_parameters={"bonus": 4}
+    )
+    data = client.archives.export_jobs(job.job_id)
+
+    target = fresh()
+    before = counts(target)
+    with pytest.raises(errors.InvalidArchive) as unknown:
+        target.archives.import_jobs(data)
+    assert unknown.value.entry == "jobs/0001.json" and "archives.add" in str(unknown.value)
+    assert counts(target) == before
+
+    target.job_type("archives.add", queue="maintenance")(add_up)
+    (imported,) = target.archives.import_jobs(data)
+    assert imported.type == "archives.add" and imported.runtime_parameters == {"bonus": 4}
+    target.jobs.start(imported.job_id)
+    assert target.jobs.wait(imported.job_id, 60).result == 7
