@@ -320,7 +320,7 @@ class ArchiveService:
         if not isinstance(blob_entry, str) or not blob_entry.endswith(".pickle"):
             raise _bad(entry, "'pipeline' must name the commit's .pickle entry")
         if blob_entry not in entries:
-            raise _bad(blob_entry, f"is missing (commit {entry} names it)")
+            raise _bad(ascii(blob_entry[:80])[1:-1], f"is missing (commit {entry} names it)")
         pickled = entries[blob_entry]
         try:
             pipeline = decode(base64.b64encode(pickled).decode("ascii"))
