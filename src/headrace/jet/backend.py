@@ -81,7 +81,7 @@ class Jobs(Protocol):
         ...
 
     def start(self, job_id: str) -> Job:
-        """Start a new run of an ended job."""
+        """Start a new run of an ended job (``restart()`` of a canceled job)."""
         ...
 
 
