@@ -18,6 +18,7 @@ from headrace.scheduler.worker import Worker
 from headrace.service import (
     catalog,
     pipelines,  # noqa: F401 - registers the pipeline job type
+    ticker,
 )
 from headrace.store.database import Store
 
@@ -111,6 +112,7 @@ def worker(
         opened = Store(store or settings.store)
         catalog.store_declared(opened, DEFAULT)
         running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
+        ticker.attach(running)  # its turns at maintenance fire schedule ticks too
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

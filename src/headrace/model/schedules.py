@@ -30,6 +30,8 @@ class Misfire(StrEnum):
 class Outcome(StrEnum):
     """What one firing did."""
 
+    #: Claimed: its action is under way (or its process died before recording the result).
+    FIRING = "firing"
     #: The action ran (``run_count`` names the run a start opened).
     FIRED = "fired"
     #: The action was refused (``error`` says why: e.g. a run was already active).
