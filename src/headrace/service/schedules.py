@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from headrace import errors
-from headrace.model import cron, text
+from headrace.model import cron as crontab
+from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Page
 from headrace.model.schedules import Action, Firing, Misfire, Schedule
@@ -51,7 +52,7 @@ class ScheduleService:
     def create(
         self,
         job_id: str,
-        cron_expression: str,
+        cron: str,
         *,
         timezone: str = "UTC",
         action: str = "start",
@@ -59,9 +60,9 @@ class ScheduleService:
         description: str = "",
         paused: bool = False,
     ) -> Schedule:
-        """Schedule ``action`` on the job at each tick of ``cron_expression`` in ``timezone``.
+        """Schedule ``action`` on the job at each tick of ``cron`` in ``timezone``.
 
-        ``cron_expression`` has the standard 5 fields (minute hour day-of-month month
+        ``cron`` has the standard 5 fields (minute hour day-of-month month
         day-of-week), or 6 with a leading seconds field. ``misfire`` says what ticks missed
         while no scheduler ran do: ``ignore``, ``run_once`` or ``run_all``.
 
@@ -69,7 +70,7 @@ class ScheduleService:
             InvalidInput: naming ``cron`` (and its bad field), ``timezone``, ``action``,
             ``misfire`` or ``description``; nothing is stored. NotFound: no such job.
         """
-        parsed = cron.parse(cron_expression, timezone)
+        parsed = crontab.parse(cron, timezone)
         chosen = Action(_choice("action", action, Action))
         policy = Misfire(_choice("misfire", misfire, Misfire))
         text.check_text("description", description, MAX_DESCRIPTION)
@@ -117,7 +118,7 @@ class ScheduleService:
         current = self.repo.get(schedule_id)
         if not current.paused:
             return current
-        following = cron.parse(current.cron, current.timezone).next_after(now_ms())
+        following = crontab.parse(current.cron, current.timezone).next_after(now_ms())
         resumed = self.repo.set_paused(schedule_id, False, following)
         self._on_created()
         return resumed

@@ -149,9 +149,9 @@ def test_upgrade_and_stop_actions_and_the_time_zone(client: Client) -> None:
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"cron_expression": "61 * * * *"}, "cron"),
-        ({"cron_expression": "* * *"}, "cron"),
-        ({"cron_expression": "0 0 30 2 *"}, "cron"),
+        ({"cron": "61 * * * *"}, "cron"),
+        ({"cron": "* * *"}, "cron"),
+        ({"cron": "0 0 30 2 *"}, "cron"),
         ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
         ({"timezone": ""}, "timezone"),
         ({"action": "restart"}, "action"),
@@ -162,7 +162,7 @@ def test_bad_input_names_the_field_and_stores_nothing(
     client: Client, changes: dict[str, Any], field: str
 ) -> None:
     job = client.jobs.create("bad", type="sched.echo", params={})
-    given: dict[str, Any] = {"cron_expression": "0 * * * *", **changes}
+    given: dict[str, Any] = {"cron": "0 * * * *", **changes}
     with pytest.raises(errors.InvalidInput) as bad:
         client.schedules.create(job.job_id, **given)
     assert bad.value.field == field
