@@ -156,6 +156,7 @@ from headrace.cli import ops as _ops  # noqa: E402
 from headrace.cli import pipeline_jobs as _pipeline_jobs  # noqa: E402, F401 - fills pipelines
 from headrace.cli import pipelines as _pipelines  # noqa: E402, F401 - fills pipelines
 from headrace.cli import pipelines_group as _pipelines_group  # noqa: E402
+from headrace.cli import schedules as _schedules  # noqa: E402
 from headrace.cli import server as _server  # noqa: E402
 from headrace.cli import submit as _submit  # noqa: E402
 from headrace.cli import tokens as _tokens  # noqa: E402
@@ -172,3 +173,4 @@ app.add_typer(_ops.queues_app, name="queues")
 app.command("workers")(_ops.workers)
 # Modules adding to ``headrace pipelines`` are imported above; the group is mounted once.
 app.add_typer(_pipelines_group.app, name="pipelines")
+app.add_typer(_schedules.app, name="schedules")
