@@ -1,4 +1,4 @@
-"""Wire models of schedules: what ``POST /schedules`` takes; schedules and firings."""
+"""Wire models of schedules: what creating one takes; schedules and firings."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ from typing import Annotated, Literal
 
 import pydantic
 
-from headrace.model import text
 from headrace.model.schedules import Firing, Schedule
 
 FORBID = pydantic.ConfigDict(extra="forbid")
 
 
 class ScheduleIn(pydantic.BaseModel):
-    """``POST /schedules``: a cron schedule of one job."""
+    """``POST /jobs/{job_id}/schedules``: a cron schedule of the job."""
 
     model_config = FORBID
-    job_id: Annotated[str, pydantic.Field(pattern=text.UUID_PATTERN)]
     cron: Annotated[
         str,
         pydantic.Field(

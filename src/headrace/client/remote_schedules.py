@@ -44,7 +44,6 @@ class RemoteSchedules:
             InvalidInput: naming the field; nothing is stored. NotFound: no such job.
         """
         body = {
-            "job_id": job_id,
             "cron": cron,
             "timezone": timezone,
             "action": action,
@@ -52,7 +51,8 @@ class RemoteSchedules:
             "description": description,
             "paused": paused,
         }
-        return schedule_from(self._http.created("/schedules", body)[0])
+        path = f"/jobs/{seg(job_id)}/schedules"
+        return schedule_from(self._http.created(path, body)[0])
 
     def list(self, job_id: str | None = None, *, page: int = 1, limit: int = 50) -> Page[Schedule]:
         """The tenant's schedules (of one job, if given), oldest first, paged.
@@ -61,9 +61,8 @@ class RemoteSchedules:
             InvalidInput: naming ``page``, ``limit`` or ``job_id``.
         """
         query: dict[str, Any] = {"page": page, "limit": limit}
-        if job_id is not None:
-            query["job_id"] = job_id
-        data = self._http.call("GET", "/schedules", params=query)
+        path = "/schedules" if job_id is None else f"/jobs/{seg(job_id)}/schedules"
+        data = self._http.call("GET", path, params=query)
         items = [schedule_from(s) for s in data["items"]]
         return Page(items=items, total=data["total"], page=data["page"], limit=data["limit"])
 

@@ -74,7 +74,7 @@ class ScheduleService:
         chosen = Action(_choice("action", action, Action))
         policy = Misfire(_choice("misfire", misfire, Misfire))
         text.check_text("description", description, MAX_DESCRIPTION)
-        job = self.jobs.get(self.jobs.resolve(job_id))
+        job = self.jobs.get(job_id)
         if chosen is Action.UPGRADE and job.pipeline_name is None:
             msg = f"job {job.job_id} runs no published pipeline, so it cannot be upgraded"
             raise errors.InvalidInput("action", msg)
@@ -102,7 +102,7 @@ class ScheduleService:
         """
         catalog.check_page(page, limit)
         if job_id is not None:
-            job_id = self.jobs.get(self.jobs.resolve(job_id)).job_id
+            job_id = self.jobs.get(job_id).job_id
         return self.repo.list(job_id, page, limit)
 
     def get(self, schedule_id: str) -> Schedule:

@@ -1,8 +1,9 @@
-"""Schedules over HTTP: ``/schedules`` (a job's cron schedules) and their firings.
+"""Schedules over HTTP: a job's cron schedules, and their firings.
 
-``POST /schedules`` creates one; ``GET /schedules`` pages through the tenant's (``job_id``
-filters); ``GET|DELETE /schedules/{id}``; ``POST /schedules/{id}/pause|resume``;
-``GET /schedules/{id}/firings`` pages through its handled ticks, newest first.
+``POST /jobs/{job_id}/schedules`` creates one; ``GET /jobs/{job_id}/schedules`` pages
+through the job's, ``GET /schedules`` through the tenant's; ``GET|DELETE
+/schedules/{id}``; ``POST /schedules/{id}/pause|resume``; ``GET /schedules/{id}/firings``
+pages through its handled ticks, newest first.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from headrace import defaults
 from headrace.api import problems
 from headrace.api.auth import ApiState, Reader, State, Writer
+from headrace.api.paths import JobId
 from headrace.api.schedule_schemas import FiringOut, ScheduleIn, ScheduleOut
 from headrace.api.schemas import Paged
 from headrace.model import text
+from headrace.model.job import Page
+from headrace.model.schedules import Schedule
 from headrace.service.schedules import ScheduleService
 from headrace.service.tokens import Principal
 
@@ -32,25 +36,32 @@ def _service(state: ApiState, who: Principal) -> ScheduleService:
     return ScheduleService(state.store, jobs, jobs.scope, state.wake)
 
 
-@router.post("/schedules", status_code=201, response_model=ScheduleOut)
-def create(body: Annotated[ScheduleIn, Body()], who: Writer, state: State) -> ScheduleOut:
-    """Schedule an action (start, stop, upgrade) on a job at each tick of a cron expression."""
-    made = _service(state, who).create(**body.model_dump())
+@router.post("/jobs/{job_id}/schedules", status_code=201, response_model=ScheduleOut)
+def create(
+    job_id: JobId, body: Annotated[ScheduleIn, Body()], who: Writer, state: State
+) -> ScheduleOut:
+    """Schedule an action (start, stop, upgrade) on the job at each tick of a cron expression."""
+    made = _service(state, who).create(job_id, **body.model_dump())
     return ScheduleOut.model_validate(made)
+
+
+@router.get("/jobs/{job_id}/schedules", response_model=Paged[ScheduleOut])
+def list_of_job(
+    job_id: JobId, who: Reader, state: State, page: PageNo = 1, limit: Limit = 50
+) -> Paged[ScheduleOut]:
+    """A page of the job's schedules, oldest first."""
+    return _paged(_service(state, who).list(job_id, page=page, limit=limit))
 
 
 @router.get("/schedules", response_model=Paged[ScheduleOut])
 def list_schedules(
-    who: Reader,
-    state: State,
-    page: PageNo = 1,
-    limit: Limit = 50,
-    job_id: Annotated[
-        str | None, Query(description="Only this job's", pattern=text.UUID_PATTERN)
-    ] = None,
+    who: Reader, state: State, page: PageNo = 1, limit: Limit = 50
 ) -> Paged[ScheduleOut]:
     """A page of the tenant's schedules, oldest first."""
-    found = _service(state, who).list(job_id, page=page, limit=limit)
+    return _paged(_service(state, who).list(None, page=page, limit=limit))
+
+
+def _paged(found: Page[Schedule]) -> Paged[ScheduleOut]:
     return Paged[ScheduleOut](
         items=[ScheduleOut.model_validate(s) for s in found.items],
         page=found.page,
