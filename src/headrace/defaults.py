@@ -116,3 +116,6 @@ SCHEDULE_CATCH_UP = 100
 
 #: Most due schedules the ticker handles in one round.
 SCHEDULE_BATCH = 100
+
+#: Firings kept per schedule (the newest); older ones are forgotten as new ones come.
+SCHEDULE_FIRINGS_KEPT = 1000

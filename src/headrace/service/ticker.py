@@ -15,7 +15,12 @@ counts as missed, and the schedule's misfire policy says what the missed ones do
 - ``run_all``: every due tick fires, oldest first (at most ``SCHEDULE_CATCH_UP`` a round).
 
 Then the cursor moves past the ticks handled. A firing whose action is refused (start of
-a job with an active run, stop of a job without one) is recorded ``failed``, with why.
+a job with an active run, stop of a job without one) is recorded ``failed``, with why; a
+schedule whose job was deleted is paused.
+
+Exactly once, precisely: a tick is claimed before its action runs, so no tick fires twice;
+a process that dies between the claim and the action's end leaves the tick fired at most
+once, and its firing is marked failed (``ABANDONED``) by a later round.
 """
 
 from __future__ import annotations
@@ -126,7 +131,7 @@ class Ticker:
             if p.fire:
                 self._fire(tenant_id, schedule, p.fire_ms)
                 fired += 1
-        self.claims.advance(schedule, following)
+        self.claims.advance(schedule, following, at - self.grace_ms)
         return fired
 
     def _fire(self, tenant_id: str, schedule: Schedule, fire_ms: int) -> None:
@@ -147,6 +152,13 @@ class Ticker:
                 run_count = jobs.upgrade([schedule.job_id])[0].run_count
         except errors.StoreError:
             raise
+        except errors.NotFound as exc:
+            error = str(exc)
+            if exc.kind == "job":  # deleted: the schedule can never fire again
+                self.claims.pause(schedule.schedule_id)
+                error = f"{error}: the schedule is paused"
+            self.claims.settle(schedule.schedule_id, fire_ms, Outcome.FAILED, None, error)
+            return
         except errors.HeadraceError as exc:
             self.claims.settle(schedule.schedule_id, fire_ms, Outcome.FAILED, None, str(exc))
             return

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping, delete, func, insert, select, update
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.model.clock import now_ms
 from headrace.model.job import Page
 from headrace.model.schedules import Action, Firing, Misfire, Outcome, Schedule
@@ -23,6 +23,11 @@ from headrace.store import tables
 from headrace.store.database import Store
 
 SC, SF = tables.schedules, tables.schedule_firings
+#: What a firing whose process died before recording its outcome ends up saying.
+ABANDONED = (
+    "the process firing this tick stopped before recording the outcome; "
+    "its action may or may not have run"
+)
 
 
 def schedule_from(r: RowMapping) -> Schedule:
@@ -231,17 +236,51 @@ class FiringClaims:
                 .values(outcome=str(outcome), run_count=run_count, error=error)
             )
 
-    def advance(self, schedule: Schedule, next_fire_ms: int) -> bool:
-        """Move the schedule's cursor on, if no one moved it since it was read."""
+    def advance(self, schedule: Schedule, next_fire_ms: int, stale_before_ms: int) -> bool:
+        """Move the schedule's cursor on, if no one moved it since it was read.
+
+        In the same transaction: firings claimed before ``stale_before_ms`` and never
+        settled (their process died mid-firing) are marked failed, saying so; and firings
+        past the newest ``SCHEDULE_FIRINGS_KEPT`` are forgotten. Forgetting them cannot
+        let a tick fire twice: ticks behind the cursor are never claimed again.
+        """
+        key = schedule.schedule_id
         with self.store.write() as conn:
             moved = conn.execute(
                 update(SC)
                 .where(
-                    SC.c.schedule_id == schedule.schedule_id,
+                    SC.c.schedule_id == key,
                     SC.c.next_fire_ms == schedule.next_fire_ms,
                     SC.c.paused.is_(False),
                 )
                 .values(next_fire_ms=next_fire_ms)
                 .returning(SC.c.schedule_id)
             ).first()
+            conn.execute(
+                update(SF)
+                .where(
+                    SF.c.schedule_id == key,
+                    SF.c.outcome == str(Outcome.FIRING),
+                    SF.c.fired_at_ms < stale_before_ms,
+                )
+                .values(outcome=str(Outcome.FAILED), error=ABANDONED)
+            )
+            oldest_kept = (
+                select(SF.c.fire_ms)
+                .where(SF.c.schedule_id == key)
+                .order_by(SF.c.fire_ms.desc())
+                .offset(defaults.SCHEDULE_FIRINGS_KEPT - 1)
+                .limit(1)
+                .scalar_subquery()
+            )
+            conn.execute(delete(SF).where(SF.c.schedule_id == key, SF.c.fire_ms < oldest_kept))
         return moved is not None
+
+    def pause(self, schedule_id: str) -> None:
+        """Pause a schedule that cannot fire any more (its job is gone)."""
+        with self.store.write() as conn:
+            conn.execute(
+                update(SC)
+                .where(SC.c.schedule_id == schedule_id)
+                .values(paused=True, next_fire_ms=None, updated_at_ms=now_ms())
+            )

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from headrace import Client, errors
+from headrace import Client, defaults, errors
 from headrace.model.schedules import Outcome
 from headrace.service.ticker import Ticker
+from headrace.store.schedules import ABANDONED, FiringClaims
 
 HOUR = 3_600_000
 MINUTE = 60_000
@@ -167,3 +168,40 @@ def test_bad_input_names_the_field_and_stores_nothing(
         client.schedules.create(job.job_id, **given)
     assert bad.value.field == field
     assert client.schedules.list().total == 0
+
+
+def test_a_firing_whose_process_died_is_marked_and_not_fired_again(client: Client) -> None:
+    job_id, schedule_id, first = hourly(client, "run_all")
+    schedule = client.schedules.get(schedule_id)
+    # A process claimed the first tick and died before starting the run.
+    dead = FiringClaims(client.store, "dead-process")
+    assert dead.claim(client.scope.tenant_id, schedule, first, Outcome.FIRING, 0)
+    assert Ticker(client.store, client.registry, "alive").tick(first + HOUR) == 1
+    found = {f.fire_ms: f for f in client.schedules.firings(schedule_id)}
+    assert sorted(found) == [first, first + HOUR]
+    assert found[first].outcome is Outcome.FAILED and found[first].error == ABANDONED
+    assert found[first].holder == "dead-process"
+    assert (found[first + HOUR].outcome, found[first + HOUR].run_count) == (Outcome.FIRED, 1)
+    assert client.jobs.get(job_id).run_count == 1
+
+
+def test_old_firings_are_forgotten_past_the_newest_kept(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(defaults, "SCHEDULE_FIRINGS_KEPT", 3)
+    _, schedule_id, first = hourly(client, "run_all", action="stop")
+    ticker = Ticker(client.store, client.registry, "holder-a")
+    assert ticker.tick(first + 4 * HOUR) == 5
+    assert ticker.tick(first + 5 * HOUR) == 1  # this round forgets the oldest ones
+    kept = client.schedules.firings(schedule_id)
+    assert [f.fire_ms for f in kept] == [first + i * HOUR for i in (5, 4, 3)]
+    assert kept.total == 3
+
+
+def test_a_schedule_whose_job_was_deleted_is_paused(client: Client) -> None:
+    job_id, schedule_id, first = hourly(client, "run_once")
+    client.jobs.delete(job_id)
+    Ticker(client.store, client.registry, "holder-a").tick(first)
+    (firing,) = client.schedules.firings(schedule_id)
+    assert firing.outcome is Outcome.FAILED and "paused" in (firing.error or "")
+    assert client.schedules.get(schedule_id).paused
