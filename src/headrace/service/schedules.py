@@ -70,11 +70,11 @@ class ScheduleService:
             InvalidInput: naming ``cron`` (and its bad field), ``timezone``, ``action``,
             ``misfire`` or ``description``; nothing is stored. NotFound: no such job.
         """
+        job = self.jobs.get(job_id)  # the job first: a missing one is 404, whatever the body
         parsed = crontab.parse(cron, timezone)
         chosen = Action(_choice("action", action, Action))
         policy = Misfire(_choice("misfire", misfire, Misfire))
         text.check_text("description", description, MAX_DESCRIPTION)
-        job = self.jobs.get(job_id)
         if chosen is Action.UPGRADE and job.pipeline_name is None:
             msg = f"job {job.job_id} runs no published pipeline, so it cannot be upgraded"
             raise errors.InvalidInput("action", msg)
