@@ -66,7 +66,8 @@ class Firing:
     """One handled tick of a schedule; ``(schedule_id, fire_ms)`` is unique in the store.
 
     ``skipped`` counts the earlier missed ticks this firing stands for (``run_once``
-    fires once for all of them; ``ignore`` records them in one ``missed`` firing).
+    fires once for all of them; ``ignore`` records them in one ``missed`` firing); an
+    outage of more than ``10 * SCHEDULE_CATCH_UP`` ticks is counted as that many.
     ``holder`` is the maintenance process that fired it.
     """
 
