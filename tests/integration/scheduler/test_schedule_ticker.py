@@ -205,3 +205,32 @@ def test_a_schedule_whose_job_was_deleted_is_paused(client: Client) -> None:
     (firing,) = client.schedules.firings(schedule_id)
     assert firing.outcome is Outcome.FAILED and "paused" in (firing.error or "")
     assert client.schedules.get(schedule_id).paused
+
+
+def test_stop_and_upgrade_actions_fire(client: Client) -> None:
+    from headrace.jet.pipeline import Pipeline
+
+    def copy(sink: str) -> Pipeline:
+        p = Pipeline.create()
+        p.read_from(Pipeline.from_list("nums")).write_to(Pipeline.to_list(sink))
+        return p
+
+    client.get_list("nums").extend([1, 2])
+    client.pipelines.publish(copy("out-1"), "copy")
+    job = client.jobs.create("copying", pipeline="copy")
+    client.pipelines.publish(copy("out-2"), "copy", "second")
+    upgrade = client.schedules.create(job.job_id, "0 * * * *", action="upgrade")
+    assert upgrade.next_fire_ms is not None
+    ticker = Ticker(client.store, client.registry, "holder-a")
+    assert ticker.tick(upgrade.next_fire_ms) == 1
+    (upgraded,) = client.schedules.firings(upgrade.schedule_id)
+    assert upgraded.outcome is Outcome.FIRED, upgraded.error
+    assert client.jobs.get(job.job_id).pipeline_version == 2
+    client.schedules.delete(upgrade.schedule_id)
+    client.jobs.start(job.job_id)  # no worker runs it: it waits in its queue
+    stop = client.schedules.create(job.job_id, "30 * * * *", action="stop")
+    assert stop.next_fire_ms is not None
+    assert ticker.tick(stop.next_fire_ms) == 1
+    (stopped,) = client.schedules.firings(stop.schedule_id)
+    assert (stopped.outcome, stopped.run_count) == (Outcome.FIRED, 1), stopped.error
+    assert client.jobs.get(job.job_id).status.value == "canceled"
