@@ -161,6 +161,9 @@ class Ticker:
             return
         except errors.HeadraceError as exc:
             self.claims.settle(schedule.schedule_id, fire_ms, Outcome.FAILED, None, str(exc))
+            log.info(
+                "schedule %s: the tick at %d ms failed: %s", schedule.schedule_id, fire_ms, exc
+            )
             return
         except Exception as exc:  # a bug must not stop the other schedules' ticks
             log.exception("schedule %s: firing %s failed", schedule.schedule_id, fire_ms)
@@ -168,6 +171,14 @@ class Ticker:
             self.claims.settle(schedule.schedule_id, fire_ms, Outcome.FAILED, None, error)
             return
         self.claims.settle(schedule.schedule_id, fire_ms, Outcome.FIRED, run_count)
+        log.info(
+            "schedule %s: %s of job %s for the tick at %d ms (run %s)",
+            schedule.schedule_id,
+            schedule.action,
+            schedule.job_id,
+            fire_ms,
+            run_count,
+        )
 
 
 def attach(worker: Worker, origin: str | None = None) -> Ticker:
