@@ -1,4 +1,5 @@
-"""A one-second cron with two real ``headrace worker`` processes: each tick fires once.
+"""A one-second cron with real ``headrace worker`` processes: each tick fires once, and
+ticks missed while no worker ran follow each misfire policy.
 
 Both workers take turns at the elected maintenance; the one holding it is stopped mid-way,
 so the other takes the role over and goes on firing (``run_all`` fires the ticks of the
@@ -16,6 +17,7 @@ import pytest
 from tests_acceptance_support import start_worker, stop, wait_until
 
 from headrace import Client
+from headrace.model.clock import now_ms
 from headrace.model.schedules import Firing, Outcome
 from headrace.model.status import FINAL
 
@@ -69,11 +71,72 @@ def test_two_worker_processes_fire_each_tick_once(store_url: str, tmp_path: Path
     assert {f.outcome for f in found} <= {Outcome.FIRED, Outcome.FAILED}
     # A start refused because the previous run was still active says so.
     assert all("active" in (f.error or "") for f in found if f.outcome is Outcome.FAILED)
-    started = sorted(f.run_count for f in found if f.outcome is Outcome.FIRED)
+    started = sorted(f.run_count or 0 for f in found if f.outcome is Outcome.FIRED)
     assert started == list(range(1, len(started) + 1))
     final = client.jobs.get(job.job_id)
     assert final.run_count == len(started)
     # Each run executed once: one ledger line per run.
     executions = Counter(line.split()[0] for line in ledger.read_text().splitlines())
     assert executions == {job.job_id: len(started)}
+    client.close()
+
+
+def test_ticks_missed_while_no_worker_ran_follow_each_policy(
+    store_url: str, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401 - registers the job types in this process too
+
+    ledger = tmp_path / "ledger.txt"
+    client = Client(store_url, run_workers=False)
+    schedules = {}
+    for policy in ("ignore", "run_once", "run_all"):
+        job = client.jobs.create(policy, type="acc.work", params={"ledger": str(ledger)})
+        schedules[policy] = client.schedules.create(job.job_id, "* * * * * *", misfire=policy)
+    first = {policy: s.next_fire_ms or 0 for policy, s in schedules.items()}
+    # No scheduler runs while four ticks pass (a stopped cluster, not a fake clock).
+    wait_until(lambda: now_ms() >= max(first.values()) + 3500, 30, "four ticks to pass")
+    back = now_ms()
+    worker = start_worker(store_url, "maintenance=2", 2.0, tmp_path / "worker.log")
+    try:
+        for s in schedules.values():
+            # Once its cursor is past the moment the worker came back, the backlog is handled.
+            wait_until(
+                lambda s=s: (client.schedules.get(s.schedule_id).next_fire_ms or 0) > back,
+                60,
+                "the missed ticks to be handled",
+            )
+            client.schedules.pause(s.schedule_id)
+        wait_until(
+            lambda: all(
+                f.outcome is not Outcome.FIRING
+                for s in schedules.values()
+                for f in client.schedules.firings(s.schedule_id, limit=1000)
+            ),
+            30,
+            "the firings to settle",
+        )
+    finally:
+        stop(worker)
+
+    def oldest(policy: str) -> list[Firing]:
+        found = client.schedules.firings(schedules[policy].schedule_id, limit=1000)
+        return sorted(found, key=lambda f: f.fire_ms)
+
+    # ignore: the missed ticks are one ``missed`` firing; the tick due as it came back fires.
+    missed, fired = oldest("ignore")[:2]
+    assert (missed.outcome, fired.outcome) == (Outcome.MISSED, Outcome.FIRED)
+    assert missed.skipped >= 3 and fired.fire_ms == missed.fire_ms + 1000
+    assert missed.fire_ms - 1000 * (missed.skipped - 1) == first["ignore"]
+    # run_once: one firing stands for all the missed ticks.
+    once = oldest("run_once")[0]
+    assert once.outcome is Outcome.FIRED and once.run_count == 1 and once.skipped >= 3
+    assert once.fire_ms - 1000 * once.skipped == first["run_once"]
+    # run_all: every tick from the first fires, oldest first; a start while the run it
+    # opened is still queued is refused and says so.
+    every = oldest("run_all")
+    start = first["run_all"]
+    assert [f.fire_ms for f in every] == [start + 1000 * i for i in range(len(every))]
+    assert every[-1].fire_ms >= start + 3000
+    assert (every[0].outcome, every[0].run_count) == (Outcome.FIRED, 1)
+    assert all(f.outcome is Outcome.FIRED or "active" in (f.error or "") for f in every)
     client.close()

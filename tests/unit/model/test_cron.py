@@ -26,8 +26,8 @@ EXPRESSIONS = [
 ]
 
 
-def ms(*parts: int) -> int:
-    return int(datetime(*parts, tzinfo=PARIS).timestamp() * 1000)
+def ms(year: int, month: int, day: int, hour: int, minute: int) -> int:
+    return int(datetime(year, month, day, hour, minute, tzinfo=PARIS).timestamp() * 1000)
 
 
 def local(at_ms: int) -> str:
