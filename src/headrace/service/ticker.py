@@ -105,8 +105,18 @@ class Ticker:
         self.grace_ms = int(grace_sec * 1000)
 
     def __call__(self) -> int:
-        """One round now (the maintenance chore's signature)."""
-        return self.tick()
+        """One round now (the maintenance chore's signature).
+
+        It raises nothing but a ``StoreError``, which the keeper logs: a bug here must not
+        stop the keeper thread, and with it the worker's heartbeats.
+        """
+        try:
+            return self.tick()
+        except errors.StoreError:
+            raise
+        except Exception:
+            log.exception("schedule ticks: round failed")
+            return 0
 
     def tick(self, at_ms: int | None = None) -> int:
         """Handle every due schedule as of ``at_ms`` (default now); how many actions ran."""

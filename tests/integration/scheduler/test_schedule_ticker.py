@@ -14,6 +14,7 @@ import pytest
 from headrace import Client, defaults, errors
 from headrace.model.schedules import Outcome
 from headrace.service.ticker import Ticker
+from headrace.store import tables
 from headrace.store.schedules import ABANDONED, FiringClaims
 
 HOUR = 3_600_000
@@ -234,3 +235,20 @@ def test_stop_and_upgrade_actions_fire(client: Client) -> None:
     (stopped,) = client.schedules.firings(stop.schedule_id)
     assert (stopped.outcome, stopped.run_count) == (Outcome.FIRED, 1), stopped.error
     assert client.jobs.get(job.job_id).status.value == "canceled"
+
+
+def test_a_round_that_fails_does_not_raise_into_the_keeper(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, schedule_id, first = hourly(client, "run_once")
+    with client.store.write() as conn:  # a row no release of Headrace would write
+        conn.execute(
+            tables.schedules.update()
+            .where(tables.schedules.c.schedule_id == schedule_id)
+            .values(action="explode", next_fire_ms=0)
+        )
+    ticker = Ticker(client.store, client.registry, "holder-a")
+    with pytest.raises(ValueError, match="explode"):
+        ticker.tick(first)
+    assert ticker() == 0  # as the keeper calls it: logged, not raised
+    assert "round failed" in caplog.text
