@@ -31,6 +31,11 @@ def _choice(field: str, value: object, kind: type[Action] | type[Misfire]) -> st
     return value
 
 
+def _id(schedule_id: str) -> str:
+    """A schedule's id as the REST path states it. Raises: InvalidInput (``schedule_id``)."""
+    return text.check_id("schedule_id", schedule_id)
+
+
 class ScheduleService:
     """One tenant's schedules (``client.schedules``)."""
 
@@ -106,26 +111,30 @@ class ScheduleService:
         return self.repo.list(job_id, page, limit)
 
     def get(self, schedule_id: str) -> Schedule:
-        """One schedule. Raises: NotFound (another tenant's too)."""
-        return self.repo.get(schedule_id)
+        """One schedule.
+
+        Raises:
+            NotFound: no such schedule (another tenant's too). InvalidInput: not a UUID.
+        """
+        return self.repo.get(_id(schedule_id))
 
     def pause(self, schedule_id: str) -> Schedule:
         """Stop firing; ticks while paused are not missed, they are not wanted. Raises: NotFound."""
-        return self.repo.set_paused(schedule_id, True, None)
+        return self.repo.set_paused(_id(schedule_id), True, None)
 
     def resume(self, schedule_id: str) -> Schedule:
         """Fire again from the next tick after now. Raises: NotFound."""
-        current = self.repo.get(schedule_id)
+        current = self.repo.get(_id(schedule_id))
         if not current.paused:
             return current
         following = crontab.parse(current.cron, current.timezone).next_after(now_ms())
-        resumed = self.repo.set_paused(schedule_id, False, following)
+        resumed = self.repo.set_paused(current.schedule_id, False, following)
         self._on_created()
         return resumed
 
     def delete(self, schedule_id: str) -> None:
         """Delete the schedule and its firings. Raises: NotFound."""
-        self.repo.delete(schedule_id)
+        self.repo.delete(_id(schedule_id))
 
     def firings(self, schedule_id: str, *, page: int = 1, limit: int = 50) -> Page[Firing]:
         """The schedule's firings, newest tick first, paged.
@@ -134,4 +143,4 @@ class ScheduleService:
             NotFound: no such schedule. InvalidInput: naming ``page`` or ``limit``.
         """
         catalog.check_page(page, limit)
-        return self.repo.firings(schedule_id, page, limit)
+        return self.repo.firings(_id(schedule_id), page, limit)

@@ -85,6 +85,10 @@ def test_unknown_job_and_schedule_and_upgrade_of_a_task_job(client: Any) -> None
         client.schedules.create(str(uuid.uuid4()), "0 * * * *")
     with pytest.raises(errors.NotFound):
         client.schedules.get(str(uuid.uuid4()))
+    for call in (client.schedules.get, client.schedules.pause, client.schedules.firings):
+        with pytest.raises(errors.InvalidInput) as malformed:
+            call("not-a-uuid")
+        assert malformed.value.field == "schedule_id"
     job_id = echo_job(client)
     with pytest.raises(errors.InvalidInput) as bad:
         client.schedules.create(job_id, "0 * * * *", action="upgrade")
