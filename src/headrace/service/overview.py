@@ -87,6 +87,8 @@ class OverviewService:
         text: str | None = None,
         since_ms: int | None = None,
         until_ms: int | None = None,
+        tag: str | None = None,
+        project: str | None = None,
         order: str = "-scheduled_at",
         page: int = 1,
         limit: int = 20,
@@ -95,7 +97,8 @@ class OverviewService:
 
         ``text`` matches part of the name or the type, any case; ``since_ms`` and
         ``until_ms`` bound the scheduling time (from inclusive, to exclusive; an empty
-        range finds nothing).
+        range finds nothing); ``tag`` keeps jobs carrying it or a child of it (``a`` matches
+        ``a/b``), ``project`` the jobs of that project.
 
         Raises:
             InvalidInput: naming ``status``, ``order``, ``page`` or ``limit``.
@@ -115,6 +118,8 @@ class OverviewService:
             text=(text or "").strip() or None,
             since_ms=since_ms,
             until_ms=until_ms,
+            tag=tag or None,
+            project=project or None,
         )
         return self.repo.search(
             self.tenant_id,

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from headrace.model import status as machine
 from headrace.model.job import Job, Page
 from headrace.model.status import Status
-from headrace.store import tables
+from headrace.store import codec, tables
 from headrace.store.database import Store
 from headrace.store.jobs import ORDERABLE, job_from_row
 
@@ -34,6 +34,9 @@ class JobFilter:
     text: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
+    #: A tag: the jobs carrying it or one of its children (``a`` matches ``a/b``).
+    tag: str | None = None
+    project: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +218,38 @@ def _clauses(tenant_id: str, where: JobFilter) -> list[ColumnElement[bool]]:
     if where.queue is not None:
         clauses.append(J.c.queue == where.queue)
     if where.text:
-        pattern = "%" + where.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        pattern += "%"
+        pattern = f"%{_escape(where.text)}%"
         clauses.append(
             or_(
                 func.lower(J.c.name).like(pattern.lower(), escape="\\"),
                 func.lower(J.c.type).like(pattern.lower(), escape="\\"),
             )
         )
+    if where.project is not None:
+        clauses.append(J.c.project == where.project)
+    if where.tag is not None:
+        clauses.append(_tagged(where.tag))
     if where.since_ms is not None:
         clauses.append(J.c.scheduled_at_ms >= where.since_ms)
     if where.until_ms is not None:
         clauses.append(J.c.scheduled_at_ms < where.until_ms)
     return clauses
+
+
+def _escape(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+def _tagged(tag: str) -> ColumnElement[bool]:
+    """Jobs whose JSON list of tags holds ``tag`` or a child of it (``tag/...``).
+
+    The column is compact JSON (``["a","b/c"]``): an element's quotes follow ``[`` or
+    ``,`` and precede ``,`` or ``]``, and a quote inside an element is escaped, so these
+    needles match whole elements (or their ``tag/`` prefix) only. ``replace`` is
+    case-sensitive on both databases (SQLite's LIKE is not); paging stays in SQL.
+    """
+    quoted = codec.dumps(tag, "tag")
+    child = codec.dumps(f"{tag}/", "tag")[:-1]
+    needles = [f"{a}{quoted}{b}" for a in "[," for b in ",]"] + [f"{a}{child}" for a in "[,"]
+    return or_(*(func.replace(J.c.tags, n, "") != J.c.tags for n in needles))

@@ -82,6 +82,36 @@ def test_job_search_filters_by_text_status_queue_and_time(tenant: Callable[[], T
     assert a.get(f"/jobs/{needle_id}").json()["name"] == "Find-Me_1"  # nothing changed
 
 
+def test_job_search_filters_by_tag_and_project(tenant: Callable[[], Tenant]) -> None:
+    a, b = tenant().http(), tenant().http()
+    assert a.post("/projects", json={"name": "billing"}).status_code == 201
+    for name, tags, project in (
+        ("eu", ["team/eu", "Nightly"], "billing"),
+        ("us", ["team/us"], "default"),
+        ("team", ["team"], "default"),
+        ("teams", ["teams", 'odd",quote'], "billing"),
+        ("none", [], "default"),
+    ):
+        body = {"type": "api.echo", "name": name, "tags": tags, "project": project}
+        answer = a.post("/job-definitions", json=body)
+        assert answer.status_code == 201, answer.text
+
+    def names(**params: object) -> list[str]:
+        answer = a.get("/job-search", params={"order": "scheduled_at", **params})
+        assert answer.status_code == 200, answer.text
+        return [j["name"] for j in answer.json()["items"]]
+
+    assert names(tag="team") == ["eu", "us", "team"]  # its children, not "teams"
+    assert names(tag="team/eu") == ["eu"]
+    assert names(tag="Nightly") == ["eu"] and names(tag="nightly") == []  # case counts
+    assert names(tag="quote") == [] and names(tag='odd",quote') == ["teams"]
+    assert names(tag="eu") == []  # a part of a tag is not the tag
+    assert names(project="billing") == ["eu", "teams"]
+    assert names(project="billing", tag="team") == ["eu"]
+    assert names(project="nowhere") == []
+    assert b.get("/job-search", params={"tag": "team"}).json()["total"] == 0
+
+
 def test_data_lists_the_tenants_structures_with_their_sizes(tenant: Callable[[], Tenant]) -> None:
     a, b = tenant().http(), tenant().http()
     assert a.get("/data").json() == {"items": [], "total": 0}

@@ -137,9 +137,13 @@ def search(
     ] = None,
     since_ms: Millis = None,
     until_ms: Millis = None,
+    tag: Annotated[
+        str | None, Query(max_length=255, description="A tag; its children (tag/...) match too")
+    ] = None,
+    project: Annotated[str | None, Query(max_length=255)] = None,
     order: Annotated[str, Query(pattern=ORDER_PATTERN)] = "-scheduled_at",
 ) -> Paged[JobOut]:
-    """``GET /jobs`` with more filters: queue, text, and a scheduling time range."""
+    """``GET /jobs`` with more filters: queue, text, tag, project, a scheduling time range."""
     found = OverviewService(state.store, who.tenant_id).search(
         status=status,
         type=type,
@@ -147,6 +151,8 @@ def search(
         text=q,
         since_ms=since_ms,
         until_ms=until_ms,
+        tag=tag,
+        project=project,
         order=order,
         page=page,
         limit=limit,
