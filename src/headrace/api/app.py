@@ -13,6 +13,7 @@ from headrace.api import dashboard, docs, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
+    changes,
     data,
     definitions,
     jobs,
@@ -73,6 +74,7 @@ def create_app(
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)
+    app.include_router(changes.router)
     dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit,

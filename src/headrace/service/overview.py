@@ -26,6 +26,8 @@ STORM_RETRIES = 3
 STUCK_LIMIT = 20
 #: Final statuses counted as failures in the throughput.
 FAILURES = frozenset({"failed", "timeout"})
+#: Most changed jobs one read of the live stream returns.
+CHANGES_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,22 @@ class OverviewService:
             page=page,
             limit=limit,
         )
+
+    def changes(self, since_ms: int, limit: int = CHANGES_LIMIT) -> builtins.list[Job]:
+        """The tenant's jobs changed at or after ``since_ms`` (ms), oldest change first.
+
+        What the dashboard's live stream sends; a caller keeps the newest
+        ``updated_at_ms`` it saw as its next ``since_ms``.
+
+        Raises:
+            InvalidInput: naming ``since_ms`` or ``limit``.
+        """
+        if since_ms < 0:
+            raise errors.InvalidInput("since_ms", f"must be >= 0, got {since_ms}")
+        if not 1 <= limit <= CHANGES_LIMIT:
+            msg = f"must be 1..{CHANGES_LIMIT}, got {limit}"
+            raise errors.InvalidInput("limit", msg)
+        return self.repo.changed(self.tenant_id, since_ms, limit)
 
     def data_structures(self) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes."""

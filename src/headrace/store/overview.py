@@ -144,6 +144,17 @@ class OverviewRepository:
             items = [job_from_row(r) for r in rows]
         return Page(items=items, total=int(total), page=page, limit=limit)
 
+    def changed(self, tenant_id: str, since_ms: int, limit: int) -> builtins.list[Job]:
+        """The tenant's jobs updated at or after ``since_ms``, oldest change first."""
+        query = (
+            select(J)
+            .where(J.c.tenant_id == tenant_id, J.c.updated_at_ms >= since_ms)
+            .order_by(J.c.updated_at_ms, J.c.job_id)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [job_from_row(r) for r in conn.execute(query).mappings()]
+
     def data_structures(self, tenant_id: str) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes, by kind and name."""
         lists, maps, entries = tables.lists, tables.maps, tables.map_entries

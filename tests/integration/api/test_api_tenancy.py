@@ -98,6 +98,7 @@ OBJECT_READS: set[Route] = {
 QUERY: dict[Route, dict[str, Any]] = {
     ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
     ("GET", "/pipelines/{name}/diff"): {"a": 1, "b": 1},
+    ("GET", "/job-changes"): {"timeout": 0},
 }
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
@@ -118,6 +119,7 @@ OTHER_READS: set[Route] = {
     ("GET", "/metrics"),
     ("GET", "/overview"),
     ("GET", "/job-search"),
+    ("GET", "/job-changes"),
     ("GET", "/data"),
 }
 
