@@ -3,6 +3,7 @@ import dagre from "/ui/vendor/dagre.esm.js";
 import { ROUTES, get } from "/ui/js/api.js";
 import { Chart } from "/ui/js/chart.js";
 import { Runs } from "/ui/js/job.js";
+import { Commits } from "/ui/js/published.js";
 import { ErrorBox, Status, href, html, short, usePoll } from "/ui/js/ui.js";
 import { useRef } from "/ui/vendor/preact-htm.module.js";
 
@@ -56,15 +57,7 @@ function Dag({ plan, values }) {
   </svg>`;
 }
 
-function Commits({ name }) {
-  const [data, error] = usePoll(() => get(`${ROUTES.pipelineCommits}/${encodeURIComponent(name)}/commits`), 0, [name]);
-  return html`<section aria-labelledby="commits-h"><h2 id="commits-h">Commit history</h2>
-    ${error && html`<p class="muted">This server has no commit history for pipelines yet (${error.status}: ${error.message}).</p>`}
-    ${data && html`<ol>${(data.items || []).map((c) => html`<li><strong>v${c.version}</strong> ${c.message || ""} ${(c.labels || []).map((l) => html`<span class="label">${l}</span>`)}</li>`)}</ol>`}
-  </section>`;
-}
-
-export function PipelinePage({ id }) {
+export function PipelinePage({ id, params }) {
   const history = useRef({ times: [], series: {} });
   const [plan, planError] = usePoll(() => get(`/jobs/${id}/plan`), 0, [id]);
   const [live, error] = usePoll(async () => {
@@ -72,7 +65,7 @@ export function PipelinePage({ id }) {
     return { job, metrics, at: Date.now() };
   }, 1000, [id]);
   if (!plan || !live) return html`<h1>Pipeline job ${short(id)}</h1><${ErrorBox} error=${planError || error} />`;
-  if (plan.error) return html`<h1>Pipeline job ${short(id)}</h1><p class="error" role="alert">No plan to draw: ${plan.error}</p><${Runs} id=${id} />`;
+  if (plan.error) return html`<h1>Pipeline job ${short(id)}</h1><p class="error" role="alert">No plan to draw: ${plan.error}</p><${Runs} id=${id} job=${live.job} />`;
   const values = {};
   for (const v of plan.vertices) values[v.id] = counters(v, live.metrics.stages || {});
   const h = history.current;
@@ -106,6 +99,7 @@ export function PipelinePage({ id }) {
       ${plan.vertices.map((v) => html`<${Chart} title=${`${v.name}: received and emitted`} times=${h.times}
         series=${[{ label: "received", values: h.series[v.id].received }, { label: "emitted", values: h.series[v.id].emitted }]} height=${150} />`)}
     </div></section>
-    <${Runs} id=${id} />
-    ${job.name && html`<${Commits} name=${job.name} />`}`;
+    <${Runs} id=${id} job=${job} />
+    ${job.pipeline_name ? html`<${Commits} name=${job.pipeline_name} params=${params} path=${`/pipelines/${id}`} />`
+      : html`<section aria-labelledby="commits-h"><h2 id="commits-h">Commit history</h2><p class="muted">This job was submitted as a pipeline object, not from a published pipeline, so it has no commits. Publish with <code>POST /pipelines</code> and define jobs from it to see its history and diffs here.</p></section>`}`;
 }
