@@ -8,66 +8,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from web_support import HERE, Served
+from web_support import HERE, WAIT, Served, open_signed_in, schedule, shot, unique, wait_status
 
 import headrace
 from headrace.jet.pipeline import Pipeline, StreamSource
 from headrace.model.jobconfig import JobConfig
 
 pytestmark = pytest.mark.slow
-WAIT = 30_000  # ms a browser expectation may take (a poll is every 1-2 s)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def schedule(http: httpx.Client, type_: str, name: str, **body: Any) -> str:
-    answer = http.post("/jobs", json={"type": type_, "name": name, **body})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["job_id"])
-
-
-def wait_status(http: httpx.Client, job_id: str, statuses: set[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while (status := http.get(f"/jobs/{job_id}").json()["status"]) not in statuses:
-        assert time.monotonic() < deadline, f"job {job_id} still {status}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def operator(served: Served) -> Iterator[httpx.Client]:
-    with served.http("operator") as http:
-        yield http
-
-
-def open_signed_in(browser: Any, served: Served, role: str, **context: Any) -> Page:
-    """A new tab of a new browser context, signed in through the form with ``role``'s token."""
-    page = browser.new_context(**context).new_page()
-    page.goto(served.url + "/")
-    page.get_by_label("Token").fill(served.tokens[role])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
-    return page
-
-
-@pytest.fixture
-def page(browser: Any, served: Served) -> Iterator[Page]:
-    """An operator's signed-in tab at 1280 px."""
-    opened = open_signed_in(browser, served, "operator", viewport={"width": 1280, "height": 900})
-    yield opened
-    opened.context.close()
-
-
-def shot(page: Page, artefacts: Path, served: Served, name: str) -> None:
-    page.screenshot(path=artefacts / f"{served.store_name}-{name}.png", full_page=True)
 
 
 def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(

@@ -57,6 +57,12 @@ function Dag({ plan, values }) {
   </svg>`;
 }
 
+// A job from a published pipeline shows that pipeline's commits; a submitted one says why not.
+function commitHistory(job, params, id) {
+  if (job.pipeline_name) return html`<${Commits} name=${job.pipeline_name} params=${params} path=${`/pipelines/${id}`} />`;
+  return html`<section aria-labelledby="commits-h"><h2 id="commits-h">Commit history</h2><p class="muted">This job was submitted as a pipeline object, not defined from a published pipeline, so it has no commits. Publish with <code>POST /pipelines</code> and define jobs from it (<code>POST /job-definitions</code>) to see its history and diffs here.</p></section>`;
+}
+
 export function PipelinePage({ id, params }) {
   const history = useRef({ times: [], series: {} });
   const [plan, planError] = usePoll(() => get(`/jobs/${id}/plan`), 0, [id]);
@@ -65,7 +71,7 @@ export function PipelinePage({ id, params }) {
     return { job, metrics, at: Date.now() };
   }, 1000, [id]);
   if (!plan || !live) return html`<h1>Pipeline job ${short(id)}</h1><${ErrorBox} error=${planError || error} />`;
-  if (plan.error) return html`<h1>Pipeline job ${short(id)}</h1><p class="error" role="alert">No plan to draw: ${plan.error}</p><${Runs} id=${id} job=${live.job} />`;
+  if (plan.error) return html`<h1>Pipeline job ${short(id)}</h1><p class="error" role="alert">No plan to draw: ${plan.error}</p><${Runs} id=${id} job=${live.job} />${commitHistory(live.job, params, id)}`;
   const values = {};
   for (const v of plan.vertices) values[v.id] = counters(v, live.metrics.stages || {});
   const h = history.current;
@@ -100,6 +106,5 @@ export function PipelinePage({ id, params }) {
         series=${[{ label: "received", values: h.series[v.id].received }, { label: "emitted", values: h.series[v.id].emitted }]} height=${150} />`)}
     </div></section>
     <${Runs} id=${id} job=${job} />
-    ${job.pipeline_name ? html`<${Commits} name=${job.pipeline_name} params=${params} path=${`/pipelines/${id}`} />`
-      : html`<section aria-labelledby="commits-h"><h2 id="commits-h">Commit history</h2><p class="muted">This job was submitted as a pipeline object, not from a published pipeline, so it has no commits. Publish with <code>POST /pipelines</code> and define jobs from it to see its history and diffs here.</p></section>`}`;
+    ${commitHistory(job, params, id)}`;
 }
