@@ -164,6 +164,25 @@ def test_plan_snapshots_and_reason_of_a_pipeline_job(tenant: Callable[[], Tenant
     problem(a.get("/jobs/not-a-uuid/snapshots"), 422)  # the path states a UUID
 
 
+def test_the_plan_of_a_job_pinned_to_a_published_pipeline_follows_its_pin(
+    tenant: Callable[[], Tenant],
+) -> None:
+    a = tenant().http()
+    one, two = Pipeline.create(), Pipeline.create()
+    one.read_from(Pipeline.from_list("in", [1])).write_to(Pipeline.to_list("out"))
+    two.read_from(Pipeline.from_list("in", [1])).rebalance().write_to(Pipeline.to_list("out"))
+    for p in (one, two):
+        body = {"pipeline": base64.b64encode(cloudpickle.dumps(p)).decode(), "name": "pinned"}
+        assert a.post("/pipelines", json=body).status_code == 201
+    job = a.post("/job-definitions", json={"name": "j", "pipeline": "pinned", "version": 1})
+    job_id = job.json()["job_id"]
+    plan = a.get(f"/jobs/{job_id}/plan").json()
+    assert plan["error"] is None and [v["kinds"] for v in plan["vertices"]] == [["source", "sink"]]
+    assert a.post(f"/jobs/{job_id}/upgrade").json()["pipeline_version"] == 2
+    plan = a.get(f"/jobs/{job_id}/plan").json()
+    assert [v["kinds"] for v in plan["vertices"]] == [["source"], ["rebalance", "sink"]]
+
+
 def test_the_dashboard_is_served_with_a_policy_that_keeps_it_offline(
     tenant: Callable[[], Tenant],
 ) -> None:
