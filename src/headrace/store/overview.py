@@ -248,7 +248,7 @@ def _clauses(tenant_id: str, where: JobFilter) -> list[ColumnElement[bool]]:
 
 
 def _escape(text: str) -> str:
-    """``text`` as a literal inside a LIKE pattern (escape character ``\\``)."""
+    """``text`` as a literal inside a LIKE pattern (a backslash escapes)."""
     return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
 
 

@@ -6,11 +6,13 @@ jobs (with unique names) in tenant ``acme``, so the tests do not depend on each 
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -353,13 +355,26 @@ def serious_violations(page: Page) -> list[str]:
 def test_main_pages_have_no_serious_accessibility_violations(
     browser: Any, page: Page, served: Served, operator: httpx.Client
 ) -> None:
+    import web_jobs
+
     job = schedule(operator, "web.quick", unique("a11y"))
     wait_status(operator, job, {"completed"})
+    name = unique("a11y-pipe")
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list(f"{name}-in", [1])).map(web_jobs.double) \
+        .write_to(Pipeline.to_list(f"{name}-out"))  # fmt: skip
+    body = {"pipeline": base64.b64encode(cloudpickle.dumps(p)).decode(), "name": name}
+    for message in ("first", "second"):
+        assert operator.post("/pipelines", json={**body, "commit_message": message}).is_success
+    pinned = operator.post("/job-definitions", json={"name": unique("a11y"), "pipeline": name})
     checks = {
         "overview": ("/#/", "a.count"),
         "jobs": ("/#/jobs", "table.jobs tbody tr"),
         "job": (f"/#/jobs/{job}", "ol.timeline li"),
         "data": ("/#/data", "h1"),
+        "pipelines": ("/#/pipelines", "table.published tbody tr"),
+        "published": (f"/#/published/{name}?a=1&b=2", "#diff .added"),
+        "pipeline": (f"/#/pipelines/{pinned.json()['job_id']}", "svg.dag g.vertex"),
     }
     found = {}
     for name, (path, ready) in checks.items():

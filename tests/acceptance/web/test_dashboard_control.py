@@ -9,6 +9,9 @@ own jobs with unique names in tenant ``acme``.
 from __future__ import annotations
 
 import base64
+import re
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cloudpickle
@@ -95,7 +98,9 @@ def test_start_stop_and_the_runs_of_a_job(
     shot(page, artefacts, served, "job-runs")
 
 
-def test_retry_a_failed_job_from_its_page(page: Page, served: Served, operator: httpx.Client) -> None:
+def test_retry_a_failed_job_from_its_page(
+    page: Page, served: Served, operator: httpx.Client
+) -> None:
     job = schedule(operator, "web.broken", unique("fails"))
     wait_status(operator, job, {"failed"})
     page.goto(f"{served.url}/#/jobs/{job}")
@@ -184,3 +189,31 @@ def test_a_streaming_jobs_runs_show_metrics_and_offsets(
         )
     finally:
         operator.post(f"/jobs/{job_id}/cancel")
+
+
+def test_a_streaming_jobs_watermark_lag(page: Page, served: Served, operator: httpx.Client) -> None:
+    import web_jobs
+
+    stream = unique("sensor")
+    assert operator.put(f"/streams/{stream}?partitions=1").status_code == 200
+    at = (int(time.time()) - 600) * 1000  # ten minutes ago, to the second
+    operator.post(f"/streams/{stream}", json={"items": [{"at": at, "n": i} for i in range(5)]})
+    p = Pipeline.create()
+    p.read_from(StreamSource(stream)).with_timestamps(web_jobs.event_time, 0).map(
+        web_jobs.reading
+    ).write_to(Pipeline.to_list(f"{stream}-out"))
+    with headrace.Client(served.url, token=served.tokens["operator"]) as client:
+        job_id = str(client.get_jet().submit(p, JobConfig(name=unique("sensing"))).id)
+    try:
+        page.goto(f"{served.url}/#/pipelines/{job_id}")
+        lag = page.locator("table.vertices tr[data-vertex='0'] .lag")
+        expect(lag).to_have_attribute("title", f"watermark at {utc(at)}", timeout=WAIT)
+        expect(lag).to_have_text(re.compile(r"^\d+ min$"))  # ten minutes and a little
+        expect(page.get_by_label("Watermark lag (s) behind this browser's clock")).to_be_visible()
+    finally:
+        operator.post(f"/jobs/{job_id}/cancel")
+
+
+def utc(ms: int) -> str:
+    """The dashboard's exact UTC form of a time in ms."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
