@@ -21,6 +21,8 @@ from web_support import HERE, WAIT, Served, open_signed_in, schedule, shot, uniq
 import headrace
 from headrace.jet.pipeline import Pipeline, StreamSource
 from headrace.model.jobconfig import JobConfig
+from headrace.service.tokens import TokenService
+from headrace.store.database import Store
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +40,9 @@ def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
     page.get_by_label("Token").fill("hr_not_a_token")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("refused", timeout=WAIT)
-    token = served.tokens["operator"]
+    store = Store(served.store_url)
+    tokens = TokenService(store)
+    token, record = tokens.create("acme", "olga", "operator")  # revoked below
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
@@ -49,11 +53,22 @@ def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible(timeout=WAIT)
     assert all(token not in u for u in [*urls, page.url])
-    # A token the server no longer accepts: the next call's 401 brings the sign-in back.
-    page.evaluate("sessionStorage.setItem('headrace.token', 'hr_revoked_meanwhile')")
+    expect(page.locator(".live")).to_have_text("● live", timeout=WAIT)
+    # Revoked while the page is open: the live stream's 401 brings the sign-in back.
+    tokens.revoke(record.token_id)
+    store.close()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("alert")).to_contain_text("401")
     assert page.evaluate("sessionStorage.getItem('headrace.token')") is None
+    # A token swapped in the tab meanwhile: the next call's 401 does the same.
+    page.get_by_label("Token").fill(served.tokens["operator"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible(timeout=WAIT)
+    page.get_by_role("link", name="Overview", exact=True).click()  # it polls every 2 s
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
+    page.evaluate("sessionStorage.setItem('headrace.token', 'hr_not_a_token_either')")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("alert")).to_contain_text("401")
     context.close()
 
 
@@ -313,7 +328,6 @@ def test_only_one_page_of_ten_thousand_jobs_is_loaded(browser: Any, served: Serv
 
     from headrace.scheduler.registry import DEFAULT
     from headrace.service.jobs import JobService, Scope
-    from headrace.store.database import Store
 
     store = Store(served.store_url)
     try:

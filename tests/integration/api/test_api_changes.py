@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 import httpx
 from server_process import Tenant, wait_status
 
+from headrace.service.tokens import TokenService
+
 
 def events(answer: httpx.Response) -> Iterator[tuple[str, str | None, dict[str, object]]]:
     """``(event, id, data)`` of each server-sent event as it arrives."""
@@ -73,3 +75,19 @@ def test_the_stream_refuses_bad_input_and_strangers(tenant: Callable[[], Tenant]
     assert refused.status_code == 401
     with t.http("viewer").stream("GET", "/job-changes", params={"timeout": 0}) as answer:
         assert answer.status_code == 200  # reading is a viewer's right
+
+
+def test_a_token_revoked_while_streaming_ends_the_stream(
+    tenant: Callable[[], Tenant], token_service: TokenService
+) -> None:
+    t = tenant()
+    token, record = token_service.create(t.name, "short-lived", "viewer")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=t.url, headers=headers, timeout=30) as http:
+        with http.stream("GET", "/job-changes", params={"timeout": 60}) as answer:
+            seen = events(answer)
+            assert next(seen)[0] == "ready"
+            token_service.revoke(record.token_id)
+            rest = list(seen)  # the stream ends at its next check of the token
+    assert [kind for kind, _i, _d in rest] == ["unauthenticated"]
+    assert rest[0][2]["status"] == 401

@@ -11,6 +11,9 @@ twice.
     event: ready      data: {"at_ms": ...}             once, when the stream is live
     event: job        data: {"job_id", "status", ...}  one per change
     event: overflow   data: {"at_ms": ...}             too many changes at once
+    event: unauthenticated  data: {"detail": ...}      the token was revoked: the end
+
+The token is checked again every ``REAUTH_SEC``: a revoked one stops the stream.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 
+from headrace import errors
 from headrace.api import problems
-from headrace.api.auth import Reader, State
+from headrace.api.auth import Reader, State, bearer
 from headrace.model.clock import now_ms
 from headrace.model.job import Job
 from headrace.service.overview import CHANGES_LIMIT, OverviewService
@@ -39,6 +44,8 @@ POLL_SEC = 0.5
 LOOKBACK_MS = 3000
 #: Seconds between two keep-alive comments (proxies close silent connections).
 KEEPALIVE_SEC = 15.0
+#: Seconds between two checks that the stream's token is still good (a revoked one ends it).
+REAUTH_SEC = 5.0
 #: Longest a client may hold one stream.
 MAX_HOLD_SEC = 300
 #: The fields of a job a change event carries (a page reloads what it shows).
@@ -82,13 +89,24 @@ class _Cursor:
 
 
 async def _stream(
-    service: OverviewService, cursor: _Cursor, hold_sec: float, request: Request
+    service: OverviewService,
+    cursor: _Cursor,
+    hold_sec: float,
+    request: Request,
+    still_good: Callable[[], object],
 ) -> AsyncIterator[str]:
     yield "retry: 1000\n\n"
     yield _event("ready", {"at_ms": now_ms()})
     deadline = time.monotonic() + hold_sec
-    quiet_since = time.monotonic()
+    quiet_since = checked = time.monotonic()
     while True:
+        if time.monotonic() - checked >= REAUTH_SEC:
+            checked = time.monotonic()
+            try:
+                await run_in_threadpool(still_good)
+            except errors.Unauthenticated as exc:
+                yield _event("unauthenticated", {"status": 401, "detail": str(exc)})
+                return
         at = now_ms()
         jobs = await run_in_threadpool(service.changes, cursor.floor, CHANGES_LIMIT)
         if len(jobs) >= CHANGES_LIMIT:
@@ -127,6 +145,7 @@ async def job_changes(
     last_event_id: Annotated[
         str | None, Header(max_length=20, pattern=r"^\d+$", include_in_schema=False)
     ] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
 ) -> StreamingResponse:
     """The tenant's job changes as server-sent events (``text/event-stream``).
 
@@ -139,8 +158,12 @@ async def job_changes(
         start = int(last_event_id)
     cursor = _Cursor(now_ms() if start is None else start)
     service = OverviewService(state.store, who.tenant_id)
+    token = None if credentials is None else credentials.credentials
+    still_good = (
+        (lambda: who) if state.insecure_local else (lambda: state.tokens.authenticate(token))
+    )
     return StreamingResponse(
-        _stream(service, cursor, timeout, request),
+        _stream(service, cursor, timeout, request, still_good),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -33,6 +33,7 @@ function dispatch(block) {
   if (kind === "ready") setLive(true);
   else if (kind === "job") for (const l of listeners) l(JSON.parse(data));
   else if (kind === "overflow") for (const l of listeners) l({ overflow: true });
+  else if (kind === "unauthenticated") throw new ApiError(401, JSON.parse(data));
 }
 
 async function readStream() {
