@@ -83,11 +83,11 @@ def test_a_token_revoked_while_streaming_ends_the_stream(
     t = tenant()
     token, record = token_service.create(t.name, "short-lived", "viewer")
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=t.url, headers=headers, timeout=30) as http:
-        with http.stream("GET", "/job-changes", params={"timeout": 60}) as answer:
-            seen = events(answer)
-            assert next(seen)[0] == "ready"
-            token_service.revoke(record.token_id)
-            rest = list(seen)  # the stream ends at its next check of the token
+    http = t.http()
+    with http.stream("GET", "/job-changes", params={"timeout": 60}, headers=headers) as answer:
+        seen = events(answer)
+        assert next(seen)[0] == "ready"
+        token_service.revoke(record.token_id)
+        rest = list(seen)  # the stream ends at its next check of the token
     assert [kind for kind, _i, _d in rest] == ["unauthenticated"]
     assert rest[0][2]["status"] == 401
