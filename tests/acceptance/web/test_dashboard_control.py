@@ -191,7 +191,9 @@ def test_a_streaming_jobs_runs_show_metrics_and_offsets(
         operator.post(f"/jobs/{job_id}/cancel")
 
 
-def test_a_streaming_jobs_watermark_lag(page: Page, served: Served, operator: httpx.Client) -> None:
+def test_a_streaming_jobs_watermark_lag(
+    page: Page, served: Served, operator: httpx.Client, artefacts: Path
+) -> None:
     import web_jobs
 
     stream = unique("sensor")
@@ -210,6 +212,7 @@ def test_a_streaming_jobs_watermark_lag(page: Page, served: Served, operator: ht
         expect(lag).to_have_attribute("title", f"watermark at {utc(at)}", timeout=WAIT)
         expect(lag).to_have_text(re.compile(r"^\d+ min$"))  # ten minutes and a little
         expect(page.get_by_label("Watermark lag (s) behind this browser's clock")).to_be_visible()
+        shot(page, artefacts, served, "pipeline-streaming")
     finally:
         operator.post(f"/jobs/{job_id}/cancel")
 

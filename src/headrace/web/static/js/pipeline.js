@@ -116,11 +116,12 @@ export function PipelinePage({ id, params }) {
     <section aria-labelledby="charts-h"><h2 id="charts-h">Counters over time (since this page opened)</h2><div class="charts">
       ${plan.vertices.map((v) => html`<${Chart} title=${`${v.name}: received and emitted`} times=${h.times}
         series=${[{ label: "received", values: h.series[v.id].received }, { label: "emitted", values: h.series[v.id].emitted }]} height=${150} />`)}
-      ${timed.length > 0 && html`<${Chart} title="Watermark lag (s) behind this browser's clock" times=${h.times}
-        series=${timed.map((v) => ({ label: v.name, values: h.series[v.id].lag }))} height=${150} />`}
-    </div>
-    ${plan.vertices.some((v) => v.streaming) && timed.length === 0 && html`<p class="muted">No watermark yet: a streaming stage has one once its source has timestamps (<code>with_timestamps</code>) and data.</p>`}
-    </section>
+    </div></section>
+    ${(timed.length > 0 || plan.vertices.some((v) => v.streaming)) && html`<section aria-labelledby="lag-h"><h2 id="lag-h">Watermark lag</h2>
+      ${timed.length > 0 ? html`<div class="charts"><${Chart} key=${timed.map((v) => v.id).join(",")} title="Watermark lag (s) behind this browser's clock" times=${h.times}
+        series=${timed.map((v) => ({ label: v.name, values: h.series[v.id].lag }))} height=${150} /></div>`
+        : html`<p class="muted">No watermark yet: a stage has one once its source has timestamps (<code>with_timestamps</code>) and data.</p>`}
+    </section>`}
     <${Runs} id=${id} job=${job} />
     ${commitHistory(job, params, id)}`;
 }

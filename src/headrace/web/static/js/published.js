@@ -54,7 +54,7 @@ export function Commits({ name, params, path }) {
     <ol class="commits" reversed>${commits.map((c) => html`<li data-version=${c.version}>
       <strong>v${c.version}</strong> ${c.message ? html`<span class="message">${c.message}</span>` : html`<span class="muted">(no message)</span>`}
       ${c.labels.map((l) => html`<span class="label">${l}</span>`)}
-      <span class="muted">— <${Time} ms=${c.created_at_ms} />, by ${short(c.user_id)}, ${c.dag.vertices.length} stage(s)</span></li>`)}</ol>
+      <span class="muted">${" "}— <${Time} ms=${c.created_at_ms} />, by ${short(c.user_id)}, ${c.dag.vertices.length} stage(s)</span></li>`)}</ol>
     ${versions.length >= 2 && html`<form class="filters" onSubmit=${compare} aria-label="Compare two commits" key=${`${a}-${b}`}>
       <label>From <select name="a">${versions.map((v) => option(v, a || versions[1]))}</select></label>
       <label>to <select name="b">${versions.map((v) => option(v, b || versions[0]))}</select></label>
