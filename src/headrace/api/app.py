@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -66,6 +67,8 @@ def create_app(
     )
     docs.install(app)
     app.state.headrace = state
+    #: Set when the server starts to stop: long-held responses (event streams) end on it.
+    app.state.stopping = threading.Event()
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)

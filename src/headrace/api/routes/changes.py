@@ -13,13 +13,15 @@ twice.
     event: overflow   data: {"at_ms": ...}             too many changes at once
     event: unauthenticated  data: {"detail": ...}      the token was revoked: the end
 
-The token is checked again every ``REAUTH_SEC``: a revoked one stops the stream.
+The token is checked again every ``REAUTH_SEC``: a revoked one stops the stream. A
+server that begins to shut down ends its streams at their next read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
@@ -95,6 +97,7 @@ async def _stream(
     request: Request,
     still_good: Callable[[], object],
 ) -> AsyncIterator[str]:
+    stopping: threading.Event = request.app.state.stopping  # the server is shutting down
     yield "retry: 1000\n\n"
     yield _event("ready", {"at_ms": now_ms()})
     deadline = time.monotonic() + hold_sec
@@ -118,7 +121,7 @@ async def _stream(
                 yield _event("job", _change(job), job.updated_at_ms)
                 quiet_since = time.monotonic()
         now = time.monotonic()
-        if now >= deadline or await request.is_disconnected():
+        if now >= deadline or stopping.is_set() or await request.is_disconnected():
             return
         if now - quiet_since >= KEEPALIVE_SEC:
             yield ": keep-alive\n\n"
