@@ -16,7 +16,13 @@ from headrace.model.job import Job, Page
 from headrace.service import catalog
 from headrace.store.database import Store
 from headrace.store.job_rows import ORDERABLE
-from headrace.store.overview import DataInfo, JobFilter, OverviewRepository, SnapshotInfo
+from headrace.store.overview import (
+    DataInfo,
+    JobFilter,
+    LogLine,
+    OverviewRepository,
+    SnapshotInfo,
+)
 
 #: Minutes of throughput the overview reports.
 THROUGHPUT_MINUTES = 60
@@ -26,6 +32,8 @@ STORM_RETRIES = 3
 STUCK_LIMIT = 20
 #: Final statuses counted as failures in the throughput.
 FAILURES = frozenset({"failed", "timeout"})
+#: Most log lines one read of a job's log tail returns.
+TAIL_LIMIT = 1000
 #: Most changed jobs one read of the live stream returns.
 CHANGES_LIMIT = 200
 
@@ -147,6 +155,22 @@ class OverviewService:
             msg = f"must be 1..{CHANGES_LIMIT}, got {limit}"
             raise errors.InvalidInput("limit", msg)
         return self.repo.changed(self.tenant_id, since_ms, limit)
+
+    def log_tail(
+        self, job_id: str, after: int | None = None, limit: int = 200
+    ) -> tuple[builtins.list[LogLine], int]:
+        """The job's last ``limit`` log lines, or those after log id ``after``; and its total.
+
+        Following a log reads only its new lines. The caller checks the job is the tenant's.
+
+        Raises:
+            InvalidInput: naming ``after`` or ``limit``.
+        """
+        if after is not None and after < 0:
+            raise errors.InvalidInput("after", f"must be >= 0, got {after}")
+        if not 1 <= limit <= TAIL_LIMIT:
+            raise errors.InvalidInput("limit", f"must be 1..{TAIL_LIMIT}, got {limit}")
+        return self.repo.log_tail(self.tenant_id, job_id, after, limit)
 
     def data_structures(self) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes."""

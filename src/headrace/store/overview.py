@@ -62,6 +62,17 @@ class SnapshotInfo:
     size_bytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One stored log line with its id (ids grow: ``after`` pages forward from one)."""
+
+    log_id: int
+    at_ms: int
+    level: str
+    message: str
+    attempt: int
+
+
 class OverviewRepository:
     """Aggregates over one tenant's jobs and data structures."""
 
@@ -154,6 +165,27 @@ class OverviewRepository:
         )
         with self.store.read() as conn:
             return [job_from_row(r) for r in conn.execute(query).mappings()]
+
+    def log_tail(
+        self, tenant_id: str, job_id: str, after: int | None, limit: int
+    ) -> tuple[builtins.list[LogLine], int]:
+        """Lines after log id ``after`` (else the last ``limit``), oldest first; and the total."""
+        L = tables.job_logs
+        mine = (L.c.job_id == job_id, L.c.tenant_id == tenant_id)
+        columns = (L.c.log_id, L.c.at_ms, L.c.level, L.c.message, L.c.attempt)
+        if after is None:
+            query = select(*columns).where(*mine).order_by(L.c.log_id.desc()).limit(limit)
+        else:
+            query = (
+                select(*columns).where(*mine, L.c.log_id > after).order_by(L.c.log_id).limit(limit)
+            )
+        with self.store.read() as conn:
+            lines = [LogLine(int(i), int(at), str(lv), str(m), int(a or 0))
+                     for i, at, lv, m, a in conn.execute(query)]  # fmt: skip
+            total = conn.execute(select(func.count()).select_from(L).where(*mine)).scalar_one()
+        if after is None:
+            lines.reverse()
+        return lines, int(total)
 
     def data_structures(self, tenant_id: str) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes, by kind and name."""

@@ -183,6 +183,29 @@ def test_the_plan_of_a_job_pinned_to_a_published_pipeline_follows_its_pin(
     assert [v["kinds"] for v in plan["vertices"]] == [["source"], ["rebalance", "sink"]]
 
 
+def test_a_log_tail_reads_the_last_lines_then_only_new_ones(
+    tenant: Callable[[], Tenant],
+) -> None:
+    a, b = tenant().http(), tenant().http()
+    job_id = a.post("/jobs", json={"type": "api.chatty", "params": {"lines": 25}}).json()["job_id"]
+    wait_status(a, job_id, {"completed"})
+    every = a.get(f"/jobs/{job_id}/logs").json()["items"]
+    tail = a.get(f"/jobs/{job_id}/log-tail", params={"limit": 10}).json()
+    assert tail["total"] == len(every) >= 25
+    assert [x["message"] for x in tail["items"]] == [x["message"] for x in every[-10:]]
+    ids = [x["log_id"] for x in tail["items"]]
+    assert ids == sorted(ids)
+    start = a.get(f"/jobs/{job_id}/log-tail", params={"limit": 25}).json()["items"]
+    after = start[4]["log_id"]
+    more = a.get(f"/jobs/{job_id}/log-tail", params={"after": after, "limit": 3}).json()
+    assert [x["message"] for x in more["items"]] == [x["message"] for x in start[5:8]]
+    end = tail["items"][-1]["log_id"]
+    assert a.get(f"/jobs/{job_id}/log-tail", params={"after": end}).json()["items"] == []
+    problem(a.get(f"/jobs/{job_id}/log-tail", params={"limit": 0}), 422, "limit")
+    problem(a.get(f"/jobs/{job_id}/log-tail", params={"after": -1}), 422, "after")
+    problem(b.get(f"/jobs/{job_id}/log-tail"), 404)
+
+
 def test_the_dashboard_is_served_with_a_policy_that_keeps_it_offline(
     tenant: Callable[[], Tenant],
 ) -> None:

@@ -93,6 +93,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/plan"),
     ("GET", "/jobs/{job_id}/snapshots"),
     ("GET", "/jobs/{job_id}/reason"),
+    ("GET", "/jobs/{job_id}/log-tail"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {

@@ -1,7 +1,7 @@
 // One job: timeline, progress, reason, params, result, error, logs, runs, snapshots, buttons.
 import { ROUTES, del, get, post } from "/ui/js/api.js";
 import { useLive } from "/ui/js/live.js";
-import { ErrorBox, FINAL, Json, LiveBadge, Progress, Status, Time, href, html, short, usePoll } from "/ui/js/ui.js";
+import { ErrorBox, FINAL, Json, LiveBadge, Progress, Status, Time, href, html, short, usePoll, utc } from "/ui/js/ui.js";
 import { useEffect, useRef, useState } from "/ui/vendor/preact-htm.module.js";
 
 export const PIPELINE_TYPE = "headrace.pipeline";
@@ -55,28 +55,39 @@ function Buttons({ job, who, reload }) {
   </section>`;
 }
 
+// The last TAIL lines; while following, once a second only the lines after the last seen.
 function Logs({ id, live }) {
   const [follow, setFollow] = useState(true);
   const box = useRef(null);
-  const [logs, setLogs] = useState(null);
+  const [logs, setLogs] = useState(null); // {lines, total}
   const [error, setError] = useState(null);
+  const last = useRef(null);
+  useEffect(() => { last.current = null; setLogs(null); }, [id]);
   useEffect(() => {
     let stop = false;
-    const load = () => get(`/jobs/${id}/logs`).then(
-      (v) => { if (!stop) { setLogs(v); setError(null); } },
-      (e) => { if (!stop) setError(e); });
-    if (follow || logs === null) load();
+    const load = async () => {
+      try {
+        const after = last.current;
+        const got = await get(`/jobs/${id}/log-tail${after === null ? `?limit=${TAIL}` : `?after=${after}&limit=1000`}`);
+        if (stop) return;
+        if (got.items.length) last.current = got.items[got.items.length - 1].log_id;
+        else if (after === null) last.current = 0;
+        setLogs((old) => ({ lines: [...(after === null || !old ? [] : old.lines), ...got.items].slice(-TAIL), total: got.total }));
+        setError(null);
+      } catch (e) { if (!stop) setError(e); }
+    };
+    if (follow || last.current === null) load();
     if (!follow) return () => { stop = true; };
     const timer = setInterval(() => { if (!document.hidden) load(); }, 1000);
     return () => { stop = true; clearInterval(timer); };
   }, [id, follow]);
   useEffect(() => { if (follow && box.current) box.current.scrollTop = box.current.scrollHeight; });
-  const lines = logs ? logs.items.slice(-TAIL) : [];
-  return html`<section aria-labelledby="logs-h"><h2 id="logs-h">Logs <span class="muted">(last ${TAIL} of ${logs ? logs.total : "…"})</span></h2>
+  const lines = logs ? logs.lines : [];
+  return html`<section aria-labelledby="logs-h"><h2 id="logs-h">Logs <span class="muted">(last ${Math.min(TAIL, logs ? logs.total : TAIL)} of ${logs ? logs.total : "…"})</span></h2>
     <label><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> Follow${live ? "" : " (the job has ended)"}</label>
     <${ErrorBox} error=${error} />
     <pre class="logs" ref=${box} tabindex="0" aria-label="log lines" aria-live="off">${lines.map((l) =>
-      html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${new Date(l.at_ms).toISOString()}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}</span>`)}</pre>
+      html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${utc(l.at_ms)}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}</span>`)}</pre>
   </section>`;
 }
 
