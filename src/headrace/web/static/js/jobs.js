@@ -57,7 +57,7 @@ export function Jobs({ params, who, pipelines }) {
     status: params.get("status"), type: params.get("type"), tag: params.get("tag"), project: params.get("project"),
     queue: params.get("queue"), q: params.get("q"), since_ms: toMs(params.get("since")), until_ms: toMs(params.get("until")),
     order, page, limit: LIMIT,
-  })}`), [key], () => true, 500);
+  })}`), [key], () => true, 1000);
   const here = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
   const sortBy = (field) => go({ ...here, order: order === `-${field}` ? field : `-${field}`, page: "" });
   const toggle = (id) => { const s = new Set(selected); s.has(id) ? s.delete(id) : s.add(id); setSelected(s); };
