@@ -85,7 +85,8 @@ export function subscribe(listener) {
   run();
   return () => {
     listeners.delete(listener);
-    if (listeners.size === 0 && controller) controller.abort();
+    // A page that replaces another subscribes a moment later: keep the stream for it.
+    setTimeout(() => { if (listeners.size === 0 && controller) controller.abort(); }, 1000);
   };
 }
 
