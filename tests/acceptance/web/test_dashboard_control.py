@@ -82,7 +82,8 @@ def test_start_stop_and_the_runs_of_a_job(
     assert operator.get(f"/jobs/{job}").json()["status"] == "running"
     page.locator("button[data-action=stop]").click()
     expect(status).to_contain_text("canceled", timeout=WAIT)
-    expect(page.locator("ol.timeline")).to_contain_text("stopped by user")
+    stopped = page.locator("ol.timeline li", has_text="stopped by user")
+    expect(stopped).to_contain_text("by you (olga)")  # who, from the events
     page.locator("button[data-action=start]").click()  # a new run
     runs = page.locator("table.runs tbody tr")
     expect(runs).to_have_count(2, timeout=WAIT)
