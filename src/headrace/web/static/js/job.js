@@ -171,7 +171,7 @@ export function JobPage({ id, who }) {
     <${Buttons} job=${job} who=${who} reload=${reload} />
     <section aria-labelledby="tl-h"><h2 id="tl-h">Status timeline</h2>
       <ol class="timeline">${events.map((e) => html`<li>
-        <${Time} ms=${e.at_ms} /> ${e.from_status ? html`<${Status} status=${e.from_status} /> → ` : ""}<${Status} status=${e.to_status} />
+        <${Time} ms=${e.at_ms} /> ${e.from_status ? html`<${Status} status=${e.from_status} /> → ` : ""}<${Status} status=${e.to_status} />${" "}
         <span class="muted">by ${!e.user_id ? "the system" : e.user_id === who.user_id ? `you (${who.user_name})` : html`<span title=${`user ${e.user_id}`}>user ${short(e.user_id)}</span>`}, attempt ${e.attempt}</span>${e.reason ? html` — ${e.reason}` : ""}</li>`)}</ol>
     </section>
     ${job.error && html`<section aria-labelledby="err-h"><h2 id="err-h">Error</h2><pre class="traceback" tabindex="0">${job.error}</pre></section>`}
