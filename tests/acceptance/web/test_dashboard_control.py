@@ -112,6 +112,20 @@ def test_retry_a_failed_job_from_its_page(
     wait_status(operator, job, {"failed"})
     expect(page.locator("#runs-h")).to_contain_text("2 in all", timeout=WAIT)
     expect(page.locator("table.runs tbody tr").first).to_have_attribute("data-run", "2")
+    expect(page.locator("button[data-action=acknowledge]")).to_have_count(0)  # not required
+
+
+def test_acknowledge_the_error_of_a_job_that_requires_it(
+    page: Page, served: Served, operator: httpx.Client
+) -> None:
+    job = define(operator, type="web.broken", name=unique("acked"), require_error_ack=True)
+    assert operator.post(f"/jobs/{job}/start").status_code == 200
+    wait_status(operator, job, {"failed"})
+    page.goto(f"{served.url}/#/jobs/{job}")
+    page.locator("button[data-action=acknowledge]").click()
+    expect(page.locator("p.ok")).to_contain_text("Acknowledge error: accepted", timeout=WAIT)
+    expect(page.locator("button[data-action=acknowledge]")).to_have_count(0, timeout=WAIT)
+    assert operator.get(f"/jobs/{job}").json()["error_acknowledged"] is True
 
 
 def pickled(pipeline: Pipeline) -> str:
@@ -188,6 +202,8 @@ def test_a_streaming_jobs_runs_show_metrics_and_offsets(
         expect(page.locator("details[data-run='1'] table.offsets")).to_contain_text(
             "source#0/0", timeout=WAIT
         )
+        page.locator("button[data-action=restart]").click()  # from the last snapshot
+        expect(page.locator("p.ok")).to_contain_text("Restart: accepted", timeout=WAIT)
     finally:
         operator.post(f"/jobs/{job_id}/cancel")
 
