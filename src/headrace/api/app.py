@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from headrace.api.auth import ApiState
 from headrace.api.routes import (
     archives,
     catalog,
+    changes,
     data,
     definitions,
     jobs,
@@ -67,6 +69,8 @@ def create_app(
     )
     docs.install(app)
     app.state.headrace = state
+    #: Set when the server starts to stop: long-held responses (event streams) end on it.
+    app.state.stopping = threading.Event()
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)
@@ -81,6 +85,7 @@ def create_app(
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)
+    app.include_router(changes.router)
     dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit,

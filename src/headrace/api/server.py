@@ -6,6 +6,7 @@ import importlib
 import ipaddress
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -66,9 +67,18 @@ def check(options: ServerOptions) -> None:
 
 
 class _Uvicorn(uvicorn.Server):
-    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does."""
+    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does.
+
+    ``on_exit`` runs at the signal, before uvicorn waits for open requests: event streams
+    end on it rather than hold the shutdown for its whole grace period.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
         super().handle_exit(sig, frame)
         # Uvicorn re-raises the signal after its graceful shutdown; a clean stop is not a kill.
         self._captured_signals.clear()
@@ -147,4 +157,4 @@ class Server:
             access_log=False,
             timeout_graceful_shutdown=10,
         )
-        _Uvicorn(config).run()
+        _Uvicorn(config, on_exit=self.app.state.stopping.set).run()

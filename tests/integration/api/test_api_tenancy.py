@@ -97,6 +97,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/plan"),
     ("GET", "/jobs/{job_id}/snapshots"),
     ("GET", "/jobs/{job_id}/reason"),
+    ("GET", "/jobs/{job_id}/log-tail"),
     ("GET", "/jobs/{job_id}/schedules"),
     ("GET", "/schedules/{schedule_id}"),
     ("GET", "/schedules/{schedule_id}/firings"),
@@ -105,6 +106,7 @@ OBJECT_READS: set[Route] = {
 QUERY: dict[Route, dict[str, Any]] = {
     ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
     ("GET", "/pipelines/{name}/diff"): {"a": 1, "b": 1},
+    ("GET", "/job-changes"): {"timeout": 0},
 }
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
@@ -125,6 +127,7 @@ OTHER_READS: set[Route] = {
     ("GET", "/metrics"),
     ("GET", "/overview"),
     ("GET", "/job-search"),
+    ("GET", "/job-changes"),
     ("GET", "/data"),
     ("GET", "/schedules"),
 }
