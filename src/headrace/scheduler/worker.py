@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from headrace import defaults, errors
+from headrace.model import outcomes, text
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
@@ -40,6 +41,8 @@ log = logging.getLogger("headrace.worker")
 job_log = logging.getLogger("headrace.job")
 
 S = Status
+#: Longest error text an attempt keeps.
+MAX_ERROR = defaults.MAX_ERROR_CHARS
 
 
 @dataclass(eq=False)
@@ -420,47 +423,43 @@ class Worker:
             return
         ctx = attempt.ctx
         write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
-        values: dict[str, object] = {
-            "state": codec.dumps(ctx.state, "state"),
-            "progress": ctx.current_progress,
-        }
-        if outcome.stopped == "cancel":
-            write.path, write.reason = (S.CANCELING, S.CANCELED), "canceled on request"
-        elif outcome.stopped == "suspend":
-            write.path, write.reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
-        elif outcome.stopped == "self-suspend":
-            write.path, write.reason = (
-                (S.RUNNING, S.SUSPENDING, S.SUSPENDED),
-                "suspended on failure",
-            )
-            values["details"] = f"suspended on failure: {outcome.error}"
-        elif outcome.stopped == "restart":
-            write.path = (S.RUNNING, S.WAITING)
-            write.reason = (
-                f"restarted: {outcome.error}" if outcome.error else "restarted on request"
-            )
-            values.update(locked_by=None, eta_ms=now_ms(), control=None)
-        elif outcome.stopped is not None:
-            write.path, write.reason = (S.RUNNING, S.WAITING), "handed back: worker stopping"
-            values.update(locked_by=None, eta_ms=now_ms())
-        elif outcome.error is not None:
-            values["error"] = outcome.error
+        values: dict[str, object] = {"progress": ctx.current_progress}
+        try:
+            values["state"] = codec.dumps(text.check_value("state", ctx.state), "state")
+        except errors.InvalidInput as exc:  # the job's last state is lost, not its outcome
+            self.log(ctx, "error", f"state not stored: {exc}")
+        # The job's own text (an exception's message) is kept, escaped where unstorable.
+        error = None if outcome.error is None else text.escaped(outcome.error, MAX_ERROR)
+        if outcome.stopped is not None:
+            write.path, write.reason = outcomes.STOPPED.get(outcome.stopped, outcomes.HANDED_BACK)
+            if outcome.stopped == "self-suspend":
+                values["details"] = f"suspended on failure: {error}"
+            elif outcome.stopped == "restart":
+                if error:
+                    write.reason = f"restarted: {error}"
+                values.update(locked_by=None, eta_ms=now_ms(), control=None)
+            elif write.path[-1] is S.WAITING:
+                values["locked_by"] = None  # its eta unchanged: it keeps its queue place
+        elif error is not None:
+            values["error"] = error
             # The error with the user's frames first, in the job's log and its event.
-            why = failure.summary(outcome.error)
-            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", outcome.error)
-            if c.retries < c.max_retries:
-                write.path, write.reason = (S.RUNNING, S.RETRYING), f"attempt failed: {why}; retry"
+            why = failure.summary(error)
+            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", error)
+            write.path = outcomes.after_failure(c.retries, c.max_retries)
+            if write.path[-1] is S.RETRYING:
+                write.reason = f"attempt failed: {why}; retry"
                 values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
             else:
-                write.path, write.reason = (S.RUNNING, S.FAILED), f"attempt failed: {why}"
+                write.reason = f"attempt failed: {why}"
         else:
             try:
-                values["result"] = codec.dumps(outcome.result, "result")
+                result = text.check_value("result", outcome.result)
+                values["result"] = codec.dumps(result, "result")
                 values.update(progress=1.0, error=None)
                 write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
             except errors.InvalidInput as exc:
-                values["error"] = str(exc)
-                write.path, write.reason = (S.RUNNING, S.FAILED), "result is not JSON"
+                values["error"] = text.escaped(str(exc), MAX_ERROR)
+                write.path, write.reason = (S.RUNNING, S.FAILED), "result cannot be stored"
         write.values = values
         runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
         self._queue_write(write)  # also wakes the pump: its next round sees slot and write
@@ -483,12 +482,14 @@ class Worker:
             message,
             extra={"job_id": ctx.job_id, "job_type": ctx.type},
         )
+        line = message if stored is None else f"{message}\n{stored}"
         row: dict[str, object] = {
             "job_id": ctx.job_id,
             "tenant_id": ctx.tenant_id,
             "at_ms": now_ms(),
             "level": level.lower(),
-            "message": message if stored is None else f"{message}\n{stored}",
+            # Lines come from the job's context (checked) and from here: escape them all.
+            "message": text.escaped(line, defaults.MAX_LOG_LINE_CHARS + MAX_ERROR),
             "attempt": ctx.attempt,
         }
         with self._lock:

@@ -361,6 +361,10 @@ class AttemptRepository:
         write goes in a later statement than its first.
         """
         at = now_ms()
+        if logs:
+            # Before the writes: a line logged before its attempt's end write is fenced
+            # against the attempt as it was when the line was logged (still held).
+            self._insert_held_logs(conn, logs)
         applied: set[int] = set()
         for batch in _rounds(writes):
             shapes: dict[tuple[Any, ...], list[int]] = {}
@@ -396,9 +400,27 @@ class AttemptRepository:
                         "attempt": w.attempt,
                     }
                 )
-        if logs:
-            conn.execute(insert(tables.job_logs), list(logs))
         return refused, events
+
+    def _insert_held_logs(self, conn: Connection, logs: Sequence[dict[str, Any]]) -> int:
+        """Insert the log lines of attempts this worker still holds; drop the others.
+
+        Fenced like every other write of an attempt: a line from an attempt that lost its
+        lease (the job was taken back, or runs again elsewhere) is not stored. The held
+        rows are locked for share, so the reaper (``SKIP LOCKED``) cannot take one back
+        between this check and the insert.
+        """
+        ids = list({str(row["job_id"]) for row in logs})
+        held: set[tuple[str, int]] = set()
+        for start in range(0, len(ids), MAX_BATCH):
+            query = self.held_query().where(J.c.job_id.in_(ids[start : start + MAX_BATCH]))
+            if self.store.is_postgresql:
+                query = query.with_for_update(read=True)
+            held.update((str(r[0]), r[1]) for r in conn.execute(query))
+        kept = [row for row in logs if (str(row["job_id"]), row["attempt"]) in held]
+        if kept:
+            conn.execute(insert(tables.job_logs), kept)
+        return len(kept)
 
     def _apply_shape(
         self, conn: Connection, writes: Sequence[AttemptWrite], at: int

@@ -114,6 +114,7 @@ def job_from_row(row: RowMapping) -> Job:
         require_error_ack=bool(row["require_error_ack"]),
         error_acknowledged=bool(row["error_acknowledged"]),
         origin=row["origin"],
+        lease_losses=row["lease_losses"],
     )
 
 
@@ -595,6 +596,7 @@ class JobRepository:
                 "status": str(Status.WAITING),
                 "run_count": job.run_count + 1,
                 "retries": 0,
+                "lease_losses": 0,
                 "progress": 0.0,
                 "progress_details": None,
                 "error": None,

@@ -106,6 +106,8 @@ class JobRow(Base):
     max_retries: Mapped[int] = mapped_column(Integer)
     retry_delay_sec: Mapped[int] = mapped_column(Integer)
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    #: Leases lost (the worker died or was cut off), counted apart from ``retries``.
+    lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     run_count: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
