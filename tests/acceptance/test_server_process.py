@@ -161,7 +161,7 @@ def test_a_restart_keeps_jobs_events_and_logs_and_running_jobs_come_back(
             60, "the killed server's running job to come back and complete",
         )  # fmt: skip
         back = http.get(f"/jobs/{slow['job_id']}").json()
-        assert back["attempt"] == 2 and back["retries"] == 1
+        assert back["attempt"] == 2 and back["retries"] == 0 and back["lease_losses"] == 1
     finally:
         http.close()
         assert stop(server) == 0
