@@ -183,5 +183,17 @@ def test_insecure_local_serves_the_default_tenant_but_only_on_loopback(
         time.sleep(0.5)  # no worker runs in an API-only node
         assert httpx.get(f"{url}/jobs/{job.json()['job_id']}").json()["status"] == "waiting"
         assert httpx.get(f"{url}/workers").json()["items"] == []
+        # DNS rebinding: a page's own name resolved to 127.0.0.1 sends that name as Host.
+        for path in ("/whoami", "/jobs", "/healthz", "/metrics", "/"):
+            rebound = httpx.get(f"{url}{path}", headers={"Host": f"evil.example:{port}"})
+            assert rebound.status_code == 403, path
+            assert rebound.json()["field"] == "header.host"
+        posted = httpx.post(
+            f"{url}/jobs", json={"type": "acc.work"}, headers={"Host": "127.0.0.1.nip.io"}
+        )
+        assert posted.status_code == 403
+        assert httpx.get(f"{url}/jobs").json()["total"] == 1  # the refused post made nothing
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "[::1]"):
+            assert httpx.get(f"{url}/whoami", headers={"Host": host}).status_code == 200
     finally:
         assert stop(server) == 0

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import dashboard, docs, inputs, limits, metrics, problems
+from headrace.api import dashboard, docs, hosts, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
@@ -80,4 +80,6 @@ def create_app(
         paths={"/pipeline-jobs": max_pipeline_bytes, "/pipelines": max_pipeline_bytes},
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
+    if state.insecure_local:
+        app.add_middleware(hosts.LoopbackHosts)  # outermost: before anything else runs
     return app
