@@ -29,6 +29,8 @@ class ApiState:
     store: Store
     registry: Registry
     insecure_local: bool = False
+    #: ``/metrics`` shows every tenant's job figures, summed, to anyone (a private network).
+    metrics_all_tenants: bool = False
     queues: dict[str, int] = field(default_factory=dict)
     wake: Callable[[], None] = lambda: None
     tokens: TokenService = field(init=False)
