@@ -20,6 +20,7 @@ from headrace.api.routes import (
     overview,
     pipelines,
     projects,
+    tokens,
     versions,
 )
 
@@ -69,6 +70,7 @@ def create_app(
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
+    app.include_router(tokens.router)
     control = (projects.router, versions.router, definitions.router)
     for router in (*routers, *control):
         app.include_router(router)

@@ -411,6 +411,10 @@ class TokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at_ms: Mapped[int] = mapped_column(BigInteger)
     revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    #: When the token stops working (NULL: never).
+    expires_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    #: When a request last used it, to ``tokens.LAST_USE_STEP_SEC`` (NULL: never used).
+    last_used_at_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 api_tokens = cast(Table, TokenRow.__table__)
