@@ -22,8 +22,8 @@ def test_tokens_expire_list_their_last_use_and_revoke_by_id(store_url: str) -> N
         TokenService(store).authenticate(token)  # a request's use of the token
     finally:
         store.close()
-    listed = {r["user_name"]: r for r in json.loads(
-        run("tokens", "ls", "--store", store_url, "--tenant", "acme", "--json").stdout)}  # fmt: skip
+    shown = run("tokens", "ls", "--store", store_url, "--tenant", "acme", "--json").stdout
+    listed = {r["user_name"]: r for r in json.loads(shown)}
     ann, bob = listed["ann"], listed["bob"]
     assert ann["expires_at_ms"] - ann["created_at_ms"] == 30 * 86400 * 1000
     assert ann["last_used_at_ms"] is not None and ann["state"] == "live"
