@@ -12,24 +12,23 @@ Threads, each with one job:
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from headrace import defaults, errors
-from headrace.model import outcomes, text
+from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import failure, isolation, keeper, runner
-from headrace.scheduler.context import JobContext, JobWorker
-from headrace.scheduler.registry import JobTypeSpec, Registry
+from headrace.scheduler import ending, isolation, keeper, runner
+from headrace.scheduler.attempt import Attempt, ExecutionKilled, interrupt
+from headrace.scheduler.context import JobContext
+from headrace.scheduler.registry import Registry
 from headrace.scheduler.writebuffer import START, WriteBuffer, resolution
 from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
@@ -43,47 +42,6 @@ job_log = logging.getLogger("headrace.job")
 S = Status
 #: Longest error text an attempt keeps.
 MAX_ERROR = defaults.MAX_ERROR_CHARS
-
-
-@dataclass(eq=False)
-class Attempt:
-    """One attempt this worker runs."""
-
-    claimed: Claimed
-    spec: JobTypeSpec
-    ctx: JobContext
-    instance: JobWorker | None
-    deadline: float
-    #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
-    ended: bool = False
-    #: The slot thread running it (thread isolation), once it started.
-    thread: threading.Thread | None = None
-    #: When the pump first saw it asked to stop (monotonic seconds).
-    stop_seen: float | None = None
-    #: Its slot thread returned from it (set under the worker's lock).
-    finished: bool = False
-    #: The worker gave up on its execution (set under the worker's lock).
-    abandoned: bool = False
-
-
-class ExecutionKilled(BaseException):
-    """Raised inside a slot thread whose execution ignored a stop for too long.
-
-    A ``BaseException``, so a job's ``except Exception`` does not swallow it.
-    """
-
-
-def interrupt(thread: threading.Thread) -> None:
-    """Raise ``ExecutionKilled`` in ``thread`` at its next bytecode.
-
-    CPython's only way to stop another thread; no library wraps it, hence ctypes on the
-    documented ``PyThreadState_SetAsyncExc``. A thread blocked in C (a long sleep) gets it
-    when the call returns.
-    """
-    if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(ExecutionKilled)
-        )
 
 
 class Worker:
@@ -424,45 +382,9 @@ class Worker:
             self.wake()
             return
         ctx = attempt.ctx
-        write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
-        values: dict[str, object] = {"progress": ctx.current_progress}
-        try:
-            values["state"] = codec.dumps(text.check_value("state", ctx.state), "state")
-        except errors.InvalidInput as exc:  # the job's last state is lost, not its outcome
-            self.log(ctx, "error", f"state not stored: {exc}")
-        # The job's own text (an exception's message) is kept, escaped where unstorable.
-        error = None if outcome.error is None else text.escaped(outcome.error, MAX_ERROR)
-        if outcome.stopped is not None:
-            write.path, write.reason = outcomes.STOPPED.get(outcome.stopped, outcomes.HANDED_BACK)
-            if outcome.stopped == "self-suspend":
-                values["details"] = f"suspended on failure: {error}"
-            elif outcome.stopped == "restart":
-                if error:
-                    write.reason = f"restarted: {error}"
-                values.update(locked_by=None, eta_ms=now_ms(), control=None)
-            elif write.path[-1] is S.WAITING:
-                values["locked_by"] = None  # its eta unchanged: it keeps its queue place
-        elif error is not None:
-            values["error"] = error
-            # The error with the user's frames first, in the job's log and its event.
-            why = failure.summary(error)
-            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", error)
-            write.path = outcomes.after_failure(c.retries, c.max_retries)
-            if write.path[-1] is S.RETRYING:
-                write.reason = f"attempt failed: {why}; retry"
-                values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
-            else:
-                write.reason = f"attempt failed: {why}"
-        else:
-            try:
-                result = text.check_value("result", outcome.result)
-                values["result"] = codec.dumps(result, "result")
-                values.update(progress=1.0, error=None)
-                write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
-            except errors.InvalidInput as exc:
-                values["error"] = text.escaped(str(exc), MAX_ERROR)
-                write.path, write.reason = (S.RUNNING, S.FAILED), "result cannot be stored"
-        write.values = values
+        write, lines = ending.of(c, ctx, outcome)
+        for line in lines:
+            self.log(ctx, line.level, line.message, line.stored)
         runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
         self._queue_write(write)  # also wakes the pump: its next round sees slot and write
 
