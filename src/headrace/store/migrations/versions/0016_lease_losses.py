@@ -8,7 +8,7 @@ job's own failures only. ``api_tokens.expires_at_ms`` (NULL: never) and
 ``headrace tokens ls``.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05 19:30:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
