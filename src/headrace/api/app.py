@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import dashboard, docs, inputs, limits, metrics, problems
+from headrace.api import dashboard, docs, hosts, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     archives,
@@ -24,6 +24,7 @@ from headrace.api.routes import (
     pipelines,
     projects,
     schedules,
+    tokens,
     versions,
 )
 
@@ -75,6 +76,7 @@ def create_app(
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
+    app.include_router(tokens.router)
     control = (
         projects.router,
         versions.router,
@@ -97,4 +99,6 @@ def create_app(
         },
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
+    if state.insecure_local:
+        app.add_middleware(hosts.LoopbackHosts)  # outermost: before anything else runs
     return app
