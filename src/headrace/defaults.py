@@ -105,3 +105,7 @@ LONG_POLL_SEC = 10.0
 
 #: Seconds an HTTP request of the remote client may take beyond the time the server holds it.
 HTTP_TIMEOUT_SEC = 30.0
+
+#: Engine worker processes an embedded client starts in the background, ready for its
+#: first ``client.run`` above parallelism 1 (0: none; ``HEADRACE_WARM_POOL=0`` also).
+WARM_POOL_WORKERS = 2

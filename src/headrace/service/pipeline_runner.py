@@ -91,6 +91,16 @@ def run_pipeline(
     return engine.run(pipeline, provider, local_parallelism, control, executor=chosen)
 
 
+def warm_engine(workers: int = defaults.WARM_POOL_WORKERS) -> None:
+    """Starts the engine's worker processes in the background, ready for the first run.
+
+    Their fork server imports the store provider's module, so a first run above
+    parallelism 1 pays neither for starting the workers nor for their imports.
+    """
+    if workers > 0:
+        engine.warm(workers, [StoreProvider.__module__])
+
+
 class JobControl:
     """What the engine asks of a running pipeline job (the engine's ``Control``).
 

@@ -167,10 +167,7 @@ def acquire(size: int, slots: int) -> Pool:
     A pool being started ahead (``warm``) is waited for rather than started twice.
     """
     global _idle
-    with _lock:
-        starting = _warming
-    if starting is not None:
-        starting.join()
+    _settle()
     with _lock:
         pool, _idle = _idle, None
     if pool is not None:
@@ -192,17 +189,23 @@ def release(pool: Pool) -> None:
 
 
 def idle() -> Pool | None:
-    """The pool kept for the next run, if any."""
+    """The pool kept for the next run, if any, once one being started ahead is up."""
+    _settle()
     return _idle
+
+
+def _settle() -> None:
+    """Waits for a pool being started ahead (``warm``), if any."""
+    with _lock:
+        starting = _warming
+    if starting is not None:
+        starting.join()
 
 
 def shutdown() -> None:
     """Stops the idle worker processes, if any (they also leave with this process)."""
     global _idle
-    with _lock:
-        starting = _warming
-    if starting is not None:
-        starting.join()
+    _settle()
     with _lock:
         pool, _idle = _idle, None
     if pool is not None:
