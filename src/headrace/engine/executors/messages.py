@@ -38,9 +38,6 @@ __all__ = [
     "send",
 ]
 
-#: The module name a pickle holds when it refers to something of the user's ``__main__``.
-_MAIN = b"__main__"
-
 #: Message counts per peer worker: sent to (or received from) worker ``i`` at index ``i``.
 Sent = tuple[int, ...]
 
@@ -145,23 +142,11 @@ def send(q: Any, message: Inbound | Report) -> None:
 
 
 def dumps(obj: Any) -> bytes:
-    """``obj`` pickled so that any pool process can load it.
+    """``obj`` pickled so that any pool process can load it (``pickling.dumps_fast``).
 
-    Plain pickle first (fast, C). It stores classes and functions by reference, and
-    pool processes do not import the user's ``__main__`` (see ``headrace.children``), so
-    a pickle that names the module ``__main__`` anywhere is made again with cloudpickle,
-    which carries what ``__main__`` defines by value, as it does the plan. So does
-    anything plain pickle refuses (in a pool process, a class that came by value).
-    The name test can be a false alarm (data that holds the text), never a miss: a
-    reference to ``__main__`` writes the module's name.
+    Pool processes do not import the user's ``__main__`` (see ``headrace.children``).
     """
-    try:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        data = None
-    if data is None or _MAIN in data:
-        data = pickling.dumps(obj)
-    return data
+    return pickling.dumps_fast(obj)
 
 
 def receive(q: Any, timeout: float | None) -> Any:
