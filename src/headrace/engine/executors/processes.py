@@ -26,13 +26,13 @@ from headrace.connectors.base import DataStructureProvider
 from headrace.engine.executors import messages as m
 from headrace.engine.executors import pool as pools
 from headrace.engine.executors.base import Control
+from headrace.engine.executors.shared_items import Sharing
 from headrace.engine.executors.sinks import DriverSinks
 from headrace.engine.executors.worker_loop import ticket_slots
 from headrace.engine.metrics import PipelineMetrics
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import EngineOptions
 from headrace.engine.snapshot import Coordinator
-from headrace.pipeline import pickling
 
 __all__ = ["ProcessesExecutor", "WorkerCrashed", "shutdown_pool"]
 
@@ -76,26 +76,30 @@ class ProcessesExecutor:
             if restored is None
             else [restored.for_partitions([i]) for i in range(parallelism)]
         )
-        made = [
-            pickling.dumps((plan, provider, splits, options, parallelism, p, resumed))
-            for p in parts
-        ]
-        payloads = made if resumed else made * parallelism
-        # Workers unpickle the provider: a fork server not started yet imports its module.
-        pools.preload([type(provider).__module__])
-        pool = pools.acquire(parallelism, len(ticket_slots(plan)))
-        pool.reset_tickets()
-        pool.runs += 1
-        run = pool.runs
-        for i in range(parallelism):
-            m.send(pool.inboxes[i], m.Start(run, payloads[i]))
+        sharing = Sharing(plan, options.split_items)
         try:
-            parent = _Parent(plan, provider, pool, parallelism, run, coordinator)
-            metrics = parent.run()
-        except BaseException:
-            pool.close()
-            raise
-        pools.release(pool)
+            made = [
+                sharing.dumps((plan, provider, splits, options, parallelism, p, resumed))
+                for p in parts
+            ]
+            payloads = made if resumed else made * parallelism
+            # Workers unpickle the provider: a fork server not started yet imports its module.
+            pools.preload([type(provider).__module__])
+            pool = pools.acquire(parallelism, len(ticket_slots(plan)))
+            pool.reset_tickets()
+            pool.runs += 1
+            run = pool.runs
+            for i in range(parallelism):
+                m.send(pool.inboxes[i], m.Start(run, payloads[i]))
+            try:
+                parent = _Parent(plan, provider, pool, parallelism, run, coordinator)
+                metrics = parent.run()
+            except BaseException:
+                pool.close()
+                raise
+            pools.release(pool)
+        finally:
+            sharing.close()
         return metrics
 
 

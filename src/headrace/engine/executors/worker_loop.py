@@ -18,12 +18,11 @@ import time
 import traceback
 from typing import Any
 
-import cloudpickle
-
 from headrace.connectors.base import SinkPartition
 from headrace.engine import io
 from headrace.engine.edges import Message
 from headrace.engine.executors import messages as m
+from headrace.engine.executors import shared_items
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import Worker
 from headrace.engine.snapshot import dump_parts
@@ -90,7 +89,7 @@ class WorkerLoop:
         results: Any,
         tickets: Any,
     ) -> None:
-        plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
+        plan, provider, splits, options, partitions, parts, resumed = shared_items.loads(payload)
         claims = _SharedClaims(tickets, ticket_slots(plan))
         self.run_id, self.index, self.results, self.inbox = run, index, results, inboxes[index]
         self.sent = [0] * partitions

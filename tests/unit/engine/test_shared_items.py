@@ -1,0 +1,66 @@
+"""Large ``Pipeline.items`` sources reach pool workers through one shared file."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pickle
+from typing import Any
+
+import pytest
+
+from headrace.connectors.memory import InMemoryProvider
+from headrace.engine import EngineOptions, run
+from headrace.engine.executors import shared_items
+from headrace.engine.plan import build_plan
+from headrace.pipeline import Pipeline, summing
+
+
+def _pipeline(items: Any) -> Pipeline:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(items)).map(lambda x: x * 2).aggregate(summing()).write_to(
+        Pipeline.to_list("sum")
+    )
+    return p
+
+
+def test_a_shared_sequence_indexes_and_slices_like_the_list() -> None:
+    items = [f"item {i}" for i in range(103)]
+    sharing = shared_items.Sharing(build_plan(_pipeline(items)), 10)
+    paths = list(sharing.paths)
+    assert len(paths) == 1 and os.path.exists(paths[0])
+    try:
+        payload = sharing.dumps({"items": items})
+        assert len(payload) < 1000  # the items are in the file, not the payload
+        shared = shared_items.loads(payload)["items"]
+        assert isinstance(shared, shared_items.SharedItems)
+        assert len(shared) == 103 and list(shared) == items
+        assert shared[7] == items[7] and shared[-1] == items[-1]
+        for lo, hi in ((0, 10), (5, 27), (95, 200), (30, 30), (0, 103)):
+            assert shared[lo:hi] == items[lo:hi]
+        assert shared[3:50:7] == items[3:50:7]
+        with pytest.raises(IndexError):
+            shared[103]
+        assert pickle.loads(pickle.dumps(shared))[42] == items[42]
+    finally:
+        sharing.close()
+    assert not os.path.exists(paths[0])
+
+
+def test_short_sequences_and_ranges_travel_in_the_payload() -> None:
+    sharing = shared_items.Sharing(build_plan(_pipeline(list(range(10)))), 10)
+    assert sharing.shared == {}
+    sharing = shared_items.Sharing(build_plan(_pipeline(range(1000))), 10)
+    assert sharing.shared == {}
+
+
+def test_a_run_in_processes_reads_shared_items_and_removes_the_file() -> None:
+    items = list(range(5000))
+    before = set(glob.glob(os.path.join(shared_items._DIR or "/tmp", "headrace-items-*")))
+    for par in (2, 3):
+        provider = InMemoryProvider()
+        options = EngineOptions(batch_size=64, split_items=256)
+        run(_pipeline(items), provider, par, executor="processes", options=options)
+        assert provider.lists["sum"] == [2 * sum(items)]
+    after = set(glob.glob(os.path.join(shared_items._DIR or "/tmp", "headrace-items-*")))
+    assert after <= before
