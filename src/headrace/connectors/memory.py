@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -370,6 +371,9 @@ class ProviderSinkConnector:
         if isinstance(desc, sinks.MapSink):
             target = provider.get_map(desc.name)
             kf, vf = desc.key_fn, desc.value_fn
+            if kf is sinks.MapSink.key_fn and vf is sinks.MapSink.value_fn:
+                pair = operator.itemgetter(0, 1)  # the defaults, item[0] and item[1], in C
+                return _FnSink(lambda items: target.update(list(map(pair, items))))
             return _FnSink(lambda items: target.update([(kf(x), vf(x)) for x in items]))
         if isinstance(desc, sinks.StreamSink):
             return _FnSink(provider.get_stream(desc.name).append)

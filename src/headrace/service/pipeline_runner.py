@@ -188,8 +188,10 @@ class JobSnapshots:
 
 def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
     if kind == "map":
-        return [(data.dump_key(k), data.dump(v)) for k, v in items]
-    return [data.dump(i) for i in items]
+        pairs = [(k, v) for k, v in items]
+        keys = data.dump_keys([k for k, _ in pairs])
+        return list(zip(keys, data.dump_many([v for _, v in pairs]), strict=True))
+    return data.dump_many(items)
 
 
 def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
