@@ -8,14 +8,17 @@ Headrace's schedule inserts for a job of a known type), copied from a job Headra
 scheduled in the same database, with a new id and times, in one transaction. No
 authentication, no validation beyond the type's presence, no tenancy: the least an
 app can do for the same rows. Served by uvicorn with ``headrace server``'s settings
-(``headrace.api.server``: log level warning, no access log), one process.
+(``headrace.api.server``: log level warning, no access log), one process. On SQLite it
+uses Headrace's connection settings (``synchronous=NORMAL``) and one writer at a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -41,6 +44,21 @@ class NewJob(BaseModel):
 def create_app(store_url: str) -> FastAPI:
     """The app over the database at ``store_url``, which holds at least one scheduled job."""
     engine = sa.create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Headrace's own settings for the file (store/dialects/sqlite.py): WAL is the
+            # file's; NORMAL sync is per connection.
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+    # One writer at a time on SQLite, as any app on it does: threads that both begin a
+    # write otherwise meet SQLite's busy handler, which sleeps.
+    write_lock = threading.Lock() if sqlite else contextlib.nullcontext()
     meta = sa.MetaData()
     jobs = sa.Table("jobs", meta, autoload_with=engine)
     events = sa.Table("job_events", meta, autoload_with=engine)
@@ -86,7 +104,7 @@ def create_app(store_url: str) -> FastAPI:
         for column in ("at_ms", "created_at_ms"):
             if column in event:
                 event[column] = now
-        with engine.begin() as conn:
+        with write_lock, engine.begin() as conn:
             conn.execute(jobs.insert().values(**job))
             conn.execute(events.insert().values(**event))
         return {"job_id": str(new)}
