@@ -20,6 +20,7 @@ from headrace.api.routes import (
     overview,
     pipelines,
     projects,
+    schedules,
     versions,
 )
 
@@ -69,7 +70,7 @@ def create_app(
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
-    control = (projects.router, versions.router, definitions.router)
+    control = (projects.router, versions.router, definitions.router, schedules.router)
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)

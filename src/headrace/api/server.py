@@ -18,7 +18,7 @@ from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
-from headrace.service import catalog
+from headrace.service import catalog, ticker
 from headrace.store.database import Store
 
 log = logging.getLogger("headrace.server")
@@ -94,6 +94,8 @@ class Server:
             Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)
             for _ in range(options.workers)
         ]
+        if self.workers:  # one ticker a process: its workers share one maintenance holder
+            ticker.attach(self.workers[0])
         self.state = ApiState(
             self.store,
             registry,
