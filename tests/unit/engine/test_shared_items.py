@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import pickle
+import threading
 from typing import Any
 
 import pytest
@@ -27,10 +28,11 @@ def _pipeline(items: Any) -> Pipeline:
 def test_a_shared_sequence_indexes_and_slices_like_the_list() -> None:
     items = [f"item {i}" for i in range(103)]
     sharing = shared_items.Sharing(build_plan(_pipeline(items)), 10)
-    paths = list(sharing.paths)
-    assert len(paths) == 1 and os.path.exists(paths[0])
+    folders = list(sharing.folders)
+    assert len(folders) == 1 and os.path.isdir(folders[0])
     try:
         payload = sharing.dumps({"items": items})
+        sharing.start()
         assert len(payload) < 1000  # the items are in the file, not the payload
         shared = shared_items.loads(payload)["items"]
         assert isinstance(shared, shared_items.SharedItems)
@@ -42,9 +44,11 @@ def test_a_shared_sequence_indexes_and_slices_like_the_list() -> None:
         with pytest.raises(IndexError):
             shared[103]
         assert pickle.loads(pickle.dumps(shared))[42] == items[42]
+        sharing.check()
+        assert sorted(os.listdir(folders[0]), key=int) == [str(k) for k in range(11)]
     finally:
         sharing.close()
-    assert not os.path.exists(paths[0])
+    assert not os.path.exists(folders[0])
 
 
 def test_short_sequences_and_ranges_travel_in_the_payload() -> None:
@@ -52,6 +56,21 @@ def test_short_sequences_and_ranges_travel_in_the_payload() -> None:
     assert sharing.shared == {}
     sharing = shared_items.Sharing(build_plan(_pipeline(range(1000))), 10)
     assert sharing.shared == {}
+
+
+def test_a_reader_waits_for_a_split_written_after_it_asked() -> None:
+    items = list(range(40))
+    sharing = shared_items.Sharing(build_plan(_pipeline(items)), 10)
+    try:
+        shared = shared_items.loads(sharing.dumps(items))
+        got: list[Any] = []
+        reader = threading.Thread(target=lambda: got.extend(shared[25:35]))
+        reader.start()  # nothing written yet: it waits for splits 2 and 3
+        sharing.start()
+        reader.join(timeout=30)
+        assert got == items[25:35]
+    finally:
+        sharing.close()
 
 
 def test_a_run_in_processes_reads_shared_items_and_removes_the_file() -> None:
@@ -64,3 +83,18 @@ def test_a_run_in_processes_reads_shared_items_and_removes_the_file() -> None:
         assert provider.lists["sum"] == [2 * sum(items)]
     after = set(glob.glob(os.path.join(shared_items._DIR or "/tmp", "headrace-items-*")))
     assert after <= before
+
+
+class _Unpicklable:
+    def __reduce__(self) -> Any:
+        msg = "this item cannot be pickled"
+        raise TypeError(msg)
+
+
+def test_an_item_that_cannot_be_pickled_fails_the_run_with_its_error() -> None:
+    items: list[Any] = [*range(300), _Unpicklable()]
+    options = EngineOptions(batch_size=16, split_items=32)
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(items)).write_to(Pipeline.to_list("out"))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        run(p, InMemoryProvider(), 2, executor="processes", options=options)

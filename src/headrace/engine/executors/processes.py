@@ -20,6 +20,7 @@ from __future__ import annotations
 import pickle
 import queue
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from headrace.connectors.base import DataStructureProvider
@@ -91,8 +92,10 @@ class ProcessesExecutor:
             run = pool.runs
             for i in range(parallelism):
                 m.send(pool.inboxes[i], m.Start(run, payloads[i]))
+            sharing.start()
             try:
                 parent = _Parent(plan, provider, pool, parallelism, run, coordinator)
+                parent.checks.append(sharing.check)
                 metrics = parent.run()
             except BaseException:
                 pool.close()
@@ -125,11 +128,15 @@ class _Parent:
         self.epoch = 0
         self.idle: dict[int, tuple[m.Sent, m.Sent]] = {}
         self.states: dict[int, bytes] = {}
+        #: Called every turn of the loop; raising ends the run (e.g. shared items unwritable).
+        self.checks: list[Callable[[], None]] = []
 
     def run(self) -> PipelineMetrics:
         coordinator = self.coordinator
         try:
             while len(self.done) < len(self.procs):
+                for check in self.checks:
+                    check()
                 try:
                     names = coordinator.poll(self.metrics)
                 except BaseException as exc:
