@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,6 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from headrace import defaults, errors
-from headrace.store.dialects import postgresql, sqlite
 from headrace.store.dialects.base import Dialect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,7 +34,8 @@ def normalize_url(url: str | None) -> str:
         return f"sqlite:///{url}"
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme in ("postgresql", "postgres"):
-        return postgresql.driver_url("postgresql" + url[len(url.split("://", 1)[0]) :])
+        pg = importlib.import_module("headrace.store.dialects.postgresql")
+        return cast(str, pg.driver_url("postgresql" + url[len(url.split("://", 1)[0]) :]))
     if scheme == "sqlite":
         return url
     msg = f"unsupported database {scheme!r}; use sqlite:///path or postgresql://..."
@@ -43,9 +44,13 @@ def normalize_url(url: str | None) -> str:
 
 
 def dialect_for(url: str) -> Dialect:
-    """The dialect module for a normalized URL."""
-    module = postgresql if make_url(url).get_backend_name() == "postgresql" else sqlite
-    return cast(Dialect, module)
+    """The dialect module for a normalized URL.
+
+    Imported on first use: a process on SQLite (an embedded client, the engine's worker
+    processes) does not import psycopg.
+    """
+    name = "postgresql" if make_url(url).get_backend_name() == "postgresql" else "sqlite"
+    return cast(Dialect, importlib.import_module(f"headrace.store.dialects.{name}"))
 
 
 #: SQLite result codes (primary, ``sqlite_errorcode & 0xFF``) meaning "try again later".
