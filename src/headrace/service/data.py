@@ -17,6 +17,7 @@ from typing import Any
 from headrace import errors
 from headrace.model import text
 from headrace.pipeline import pickling
+from headrace.service import provider_ref
 from headrace.store.data import DataRepository
 from headrace.store.database import Store
 
@@ -361,7 +362,8 @@ class StreamHandle:
 class StoreProvider:
     """The store as the engine's data-structure provider; pickles as (URL, tenant).
 
-    A copy unpickled in a worker process opens its own connection pool on first use.
+    A copy unpickled in a worker process (a ``StoreProviderRef``) opens its own
+    connection pool on first use.
     """
 
     def __init__(self, store: Store, tenant_id: str) -> None:
@@ -369,13 +371,16 @@ class StoreProvider:
         self._url = store.url
         self.tenant_id = tenant_id
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"url": self._url, "tenant_id": self.tenant_id}
+    @classmethod
+    def at(cls, url: str, tenant_id: str) -> StoreProvider:
+        """The provider of the store at ``url``, opened on first use."""
+        provider = cls.__new__(cls)
+        provider._store, provider._url, provider.tenant_id = None, url, tenant_id
+        return provider
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._url = state["url"]
-        self.tenant_id = state["tenant_id"]
-        self._store = None
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A light stand-in: the process that loads it imports the store only if it uses it.
+        return provider_ref.StoreProviderRef, (self._url, self.tenant_id)
 
     @property
     def store(self) -> Store:

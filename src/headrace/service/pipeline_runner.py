@@ -23,7 +23,7 @@ from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
-from headrace.service import data
+from headrace.service import data, provider_ref
 from headrace.service.data import StoreProvider
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
@@ -94,11 +94,12 @@ def run_pipeline(
 def warm_engine(workers: int = defaults.WARM_POOL_WORKERS) -> None:
     """Starts the engine's worker processes in the background, ready for the first run.
 
-    Their fork server imports the store provider's module, so a first run above
-    parallelism 1 pays neither for starting the workers nor for their imports.
+    Their fork server imports what a store provider unpickles as (``provider_ref``,
+    light), so a first run above parallelism 1 pays neither for starting the workers
+    nor for their imports, unless it reads or writes the store in them.
     """
     if workers > 0:
-        engine.warm(workers, [StoreProvider.__module__])
+        engine.warm(workers, [provider_ref.__name__])
 
 
 class JobControl:

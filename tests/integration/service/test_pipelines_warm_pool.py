@@ -50,3 +50,32 @@ def test_warm_pool_false_starts_no_workers(store_url: str) -> None:
     finally:
         client.close()
         pools.shutdown()
+
+
+def test_a_store_provider_travels_as_a_light_reference_that_opens_on_use(
+    store_url: str,
+) -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    from headrace.service.data import StoreProvider
+    from headrace.service.provider_ref import StoreProviderRef
+
+    client = Client(store_url, run_workers=False, warm_pool=False)
+    try:
+        client.get_list("kept").extend([1, 2])
+        ref = pickle.loads(pickle.dumps(StoreProvider(client.store, client.scope.tenant_id)))
+        assert isinstance(ref, StoreProviderRef)
+        assert ref.has_list("kept") and not ref.has_map("kept")
+        assert ref.get_list("kept").to_list() == [1, 2]
+        assert isinstance(pickle.loads(pickle.dumps(ref)), StoreProviderRef)
+        ref.provider().store.close()  # the reference's own connections
+    finally:
+        client.close()
+    # What the engine's fork server imports for it leaves the store out.
+    probe = (
+        "import sys, headrace.service.provider_ref; "
+        "sys.exit('sqlalchemy' in sys.modules or 'headrace.service.data' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)

@@ -84,8 +84,6 @@ class ProcessesExecutor:
                 for p in parts
             ]
             payloads = made if resumed else made * parallelism
-            # Workers unpickle the provider: a fork server not started yet imports its module.
-            pools.preload([type(provider).__module__])
             pool = pools.acquire(parallelism, len(ticket_slots(plan)))
             pool.reset_tickets()
             pool.runs += 1
