@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -9,10 +10,11 @@ from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import dashboard, docs, inputs, limits, metrics, problems
+from headrace.api import dashboard, docs, hosts, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
+    changes,
     data,
     definitions,
     jobs,
@@ -21,6 +23,7 @@ from headrace.api.routes import (
     pipelines,
     projects,
     schedules,
+    tokens,
     versions,
 )
 
@@ -66,14 +69,18 @@ def create_app(
     )
     docs.install(app)
     app.state.headrace = state
+    #: Set when the server starts to stop: long-held responses (event streams) end on it.
+    app.state.stopping = threading.Event()
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
+    app.include_router(tokens.router)
     control = (projects.router, versions.router, definitions.router, schedules.router)
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)
+    app.include_router(changes.router)
     dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit,
@@ -81,4 +88,6 @@ def create_app(
         paths={"/pipeline-jobs": max_pipeline_bytes, "/pipelines": max_pipeline_bytes},
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
+    if state.insecure_local:
+        app.add_middleware(hosts.LoopbackHosts)  # outermost: before anything else runs
     return app

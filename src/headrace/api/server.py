@@ -6,6 +6,7 @@ import importlib
 import ipaddress
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -35,6 +36,7 @@ class ServerOptions:
     queues: dict[str, int] = field(default_factory=lambda: dict(defaults.QUEUES))
     imports: list[str] = field(default_factory=list)
     insecure_local: bool = False
+    metrics_all_tenants: bool = False
     lease_sec: float = defaults.LEASE_SEC
 
 
@@ -66,9 +68,18 @@ def check(options: ServerOptions) -> None:
 
 
 class _Uvicorn(uvicorn.Server):
-    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does."""
+    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does.
+
+    ``on_exit`` runs at the signal, before uvicorn waits for open requests: event streams
+    end on it rather than hold the shutdown for its whole grace period.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
         super().handle_exit(sig, frame)
         # Uvicorn re-raises the signal after its graceful shutdown; a clean stop is not a kill.
         self._captured_signals.clear()
@@ -100,6 +111,7 @@ class Server:
             self.store,
             registry,
             insecure_local=options.insecure_local,
+            metrics_all_tenants=options.metrics_all_tenants,
             queues=options.queues,
             wake=self.wake,
         )
@@ -147,4 +159,4 @@ class Server:
             access_log=False,
             timeout_graceful_shutdown=10,
         )
-        _Uvicorn(config).run()
+        _Uvicorn(config, on_exit=self.app.state.stopping.set).run()

@@ -97,6 +97,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/plan"),
     ("GET", "/jobs/{job_id}/snapshots"),
     ("GET", "/jobs/{job_id}/reason"),
+    ("GET", "/jobs/{job_id}/log-tail"),
     ("GET", "/jobs/{job_id}/schedules"),
     ("GET", "/schedules/{schedule_id}"),
     ("GET", "/schedules/{schedule_id}/firings"),
@@ -105,6 +106,7 @@ OBJECT_READS: set[Route] = {
 QUERY: dict[Route, dict[str, Any]] = {
     ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
     ("GET", "/pipelines/{name}/diff"): {"a": 1, "b": 1},
+    ("GET", "/job-changes"): {"timeout": 0},
 }
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
@@ -125,6 +127,7 @@ OTHER_READS: set[Route] = {
     ("GET", "/metrics"),
     ("GET", "/overview"),
     ("GET", "/job-search"),
+    ("GET", "/job-changes"),
     ("GET", "/data"),
     ("GET", "/schedules"),
 }
@@ -197,10 +200,19 @@ def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
     ]
 
 
+#: Routes for a tenant's admin only (tokens): tests/integration/api/test_api_tokens.py.
+ADMIN_ROUTES: set[Route] = {
+    ("GET", "/tokens"),
+    ("POST", "/tokens"),
+    ("DELETE", "/tokens/{token_id}"),
+}
+
+
 def test_the_tables_cover_every_route_of_the_openapi_document(server: Any) -> None:
     spec = httpx.get(f"{server.url}/openapi.json").json()
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     covered = set(OBJECT_WRITES) | set(CREATING_WRITES) | OBJECT_READS | OTHER_READS
+    covered |= ADMIN_ROUTES
     assert routes == covered
 
 
