@@ -5,6 +5,10 @@ from __future__ import annotations
 import glob
 import os
 import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 from typing import Any
 
@@ -98,3 +102,21 @@ def test_an_item_that_cannot_be_pickled_fails_the_run_with_its_error() -> None:
     p.read_from(Pipeline.items(items)).write_to(Pipeline.to_list("out"))
     with pytest.raises(TypeError, match="cannot be pickled"):
         run(p, InMemoryProvider(), 2, executor="processes", options=options)
+
+
+def test_a_new_run_removes_the_folders_of_processes_that_died_mid_run() -> None:
+    where = shared_items._DIR or tempfile.gettempdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    orphan = os.path.join(where, f"headrace-items-{dead}-test")
+    os.makedirs(orphan, exist_ok=True)
+    mine = os.path.join(where, f"headrace-items-{os.getpid()}-test")
+    os.makedirs(mine, exist_ok=True)
+    try:
+        sharing = shared_items.Sharing(build_plan(_pipeline(list(range(100)))), 10)
+        sharing.close()
+        assert not os.path.exists(orphan)
+        assert os.path.exists(mine)  # a live process's run may still read it
+    finally:
+        shutil.rmtree(orphan, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)

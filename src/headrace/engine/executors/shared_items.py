@@ -31,6 +31,8 @@ __all__ = ["SharedItems", "Sharing", "loads"]
 _DIR = "/dev/shm" if os.path.isdir("/dev/shm") else None
 #: The persistent id a payload holds in place of a shared sequence.
 _TAG = "headrace.shared-items"
+#: The start of each run's folder name, followed by the pid of the process that made it.
+_PREFIX = "headrace-items-"
 #: Longest pause between two looks for a split file not written yet.
 _WAIT_MAX_SEC = 0.005
 
@@ -124,7 +126,9 @@ class Sharing:
             # A range pickles as its bounds: nothing to gain.
             large = len(items) > self.step and not isinstance(items, range)
             if large and id(items) not in self.shared:
-                folder = tempfile.mkdtemp(prefix="headrace-items-", dir=_DIR)
+                if not self.folders:
+                    _remove_orphans()
+                folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=_DIR)
                 self.folders.append(folder)
                 self.shared[id(items)] = (items, SharedItems(folder, len(items), self.step))
 
@@ -168,6 +172,29 @@ class Sharing:
         for folder in self.folders:
             shutil.rmtree(folder, ignore_errors=True)
         self.folders = []
+
+
+def _remove_orphans() -> None:
+    """Removes the folders of processes that died mid-run (killed: no ``close`` ran)."""
+    where = _DIR or tempfile.gettempdir()
+    try:
+        names = os.listdir(where)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(_PREFIX) :].split("-", 1)[0]
+        if name.startswith(_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(where, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class _Pickler(pickling.Pickler):
