@@ -106,6 +106,13 @@ class UpdateIn(pydantic.BaseModel):
     params: Any = None
     queue: Word | None = None
     require_error_ack: bool | None = None
+    pipeline: Word | None = pydantic.Field(
+        default=None, description="Pin another published pipeline (its latest commit)"
+    )
+    version: int | None = pydantic.Field(
+        default=None, ge=1, le=2**31 - 1, description="Pin this commit (older ones too)"
+    )
+    label: Word | None = pydantic.Field(default=None, description="Pin the labelled commit")
 
 
 class UpgradeIn(pydantic.BaseModel):

@@ -98,8 +98,28 @@ class JobDefinitions(Protocol):
         limit: int = 50,
     ) -> builtins.list[Run]: ...
     def run(self, job_id: str, run_count: int) -> Run: ...
-    def run_events(self, job_id: str, run_count: int) -> builtins.list[JobEvent]: ...
-    def run_logs(self, job_id: str, run_count: int) -> builtins.list[JobLogLine]: ...
+    def run_events(
+        self,
+        job_id: str,
+        run_count: int,
+        *,
+        status: str | Sequence[str] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        page: int = 1,
+        limit: int = ...,
+    ) -> builtins.list[JobEvent]: ...
+    def run_logs(
+        self,
+        job_id: str,
+        run_count: int,
+        *,
+        level: str | Sequence[str] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        page: int = 1,
+        limit: int = ...,
+    ) -> builtins.list[JobLogLine]: ...
     def run_metrics(self, job_id: str, run_count: int) -> dict[str, Any]: ...
     def summary(self, job_id: str) -> dict[str, Any]: ...
     def duplicate(

@@ -141,27 +141,17 @@ def _create_args(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_job(client: ControlPlaneClient, job_id: str, definition: dict[str, Any]) -> Job:
-    """Store a job's changed definition.
-
-    Raises:
-        NotSupported: the commit changed to one that is not the pipeline's latest: the
-            client can only move a job to the latest commit (``upgrade``) so far.
-    """
+    """Store a job's changed definition, the commit it pins included (older ones too)."""
     current = get_job(client, job_id)
+    changes = {
+        k: v for k, v in _create_args(definition).items() if k not in ("pipeline", "version")
+    }
     moved = (definition["pipeline"], definition["version"]) != (
         current.pipeline_name,
         current.pipeline_version,
     )
     if moved:
-        if definition["version"] != commit(client, definition["pipeline"]).version or (
-            definition["pipeline"] != current.pipeline_name
-        ):
-            msg = "the client moves a job only to its pipeline's latest commit (upgrade)"
-            raise errors.NotSupported("update_job with another pipeline commit", 12, msg)
-        upgrade(client, [job_id])
-    changes = {
-        k: v for k, v in _create_args(definition).items() if k not in ("pipeline", "version")
-    }
+        changes.update(pipeline=definition["pipeline"], version=definition["version"])
     job: Job = client.jobs.update(job_id, name=definition["name"], **changes)
     return job
 

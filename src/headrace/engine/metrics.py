@@ -20,6 +20,8 @@ class StageMetrics:
     received: int = 0
     emitted: int = 0
     batches: int = 0
+    #: A source's polls that found no records (StreamSets' idle batches).
+    idle_batches: int = 0
     processing_time_ms: float = 0.0
     late_dropped: int = 0
 
@@ -28,6 +30,7 @@ class StageMetrics:
         self.received += other.received
         self.emitted += other.emitted
         self.batches += other.batches
+        self.idle_batches += other.idle_batches
         self.processing_time_ms += other.processing_time_ms
         self.late_dropped += other.late_dropped
 
@@ -83,6 +86,7 @@ class PipelineMetrics:
                     "received": m.received,
                     "emitted": m.emitted,
                     "batches": m.batches,
+                    "idle_batches": m.idle_batches,
                     "processing_time_ms": round(m.processing_time_ms, 3),
                     "late_dropped": m.late_dropped,
                 }
