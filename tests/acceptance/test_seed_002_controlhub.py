@@ -296,12 +296,6 @@ def test_offsets(sch: ControlHub, client: Any, tmp_path: Path,
     assert [o.offset for o in from_history] == [o.offset for o in current]
 
 
-@pytest.mark.xfail(
-    reason="issue 12 checks uploaded entities against the job's own committed offsets, so "
-    "a job that never ran refuses every entity (InvalidInput naming it)",
-    raises=errors.InvalidInput,
-    strict=True,
-)
 def test_uploading_offsets(sch: ControlHub, client: Any, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)

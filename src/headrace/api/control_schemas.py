@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pydantic
 
+from headrace import defaults
 from headrace.model import text
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
 
@@ -143,7 +144,7 @@ class DuplicateIn(pydantic.BaseModel):
     """``POST /jobs/{id}/duplicate``: how many copies, or one with a given name."""
 
     model_config = FORBID
-    count: int = pydantic.Field(default=1, ge=1, le=10_000)
+    count: int = pydantic.Field(default=1, ge=1, le=defaults.MAX_COPIES)
     name: Word | None = None
 
 

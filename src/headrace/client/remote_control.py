@@ -360,8 +360,9 @@ class RemoteJobDefinitions:
         self, job_id: str, count: int = 1, *, name: str | None = None
     ) -> builtins.list[Job]:
         """Copies of the job's definition. Raises: InvalidInput, NotFound."""
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise errors.InvalidInput("count", f"must be an int, got {count!r}")
+        limit = defaults.MAX_COPIES
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limit:
+            raise errors.InvalidInput("count", f"must be an int in 1..{limit:,}, got {count!r}")
         body = {"count": count, "name": name}
         return self._jobs(self._http.created(f"/jobs/{seg(job_id)}/duplicate", body)[0])
 

@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headrace import errors
+from headrace.defaults import MAX_COPIES
 from headrace.model.job import Job
 from headrace.model.jobconfig import JobConfig
 from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
 from headrace.service.projects import check_name
 from headrace.store import codec
 
-#: Most copies one ``duplicate`` makes.
-MAX_COPIES = 10_000
 #: Fields ``update`` accepts.
 UPDATABLE = (
     "name",
@@ -36,6 +35,14 @@ UPDATABLE = (
 )
 #: The ``update`` fields that pin a pipeline job to another commit.
 COMMIT_FIELDS = ("pipeline", "version", "label")
+
+
+def check_copies(count: object) -> int:
+    """How many copies ``duplicate`` makes: 1..10,000."""
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COPIES:
+        msg = f"must be an int in 1..{MAX_COPIES:,}, got {count!r}"
+        raise errors.InvalidInput("count", msg)
+    return count
 
 
 def check_tags(value: object) -> builtins.list[str]:

@@ -23,7 +23,6 @@ from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.scheduler.registry import Registry
 from headrace.service import definition_fields as fields
-from headrace.service.definition_fields import MAX_COPIES
 from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
 from headrace.service.projects import check_name
 from headrace.store import codec, tables
@@ -369,8 +368,7 @@ class JobDefinitions:
         Raises:
             InvalidInput: naming ``count`` (1..10,000) or ``name``. NotFound: no such job.
         """
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COPIES:
-            raise errors.InvalidInput("count", f"must be an int in 1..{MAX_COPIES}, got {count!r}")
+        fields.check_copies(count)
         job = self.get(job_id)
         base = check_name("name", name) if name is not None else f"{job.name or job.job_id} copy"
         names = (

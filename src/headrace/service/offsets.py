@@ -15,9 +15,14 @@ from typing import Any
 
 from headrace import errors
 from headrace.engine import offsets as engine_offsets
+from headrace.engine.plan import Plan
 from headrace.model import status as machine
 from headrace.model.job import Job
+from headrace.model.jobconfig import JobConfig
+from headrace.service.data import StoreProvider
+from headrace.service.pipeline_runner import decode
 from headrace.store import codec
+from headrace.store.commits import CommitRepository
 from headrace.store.database import Store
 from headrace.store.runs import RunRepository
 from headrace.store.snapshots import SnapshotRepository
@@ -71,20 +76,40 @@ class JobOffsets:
     def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job:
         """Make the next run start from these offsets (a dict, or a JSON file's path).
 
+        The entities are checked against the pipeline's sources: the splits its last
+        snapshot holds, or, for a job that has none (never ran), the splits its sources
+        list now.
+
         Raises:
-            InvalidInput: the form is wrong, or an entity no source has (named).
-            NotFound: no such job. IllegalTransition: a run is active.
+            InvalidInput: the form is wrong, or an entity no source has (named); nothing
+            changes. NotFound: no such job. IllegalTransition: a run is active.
         """
         job = self._idle(job_id, "upload offsets")
         document = _document(offsets)
-        known = self.offsets(job_id)["offsets"]
+        blob = self._last_blob(job) if job.run_count >= 1 else None
+        if blob is not None:
+            known = list(engine_offsets.read(blob))
+        else:
+            plan, splits = self._source_splits(job)
+            known = engine_offsets.entities(plan, splits)
         for entity in document:
             if entity not in known:
-                have = ", ".join(sorted(known)) or "none (no snapshot committed yet)"
+                have = ", ".join(sorted(known)) or "none"
                 msg = f"no source of the pipeline has entity {entity!r}; it has: {have}"
-                msg_0 = f"offsets.{entity}"
-                raise errors.InvalidInput(msg_0, msg)
+                field = f"offsets.{entity}"
+                raise errors.InvalidInput(field, msg)
         return self._pending(job, {"upload": document})
+
+    def _source_splits(self, job: Job) -> tuple[Plan, dict[int, list[Any]]]:
+        """The plan of the job's pinned pipeline and its sources' splits now."""
+        if job.pipeline_name is None:
+            msg = f"job {job.job_id} runs no published pipeline, so it has no sources"
+            raise errors.InvalidInput("offsets", msg)
+        blob = CommitRepository(self.store, self.scope.tenant_id).blob(
+            job.pipeline_name, job.pipeline_version or 1
+        )
+        provider = StoreProvider(self.store, self.scope.tenant_id)
+        return engine_offsets.source_splits(decode(blob), provider)
 
     def _idle(self, job_id: str, what: str) -> Job:
         job = self.get(job_id)
@@ -111,9 +136,28 @@ class JobOffsets:
         if pending is not None and pending.get("reset"):
             return None, definition
         if blob is None:
+            if pending is not None and pending.get("upload"):
+                return self._first_seed(job, definition, pending["upload"]), definition
             return None, definition if pending is not None else None
         overrides = pending.get("upload") if pending is not None else None
         return engine_offsets.seed(blob, overrides), definition if pending is not None else None
+
+    def _first_seed(
+        self, job: Job, definition: Mapping[str, Any], overrides: Mapping[str, str | None]
+    ) -> bytes:
+        """The snapshot a job's first run starts from: the uploaded offsets.
+
+        Raises:
+            InvalidInput: a source no longer lists the split an entity names.
+        """
+        plan, splits = self._source_splits(job)
+        config = JobConfig.from_dict(definition.get("config") or {})
+        try:
+            return engine_offsets.initial(plan, splits, config.local_parallelism, overrides)
+        except KeyError as exc:
+            msg = f"no source of the pipeline has entity {exc.args[0]!r} any more"
+            field = f"offsets.{exc.args[0]}"
+            raise errors.InvalidInput(field, msg) from None
 
 
 def _document(offsets: Mapping[str, Any] | str | Path) -> dict[str, str | None]:
