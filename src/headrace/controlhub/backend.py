@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.client import protocols
 from headrace.controlhub import models
 from headrace.model.controlplane import PipelineCommit, PipelineInfo, Run
@@ -233,7 +233,14 @@ def latest_run(client: ControlPlaneClient, job: Job) -> Run | None:
 
 def run_events(client: ControlPlaneClient, job_id: str, run_count: int) -> builtins.list[JobEvent]:
     """One run's status changes, oldest first."""
-    return list(client.jobs.run_events(job_id, run_count))
+    found: builtins.list[JobEvent] = []
+    page = 1
+    while True:
+        chunk = client.jobs.run_events(job_id, run_count, page=page, limit=defaults.MAX_PAGE_LIMIT)
+        found += chunk
+        if len(chunk) < defaults.MAX_PAGE_LIMIT:
+            return found
+        page += 1
 
 
 def run_metrics(client: ControlPlaneClient, job_id: str, run_count: int) -> models.JobMetrics:
