@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from headrace import errors
+from headrace.connectors.base import ListLike, MapLike, StreamLike
 from headrace.engine import offsets as engine_offsets
 from headrace.engine.plan import Plan
 from headrace.model import status as machine
@@ -108,7 +109,7 @@ class JobOffsets:
         blob = CommitRepository(self.store, self.scope.tenant_id).blob(
             job.pipeline_name, job.pipeline_version or 1
         )
-        provider = StoreProvider(self.store, self.scope.tenant_id)
+        provider = _CreatingNothing(StoreProvider(self.store, self.scope.tenant_id))
         return engine_offsets.source_splits(decode(blob), provider)
 
     def _idle(self, job_id: str, what: str) -> Job:
@@ -158,6 +159,48 @@ class JobOffsets:
             msg = f"no source of the pipeline has entity {exc.args[0]!r} any more"
             field = f"offsets.{exc.args[0]}"
             raise errors.InvalidInput(field, msg) from None
+
+
+class _CreatingNothing:
+    """A provider to list splits with that creates no Stream (a missing one is refused).
+
+    A run creates a missing Stream with one partition; checking an upload must not, or
+    the Stream a user creates later with more partitions would be refused.
+    """
+
+    def __init__(self, inner: StoreProvider) -> None:
+        self._inner = inner
+
+    def has_list(self, name: str) -> bool:
+        """Whether the List exists."""
+        return self._inner.has_list(name)
+
+    def has_map(self, name: str) -> bool:
+        """Whether the Map exists."""
+        return self._inner.has_map(name)
+
+    def has_stream(self, name: str) -> bool:
+        """Whether the Stream exists."""
+        return self._inner.has_stream(name)
+
+    def get_list(self, name: str) -> ListLike:
+        """The List (read only here)."""
+        return self._inner.get_list(name)
+
+    def get_map(self, name: str) -> MapLike:
+        """The Map (read only here)."""
+        return self._inner.get_map(name)
+
+    def get_stream(self, name: str) -> StreamLike:
+        """The Stream, which must exist.
+
+        Raises:
+            InvalidInput: it does not exist yet, so it has no partition to start from.
+        """
+        if not self._inner.has_stream(name):
+            msg = f"the pipeline's stream {name!r} does not exist yet: no partition to start at"
+            raise errors.InvalidInput("offsets", msg)
+        return self._inner.get_stream(name)
 
 
 def _document(offsets: Mapping[str, Any] | str | Path) -> dict[str, str | None]:

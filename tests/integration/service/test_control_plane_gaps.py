@@ -30,9 +30,9 @@ def times(factor: int) -> Pipeline:
     return p
 
 
-def follow(sink: str = "seen") -> Pipeline:
+def follow(sink: str = "seen", stream: str = "events") -> Pipeline:
     p = Pipeline.create()
-    p.read_from(Pipeline.from_stream("events")).map(lambda x: x).write_to(Pipeline.to_list(sink))
+    p.read_from(Pipeline.from_stream(stream)).map(lambda x: x).write_to(Pipeline.to_list(sink))
     return p
 
 
@@ -284,3 +284,11 @@ def test_offsets_uploaded_to_a_job_that_never_ran_are_checked_against_its_source
     wait_for(lambda: len(client.get_list("seen")) == 13, "all ten read")
     stop(client, fresh.job_id)
     assert list(client.get_list("seen"))[3:] == list(range(10))  # read from its start
+
+    # A stream that does not exist yet has no partition to start at; checking creates none.
+    client.pipelines.publish(follow(stream="later"), "follow later")
+    early = client.jobs.create("early", pipeline="follow later", config=SNAPSHOTS)
+    with pytest.raises(errors.InvalidInput, match="later") as missing:
+        client.jobs.upload_offsets(early.job_id, {"version": 2, "offsets": {ENTITY: "1"}})
+    assert missing.value.field == "offsets"
+    assert client.get_stream("later", partitions=4).partition_count() == 4
