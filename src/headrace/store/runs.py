@@ -36,6 +36,8 @@ J, R, E, LG = tables.jobs, tables.job_runs, tables.job_events, tables.job_logs
 ParamsFor = Callable[[Job], Any]
 #: Job ids read back per query after a multi-row insert (well under SQLite's variables).
 _CHUNK = 500
+#: How each database names ``ux_jobs_active_name`` in the error a duplicate raises.
+_NAME_INDEX_MARKS = ("ux_jobs_active_name", "jobs.tenant_id, jobs.name")
 #: The canonical status names (a pipeline run record may hold a stop reason instead).
 _NAMES = frozenset(s.value for s in Status)
 
@@ -109,7 +111,7 @@ class RunRepository:
         """
         with _names_held(), self.store.write() as conn:
             row = self._row(conn, job_id)
-            if "name" in values and Status(row["status"]) not in machine.STARTABLE:
+            if "name" in values and Status(row["status"]) not in machine.NAME_FREE:
                 self._check_name(conn, job_id, values["name"])
             if values:
                 conn.execute(
@@ -393,8 +395,11 @@ def _names_held() -> Iterator[None]:
     """Turn a race lost on ``ux_jobs_active_name`` into the error ``_check_name`` gives."""
     try:
         yield
-    except IntegrityError as exc:
-        if "ux_jobs_active_name" not in str(exc):
+    except errors.StoreError as exc:
+        held = isinstance(exc.__cause__, IntegrityError) and any(
+            mark in str(exc) for mark in _NAME_INDEX_MARKS
+        )
+        if not held:
             raise
         msg = "the job's name was taken by another job's run that started at the same time"
         raise errors.JobAlreadyExists(msg) from None
