@@ -292,3 +292,26 @@ def test_offsets_uploaded_to_a_job_that_never_ran_are_checked_against_its_source
         client.jobs.upload_offsets(early.job_id, {"version": 2, "offsets": {ENTITY: "1"}})
     assert missing.value.field == "offsets"
     assert client.get_stream("later", partitions=4).partition_count() == 4
+
+
+def test_a_jet_job_holding_a_name_is_found_before_a_definition_sharing_it(client: Any) -> None:
+    from headrace.jet.job import JobConfig as JetConfig
+    from headrace.jet.job import JobStatus
+
+    client.get_stream("events", partitions=1).append([1])
+    jet = client.get_jet()
+    running = jet.submit(follow(), JetConfig(name="shared"))
+    wait_for(lambda: running.get_status() is JobStatus.RUNNING, "the Jet job to run")
+    client.pipelines.publish(follow(sink="other"), "follow")
+    later = client.jobs.create("shared", pipeline="follow")  # a definition may share it
+
+    found = jet.get_job_by_name("shared")
+    assert found is not None and found.id == running.id
+    again = jet.new_job_if_absent(follow(), JetConfig(name="shared"))
+    assert again.id == running.id
+    with pytest.raises(errors.JobAlreadyExists, match=running.id):
+        client.jobs.start(later.job_id)
+    running.cancel()
+    wait_for(lambda: client.jobs.get(running.id).status is Status.CANCELED, "the cancel")
+    newest = jet.get_job_by_name("shared")  # none holds the name: the newest job has it
+    assert newest is not None and newest.id == later.job_id
