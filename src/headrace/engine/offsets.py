@@ -126,3 +126,17 @@ def initial(
         if value is not None:
             parts[("split", vertex, index)] = (False, True, int(value), {})
     return encode(plan, parallelism, splits, [bytes(cloudpickle.dumps(parts))], PipelineMetrics())
+
+
+def misfit(blob: bytes, plan: Plan, parallelism: int) -> str | None:
+    """Why a run of ``plan`` at ``parallelism`` cannot start from ``blob``, or None if it can.
+
+    A job re-pinned to a commit with other stages, or configured for another parallelism,
+    cannot continue from its last run's snapshot.
+    """
+    data = pickle.loads(blob)
+    if [tuple(s) for s in data["signature"]] != [tuple(s) for s in signature(plan)]:
+        return "its offsets were committed by a pipeline commit whose stages differ"
+    if data["parallelism"] != parallelism:
+        return f"its offsets were committed at local_parallelism {data['parallelism']}"
+    return None

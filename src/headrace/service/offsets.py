@@ -16,10 +16,11 @@ from typing import Any
 from headrace import errors
 from headrace.connectors.base import ListLike, MapLike, StreamLike
 from headrace.engine import offsets as engine_offsets
-from headrace.engine.plan import Plan
+from headrace.engine.plan import Plan, build_plan
 from headrace.model import status as machine
 from headrace.model.job import Job
 from headrace.model.jobconfig import JobConfig
+from headrace.model.status import Status
 from headrace.service.data import StoreProvider
 from headrace.service.pipeline_runner import decode
 from headrace.store import codec
@@ -78,8 +79,8 @@ class JobOffsets:
         """Make the next run start from these offsets (a dict, or a JSON file's path).
 
         The entities are checked against the pipeline's sources: the splits its last
-        snapshot holds, or, for a job that has none (never ran), the splits its sources
-        list now.
+        snapshot holds, or, for a job that has none (never ran) or whose snapshot another
+        commit's stages took, the splits its sources list now.
 
         Raises:
             InvalidInput: the form is wrong, or an entity no source has (named); nothing
@@ -88,7 +89,7 @@ class JobOffsets:
         job = self._idle(job_id, "upload offsets")
         document = _document(offsets)
         blob = self._last_blob(job) if job.run_count >= 1 else None
-        if blob is not None:
+        if blob is not None and self._misfit(job, blob) is None:
             known = list(engine_offsets.read(blob))
         else:
             plan, splits = self._source_splits(job)
@@ -101,16 +102,21 @@ class JobOffsets:
                 raise errors.InvalidInput(field, msg)
         return self._pending(job, {"upload": document})
 
-    def _source_splits(self, job: Job) -> tuple[Plan, dict[int, list[Any]]]:
-        """The plan of the job's pinned pipeline and its sources' splits now."""
+    def _source_splits(
+        self, job: Job, *, list_splits: bool = True
+    ) -> tuple[Plan, dict[int, list[Any]]]:
+        """The plan of the job's pinned pipeline and its sources' splits now (if asked)."""
         if job.pipeline_name is None:
             msg = f"job {job.job_id} runs no published pipeline, so it has no sources"
             raise errors.InvalidInput("offsets", msg)
         blob = CommitRepository(self.store, self.scope.tenant_id).blob(
             job.pipeline_name, job.pipeline_version or 1
         )
+        pipeline = decode(blob)
+        if not list_splits:
+            return build_plan(pipeline), {}
         provider = _CreatingNothing(StoreProvider(self.store, self.scope.tenant_id))
-        return engine_offsets.source_splits(decode(blob), provider)
+        return engine_offsets.source_splits(pipeline, provider)
 
     def _idle(self, job_id: str, what: str) -> Job:
         job = self.get(job_id)
@@ -130,18 +136,35 @@ class JobOffsets:
 
         The definition comes back without its pending reset or upload (None: nothing
         was pending, the definition stays).
+
+        Raises:
+            IllegalTransition: the last snapshot cannot seed the run (the job now pins a
+                commit with other stages, or another parallelism) and nothing was reset
+                or uploaded.
         """
         definition = self._definition(job)
         pending = definition.pop("offsets", None)
         blob = self._last_blob(job) if job.run_count >= 1 else None
         if pending is not None and pending.get("reset"):
             return None, definition
-        if blob is None:
+        misfit = None if blob is None else self._misfit(job, blob)
+        if blob is None or misfit is not None:
             if pending is not None and pending.get("upload"):
                 return self._first_seed(job, definition, pending["upload"]), definition
+            if misfit is not None:
+                msg = f"{misfit}: reset or upload its offsets first"
+                raise errors.IllegalTransition(job.job_id, job.status, Status.WAITING, msg)
             return None, definition if pending is not None else None
         overrides = pending.get("upload") if pending is not None else None
         return engine_offsets.seed(blob, overrides), definition if pending is not None else None
+
+    def _misfit(self, job: Job, blob: bytes) -> str | None:
+        """Why the job's pinned commit cannot continue from ``blob`` (None: it can)."""
+        if job.pipeline_name is None:
+            return None
+        plan, _ = self._source_splits(job, list_splits=False)
+        config = JobConfig.from_dict(self._definition(job).get("config") or {})
+        return engine_offsets.misfit(blob, plan, config.local_parallelism)
 
     def _first_seed(
         self, job: Job, definition: Mapping[str, Any], overrides: Mapping[str, str | None]

@@ -315,3 +315,34 @@ def test_a_jet_job_holding_a_name_is_found_before_a_definition_sharing_it(client
     wait_for(lambda: client.jobs.get(running.id).status is Status.CANCELED, "the cancel")
     newest = jet.get_job_by_name("shared")  # none holds the name: the newest job has it
     assert newest is not None and newest.id == later.job_id
+
+
+def test_a_job_re_pinned_to_other_stages_does_not_start_from_offsets_it_cannot_read(
+    client: Any,
+) -> None:
+    client.get_stream("events", partitions=1).append([0, 1, 2, 3])
+    client.pipelines.publish(follow(), "follow")  # v1: source, map, sink
+    plain = Pipeline.create()
+    plain.read_from(Pipeline.from_stream("events")).write_to(Pipeline.to_list("seen"))
+    client.pipelines.publish(plain, "follow")  # v2: source, sink
+    job = client.jobs.create("reader", pipeline="follow", version=1, config=SNAPSHOTS)
+    client.jobs.start(job.job_id)
+    wait_for(lambda: client.jobs.offsets(job.job_id)["offsets"].get(ENTITY) == "4", "offset 4")
+    stop(client, job.job_id)
+
+    client.jobs.update(job.job_id, version=2)
+    with pytest.raises(errors.IllegalTransition, match="stages differ"):
+        client.jobs.start(job.job_id)
+    assert client.jobs.get(job.job_id).run_count == 1  # the refused start made no run
+
+    client.jobs.upload_offsets(job.job_id, {"version": 2, "offsets": {ENTITY: "2"}})
+    client.jobs.start(job.job_id)  # v2's own stages, from the uploaded offset
+    wait_for(lambda: client.jobs.offsets(job.job_id)["offsets"].get(ENTITY) == "4", "offset 4")
+    stop(client, job.job_id)
+    assert list(client.get_list("seen")) == [0, 1, 2, 3, 2, 3]
+
+    client.jobs.update(job.job_id, version=1)
+    client.jobs.reset_offsets(job.job_id)  # a reset needs no snapshot that fits
+    client.jobs.start(job.job_id)
+    wait_for(lambda: len(client.get_list("seen")) == 10, "all four again")
+    stop(client, job.job_id)
