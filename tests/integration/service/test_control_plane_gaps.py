@@ -45,8 +45,10 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60) -> N
 
 
 def stop(client: Any, job_id: str) -> None:
-    client.jobs.stop(job_id, force=True)
-    client.jobs.wait(job_id, 60)
+    # Graceful: the run ends once its worker has stopped and recorded its last metrics (a
+    # forced stop ends it at once, and the worker's last record lands after).
+    client.jobs.stop(job_id)
+    assert client.jobs.wait(job_id, 60).status is Status.CANCELED
 
 
 def run_to_end(client: Any, job_id: str) -> None:
