@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Executable, delete, insert, or_, select, update
@@ -55,6 +56,9 @@ class MaintenanceRepository:
         self._last_seen = time.monotonic()
         #: No reaping before this (monotonic): see the module's docstring.
         self._calm_until = 0.0
+        #: Further chores of the elected process (schedule ticks), run after the reaping,
+        #: each in its own transactions; each returns how many jobs it changed.
+        self.chores: list[Callable[[], int]] = []
 
     def elect(self, lease_sec: float) -> bool:
         """Take or renew the role for ``lease_sec``; False while another process holds it."""
@@ -106,6 +110,8 @@ class MaintenanceRepository:
                     tables.workers.c.heartbeat_ms < at - int(3 * lease_sec * 1000)
                 )
             )
+        for chore in self.chores:
+            changed += chore()
         return changed
 
     def _reap(self, conn: Connection, at: int) -> int:
