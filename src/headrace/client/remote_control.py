@@ -406,6 +406,11 @@ class RemoteJobDefinitions:
         found: dict[str, Any] = self._http.call("GET", f"/jobs/{seg(job_id)}/offsets", params=query)
         return found
 
+    def offset_entities(self, job_id: str) -> builtins.list[str]:
+        """The entities the job's offsets may name now. Raises: NotFound, InvalidInput."""
+        found = self._http.call("GET", f"/jobs/{seg(job_id)}/offsets/entities")
+        return [str(e) for e in found["entities"]]
+
     def reset_offsets(self, job_id: str) -> Job:
         """Make the next run start every source over. Raises: NotFound, IllegalTransition."""
         return self._job(self._http.call("POST", f"/jobs/{seg(job_id)}/offsets/reset"))

@@ -244,13 +244,14 @@ def upload_offsets(client: ControlPlaneClient, job_id: str, offsets: Any) -> Job
     """The next run starts from ``offsets``.
 
     Seed 002's poll-source key is StreamSets' name for a pipeline's one origin; it is
-    renamed to the one source entity the job's offsets have. Any other name goes to the
+    renamed to the one source entity the job's offsets may name (a job that never ran
+    included). Any other name goes to the
     client as it is, which refuses an entity no source of the pipeline has.
     """
     api = _offsets_api(client, "upload_offset")
     entries = offsets.get("offsets") if isinstance(offsets, dict) else None
     if isinstance(entries, dict) and POLL_SOURCE in entries:
-        known = set(api.offsets(job_id).get("offsets") or {})
+        known = set(api.offset_entities(job_id))
         if len(known) == 1:
             renamed = {known.pop() if k == POLL_SOURCE else k: v for k, v in entries.items()}
             offsets = {**offsets, "offsets": renamed}

@@ -8,6 +8,7 @@ every source from its beginning) or uploaded (the next run starts there).
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -88,12 +89,7 @@ class JobOffsets:
         """
         job = self._idle(job_id, "upload offsets")
         document = _document(offsets)
-        blob = self._last_blob(job) if job.run_count >= 1 else None
-        if blob is not None and self._misfit(job, blob) is None:
-            known = list(engine_offsets.read(blob))
-        else:
-            plan, splits = self._source_splits(job)
-            known = engine_offsets.entities(plan, splits)
+        known = self._entities(job)
         for entity in document:
             if entity not in known:
                 have = ", ".join(sorted(known)) or "none"
@@ -101,6 +97,28 @@ class JobOffsets:
                 field = f"offsets.{entity}"
                 raise errors.InvalidInput(field, msg)
         return self._pending(job, {"upload": document})
+
+    def offset_entities(self, job_id: str) -> builtins.list[str]:
+        """The entities (``"<source>/<split>"``) the job's offsets may name now.
+
+        Those of its last snapshot, or, for a job that has none (never ran) or whose
+        snapshot another commit's stages took, the splits its sources list now.
+
+        Empty for a job that runs no published pipeline.
+
+        Raises:
+            NotFound: no such job. InvalidInput: a source's Stream does not exist yet.
+        """
+        return self._entities(self.get(job_id))
+
+    def _entities(self, job: Job) -> builtins.list[str]:
+        blob = self._last_blob(job) if job.run_count >= 1 else None
+        if blob is not None and self._misfit(job, blob) is None:
+            return list(engine_offsets.read(blob))
+        if job.pipeline_name is None:
+            return []  # not a published pipeline's job: no sources to name
+        plan, splits = self._source_splits(job)
+        return engine_offsets.entities(plan, splits)
 
     def _source_splits(
         self, job: Job, *, list_splits: bool = True

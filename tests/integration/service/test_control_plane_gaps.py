@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from headrace import errors
+from headrace.controlhub import ControlHub
 from headrace.jet.pipeline import Pipeline
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.model.status import Status
@@ -281,7 +282,11 @@ def test_offsets_uploaded_to_a_job_that_never_ran_are_checked_against_its_source
     assert list(client.get_list("seen")) == [7, 8, 9]
 
     fresh = client.jobs.create("from the start", pipeline="follow", config=SNAPSHOTS)
-    client.jobs.upload_offsets(fresh.job_id, {"version": 2, "offsets": {ENTITY: None}})
+    assert client.jobs.offset_entities(fresh.job_id) == [ENTITY]
+    # Seed 002's raw form names "the" origin; the facade maps it to the job's one source.
+    sch = ControlHub(client)
+    poll = {"version": 2, "offsets": {"$com.streamsets.datacollector.pollsource.offset$": None}}
+    sch.upload_offset(sch.jobs.get(job_id=fresh.job_id), offset_json=poll)
     client.jobs.start(fresh.job_id)
     wait_for(lambda: len(client.get_list("seen")) == 13, "all ten read")
     stop(client, fresh.job_id)
@@ -293,6 +298,8 @@ def test_offsets_uploaded_to_a_job_that_never_ran_are_checked_against_its_source
     with pytest.raises(errors.InvalidInput, match="later") as missing:
         client.jobs.upload_offsets(early.job_id, {"version": 2, "offsets": {ENTITY: "1"}})
     assert missing.value.field == "offsets"
+    with pytest.raises(errors.InvalidInput, match="later"):
+        client.jobs.offset_entities(early.job_id)
     assert client.get_stream("later", partitions=4).partition_count() == 4
 
 

@@ -5,7 +5,7 @@ finds jobs by name, tag, status, pipeline, label, project. Operations on one job
 under ``/jobs/{id}``: ``PATCH`` (update), ``start``, ``stop``, ``acknowledge-error``,
 ``duplicate``, ``upgrade``, ``summary``, ``runs[/{n}[/events|logs|metrics]]`` (events
 and logs paged and filtered by status or level and by time) and
-``offsets`` (``GET``; ``PUT`` uploads; ``POST offsets/reset``).
+``offsets`` (``GET``; ``PUT`` uploads; ``POST offsets/reset``; ``GET offsets/entities``).
 """
 
 from __future__ import annotations
@@ -226,6 +226,12 @@ def offsets(
 ) -> dict[str, Any]:
     """The committed source offsets (of the newest run with any, or of ``run_count``)."""
     return state.jobs(who).offsets(job_id, run_count)
+
+
+@router.get("/jobs/{job_id}/offsets/entities", response_model=dict[str, list[str]])
+def offset_entities(job_id: JobId, who: Reader, state: State) -> dict[str, list[str]]:
+    """The entities (``<source>/<split>``) the job's offsets may name now."""
+    return {"entities": state.jobs(who).offset_entities(job_id)}
 
 
 @router.post("/jobs/{job_id}/offsets/reset", response_model=JobOut)
