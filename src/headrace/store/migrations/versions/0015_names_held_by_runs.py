@@ -6,7 +6,7 @@ job from its first start until its run ends: ``ux_jobs_active_name`` leaves out
 ``created`` jobs as it leaves out ended ones.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-05 19:40:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
