@@ -85,6 +85,8 @@ KILL_GRACE_SEC = 5.0
 
 #: Largest page ``jobs.list`` returns.
 MAX_PAGE_LIMIT = 1000
+#: Most copies one ``jobs.duplicate`` makes (in one transaction).
+MAX_COPIES = 10_000
 
 #: PostgreSQL channel that wakes idle workers when jobs arrive.
 NOTIFY_CHANNEL = "headrace_jobs"

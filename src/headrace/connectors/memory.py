@@ -186,8 +186,14 @@ class ListConnector:
             target.extend(self.desc.items)
 
     def splits(self, provider: base.DataStructureProvider, split_items: int) -> list[Any]:
-        """Slices of ``split_items`` items."""
-        return _ranges(len(provider.get_list(self.desc.name)), split_items)
+        """Slices of ``split_items`` items (of the pipeline's items, which ``prepare`` puts in).
+
+        So the splits listed before ``prepare`` (a first run's uploaded offsets) are the
+        ones the run reads.
+        """
+        items = self.desc.items
+        n = len(items) if items is not None else len(provider.get_list(self.desc.name))
+        return _ranges(n, split_items)
 
     def open(
         self, split: Any, provider: base.DataStructureProvider, resume: Any = None

@@ -143,7 +143,11 @@ class JobRepository:
         return select(J.c.job_id).where(J.c.tenant_id == tenant_id, J.c.name == name, IS_ACTIVE)
 
     def find_named(self, tenant_id: str, name: str) -> Job | None:
-        """The tenant's active job of this name, else its most recent one, else None."""
+        """The job holding this name (its run started, not ended), else the most recent one.
+
+        None when the tenant has no job of the name; an ended or never-started job is
+        found only when none holds it.
+        """
         with self.store.read() as conn:
             row = conn.execute(self.find_named_query(tenant_id, name)).mappings().first()
         return None if row is None else job_from_row(row)
@@ -151,7 +155,7 @@ class JobRepository:
     @staticmethod
     def find_named_query(tenant_id: str, name: str) -> Select[Any]:
         """What ``find_named`` runs: the named jobs of ``ix_jobs_tenant_name``, best first."""
-        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
+        ended = case((J.c.status.in_([str(s) for s in machine.NAME_FREE]), 1), else_=0)
         return (
             select(J)
             .where(J.c.tenant_id == tenant_id, J.c.name == name)
