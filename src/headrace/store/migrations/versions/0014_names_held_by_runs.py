@@ -5,8 +5,8 @@ called ``job name``); Jet refuses a second active job of a name. So a name is he
 job from its first start until its run ends: ``ux_jobs_active_name`` leaves out
 ``created`` jobs as it leaves out ended ones.
 
-Revision ID: 0015
-Revises: 0016
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 19:40:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0016"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
