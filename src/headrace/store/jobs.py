@@ -44,6 +44,7 @@ from headrace.store.job_rows import (
     job_from_row,
     scheduled_event,
 )
+from headrace.store.run_rows import close_run, open_run, params_of
 
 #: Chooses the status path of a control request from the job as it is now.
 PathChooser = Callable[[Job], Sequence[Status]]
@@ -403,6 +404,18 @@ class JobRepository:
                 raise errors.IllegalTransition(
                     job_id, job.status, Status.WAITING, "changed concurrently"
                 )
+            # The run records, as the control plane's start writes them: history keeps
+            # the failed run and lists the new one.
+            close_run(conn, tenant_id, job, at)
+            open_run(
+                conn,
+                tenant_id,
+                job_id,
+                job.run_count + 1,
+                at,
+                user_id=user_id,
+                parameters=params_of(job),
+            )
             conn.execute(
                 insert(tables.job_events),
                 event_rows(

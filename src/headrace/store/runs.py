@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from headrace import defaults, errors
@@ -29,6 +29,7 @@ from headrace.store import codec, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import is_uuid, job_from_row
 from headrace.store.jobs import JobRepository
+from headrace.store.run_rows import close_run, open_run, params_of
 
 J, R, E, LG = tables.jobs, tables.job_runs, tables.job_events, tables.job_logs
 
@@ -181,10 +182,19 @@ class RunRepository:
             self._check_name(conn, job_id, job.name)
             params = params_for(job)
             if job.run_count >= 1:
-                self._close(conn, job, at)
+                close_run(conn, self.tenant_id, job, at)
             run_count = job.run_count + 1
-            events_after = self._max(conn, E.c.event_id, E.c.job_id, job_id)
-            logs_after = self._max(conn, LG.c.log_id, LG.c.job_id, job_id)
+            open_run(
+                conn,
+                self.tenant_id,
+                job_id,
+                run_count,
+                at,
+                user_id=user_id,
+                parameters=parameters,
+                name=name,
+                description=description,
+            )
             done = conn.execute(
                 update(J)
                 .where(J.c.job_id == job_id, J.c.status == str(job.status))
@@ -229,22 +239,6 @@ class RunRepository:
                     attempt=job.attempt,
                 )
             )
-            conn.execute(
-                insert(R).values(
-                    job_id=job_id,
-                    run_count=run_count,
-                    tenant_id=self.tenant_id,
-                    status=str(Status.WAITING),
-                    started_at_ms=at,
-                    updated_at_ms=at,
-                    name=name,
-                    description=description,
-                    parameters=json.dumps(parameters),
-                    user_id=user_id,
-                    events_after=events_after,
-                    logs_after=logs_after,
-                )
-            )
             if seed is not None:
                 conn.execute(
                     insert(tables.snapshots).values(
@@ -258,35 +252,6 @@ class RunRepository:
                 )
             self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
             return job_from_row(self._row(conn, job_id))
-
-    def _max(self, conn: Connection, column: Any, key: Any, job_id: str) -> int:
-        found = conn.execute(select(func.max(column)).where(key == job_id)).scalar()
-        return int(found or 0)
-
-    def _close(self, conn: Connection, job: Job, at: int) -> None:
-        """Write the ended run's record from the job row (its live state until now)."""
-        values = {
-            "status": str(job.status),
-            "updated_at_ms": at,
-            "finished_at_ms": job.finished_at_ms or at,
-            "error": job.error,
-            "result": codec.dumps(job.result, "result"),
-        }
-        where = (R.c.job_id == job.job_id, R.c.run_count == job.run_count)
-        if conn.execute(select(R.c.run_count).where(*where)).first() is None:
-            conn.execute(
-                insert(R).values(
-                    job_id=job.job_id,
-                    run_count=job.run_count,
-                    tenant_id=self.tenant_id,
-                    started_at_ms=job.started_at_ms or job.scheduled_at_ms,
-                    parameters=json.dumps(_params_of(job)),
-                    user_id=job.user_id,
-                    **values,
-                )
-            )
-        else:
-            conn.execute(update(R).where(*where).values(values))
 
     def runs(self, job: Job) -> list[Run]:
         """The job's runs, newest first; the current one shows the job's live status."""
@@ -429,12 +394,6 @@ def _paged(stmt: Select[Any], window: Window) -> Select[Any]:
     return stmt.offset((window.page - 1) * window.limit).limit(window.limit)
 
 
-def _params_of(job: Job) -> dict[str, Any]:
-    params = job.params if isinstance(job.params, dict) else {}
-    found = params.get("parameters")
-    return dict(found) if isinstance(found, dict) else {}
-
-
 def _run(row: RowMapping, live: Job | None) -> Run:
     metrics = json.loads(row["metrics"]) if row["metrics"] else None
     status = Status(row["status"]) if row["status"] in _NAMES else Status.RUNNING
@@ -472,7 +431,7 @@ def _legacy_run(job: Job) -> Run:
         status=job.status,
         name=None,
         description=None,
-        parameters=_params_of(job),
+        parameters=params_of(job),
         user_id=job.user_id,
         started_at_ms=job.started_at_ms or job.scheduled_at_ms,
         updated_at_ms=job.updated_at_ms,
