@@ -36,6 +36,7 @@ from headrace.store.job_rows import (
     ORDERABLE,
     J,
     check_path,
+    event_from_row,
     event_rows,
     insert_job,
     insert_rows,
@@ -273,19 +274,7 @@ class JobRepository:
                 .where(E.c.job_id == job_id, E.c.tenant_id == tenant_id)
                 .order_by(E.c.event_id)
             ).mappings()
-            return [
-                JobEvent(
-                    event_id=r["event_id"],
-                    job_id=str(r["job_id"]),
-                    from_status=None if r["from_status"] is None else Status(r["from_status"]),
-                    to_status=Status(r["to_status"]),
-                    user_id=None if r["user_id"] is None else str(r["user_id"]),
-                    at_ms=r["at_ms"],
-                    reason=r["reason"],
-                    attempt=r["attempt"],
-                )
-                for r in rows
-            ]
+            return [event_from_row(r) for r in rows]
 
     def logs(self, tenant_id: str, job_id: str) -> builtins.list[JobLogLine]:
         """The job's log lines, oldest first."""

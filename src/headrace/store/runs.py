@@ -27,7 +27,7 @@ from headrace.model.job import Job, JobEvent, JobLogLine
 from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.job_rows import is_uuid, job_from_row
+from headrace.store.job_rows import event_from_row, is_uuid, job_from_row
 from headrace.store.jobs import JobRepository
 from headrace.store.run_rows import close_run, open_run, params_of
 
@@ -311,19 +311,7 @@ class RunRepository:
             stmt = stmt.where(E.c.to_status.in_(window.kinds))
         stmt = _timed(stmt, E.c.at_ms, window).order_by(E.c.event_id)
         with self.store.read() as conn:
-            return [
-                JobEvent(
-                    event_id=r["event_id"],
-                    job_id=str(r["job_id"]),
-                    from_status=None if r["from_status"] is None else Status(r["from_status"]),
-                    to_status=Status(r["to_status"]),
-                    user_id=None if r["user_id"] is None else str(r["user_id"]),
-                    at_ms=r["at_ms"],
-                    reason=r["reason"],
-                    attempt=r["attempt"],
-                )
-                for r in conn.execute(_paged(stmt, window)).mappings()
-            ]
+            return [event_from_row(r) for r in conn.execute(_paged(stmt, window)).mappings()]
 
     def logs(self, job_id: str, after: int, upto: int | None, window: Window) -> list[JobLogLine]:
         """The job's log lines with ids in ``(after, upto]`` that ``window`` keeps, oldest first.
