@@ -61,7 +61,6 @@ class RemoteArchives:
         Raises:
             InvalidArchive: the archive or an entry is wrong (named); nothing imported.
             InvalidInput: naming ``offsets``, ``parameters`` or ``project``.
-            JobAlreadyExists: an active job has an imported job's name.
         """
         if not isinstance(archive, bytes | bytearray | memoryview):
             got = type(archive).__name__

@@ -233,7 +233,7 @@ class ControlHub:
 
         Raises:
             InvalidArchive: the archive is not Headrace's, or is damaged (the entry named);
-                nothing is imported. JobAlreadyExists: an active job has an imported name.
+                nothing is imported.
         """
         records = backend.import_jobs(self._client, archive.read(), **options)
         return jobs([Job(self._client, r) for r in records])

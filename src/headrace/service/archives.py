@@ -29,8 +29,8 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Job
 from headrace.model.jobconfig import JobConfig
 from headrace.pipeline import Pipeline
-from headrace.scheduler import runner
-from headrace.service import archive_file, definitions, projects
+from headrace.service import archive_file, projects
+from headrace.service import definition_fields as fields
 from headrace.service.commits import dag_of
 from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE, decode
 from headrace.store import codec
@@ -255,7 +255,9 @@ class ArchiveService:
         Raises:
             InvalidArchive: the archive or an entry is wrong (named); nothing imported.
             InvalidInput: naming ``offsets``, ``parameters`` or ``project``.
-            JobAlreadyExists: an active job has an imported job's name (nothing imported).
+
+        Imported jobs may share names with the tenant's (a never-started job holds none);
+        starting one while another job of its name runs is refused then.
         """
         keep_offsets = _choice("offsets", offsets) == "keep"
         keep_parameters = _choice("parameters", parameters) == "keep"
@@ -388,8 +390,8 @@ class ArchiveService:
             projects.check_name("name", name)
         home = project or projects.check_name("project", body.get("project"))
         ProjectRepository(self.store, self.scope.tenant_id).check(home)
-        runtime = definitions._dict("runtime_parameters", body.get("runtime_parameters"))
-        sets = definitions._sets(body.get("parameter_sets"))
+        runtime = fields.check_dict("runtime_parameters", body.get("runtime_parameters"))
+        sets = fields.check_sets(body.get("parameter_sets"))
         if not keep_parameters:
             runtime, sets = {}, {}
         at = now_ms()
@@ -398,7 +400,7 @@ class ArchiveService:
             "user_id": self.scope.user_id,
             "idempotency_key": None,
             "name": name,
-            "description": definitions._text("description", body.get("description", "")),
+            "description": fields.check_text("description", body.get("description", "")),
             "scheduled_at_ms": at,
             "updated_at_ms": at,
             "eta_ms": at,
@@ -407,7 +409,7 @@ class ArchiveService:
             "retries": 0,
             "resumed": False,
             "project": home,
-            "tags": codec.dumps(definitions._tags(body.get("tags", [])), "tags"),
+            "tags": codec.dumps(fields.check_tags(body.get("tags", [])), "tags"),
             "runtime_parameters": codec.dumps(runtime, "runtime_parameters"),
             "parameter_sets": codec.dumps(sets, "parameter_sets"),
             "require_error_ack": body.get("require_error_ack") is True,
@@ -433,7 +435,7 @@ class ArchiveService:
         row.update(
             type=PIPELINE_JOB_TYPE,
             pipeline_name=commits[commit].pipeline_name,
-            queue=definitions._queue(body.get("queue"), info.queue),
+            queue=fields.check_queue(body.get("queue"), info.queue),
             timeout_sec=timeout or 0,
             max_retries=cfg.max_retries,
             retry_delay_sec=0,
@@ -448,7 +450,7 @@ class ArchiveService:
         if not isinstance(value, dict):
             raise errors.InvalidInput("config", "must be a JobConfig's fields")
         try:
-            return definitions._config(value)
+            return fields.check_config(value)
         except TypeError as exc:
             raise errors.InvalidInput("config", str(exc)) from None
 
@@ -458,14 +460,10 @@ class ArchiveService:
             raise errors.InvalidInput("type", "a job names a commit or a job type")
         info = self.jobs.job_type(type_id)
         params = body.get("params")
-        given: Any = {**params, **runtime} if isinstance(params, dict) and runtime else params
-        if given is None and runtime:
-            given = runtime
-        spec = self.jobs.registry.get(type_id)
-        runner.parse_params(spec.params_model if spec else None, info.params_schema, given)
+        self.jobs._task_params(info.type_id, {"params": params}, runtime)  # refused before a write
         return {
             "type": info.type_id,
-            "queue": definitions._queue(body.get("queue"), info.queue),
+            "queue": fields.check_queue(body.get("queue"), info.queue),
             "timeout_sec": info.timeout_sec,
             "max_retries": info.max_retries,
             "retry_delay_sec": info.retry_delay_sec,
@@ -493,7 +491,6 @@ class ArchiveService:
         repo = self._commits
         runs = RunRepository(self.store, self.scope.tenant_id)
         user = self.scope.user_id
-        created: list[Job] = []
         with self.store.write() as conn:
             versions: dict[str, int] = {}
             for entry, c in commits.items():
@@ -507,14 +504,11 @@ class ArchiveService:
                     conn, c.pipeline_name, c.project, c.blob, c.dag, c.message, labels, user
                 )
                 versions[entry] = published.version
+            rows = []
             for job in jobs:
                 row = dict(job.row)
                 if job.commit is not None:
                     row["pipeline_version"] = versions[job.commit]
                 row["definition"] = codec.dumps(row["definition"], "params")
-                try:
-                    created.append(runs.create_in(conn, row, user))
-                except errors.JobAlreadyExists as exc:
-                    msg = f"{job.entry}: {exc} (nothing was imported)"
-                    raise errors.JobAlreadyExists(msg) from None
-        return created
+                rows.append(row)
+            return runs.create_in(conn, rows, user)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from headrace.model import status as machine
-from headrace.model.job import Job
+from headrace.model.job import Job, JobEvent
 from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
@@ -46,10 +46,12 @@ EVENT_COLUMNS = (
     "attempt",
 )
 
-#: "Not ended", its statuses as SQL literals: so a prepared statement's generic plan can
-#: still use ``ux_jobs_active_name``, whose predicate names them (with bound statuses it
-#: scanned the whole table).
-IS_ACTIVE = J.c.status.not_in([literal_column(f"'{s}'", sqlalchemy.String) for s in machine.FINAL])
+#: "Holds its name" (started, not ended), its statuses as SQL literals: so a prepared
+#: statement's generic plan can still use ``ux_jobs_active_name``, whose predicate names
+#: them (with bound statuses it scanned the whole table).
+IS_ACTIVE = J.c.status.not_in(
+    [literal_column(f"'{s}'", sqlalchemy.String) for s in machine.NAME_FREE]
+)
 
 #: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
 ORDERABLE = {
@@ -107,6 +109,20 @@ def job_from_row(row: RowMapping) -> Job:
         error_acknowledged=bool(row["error_acknowledged"]),
         origin=row["origin"],
         lease_losses=row["lease_losses"],
+    )
+
+
+def event_from_row(r: RowMapping) -> JobEvent:
+    """A ``job_events`` row as a ``JobEvent``."""
+    return JobEvent(
+        event_id=r["event_id"],
+        job_id=str(r["job_id"]),
+        from_status=None if r["from_status"] is None else Status(r["from_status"]),
+        to_status=Status(r["to_status"]),
+        user_id=None if r["user_id"] is None else str(r["user_id"]),
+        at_ms=r["at_ms"],
+        reason=r["reason"],
+        attempt=r["attempt"],
     )
 
 

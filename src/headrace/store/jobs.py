@@ -36,6 +36,7 @@ from headrace.store.job_rows import (
     ORDERABLE,
     J,
     check_path,
+    event_from_row,
     event_rows,
     insert_job,
     insert_rows,
@@ -44,6 +45,7 @@ from headrace.store.job_rows import (
     job_from_row,
     scheduled_event,
 )
+from headrace.store.run_rows import close_run, open_run, params_of
 
 #: Chooses the status path of a control request from the job as it is now.
 PathChooser = Callable[[Job], Sequence[Status]]
@@ -143,7 +145,11 @@ class JobRepository:
         return select(J.c.job_id).where(J.c.tenant_id == tenant_id, J.c.name == name, IS_ACTIVE)
 
     def find_named(self, tenant_id: str, name: str) -> Job | None:
-        """The tenant's active job of this name, else its most recent one, else None."""
+        """The job holding this name (its run started, not ended), else the most recent one.
+
+        None when the tenant has no job of the name; an ended or never-started job is
+        found only when none holds it.
+        """
         with self.store.read() as conn:
             row = conn.execute(self.find_named_query(tenant_id, name)).mappings().first()
         return None if row is None else job_from_row(row)
@@ -151,7 +157,7 @@ class JobRepository:
     @staticmethod
     def find_named_query(tenant_id: str, name: str) -> Select[Any]:
         """What ``find_named`` runs: the named jobs of ``ix_jobs_tenant_name``, best first."""
-        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
+        ended = case((J.c.status.in_([str(s) for s in machine.NAME_FREE]), 1), else_=0)
         return (
             select(J)
             .where(J.c.tenant_id == tenant_id, J.c.name == name)
@@ -268,19 +274,7 @@ class JobRepository:
                 .where(E.c.job_id == job_id, E.c.tenant_id == tenant_id)
                 .order_by(E.c.event_id)
             ).mappings()
-            return [
-                JobEvent(
-                    event_id=r["event_id"],
-                    job_id=str(r["job_id"]),
-                    from_status=None if r["from_status"] is None else Status(r["from_status"]),
-                    to_status=Status(r["to_status"]),
-                    user_id=None if r["user_id"] is None else str(r["user_id"]),
-                    at_ms=r["at_ms"],
-                    reason=r["reason"],
-                    attempt=r["attempt"],
-                )
-                for r in rows
-            ]
+            return [event_from_row(r) for r in rows]
 
     def logs(self, tenant_id: str, job_id: str) -> builtins.list[JobLogLine]:
         """The job's log lines, oldest first."""
@@ -399,6 +393,18 @@ class JobRepository:
                 raise errors.IllegalTransition(
                     job_id, job.status, Status.WAITING, "changed concurrently"
                 )
+            # The run records, as the control plane's start writes them: history keeps
+            # the failed run and lists the new one.
+            close_run(conn, tenant_id, job, at)
+            open_run(
+                conn,
+                tenant_id,
+                job_id,
+                job.run_count + 1,
+                at,
+                user_id=user_id,
+                parameters=params_of(job),
+            )
             conn.execute(
                 insert(tables.job_events),
                 event_rows(

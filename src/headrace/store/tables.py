@@ -20,9 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: The rows ``ux_jobs_active_name`` covers: named jobs that have not ended.
+#: The rows ``ux_jobs_active_name`` covers: named jobs with a run that has not ended (a
+#: job never started holds no name: Control Hub's names are not unique).
 ACTIVE_NAME = (
-    "name IS NOT NULL AND status NOT IN ('completed', 'failed', 'canceled', 'timeout', 'skipped')"
+    "name IS NOT NULL AND status NOT IN "
+    "('completed', 'failed', 'canceled', 'timeout', 'skipped', 'created')"
 )
 
 #: The rows of the partial indexes that serve one status each (literal SQL: a migration

@@ -92,8 +92,13 @@ def test_bad_imports_are_problems_naming_the_entry_and_import_nothing(
         422,
         field="offsets",
     )
-    # The job was never started, so its name is taken: the whole archive is refused.
-    problem(http.post("/job-definitions/import", content=archive, headers=zip_type), 409)
+    problem(
+        http.post(
+            "/job-definitions/import", content=archive, headers=zip_type, params={"project": "no"}
+        ),
+        404,
+        kind="project",
+    )
     problem(
         t.http("viewer").post("/job-definitions/import", content=archive, headers=zip_type), 403
     )

@@ -23,6 +23,11 @@ OPAQUE = {
     ("POST", "/pipelines"),
     ("POST", "/job-definitions/import"),
 }
+#: Operations whose bodies have a bound the schema states only in words: a token's
+#: ``expires_in`` is a duration of at most ten years (``3650d`` yes, ``9999999w`` no), which
+#: no pattern says exactly. Checked like OPAQUE ones; the bound has its own test
+#: (``test_api_tokens.py``).
+BOUNDED = {("POST", "/tokens")}
 #: Event streams hold the request for ``timeout`` seconds: fuzzed with every other input,
 #: but held for none, so the run stays fast.
 STREAMS = {("GET", "/job-changes")}
@@ -50,7 +55,8 @@ def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant])
         )
         @given(case=operation.as_strategy())
         def check(case: Case) -> None:
-            opaque = (case.operation.method.upper(), case.operation.path) in OPAQUE
+            route = (case.operation.method.upper(), case.operation.path)
+            opaque = route in OPAQUE or route in BOUNDED
             excluded = [positive_data_acceptance] if opaque else []
             if (case.operation.method.upper(), case.operation.path) in STREAMS:
                 case.query = {**(case.query or {}), "timeout": 0}

@@ -43,8 +43,10 @@ def test_export_then_import_into_another_store_and_run(
         assert client.jobs.wait(made["job_id"], 60).status is Status.COMPLETED
         assert sorted(client.get_list("out")) == [1, 4, 9]
 
-    taken = run("jobs", "import", str(archive), "--store", source, "--parameters", "reset")
-    assert taken.exit_code == 1 and "jobs/0001.json" in taken.stderr  # 'squaring' is taken
+    nowhere = run("jobs", "import", str(archive), "--store", source, "--project", "nowhere")
+    assert nowhere.exit_code == 1 and "project 'nowhere' not found" in nowhere.stderr
+    again = run("jobs", "import", str(archive), "--store", source, "--parameters", "reset")
+    assert again.exit_code == 0 and "imported 1 job(s)" in again.stdout
 
 
 def test_import_refuses_a_file_that_is_not_an_archive(store_url: str, tmp_path: Path) -> None:
