@@ -31,6 +31,8 @@ class JobIn(pydantic.BaseModel):
     delay_sec: float = pydantic.Field(default=0, ge=0, le=10 * 365 * 86400)
     name: str | None = pydantic.Field(default=None, max_length=255)
     description: str | None = None
+    #: Labels a worker must offer to claim the job, besides its type's (e.g. ["gpu"]).
+    labels: list[str] | None = pydantic.Field(default=None, max_length=16)
 
 
 class Paged(pydantic.BaseModel, Generic[T]):
@@ -64,6 +66,8 @@ class JobTypeOut(pydantic.BaseModel):
     retry_delay_sec: int
     suspendable: bool
     params_schema: dict[str, Any] | None
+    #: The labels a worker must offer to run its jobs.
+    labels: list[str] = []
 
 
 class JobGroupOut(pydantic.BaseModel):
@@ -131,6 +135,14 @@ class WorkerOut(pydantic.BaseModel):
     started_at_ms: int
     heartbeat_ms: int
     alive: bool
+    #: The labels it offers; it claims only jobs requiring none it lacks.
+    labels: list[str] = []
+    #: Its queues' capacities summed, the jobs it holds now, and their ratio.
+    capacity: int = 0
+    running: int = 0
+    load: float = 0.0
+    #: How long ago it last heartbeated, when the server answered.
+    heartbeat_age_ms: int = 0
 
 
 class WhoAmI(pydantic.BaseModel):

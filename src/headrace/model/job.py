@@ -55,6 +55,8 @@ class Job:
     #: The embedded process (script) that scheduled it, e.g. ``host:pid:tag``; None for a
     #: job scheduled through a server or the CLI.
     origin: str | None = None
+    #: The labels a worker must offer to claim it (its own and its type's), sorted.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class JobTypeInfo:
     retry_delay_sec: int
     suspendable: bool
     params_schema: dict[str, Any] | None
+    #: The labels a worker must offer to run jobs of this type, sorted.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

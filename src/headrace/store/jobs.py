@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from headrace import defaults, errors
-from headrace.model import ids
+from headrace.model import ids, labels
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, Page
@@ -114,6 +114,7 @@ def job_from_row(row: RowMapping) -> Job:
         require_error_ack=bool(row["require_error_ack"]),
         error_acknowledged=bool(row["error_acknowledged"]),
         origin=row["origin"],
+        labels=labels.decode(row["labels"]),
     )
 
 

@@ -64,6 +64,15 @@ def test_queues_workers_health_and_metrics(server: RunningServer, api: httpx.Cli
     assert queues["maintenance"]["waiting"] == 1
     workers = api.get("/workers").json()["items"]
     assert any(w["alive"] and w["queues"]["maintenance"] == 5 for w in workers)
+    one = next(w for w in workers if w["queues"].get("maintenance") == 5)
+    assert one["capacity"] == sum(one["queues"].values()) and one["labels"] == []
+    assert one["running"] == 0 and one["load"] == 0.0 and one["heartbeat_age_ms"] >= 0
+    labelled = api.post("/jobs", json={"type": "api.echo", "labels": ["gpu"]}).json()
+    assert labelled["labels"] == ["gpu"]
+    reason = api.get(f"/jobs/{labelled['job_id']}/status").json()["reason"]
+    assert reason.startswith("no live worker serving queue 'maintenance' offers the labels")
+    bad = api.post("/jobs", json={"type": "api.echo", "labels": ["GPU"]})
+    assert bad.status_code == 422 and "labels" in bad.text
     assert httpx.get(f"{server.url}/healthz").json()["store"] in ("sqlite", "postgresql")
     metrics = httpx.get(f"{server.url}/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")

@@ -62,6 +62,11 @@ def workers(_who: Reader, state: State) -> Items[WorkerOut]:
             started_at_ms=w.started_at_ms,
             heartbeat_ms=w.heartbeat_ms,
             alive=alive(w, at),
+            labels=list(w.labels),
+            capacity=w.capacity,
+            running=w.running,
+            load=round(w.load, 4),
+            heartbeat_age_ms=at - w.heartbeat_ms,
         )
         for w in state.workers.workers()
     ]
