@@ -75,7 +75,7 @@ def test_snapshots_keep_their_interval_with_a_slow_stage(store_url: str, tmp_pat
     )
     job = client.get_jet().submit(pipeline, config)
     log = tmp_path / "workers.log"
-    worker = start_worker(store_url, "pipelines=1", 1.5, log)
+    worker = start_worker(store_url, "streams=1", 1.5, log)
     out = client.get_list("paced-out")
     try:
         # Each commit of the exactly-once sink is a snapshot: watch the List grow.
@@ -101,7 +101,7 @@ def test_snapshots_keep_their_interval_with_a_slow_stage(store_url: str, tmp_pat
         lost_sec = (done - committed) * COST_SEC
         assert 0 <= lost_sec <= 2.5, f"the kill lost {lost_sec:.2f} s of work"
 
-        worker = start_worker(store_url, "pipelines=1", 1.5, log)
+        worker = start_worker(store_url, "streams=1", 1.5, log)
         job.join(timeout=120)
     finally:
         stop(worker)
