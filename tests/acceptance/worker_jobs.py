@@ -64,3 +64,11 @@ def long_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         ledger.write(f"{ctx.job_id} {ctx.attempt} {os.getpid()}\n")
     time.sleep(params["sleep"])
     return {"attempt": ctx.attempt}
+
+
+@headrace.job_type("acc.fail_once", queue="maintenance", max_retries=3, retry_delay_sec=1)
+def fail_once(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Fail the first attempt (the retry's release is then maintenance's), succeed after."""
+    if ctx.attempt == 1:
+        raise RuntimeError("first attempt fails on purpose")
+    return {"attempt": ctx.attempt, "pid": os.getpid()}
