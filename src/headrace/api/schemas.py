@@ -381,6 +381,30 @@ class PurgeOut(pydantic.BaseModel):
     total: int
 
 
+class BalanceIn(pydantic.BaseModel):
+    """The body of ``POST /workers/balance``: the workers to balance among (None: all live)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    worker_ids: list[str] | None = pydantic.Field(default=None, max_length=10_000)
+
+
+class MoveOut(pydantic.BaseModel):
+    """One streaming job moved by balancing."""
+
+    model_config = ATTRS
+
+    job_id: str
+    from_worker: str
+    to_worker: str
+
+
+class BalanceOut(pydantic.BaseModel):
+    """What ``POST /workers/balance`` moved, in order."""
+
+    moves: list[MoveOut]
+
+
 class StreamStateOut(pydantic.BaseModel):
     """A Stream's partitions, each partition's end offset, and whether it is closed."""
 

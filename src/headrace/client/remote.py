@@ -24,6 +24,7 @@ import cloudpickle
 import httpx
 
 from headrace import defaults, errors
+from headrace.client import workers as client_workers
 from headrace.client.remote_control import (
     RemoteJobDefinitions,
     RemotePipelineCommits,
@@ -47,7 +48,6 @@ from headrace.model.status import Status
 from headrace.pipeline import Pipeline
 from headrace.service import tokens
 from headrace.service.workers import QueueInfo
-from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
@@ -489,15 +489,13 @@ class Client:
         """Every queue: capacity of live workers, the tenant's jobs on it by status."""
         return [QueueInfo(**q) for q in self._http.call("GET", "/queues")["items"]]
 
-    def workers(self) -> builtins.list[WorkerRecord]:
-        """Every registered worker process, newest heartbeat first."""
-        fields = {f.name for f in dataclasses.fields(WorkerRecord)}
-        found = []
-        for w in self._http.call("GET", "/workers")["items"]:
-            values = {k: v for k, v in w.items() if k in fields}
-            values["labels"] = tuple(values.get("labels") or ())
-            found.append(WorkerRecord(**values))
-        return found
+    @property
+    def workers(self) -> client_workers.RemoteWorkers:
+        """The worker processes: ``client.workers()`` lists them, ``.balance()`` balances."""
+        return client_workers.RemoteWorkers(
+            self._http,
+            lambda: client_workers.records(self._http.call("GET", "/workers")["items"]),
+        )
 
     def whoami(self) -> dict[str, str]:
         """The tenant, user and role this client's token grants."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     true,
     union_all,
@@ -90,7 +91,11 @@ class AttemptRepository:
         #: and only jobs whose required labels this worker offers.
         self._origin_filter: tuple[ColumnElement[bool], ...] = (
             () if origin is None else (J.c.origin == literal_column(_quoted(origin), String),)
-        ) + (labels_filter(offered),)
+        ) + (
+            labels_filter(offered),
+            # A job balancing placed on another worker waits for it, until the placement lapses.
+            or_(J.c.placed_on.is_(None), J.c.placed_on == worker_id, J.c.placed_until_ms < _AT),
+        )
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
@@ -209,6 +214,8 @@ class AttemptRepository:
                 attempt=J.c.attempt + 1,
                 lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
                 updated_at_ms=_AT,
+                placed_on=None,
+                placed_until_ms=None,
             )
             .returning(*CLAIMED_COLUMNS)
         )

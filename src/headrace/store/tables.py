@@ -145,6 +145,10 @@ class JobRow(Base):
     #: The labels a worker must offer to claim the job (its own and its type's), sorted
     #: and comma-framed, ``,eu,gpu,``; NULL for none (migration 0013, ``model.labels``).
     labels: Mapped[str | None] = mapped_column(Text)
+    #: The worker balancing moved the job to: until ``placed_until_ms`` only it claims
+    #: the job, then any (migration 0013); a claim clears both.
+    placed_on: Mapped[str | None] = mapped_column(UUID)
+    placed_until_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     # Every status change rewrites the row and adds an entry to every index whose
     # predicate the new row meets, so the indexes are few and partial where the query

@@ -147,3 +147,27 @@ class WorkerRepository:
         )
         with self.store.read() as conn:
             return [(t, s, int(n), float(total or 0)) for t, s, n, total in conn.execute(stmt)]
+
+    def running_on(self, tenant_id: str, queue: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """``(job_id, worker_id, labels)`` of the tenant's running jobs of ``queue``."""
+        stmt = select(J.c.job_id, J.c.locked_by, J.c.labels).where(
+            J.c.tenant_id == tenant_id,
+            J.c.queue == queue,
+            J.c.status == "running",
+            J.c.locked_by.is_not(None),
+        )
+        with self.store.read() as conn:
+            return [
+                (str(j), str(w), labels.decode(ls))
+                for j, w, ls in conn.execute(stmt.order_by(J.c.scheduled_at_ms))
+            ]
+
+    def place(self, tenant_id: str, job_id: str, worker_id: str, until_ms: int) -> bool:
+        """Reserve a suspended job for ``worker_id`` until ``until_ms``; False if not suspended."""
+        with self.store.write() as conn:
+            done = conn.execute(
+                update(J)
+                .where(J.c.tenant_id == tenant_id, J.c.job_id == job_id, J.c.status == "suspended")
+                .values(placed_on=worker_id, placed_until_ms=until_ms)
+            ).rowcount
+        return done == 1

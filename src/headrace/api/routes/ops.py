@@ -8,8 +8,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from headrace.api import dashboard, problems
 from headrace.api.auth import Reader, State, Writer
-from headrace.api.schemas import Health, Items, PurgeOut, QueueOut, WhoAmI, WorkerOut
+from headrace.api.schemas import (
+    BalanceIn,
+    BalanceOut,
+    Health,
+    Items,
+    MoveOut,
+    PurgeOut,
+    QueueOut,
+    WhoAmI,
+    WorkerOut,
+)
 from headrace.model.clock import now_ms
+from headrace.service.balance import Balancer
 from headrace.service.workers import alive
 
 router = APIRouter(tags=["operations"])
@@ -71,6 +82,19 @@ def workers(_who: Reader, state: State) -> Items[WorkerOut]:
         for w in state.workers.workers()
     ]
     return Items[WorkerOut](items=found, total=len(found))
+
+
+@router.post(
+    "/workers/balance", response_model=BalanceOut, responses=problems.responses(401, 422, 503)
+)
+def balance(body: BalanceIn, who: Writer, state: State) -> BalanceOut:
+    """Move the tenant's running streaming jobs from the most to the least loaded workers.
+
+    Each move suspends the job with a snapshot and resumes it on the other worker; the
+    answer comes once every moved job has been resumed.
+    """
+    moves = Balancer(state.jobs(who)).balance(body.worker_ids)
+    return BalanceOut(moves=[MoveOut.model_validate(m) for m in moves])
 
 
 @router.get("/whoami", response_model=WhoAmI, responses=authed)
