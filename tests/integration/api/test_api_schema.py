@@ -18,6 +18,8 @@ EXAMPLES = 12
 #: pipeline is opaque bytes to the schema. They are still checked for no 500s and for
 #: answers within their schema; only "valid data accepted" is not asked of them.
 OPAQUE = {("POST", "/pipeline-jobs"), ("POST", "/pipelines")}
+#: The job type whose params carry a pickled pipeline: ``POST /jobs`` of it is as opaque.
+PIPELINE_TYPE = "headrace.pipeline"
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -43,6 +45,10 @@ def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant])
         @given(case=operation.as_strategy())
         def check(case: Case) -> None:
             opaque = (case.operation.method.upper(), case.operation.path) in OPAQUE
+            body = case.body if isinstance(case.body, dict) else {}
+            opaque = opaque or (
+                case.operation.path == "/jobs" and body.get("type") == PIPELINE_TYPE
+            )
             excluded = [positive_data_acceptance] if opaque else []
             response = case.call_and_validate(
                 base_url=t.url, headers=headers, excluded_checks=excluded
