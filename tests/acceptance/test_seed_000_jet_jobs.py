@@ -109,12 +109,16 @@ def test_illegal_control_calls_raise_and_change_nothing(client: Client, jet: obj
     job = jet.submit(batch_pipeline(10))  # type: ignore[attr-defined]
     job.join(timeout=60)
     events = client.jobs.events(job.id)
-    for call in (job.resume, job.suspend, job.restart, job.cancel):
+    for call in (job.resume, job.suspend, job.cancel):
         with pytest.raises(errors.IllegalJobState):
             call()
     with pytest.raises(errors.IllegalJobState):
         job.export_snapshot("nope")
     assert client.jobs.events(job.id) == events and job.get_status() is JobStatus.COMPLETED
+    # Restarting an ended job starts a new run of it (model/control.py), which completes.
+    job.restart()
+    job.join(timeout=60)
+    assert client.jobs.get(job.id).run_count == 2 and job.get_status() is JobStatus.COMPLETED
     running = jet.submit(streaming_pipeline(client, "s2", "o2"))  # type: ignore[attr-defined]
     wait_status(running, JobStatus.RUNNING)
     with pytest.raises(errors.IllegalJobState):

@@ -70,7 +70,7 @@ def test_seed_001_controlling_block_runs_as_printed(client: Any) -> None:
     assert path[-1][1] == "canceled"
 
 
-def test_seed_000_block_suspend_resume_cancel_as_printed(client: Any) -> None:
+def test_seed_000_job_control_block_runs_as_printed(client: Any) -> None:
     job = running_streaming_job(client)
 
     # Suspend a running job
@@ -82,15 +82,28 @@ def test_seed_000_block_suspend_resume_cancel_as_printed(client: Any) -> None:
     # Cancel a job
     job.cancel()
 
-    with pytest.raises(errors.JobFailed):
-        job.join(timeout=60)
+    # Restart a job
+    job.restart()
+
+    # Export snapshot
+    job.export_snapshot("my-snapshot")
+
     path = steps(client, job)
     assert ("suspending", "suspended") in path and ("resuming", "waiting") in path
-    assert path[-1][1] == "canceled" and job.is_user_cancelled()
-    # Restarting a canceled job is illegal (as in Jet): it raises and changes nothing.
+    # The cancel ended the first run; the restart started a second one.
+    assert ("canceled", "waiting") in path
+    assert path.index(("suspended", "resuming")) < path.index(("canceled", "waiting"))
+    assert client.jobs.get(job.id).run_count == 2
+    assert job.get_status() is JobStatus.RUNNING  # export_snapshot waited for it to run
+    assert "my-snapshot" in {s.name for s in client.pipelines.list_snapshots()}
+    job.cancel()
+    with pytest.raises(errors.JobFailed):
+        job.join(timeout=60)
+    assert job.is_user_cancelled()
+    # What stays illegal raises and changes nothing: resume a canceled job.
     before = client.jobs.events(job.id)
     with pytest.raises(errors.IllegalJobState, match="canceled"):
-        job.restart()
+        job.resume()
     assert client.jobs.events(job.id) == before
 
 

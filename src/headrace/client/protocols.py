@@ -111,9 +111,38 @@ class JobDefinitions(Protocol):
     def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job: ...
 
 
+class ControlPlaneJobs(JobDefinitions, Protocol):
+    """``client.jobs`` as the control-plane facades use it: definitions, and get/delete/find."""
+
+    def get(self, job_id: str) -> Job: ...
+    def delete(self, job_id: str, force: bool = False) -> Job: ...
+    def find(
+        self,
+        *,
+        name: str | None = None,
+        tag: str | None = None,
+        status: str | Sequence[str] | None = None,
+        pipeline: str | None = None,
+        label: str | None = None,
+        project: str | None = None,
+    ) -> builtins.list[Job]: ...
+
+
+class ControlPlaneClient(Protocol):
+    """What the control-plane facades (``controlhub``, ``platform``) need of a client."""
+
+    @property
+    def jobs(self) -> ControlPlaneJobs: ...
+    @property
+    def pipelines(self) -> PipelineCommits: ...
+    @property
+    def projects(self) -> Projects: ...
+
+
 def _conforms(local: embedded.Client, far: remote.Client) -> None:
     """Never called: mypy checks both clients against the Protocols."""
     projects: list[Projects] = [local.projects, far.projects]
     commits: list[PipelineCommits] = [local.pipelines, far.pipelines]
     jobs: list[JobDefinitions] = [local.jobs, far.jobs]
-    del projects, commits, jobs
+    clients: list[ControlPlaneClient] = [local, far]
+    del projects, commits, jobs, clients

@@ -80,6 +80,10 @@ class Jobs(Protocol):
         """Resume the suspended job."""
         ...
 
+    def start(self, job_id: str) -> Job:
+        """Start a new run of an ended job (``restart()`` of a canceled job)."""
+        ...
+
 
 class JetClient(Protocol):
     """A client the Jet facade can work through (``headrace.Client``, local or remote)."""

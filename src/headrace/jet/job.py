@@ -174,16 +174,20 @@ class Job:
 
         A job being suspended (``suspend()`` then ``restart()``) is resumed from the
         snapshot once suspended; a job that has not started yet (waiting, just resumed)
-        will start from its last snapshot anyway and is left as it is.
+        will start from its last snapshot anyway and is left as it is. A job that has
+        ended (canceled, failed, completed) starts a new run, from its sources' start.
 
         Raises:
-            IllegalJobState: the job is not running (ended, suspended, being canceled).
+            IllegalJobState: the job is suspended (``resume()`` it) or being canceled.
         """
         try:
             was, job = self._landed(control.Request.RESTART)
+            action = control.decide(control.Request.RESTART, job.status)
             if was is Status.SUSPENDING and job.status is Status.SUSPENDED:
                 self._client.jobs.resume(self._id, reason="restarted on request")
-            elif control.decide(control.Request.RESTART, job.status) is not control.Action.DONE:
+            elif action is control.Action.START:
+                self._client.jobs.start(self._id)
+            elif action is not control.Action.DONE:
                 self._client.pipelines.restart(self._id)
         except errors.IllegalTransition as exc:
             raise _illegal(exc) from None

@@ -8,9 +8,14 @@ on the status it landed in, so the sequence the user asked for completes: ``resu
 after ``suspend()`` resumes once the suspension lands, ``cancel()`` on a suspending job
 cancels it once suspended, ``restart()`` on it resumes it from the snapshot just taken
 (while ``restart()`` on a job already suspended is refused, as in Jet: ``resume()`` it).
-A call that is illegal where the job is (``resume()`` on a completed job) is refused and
-changes nothing. The table is the whole policy; the Jet facade (``jet/job.py``) carries
-it out through the client's calls, so embedded and remote alike. Seed 004's REST calls
+``restart()`` on a job that has ended starts a new run of it (the control plane's
+``start``): seed 000 prints ``cancel()`` and then ``restart()`` and ``export_snapshot()``
+as one block, and a Headrace job is a definition with runs, so starting it again is what
+the user asks for. Jet itself refuses this (a canceled Jet job is gone); Headrace keeps
+the job, so it can honour the call. A call that is illegal where the job is
+(``resume()`` on a completed job) is refused and changes nothing. The table is the
+whole policy; the Jet facade (``jet/job.py``) carries it out through the client's
+calls, so embedded and remote alike. Seed 004's REST calls
 stay strict: each is decided on the status the job has when it arrives.
 """
 
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from headrace.model.status import Status
+from headrace.model.status import FINAL, Status
 
 S = Status
 
@@ -41,6 +46,8 @@ class Action(StrEnum):
     WAIT = "wait"
     #: Nothing to do: the job is already (or about to be) what the call asks.
     DONE = "done"
+    #: The job has ended: start a new run of it (``run_count + 1``, from its start).
+    START = "start"
     #: Illegal in this status: raise ``IllegalTransition`` and change nothing.
     REFUSE = "refuse"
 
@@ -80,6 +87,10 @@ POLICY: dict[Request, dict[Status, Action]] = {
         # Not started yet: it will start from its last snapshot anyway.
         S.WAITING: A.DONE,
         S.RESUMING: A.DONE,
+        # ``cancel()`` returns while its worker stops the job: restart it once canceled.
+        S.CANCELING: A.WAIT,
+        # Ended: a new run (the control plane's ``start``).
+        **dict.fromkeys(FINAL, A.START),
     },
 }
 

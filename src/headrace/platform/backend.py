@@ -8,8 +8,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from headrace import errors
 from headrace.client import protocols
@@ -18,57 +17,11 @@ from headrace.model.job import Job
 from headrace.pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from headrace.client import embedded, remote
+    pass
 
 
-class Jobs(protocols.JobDefinitions, Protocol):
-    """``client.jobs``: the control plane's job calls, and the seed 004 ones used here."""
-
-    def get(self, job_id: str) -> Job:
-        """A job by id."""
-        ...
-
-    def delete(self, job_id: str, force: bool = False) -> Job:
-        """Delete a job."""
-        ...
-
-    def find(
-        self,
-        *,
-        name: str | None = None,
-        tag: str | None = None,
-        status: str | Sequence[str] | None = None,
-        pipeline: str | None = None,
-        label: str | None = None,
-        project: str | None = None,
-    ) -> builtins.list[Job]:
-        """Jobs matching every filter, newest first."""
-        ...
-
-
-class ControlPlaneClient(Protocol):
-    """What this facade needs of a client: the embedded and the remote one both fit."""
-
-    @property
-    def jobs(self) -> Jobs:
-        """The client's jobs."""
-        ...
-
-    @property
-    def pipelines(self) -> protocols.PipelineCommits:
-        """The client's published pipelines."""
-        ...
-
-    @property
-    def projects(self) -> protocols.Projects:
-        """The client's projects."""
-        ...
-
-
-def _conforms(local: embedded.Client, far: remote.Client) -> None:
-    """Never called: mypy checks that both clients are what this facade needs."""
-    clients: builtins.list[ControlPlaneClient] = [local, far]
-    del clients
+#: What the facade needs of a client: the embedded and the remote one both fit.
+ControlPlaneClient = protocols.ControlPlaneClient
 
 
 def projects(client: ControlPlaneClient) -> builtins.list[Project]:

@@ -114,7 +114,9 @@ class Worker:
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
-        self._running: dict[str, Attempt] = {}
+        #: By (job id, attempt): a job's next attempt may start here while its previous
+        #: one still winds down (a cancel, then a new run), and each keeps its own entry.
+        self._running: dict[tuple[str, int], Attempt] = {}
         self._inbox: dict[str, queue.SimpleQueue[Attempt | None]] = {
             q: queue.SimpleQueue() for q in self.queues
         }
@@ -336,7 +338,7 @@ class Worker:
             )
         with self._lock:
             for a in ready:
-                self._running[a.claimed.job_id] = a
+                self._running[a.claimed.job_id, a.claimed.attempt] = a
                 self._busy[a.claimed.queue] += 1
             for w in writes:
                 self._buffer.add(w)
@@ -409,7 +411,7 @@ class Worker:
     def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:
         c = attempt.claimed
         with self._lock:
-            self._running.pop(c.job_id, None)
+            self._running.pop((c.job_id, c.attempt), None)
             self._busy[c.queue] -= 1
             ended = attempt.ended
         if outcome.stopped == "lost":
@@ -609,7 +611,7 @@ class Worker:
     def _keep(self) -> None:
         def running() -> list[str]:
             with self._lock:
-                return list(self._running)
+                return sorted({job_id for job_id, _ in self._running})
 
         keeper.keep(
             self.attempts.leases,

@@ -23,7 +23,8 @@ from headrace.service.offsets import JobOffsets
 from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
-from headrace.store.jobs import ORDERABLE, JobRepository
+from headrace.store.job_rows import ORDERABLE
+from headrace.store.jobs import JobRepository
 
 S = Status
 

@@ -15,7 +15,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Job, Page
 from headrace.service import catalog
 from headrace.store.database import Store
-from headrace.store.jobs import ORDERABLE
+from headrace.store.job_rows import ORDERABLE
 from headrace.store.overview import DataInfo, JobFilter, OverviewRepository, SnapshotInfo
 
 #: Minutes of throughput the overview reports.

@@ -41,7 +41,7 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.jobs import EVENT_COLUMNS, insert_rows
+from headrace.store.job_rows import EVENT_COLUMNS, insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
 from headrace.store.predicates import AT as _AT

@@ -3,269 +3,50 @@
 from __future__ import annotations
 
 import builtins
-import itertools
 import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import (
-    ColumnElement,
     Connection,
-    Insert,
     RowMapping,
     Select,
-    Table,
     and_,
-    bindparam,
     case,
     delete,
     func,
     insert,
-    literal_column,
     select,
     update,
 )
 
 from headrace import defaults, errors
-from headrace.model import ids, labels
+from headrace.model import ids
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, Page
 from headrace.model.status import Status
-from headrace.store import codec, tables
+from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.dialects.base import Dialect
-
-J = tables.jobs
-#: The columns of an event row, in the order statements that insert events fill them.
-EVENT_COLUMNS = (
-    "job_id",
-    "tenant_id",
-    "from_status",
-    "to_status",
-    "user_id",
-    "at_ms",
-    "reason",
-    "attempt",
+from headrace.store.job_rows import (
+    BULK_ROWS,
+    INSERT_EVENT,
+    IS_ACTIVE,
+    ORDERABLE,
+    J,
+    check_path,
+    event_rows,
+    insert_job,
+    insert_rows,
+    insert_with_event,
+    is_uuid,
+    job_from_row,
+    scheduled_event,
 )
-
-#: "Not ended", its statuses as SQL literals: so a prepared statement's generic plan can
-#: still use ``ux_jobs_active_name``, whose predicate names them (with bound statuses it
-#: scanned the whole table).
-IS_ACTIVE = J.c.status.not_in([literal_column(f"'{s}'", sqlalchemy.String) for s in machine.FINAL])
-
-#: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
-ORDERABLE = {
-    "scheduled_at": J.c.scheduled_at_ms,
-    "updated_at": J.c.updated_at_ms,
-    "started_at": J.c.started_at_ms,
-    "eta": J.c.eta_ms,
-    "status": J.c.status,
-    "type": J.c.type,
-    "progress": J.c.progress,
-}
-
-#: Most rows one bulk INSERT statement carries.
-BULK_ROWS = 5000
 
 #: Chooses the status path of a control request from the job as it is now.
 PathChooser = Callable[[Job], Sequence[Status]]
-
-
-def job_from_row(row: RowMapping) -> Job:
-    """A ``Job`` record from a ``jobs`` row."""
-    return Job(
-        job_id=str(row["job_id"]),
-        tenant_id=str(row["tenant_id"]),
-        user_id=str(row["user_id"]),
-        idempotency_key=row["idempotency_key"],
-        type=row["type"],
-        name=row["name"],
-        description=row["description"],
-        queue=row["queue"],
-        status=Status(row["status"]),
-        details=row["details"],
-        scheduled_at_ms=row["scheduled_at_ms"],
-        updated_at_ms=row["updated_at_ms"],
-        started_at_ms=row["started_at_ms"],
-        finished_at_ms=row["finished_at_ms"],
-        eta_ms=row["eta_ms"],
-        locked_by=None if row["locked_by"] is None else str(row["locked_by"]),
-        attempt=row["attempt"],
-        progress=row["progress"],
-        progress_details=row["progress_details"],
-        timeout_sec=row["timeout_sec"],
-        max_retries=row["max_retries"],
-        retry_delay_sec=row["retry_delay_sec"],
-        retries=row["retries"],
-        run_count=row["run_count"],
-        error=row["error"],
-        result=codec.loads(row["result"]),
-        params=codec.loads(row["params"]),
-        state=codec.loads(row["state"]) or {},
-        project=row["project"],
-        tags=tuple(codec.loads(row["tags"]) or ()),
-        runtime_parameters=codec.loads(row["runtime_parameters"]) or {},
-        parameter_sets=codec.loads(row["parameter_sets"]) or {},
-        pipeline_name=row["pipeline_name"],
-        pipeline_version=row["pipeline_version"],
-        require_error_ack=bool(row["require_error_ack"]),
-        error_acknowledged=bool(row["error_acknowledged"]),
-        origin=row["origin"],
-        labels=labels.decode(row["labels"]),
-    )
-
-
-def event_rows(
-    job_id: str,
-    tenant_id: str,
-    path: Sequence[Status],
-    *,
-    user_id: str | None,
-    at_ms: int,
-    reason: str | None,
-    attempt: int,
-) -> list[dict[str, Any]]:
-    """One ``job_events`` row per step of ``path``."""
-    return [
-        {
-            "job_id": job_id,
-            "tenant_id": tenant_id,
-            "from_status": str(a),
-            "to_status": str(b),
-            "user_id": user_id,
-            "at_ms": at_ms,
-            "reason": reason,
-            "attempt": attempt,
-        }
-        for a, b in itertools.pairwise(path)
-    ]
-
-
-def _scheduled_event(row: dict[str, Any], user_id: str) -> dict[str, Any]:
-    """The ``job_events`` row of a job's creation (no status before ``waiting``)."""
-    return {
-        "job_id": row["job_id"],
-        "tenant_id": row["tenant_id"],
-        "from_status": None,
-        "to_status": str(Status.WAITING),
-        "user_id": user_id,
-        "at_ms": row["scheduled_at_ms"],
-        "reason": "scheduled",
-        "attempt": 0,
-    }
-
-
-def insert_rows(
-    store: Store,
-    conn: Connection,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    returning: Sequence[ColumnElement[Any]] = (),
-) -> Sequence[RowMapping]:
-    """Insert many rows (each with the keys of the first) in one statement.
-
-    On PostgreSQL, ``INSERT ... SELECT`` from the dialect's row table (one array per
-    column): a many-row ``VALUES`` list costs the driver and SQLAlchemy time per
-    parameter. SQLite runs in-process, where a plain executemany is as cheap.
-
-    Returns:
-        The ``returning`` columns of the inserted rows, in no particular order.
-    """
-    if not store.is_postgresql:
-        plain = insert(table).returning(*returning) if returning else insert(table)
-        result = conn.execute(plain, list(rows))
-        return result.mappings().all() if returning else []
-    names = tuple(rows[0])
-    key = (table.name, names, tuple(str(c) for c in returning))
-    stmt = _INSERT_STATEMENTS.get(key)
-    if stmt is None:
-        source = store.dialect.rows_table("r", [table.c[n] for n in names])
-        stmt = insert(table).from_select(names, select(*(source.c[n] for n in names)))
-        if returning:
-            stmt = stmt.returning(*returning)
-        _INSERT_STATEMENTS[key] = stmt
-    value = store.dialect.rows_value(
-        conn.dialect, [table.c[n] for n in names], [[r[n] for n in names] for r in rows]
-    )
-    result = conn.execute(stmt, {"r_rows": value})
-    return result.mappings().all() if returning else []
-
-
-#: ``insert_rows``' statements on PostgreSQL, built once per table, columns and returning.
-_INSERT_STATEMENTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
-
-
-def check_path(job_id: str, path: Sequence[Status], reason: str = "") -> None:
-    """Check every step of a status path against the machine.
-
-    Raises:
-        IllegalTransition: at the first step the machine does not allow.
-    """
-    for a, b in itertools.pairwise(path):
-        machine.check(job_id, a, b, reason)
-
-
-def _insert_with_event(dialect: Dialect, columns: tuple[str, ...]) -> Select[Any]:
-    """PostgreSQL's schedule as one statement: the job and its ``scheduled`` event.
-
-    ``WITH j AS (INSERT … ON CONFLICT DO NOTHING RETURNING *), e AS (INSERT INTO
-    job_events SELECT … FROM j) SELECT * FROM j``. No row back means a conflict (the key
-    or the active name is taken): nothing was written, the event included.
-    """
-    key = (dialect.name, columns)
-    if key in _INSERT_WITH_EVENT:
-        return _INSERT_WITH_EVENT[key]
-    job = (
-        dialect.insert_ignoring_conflicts(J)
-        .values({n: bindparam(n, type_=J.c[n].type) for n in columns})
-        .returning(*J.c)
-        .cte("j")
-    )
-    E = tables.job_events
-    event = (
-        insert(E)
-        .from_select(
-            EVENT_COLUMNS,
-            select(
-                job.c.job_id,
-                job.c.tenant_id,
-                sqlalchemy.null(),
-                sqlalchemy.literal(str(Status.WAITING)),
-                bindparam("event_user_id", type_=E.c.user_id.type),
-                job.c.scheduled_at_ms,
-                sqlalchemy.literal("scheduled"),
-                sqlalchemy.literal(0),
-            ),
-        )
-        .cte("e")
-    )
-    stmt = select(job).add_cte(event)
-    _INSERT_WITH_EVENT[key] = stmt
-    return stmt
-
-
-#: ``_insert_with_event``'s statements per dialect and columns given, built once.
-_INSERT_WITH_EVENT: dict[tuple[str, tuple[str, ...]], Select[Any]] = {}
-
-
-def _insert_job(dialect: Dialect) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING *`` for one job, built once per dialect.
-
-    Values come as parameters at execution. Building the statement (and its cache key)
-    anew cost more than SQLite's whole insert and commit.
-    """
-    stmt = _INSERT_JOB.get(dialect.name)
-    if stmt is None:
-        stmt = _INSERT_JOB[dialect.name] = dialect.insert_ignoring_conflicts(J).returning(*J.c)
-    return stmt
-
-
-_INSERT_JOB: dict[str, Insert] = {}
-#: A job's ``scheduled`` event, its values as parameters.
-_INSERT_EVENT = insert(tables.job_events)
 
 
 class JobRepository:
@@ -287,7 +68,7 @@ class JobRepository:
             # One statement, committed on its own: the job, its event, and (by the INSERT
             # trigger of migration 0006) the workers' wake-up, in one round trip.
             with self.store.single() as conn:
-                one = _insert_with_event(self.store.dialect, tuple(row))
+                one = insert_with_event(self.store.dialect, tuple(row))
                 result = conn.execute(one, {**row, "event_user_id": user_id})
                 inserted = result.mappings().first()
             if inserted is not None:
@@ -295,10 +76,10 @@ class JobRepository:
         with self.store.write() as conn:
             found = None
             if not self.store.is_postgresql:
-                found = conn.execute(_insert_job(self.store.dialect), row).mappings().first()
+                found = conn.execute(insert_job(self.store.dialect), row).mappings().first()
             created = found is not None
             if created:
-                conn.execute(_INSERT_EVENT, _scheduled_event(row, user_id))
+                conn.execute(INSERT_EVENT, scheduled_event(row, user_id))
             else:
                 if row["idempotency_key"] is not None:
                     found = (
@@ -339,7 +120,7 @@ class JobRepository:
                     "idempotency_key", "bulk scheduling takes neither keys nor names"
                 )
         rows = [{**r, "job_id": ids.new_id()} for r in rows]
-        events = [_scheduled_event(r, user_id) for r in rows]
+        events = [scheduled_event(r, user_id) for r in rows]
         by_id: dict[str, Job] = {}
         with self.store.write() as conn:
             for start in range(0, len(rows), BULK_ROWS):
@@ -704,12 +485,3 @@ class JobRepository:
             conn.execute(delete(tables.job_events).where(tables.job_events.c.job_id == job_id))
             conn.execute(delete(tables.job_logs).where(tables.job_logs.c.job_id == job_id))
         return job
-
-
-def is_uuid(value: str) -> bool:
-    """Whether ``value`` is a UUID (anything else cannot name a job)."""
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

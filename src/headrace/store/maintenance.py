@@ -29,7 +29,7 @@ from headrace.model.clock import now_ms
 from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.jobs import event_rows
+from headrace.store.job_rows import event_rows
 from headrace.store.predicates import AT, IS_HELD, IS_RETRYING, WAITING
 
 log = logging.getLogger("headrace.maintenance")

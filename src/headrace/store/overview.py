@@ -17,7 +17,7 @@ from headrace.model.job import Job, Page
 from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.jobs import ORDERABLE, job_from_row
+from headrace.store.job_rows import ORDERABLE, job_from_row
 
 J = tables.jobs
 #: Statuses a job waits in before a worker holds it.

@@ -24,7 +24,8 @@ from headrace.model.job import Job, JobEvent, JobLogLine
 from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.jobs import JobRepository, is_uuid, job_from_row
+from headrace.store.job_rows import is_uuid, job_from_row
+from headrace.store.jobs import JobRepository
 
 J, R, E, LG = tables.jobs, tables.job_runs, tables.job_events, tables.job_logs
 

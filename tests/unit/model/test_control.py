@@ -24,15 +24,18 @@ def test_every_applied_status_change_is_allowed_by_the_machine() -> None:
             assert machine.allowed(status, target), (request, status, target)
 
 
-def test_final_statuses_refuse_every_request_and_nothing_waits_on_them() -> None:
+def test_final_statuses_refuse_every_request_but_restart_which_starts_a_new_run() -> None:
     for request in Request:
         for status in machine.FINAL:
-            assert control.decide(request, status) is Action.REFUSE
+            expected = Action.START if request is Request.RESTART else Action.REFUSE
+            assert control.decide(request, status) is expected, (request, status)
+            if expected is Action.START:
+                assert status in machine.STARTABLE  # the service's start takes it
 
 
 def test_a_wait_is_only_on_a_status_that_moves_by_itself() -> None:
     # Statuses a worker or the reaper moves on without a user's call.
-    moving = {Status.LOCKED, Status.SUSPENDING, Status.RESUMING}
+    moving = {Status.LOCKED, Status.SUSPENDING, Status.RESUMING, Status.CANCELING}
     for request in Request:
         for status, action in control.POLICY[request].items():
             if action is Action.WAIT:

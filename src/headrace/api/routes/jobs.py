@@ -29,7 +29,7 @@ from headrace.api.schemas import (
 from headrace.model import status as machine
 from headrace.model.job import Job
 from headrace.model.status import Status
-from headrace.store.jobs import ORDERABLE
+from headrace.store.job_rows import ORDERABLE
 
 router = APIRouter(tags=["jobs"], responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
 
