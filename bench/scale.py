@@ -2,6 +2,7 @@
 
     python bench/scale.py [--workers 1,2,4,8] [--repeat 3] [--jobs 4000] [--capacity 8]
                           [--stores postgresql,sqlite]
+    python bench/scale.py --latency [--latency-workers 4] [--rate 200] [--jobs 2000]
 
 For each repeat, each worker count and each workload (a no-op job and a 1 ms sleep), on
 an emptied store: start N worker processes (``--queues bench=C``), wait until every one
@@ -27,6 +28,9 @@ beside the workers; the per-job database CPU predicts a bigger machine's ceiling
 SQLite (``--stores postgresql,sqlite``): the same on a SQLite file, whose "database" runs inside the
 worker processes (no separate CPU to report), 1, 2 and 4 processes (one host only).
 
+``--latency``: pickup latency (p50, p99) of no-op jobs scheduled one by one at ``--rate``
+per second to 4 idle workers on PostgreSQL (woken by LISTEN/NOTIFY).
+
 Medians over repeats; the table goes to stdout and, as JSON, to
 ``bench/results/scale-<date>.json``.
 """
@@ -44,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -68,6 +73,8 @@ RESULTS = ROOT / "bench" / "results"
 J = tables.jobs
 WORKLOADS = {"noop": jobs_noop.TYPE, "1ms": jobs_scale.TYPE}
 TICK = os.sysconf("SC_CLK_TCK")
+#: Threads scheduling the latency run's jobs.
+PRODUCERS = 4
 #: A drain that completes nothing for this long is given up (and reported).
 STALL_SEC = 30.0
 
@@ -271,6 +278,101 @@ def _done(client: Client) -> int:
     return count(client, "SELECT count(*) FROM jobs WHERE status = 'completed'")
 
 
+# -- pickup latency -------------------------------------------------------------------
+
+
+def latency_once(
+    store: BenchStore, n_workers: int, rate: float, jobs: int, capacity: int, logdir: Path
+) -> dict[str, Any]:
+    """Schedule no-op jobs one by one at ``rate``/s to idle workers; their pickup latency.
+
+    Pickup = ``started_at_ms`` (the worker began the attempt) - ``scheduled_at_ms`` (the
+    job was scheduled, before its INSERT committed): the NOTIFY wake-up, the claim, the
+    hand-over to a slot.
+    """
+    url = store.fresh()
+    procs = start_workers(url, n_workers, capacity, logdir, f"{store.kind}-latency-{n_workers}")
+    try:
+        with Client(store=url, run_workers=False) as client:
+            up = wait_until(
+                "the workers to register",
+                lambda: count(client, "SELECT count(*) FROM workers") == n_workers or 0,
+                procs,
+                120,
+            )
+            if up != "ok":
+                return {"ok": False, "outcome": up}
+            warm = client.jobs.schedule(jobs_noop.TYPE)
+            wait_until("the warm-up job", lambda: _done(client) == 1 or 0, procs, 60)
+            t0 = time.perf_counter()
+
+            def produce(k: int) -> None:
+                # PRODUCERS threads, each its share of the rate: one scheduling thread
+                # cannot offer 200/s on a loaded 2-core machine (one INSERT each).
+                for i in range(k, jobs, PRODUCERS):
+                    pause = t0 + i / rate - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    client.jobs.schedule(jobs_noop.TYPE)
+
+            threads = [threading.Thread(target=produce, args=(k,)) for k in range(PRODUCERS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            offered = jobs / (time.perf_counter() - t0)
+            outcome = wait_until(
+                "the jobs to complete",
+                lambda: (done := _done(client)) == jobs + 1 or done,
+                procs,
+                600,
+            )
+            with client.store.read() as conn:
+                rows = conn.execute(
+                    select(J.c.started_at_ms - J.c.scheduled_at_ms).where(
+                        J.c.status == "completed", J.c.job_id != warm.job_id
+                    )
+                ).all()
+    finally:
+        stop_workers(procs)
+    waits = sorted(int(r[0]) for r in rows)
+    if not waits:
+        return {"ok": False, "outcome": outcome}
+    return {
+        "ok": outcome == "ok" and len(waits) == jobs,
+        "outcome": outcome,
+        "offered_rate": offered,
+        "p50_ms": waits[len(waits) // 2],
+        "p99_ms": waits[min(len(waits) - 1, int(0.99 * len(waits)))],
+        "max_ms": waits[-1],
+    }
+
+
+def run_latency(args: argparse.Namespace, tmp: Path) -> None:
+    store = BenchStore("postgresql", tmp)
+    runs = []
+    try:
+        for rep in range(args.repeat):
+            r = latency_once(store, args.latency_workers, args.rate, args.jobs, args.capacity, tmp)
+            runs.append(r)
+            print(f"[{rep + 1}/{args.repeat}] latency: {r}", file=sys.stderr, flush=True)
+    finally:
+        store.close()
+    ok = [r for r in runs if r["ok"]]
+    print(
+        f"\npickup latency {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+        f"shared machine: PostgreSQL, {args.latency_workers} workers, {args.jobs} no-op jobs "
+        f"scheduled one by one at {args.rate:.0f}/s; medians of {len(ok)} of {len(runs)} runs"
+    )
+    for key in ("offered_rate", "p50_ms", "p99_ms", "max_ms"):
+        values = [r[key] for r in ok]
+        print(f"  {key}: {statistics.median(values):.1f}" if values else f"  {key}: -")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"scale-latency-{dt.date.today()}.json"
+    out.write_text(json.dumps({"args": vars(args), "runs": runs}, indent=1))
+    print(f"written to {out.relative_to(ROOT)}")
+
+
 # -- the table -------------------------------------------------------------------------
 
 COLUMNS = (
@@ -336,7 +438,14 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=8)
     parser.add_argument("--stores", default="postgresql", help="postgresql,sqlite (1-4)")
     parser.add_argument("--workloads", default="noop,1ms")
+    parser.add_argument("--latency", action="store_true", help="pickup latency instead")
+    parser.add_argument("--latency-workers", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=200.0, help="jobs/s offered (latency)")
     args = parser.parse_args()
+    if args.latency:
+        with tempfile.TemporaryDirectory(prefix="hr-scale-") as tmp:
+            run_latency(args, Path(tmp))
+        return
     counts = [int(n) for n in args.workers.split(",")]
     workloads = args.workloads.split(",")
     results: dict[str, list[dict[str, Any]]] = {}
