@@ -171,3 +171,37 @@ class WorkerRepository:
                 .values(placed_on=worker_id, placed_until_ms=until_ms)
             ).rowcount
         return done == 1
+
+    def queue_load(self, queue: str, at_ms: int) -> dict[str, int]:
+        """Per worker, the jobs of ``queue`` it holds or that are placed on it (in transit)."""
+        held = (
+            select(J.c.locked_by, func.count())
+            .where(IS_HELD, J.c.queue == queue, J.c.locked_by.is_not(None))
+            .group_by(J.c.locked_by)
+        )
+        placed = (
+            select(J.c.placed_on, func.count())
+            .where(
+                J.c.status == "waiting",
+                J.c.queue == queue,
+                J.c.placed_on.is_not(None),
+                J.c.placed_until_ms > at_ms,
+            )
+            .group_by(J.c.placed_on)
+        )
+        load: dict[str, int] = {}
+        with self.store.read() as conn:
+            for stmt in (held, placed):
+                for worker_id, n in conn.execute(stmt):
+                    load[str(worker_id)] = load.get(str(worker_id), 0) + int(n)
+        return load
+
+    def reserve(self, job_id: str, attempt: int, holder: str, target: str, until_ms: int) -> bool:
+        """Place a job ``holder`` runs (this attempt) on ``target`` for its next claim."""
+        with self.store.write() as conn:
+            done = conn.execute(
+                update(J)
+                .where(J.c.job_id == job_id, J.c.attempt == attempt, J.c.locked_by == holder)
+                .values(placed_on=target, placed_until_ms=until_ms)
+            ).rowcount
+        return done == 1

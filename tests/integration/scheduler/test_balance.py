@@ -108,3 +108,51 @@ def test_balance_refuses_an_unknown_worker_embedded_and_remote(any_client: Any) 
         any_client.workers.balance(["00000000-0000-4000-8000-000000000000"])
     assert "worker_ids" in str(caught.value)
     assert any_client.workers.balance() == []  # nothing streams: nothing to move
+
+
+def test_auto_scaling_jobs_move_to_a_worker_that_joins_exactly_once(client: Client) -> None:
+    """With ``auto_scaling``, a joining worker gets streaming jobs without a balance call."""
+    first = Worker(client.store, client.registry, {S: 4}, lease_sec=3.0).start()
+    second: Worker | None = None
+    jet = client.get_jet()
+    config = dict(
+        processing_guarantee=ProcessingGuarantee.EXACTLY_ONCE,
+        snapshot_interval_ms=100,
+        auto_scaling=True,
+    )
+    streams = [client.get_stream(f"auto-in-{i}", partitions=1) for i in range(3)]
+    jobs: list[Any] = []
+    try:
+        for i in range(3):
+            jobs.append(jet.submit(_copy(f"auto-in-{i}", f"auto-out-{i}"), JobConfig(**config)))
+        wait_for(lambda: all(j.get_status() is JobStatus.RUNNING for j in jobs), what="running")
+        for s in streams:
+            s.publish_all(range(0, 50))
+        second = Worker(client.store, client.registry, {S: 4}, lease_sec=3.0).start()
+        joined = second.worker_id
+        wait_for(
+            lambda: any(client.jobs.get(j.id).locked_by == joined for j in jobs),
+            timeout=60,
+            what="a job on the joined worker",
+        )
+        moved = [
+            j.id
+            for j in jobs
+            if any("the job moves to it" in (e.reason or "") for e in client.jobs.events(j.id))
+        ]
+        assert moved, "at least one job was placed on the joined worker"
+        for s in streams:
+            s.publish_all(range(50, 100))
+        wait_for(
+            lambda: all(len(client.get_list(f"auto-out-{i}")) >= 100 for i in range(3)),
+            timeout=60,
+            what="every item through",
+        )
+    finally:
+        for j in jobs:
+            j.cancel()
+        first.stop()
+        if second is not None:
+            second.stop()
+    for i in range(3):
+        assert sorted(client.get_list(f"auto-out-{i}")) == list(range(100))  # once each
