@@ -105,3 +105,17 @@ LONG_POLL_SEC = 10.0
 
 #: Seconds an HTTP request of the remote client may take beyond the time the server holds it.
 HTTP_TIMEOUT_SEC = 30.0
+
+#: A schedule's tick handled more than this late counts as missed (its misfire policy
+#: decides): a maintenance takeover after a holder died (about a lease) is not a miss.
+SCHEDULE_GRACE_SEC = 60.0
+
+#: Most ticks of one schedule fired (``run_all``) or counted as missed in one round of
+#: the ticker; a longer backlog goes on next round.
+SCHEDULE_CATCH_UP = 100
+
+#: Most due schedules the ticker handles in one round.
+SCHEDULE_BATCH = 100
+
+#: Firings kept per schedule (the newest); older ones are forgotten as new ones come.
+SCHEDULE_FIRINGS_KEPT = 1000

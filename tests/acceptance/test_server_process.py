@@ -185,3 +185,23 @@ def test_insecure_local_serves_the_default_tenant_but_only_on_loopback(
         assert httpx.get(f"{url}/workers").json()["items"] == []
     finally:
         assert stop(server) == 0
+
+
+def test_a_stop_ends_open_event_streams_instead_of_waiting_for_them(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = start(f"sqlite:///{tmp_path}/sse.db", port, log, "--insecure-local", "--workers", "0")
+    try:
+        url = f"http://127.0.0.1:{port}/job-changes"
+        with httpx.stream("GET", url, params={"timeout": 300}, timeout=30) as answer:
+            lines = answer.iter_lines()
+            assert "event: ready" in [next(lines) for _ in range(4)]
+            server.send_signal(signal.SIGTERM)
+            rest = list(lines)  # ends at the stream's next read, not after 300 s or the grace
+        assert all(not line.startswith("event:") for line in rest)
+        assert server.wait(20) == 0
+    finally:
+        stop(server)
+    assert "graceful shutdown exceeded" not in log.read_text()

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests_acceptance_support import start_worker, stop, wait_until
+from tests_acceptance_support import start_worker, stop, wait_sessions_gone, wait_until
 
 from headrace import Client
 from headrace.model.status import Status
@@ -31,6 +31,7 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
         wait_until(lambda: len(ledger.read_text().splitlines()) >= 20, 60, "first worker progress")
         first.send_signal(signal.SIGKILL)
         first.wait()
+        wait_sessions_gone(store_url, first.pid)  # a COMMIT it sent may still land
         held = [j for j in client.jobs.list(limit=1000, status="locked,running").items]
         assert held, "the kill should have caught jobs mid-run"
         second = start_worker(store_url, "maintenance=5", 2.0, log)

@@ -44,3 +44,28 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def wait_sessions_gone(store_url: str, pid: int, timeout: float = 30.0) -> None:
+    """Wait until a killed process's PostgreSQL sessions have ended (no-op on SQLite).
+
+    A process killed right after sending a COMMIT may still have it applied: until its
+    backend has seen the socket close, what the store shows is not final.
+    """
+    if not store_url.startswith("postgresql"):
+        return
+    import sqlalchemy
+
+    from headrace.store.dialects.postgresql import app_name, driver_url
+
+    engine = sqlalchemy.create_engine(driver_url(store_url), poolclass=sqlalchemy.NullPool)
+    query = sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n")
+
+    def gone() -> bool:
+        with engine.connect() as conn:
+            return conn.execute(query, {"n": app_name(pid)}).scalar() == 0
+
+    try:
+        wait_until(gone, timeout, f"the sessions of killed process {pid} to end")
+    finally:
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from headrace.api import dashboard, docs, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
+    changes,
     data,
     definitions,
     jobs,
@@ -20,6 +22,7 @@ from headrace.api.routes import (
     overview,
     pipelines,
     projects,
+    schedules,
     versions,
 )
 
@@ -65,14 +68,17 @@ def create_app(
     )
     docs.install(app)
     app.state.headrace = state
+    #: Set when the server starts to stop: long-held responses (event streams) end on it.
+    app.state.stopping = threading.Event()
     registry = metrics.registry_for(state.workers)
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
-    control = (projects.router, versions.router, definitions.router)
+    control = (projects.router, versions.router, definitions.router, schedules.router)
     for router in (*routers, *control):
         app.include_router(router)
     app.include_router(overview.router)
+    app.include_router(changes.router)
     dashboard.install(app)
     app.add_middleware(
         limits.BodyLimit,

@@ -112,7 +112,7 @@ class UpgradeIn(pydantic.BaseModel):
     """``POST /job-definitions/upgrade``: jobs to pin to their pipeline's latest commit."""
 
     model_config = FORBID
-    job_ids: list[JobIdText] = pydantic.Field(min_length=1)
+    job_ids: list[JobIdText]
 
 
 class StartIn(pydantic.BaseModel):

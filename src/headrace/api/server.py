@@ -6,6 +6,7 @@ import importlib
 import ipaddress
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -18,7 +19,7 @@ from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
-from headrace.service import catalog
+from headrace.service import catalog, ticker
 from headrace.store.database import Store
 
 log = logging.getLogger("headrace.server")
@@ -66,9 +67,18 @@ def check(options: ServerOptions) -> None:
 
 
 class _Uvicorn(uvicorn.Server):
-    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does."""
+    """Uvicorn, except that a stop by SIGTERM/SIGINT exits 0 as ``headrace worker`` does.
+
+    ``on_exit`` runs at the signal, before uvicorn waits for open requests: event streams
+    end on it rather than hold the shutdown for its whole grace period.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
         super().handle_exit(sig, frame)
         # Uvicorn re-raises the signal after its graceful shutdown; a clean stop is not a kill.
         self._captured_signals.clear()
@@ -94,6 +104,8 @@ class Server:
             Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)
             for _ in range(options.workers)
         ]
+        if self.workers:  # one ticker a process: its workers share one maintenance holder
+            ticker.attach(self.workers[0])
         self.state = ApiState(
             self.store,
             registry,
@@ -145,4 +157,4 @@ class Server:
             access_log=False,
             timeout_graceful_shutdown=10,
         )
-        _Uvicorn(config).run()
+        _Uvicorn(config, on_exit=self.app.state.stopping.set).run()

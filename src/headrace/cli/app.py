@@ -18,6 +18,7 @@ from headrace.scheduler.worker import Worker
 from headrace.service import (
     catalog,
     pipelines,  # noqa: F401 - registers the pipeline job type
+    ticker,
 )
 from headrace.store.database import Store
 
@@ -117,7 +118,12 @@ def worker(
         chosen = parse_queues(queues, settings.queues)
         opened = Store(store or settings.store)
         catalog.store_declared(opened, DEFAULT)
+<<<<<<< HEAD
         running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=labels)
+=======
+        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
+        ticker.attach(running)  # its turns at maintenance fire schedule ticks too
+>>>>>>> main
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -162,6 +168,7 @@ from headrace.cli import ops as _ops  # noqa: E402
 from headrace.cli import pipeline_jobs as _pipeline_jobs  # noqa: E402, F401 - fills pipelines
 from headrace.cli import pipelines as _pipelines  # noqa: E402, F401 - fills pipelines
 from headrace.cli import pipelines_group as _pipelines_group  # noqa: E402
+from headrace.cli import schedules as _schedules  # noqa: E402
 from headrace.cli import server as _server  # noqa: E402
 from headrace.cli import submit as _submit  # noqa: E402
 from headrace.cli import tokens as _tokens  # noqa: E402
@@ -178,3 +185,4 @@ app.add_typer(_ops.queues_app, name="queues")
 app.add_typer(_ops.workers_app, name="workers")
 # Modules adding to ``headrace pipelines`` are imported above; the group is mounted once.
 app.add_typer(_pipelines_group.app, name="pipelines")
+app.add_typer(_schedules.app, name="schedules")

@@ -22,12 +22,13 @@ from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
-from headrace.service import tokens
+from headrace.service import ticker, tokens
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
 from headrace.service.pipelines import PipelineService
 from headrace.service.projects import ProjectService
+from headrace.service.schedules import ScheduleService
 from headrace.service.workers import QueueInfo, WorkerService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -81,13 +82,16 @@ class Runtime:
             return
         with self._lock:
             if self.worker is None:
-                self.worker = Worker(
+                origin = None if self.resume_jobs else process_origin()
+                worker = Worker(
                     self.store,
                     self.registry,
                     self.settings.queues,
                     lease_sec=self.lease_sec,
-                    origin=None if self.resume_jobs else process_origin(),
-                ).start()
+                    origin=origin,
+                )
+                ticker.attach(worker, origin)  # scheduled runs are this process's to run
+                self.worker = worker.start()
 
     def close(self) -> None:
         """Stop the worker (handing back what it runs) and close the store."""
@@ -187,6 +191,7 @@ class Client:
         self.job_groups = JobGroupService(_runtime.store)
         self.pipelines = PipelineService(_runtime.store, self.jobs, scope)
         self.projects = ProjectService(_runtime.store, scope)
+        self.schedules = ScheduleService(_runtime.store, self.jobs, scope, _runtime.ensure_worker)
 
     @property
     def store(self) -> Store:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
-from headrace.model.job import Job, JobEvent, JobLogLine
+from headrace.model.job import Job, JobEvent, JobLogLine, Page
 from headrace.model.jobconfig import JobConfig
+from headrace.model.schedules import Firing, Schedule
 from headrace.pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -111,6 +112,30 @@ class JobDefinitions(Protocol):
     def upload_offsets(self, job_id: str, offsets: Mapping[str, Any] | str | Path) -> Job: ...
 
 
+class Schedules(Protocol):
+    """``client.schedules``: cron schedules of jobs and their firings."""
+
+    def create(
+        self,
+        job_id: str,
+        cron: str,
+        *,
+        timezone: str = "UTC",
+        action: str = "start",
+        misfire: str = "ignore",
+        description: str = "",
+        paused: bool = False,
+    ) -> Schedule: ...
+    def list(
+        self, job_id: str | None = None, *, page: int = 1, limit: int = 50
+    ) -> Page[Schedule]: ...
+    def get(self, schedule_id: str) -> Schedule: ...
+    def pause(self, schedule_id: str) -> Schedule: ...
+    def resume(self, schedule_id: str) -> Schedule: ...
+    def delete(self, schedule_id: str) -> None: ...
+    def firings(self, schedule_id: str, *, page: int = 1, limit: int = 50) -> Page[Firing]: ...
+
+
 class ControlPlaneJobs(JobDefinitions, Protocol):
     """``client.jobs`` as the control-plane facades use it: definitions, and get/delete/find."""
 
@@ -144,5 +169,6 @@ def _conforms(local: embedded.Client, far: remote.Client) -> None:
     projects: list[Projects] = [local.projects, far.projects]
     commits: list[PipelineCommits] = [local.pipelines, far.pipelines]
     jobs: list[JobDefinitions] = [local.jobs, far.jobs]
+    schedules: list[Schedules] = [local.schedules, far.schedules]
     clients: list[ControlPlaneClient] = [local, far]
-    del projects, commits, jobs, clients
+    del projects, commits, jobs, schedules, clients

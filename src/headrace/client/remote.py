@@ -31,6 +31,7 @@ from headrace.client.remote_control import (
     RemoteProjects,
 )
 from headrace.client.remote_data import RemoteList, RemoteMap, RemoteStream
+from headrace.client.remote_schedules import RemoteSchedules
 from headrace.client.transport import Http, error_from, seg
 from headrace.engine.metrics import PipelineMetrics, StageMetrics
 from headrace.model import status as machine
@@ -484,6 +485,7 @@ class Client:
         self.job_groups = RemoteJobGroups(self._http)
         self.pipelines = RemotePipelines(self._http, self.jobs)
         self.projects = RemoteProjects(self._http)
+        self.schedules = RemoteSchedules(self._http)
 
     def queues(self) -> builtins.list[QueueInfo]:
         """Every queue: capacity of live workers, the tenant's jobs on it by status."""

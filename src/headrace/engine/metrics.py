@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["PipelineMetrics", "StageMetrics"]
@@ -22,14 +23,31 @@ class StageMetrics:
     batches: int = 0
     processing_time_ms: float = 0.0
     late_dropped: int = 0
+    #: Per partition, the event time (ms) the watermark of this stage's vertex reached
+    #: (set on a vertex's first stage only). Not a counter: not compared, not summed.
+    watermarks: dict[int, float] = field(default_factory=dict, compare=False)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickles; a snapshot taken before watermarks were kept has none."""
+        self.__dict__.update({"watermarks": {}, **state})
 
     def add(self, other: StageMetrics) -> None:
-        """Adds another partition's counters to these."""
+        """Adds another partition's counters to these (its watermarks replace older ones)."""
         self.received += other.received
         self.emitted += other.emitted
         self.batches += other.batches
         self.processing_time_ms += other.processing_time_ms
         self.late_dropped += other.late_dropped
+        self.watermarks.update(other.watermarks)
+
+    @property
+    def watermark_ms(self) -> int | None:
+        """The lowest watermark of the partitions still open (None: none has one yet).
+
+        A streaming job's watermark lag is the wall clock minus this.
+        """
+        open_ = [w for w in self.watermarks.values() if math.isfinite(w)]
+        return int(min(open_)) if open_ else None
 
 
 @dataclass
@@ -85,6 +103,7 @@ class PipelineMetrics:
                     "batches": m.batches,
                     "processing_time_ms": round(m.processing_time_ms, 3),
                     "late_dropped": m.late_dropped,
+                    **({"watermark_ms": m.watermark_ms} if m.watermarks else {}),
                 }
                 for n, m in self.stages.items()
             },

@@ -209,6 +209,8 @@ class VertexInstance:
         if watermark <= self.watermark:
             return
         self.watermark = watermark
+        if self.metrics:  # for the watermark lag the dashboard shows
+            self.metrics[0].watermarks[self.partition] = watermark
         self.emit_output(self.head.on_watermark(watermark))
         for s in self.senders:
             s.watermark(watermark)

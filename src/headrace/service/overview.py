@@ -16,7 +16,13 @@ from headrace.model.job import Job, Page
 from headrace.service import catalog
 from headrace.store.database import Store
 from headrace.store.job_rows import ORDERABLE
-from headrace.store.overview import DataInfo, JobFilter, OverviewRepository, SnapshotInfo
+from headrace.store.overview import (
+    DataInfo,
+    JobFilter,
+    LogLine,
+    OverviewRepository,
+    SnapshotInfo,
+)
 
 #: Minutes of throughput the overview reports.
 THROUGHPUT_MINUTES = 60
@@ -26,6 +32,10 @@ STORM_RETRIES = 3
 STUCK_LIMIT = 20
 #: Final statuses counted as failures in the throughput.
 FAILURES = frozenset({"failed", "timeout"})
+#: Most log lines one read of a job's log tail returns.
+TAIL_LIMIT = 1000
+#: Most changed jobs one read of the live stream returns.
+CHANGES_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,8 @@ class OverviewService:
         text: str | None = None,
         since_ms: int | None = None,
         until_ms: int | None = None,
+        tag: str | None = None,
+        project: str | None = None,
         order: str = "-scheduled_at",
         page: int = 1,
         limit: int = 20,
@@ -95,7 +107,8 @@ class OverviewService:
 
         ``text`` matches part of the name or the type, any case; ``since_ms`` and
         ``until_ms`` bound the scheduling time (from inclusive, to exclusive; an empty
-        range finds nothing).
+        range finds nothing); ``tag`` keeps jobs carrying it or a child of it (``a`` matches
+        ``a/b``), ``project`` the jobs of that project.
 
         Raises:
             InvalidInput: naming ``status``, ``order``, ``page`` or ``limit``.
@@ -115,6 +128,8 @@ class OverviewService:
             text=(text or "").strip() or None,
             since_ms=since_ms,
             until_ms=until_ms,
+            tag=tag or None,
+            project=project or None,
         )
         return self.repo.search(
             self.tenant_id,
@@ -124,6 +139,38 @@ class OverviewService:
             page=page,
             limit=limit,
         )
+
+    def changes(self, since_ms: int, limit: int = CHANGES_LIMIT) -> builtins.list[Job]:
+        """The tenant's jobs changed at or after ``since_ms`` (ms), oldest change first.
+
+        What the dashboard's live stream sends; a caller keeps the newest
+        ``updated_at_ms`` it saw as its next ``since_ms``.
+
+        Raises:
+            InvalidInput: naming ``since_ms`` or ``limit``.
+        """
+        if since_ms < 0:
+            raise errors.InvalidInput("since_ms", f"must be >= 0, got {since_ms}")
+        if not 1 <= limit <= CHANGES_LIMIT:
+            msg = f"must be 1..{CHANGES_LIMIT}, got {limit}"
+            raise errors.InvalidInput("limit", msg)
+        return self.repo.changed(self.tenant_id, since_ms, limit)
+
+    def log_tail(
+        self, job_id: str, after: int | None = None, limit: int = 200
+    ) -> tuple[builtins.list[LogLine], int]:
+        """The job's last ``limit`` log lines, or those after log id ``after``; and its total.
+
+        Following a log reads only its new lines. The caller checks the job is the tenant's.
+
+        Raises:
+            InvalidInput: naming ``after`` or ``limit``.
+        """
+        if after is not None and after < 0:
+            raise errors.InvalidInput("after", f"must be >= 0, got {after}")
+        if not 1 <= limit <= TAIL_LIMIT:
+            raise errors.InvalidInput("limit", f"must be 1..{TAIL_LIMIT}, got {limit}")
+        return self.repo.log_tail(self.tenant_id, job_id, after, limit)
 
     def data_structures(self) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes."""

@@ -12,7 +12,7 @@ from headrace.engine import plan as engine_plan
 from headrace.service.pipeline_runner import decode
 from headrace.service.pipelines import PipelineService
 
-#: Plans kept per job id; a job's pipeline never changes, so a plan never goes stale.
+#: Plans kept per job id and pinned version: neither changes, so a plan never goes stale.
 CACHE_SIZE = 256
 
 
@@ -61,13 +61,19 @@ def plan_of(pipelines: PipelineService, job_id: str) -> PlanView:
         NotFound: no such pipeline job in the tenant.
     """
     job = pipelines.get(job_id)  # the tenant check, every time
-    found = _cache.get(job.job_id)
+    # A job pinned to a published pipeline runs its commit (an upgrade moves the pin).
+    key = f"{job.job_id}@{job.pipeline_version}"
+    found = _cache.get(key)
     if found is not None:
         return found
     params = job.params if isinstance(job.params, dict) else {}
     parallelism = int(params.get("local_parallelism") or 1)
     try:
-        plan = engine_plan.build_plan(decode(str(params["pipeline"])))
+        if job.pipeline_name is not None:
+            pipeline = pipelines.load(job.pipeline_name, job.pipeline_version)
+        else:
+            pipeline = decode(str(params["pipeline"]))
+        plan = engine_plan.build_plan(pipeline)
     except Exception as exc:  # unpickling runs the submitter's code: anything can fail
         # Not cached: a later deploy of the missing module makes the plan readable.
         why = f"its pipeline does not load in this server: {type(exc).__name__}: {exc}"
@@ -91,5 +97,5 @@ def plan_of(pipelines: PipelineService, job_id: str) -> PlanView:
     found = PlanView(job.job_id, parallelism, vertices, edges)
     if len(_cache) >= CACHE_SIZE:
         _cache.clear()
-    _cache[job.job_id] = found
+    _cache[key] = found
     return found

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from headrace.model import status as machine
 from headrace.model.job import Job, Page
 from headrace.model.status import Status
-from headrace.store import tables
+from headrace.store import codec, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import ORDERABLE, job_from_row
 
@@ -34,6 +34,9 @@ class JobFilter:
     text: str | None = None
     since_ms: int | None = None
     until_ms: int | None = None
+    #: A tag: the jobs carrying it or one of its children (``a`` matches ``a/b``).
+    tag: str | None = None
+    project: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,17 @@ class SnapshotInfo:
     name: str | None
     created_at_ms: int
     size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One stored log line with its id (ids grow: ``after`` pages forward from one)."""
+
+    log_id: int
+    at_ms: int
+    level: str
+    message: str
+    attempt: int
 
 
 class OverviewRepository:
@@ -141,6 +155,38 @@ class OverviewRepository:
             items = [job_from_row(r) for r in rows]
         return Page(items=items, total=int(total), page=page, limit=limit)
 
+    def changed(self, tenant_id: str, since_ms: int, limit: int) -> builtins.list[Job]:
+        """The tenant's jobs updated at or after ``since_ms``, oldest change first."""
+        query = (
+            select(J)
+            .where(J.c.tenant_id == tenant_id, J.c.updated_at_ms >= since_ms)
+            .order_by(J.c.updated_at_ms, J.c.job_id)
+            .limit(limit)
+        )
+        with self.store.read() as conn:
+            return [job_from_row(r) for r in conn.execute(query).mappings()]
+
+    def log_tail(
+        self, tenant_id: str, job_id: str, after: int | None, limit: int
+    ) -> tuple[builtins.list[LogLine], int]:
+        """Lines after log id ``after`` (else the last ``limit``), oldest first; and the total."""
+        L = tables.job_logs
+        mine = (L.c.job_id == job_id, L.c.tenant_id == tenant_id)
+        columns = (L.c.log_id, L.c.at_ms, L.c.level, L.c.message, L.c.attempt)
+        if after is None:
+            query = select(*columns).where(*mine).order_by(L.c.log_id.desc()).limit(limit)
+        else:
+            query = (
+                select(*columns).where(*mine, L.c.log_id > after).order_by(L.c.log_id).limit(limit)
+            )
+        with self.store.read() as conn:
+            lines = [LogLine(int(i), int(at), str(lv), str(m), int(a or 0))
+                     for i, at, lv, m, a in conn.execute(query)]  # fmt: skip
+            total = conn.execute(select(func.count()).select_from(L).where(*mine)).scalar_one()
+        if after is None:
+            lines.reverse()
+        return lines, int(total)
+
     def data_structures(self, tenant_id: str) -> builtins.list[DataInfo]:
         """The tenant's Lists, Maps and Streams with their sizes, by kind and name."""
         lists, maps, entries = tables.lists, tables.maps, tables.map_entries
@@ -215,16 +261,38 @@ def _clauses(tenant_id: str, where: JobFilter) -> list[ColumnElement[bool]]:
     if where.queue is not None:
         clauses.append(J.c.queue == where.queue)
     if where.text:
-        pattern = "%" + where.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        pattern += "%"
+        pattern = f"%{_escape(where.text)}%"
         clauses.append(
             or_(
                 func.lower(J.c.name).like(pattern.lower(), escape="\\"),
                 func.lower(J.c.type).like(pattern.lower(), escape="\\"),
             )
         )
+    if where.project is not None:
+        clauses.append(J.c.project == where.project)
+    if where.tag is not None:
+        clauses.append(_tagged(where.tag))
     if where.since_ms is not None:
         clauses.append(J.c.scheduled_at_ms >= where.since_ms)
     if where.until_ms is not None:
         clauses.append(J.c.scheduled_at_ms < where.until_ms)
     return clauses
+
+
+def _escape(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (a backslash escapes)."""
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+def _tagged(tag: str) -> ColumnElement[bool]:
+    """Jobs whose JSON list of tags holds ``tag`` or a child of it (``tag/...``).
+
+    The column is compact JSON (``["a","b/c"]``): an element's quotes follow ``[`` or
+    ``,`` and precede ``,`` or ``]``, and a quote inside an element is escaped, so these
+    needles match whole elements (or their ``tag/`` prefix) only. ``replace`` is
+    case-sensitive on both databases (SQLite's LIKE is not); paging stays in SQL.
+    """
+    quoted = codec.dumps(tag, "tag")
+    child = codec.dumps(f"{tag}/", "tag")[:-1]
+    needles = [f"{a}{quoted}{b}" for a in "[," for b in ",]"] + [f"{a}{child}" for a in "[,"]
+    return or_(*(func.replace(J.c.tags, n, "") != J.c.tags for n in needles))

@@ -423,3 +423,47 @@ class TokenRow(Base):
 
 
 api_tokens = cast(Table, TokenRow.__table__)
+
+
+class ScheduleRow(Base):
+    """A cron schedule of a job: when it fires (``next_fire_ms``) and what it does.
+
+    ``ix_schedules_due`` serves the maintenance process's scan for due schedules.
+    """
+
+    __tablename__ = "schedules"
+    schedule_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(UUID, index=True)
+    job_id: Mapped[str] = mapped_column(UUID, index=True)
+    cron: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    misfire: Mapped[str] = mapped_column(String(16))
+    paused: Mapped[bool] = mapped_column(Boolean)
+    #: The first tick not yet handled; None while paused.
+    next_fire_ms: Mapped[int | None] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str] = mapped_column(UUID)
+    created_at_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_schedules_due", "next_fire_ms"),)
+
+
+class ScheduleFiringRow(Base):
+    """One handled tick: the key ``(schedule_id, fire_ms)`` is what makes a tick fire once."""
+
+    __tablename__ = "schedule_firings"
+    schedule_id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    fire_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(UUID)
+    fired_at_ms: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(16))
+    skipped: Mapped[int] = mapped_column(Integer)
+    run_count: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    holder: Mapped[str] = mapped_column(String(255))
+
+
+schedules = cast(Table, ScheduleRow.__table__)
+schedule_firings = cast(Table, ScheduleFiringRow.__table__)

@@ -1,4 +1,4 @@
-"""One real ``headrace server`` (with workers) and one headless Chromium per store.
+"""One real ``headrace server`` (with workers) per store, one headless Chromium per session.
 
 The server runs as a subprocess on a migrated store (SQLite file or PostgreSQL copy of
 the template) and imports ``web_jobs``. Chromium is Debian's (``/usr/bin/chromium``,
@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy
-from web_support import HERE, Served
+from playwright.sync_api import Page
+from web_support import HERE, Served, open_signed_in
 
 from headrace.service.tokens import TokenService
 from headrace.store.database import Store
@@ -100,7 +101,7 @@ def _start(store_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.05)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
@@ -150,3 +151,18 @@ def artefacts() -> Path:
         shutil.rmtree(ARTEFACTS)
     ARTEFACTS.mkdir(parents=True)
     return ARTEFACTS
+
+
+@pytest.fixture
+def operator(served: Served) -> Iterator[httpx.Client]:
+    """Tenant ``acme``'s operator, over HTTP."""
+    with served.http("operator") as http:
+        yield http
+
+
+@pytest.fixture
+def page(browser: Any, served: Served) -> Iterator[Page]:
+    """An operator's signed-in tab at 1280 px."""
+    opened = open_signed_in(browser, served, "operator", viewport={"width": 1280, "height": 900})
+    yield opened
+    opened.context.close()

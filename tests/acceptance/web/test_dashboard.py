@@ -6,68 +6,25 @@ jobs (with unique names) in tenant ``acme``, so the tests do not depend on each 
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cloudpickle
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from web_support import HERE, Served
+from web_support import HERE, WAIT, Served, open_signed_in, schedule, shot, unique, wait_status
 
 import headrace
 from headrace.jet.pipeline import Pipeline, StreamSource
 from headrace.model.jobconfig import JobConfig
+from headrace.service.tokens import TokenService
+from headrace.store.database import Store
 
 pytestmark = pytest.mark.slow
-WAIT = 30_000  # ms a browser expectation may take (a poll is every 1-2 s)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def schedule(http: httpx.Client, type_: str, name: str, **body: Any) -> str:
-    answer = http.post("/jobs", json={"type": type_, "name": name, **body})
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["job_id"])
-
-
-def wait_status(http: httpx.Client, job_id: str, statuses: set[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while (status := http.get(f"/jobs/{job_id}").json()["status"]) not in statuses:
-        assert time.monotonic() < deadline, f"job {job_id} still {status}"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def operator(served: Served) -> Iterator[httpx.Client]:
-    with served.http("operator") as http:
-        yield http
-
-
-def open_signed_in(browser: Any, served: Served, role: str, **context: Any) -> Page:
-    """A new tab of a new browser context, signed in through the form with ``role``'s token."""
-    page = browser.new_context(**context).new_page()
-    page.goto(served.url + "/")
-    page.get_by_label("Token").fill(served.tokens[role])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
-    return page
-
-
-@pytest.fixture
-def page(browser: Any, served: Served) -> Iterator[Page]:
-    """An operator's signed-in tab at 1280 px."""
-    opened = open_signed_in(browser, served, "operator", viewport={"width": 1280, "height": 900})
-    yield opened
-    opened.context.close()
-
-
-def shot(page: Page, artefacts: Path, served: Served, name: str) -> None:
-    page.screenshot(path=artefacts / f"{served.store_name}-{name}.png", full_page=True)
 
 
 def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
@@ -83,7 +40,9 @@ def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
     page.get_by_label("Token").fill("hr_not_a_token")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("refused", timeout=WAIT)
-    token = served.tokens["operator"]
+    store = Store(served.store_url)
+    tokens = TokenService(store)
+    token, record = tokens.create("acme", "olga", "operator")  # revoked below
     page.get_by_label("Token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
@@ -94,11 +53,22 @@ def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
     page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible(timeout=WAIT)
     assert all(token not in u for u in [*urls, page.url])
-    # A token the server no longer accepts: the next call's 401 brings the sign-in back.
-    page.evaluate("sessionStorage.setItem('headrace.token', 'hr_revoked_meanwhile')")
+    expect(page.locator(".live")).to_have_text("● live", timeout=WAIT)
+    # Revoked while the page is open: the live stream's 401 brings the sign-in back.
+    tokens.revoke(record.token_id)
+    store.close()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
     expect(page.get_by_role("alert")).to_contain_text("401")
     assert page.evaluate("sessionStorage.getItem('headrace.token')") is None
+    # A token swapped in the tab meanwhile: the next call's 401 does the same.
+    page.get_by_label("Token").fill(served.tokens["operator"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible(timeout=WAIT)
+    page.get_by_role("link", name="Overview", exact=True).click()  # it polls every 2 s
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
+    page.evaluate("sessionStorage.setItem('headrace.token', 'hr_not_a_token_either')")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("alert")).to_contain_text("401")
     context.close()
 
 
@@ -358,7 +328,6 @@ def test_only_one_page_of_ten_thousand_jobs_is_loaded(browser: Any, served: Serv
 
     from headrace.scheduler.registry import DEFAULT
     from headrace.service.jobs import JobService, Scope
-    from headrace.store.database import Store
 
     store = Store(served.store_url)
     try:
@@ -400,13 +369,26 @@ def serious_violations(page: Page) -> list[str]:
 def test_main_pages_have_no_serious_accessibility_violations(
     browser: Any, page: Page, served: Served, operator: httpx.Client
 ) -> None:
+    import web_jobs
+
     job = schedule(operator, "web.quick", unique("a11y"))
     wait_status(operator, job, {"completed"})
+    name = unique("a11y-pipe")
+    p = Pipeline.create()
+    p.read_from(Pipeline.from_list(f"{name}-in", [1])).map(web_jobs.double) \
+        .write_to(Pipeline.to_list(f"{name}-out"))  # fmt: skip
+    body = {"pipeline": base64.b64encode(cloudpickle.dumps(p)).decode(), "name": name}
+    for message in ("first", "second"):
+        assert operator.post("/pipelines", json={**body, "commit_message": message}).is_success
+    pinned = operator.post("/job-definitions", json={"name": unique("a11y"), "pipeline": name})
     checks = {
         "overview": ("/#/", "a.count"),
         "jobs": ("/#/jobs", "table.jobs tbody tr"),
         "job": (f"/#/jobs/{job}", "ol.timeline li"),
         "data": ("/#/data", "h1"),
+        "pipelines": ("/#/pipelines", "table.published tbody tr"),
+        "published": (f"/#/published/{name}?a=1&b=2", "#diff .added"),
+        "pipeline": (f"/#/pipelines/{pinned.json()['job_id']}", "svg.dag g.vertex"),
     }
     found = {}
     for name, (path, ready) in checks.items():

@@ -45,3 +45,13 @@ def double(n: int) -> int:
 def positive(n: int) -> bool:
     """A filter stage (fused with ``double`` into one vertex)."""
     return n >= 0
+
+
+def event_time(item: dict[str, Any]) -> int:
+    """An event's time (ms since the epoch), for ``with_timestamps``."""
+    return int(item["at"])
+
+
+def reading(item: dict[str, Any]) -> int:
+    """A stage after the timestamps (the watermark travels with the items)."""
+    return int(item["n"])

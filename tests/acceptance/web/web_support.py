@@ -1,14 +1,19 @@
-"""What the dashboard tests share with their fixtures: the running server's handle."""
+"""What the dashboard tests share: the running server's handle and small helpers."""
 
 from __future__ import annotations
 
 import subprocess
+import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from playwright.sync_api import Page, expect
 
 HERE = Path(__file__).parent
+WAIT = 30_000  # ms a browser expectation may take (a change arrives within a second or two)
 
 
 @dataclass
@@ -29,3 +34,41 @@ class Served:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def schedule(http: httpx.Client, type_: str, name: str, **body: Any) -> str:
+    answer = http.post("/jobs", json={"type": type_, "name": name, **body})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["job_id"])
+
+
+def define(http: httpx.Client, **body: Any) -> str:
+    """A job defined (status ``created``) through ``POST /job-definitions``."""
+    answer = http.post("/job-definitions", json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["job_id"])
+
+
+def wait_status(http: httpx.Client, job_id: str, statuses: set[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (status := http.get(f"/jobs/{job_id}").json()["status"]) not in statuses:
+        assert time.monotonic() < deadline, f"job {job_id} still {status}"
+        time.sleep(0.05)
+
+
+def open_signed_in(browser: Any, served: Served, role: str, **context: Any) -> Page:
+    """A new tab of a new browser context, signed in through the form with ``role``'s token."""
+    page = browser.new_context(**context).new_page()
+    page.goto(served.url + "/")
+    page.get_by_label("Token").fill(served.tokens[role])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
+    return page
+
+
+def shot(page: Page, artefacts: Path, served: Served, name: str) -> None:
+    page.screenshot(path=artefacts / f"{served.store_name}-{name}.png", full_page=True)

@@ -35,3 +35,10 @@ def sleep(ctx: JobContext, params: dict[str, Any]) -> str:
     ctx.log("sleeping")
     ctx.sleep(float(params.get("sec", 30)))
     return "slept"
+
+
+@headrace.job_type("api.chatty", queue="maintenance")
+def chatty(ctx: JobContext, params: dict[str, Any]) -> None:
+    """Log ``lines`` numbered lines."""
+    for i in range(int(params.get("lines", 10))):
+        ctx.log(f"line {i}")

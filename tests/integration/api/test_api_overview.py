@@ -82,6 +82,36 @@ def test_job_search_filters_by_text_status_queue_and_time(tenant: Callable[[], T
     assert a.get(f"/jobs/{needle_id}").json()["name"] == "Find-Me_1"  # nothing changed
 
 
+def test_job_search_filters_by_tag_and_project(tenant: Callable[[], Tenant]) -> None:
+    a, b = tenant().http(), tenant().http()
+    assert a.post("/projects", json={"name": "billing"}).status_code == 201
+    for name, tags, project in (
+        ("eu", ["team/eu", "Nightly"], "billing"),
+        ("us", ["team/us"], "default"),
+        ("team", ["team"], "default"),
+        ("teams", ["teams", 'odd",quote'], "billing"),
+        ("none", [], "default"),
+    ):
+        body = {"type": "api.echo", "name": name, "tags": tags, "project": project}
+        answer = a.post("/job-definitions", json=body)
+        assert answer.status_code == 201, answer.text
+
+    def names(**params: object) -> list[str]:
+        answer = a.get("/job-search", params={"order": "scheduled_at", **params})
+        assert answer.status_code == 200, answer.text
+        return [j["name"] for j in answer.json()["items"]]
+
+    assert names(tag="team") == ["eu", "us", "team"]  # its children, not "teams"
+    assert names(tag="team/eu") == ["eu"]
+    assert names(tag="Nightly") == ["eu"] and names(tag="nightly") == []  # case counts
+    assert names(tag="quote") == [] and names(tag='odd",quote') == ["teams"]
+    assert names(tag="eu") == []  # a part of a tag is not the tag
+    assert names(project="billing") == ["eu", "teams"]
+    assert names(project="billing", tag="team") == ["eu"]
+    assert names(project="nowhere") == []
+    assert b.get("/job-search", params={"tag": "team"}).json()["total"] == 0
+
+
 def test_data_lists_the_tenants_structures_with_their_sizes(tenant: Callable[[], Tenant]) -> None:
     a, b = tenant().http(), tenant().http()
     assert a.get("/data").json() == {"items": [], "total": 0}
@@ -132,6 +162,48 @@ def test_plan_snapshots_and_reason_of_a_pipeline_job(tenant: Callable[[], Tenant
     for path in ("plan", "snapshots", "reason"):
         problem(b.get(f"/jobs/{job_id}/{path}"), 404)
     problem(a.get("/jobs/not-a-uuid/snapshots"), 422)  # the path states a UUID
+
+
+def test_the_plan_of_a_job_pinned_to_a_published_pipeline_follows_its_pin(
+    tenant: Callable[[], Tenant],
+) -> None:
+    a = tenant().http()
+    one, two = Pipeline.create(), Pipeline.create()
+    one.read_from(Pipeline.from_list("in", [1])).write_to(Pipeline.to_list("out"))
+    two.read_from(Pipeline.from_list("in", [1])).rebalance().write_to(Pipeline.to_list("out"))
+    for p in (one, two):
+        body = {"pipeline": base64.b64encode(cloudpickle.dumps(p)).decode(), "name": "pinned"}
+        assert a.post("/pipelines", json=body).status_code == 201
+    job = a.post("/job-definitions", json={"name": "j", "pipeline": "pinned", "version": 1})
+    job_id = job.json()["job_id"]
+    plan = a.get(f"/jobs/{job_id}/plan").json()
+    assert plan["error"] is None and [v["kinds"] for v in plan["vertices"]] == [["source", "sink"]]
+    assert a.post(f"/jobs/{job_id}/upgrade").json()["pipeline_version"] == 2
+    plan = a.get(f"/jobs/{job_id}/plan").json()
+    assert [v["kinds"] for v in plan["vertices"]] == [["source"], ["rebalance", "sink"]]
+
+
+def test_a_log_tail_reads_the_last_lines_then_only_new_ones(
+    tenant: Callable[[], Tenant],
+) -> None:
+    a, b = tenant().http(), tenant().http()
+    job_id = a.post("/jobs", json={"type": "api.chatty", "params": {"lines": 25}}).json()["job_id"]
+    wait_status(a, job_id, {"completed"})
+    every = a.get(f"/jobs/{job_id}/logs").json()["items"]
+    tail = a.get(f"/jobs/{job_id}/log-tail", params={"limit": 10}).json()
+    assert tail["total"] == len(every) >= 25
+    assert [x["message"] for x in tail["items"]] == [x["message"] for x in every[-10:]]
+    ids = [x["log_id"] for x in tail["items"]]
+    assert ids == sorted(ids)
+    start = a.get(f"/jobs/{job_id}/log-tail", params={"limit": 25}).json()["items"]
+    after = start[4]["log_id"]
+    more = a.get(f"/jobs/{job_id}/log-tail", params={"after": after, "limit": 3}).json()
+    assert [x["message"] for x in more["items"]] == [x["message"] for x in start[5:8]]
+    end = tail["items"][-1]["log_id"]
+    assert a.get(f"/jobs/{job_id}/log-tail", params={"after": end}).json()["items"] == []
+    problem(a.get(f"/jobs/{job_id}/log-tail", params={"limit": 0}), 422, "limit")
+    problem(a.get(f"/jobs/{job_id}/log-tail", params={"after": -1}), 422, "after")
+    problem(b.get(f"/jobs/{job_id}/log-tail"), 404)
 
 
 def test_the_dashboard_is_served_with_a_policy_that_keeps_it_offline(

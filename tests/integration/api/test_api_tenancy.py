@@ -40,6 +40,10 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
     ("DELETE", "/pipelines/{name}"): {},
     ("PUT", "/pipelines/{name}/labels/{label}"): {"json": {"version": 1}},
     ("DELETE", "/snapshots/{name}"): {},
+    ("POST", "/jobs/{job_id}/schedules"): {"json": {"cron": "0 0 1 1 *"}},
+    ("POST", "/schedules/{schedule_id}/pause"): {},
+    ("POST", "/schedules/{schedule_id}/resume"): {},
+    ("DELETE", "/schedules/{schedule_id}"): {},
 }
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
@@ -93,11 +97,16 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/plan"),
     ("GET", "/jobs/{job_id}/snapshots"),
     ("GET", "/jobs/{job_id}/reason"),
+    ("GET", "/jobs/{job_id}/log-tail"),
+    ("GET", "/jobs/{job_id}/schedules"),
+    ("GET", "/schedules/{schedule_id}"),
+    ("GET", "/schedules/{schedule_id}/firings"),
 }
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {
     ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
     ("GET", "/pipelines/{name}/diff"): {"a": 1, "b": 1},
+    ("GET", "/job-changes"): {"timeout": 0},
 }
 #: Reads of listings or of what tenants share (the catalog, workers, health, metrics).
 OTHER_READS: set[Route] = {
@@ -118,7 +127,9 @@ OTHER_READS: set[Route] = {
     ("GET", "/metrics"),
     ("GET", "/overview"),
     ("GET", "/job-search"),
+    ("GET", "/job-changes"),
     ("GET", "/data"),
+    ("GET", "/schedules"),
 }
 
 
@@ -131,7 +142,8 @@ def fill(path: str, ids: dict[str, str]) -> str:
         name = "maintenance"  # the queue of A's waiting api.echo job
     return path.format(job_id=job_id, name=name, key="k", job_type_id="api.echo",
                        job_group_id="api", label="a-label", version=1,
-                       run_count=1, prefix=ids["job"][:30])  # fmt: skip
+                       run_count=1, prefix=ids["job"][:30],
+                       schedule_id=ids["schedule"])  # fmt: skip
 
 
 def pickled(pipeline: Pipeline) -> str:
@@ -160,7 +172,10 @@ def seed(a: httpx.Client) -> dict[str, str]:
     assert a.post("/pipelines", json=body).status_code == 201
     pinned = {"name": "a-pinned", "pipeline": "a-data"}
     assert a.post("/job-definitions", json=pinned).status_code == 201
-    return {"job": str(job.json()["job_id"]), "pipeline": pipe_id}
+    job_id = str(job.json()["job_id"])
+    yearly = a.post(f"/jobs/{job_id}/schedules", json={"cron": "0 0 1 1 *"})
+    assert yearly.status_code == 201, yearly.text
+    return {"job": job_id, "pipeline": pipe_id, "schedule": str(yearly.json()["schedule_id"])}
 
 
 def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
@@ -180,6 +195,8 @@ def snapshot(a: httpx.Client, ids: dict[str, str]) -> list[Any]:
         a.get("/pipelines/a-data/commits").json(),
         a.get(f"/jobs/{ids['job']}/runs").json(),
         a.get("/job-definitions").json()["total"],
+        a.get("/schedules").json(),
+        a.get(f"/schedules/{ids['schedule']}/firings").json(),
     ]
 
 

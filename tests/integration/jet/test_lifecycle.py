@@ -160,7 +160,9 @@ def test_force_cancel_kills_a_stuck_execution_at_parallelism_1(
 def test_a_timeout_kills_a_stuck_execution_at_parallelism_1(
     client: Client, tmp_path: Path, how: str
 ) -> None:
-    config = JobConfig(local_parallelism=1, timeout_ms=1000)
+    # 3 s: under load the engine process may take over 1 s to start the stuck function,
+    # and a timeout before it starts leaves nothing stuck to kill.
+    config = JobConfig(local_parallelism=1, timeout_ms=3000)
     job, pid = submit_stuck(client, tmp_path, how, config)
     wait_for(
         lambda: client.jobs.get(job.id).status is Status.TIMEOUT,

@@ -17,7 +17,7 @@ from headrace.api.paths import JobId
 from headrace.api.routes.jobs import ORDER_PATTERN, STATUS_PATTERN
 from headrace.api.schemas import ATTRS, Items, JobOut, Paged
 from headrace.service import plans
-from headrace.service.overview import OverviewService
+from headrace.service.overview import TAIL_LIMIT, OverviewService
 
 router = APIRouter(tags=["overview"], responses=problems.responses(401, 404, 422, 503))
 
@@ -137,9 +137,13 @@ def search(
     ] = None,
     since_ms: Millis = None,
     until_ms: Millis = None,
+    tag: Annotated[
+        str | None, Query(max_length=255, description="A tag; its children (tag/...) match too")
+    ] = None,
+    project: Annotated[str | None, Query(max_length=255)] = None,
     order: Annotated[str, Query(pattern=ORDER_PATTERN)] = "-scheduled_at",
 ) -> Paged[JobOut]:
-    """``GET /jobs`` with more filters: queue, text, and a scheduling time range."""
+    """``GET /jobs`` with more filters: queue, text, tag, project, a scheduling time range."""
     found = OverviewService(state.store, who.tenant_id).search(
         status=status,
         type=type,
@@ -147,6 +151,8 @@ def search(
         text=q,
         since_ms=since_ms,
         until_ms=until_ms,
+        tag=tag,
+        project=project,
         order=order,
         page=page,
         limit=limit,
@@ -201,3 +207,41 @@ def reason(job_id: JobId, who: Reader, state: State) -> ReasonOut:
         status=str(job.status),
         reason=state.pipelines(who).status_reason(job_id),
     )
+
+
+class LogLineOut(pydantic.BaseModel):
+    """One log line and its id (pass the last one as ``after`` to follow)."""
+
+    model_config = ATTRS
+
+    log_id: int
+    at_ms: int
+    level: str
+    message: str
+    attempt: int
+
+
+class LogTailOut(pydantic.BaseModel):
+    """The last lines of a job's log, or the lines after a given one."""
+
+    items: list[LogLineOut]
+    total: int = pydantic.Field(description="The job's log lines in all")
+
+
+@router.get("/jobs/{job_id}/log-tail", response_model=LogTailOut)
+def log_tail(
+    job_id: JobId,
+    who: Reader,
+    state: State,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**62, description="Only lines after this log id")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=TAIL_LIMIT)] = 200,
+) -> LogTailOut:
+    """A job's last ``limit`` log lines (oldest first), or those after log id ``after``.
+
+    What a page that follows a log asks for: one read of new lines, however long the log.
+    """
+    state.jobs(who).get(job_id)
+    lines, total = OverviewService(state.store, who.tenant_id).log_tail(job_id, after, limit)
+    return LogTailOut(items=[LogLineOut.model_validate(x) for x in lines], total=total)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -72,7 +73,19 @@ def create_engine(url: str) -> Engine:
         # string; a claim and a finish read four per job.
         dbapi_conn.adapters.register_loader("uuid", TextLoader)
 
+    @event.listens_for(engine, "do_connect")
+    def _named(_dialect: object, _record: object, _args: object, params: dict[str, Any]) -> None:
+        # Which process holds a session, in ``pg_stat_activity``: operators see whose
+        # connections they are, and tests wait for a killed worker's sessions to end.
+        # At connect time, not engine creation: a forked child names itself.
+        params.setdefault("application_name", app_name())
+
     return engine
+
+
+def app_name(pid: int | None = None) -> str:
+    """The ``application_name`` a Headrace process's sessions carry (unless the URL names one)."""
+    return f"headrace pid {os.getpid() if pid is None else pid}"
 
 
 def insert_ignoring_conflicts(table: Table) -> Insert:

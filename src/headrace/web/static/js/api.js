@@ -23,6 +23,11 @@ export function whenUnauthenticated(handler) {
   onUnauthenticated = handler;
 }
 
+// What a 401 from a call made elsewhere (the live stream) does: the same as from call().
+export function reportUnauthenticated(error) {
+  onUnauthenticated(error);
+}
+
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem.detail || problem.title || `HTTP ${status}`);

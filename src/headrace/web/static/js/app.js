@@ -7,6 +7,7 @@ import { Jobs } from "/ui/js/jobs.js";
 import { JobPage } from "/ui/js/job.js";
 import { PipelinePage } from "/ui/js/pipeline.js";
 import { Data } from "/ui/js/data.js";
+import { PublishedList, PublishedPage } from "/ui/js/published.js";
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/";
@@ -50,11 +51,14 @@ function Shell({ who, route, onSignOut }) {
   let page;
   if (top === "jobs" && route.parts[1]) page = html`<${JobPage} id=${route.parts[1]} who=${who} />`;
   else if (top === "jobs") page = html`<${Jobs} params=${route.params} who=${who} />`;
-  else if (top === "pipelines" && route.parts[1]) page = html`<${PipelinePage} id=${route.parts[1]} who=${who} />`;
-  else if (top === "pipelines") page = html`<${Jobs} params=${new URLSearchParams({ ...Object.fromEntries(route.params), type: "headrace.pipeline" })} who=${who} pipelines=${true} />`;
+  else if (top === "pipelines" && route.parts[1]) page = html`<${PipelinePage} id=${route.parts[1]} params=${route.params} who=${who} />`;
+  else if (top === "pipelines") {
+    page = html`<${Jobs} params=${new URLSearchParams({ ...Object.fromEntries(route.params), type: "headrace.pipeline" })} who=${who} pipelines=${true} />
+      <${PublishedList} />`;
+  } else if (top === "published" && route.parts[1]) page = html`<${PublishedPage} name=${route.parts[1]} params=${route.params} />`;
   else if (top === "data") page = html`<${Data} parts=${route.parts.slice(1)} params=${route.params} />`;
   else page = html`<${Overview} />`;
-  const current = top === "" ? "/" : `/${top}`;
+  const current = top === "" ? "/" : top === "published" ? "/pipelines" : `/${top}`;
   return html`<a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main").focus(); }}>Skip to content</a>
     <header class="top">
       <a class="brand" href="#/">Headrace</a>

@@ -4,13 +4,13 @@ import { html, useEffect, useRef, useState } from "/ui/vendor/preact-htm.module.
 export { html };
 
 export const STATUSES = [
-  "initializing", "waiting", "locked", "running", "retrying", "canceling", "suspending",
+  "created", "initializing", "waiting", "locked", "running", "retrying", "canceling", "suspending",
   "suspended", "resuming", "skipped", "canceled", "failed", "timeout", "completed",
 ];
 export const FINAL = new Set(["skipped", "canceled", "failed", "timeout", "completed"]);
 // A shape beside each status's colour and word: colour is never the only signal.
 const MARK = {
-  initializing: "○", waiting: "○", resuming: "○", locked: "◐", running: "▶", retrying: "↻",
+  created: "◇", initializing: "○", waiting: "○", resuming: "○", locked: "◐", running: "▶", retrying: "↻",
   canceling: "■", suspending: "❚❚", suspended: "❚❚", skipped: "↷", canceled: "■",
   failed: "✖", timeout: "◔", completed: "✔",
 };
@@ -63,6 +63,13 @@ export function usePoll(load, ms, deps) {
     return () => { clearInterval(timer); tick.current++; };
   }, deps);
   return [data, error, run];
+}
+
+// Whether the page follows the server's event stream, or polls while it is down.
+export function LiveBadge({ live }) {
+  return html`<span class=${`live ${live ? "on" : "off"}`} role="status" title=${live
+    ? "updated as jobs change (server-sent events)" : "the event stream is down: reloading every 2 s"}>
+    <span aria-hidden="true">${live ? "●" : "○"}</span> ${live ? "live" : "polling"}</span>`;
 }
 
 export function ErrorBox({ error }) {
