@@ -118,12 +118,8 @@ def worker(
         chosen = parse_queues(queues, settings.queues)
         opened = Store(store or settings.store)
         catalog.store_declared(opened, DEFAULT)
-<<<<<<< HEAD
         running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=labels)
-=======
-        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
         ticker.attach(running)  # its turns at maintenance fire schedule ticks too
->>>>>>> main
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

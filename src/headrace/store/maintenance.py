@@ -58,14 +58,11 @@ class MaintenanceRepository:
         self._last_seen = time.monotonic()
         #: No reaping before this (monotonic): see the module's docstring.
         self._calm_until = 0.0
-<<<<<<< HEAD
         #: Whether this process held the role at its last election (to log a change).
         self.holding = False
-=======
         #: Further chores of the elected process (schedule ticks), run after the reaping,
         #: each in its own transactions; each returns how many jobs it changed.
         self.chores: list[Callable[[], int]] = []
->>>>>>> main
 
     def elect(self, lease_sec: float) -> bool:
         """Take or renew the role for ``lease_sec``; False while another process holds it."""
@@ -121,7 +118,6 @@ class MaintenanceRepository:
                     tables.workers.c.heartbeat_ms < at - int(3 * lease_sec * 1000)
                 )
             )
-<<<<<<< HEAD
         if changed:
             log.info(
                 "maintenance by %s: %d lapsed lease(s) reaped, %d retry(ies) released",
@@ -129,10 +125,8 @@ class MaintenanceRepository:
                 reaped,
                 released,
             )
-=======
         for chore in self.chores:
             changed += chore()
->>>>>>> main
         return changed
 
     def _reap(self, conn: Connection, at: int) -> int:
