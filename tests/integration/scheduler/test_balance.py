@@ -64,7 +64,12 @@ def test_balance_moves_a_streaming_job_to_the_idle_worker_exactly_once(client: C
     first = Worker(client.store, client.registry, {S: 4}, lease_sec=3.0).start()
     second: Worker | None = None
     jet = client.get_jet()
-    config = dict(processing_guarantee=ProcessingGuarantee.EXACTLY_ONCE, snapshot_interval_ms=100)
+    # auto_scaling off (its default is on): only the balance call moves jobs here.
+    config = dict(
+        processing_guarantee=ProcessingGuarantee.EXACTLY_ONCE,
+        snapshot_interval_ms=100,
+        auto_scaling=False,
+    )
     streams = [client.get_stream(f"bal-in-{i}", partitions=1) for i in range(3)]
     jobs: list[Any] = []
     try:
