@@ -106,6 +106,16 @@ LONG_POLL_SEC = 10.0
 #: Seconds an HTTP request of the remote client may take beyond the time the server holds it.
 HTTP_TIMEOUT_SEC = 30.0
 
+#: Longest log line a job's log keeps (characters); a longer one is cut, saying so. A job
+#: that logs its input by mistake must not fill the store or a page of ``/logs``.
+MAX_LOG_LINE_CHARS = 64 * 1024
+
+#: Longest error text kept for an attempt (a traceback with the user's frames first).
+MAX_ERROR_CHARS = 64 * 1024
+
+#: Longest ``ctx.progress(details=...)`` text (characters): it is rewritten at every report.
+MAX_PROGRESS_DETAILS_CHARS = 10_000
+
 #: A schedule's tick handled more than this late counts as missed (its misfire policy
 #: decides): a maintenance takeover after a holder died (about a lease) is not a miss.
 SCHEDULE_GRACE_SEC = 60.0

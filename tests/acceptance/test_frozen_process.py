@@ -93,7 +93,9 @@ def test_a_worker_frozen_mid_transaction_stops_nobody(store_url: str, tmp_path: 
             stop(proc)
     for job_id in long_ids + short_ids:
         job = client.jobs.get(job_id)
-        assert job.attempt == 1 and job.retries == 0, f"job {job_id} was run again: {job}"
+        assert job.attempt == 1 and job.retries == 0 and job.lease_losses == 0, (
+            f"job {job_id} was run again: {job}"
+        )
     runs = Counter(line.split()[0] for line in ledger.read_text().splitlines())
     assert set(runs) == set(long_ids + short_ids) and max(runs.values()) == 1, "a job ran twice"
     client.close()

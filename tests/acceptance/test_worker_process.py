@@ -49,7 +49,8 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
     assert all(j.status is Status.COMPLETED for j in jobs.values())
     for held_job in held:
         after = jobs[held_job.job_id]
-        assert after.retries >= 1 and after.attempt >= 2, "a lost attempt must be counted"
+        assert after.lease_losses >= 1 and after.attempt >= 2, "a lost lease must be counted"
+        assert after.retries == 0, "a lost lease is not a retry"
         assert "lease expired" in (after.error or "") or after.error is None
     for job_id in ids:
         completions = [e for e in client.jobs.events(job_id) if e.to_status is Status.COMPLETED]
@@ -89,7 +90,7 @@ def test_frozen_worker_cannot_complete_a_reclaimed_job(store_url: str, tmp_path:
         # (tests/integration/store/test_attempts.py proves the database fence alone.)
         wait_until(lambda: "refused" in log_a.read_text(), 30, "A's late write to be refused")
         after = client.jobs.get(job.job_id)
-        assert after.result == done.result and after.attempt == 2 and after.retries == 1
+        assert after.result == done.result and after.attempt == 2 and after.lease_losses == 1
         completions = [e for e in client.jobs.events(job.job_id) if e.to_status is Status.COMPLETED]
         assert len(completions) == 1 and completions[0].attempt == 2
     finally:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import headrace
-from headrace import JobContext
+from headrace import JobContext, defaults
 
 
 @headrace.job_type("acc.work", queue="maintenance", max_retries=10, retry_delay_sec=0)
@@ -64,6 +64,41 @@ def long_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         ledger.write(f"{ctx.job_id} {ctx.attempt} {os.getpid()}\n")
     time.sleep(params["sleep"])
     return {"attempt": ctx.attempt}
+
+
+@headrace.job_type("acc.fragile", queue="compute", max_retries=0, retry_delay_sec=0)
+def fragile(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Allows no retry; its first attempt signals that it started, then runs long."""
+    if ctx.attempt == 1 and params.get("started"):
+        with open(params["started"], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(params["first_sleep"])
+    with open(params["ledger"], "a") as ledger:
+        ledger.write(f"{ctx.job_id} {ctx.attempt} {os.getpid()}\n")
+    return {"attempt": ctx.attempt}
+
+
+@headrace.job_type("acc.chatty", queue="compute", max_retries=0, retry_delay_sec=0)
+def chatty(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """First attempt: log a line and report progress every few ms until told to stop."""
+    if ctx.attempt > 1:
+        return {"attempt": ctx.attempt}
+    deadline = time.monotonic() + params.get("seconds", 60)
+    n = 0
+    while not ctx.cancelled and time.monotonic() < deadline:
+        n += 1
+        ctx.log(f"line {n}")
+        ctx.progress(min(n / 1_000_000, 1.0), f"line {n}")
+        time.sleep(0.005)
+    return {"attempt": ctx.attempt, "lines": n}
+
+
+@headrace.job_type("acc.poison", queue="compute", max_retries=0, retry_delay_sec=0)
+def poison(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Logs and raises text that no database stores as it is (NUL, a lone surrogate)."""
+    ctx.log("nul \x00 and surrogate \ud800 in a line")
+    ctx.log("x" * (defaults.MAX_LOG_LINE_CHARS + 10))
+    raise ValueError(params.get("error", "bad \x00 byte \udfff"))
 
 
 @headrace.job_type("acc.fail_once", queue="maintenance", max_retries=3, retry_delay_sec=1)

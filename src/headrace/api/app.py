@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 import headrace
 from headrace import defaults
-from headrace.api import dashboard, docs, inputs, limits, metrics, problems
+from headrace.api import dashboard, docs, hosts, inputs, limits, metrics, problems
 from headrace.api.auth import ApiState
 from headrace.api.routes import (
     catalog,
@@ -23,6 +23,7 @@ from headrace.api.routes import (
     pipelines,
     projects,
     schedules,
+    tokens,
     versions,
 )
 
@@ -74,6 +75,7 @@ def create_app(
     app.state.metrics = registry
     problems.install(app)
     routers = (jobs.router, pipelines.router, catalog.router, data.router, ops.router)
+    app.include_router(tokens.router)
     control = (projects.router, versions.router, definitions.router, schedules.router)
     for router in (*routers, *control):
         app.include_router(router)
@@ -86,4 +88,6 @@ def create_app(
         paths={"/pipeline-jobs": max_pipeline_bytes, "/pipelines": max_pipeline_bytes},
     )
     app.add_middleware(metrics.HttpMetrics, registry=registry)
+    if state.insecure_local:
+        app.add_middleware(hosts.LoopbackHosts)  # outermost: before anything else runs
     return app

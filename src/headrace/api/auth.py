@@ -29,6 +29,8 @@ class ApiState:
     store: Store
     registry: Registry
     insecure_local: bool = False
+    #: ``/metrics`` shows every tenant's job figures, summed, to anyone (a private network).
+    metrics_all_tenants: bool = False
     queues: dict[str, int] = field(default_factory=dict)
     wake: Callable[[], None] = lambda: None
     tokens: TokenService = field(init=False)
@@ -87,7 +89,7 @@ def principal(
     job in another tenant than its token's.
 
     Raises:
-        Unauthenticated: no token, or an unknown or revoked one.
+        Unauthenticated: no token, or an unknown, revoked or expired one.
     """
     if state.insecure_local:
         if credentials is not None:
@@ -114,3 +116,18 @@ def writer(who: Reader) -> Principal:
 
 
 Writer = Annotated[Principal, Depends(writer)]
+
+
+def admin(who: Reader) -> Principal:
+    """The principal, if it is an admin of its tenant.
+
+    Raises:
+        PermissionDenied: an operator's or a viewer's token.
+    """
+    if who.role != "admin":
+        msg = f"role {who.role!r} may not manage tokens; that needs an admin token"
+        raise errors.PermissionDenied(msg)
+    return who
+
+
+Admin = Annotated[Principal, Depends(admin)]

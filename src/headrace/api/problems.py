@@ -146,7 +146,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _DESCRIPTIONS = {
-    401: "Missing, unknown or revoked token",
+    401: "Missing, unknown, revoked or expired token",
     403: "The token's role may not do this",
     404: "No such object in the token's tenant",
     409: "Illegal status change or conflict",

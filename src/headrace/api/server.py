@@ -36,6 +36,7 @@ class ServerOptions:
     queues: dict[str, int] = field(default_factory=lambda: dict(defaults.QUEUES))
     imports: list[str] = field(default_factory=list)
     insecure_local: bool = False
+    metrics_all_tenants: bool = False
     lease_sec: float = defaults.LEASE_SEC
 
 
@@ -110,6 +111,7 @@ class Server:
             self.store,
             registry,
             insecure_local=options.insecure_local,
+            metrics_all_tenants=options.metrics_all_tenants,
             queues=options.queues,
             wake=self.wake,
         )

@@ -57,6 +57,14 @@ def server(
             help="Serve the default tenant without tokens (loopback hosts only).",
         ),
     ] = False,
+    metrics_all_tenants: Annotated[
+        bool,
+        typer.Option(
+            "--metrics-all-tenants",
+            envvar="HEADRACE_METRICS_ALL_TENANTS",
+            help="/metrics shows every tenant's job figures to anyone (else: admin tokens).",
+        ),
+    ] = False,
     lease_sec: Annotated[
         float, typer.Option(help="Lease of a claim, renewed every third.")
     ] = defaults.LEASE_SEC,
@@ -87,6 +95,7 @@ def server(
             queues=parse_queues(queues, settings.queues),
             imports=imports,
             insecure_local=insecure_local,
+            metrics_all_tenants=metrics_all_tenants,
             lease_sec=lease_sec,
         )
         running = Server(options)

@@ -55,6 +55,9 @@ class Job:
     #: The embedded process (script) that scheduled it, e.g. ``host:pid:tag``; None for a
     #: job scheduled through a server or the CLI.
     origin: str | None = None
+    #: Leases this run lost (its worker died or was cut off): counted apart from
+    #: ``retries``, with a limit of their own (``defaults.LEASE_LOSSES_ALLOWED``).
+    lease_losses: int = 0
     #: The labels a worker must offer to claim it (its own and its type's), sorted.
     labels: tuple[str, ...] = ()
 

@@ -41,6 +41,22 @@ def check_text(field: str, value: str, max_chars: int | None = None) -> str:
     return value
 
 
+def escaped(value: str, max_chars: int) -> str:
+    r"""``value`` made storable for people to read: what cannot be stored shown as escapes.
+
+    For text a job produces as it runs (log lines, error messages), which is kept rather
+    than refused: a NUL becomes ``\x00``, an unpaired surrogate ``\ud800``, and a text
+    longer than ``max_chars`` is cut there, saying how much was left out.
+    """
+    if len(value) > max_chars:
+        value = f"{value[:max_chars]}... [{len(value) - max_chars} more characters]"
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
+    if not value.isascii():
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def check_optional(field: str, value: str | None, max_chars: int | None = None) -> str | None:
     """``check_text`` for a value that may be None."""
     return None if value is None else check_text(field, value, max_chars)

@@ -6,9 +6,13 @@ import json
 import threading
 from typing import Any, Protocol
 
-from headrace import errors
+from headrace import defaults, errors
+from headrace.model import text
 from headrace.model.job import Claimed
 from headrace.store.database import Store
+
+#: The levels of a job's log lines, as stored.
+LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class AttemptSink(Protocol):
@@ -67,17 +71,31 @@ class JobContext:
         """Report progress between 0.0 and 1.0, with optional details.
 
         Raises:
-            InvalidInput: when ``value`` is outside 0.0-1.0.
+            InvalidInput: when ``value`` is outside 0.0-1.0, ``details`` is too long or
+            not storable text, or ``state`` holds what cannot be stored (names the path).
         """
         if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
             raise errors.InvalidInput("progress", f"must be between 0.0 and 1.0, got {value!r}")
+        shown = details if details is None or isinstance(details, str) else _json(details)
+        if shown is not None:
+            text.check_text("progress.details", shown, defaults.MAX_PROGRESS_DETAILS_CHARS)
+        text.check_value("state", self.state)
         self.current_progress = float(value)
-        text = details if details is None or isinstance(details, str) else _json(details)
-        self._sink.progress(self, float(value), text)
+        self._sink.progress(self, float(value), shown)
 
     def log(self, message: str, level: str = "info") -> None:
-        """Write a line to the job's log (stored, and sent to the ``headrace.job`` logger)."""
-        self._sink.log(self, level, str(message))
+        """Write a line to the job's log (stored, and sent to the ``headrace.job`` logger).
+
+        A line is kept whatever it holds: what cannot be stored (NUL, an unpaired
+        surrogate) is shown as an escape, and a line over ``MAX_LOG_LINE_CHARS`` is cut.
+
+        Raises:
+            InvalidInput: naming ``level`` when it is not one of ``LEVELS``.
+        """
+        name = level.lower() if isinstance(level, str) else level
+        if name not in LEVELS:
+            raise errors.InvalidInput("level", f"must be one of {', '.join(LEVELS)}, got {level!r}")
+        self._sink.log(self, name, text.escaped(str(message), defaults.MAX_LOG_LINE_CHARS))
 
     @property
     def cancelled(self) -> bool:

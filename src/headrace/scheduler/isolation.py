@@ -13,13 +13,12 @@ import threading
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any
 
 import cloudpickle
 
 from headrace import children, defaults
 from headrace.model.job import Claimed
-from headrace.scheduler import runner
+from headrace.scheduler import messages, runner
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import JobTypeSpec
 
@@ -38,11 +37,11 @@ class _PipeSink:
 
     def progress(self, ctx: JobContext, value: float, details: str | None) -> None:
         with self.lock:
-            self.conn.send(("progress", value, details, ctx.state))
+            self.conn.send(messages.Progress(value, details, ctx.state))
 
     def log(self, ctx: JobContext, level: str, message: str) -> None:
         with self.lock:
-            self.conn.send(("log", level, message))
+            self.conn.send(messages.LogLine(level, message))
 
 
 def _child(conn: Connection, payload: bytes) -> None:
@@ -53,9 +52,9 @@ def _child(conn: Connection, payload: bytes) -> None:
     def listen() -> None:
         try:
             while True:
-                kind, reason = conn.recv()
-                if kind == "stop":
-                    ctx.request_stop(reason)
+                message = conn.recv()
+                if isinstance(message, messages.Stop):
+                    ctx.request_stop(message.reason)
         except EOFError:
             ctx.request_stop("lost")
 
@@ -68,7 +67,7 @@ def _child(conn: Connection, payload: bytes) -> None:
             runner.Outcome(error=f"result cannot leave the child process: {exc}")
         )
     with sink.lock:
-        conn.send(("done", result, ctx.state, ctx.current_progress))
+        conn.send(messages.Done(result, ctx.state, ctx.current_progress))
 
 
 def run_in_child(spec: JobTypeSpec, ctx: JobContext) -> runner.Outcome:
@@ -108,7 +107,7 @@ def run_in_child(spec: JobTypeSpec, ctx: JobContext) -> runner.Outcome:
             if ctx.cancelled and stop_sent_at is None:
                 stop_sent_at = time.monotonic()
                 with contextlib.suppress(BrokenPipeError, OSError):
-                    parent.send(("stop", ctx.stop_reason or "stop"))
+                    parent.send(messages.Stop(ctx.stop_reason or "stop"))
             if (
                 stop_sent_at is not None
                 and time.monotonic() - stop_sent_at > defaults.KILL_GRACE_SEC
@@ -129,20 +128,19 @@ def run_in_child(spec: JobTypeSpec, ctx: JobContext) -> runner.Outcome:
         proc.join()
 
 
-def _relay(ctx: JobContext, message: tuple[Any, ...]) -> runner.Outcome | None:
-    kind = message[0]
-    if kind == "progress":
-        _, value, details, state = message
-        ctx.state.clear()
-        ctx.state.update(state)
-        ctx.progress(value, details)
-    elif kind == "log":
-        ctx.log(message[2], message[1])
-    elif kind == "done":
-        _, result, state, progress = message
-        ctx.state.clear()
-        ctx.state.update(state)
-        ctx.current_progress = progress
-        outcome: runner.Outcome = cloudpickle.loads(result)
-        return outcome
+def _relay(ctx: JobContext, message: messages.FromChild) -> runner.Outcome | None:
+    """Pass a child's report on to the worker's context; the outcome once it is done."""
+    match message:
+        case messages.Progress(value, details, state):
+            ctx.state.clear()
+            ctx.state.update(state)
+            ctx.progress(value, details)
+        case messages.LogLine(level, line):
+            ctx.log(line, level)
+        case messages.Done(result, state, progress):
+            ctx.state.clear()
+            ctx.state.update(state)
+            ctx.current_progress = progress
+            outcome: runner.Outcome = cloudpickle.loads(result)
+            return outcome
     return None

@@ -12,24 +12,24 @@ Threads, each with one job:
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
+from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import failure, isolation, keeper, runner
-from headrace.scheduler.context import JobContext, JobWorker
-from headrace.scheduler.registry import JobTypeSpec, Registry
+from headrace.scheduler import ending, isolation, keeper, runner
+from headrace.scheduler.attempt import Attempt, ExecutionKilled, interrupt
+from headrace.scheduler.context import JobContext
+from headrace.scheduler.registry import Registry
 from headrace.scheduler.writebuffer import START, WriteBuffer, resolution
 from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
@@ -41,47 +41,8 @@ log = logging.getLogger("headrace.worker")
 job_log = logging.getLogger("headrace.job")
 
 S = Status
-
-
-@dataclass(eq=False)
-class Attempt:
-    """One attempt this worker runs."""
-
-    claimed: Claimed
-    spec: JobTypeSpec
-    ctx: JobContext
-    instance: JobWorker | None
-    deadline: float
-    #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
-    ended: bool = False
-    #: The slot thread running it (thread isolation), once it started.
-    thread: threading.Thread | None = None
-    #: When the pump first saw it asked to stop (monotonic seconds).
-    stop_seen: float | None = None
-    #: Its slot thread returned from it (set under the worker's lock).
-    finished: bool = False
-    #: The worker gave up on its execution (set under the worker's lock).
-    abandoned: bool = False
-
-
-class ExecutionKilled(BaseException):
-    """Raised inside a slot thread whose execution ignored a stop for too long.
-
-    A ``BaseException``, so a job's ``except Exception`` does not swallow it.
-    """
-
-
-def interrupt(thread: threading.Thread) -> None:
-    """Raise ``ExecutionKilled`` in ``thread`` at its next bytecode.
-
-    CPython's only way to stop another thread; no library wraps it, hence ctypes on the
-    documented ``PyThreadState_SetAsyncExc``. A thread blocked in C (a long sleep) gets it
-    when the call returns.
-    """
-    if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(ExecutionKilled)
-        )
+#: Longest error text an attempt keeps.
+MAX_ERROR = defaults.MAX_ERROR_CHARS
 
 
 class Worker:
@@ -426,49 +387,9 @@ class Worker:
             self.wake()
             return
         ctx = attempt.ctx
-        write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
-        values: dict[str, object] = {
-            "state": codec.dumps(ctx.state, "state"),
-            "progress": ctx.current_progress,
-        }
-        if outcome.stopped == "cancel":
-            write.path, write.reason = (S.CANCELING, S.CANCELED), "canceled on request"
-        elif outcome.stopped == "suspend":
-            write.path, write.reason = (S.SUSPENDING, S.SUSPENDED), "suspended on request"
-        elif outcome.stopped == "self-suspend":
-            write.path, write.reason = (
-                (S.RUNNING, S.SUSPENDING, S.SUSPENDED),
-                "suspended on failure",
-            )
-            values["details"] = f"suspended on failure: {outcome.error}"
-        elif outcome.stopped == "restart":
-            write.path = (S.RUNNING, S.WAITING)
-            write.reason = (
-                f"restarted: {outcome.error}" if outcome.error else "restarted on request"
-            )
-            values.update(locked_by=None, eta_ms=now_ms(), control=None)
-        elif outcome.stopped is not None:
-            write.path, write.reason = (S.RUNNING, S.WAITING), "handed back: worker stopping"
-            values.update(locked_by=None, eta_ms=now_ms())
-        elif outcome.error is not None:
-            values["error"] = outcome.error
-            # The error with the user's frames first, in the job's log and its event.
-            why = failure.summary(outcome.error)
-            self.log(ctx, "error", f"attempt {c.attempt} failed: {why}", outcome.error)
-            if c.retries < c.max_retries:
-                write.path, write.reason = (S.RUNNING, S.RETRYING), f"attempt failed: {why}; retry"
-                values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
-            else:
-                write.path, write.reason = (S.RUNNING, S.FAILED), f"attempt failed: {why}"
-        else:
-            try:
-                values["result"] = codec.dumps(outcome.result, "result")
-                values.update(progress=1.0, error=None)
-                write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
-            except errors.InvalidInput as exc:
-                values["error"] = str(exc)
-                write.path, write.reason = (S.RUNNING, S.FAILED), "result is not JSON"
-        write.values = values
+        write, lines = ending.of(c, ctx, outcome)
+        for line in lines:
+            self.log(ctx, line.level, line.message, line.stored)
         runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
         self._queue_write(write)  # also wakes the pump: its next round sees slot and write
 
@@ -490,12 +411,14 @@ class Worker:
             message,
             extra={"job_id": ctx.job_id, "job_type": ctx.type},
         )
+        line = message if stored is None else f"{message}\n{stored}"
         row: dict[str, object] = {
             "job_id": ctx.job_id,
             "tenant_id": ctx.tenant_id,
             "at_ms": now_ms(),
             "level": level.lower(),
-            "message": message if stored is None else f"{message}\n{stored}",
+            # Lines come from the job's context (checked) and from here: escape them all.
+            "message": text.escaped(line, defaults.MAX_LOG_LINE_CHARS + MAX_ERROR),
             "attempt": ctx.attempt,
         }
         with self._lock:

@@ -87,10 +87,10 @@ class WorkerService:
             for name, counts in sorted(by_queue.items())
         ]
 
-    def job_counts(self) -> list[JobCount]:
-        """Jobs of every tenant by queue, type and status (what ``/metrics`` exports)."""
-        return [JobCount(q, t, s, n) for q, s, t, n in self.repo.count_jobs(None)]
+    def job_counts(self, tenant_id: str | None = None) -> list[JobCount]:
+        """Jobs by queue, type and status (what ``/metrics`` exports); every tenant's if None."""
+        return [JobCount(q, t, s, n) for q, s, t, n in self.repo.count_jobs(tenant_id)]
 
-    def durations(self) -> list[tuple[str, str, int, float]]:
+    def durations(self, tenant_id: str | None = None) -> list[tuple[str, str, int, float]]:
         """Ended jobs' last-attempt durations: ``(type, status, count, total seconds)``."""
-        return self.repo.durations()
+        return self.repo.durations(tenant_id)

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    BigInteger,
     Column,
     ColumnElement,
     CompoundSelect,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union_all,
     update,
 )
@@ -39,38 +37,20 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import codec, tables
+from headrace.store import claims, event_sql, tables
 from headrace.store.database import Store
-from headrace.store.job_rows import EVENT_COLUMNS, insert_rows
+from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
 from headrace.store.predicates import AT as _AT
-from headrace.store.predicates import IS_HELD, IS_WAITING, LOCKED, WAITING, labels_filter
+from headrace.store.predicates import IS_HELD, LOCKED, WAITING, labels_filter
 
 J = tables.jobs
 E = tables.job_events
 #: The reason of each write, carried beside its row when its events are made in SQL.
 REASON = Column("reason", Text)
-#: What a claim returns about each job (in ``Claimed``'s order).
-CLAIMED_COLUMNS = (
-    J.c.job_id,
-    J.c.tenant_id,
-    J.c.type,
-    J.c.queue,
-    J.c.attempt,
-    J.c.params,
-    J.c.state,
-    J.c.progress,
-    J.c.timeout_sec,
-    J.c.retries,
-    J.c.max_retries,
-    J.c.retry_delay_sec,
-    J.c.resumed,
-)
 #: A write's shape: its status path and the columns it sets.
 Shape = tuple[tuple[Status, ...], tuple[str, ...]]
-#: Where a claim row holds the attempt.
-ATTEMPT = 4
 #: Most writes one UPDATE applies (bound parameters stay well under both databases' limits).
 MAX_BATCH = 500
 
@@ -90,7 +70,7 @@ class AttemptRepository:
         #: Claim only jobs of this origin (an embedded client's worker), else any job;
         #: and only jobs whose required labels this worker offers.
         self._origin_filter: tuple[ColumnElement[bool], ...] = (
-            () if origin is None else (J.c.origin == literal_column(_quoted(origin), String),)
+            () if origin is None else (J.c.origin == literal_column(claims.quoted(origin), String),)
         ) + (
             labels_filter(offered),
             # A job balancing placed on another worker waits for it, until the placement lapses.
@@ -158,7 +138,7 @@ class AttemptRepository:
                 for r in rows
             ]
         )
-        claimed = [_claimed(r) for r in rows]
+        claimed = [claims.claimed_from(r) for r in rows]
         return claimed, events
 
     def claim_statement(self, queue: str, types: tuple[str, ...]) -> Executable:
@@ -171,54 +151,14 @@ class AttemptRepository:
         stmt = self._statements.get(key)
         if stmt is not None:
             return stmt
-        claim = self._claim_update(queue, types)
+        claim = claims.claim_update(self.worker_id, self._origin_filter, queue, types)
         built: Executable = claim
         if self._events_in_sql:
-            built = _logging_events(
+            built = event_sql.logging_events(
                 claim, (Status.WAITING, Status.LOCKED), bindparam("p_reason", type_=Text), _AT
             )
         self._statements[key] = built
         return built
-
-    def _claim_update(
-        self, queue: str, types: tuple[str, ...], prefix: str = ""
-    ) -> ReturningUpdate[Any]:
-        """The claim's ``UPDATE … RETURNING`` (its CTE named with ``prefix``)."""
-        candidates = (
-            select(J.c.job_id)
-            .where(
-                J.c.queue == queue,
-                IS_WAITING,
-                J.c.eta_ms <= _AT,
-                J.c.type.in_([literal_column(_quoted(t), String) for t in types]),
-                *self._origin_filter,
-            )
-            .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
-            .limit(bindparam("p_limit", type_=Integer))
-            .with_for_update(skip_locked=True)
-            # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
-            # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
-            .cte(f"{prefix}candidates")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        # No status test on the outer UPDATE: the CTE's row locks already hold the rows
-        # it chose as waiting, and such a test lets the planner answer the join by
-        # scanning the waiting jobs' partial index (every waiting job, each claim) rather
-        # than looking the chosen ones up by key.
-        return (
-            update(J)
-            .where(J.c.job_id.in_(select(candidates.c.job_id)))
-            .values(
-                status=LOCKED,
-                locked_by=self.worker_id,
-                attempt=J.c.attempt + 1,
-                lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
-                updated_at_ms=_AT,
-                placed_on=None,
-                placed_until_ms=None,
-            )
-            .returning(*CLAIMED_COLUMNS)
-        )
 
     def pump(
         self,
@@ -283,9 +223,9 @@ class AttemptRepository:
         with self.store.single() as conn:
             rows = conn.execute(stmt, params).all()
         # Rows say what they are by their first column (see ``_round_statement``).
-        done = {(str(r[1]), r[ATTEMPT + 1]) for r in rows if r[0] == 0}
+        done = {(str(r[1]), r[claims.ATTEMPT + 1]) for r in rows if r[0] == 0}
         refused = [w for w in writes if (w.job_id, w.attempt) not in done]
-        return refused, [_claimed(r[1:]) for r in rows if r[0] == 1]
+        return refused, [claims.claimed_from(r[1:]) for r in rows if r[0] == 1]
 
     def _round_statement(
         self,
@@ -308,7 +248,7 @@ class AttemptRepository:
             path, names = shape
             change = self._shape_update(path, names, logged=bool(path))
             if path:
-                changed, logged = _logged(change, path, None, _AT, "w_")
+                changed, logged = event_sql.logged(change, path, None, _AT, "w_")
                 ctes.append(logged)
             else:
                 changed = change.cte("w_changed")
@@ -316,12 +256,15 @@ class AttemptRepository:
             parts.append(
                 select(
                     literal(0, Integer).label("k"),
-                    *(changed.c[c.name] if c.name in kept else null() for c in CLAIMED_COLUMNS),
+                    *(
+                        changed.c[c.name] if c.name in kept else null()
+                        for c in claims.CLAIMED_COLUMNS
+                    ),
                 )
             )
         if types is not None:
-            claimed, logged = _logged(
-                self._claim_update(queue, types, "c_"),
+            claimed, logged = event_sql.logged(
+                claims.claim_update(self.worker_id, self._origin_filter, queue, types, "c_"),
                 (Status.WAITING, Status.LOCKED),
                 bindparam("p_reason", type_=Text),
                 _AT,
@@ -376,6 +319,10 @@ class AttemptRepository:
         write goes in a later statement than its first.
         """
         at = now_ms()
+        if logs:
+            # Before the writes: a line logged before its attempt's end write is fenced
+            # against the attempt as it was when the line was logged (still held).
+            self._insert_held_logs(conn, logs)
         applied: set[int] = set()
         for batch in _rounds(writes):
             shapes: dict[tuple[Any, ...], list[int]] = {}
@@ -411,9 +358,27 @@ class AttemptRepository:
                         "attempt": w.attempt,
                     }
                 )
-        if logs:
-            conn.execute(insert(tables.job_logs), list(logs))
         return refused, events
+
+    def _insert_held_logs(self, conn: Connection, logs: Sequence[dict[str, Any]]) -> int:
+        """Insert the log lines of attempts this worker still holds; drop the others.
+
+        Fenced like every other write of an attempt: a line from an attempt that lost its
+        lease (the job was taken back, or runs again elsewhere) is not stored. The held
+        rows are locked for share, so the reaper (``SKIP LOCKED``) cannot take one back
+        between this check and the insert.
+        """
+        ids = list({str(row["job_id"]) for row in logs})
+        held: set[tuple[str, int]] = set()
+        for start in range(0, len(ids), MAX_BATCH):
+            query = self.held_query().where(J.c.job_id.in_(ids[start : start + MAX_BATCH]))
+            if self.store.is_postgresql:
+                query = query.with_for_update(read=True)
+            held.update((str(r[0]), r[1]) for r in conn.execute(query))
+        kept = [row for row in logs if (str(row["job_id"]), row["attempt"]) in held]
+        if kept:
+            conn.execute(insert(tables.job_logs), kept)
+        return len(kept)
 
     def _apply_shape(
         self, conn: Connection, writes: Sequence[AttemptWrite], at: int
@@ -470,7 +435,7 @@ class AttemptRepository:
             )
         elif self._events_in_sql and path:
             change = self._shape_update(tuple(path), names, logged=True)
-            stmt = _logging_events(change, tuple(path), None, _AT)
+            stmt = event_sql.logging_events(change, tuple(path), None, _AT)
         else:
             stmt = self._shape_update(tuple(path), names, logged=False)
         self._statements[key] = stmt
@@ -545,64 +510,6 @@ class AttemptRepository:
         return self.maintenance.run(lease_sec)
 
 
-def _logging_events(
-    change: ReturningUpdate[Any],
-    path: tuple[Status, ...],
-    reason: ColumnElement[Any] | None,
-    at: ColumnElement[Any],
-) -> Executable:
-    """``change`` that also inserts, for each row it changed, one event per step of ``path``.
-
-    ``change`` returns ``job_id``, ``tenant_id`` and ``attempt`` (and ``reason``, unless
-    ``reason`` is given). The result returns what ``change`` returns. The events of a row
-    are inserted in the order of ``path``, so their ids follow it.
-    """
-    changed, logged = _logged(change, path, reason, at)
-    return select(*changed.c).add_cte(logged)
-
-
-def _logged(
-    change: ReturningUpdate[Any],
-    path: tuple[Status, ...],
-    reason: ColumnElement[Any] | None,
-    at: ColumnElement[Any],
-    prefix: str = "",
-) -> tuple[CTE, CTE]:
-    """``change`` and the INSERT of its events as CTEs (named with ``prefix``).
-
-    See ``_logging_events``; a statement that holds several changes names them apart.
-    """
-    changed = change.cte(f"{prefix}changed")
-    # Literals, not ``values()``: a VALUES list with data has no cache key, so SQLAlchemy
-    # would compile the whole statement again at every execution.
-    steps = union_all(
-        *(
-            select(
-                literal(n, Integer).label("n"),
-                literal(str(a), String).label("f"),
-                literal(str(b), String).label("t"),
-            )
-            for n, (a, b) in enumerate(itertools.pairwise(path))
-        )
-    ).subquery(f"{prefix}steps")
-    rows = (
-        select(
-            changed.c.job_id,
-            changed.c.tenant_id,
-            steps.c.f,
-            steps.c.t,
-            null(),
-            at,
-            changed.c.reason if reason is None else reason,
-            changed.c.attempt,
-        )
-        .select_from(changed.join(steps, true()))
-        .order_by(changed.c.job_id, steps.c.n)
-    )
-    logged = insert(E).from_select(EVENT_COLUMNS, rows).cte(f"{prefix}logged")
-    return changed, logged
-
-
 def _one_shape(writes: Sequence[AttemptWrite]) -> Shape | None:
     """The shape all ``writes`` share, if one statement can take them, else None.
 
@@ -616,30 +523,6 @@ def _one_shape(writes: Sequence[AttemptWrite]) -> Shape | None:
     if any((tuple(w.path), tuple(w.values)) != shape for w in writes):
         return None
     return shape
-
-
-def _claimed(r: Sequence[Any]) -> Claimed:
-    """A claimed job from a row of ``CLAIMED_COLUMNS``."""
-    return Claimed(
-        job_id=str(r[0]),
-        tenant_id=str(r[1]),
-        type=r[2],
-        queue=r[3],
-        attempt=r[4],
-        params=codec.loads(r[5]),
-        state=codec.loads(r[6]) or {},
-        progress=r[7],
-        timeout_sec=r[8],
-        retries=r[9],
-        max_retries=r[10],
-        retry_delay_sec=r[11],
-        resumed=bool(r[12]),
-    )
-
-
-def _quoted(text: str) -> str:
-    """``text`` as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _rounds(writes: Sequence[AttemptWrite]) -> Iterator[list[int]]:

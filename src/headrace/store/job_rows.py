@@ -107,6 +107,7 @@ def job_from_row(row: RowMapping) -> Job:
         require_error_ack=bool(row["require_error_ack"]),
         error_acknowledged=bool(row["error_acknowledged"]),
         origin=row["origin"],
+        lease_losses=row["lease_losses"],
         labels=labels.decode(row["labels"]),
     )
 

@@ -377,6 +377,7 @@ class JobRepository:
                 "status": str(Status.WAITING),
                 "run_count": job.run_count + 1,
                 "retries": 0,
+                "lease_losses": 0,
                 "progress": 0.0,
                 "progress_details": None,
                 "error": None,

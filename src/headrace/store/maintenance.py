@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, delete, insert, or_, select, update
 
 from headrace import defaults
+from headrace.model import outcomes
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.status import Status
@@ -130,25 +131,30 @@ class MaintenanceRepository:
         return changed
 
     def _reap(self, conn: Connection, at: int) -> int:
+        """Take back the jobs whose lease lapsed (``model.outcomes.after_lease_lost``).
+
+        A job going back to waiting keeps its ``eta_ms``, so it keeps its place in the
+        queue rather than going behind everything scheduled since; the lost lease is
+        counted in ``lease_losses``, not in ``retries``.
+        """
         stmt = (
-            select(J.c.job_id, J.c.tenant_id, J.c.status, J.c.attempt, J.c.retries, J.c.max_retries)
+            select(J.c.job_id, J.c.tenant_id, J.c.status, J.c.attempt, J.c.lease_losses)
             .where(IS_HELD, J.c.lease_expires_ms < at)
             .with_for_update(skip_locked=True)
         )
         events: list[dict[str, Any]] = []
         for r in conn.execute(stmt).mappings().all():
             current = Status(r["status"])
-            values: dict[str, Any] = {"lease_expires_ms": None, "updated_at_ms": at}
-            if current is Status.CANCELING:
-                target = Status.CANCELED
-            elif current is Status.SUSPENDING:
-                target = Status.SUSPENDED
-            elif r["retries"] < max(r["max_retries"], defaults.LEASE_LOSSES_ALLOWED):
-                target = Status.WAITING
-                values.update(retries=r["retries"] + 1, eta_ms=at, error=LEASE_LOST, locked_by=None)
-            else:
-                target = Status.FAILED
-                values.update(retries=r["retries"] + 1, error=LEASE_LOST)
+            target = outcomes.after_lease_lost(current, r["lease_losses"])
+            values: dict[str, Any] = {
+                "lease_expires_ms": None,
+                "updated_at_ms": at,
+                "lease_losses": r["lease_losses"] + 1,
+            }
+            if target is Status.WAITING:
+                values.update(error=LEASE_LOST, locked_by=None)
+            elif target is Status.FAILED:
+                values["error"] = LEASE_LOST
             if target in machine.FINAL:
                 values["finished_at_ms"] = at
             machine.check(str(r["job_id"]), current, target, LEASE_LOST)

@@ -111,7 +111,11 @@ class OverviewRepository:
     def stuck(
         self, tenant_id: str, at_ms: int, storm_retries: int, limit: int
     ) -> builtins.list[Job]:
-        """Held jobs whose lease expired, and unfinished jobs retried ``storm_retries`` times."""
+        """Held jobs whose lease expired, and unfinished jobs retried ``storm_retries`` times.
+
+        A lost lease counts as a retry here (it is kept apart in ``lease_losses``): a job
+        that keeps killing its workers is as stuck as one that keeps failing.
+        """
         held = [str(s) for s in machine.HELD]
         final = [str(s) for s in machine.FINAL]
         query = (
@@ -120,7 +124,7 @@ class OverviewRepository:
                 J.c.tenant_id == tenant_id,
                 or_(
                     (J.c.status.in_(held) & (J.c.lease_expires_ms < at_ms)),
-                    (J.c.status.not_in(final) & (J.c.retries >= storm_retries)),
+                    (J.c.status.not_in(final) & (J.c.retries + J.c.lease_losses >= storm_retries)),
                 ),
             )
             .order_by(J.c.updated_at_ms.desc(), J.c.job_id)

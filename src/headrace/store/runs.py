@@ -171,6 +171,7 @@ class RunRepository:
                     progress_details=None,
                     details=None,
                     retries=0,
+                    lease_losses=0,
                     error=None,
                     result=None,
                     state=None,

@@ -108,6 +108,8 @@ class JobRow(Base):
     max_retries: Mapped[int] = mapped_column(Integer)
     retry_delay_sec: Mapped[int] = mapped_column(Integer)
     retries: Mapped[int] = mapped_column(Integer, default=0)
+    #: Leases lost (the worker died or was cut off), counted apart from ``retries``.
+    lease_losses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     run_count: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(Text)
@@ -420,6 +422,10 @@ class TokenRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at_ms: Mapped[int] = mapped_column(BigInteger)
     revoked_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    #: When the token stops working (NULL: never).
+    expires_at_ms: Mapped[int | None] = mapped_column(BigInteger)
+    #: When a request last used it, to ``tokens.LAST_USE_STEP_SEC`` (NULL: never used).
+    last_used_at_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 api_tokens = cast(Table, TokenRow.__table__)

@@ -25,6 +25,10 @@ class TokenRecord:
     role: str
     created_at_ms: int
     revoked_at_ms: int | None
+    #: When it stops working; None: never.
+    expires_at_ms: int | None = None
+    #: When a request last used it (to about a minute); None: never used.
+    last_used_at_ms: int | None = None
 
 
 def _record(row: RowMapping) -> TokenRecord:
@@ -37,11 +41,13 @@ def _record(row: RowMapping) -> TokenRecord:
         role=row["role"],
         created_at_ms=row["created_at_ms"],
         revoked_at_ms=row["revoked_at_ms"],
+        expires_at_ms=row["expires_at_ms"],
+        last_used_at_ms=row["last_used_at_ms"],
     )
 
 
 class TokenRepository:
-    """Inserts, finds and revokes token records."""
+    """Inserts, finds, revokes and marks the use of token records."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -58,20 +64,16 @@ class TokenRepository:
             "role": record.role,
             "created_at_ms": record.created_at_ms,
             "revoked_at_ms": record.revoked_at_ms,
+            "expires_at_ms": record.expires_at_ms,
+            "last_used_at_ms": record.last_used_at_ms,
         }
         with self.store.write() as conn:
             conn.execute(T.insert().values(row))
 
     def find(self, token_hash: str) -> TokenRecord | None:
-        """The live (unrevoked) token with this hash, or None."""
+        """The token with this hash, revoked or expired too (the caller says why), or None."""
         with self.store.read() as conn:
-            row = (
-                conn.execute(
-                    select(T).where(T.c.token_hash == token_hash, T.c.revoked_at_ms.is_(None))
-                )
-                .mappings()
-                .first()
-            )
+            row = conn.execute(select(T).where(T.c.token_hash == token_hash)).mappings().first()
         return None if row is None else _record(row)
 
     def list(self, tenant_id: str | None = None) -> list[TokenRecord]:
@@ -82,12 +84,16 @@ class TokenRepository:
         with self.store.read() as conn:
             return [_record(r) for r in conn.execute(stmt).mappings()]
 
-    def revoke(self, token_id: str) -> bool:
-        """Revoke a token; whether a live token with that id existed."""
+    def revoke(self, token_id: str, tenant_id: str | None = None) -> bool:
+        """Revoke a token (of one tenant, if given); whether a live token with that id existed."""
+        stmt = update(T).where(T.c.token_id == token_id, T.c.revoked_at_ms.is_(None))
+        if tenant_id is not None:
+            stmt = stmt.where(T.c.tenant_id == tenant_id)
         with self.store.write() as conn:
-            done = conn.execute(
-                update(T)
-                .where(T.c.token_id == token_id, T.c.revoked_at_ms.is_(None))
-                .values(revoked_at_ms=now_ms())
-            ).rowcount
+            done = conn.execute(stmt.values(revoked_at_ms=now_ms())).rowcount
         return bool(done == 1)
+
+    def mark_used(self, token_id: str, at_ms: int) -> None:
+        """Record that a request used the token at ``at_ms``."""
+        with self.store.write() as conn:
+            conn.execute(update(T).where(T.c.token_id == token_id).values(last_used_at_ms=at_ms))

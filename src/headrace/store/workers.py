@@ -137,14 +137,16 @@ class WorkerRepository:
         with self.store.read() as conn:
             return {str(q): int(m) for q, m in conn.execute(stmt)}
 
-    def durations(self) -> list[tuple[str, str, int, float]]:
-        """``(type, status, count, seconds)``: ended jobs' last attempts, every tenant's."""
+    def durations(self, tenant_id: str | None = None) -> list[tuple[str, str, int, float]]:
+        """``(type, status, count, seconds)``: ended jobs' last attempts (all tenants' if None)."""
         seconds = func.sum(J.c.finished_at_ms - J.c.started_at_ms) / 1000.0
         stmt = (
             select(J.c.type, J.c.status, func.count(), seconds)
             .where(J.c.finished_at_ms.is_not(None), J.c.started_at_ms.is_not(None))
             .group_by(J.c.type, J.c.status)
         )
+        if tenant_id is not None:
+            stmt = stmt.where(J.c.tenant_id == tenant_id)
         with self.store.read() as conn:
             return [(t, s, int(n), float(total or 0)) for t, s, n, total in conn.execute(stmt)]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
-from server_process import RunningServer, wait_status
+from server_process import RunningServer, Tenant, wait_status
 
 
 def test_lists(api: httpx.Client) -> None:
@@ -53,7 +55,11 @@ def test_streams(api: httpx.Client) -> None:
     assert clash.status_code == 409 and "2 partitions" in clash.json()["detail"]
 
 
-def test_queues_workers_health_and_metrics(server: RunningServer, api: httpx.Client) -> None:
+def test_queues_workers_health_and_metrics(
+    server: RunningServer, tenant: Callable[[], Tenant]
+) -> None:
+    owner = tenant()
+    api = owner.http()
     job = api.post("/jobs", json={"type": "api.echo", "params": 1}).json()
     wait_status(api, job["job_id"], {"completed"})
     api.post("/jobs", json={"type": "api.echo", "delay_sec": 3600})
@@ -74,14 +80,39 @@ def test_queues_workers_health_and_metrics(server: RunningServer, api: httpx.Cli
     bad = api.post("/jobs", json={"type": "api.echo", "labels": ["GPU"]})
     assert bad.status_code == 422 and "labels" in bad.text
     assert httpx.get(f"{server.url}/healthz").json()["store"] in ("sqlite", "postgresql")
-    metrics = httpx.get(f"{server.url}/metrics")
+    metrics = owner.http("admin").get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
-    assert 'headrace_jobs{queue="maintenance",status="completed",type="api.echo"}' in text
-    assert 'headrace_queue_depth{queue="maintenance"}' in text
+    assert 'headrace_jobs{queue="maintenance",status="completed",type="api.echo"} 1.0' in text
+    assert 'headrace_jobs{queue="maintenance",status="waiting",type="api.echo"} 1.0' in text
+    assert 'headrace_queue_depth{queue="maintenance"} 1.0' in text
     assert "headrace_worker_heartbeat_timestamp_seconds{" in text
     assert 'headrace_job_attempt_duration_seconds_count{status="completed",type="api.echo"}' in text
     assert 'headrace_http_requests_total{method="GET",route="/queues",status="200"}' in text
+
+
+def test_metrics_show_job_figures_only_to_an_admin_and_only_its_tenants(
+    server: RunningServer, tenant: Callable[[], Tenant]
+) -> None:
+    owner, other = tenant(), tenant()
+    job = owner.http().post("/jobs", json={"type": "api.echo", "params": 1}).json()
+    wait_status(owner.http(), job["job_id"], {"completed"})
+    anonymous = httpx.get(f"{server.url}/metrics")
+    assert anonymous.status_code == 200
+    assert "headrace_workers_alive" in anonymous.text
+    assert "headrace_http_requests_total{" in anonymous.text
+    for family in ("headrace_jobs", "headrace_queue_depth", "headrace_job_attempt_duration"):
+        assert family not in anonymous.text, f"{family} shown without a token"
+    # Another tenant's admin sees its own figures: none of the owner's jobs.
+    seen = other.http("admin").get("/metrics").text
+    assert "# TYPE headrace_jobs gauge" in seen
+    assert 'type="api.echo"' not in seen
+    for role in ("operator", "viewer"):
+        plain = owner.http(role).get("/metrics")
+        assert plain.status_code == 200 and "headrace_workers_alive" in plain.text
+        assert "headrace_jobs" not in plain.text, f"job figures shown to a {role}"
+    bad = httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer hr_nope"})
+    assert bad.status_code == 401
 
 
 def test_dashboard_page(server: RunningServer) -> None:

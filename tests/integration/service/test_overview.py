@@ -21,7 +21,9 @@ def test_stuck_jobs_are_expired_leases_and_retry_storms_of_the_tenant(store_url:
         registry.decorator("ov.noop", queue="maintenance")(lambda ctx, params: None)
         mine, theirs = Scope(str(uuid.uuid4()), str(uuid.uuid4())), Scope(str(uuid.uuid4()))
         jobs = JobService(store, registry, mine)
-        lost, storm, fine, calm = (jobs.schedule("ov.noop", delay_sec=3600) for _ in range(4))
+        lost, storm, fine, calm, crashy = (
+            jobs.schedule("ov.noop", delay_sec=3600) for _ in range(5)
+        )
         other = JobService(store, registry, theirs).schedule("ov.noop", delay_sec=3600)
         past, future = now_ms() - 10_000, now_ms() + 60_000
         rows = {
@@ -31,6 +33,8 @@ def test_stuck_jobs_are_expired_leases_and_retry_storms_of_the_tenant(store_url:
                           "lease_expires_ms": future},
             storm.job_id: {"retries": STORM_RETRIES},
             calm.job_id: {"retries": STORM_RETRIES - 1},
+            # Its workers kept dying: lost leases count toward a storm too.
+            crashy.job_id: {"retries": 1, "lease_losses": STORM_RETRIES - 1},
             other.job_id: {"status": "running", "locked_by": str(uuid.uuid4()),
                            "lease_expires_ms": past},
         }  # fmt: skip
@@ -42,8 +46,8 @@ def test_stuck_jobs_are_expired_leases_and_retry_storms_of_the_tenant(store_url:
                     .values(**values)
                 )
         seen = OverviewService(store, mine.tenant_id).overview()
-        assert {j.job_id for j in seen.stuck} == {lost.job_id, storm.job_id}
-        assert seen.counts["running"] == 2 and seen.counts["waiting"] == 2
+        assert {j.job_id for j in seen.stuck} == {lost.job_id, storm.job_id, crashy.job_id}
+        assert seen.counts["running"] == 2 and seen.counts["waiting"] == 3
         assert seen.oldest_waiting_ms == {"maintenance": min(storm.scheduled_at_ms,
                                                              calm.scheduled_at_ms)}  # fmt: skip
     finally:

@@ -67,7 +67,8 @@ def test_a_write_of_a_lost_attempt_is_refused(store_url: str) -> None:
     a.heartbeat(-1, [job_id])  # A's lease is now in the past, as if it had stopped heartbeating
     assert b.maintain() == 1
     reaped = client.jobs.get(job_id)
-    assert reaped.status is S.WAITING and reaped.retries == 1 and reaped.locked_by is None
+    assert reaped.status is S.WAITING and reaped.locked_by is None
+    assert reaped.retries == 0 and reaped.lease_losses == 1  # a lost lease is no retry
     (second,) = b.claim("maintenance", ["st.noop"], 1, 30)
     assert second.attempt == 2
     b_done = AttemptWrite(
@@ -96,10 +97,55 @@ def test_reaper_fails_a_job_whose_attempts_are_used_up(store_url: str) -> None:
         a.heartbeat(-1, [job_id])
         assert a.maintain() == 1
         job = client.jobs.get(job_id)
-        assert job.retries == lost
+        assert job.lease_losses == lost and job.retries == 0
         if lost <= defaults.LEASE_LOSSES_ALLOWED:
             assert job.status is S.WAITING  # a crashed worker is not the job's failure
     assert job.status is S.FAILED and "lease expired" in (job.error or "")
+    client.close()
+
+
+def test_log_lines_of_a_lost_attempt_are_refused(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1)
+    a, b = worker(client), worker(client)
+    (first,) = a.claim("maintenance", ["st.noop"], 1, 30)
+    a.apply([AttemptWrite(job_id, first.tenant_id, 1, (S.LOCKED, S.RUNNING))])
+
+    def line(attempt: int, message: str) -> dict[str, object]:
+        return {
+            "job_id": job_id,
+            "tenant_id": first.tenant_id,
+            "at_ms": 1,
+            "level": "info",
+            "message": message,
+            "attempt": attempt,
+        }
+
+    assert a.apply([], [line(1, "held")]) == []
+    a.heartbeat(-1, [job_id])
+    assert b.maintain() == 1
+    a.apply([], [line(1, "after the lease was lost")])
+    assert len(b.claim("maintenance", ["st.noop"], 1, 30)) == 1
+    b.apply([], [line(2, "the new attempt")])
+    a.apply([], [line(1, "while another attempt runs"), line(2, "forged by the old worker")])
+    assert [(x.attempt, x.message) for x in client.jobs.logs(job_id)] == [
+        (1, "held"),
+        (2, "the new attempt"),
+    ]
+    client.close()
+
+
+def test_a_job_taken_back_keeps_its_place_in_the_queue(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    (first,) = schedule(client, 1, max_retries=0)
+    a = worker(client)
+    assert [c.job_id for c in a.claim("maintenance", ["st.noop"], 1, 30)] == [first]
+    later = schedule(client, 3)
+    a.heartbeat(-1, [first])
+    assert a.maintain() == 1
+    b = worker(client)
+    assert [c.job_id for c in b.claim("maintenance", ["st.noop"], 1, 30)] == [first]
+    assert sorted(c.job_id for c in b.claim("maintenance", ["st.noop"], 3, 30)) == sorted(later)
     client.close()
 
 

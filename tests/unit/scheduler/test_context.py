@@ -113,3 +113,42 @@ def test_sleep_without_a_stop_returns_after_its_time() -> None:
     ctx = context()
     ctx.sleep(0.01)
     assert not ctx.cancelled
+
+
+def test_a_log_line_is_kept_escaped_and_cut_and_a_bad_level_is_refused() -> None:
+    from headrace import defaults, errors
+
+    ctx = context()
+    reports: Reports = ctx._sink  # type: ignore[assignment]
+    ctx.log("a \x00 b \ud800 c é", "WARNING")
+    ctx.log("y" * (defaults.MAX_LOG_LINE_CHARS + 1))
+    assert reports.lines == [
+        ("warning", "a \\x00 b \\ud800 c é"),
+        ("info", "y" * defaults.MAX_LOG_LINE_CHARS + "... [1 more characters]"),
+    ]
+    with pytest.raises(errors.InvalidInput) as info:
+        ctx.log("x", "loud")
+    assert info.value.field == "level"
+
+
+@pytest.mark.parametrize(
+    ("details", "state", "field"),
+    [
+        ("nul \x00", {}, "progress.details"),
+        ({"k": "d" * 10_000}, {}, "progress.details"),
+        ("d" * 10_001, {}, "progress.details"),
+        (None, {"a": ["ok", "\x00"]}, "state.a[1]"),
+    ],
+)
+def test_progress_with_unstorable_details_or_state_is_refused(
+    details: object, state: dict[str, object], field: str
+) -> None:
+    from headrace import errors
+
+    ctx = context()
+    reports: Reports = ctx._sink  # type: ignore[assignment]
+    ctx.state.update(state)
+    with pytest.raises(errors.InvalidInput) as info:
+        ctx.progress(0.5, details)  # type: ignore[arg-type]
+    assert info.value.field == field
+    assert reports.values == [] and ctx.current_progress == 0.0

@@ -7,7 +7,8 @@ from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from headrace.api import dashboard, problems
-from headrace.api.auth import Reader, State, Writer
+from headrace.api import metrics as app_metrics
+from headrace.api.auth import ApiState, Reader, State, Writer
 from headrace.api.schemas import (
     BalanceIn,
     BalanceOut,
@@ -21,6 +22,7 @@ from headrace.api.schemas import (
 )
 from headrace.model.clock import now_ms
 from headrace.service.balance import Balancer
+from headrace.service.tokens import LOCAL
 from headrace.service.workers import alive
 
 router = APIRouter(tags=["operations"])
@@ -38,12 +40,47 @@ def healthz(state: State) -> Health:
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}},
+        **problems.responses(401),
+    },
 )
-def metrics(request: Request) -> Response:
-    """Prometheus metrics of the store and of this process."""
+def metrics(request: Request, state: State) -> Response:
+    """Prometheus metrics: HTTP and worker figures to anyone; job figures as ``job_scope`` says.
+
+    Raises:
+        Unauthenticated: an unknown, revoked or expired token.
+    """
     registry: CollectorRegistry = request.app.state.metrics
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry)
+    # Read by hand, not through the bearer scheme: a token is optional here, and the
+    # OpenAPI document must not declare the route as one that needs it.
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    given = token.strip() if scheme.lower() == "bearer" else ""
+    shown, tenant_id = job_scope(state, given or None)
+    if shown:
+        body += generate_latest(app_metrics.job_registry(state.workers, tenant_id))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def job_scope(state: ApiState, token: str | None) -> tuple[bool, str | None]:
+    """Whether a scrape sees job figures, and whose (None: every tenant's, summed).
+
+    A server started with ``--metrics-all-tenants`` shows every tenant's to anyone; else
+    an admin token sees its own tenant's, and any other scrape (no token, a viewer's or
+    an operator's) none: it gets the HTTP and worker figures only.
+
+    Raises:
+        Unauthenticated: an unknown, revoked or expired token.
+    """
+    if state.metrics_all_tenants:
+        return True, None
+    if state.insecure_local:
+        return True, LOCAL.tenant_id
+    if token is None:
+        return False, None
+    who = state.tokens.authenticate(token)
+    return who.role == "admin", who.tenant_id
 
 
 @router.get("/queues", response_model=Items[QueueOut], responses=authed)

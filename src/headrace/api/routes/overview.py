@@ -47,7 +47,10 @@ class OverviewOut(pydantic.BaseModel):
         description="Per queue, when its oldest waiting job was scheduled"
     )
     stuck: list[JobOut] = pydantic.Field(
-        description="Held jobs whose lease expired, and unfinished jobs retried 3+ times"
+        description=(
+            "Held jobs whose lease expired, and unfinished jobs retried "
+            "(or that lost their lease) 3+ times"
+        )
     )
 
 

@@ -8,7 +8,7 @@ NULL: no labels (every existing row), which every worker may take.
 then only it claims the job (after, any worker: a placement never strands a job).
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-05 19:30:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

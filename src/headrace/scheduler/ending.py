@@ -1,0 +1,81 @@
+"""The write that ends an attempt, made from its outcome (``model.outcomes`` has the policy).
+
+A pure function of what the worker knows when the execution returns: the claim, the
+job's context (state, progress) and the outcome. The worker queues the write and logs the
+lines it returns.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from headrace import defaults, errors
+from headrace.model import outcomes, text
+from headrace.model.clock import now_ms
+from headrace.model.job import Claimed
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.scheduler import failure, runner
+from headrace.scheduler.context import JobContext
+from headrace.store import codec
+
+S = Status
+#: Longest error text an attempt keeps.
+MAX_ERROR = defaults.MAX_ERROR_CHARS
+
+
+class LogLine(NamedTuple):
+    """A line for the job's log: its level, message, and the longer text stored with it."""
+
+    level: str
+    message: str
+    stored: str | None = None
+
+
+def of(c: Claimed, ctx: JobContext, outcome: runner.Outcome) -> tuple[AttemptWrite, list[LogLine]]:
+    """The fenced write that ends the attempt, and the lines to log about it.
+
+    The job's own text (an exception's message) is kept, escaped where it cannot be
+    stored; a state or result that cannot be stored is refused (the state is dropped with
+    a line saying why; the result fails the attempt).
+    """
+    lines: list[LogLine] = []
+    write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
+    values: dict[str, object] = {"progress": ctx.current_progress}
+    try:
+        values["state"] = codec.dumps(text.check_value("state", ctx.state), "state")
+    except errors.InvalidInput as exc:  # the job's last state is lost, not its outcome
+        lines.append(LogLine("error", f"state not stored: {exc}"))
+    error = None if outcome.error is None else text.escaped(outcome.error, MAX_ERROR)
+    if outcome.stopped is not None:
+        write.path, write.reason = outcomes.STOPPED.get(outcome.stopped, outcomes.HANDED_BACK)
+        if outcome.stopped == "self-suspend":
+            values["details"] = f"suspended on failure: {error}"
+        elif outcome.stopped == "restart":
+            if error:
+                write.reason = f"restarted: {error}"
+            values.update(locked_by=None, eta_ms=now_ms(), control=None)
+        elif write.path[-1] is S.WAITING:
+            values["locked_by"] = None  # its eta unchanged: it keeps its queue place
+    elif error is not None:
+        values["error"] = error
+        # The error with the user's frames first, in the job's log and its event.
+        why = failure.summary(error)
+        lines.append(LogLine("error", f"attempt {c.attempt} failed: {why}", error))
+        write.path = outcomes.after_failure(c.retries, c.max_retries)
+        if write.path[-1] is S.RETRYING:
+            write.reason = f"attempt failed: {why}; retry"
+            values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
+        else:
+            write.reason = f"attempt failed: {why}"
+    else:
+        try:
+            result = text.check_value("result", outcome.result)
+            values["result"] = codec.dumps(result, "result")
+            values.update(progress=1.0, error=None)
+            write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
+        except errors.InvalidInput as exc:
+            values["error"] = text.escaped(str(exc), MAX_ERROR)
+            write.path, write.reason = (S.RUNNING, S.FAILED), "result cannot be stored"
+    write.values = values
+    return write, lines

@@ -1,0 +1,117 @@
+"""The claim statement of a worker and the shape of what it returns (``Claimed``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    String,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from headrace.model.job import Claimed
+from headrace.store import codec, tables
+from headrace.store.predicates import AT, IS_WAITING, LOCKED
+
+J = tables.jobs
+#: What a claim returns about each job (in ``Claimed``'s order).
+CLAIMED_COLUMNS = (
+    J.c.job_id,
+    J.c.tenant_id,
+    J.c.type,
+    J.c.queue,
+    J.c.attempt,
+    J.c.params,
+    J.c.state,
+    J.c.progress,
+    J.c.timeout_sec,
+    J.c.retries,
+    J.c.max_retries,
+    J.c.retry_delay_sec,
+    J.c.resumed,
+)
+#: Where a claim row holds the attempt.
+ATTEMPT = 4
+
+
+def claim_update(
+    worker_id: str,
+    origin_filter: tuple[ColumnElement[bool], ...],
+    queue: str,
+    types: tuple[str, ...],
+    prefix: str = "",
+) -> ReturningUpdate[Any]:
+    """A worker's claim ``UPDATE … RETURNING`` for a queue and types (CTE named ``prefix``).
+
+    It leases the earliest due waiting jobs (by ``eta_ms``, then ``scheduled_at_ms``), up to
+    the bound ``p_limit``, to ``worker_id`` until ``p_lease_until``; ``origin_filter``
+    narrows them (to one embedded process's jobs, to the worker's labels and placements).
+    """
+    candidates = (
+        select(J.c.job_id)
+        .where(
+            J.c.queue == queue,
+            IS_WAITING,
+            J.c.eta_ms <= AT,
+            J.c.type.in_([literal_column(quoted(t), String) for t in types]),
+            *origin_filter,
+        )
+        .order_by(J.c.eta_ms, J.c.scheduled_at_ms)
+        .limit(bindparam("p_limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+        # Materialized, so PostgreSQL evaluates it once: a plain IN (subquery) may be
+        # rescanned, and with SKIP LOCKED a rescan can lock more than ``limit`` rows.
+        .cte(f"{prefix}candidates")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    # No status test on the outer UPDATE: the CTE's row locks already hold the rows
+    # it chose as waiting, and such a test lets the planner answer the join by
+    # scanning the waiting jobs' partial index (every waiting job, each claim) rather
+    # than looking the chosen ones up by key.
+    return (
+        update(J)
+        .where(J.c.job_id.in_(select(candidates.c.job_id)))
+        .values(
+            status=LOCKED,
+            locked_by=worker_id,
+            attempt=J.c.attempt + 1,
+            lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
+            updated_at_ms=AT,
+            # A placement (``balance``) holds until the claim: the job is where it was sent.
+            placed_on=None,
+            placed_until_ms=None,
+        )
+        .returning(*CLAIMED_COLUMNS)
+    )
+
+
+def claimed_from(r: Sequence[Any]) -> Claimed:
+    """A claimed job from a row of ``CLAIMED_COLUMNS``."""
+    return Claimed(
+        job_id=str(r[0]),
+        tenant_id=str(r[1]),
+        type=r[2],
+        queue=r[3],
+        attempt=r[4],
+        params=codec.loads(r[5]),
+        state=codec.loads(r[6]) or {},
+        progress=r[7],
+        timeout_sec=r[8],
+        retries=r[9],
+        max_retries=r[10],
+        retry_delay_sec=r[11],
+        resumed=bool(r[12]),
+    )
+
+
+def quoted(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
