@@ -11,6 +11,12 @@ threads, each with its own keep-alive ``httpx.Client``, for ``--seconds`` per ph
 - ``POST /jobs``: schedules of the no-op type (each a new job: no idempotency key).
 
 Every request carries the bearer token. Latency is per request, as the client sees it.
+
+In the same run, the baseline (``bench/api_baseline.py``: a minimal FastAPI + SQLAlchemy
+app reading and inserting the same rows of the same database, under the same uvicorn
+settings) is driven the same way, each phase right after Headrace's; the ratio is
+Headrace's rate over the baseline's (goal >= 0.6). Then Headrace again at half its peak
+rate, paced, for its latency below saturation (goal: p99 under 20 ms).
 The table goes to stdout and, as JSON, to ``bench/results/api-<date>.json``.
 """
 
@@ -52,10 +58,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(store_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    store_url: str, port: int, log: Path, baseline: bool = False
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "headrace", "server", "--store", store_url,
                "--port", str(port), "--workers", "0", "--import", "bench.jobs_noop"]  # fmt: skip
+    if baseline:
+        command = [sys.executable, str(HERE / "api_baseline.py"), "--store", store_url,
+                   "--port", str(port)]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -78,8 +89,13 @@ def drive(
     seconds: float,
     concurrency: int,
     request: Callable[[httpx.Client, int], httpx.Response],
+    rate: float | None = None,
 ) -> dict[str, float]:
-    """Run ``request`` from ``concurrency`` threads for ``seconds``; rates and latencies."""
+    """Run ``request`` from ``concurrency`` threads for ``seconds``; rates and latencies.
+
+    ``rate`` (requests/s in all) paces the threads on a fixed schedule, each sending
+    every ``concurrency / rate`` s; without it each sends as soon as its last answer came.
+    """
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     failures = [0] * concurrency
     stop = threading.Event()
@@ -88,7 +104,14 @@ def drive(
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
             i = slot
+            period = concurrency / rate if rate else 0.0
+            due = time.perf_counter() + period * slot / concurrency
             while not stop.is_set():
+                if period:
+                    pause = due - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    due += period
                 started = time.perf_counter()
                 response = request(http, i)
                 latencies[slot].append(time.perf_counter() - started)
@@ -128,33 +151,44 @@ def main() -> None:
         store = Store(store_url)
         token, _ = TokenService(store).create("bench", "bench", "operator")
         store.close()
-        port = free_port()
+        port, base_port = free_port(), free_port()
         log = Path(tmp) / "server.log"
         server = start_server(store_url, port, log)
-        url = f"http://127.0.0.1:{port}"
+        base: subprocess.Popen[bytes] | None = None
+        url, base_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
         try:
             with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as h:
                 ids = [h.post("/jobs", json={"type": "bench.noop"}).json()["job_id"]
                        for _ in range(100)]  # fmt: skip
-            results: dict[str, Any] = {
-                "GET /jobs/{id}": drive(
-                    url, token, seconds, args.concurrency,
-                    lambda http, i: http.get(f"/jobs/{ids[i % len(ids)]}"),
-                ),
-                "POST /jobs": drive(
-                    url, token, seconds, args.concurrency,
-                    lambda http, i: http.post("/jobs", json={"type": "bench.noop"}),
-                ),
-            }  # fmt: skip
+            base = start_server(store_url, base_port, log, baseline=True)
+            results: dict[str, Any] = {}
+            for name, request in (
+                ("GET /jobs/{id}", lambda http, i: http.get(f"/jobs/{ids[i % len(ids)]}")),
+                ("POST /jobs", lambda http, i: http.post("/jobs", json={"type": "bench.noop"})),
+            ):
+                results[name] = peak = drive(url, token, seconds, args.concurrency, request)
+                results[f"{name} baseline"] = drive(
+                    base_url, token, seconds, args.concurrency, request
+                )
+                half = peak["req_per_s"] / 2
+                results[f"{name} @ half peak"] = drive(
+                    url, token, seconds, args.concurrency, request, rate=half
+                )
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+            for proc in (server, base):
+                if proc is not None:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(30)
     backend = "postgresql" if store_url.startswith("postgres") else "sqlite"
     print(f"store={backend} concurrency={args.concurrency} seconds={seconds}")
-    print(f"{'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(f"{'endpoint':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  x baseline")
     for name, r in results.items():
-        print(f"{name:<16} {r['req_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['failures']:>7}")  # fmt: skip
+        base_r = results.get(f"{name} baseline")
+        ratio = f"{r['req_per_s'] / base_r['req_per_s']:.2f} (goal >= 0.6)" if base_r else ""
+        if name.endswith("@ half peak"):
+            ratio = f"p99 {'<' if r['p99_ms'] < 20 else '>='} 20 ms (goal < 20 ms)"
+        print(f"{name:<25} {r['req_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+              f"{r['failures']:>7}  {ratio}")  # fmt: skip
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",

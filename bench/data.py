@@ -36,7 +36,6 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-import cloudpickle  # noqa: E402
 import psycopg  # noqa: E402
 
 from headrace import Client, defaults  # noqa: E402
@@ -103,7 +102,8 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
 
     def raw_put(name: str) -> None:
         rows = [
-            (raw.tenant, name, pickle.dumps(i, protocol=5), cloudpickle.dumps(i)) for i in items
+            (raw.tenant, name, pickle.dumps(i, protocol=5), pickle.dumps(i, protocol=5))
+            for i in items
         ]
         raw.write("data_map_entries", ["tenant_id", "name", "key", "value"], rows)
 
@@ -125,7 +125,7 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
         client.get_list(name).add_all(items)
 
     def raw_add(name: str) -> None:
-        rows = [(raw.tenant, name, i, cloudpickle.dumps(i)) for i in items]
+        rows = [(raw.tenant, name, i, pickle.dumps(i, protocol=5)) for i in items]
         raw.write("data_list_items", ["tenant_id", "name", "position", "value"], rows)
 
     out.append(("List add_all", median_time(hr_add, repeats), median_time(raw_add, repeats)))
@@ -148,7 +148,7 @@ def measure(url: str, n: int, repeats: int) -> list[tuple[str, float, float]]:
     at = int(time.time() * 1000)
 
     def raw_pub(name: str) -> None:
-        rows = [(raw.tenant, name, 0, i, None, cloudpickle.dumps(i), at) for i in items]
+        rows = [(raw.tenant, name, 0, i, None, pickle.dumps(i, protocol=5), at) for i in items]
         columns = ["tenant_id", "name", "partition", "offset", "key", "value", "at_ms"]
         raw.write("data_stream_entries", columns, rows)
 

@@ -13,6 +13,15 @@ W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same c
    List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
    --w2s-executor processes runs p=1 in a worker process too, as a pipeline job on a
    worker does (by default p=1 runs in-process, as client.run does).
+C1F W1 through ``client.run`` as users call it: the text file -> store Map, on an embedded
+   store (a temporary SQLite file; ``--store`` for another), against the hand loop that
+   also writes its counts with one ``put_all`` into a Map of the same store.
+C1L the same from ``Pipeline.items(lines)`` (the file's lines in a list, read before timing).
+C2L W2 through ``client.run`` from ``Pipeline.items(list)`` -> store List, against the loop
+   that also appends its sum to a List of the same store.
+FIRST a first small run at parallelism 2 in a fresh process right after ``Client()``,
+   against the second (warm) run of the same process: the median extra of the first,
+   with the client's warm pool (the default) and without it (``warm_pool=False``).
 The inputs are generated exactly like /work/shared/bench-peers/dataflow/common.py
 (same seed, same algorithm, same file names under $DF_DATA), so checksums compare.
 Ratios are engine items/s over the baseline's, taken in the same run, median of pairs.
@@ -332,6 +341,163 @@ def w2s_rows(n: int, pars: list[int], repeat: int, executor: str | None = None) 
             )
 
 
+# ------------------------------------------------------------------ client.run rows
+
+
+class ClientRows:
+    """W1/W2 through ``client.run`` on one embedded store, and their store-writing loops.
+
+    Each side returns the name of the structure it wrote; the checksum reads it back from
+    the store afterwards, outside the timing, for both sides alike.
+    """
+
+    def __init__(self, store: str | None) -> None:
+        from headrace import Client
+
+        if store is None:
+            import tempfile
+
+            store = f"sqlite:///{tempfile.mkdtemp(prefix='hr-bench-')}/bench.db"
+        self.client = Client(store, run_workers=False)
+        self.seq = 0
+
+    def _name(self, kind: str) -> str:
+        self.seq += 1
+        return f"{kind}-{self.seq}"  # each run inserts into a fresh structure
+
+    def w1_loop(self, lines: Iterable[str]) -> str:
+        counts: dict[str, int] = {}
+        get = counts.get
+        for line in lines:
+            for w in split_words(line):
+                k = word_key(w)
+                counts[k] = get(k, 0) + 1
+        name = self._name("loop")
+        self.client.get_map(name).put_all(counts)
+        return name
+
+    def w1_file_loop(self, path: str) -> str:
+        with open(path) as fh:
+            return self.w1_loop(fh)
+
+    def w1_run(self, source: Any, par: int) -> str:
+        name = self._name("run")
+        p = Pipeline.create()
+        p.read_from(source).flat_map(split_words).group_by(word_key).aggregate(counting()).write_to(
+            Pipeline.to_map(name)
+        )
+        self.client.run(p, par)
+        return name
+
+    def w1_check(self, name: str) -> str:
+        return w1_checksum(self.client.get_map(name).entries())
+
+    def w2_loop(self, xs: list[int]) -> str:
+        total = 0
+        for x in xs:
+            y = double(x)
+            if div3(y):
+                total += inc(y)
+        name = self._name("loop")
+        self.client.get_list(name).extend([total])
+        return name
+
+    def w2_run(self, xs: list[int], par: int) -> str:
+        name = self._name("run")
+        p = Pipeline.create()
+        p.read_from(Pipeline.items(xs)).map(double).filter(div3).map(inc).aggregate(
+            summing()
+        ).write_to(Pipeline.to_list(name))
+        self.client.run(p, par)
+        return name
+
+    def w2_check(self, name: str) -> str:
+        return str(self.client.get_list(name).to_list())
+
+
+def client_rows(wl: str, rows: ClientRows, path: str, n: int, pars: list[int], repeat: int) -> None:
+    """One client.run workload against its loop, same store, same run, median of pairs."""
+    base: Callable[[], str]
+    eng: Callable[[int], str]
+    check = rows.w1_check
+    if wl == "C1F":
+        base = lambda: rows.w1_file_loop(path)  # noqa: E731
+        eng = lambda q: rows.w1_run(Pipeline.from_text(path), q)  # noqa: E731
+    elif wl == "C1L":
+        with open(path) as fh:
+            lines = fh.read().splitlines()
+        base = lambda: rows.w1_loop(lines)  # noqa: E731
+        eng = lambda q: rows.w1_run(Pipeline.items(lines), q)  # noqa: E731
+    else:
+        xs = list(range(n))
+        base = lambda: rows.w2_loop(xs)  # noqa: E731
+        eng = lambda q: rows.w2_run(xs, q)  # noqa: E731
+        check = rows.w2_check
+    base()  # untimed: the first insert into a new store file, the first pages cached
+    times: dict[str, list[float]] = {"loop + put_all": []}
+    ratios: dict[str, list[float]] = {}
+    checks: dict[str, str] = {}
+    for _ in range(repeat):
+        tb, name = _timed(base)
+        times["loop + put_all"].append(tb)
+        checks["loop + put_all"] = expected = check(name)
+        for par in pars:
+            te, name = _timed(lambda q=par: eng(q))  # type: ignore[misc]
+            key = f"client.run p={par}"
+            times.setdefault(key, []).append(te)
+            ratios.setdefault(key, []).append(tb / te)
+            got = check(name)
+            checks[key] = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+    for key, ts in times.items():
+        med = statistics.median(ts)
+        ratio = "1.00" if key not in ratios else f"{statistics.median(ratios[key]):.2f}"
+        goal = " (goal >= 0.8)" if key.endswith("p=1") else ""
+        shown = checks[key][:24] if key not in ratios else checks[key]
+        print(
+            f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio}{goal} | {shown} |",
+            flush=True,
+        )
+
+
+FIRST_SCRIPT = """
+import sys, tempfile, time
+sys.path.insert(0, {src!r})
+from headrace import Client
+from headrace.pipeline import Pipeline, counting
+c = Client(f"sqlite:///{{tempfile.mkdtemp()}}/first.db", run_workers=False, warm_pool={warm})
+def run(name):
+    p = Pipeline.create()
+    p.read_from(Pipeline.items([f"w{{i % 97}} x" for i in range(2000)])).flat_map(
+        str.split).group_by(lambda w: w).aggregate(counting()).write_to(Pipeline.to_map(name))
+    t = time.perf_counter()
+    c.run(p, 2)
+    return time.perf_counter() - t
+first, warm = run("a"), run("b")
+print(first, warm)
+"""
+
+
+def first_rows(repeat: int) -> None:
+    """A first run at p=2 right after ``Client()``, in fresh processes, against a warm one."""
+    import subprocess
+
+    src = os.path.join(HERE, "..", "src")
+    for warm in (True, False):
+        extra: list[float] = []
+        for _ in range(repeat):
+            out = subprocess.run(
+                [sys.executable, "-c", FIRST_SCRIPT.format(src=src, warm=warm)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            extra.append(float(out[0]) - float(out[1]))
+        how = "warm_pool (default)" if warm else "warm_pool=False"
+        med = statistics.median(extra)
+        goal = " (goal < 0.3 s)" if warm else ""
+        print(f"| FIRST | 2,000 | {how} | {med:.3f} extra s{goal} | | | first - warm run |")
+
+
 def _timed(fn: Callable[[], str]) -> tuple[float, str]:
     t0 = time.perf_counter()
     chk = fn()
@@ -343,7 +509,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0, help="divide the sizes by this")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--par", default="1,2")
-    ap.add_argument("--only", default="W1,W2,W3,W2S")
+    ap.add_argument("--only", default="W1,W2,W3,W2S,C1F,C1L,C2L,FIRST")
+    ap.add_argument("--store", help="C1F/C1L/C2L: the store URL (default: a temporary SQLite)")
     ap.add_argument(
         "--w2s-executor",
         choices=["inprocess", "processes"],
@@ -371,7 +538,16 @@ def main() -> None:
         "| workload | items | run | median s | items/s | x baseline (median of pairs) | checksum |"
     )
     print("|---|---:|---|---:|---:|---:|---|")
+    client: ClientRows | None = None
     for wl in a.only.split(","):
+        if wl in ("C1F", "C1L", "C2L"):
+            client = client or ClientRows(a.store)
+            n = sizes["W2" if wl == "C2L" else "W1"]
+            client_rows(wl, client, inputs["W1"], n, pars, a.repeat)
+            continue
+        if wl == "FIRST":
+            first_rows(a.repeat)
+            continue
         if wl == "W1R":
             w1_ray_rows(inputs["W1"], sizes["W1"], max(pars), a.repeat)
             continue

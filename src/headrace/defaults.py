@@ -85,6 +85,8 @@ KILL_GRACE_SEC = 5.0
 
 #: Largest page ``jobs.list`` returns.
 MAX_PAGE_LIMIT = 1000
+#: Most copies one ``jobs.duplicate`` makes (in one transaction).
+MAX_COPIES = 10_000
 
 #: PostgreSQL channel that wakes idle workers when jobs arrive.
 NOTIFY_CHANNEL = "headrace_jobs"
@@ -129,3 +131,7 @@ SCHEDULE_BATCH = 100
 
 #: Firings kept per schedule (the newest); older ones are forgotten as new ones come.
 SCHEDULE_FIRINGS_KEPT = 1000
+
+#: Engine worker processes an embedded client starts in the background, ready for its
+#: first ``client.run`` above parallelism 1 (0: none; ``HEADRACE_WARM_POOL=0`` also).
+WARM_POOL_WORKERS = 2

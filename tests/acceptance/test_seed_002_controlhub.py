@@ -100,12 +100,6 @@ def finish_runs(sch: ControlHub, job: Any, runs: int, from_start: bool = False) 
         sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
 
-@pytest.mark.xfail(
-    reason="issue 12: a job never started holds its name (JobAlreadyExists), so the seed's "
-    "second 'job name' job is refused; Control Hub names need not be unique",
-    raises=errors.JobAlreadyExists,
-    strict=True,
-)
 def test_creating_a_job(sch: ControlHub) -> None:
     publish_test_pipeline(sch, versions=2)
 
@@ -194,12 +188,6 @@ def upgrade_jobs_from_v1(sch: ControlHub) -> tuple[Any, Any]:
     return first, second
 
 
-@pytest.mark.xfail(
-    reason="issue 12: the client cannot pin a job to a chosen commit (update takes no "
-    "pipeline version; upgrade moves to the latest only)",
-    raises=errors.NotSupported,
-    strict=True,
-)
 def test_updating_a_job_with_a_different_pipeline_version(sch: ControlHub) -> None:
     first, second = upgrade_jobs_from_v1(sch)  # set-up: the previous block's end
 
@@ -295,12 +283,6 @@ def test_offsets(sch: ControlHub, client: Any, tmp_path: Path,
     assert [o.offset for o in from_history] == [o.offset for o in current]
 
 
-@pytest.mark.xfail(
-    reason="issue 12 checks uploaded entities against the job's own committed offsets, so "
-    "a job that never ran refuses every entity (InvalidInput naming it)",
-    raises=errors.InvalidInput,
-    strict=True,
-)
 def test_uploading_offsets(sch: ControlHub, client: Any, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
@@ -400,11 +382,6 @@ def test_history_run_events_and_metrics(sch: ControlHub, client: Any) -> None:
     assert re.fullmatch(METRICS_REPR.format(2, 100, 100), repr(run_metrics))
 
 
-@pytest.mark.xfail(
-    reason="issue 12: the client's realtime summary counts no idle batches",
-    raises=errors.NotSupported,
-    strict=True,
-)
 def test_realtime_summary(sch: ControlHub, client: Any) -> None:
     # set-up: an active streaming job that has read twenty records
     client.get_stream("events").publish_all(range(20))

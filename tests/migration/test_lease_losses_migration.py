@@ -1,4 +1,4 @@
-"""Migration 0016 adds ``jobs.lease_losses`` and the tokens' expiry and last use to a store
+"""Migration 0013 adds ``jobs.lease_losses`` and the tokens' expiry and last use to a store
 filled by the previous head (0012), keeping its jobs (0 leases lost) and tokens (live,
 never expiring); its downgrade takes the columns away again."""
 

@@ -45,6 +45,10 @@ def test_partial_index_predicates_match_the_migration_and_the_status_machine() -
         assert getattr(lean, name) == getattr(tables, name), name
     named = importlib.import_module("headrace.store.migrations.versions.0007_named_jobs_index")
     assert named.NAMED == tables.NAMED
+    held = importlib.import_module("headrace.store.migrations.versions.0014_names_held_by_runs")
+    assert held.ACTIVE_NAME == tables.ACTIVE_NAME
+    free = {s.strip(" '") for s in tables.ACTIVE_NAME.split("(", 1)[1].rstrip(")").split(",")}
+    assert free == {str(s) for s in machine.NAME_FREE}
     held = {s.strip(" '") for s in tables.HELD.split("(", 1)[1].rstrip(")").split(",")}
     assert held == {str(s) for s in machine.HELD}
     assert f"status = '{machine.Status.WAITING}'" == tables.WAITING

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from headrace import errors
 from headrace.scheduler.registry import Registry
@@ -62,7 +63,11 @@ class ApiState:
         return PipelineService(self.store, jobs, jobs.scope)
 
 
-def get_state(request: Request) -> ApiState:
+# The dependencies are ``async`` where they need no database: FastAPI runs a sync
+# dependency in its thread pool, a hand-off per dependency per request.
+
+
+async def get_state(request: Request) -> ApiState:
     """The server's shared state."""
     found: ApiState = request.app.state.headrace
     return found
@@ -77,7 +82,7 @@ State = Annotated[ApiState, Depends(get_state)]
 INSECURE_HEADER = "X-Headrace-Insecure-Local"
 
 
-def principal(
+async def principal(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     response: Response,
@@ -97,13 +102,17 @@ def principal(
                 "Authorization ignored: --insecure-local serves the default tenant as admin"
             )
         return LOCAL
-    return state.tokens.authenticate(None if credentials is None else credentials.credentials)
+    token = None if credentials is None else credentials.credentials
+    known = state.tokens.cached(token) if token else None
+    if known is not None:
+        return known
+    return await run_in_threadpool(state.tokens.authenticate, token)
 
 
 Reader = Annotated[Principal, Depends(principal)]
 
 
-def writer(who: Reader) -> Principal:
+async def writer(who: Reader) -> Principal:
     """The principal, if it may change things.
 
     Raises:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pydantic
 
+from headrace import defaults
 from headrace.model import text
 from headrace.model.controlplane import PipelineCommit, PipelineDiff, PipelineInfo, Project, Run
 
@@ -106,6 +107,13 @@ class UpdateIn(pydantic.BaseModel):
     params: Any = None
     queue: Word | None = None
     require_error_ack: bool | None = None
+    pipeline: Word | None = pydantic.Field(
+        default=None, description="Pin another published pipeline (its latest commit)"
+    )
+    version: int | None = pydantic.Field(
+        default=None, ge=1, le=2**31 - 1, description="Pin this commit (older ones too)"
+    )
+    label: Word | None = pydantic.Field(default=None, description="Pin the labelled commit")
 
 
 class UpgradeIn(pydantic.BaseModel):
@@ -136,7 +144,7 @@ class DuplicateIn(pydantic.BaseModel):
     """``POST /jobs/{id}/duplicate``: how many copies, or one with a given name."""
 
     model_config = FORBID
-    count: int = pydantic.Field(default=1, ge=1, le=10_000)
+    count: int = pydantic.Field(default=1, ge=1, le=defaults.MAX_COPIES)
     name: Word | None = None
 
 

@@ -65,7 +65,8 @@ def connect(server: str | None, token: str | None, store: str | None) -> Iterato
             client = remote.Client(server, token=token)
         else:
             with opening_store():
-                client = embedded.Client(store, run_workers=False)
+                # A command runs no pipeline here: no engine workers to start ahead.
+                client = embedded.Client(store, run_workers=False, warm_pool=False)
         yield client
     except errors.HeadraceError as exc:
         typer.echo(f"error: {exc}", err=True)

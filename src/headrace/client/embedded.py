@@ -22,7 +22,7 @@ from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
 from headrace.scheduler.registry import DEFAULT, Registry, Target
 from headrace.scheduler.worker import Worker
-from headrace.service import ticker, tokens
+from headrace.service import pipeline_runner, ticker, tokens
 from headrace.service.catalog import JobGroupService, JobTypeService
 from headrace.service.data import ListHandle, MapHandle, StreamHandle
 from headrace.service.jobs import JobService, Scope
@@ -143,6 +143,11 @@ class Client:
     until ``Client(resume_jobs=True)`` or a ``headrace worker`` takes it, or it is
     canceled. ``Client(store="postgresql://...")`` shares a PostgreSQL database with other
     clients and ``headrace worker`` processes.
+
+    An embedded client starts the engine's worker processes in the background as it
+    opens (``defaults.WARM_POOL_WORKERS``), so its first ``run`` above parallelism 1
+    does not pay for their start; ``warm_pool=False`` (or ``HEADRACE_WARM_POOL=0``)
+    leaves that to the first such run.
     """
 
     def __new__(cls, store: str | None = None, *args: Any, **kwargs: Any) -> Any:
@@ -172,9 +177,14 @@ class Client:
         config_file: str | None = None,
         lease_sec: float = defaults.LEASE_SEC,
         resume_jobs: bool = False,
+        warm_pool: bool = True,
         _runtime: Runtime | None = None,
     ) -> None:
         if _runtime is None:
+            if warm_pool and os.environ.get("HEADRACE_WARM_POOL") != "0":
+                # Started first, so the pool's start overlaps opening the store: ready
+                # for the first ``run`` above parallelism 1 (see ``warm_engine``).
+                pipeline_runner.warm_engine()
             settings = config.load(config_file)
             logconfig.configure(settings.job_logger)
             # ``headrace submit --no-workers`` keeps a script's clients out of executing jobs.

@@ -268,6 +268,7 @@ def metrics_from(data: dict[str, Any]) -> PipelineMetrics:
             received=int(stage.get("received", 0)),
             emitted=int(stage.get("emitted", 0)),
             batches=int(stage.get("batches", 0)),
+            idle_batches=int(stage.get("idle_batches", 0)),
             processing_time_ms=float(stage.get("processing_time_ms", 0.0)),
             late_dropped=int(stage.get("late_dropped", 0)),
         )

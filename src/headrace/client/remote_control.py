@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.client.transport import Http, seg
 from headrace.model.controlplane import (
     DEFAULT_PROJECT,
@@ -55,6 +55,25 @@ def commit_from(data: dict[str, Any]) -> PipelineCommit:
         dag=data["dag"],
         labels=tuple(data.get("labels") or ()),
     )
+
+
+def _window(
+    field: str,
+    kinds: str | Sequence[str] | None,
+    since_ms: int | None,
+    until_ms: int | None,
+    page: int,
+    limit: int,
+) -> dict[str, Any]:
+    """The query of a filtered, paged read of a run's events or logs."""
+    query: dict[str, Any] = {"page": page, "limit": limit}
+    if kinds:
+        query[field] = kinds if isinstance(kinds, str) else ",".join(kinds)
+    if since_ms is not None:
+        query["since_ms"] = since_ms
+    if until_ms is not None:
+        query["until_ms"] = until_ms
+    return query
 
 
 def run_from(data: dict[str, Any]) -> Run:
@@ -292,17 +311,39 @@ class RemoteJobDefinitions:
         """One run. Raises: NotFound."""
         return run_from(self._http.call("GET", f"/jobs/{seg(job_id)}/runs/{int(run_count)}"))
 
-    def run_events(self, job_id: str, run_count: int) -> builtins.list[JobEvent]:
-        """One run's status changes, oldest first. Raises: NotFound."""
+    def run_events(
+        self,
+        job_id: str,
+        run_count: int,
+        *,
+        status: str | Sequence[str] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        page: int = 1,
+        limit: int = defaults.MAX_PAGE_LIMIT,
+    ) -> builtins.list[JobEvent]:
+        """One run's status changes, oldest first, filtered, paged. Raises: NotFound."""
         from headrace.client.remote import event_from
 
+        query = _window("status", status, since_ms, until_ms, page, limit)
         path = f"/jobs/{seg(job_id)}/runs/{int(run_count)}/events"
-        return [event_from(e) for e in self._http.call("GET", path)["items"]]
+        return [event_from(e) for e in self._http.call("GET", path, params=query)["items"]]
 
-    def run_logs(self, job_id: str, run_count: int) -> builtins.list[JobLogLine]:
-        """One run's log lines, oldest first. Raises: NotFound."""
+    def run_logs(
+        self,
+        job_id: str,
+        run_count: int,
+        *,
+        level: str | Sequence[str] | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        page: int = 1,
+        limit: int = defaults.MAX_PAGE_LIMIT,
+    ) -> builtins.list[JobLogLine]:
+        """One run's log lines, oldest first, filtered, paged. Raises: NotFound."""
+        query = _window("level", level, since_ms, until_ms, page, limit)
         path = f"/jobs/{seg(job_id)}/runs/{int(run_count)}/logs"
-        return [JobLogLine(**line) for line in self._http.call("GET", path)["items"]]
+        return [JobLogLine(**line) for line in self._http.call("GET", path, params=query)["items"]]
 
     def run_metrics(self, job_id: str, run_count: int) -> dict[str, Any]:
         """One run's metrics. Raises: NotFound."""
@@ -319,8 +360,9 @@ class RemoteJobDefinitions:
         self, job_id: str, count: int = 1, *, name: str | None = None
     ) -> builtins.list[Job]:
         """Copies of the job's definition. Raises: InvalidInput, NotFound."""
-        if not isinstance(count, int) or isinstance(count, bool):
-            raise errors.InvalidInput("count", f"must be an int, got {count!r}")
+        limit = defaults.MAX_COPIES
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limit:
+            raise errors.InvalidInput("count", f"must be an int in 1..{limit:,}, got {count!r}")
         body = {"count": count, "name": name}
         return self._jobs(self._http.created(f"/jobs/{seg(job_id)}/duplicate", body)[0])
 
@@ -363,6 +405,11 @@ class RemoteJobDefinitions:
         query = {} if run_count is None else {"run_count": run_count}
         found: dict[str, Any] = self._http.call("GET", f"/jobs/{seg(job_id)}/offsets", params=query)
         return found
+
+    def offset_entities(self, job_id: str) -> builtins.list[str]:
+        """The entities the job's offsets may name now. Raises: NotFound, InvalidInput."""
+        found = self._http.call("GET", f"/jobs/{seg(job_id)}/offsets/entities")
+        return [str(e) for e in found["entities"]]
 
     def reset_offsets(self, job_id: str) -> Job:
         """Make the next run start every source over. Raises: NotFound, IllegalTransition."""

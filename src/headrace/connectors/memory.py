@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -185,8 +186,14 @@ class ListConnector:
             target.extend(self.desc.items)
 
     def splits(self, provider: base.DataStructureProvider, split_items: int) -> list[Any]:
-        """Slices of ``split_items`` items."""
-        return _ranges(len(provider.get_list(self.desc.name)), split_items)
+        """Slices of ``split_items`` items (of the pipeline's items, which ``prepare`` puts in).
+
+        So the splits listed before ``prepare`` (a first run's uploaded offsets) are the
+        ones the run reads.
+        """
+        items = self.desc.items
+        n = len(items) if items is not None else len(provider.get_list(self.desc.name))
+        return _ranges(n, split_items)
 
     def open(
         self, split: Any, provider: base.DataStructureProvider, resume: Any = None
@@ -370,6 +377,9 @@ class ProviderSinkConnector:
         if isinstance(desc, sinks.MapSink):
             target = provider.get_map(desc.name)
             kf, vf = desc.key_fn, desc.value_fn
+            if kf is sinks.MapSink.key_fn and vf is sinks.MapSink.value_fn:
+                pair = operator.itemgetter(0, 1)  # the defaults, item[0] and item[1], in C
+                return _FnSink(lambda items: target.update(list(map(pair, items))))
             return _FnSink(lambda items: target.update([(kf(x), vf(x)) for x in items]))
         if isinstance(desc, sinks.StreamSink):
             return _FnSink(provider.get_stream(desc.name).append)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.client import protocols
 from headrace.controlhub import models
 from headrace.model.controlplane import PipelineCommit, PipelineInfo, Run
@@ -94,27 +94,17 @@ def _create_args(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_job(client: ControlPlaneClient, job_id: str, definition: dict[str, Any]) -> Job:
-    """Store a job's changed definition.
-
-    Raises:
-        NotSupported: the commit changed to one that is not the pipeline's latest: the
-            client can only move a job to the latest commit (``upgrade``) so far.
-    """
+    """Store a job's changed definition, the commit it pins included (older ones too)."""
     current = get_job(client, job_id)
+    changes = {
+        k: v for k, v in _create_args(definition).items() if k not in ("pipeline", "version")
+    }
     moved = (definition["pipeline"], definition["version"]) != (
         current.pipeline_name,
         current.pipeline_version,
     )
     if moved:
-        if definition["version"] != commit(client, definition["pipeline"]).version or (
-            definition["pipeline"] != current.pipeline_name
-        ):
-            msg = "the client moves a job only to its pipeline's latest commit (upgrade)"
-            raise errors.NotSupported("update_job with another pipeline commit", 12, msg)
-        upgrade(client, [job_id])
-    changes = {
-        k: v for k, v in _create_args(definition).items() if k not in ("pipeline", "version")
-    }
+        changes.update(pipeline=definition["pipeline"], version=definition["version"])
     job: Job = client.jobs.update(job_id, name=definition["name"], **changes)
     return job
 
@@ -196,7 +186,14 @@ def latest_run(client: ControlPlaneClient, job: Job) -> Run | None:
 
 def run_events(client: ControlPlaneClient, job_id: str, run_count: int) -> builtins.list[JobEvent]:
     """One run's status changes, oldest first."""
-    return list(client.jobs.run_events(job_id, run_count))
+    found: builtins.list[JobEvent] = []
+    page = 1
+    while True:
+        chunk = client.jobs.run_events(job_id, run_count, page=page, limit=defaults.MAX_PAGE_LIMIT)
+        found += chunk
+        if len(chunk) < defaults.MAX_PAGE_LIMIT:
+            return found
+        page += 1
 
 
 def run_metrics(client: ControlPlaneClient, job_id: str, run_count: int) -> models.JobMetrics:
@@ -247,13 +244,14 @@ def upload_offsets(client: ControlPlaneClient, job_id: str, offsets: Any) -> Job
     """The next run starts from ``offsets``.
 
     Seed 002's poll-source key is StreamSets' name for a pipeline's one origin; it is
-    renamed to the one source entity the job's offsets have. Any other name goes to the
+    renamed to the one source entity the job's offsets may name (a job that never ran
+    included). Any other name goes to the
     client as it is, which refuses an entity no source of the pipeline has.
     """
     api = _offsets_api(client, "upload_offset")
     entries = offsets.get("offsets") if isinstance(offsets, dict) else None
     if isinstance(entries, dict) and POLL_SOURCE in entries:
-        known = set(api.offsets(job_id).get("offsets") or {})
+        known = set(api.offset_entities(job_id))
         if len(known) == 1:
             renamed = {known.pop() if k == POLL_SOURCE else k: v for k, v in entries.items()}
             offsets = {**offsets, "offsets": renamed}

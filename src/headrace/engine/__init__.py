@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from headrace.connectors.base import DataStructureProvider, SinkWrite, SnapshotStore
@@ -40,6 +41,7 @@ __all__ = [
     "UserFunctionError",
     "prepare",
     "run",
+    "warm",
 ]
 
 
@@ -133,6 +135,20 @@ def run(
     coordinator = Coordinator(plan, splits, local_parallelism, opts, snapshots, control, restored)
     chosen = _executor(executor, local_parallelism)
     return chosen.execute(plan, provider, splits, local_parallelism, control, opts, coordinator)
+
+
+def warm(parallelism: int, modules: Iterable[str] = ()) -> None:
+    """Starts ``parallelism`` worker processes in the background, for the next run above 1.
+
+    The first run at a parallelism above 1 otherwise pays for starting its workers (the
+    fork server's interpreter and imports, about a second). ``modules`` are imported by
+    the fork server before it forks them, e.g. the module of the provider the runs will
+    ship, so no worker imports it on its first run. Returns at once; a run started while
+    the pool is still starting waits for it rather than starting another.
+    """
+    from headrace.engine.executors import pool
+
+    pool.warm(parallelism, modules)
 
 
 def _executor(executor: str | Executor | None, parallelism: int) -> Executor:

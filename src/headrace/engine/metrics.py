@@ -21,6 +21,8 @@ class StageMetrics:
     received: int = 0
     emitted: int = 0
     batches: int = 0
+    #: A source's polls that found no records (StreamSets' idle batches).
+    idle_batches: int = 0
     processing_time_ms: float = 0.0
     late_dropped: int = 0
     #: Per partition, the event time (ms) the watermark of this stage's vertex reached
@@ -36,6 +38,7 @@ class StageMetrics:
         self.received += other.received
         self.emitted += other.emitted
         self.batches += other.batches
+        self.idle_batches += other.idle_batches
         self.processing_time_ms += other.processing_time_ms
         self.late_dropped += other.late_dropped
         self.watermarks.update(other.watermarks)
@@ -101,6 +104,7 @@ class PipelineMetrics:
                     "received": m.received,
                     "emitted": m.emitted,
                     "batches": m.batches,
+                    "idle_batches": m.idle_batches,
                     "processing_time_ms": round(m.processing_time_ms, 3),
                     "late_dropped": m.late_dropped,
                     **({"watermark_ms": m.watermark_ms} if m.watermarks else {}),

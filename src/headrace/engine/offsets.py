@@ -4,7 +4,8 @@ An entity is ``"<source stage>/<split index>"`` (a Stream's split is its partiti
 offset is the split's position as text, or ``None`` for a split not opened yet. A new run
 of a job continues from its last run's offsets: ``seed`` keeps only the sources' split
 states of that run's last snapshot (no operator state, zeroed metrics), optionally with
-some positions replaced (an uploaded offset file).
+some positions replaced (an uploaded offset file). A job's first run has no snapshot
+to seed from: ``initial`` makes one from the splits its sources list now.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from typing import Any
 
 import cloudpickle
 
+from headrace.connectors.base import DataStructureProvider
+from headrace.engine import io
 from headrace.engine.metrics import PipelineMetrics
+from headrace.engine.plan import Plan, build_plan
+from headrace.engine.runtime import EngineOptions
+from headrace.engine.snapshot import encode, signature
+from headrace.pipeline import Pipeline
 
 #: The form of offsets, as StreamSets' JobOffset has it.
 OFFSETS_VERSION = 2
+#: Items per list split, as a run lists them.
+SPLIT_ITEMS = EngineOptions().split_items
 
 
 def _load(blob: bytes) -> tuple[dict[str, Any], dict[tuple[Any, ...], Any]]:
@@ -74,3 +83,60 @@ def seed(blob: bytes, overrides: Mapping[str, str | None] | None = None) -> byte
         "metrics": PipelineMetrics(),
     }
     return bytes(cloudpickle.dumps(data))
+
+
+def source_splits(
+    pipeline: Pipeline, provider: DataStructureProvider, split_items: int = SPLIT_ITEMS
+) -> tuple[Plan, dict[int, list[Any]]]:
+    """The pipeline's plan and the splits each source lists now (nothing is read).
+
+    What a run that started now would read: the first run of a job, before any snapshot.
+    """
+    plan = build_plan(pipeline)
+    listed: dict[int, list[Any]] = {}
+    for spec in plan.vertices:
+        if spec.head is not None and spec.head.kind == "source":
+            assert spec.head.source is not None
+            listed[spec.id] = io.source_connector(spec.head.source).splits(provider, split_items)
+    return plan, listed
+
+
+def entities(plan: Plan, splits: Mapping[int, list[Any]]) -> list[str]:
+    """Every source split of ``plan`` by entity name (as ``read`` names them)."""
+    names = signature(plan)
+    return [f"{names[v][0]}/{i}" for v, found in sorted(splits.items()) for i in range(len(found))]
+
+
+def initial(
+    plan: Plan,
+    splits: dict[int, list[Any]],
+    parallelism: int,
+    overrides: Mapping[str, str | None],
+) -> bytes:
+    """A snapshot that starts a job's first run at ``overrides`` (other splits at their start).
+
+    Raises:
+        KeyError: an override names an entity no source split has.
+    """
+    names = signature(plan)
+    keys = {f"{names[v][0]}/{i}": (v, i) for v, found in splits.items() for i in range(len(found))}
+    parts: dict[tuple[Any, ...], Any] = {}
+    for entity, value in overrides.items():
+        vertex, index = keys[entity]
+        if value is not None:
+            parts[("split", vertex, index)] = (False, True, int(value), {})
+    return encode(plan, parallelism, splits, [bytes(cloudpickle.dumps(parts))], PipelineMetrics())
+
+
+def misfit(blob: bytes, plan: Plan, parallelism: int) -> str | None:
+    """Why a run of ``plan`` at ``parallelism`` cannot start from ``blob``, or None if it can.
+
+    A job re-pinned to a commit with other stages, or configured for another parallelism,
+    cannot continue from its last run's snapshot.
+    """
+    data = pickle.loads(blob)
+    if [tuple(s) for s in data["signature"]] != [tuple(s) for s in signature(plan)]:
+        return "its offsets were committed by a pipeline commit whose stages differ"
+    if data["parallelism"] != parallelism:
+        return f"its offsets were committed at local_parallelism {data['parallelism']}"
+    return None

@@ -395,6 +395,8 @@ class Worker:
                 pacer.took(len(batch), time.perf_counter() - t0)
             else:
                 progressed = progressed or st.finished
+                if not st.finished:
+                    inst.metrics[0].idle_batches += 1
             self._source_time(inst, feed)
             if feed.finished:
                 inst.finish()

@@ -82,6 +82,9 @@ TRANSITIONS: dict[Status, tuple[StatusKind, frozenset[Status]]] = {
 FINAL: frozenset[Status] = frozenset(s for s, (k, _) in TRANSITIONS.items() if k is K.FINAL)
 #: Statuses a job may be started from (a new run): never started, or ended.
 STARTABLE: frozenset[Status] = FINAL | {S.CREATED}
+#: Statuses in which a job does not hold its name (``ux_jobs_active_name``): never
+#: started, or ended.
+NAME_FREE: frozenset[Status] = STARTABLE
 #: Statuses in which a worker holds the job (its lease must be live).
 HELD: frozenset[Status] = frozenset({S.LOCKED, S.RUNNING, S.CANCELING, S.SUSPENDING})
 

@@ -39,3 +39,24 @@ def dumps(obj: Any) -> bytes:
     out = io.BytesIO()
     Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return out.getvalue()
+
+
+#: The module name a pickle holds when it refers to something of the user's ``__main__``.
+_MAIN = b"__main__"
+
+
+def dumps_fast(obj: Any) -> bytes:
+    """``obj`` pickled so that a process without the user's ``__main__`` can load it.
+
+    Plain pickle first (C, over ten times faster than cloudpickle on small values, and
+    the same bytes for data). It stores classes and functions by reference, so a pickle
+    that names the module ``__main__`` anywhere is made again with :func:`dumps`, which
+    carries what ``__main__`` defines by value; so is anything plain pickle refuses (a
+    lambda, a local class). The name test can be a false alarm (data that holds the
+    text), never a miss: a reference to ``__main__`` writes the module's name.
+    """
+    try:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return dumps(obj)
+    return dumps(obj) if _MAIN in data else data

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.client import protocols
 from headrace.model.controlplane import PipelineCommit, PipelineInfo, Project, Run
 from headrace.model.job import Job
@@ -175,10 +175,14 @@ def cancel_run(client: ControlPlaneClient, job_id: str, run_count: int) -> Run:
 
 def run_logs(client: ControlPlaneClient, job_id: str, run_count: int) -> builtins.list[str]:
     """A run's log lines as strings: time, level, message."""
-    return [
-        f"{_stamp(line.at_ms)} {line.level.upper()} {line.message}"
-        for line in client.jobs.run_logs(job_id, run_count)
-    ]
+    lines: builtins.list[str] = []
+    page = 1
+    while True:
+        chunk = client.jobs.run_logs(job_id, run_count, page=page, limit=defaults.MAX_PAGE_LIMIT)
+        lines += [f"{_stamp(line.at_ms)} {line.level.upper()} {line.message}" for line in chunk]
+        if len(chunk) < defaults.MAX_PAGE_LIMIT:
+            return lines
+        page += 1
 
 
 def _stamp(at_ms: int) -> str:

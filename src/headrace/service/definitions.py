@@ -1,4 +1,4 @@
-"""Jobs as definitions with runs: create, update, start, stop, runs, duplicate, upgrade, find.
+"""Jobs as definitions with runs: create, update, start, stop, duplicate, upgrade, find.
 
 ``JobDefinitions`` is mixed into ``client.jobs`` (the job service). A control-plane job is
 a ``jobs`` row that may exist without running (status ``created``); each ``start`` opens a
@@ -17,11 +17,12 @@ from typing import Any
 from headrace import defaults, errors
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
-from headrace.model.controlplane import DEFAULT_PROJECT, Run
-from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo
+from headrace.model.controlplane import DEFAULT_PROJECT
+from headrace.model.job import Job, JobTypeInfo
 from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.scheduler.registry import Registry
+from headrace.service import definition_fields as fields
 from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
 from headrace.service.projects import check_name
 from headrace.store import codec, tables
@@ -30,62 +31,6 @@ from headrace.store.database import Store
 from headrace.store.jobs import JobRepository
 from headrace.store.projects import ProjectRepository
 from headrace.store.runs import RunRepository
-
-#: Most copies one ``duplicate`` makes.
-MAX_COPIES = 10_000
-#: Fields ``update`` accepts.
-UPDATABLE = (
-    "name",
-    "description",
-    "tags",
-    "runtime_parameters",
-    "parameter_sets",
-    "config",
-    "params",
-    "queue",
-    "require_error_ack",
-)
-
-
-def _tags(value: object) -> builtins.list[str]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise errors.InvalidInput("tags", f"must be a list of strings, got {value!r}")
-    for tag in value:
-        if not isinstance(tag, str) or not 0 < len(tag) <= 255:
-            raise errors.InvalidInput(
-                "tags", f"a tag is 1..255 characters (a/b allowed), got {tag!r}"
-            )
-    return sorted(set(value))
-
-
-def _dict(field: str, value: object) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise errors.InvalidInput(field, f"must be a dict with string keys, got {value!r}")
-    codec.dumps(dict(value), field)
-    return dict(value)
-
-
-def _sets(value: object) -> dict[str, dict[str, Any]]:
-    sets = _dict("parameter_sets", value)
-    return {
-        check_name("parameter_sets", k): _dict(f"parameter_sets.{k}", v) for k, v in sets.items()
-    }
-
-
-def _config(value: object) -> JobConfig:
-    if value is None:
-        return JobConfig()
-    if isinstance(value, JobConfig):
-        return value
-    if isinstance(value, Mapping):
-        try:
-            return JobConfig(**value)
-        except errors.InvalidInput as exc:
-            msg = f"config.{exc.field}"
-            raise errors.InvalidInput(msg, str(exc).split(": ", 1)[-1]) from None
-    raise errors.InvalidInput("config", f"expected a JobConfig, got {type(value).__name__}")
 
 
 class JobDefinitions:
@@ -129,23 +74,62 @@ class JobDefinitions:
         """Define a job without starting it (status ``created``, run_count 0).
 
         Either ``pipeline`` (a published pipeline's name; ``version`` or ``label``, else
-        its latest commit) or ``type`` (a registered job type, with ``params``).
+        its latest commit) or ``type`` (a registered job type, with ``params``). Jobs
+        may share a name; only a started one holds it (see ``start``).
 
         Raises:
             InvalidInput: naming the field. NotFound: the pipeline, commit, label, job
-            type or project. JobAlreadyExists: an active job has the name.
+            type or project.
         """
+        row = self._new_row(
+            name,
+            pipeline=pipeline,
+            version=version,
+            label=label,
+            type=type,
+            params=params,
+            description=description,
+            tags=tags,
+            runtime_parameters=runtime_parameters,
+            parameter_sets=parameter_sets,
+            config=config,
+            queue=queue,
+            project=project,
+            require_error_ack=require_error_ack,
+        )
+        return self.run_repo.create(row, self.scope.user_id)
+
+    def _new_row(
+        self,
+        name: str,
+        *,
+        pipeline: str | None,
+        version: int | None,
+        label: str | None,
+        type: str | None,
+        params: Any,
+        description: str,
+        tags: Sequence[str],
+        runtime_parameters: Mapping[str, Any] | None,
+        parameter_sets: Mapping[str, Mapping[str, Any]] | None,
+        config: JobConfig | Mapping[str, Any] | None,
+        queue: str | None,
+        project: str,
+        require_error_ack: bool,
+    ) -> dict[str, Any]:
+        """The ``jobs`` row of a new definition, every field checked (nothing written)."""
         check_name("name", name)
         if (pipeline is None) == (type is None):
             raise errors.InvalidInput("pipeline", "give either a pipeline or a job type")
         ProjectRepository(self.store, self.scope.tenant_id).check(project)
         at = now_ms()
+        parameters = fields.check_dict("runtime_parameters", runtime_parameters)
         row: dict[str, Any] = {
             "tenant_id": self.scope.tenant_id,
             "user_id": self.scope.user_id,
             "idempotency_key": None,
             "name": name,
-            "description": _text("description", description),
+            "description": fields.check_text("description", description),
             "scheduled_at_ms": at,
             "updated_at_ms": at,
             "eta_ms": at,
@@ -154,17 +138,15 @@ class JobDefinitions:
             "retries": 0,
             "resumed": False,
             "project": project,
-            "tags": codec.dumps(_tags(tags), "tags"),
-            "runtime_parameters": codec.dumps(
-                _dict("runtime_parameters", runtime_parameters), "runtime_parameters"
-            ),
-            "parameter_sets": codec.dumps(_sets(parameter_sets), "parameter_sets"),
+            "tags": codec.dumps(fields.check_tags(tags), "tags"),
+            "runtime_parameters": codec.dumps(parameters, "runtime_parameters"),
+            "parameter_sets": codec.dumps(fields.check_sets(parameter_sets), "parameter_sets"),
             "require_error_ack": bool(require_error_ack),
         }
         if pipeline is not None:
             commits = CommitRepository(self.store, self.scope.tenant_id)
             resolved = commits.resolve(pipeline, version, label)
-            cfg = _config(config)
+            cfg = fields.check_config(config)
             timeout = None if cfg.timeout_ms is None else math.ceil(cfg.timeout_ms / 1000)
             info = self.job_type(PIPELINE_JOB_TYPE)
             definition = {"config": cfg.to_dict(), "local_parallelism": cfg.local_parallelism}
@@ -172,7 +154,7 @@ class JobDefinitions:
                 type=PIPELINE_JOB_TYPE,
                 pipeline_name=pipeline,
                 pipeline_version=resolved,
-                queue=_queue(queue, info.queue),
+                queue=fields.check_queue(queue, info.queue),
                 timeout_sec=timeout or 0,
                 max_retries=cfg.max_retries,
                 retry_delay_sec=0,
@@ -181,40 +163,72 @@ class JobDefinitions:
             assert type is not None
             info = self.job_type(type)
             definition = {"params": params}
+            self._task_params(info.type_id, definition, parameters)  # refused before a write
             row.update(
                 type=info.type_id,
-                queue=_queue(queue, info.queue),
+                queue=fields.check_queue(queue, info.queue),
                 timeout_sec=info.timeout_sec,
                 max_retries=info.max_retries,
                 retry_delay_sec=info.retry_delay_sec,
             )
         row["definition"] = codec.dumps(definition, "params")
         row["params"] = codec.dumps(None, "params")
-        job = self.run_repo.create(row, self.scope.user_id)
-        if type is not None:
-            self._params_for(job)  # checks params against the type's schema now
-        return job
+        return row
 
     def update(self, job_id: str, **changes: Any) -> Job:
         """Change a job's definition; an active run keeps what it started with.
 
         Fields: ``name``, ``description``, ``tags``, ``runtime_parameters``,
         ``parameter_sets``, ``config`` (pipeline jobs), ``params`` (task jobs),
-        ``queue``, ``require_error_ack``.
+        ``queue``, ``require_error_ack``; and the commit a pipeline job pins:
+        ``version`` or ``label`` (of its pipeline, or of ``pipeline``; ``pipeline``
+        alone: that pipeline's latest), older commits included.
 
         Raises:
-            InvalidInput: an unknown field or a bad value. NotFound: no such job.
+            InvalidInput: an unknown field or a bad value. NotFound: no such job, or the
+            pipeline, commit or label. JobAlreadyExists: a running job's new name is
+            held by another active job.
         """
         job = self.get(job_id)
         definition = self._definition(job)
         values: dict[str, Any] = {}
+        target = {k: changes.pop(k) for k in fields.COMMIT_FIELDS if k in changes}
+        if target:
+            values.update(self._pinned(job, **target))
         for field, value in changes.items():
-            values.update(_changed(job, definition, field, value))
-        values["definition"] = codec.dumps(definition, "params")
-        updated = self.run_repo.update(job_id, values)
+            values.update(fields.changed_columns(job, definition, field, value))
         if "params" in changes:
-            self._params_for(updated)
-        return updated
+            self._task_params(job.type, definition, job.runtime_parameters)
+        values["definition"] = codec.dumps(definition, "params")
+        return self.run_repo.update(job_id, values)
+
+    def _pinned(
+        self,
+        job: Job,
+        pipeline: str | None = None,
+        version: int | None = None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        """The columns that pin ``job`` to another commit (any version, older included)."""
+        if job.type != PIPELINE_JOB_TYPE or job.pipeline_name is None:
+            msg = f"job {job.job_id} runs no published pipeline"
+            raise errors.InvalidInput("pipeline" if pipeline is not None else "version", msg)
+        if version is not None and label is not None:
+            raise errors.InvalidInput("label", "give a commit version or a label, not both")
+        if version is not None and (
+            not isinstance(version, int) or isinstance(version, bool) or version < 1
+        ):
+            raise errors.InvalidInput("version", f"must be a commit version >= 1, got {version!r}")
+        name = job.pipeline_name if pipeline is None else check_name("pipeline", pipeline)
+        if pipeline is not None and version is None and label is None:
+            resolved = CommitRepository(self.store, self.scope.tenant_id).resolve(name)
+        elif version is None and label is None:
+            raise errors.InvalidInput("version", "give the commit: a version or a label")
+        else:
+            resolved = CommitRepository(self.store, self.scope.tenant_id).resolve(
+                name, version, label
+            )
+        return {"pipeline_name": name, "pipeline_version": resolved}
 
     def _definition(self, job: Job) -> dict[str, Any]:
         with self.store.read() as conn:
@@ -249,14 +263,24 @@ class JobDefinitions:
             params["run_count"] = run_count or job.run_count + 1
             params["parameters"] = merged
             return params
+        return self._task_params(job.type, definition, merged)
+
+    def _task_params(
+        self, type_id: str, definition: Mapping[str, Any], merged: Mapping[str, Any]
+    ) -> Any:
+        """A task job's params with the run's parameters merged in, checked against its type.
+
+        Raises:
+            InvalidInput: the params fail the type's schema.
+        """
         from headrace.scheduler import runner
 
         base = definition.get("params")
         given: Any = {**base, **merged} if isinstance(base, dict) and merged else base
         if given is None and merged:
-            given = merged
-        spec = self.registry.get(job.type)
-        info = self.job_type(job.type)
+            given = dict(merged)
+        spec = self.registry.get(type_id)
+        info = self.job_type(type_id)
         checked = runner.parse_params(
             spec.params_model if spec else None, info.params_schema, given
         )
@@ -290,10 +314,10 @@ class JobDefinitions:
                 msg = f"unknown parameter set {parameter_set!r}; the job has: {known}"
                 raise errors.InvalidInput("parameter_set", msg)
             merged.update(job.parameter_sets[parameter_set])
-        merged.update(_dict("runtime_parameters", runtime_parameters))
+        merged.update(fields.check_dict("runtime_parameters", runtime_parameters))
         if name is not None:
             check_name("name", name)
-        description = None if description is None else _text("description", description)
+        description = None if description is None else fields.check_text("description", description)
         seed, definition = self.seed_for_next_run(job)
         started = self.run_repo.start(
             job_id,
@@ -331,72 +355,6 @@ class JobDefinitions:
         self.get(job_id)
         return self.run_repo.update(job_id, {"error_acknowledged": True})
 
-    # -- runs ---------------------------------------------------------------------------
-
-    def runs(
-        self,
-        job_id: str,
-        *,
-        status: str | Sequence[str] | None = None,
-        since_ms: int | None = None,
-        until_ms: int | None = None,
-        page: int = 1,
-        limit: int = 50,
-    ) -> builtins.list[Run]:
-        """The job's runs, newest first, filtered by status and start time, paged.
-
-        Raises:
-            NotFound: no such job. InvalidInput: naming ``status``, ``page`` or ``limit``.
-        """
-        from headrace.service import catalog
-
-        catalog.check_page(page, limit)
-        names = status.split(",") if isinstance(status, str) else list(status or [])
-        wanted = {machine.parse(n) for n in names if n.strip()}
-        runs = [
-            r
-            for r in self.run_repo.runs(self.get(job_id))
-            if (not wanted or r.status in wanted)
-            and (since_ms is None or r.started_at_ms >= since_ms)
-            and (until_ms is None or r.started_at_ms < until_ms)
-        ]
-        return runs[(page - 1) * limit : page * limit]
-
-    def run(self, job_id: str, run_count: int) -> Run:
-        """One run of the job. Raises: NotFound (naming the run)."""
-        for found in self.run_repo.runs(self.get(job_id)):
-            if found.run_count == run_count:
-                return found
-        raise errors.NotFound("run", f"{job_id}#{run_count}")
-
-    def run_events(self, job_id: str, run_count: int) -> builtins.list[JobEvent]:
-        """One run's status changes, oldest first. Raises: NotFound."""
-        job = self.get(job_id)
-        after, upto, _, _ = self.run_repo.bounds(job, run_count)
-        return self.run_repo.events(job_id, after, upto)
-
-    def run_logs(self, job_id: str, run_count: int) -> builtins.list[JobLogLine]:
-        """One run's log lines, oldest first. Raises: NotFound."""
-        job = self.get(job_id)
-        _, _, after, upto = self.run_repo.bounds(job, run_count)
-        return self.run_repo.logs(job_id, after, upto)
-
-    def run_metrics(self, job_id: str, run_count: int) -> dict[str, Any]:
-        """One run's metrics (a pipeline run's counts per stage; kept after it ends).
-
-        ``input_count`` (records read by sources), ``output_count`` (records written by
-        sinks), ``error_count`` and ``stages``. Raises: NotFound.
-        """
-        return summarize(self.run(job_id, run_count).metrics)
-
-    def summary(self, job_id: str) -> dict[str, Any]:
-        """The realtime summary of the current run (its live metrics). Raises: NotFound."""
-        job = self.get(job_id)
-        if job.run_count < 1:
-            return {**summarize(None), "run_count": 0, "status": str(job.status)}
-        current = self.run(job_id, job.run_count)
-        return {**summarize(current.metrics), "run_count": job.run_count, "status": str(job.status)}
-
     # -- many jobs ----------------------------------------------------------------------
 
     def duplicate(
@@ -404,41 +362,52 @@ class JobDefinitions:
     ) -> builtins.list[Job]:
         """``count`` copies of the job's definition, named ``"<name> copy1"``, … (not started).
 
+        One transaction: every copy is made, or none. ``name`` names a single copy
+        (``"<name>1"``, ``"<name>2"``, … for more).
+
         Raises:
-            InvalidInput: naming ``count`` (1..10,000). NotFound: no such job.
+            InvalidInput: naming ``count`` (1..10,000) or ``name``. NotFound: no such job.
         """
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COPIES:
-            raise errors.InvalidInput("count", f"must be an int in 1..{MAX_COPIES}, got {count!r}")
+        fields.check_copies(count)
         job = self.get(job_id)
+        base = check_name("name", name) if name is not None else f"{job.name or job.job_id} copy"
+        names = (
+            [base] if name is not None and count == 1 else [f"{base}{i + 1}" for i in range(count)]
+        )
+        for copy_name in names:
+            check_name("name", copy_name)
         definition = self._definition(job)
-        base = name if name is not None else f"{job.name or job.job_id} copy"
-        copies = []
-        for i in range(1, count + 1):
-            copy_name = base if name is not None and count == 1 else f"{base}{i}"
-            common: dict[str, Any] = {
-                "description": job.description or "",
-                "tags": job.tags,
-                "runtime_parameters": job.runtime_parameters,
-                "parameter_sets": job.parameter_sets,
-                "queue": job.queue,
-                "project": job.project,
-                "require_error_ack": job.require_error_ack,
-            }
-            if job.pipeline_name is not None:
-                copies.append(
-                    self.create(
-                        copy_name,
-                        pipeline=job.pipeline_name,
-                        version=job.pipeline_version,
-                        config=JobConfig.from_dict(definition.get("config") or {}),
-                        **common,
-                    )
-                )
-            else:
-                copies.append(
-                    self.create(copy_name, type=job.type, params=definition.get("params"), **common)
-                )
-        return copies
+        common: dict[str, Any] = {
+            "description": job.description or "",
+            "tags": job.tags,
+            "runtime_parameters": job.runtime_parameters,
+            "parameter_sets": job.parameter_sets,
+            "queue": job.queue,
+            "project": job.project,
+            "require_error_ack": job.require_error_ack,
+            "label": None,
+        }
+        if job.pipeline_name is not None:
+            row = self._new_row(
+                names[0],
+                pipeline=job.pipeline_name,
+                version=job.pipeline_version,
+                config=JobConfig.from_dict(definition.get("config") or {}),
+                type=None,
+                params=None,
+                **common,
+            )
+        else:
+            row = self._new_row(
+                names[0],
+                type=job.type,
+                params=definition.get("params"),
+                pipeline=None,
+                version=None,
+                config=None,
+                **common,
+            )
+        return self.run_repo.create_many([{**row, "name": n} for n in names], self.scope.user_id)
 
     def upgrade(self, job_ids: str | Sequence[str]) -> builtins.list[Job]:
         """Pin each job to its pipeline's latest commit (from its next run).
@@ -509,60 +478,3 @@ def _labelled(commits: CommitRepository, job: Job, label: str) -> bool:
         return commits.resolve(job.pipeline_name, None, label) == job.pipeline_version
     except errors.NotFound:
         return False
-
-
-def summarize(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Run metrics in the control plane's terms: inputs, outputs, errors, batches, stages."""
-    stages: dict[str, Any] = dict((metrics or {}).get("stages") or {})
-    sources = [s for s in stages.values() if s.get("kind") == "source"]
-    sinks = [s for s in stages.values() if s.get("kind") == "sink"]
-    return {
-        "input_count": sum(int(s.get("emitted", 0)) for s in sources),
-        "output_count": sum(int(s.get("received", 0)) for s in sinks),
-        "error_count": int((metrics or {}).get("error_count", 0)),
-        "batch_count": sum(int(s.get("batches", 0)) for s in sources),
-        "received_count": int((metrics or {}).get("received_count", 0)),
-        "emitted_count": int((metrics or {}).get("emitted_count", 0)),
-        "stages": stages,
-    }
-
-
-def _changed(job: Job, definition: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    """The column values one ``update`` field sets (``definition`` is changed in place)."""
-    if field not in UPDATABLE:
-        msg = f"not updatable; updatable: {', '.join(UPDATABLE)}"
-        raise errors.InvalidInput(field, msg)
-    if field in ("name", "queue"):
-        return {field: check_name(field, value)}
-    if field == "description":
-        return {field: _text(field, value)}
-    if field == "tags":
-        return {field: codec.dumps(_tags(value), field)}
-    if field == "runtime_parameters":
-        return {field: codec.dumps(_dict(field, value), field)}
-    if field == "parameter_sets":
-        return {field: codec.dumps(_sets(value), field)}
-    if field == "require_error_ack":
-        return {field: bool(value)}
-    if field == "config":
-        if job.type != PIPELINE_JOB_TYPE:
-            raise errors.InvalidInput("config", "only a pipeline job has a JobConfig")
-        cfg = _config(value)
-        definition.update(config=cfg.to_dict(), local_parallelism=cfg.local_parallelism)
-        return {}
-    if job.type == PIPELINE_JOB_TYPE:
-        raise errors.InvalidInput("params", "a pipeline job takes runtime parameters, not params")
-    definition["params"] = value
-    return {}
-
-
-def _text(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise errors.InvalidInput(field, f"must be a string, got {value!r}")
-    return value
-
-
-def _queue(value: object, default: str) -> str:
-    if value is None:
-        return default
-    return check_name("queue", value)

@@ -20,6 +20,7 @@ from headrace.scheduler.registry import Registry
 from headrace.service import catalog, reasons
 from headrace.service.definitions import JobDefinitions
 from headrace.service.offsets import JobOffsets
+from headrace.service.run_records import RunRecords
 from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -37,7 +38,7 @@ class Scope:
     user_id: str = defaults.USER_ID
 
 
-class JobService(JobDefinitions, JobOffsets):
+class JobService(JobDefinitions, RunRecords, JobOffsets):
     """Schedule, read, list, control and wait for one tenant's jobs (and define and start them)."""
 
     def __init__(

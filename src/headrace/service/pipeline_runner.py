@@ -23,7 +23,7 @@ from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
-from headrace.service import data
+from headrace.service import data, provider_ref
 from headrace.service.data import StoreProvider
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
@@ -89,6 +89,17 @@ def run_pipeline(
     chosen = None if executor is None else _executor(JobConfig(executor=executor))
     provider = StoreProvider(store, tenant_id)
     return engine.run(pipeline, provider, local_parallelism, control, executor=chosen)
+
+
+def warm_engine(workers: int = defaults.WARM_POOL_WORKERS) -> None:
+    """Starts the engine's worker processes in the background, ready for the first run.
+
+    Their fork server imports what a store provider unpickles as (``provider_ref``,
+    light), so a first run above parallelism 1 pays neither for starting the workers
+    nor for their imports, unless it reads or writes the store in them.
+    """
+    if workers > 0:
+        engine.warm(workers, [provider_ref.__name__])
 
 
 class JobControl:
@@ -201,8 +212,10 @@ class JobSnapshots:
 
 def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
     if kind == "map":
-        return [(data.dump_key(k), data.dump(v)) for k, v in items]
-    return [data.dump(i) for i in items]
+        pairs = [(k, v) for k, v in items]
+        keys = data.dump_keys([k for k, _ in pairs])
+        return list(zip(keys, data.dump_many([v for _, v in pairs]), strict=True))
+    return data.dump_many(items)
 
 
 def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:

@@ -139,7 +139,7 @@ class PipelineService(PipelineCommits):
             )
         for _ in range(3):
             found = self.repo.find_named(self.scope.tenant_id, config.name)
-            if found is not None and found.status not in machine.FINAL:
+            if found is not None and found.status not in machine.NAME_FREE:
                 return found
             try:
                 return self.submit(pipeline, config)

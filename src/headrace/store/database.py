@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Iterator
@@ -10,15 +11,10 @@ from pathlib import Path
 from typing import cast
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from headrace import defaults, errors
-from headrace.store.dialects import postgresql, sqlite
 from headrace.store.dialects.base import Dialect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,7 +34,8 @@ def normalize_url(url: str | None) -> str:
         return f"sqlite:///{url}"
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme in ("postgresql", "postgres"):
-        return postgresql.driver_url("postgresql" + url[len(url.split("://", 1)[0]) :])
+        pg = importlib.import_module("headrace.store.dialects.postgresql")
+        return cast(str, pg.driver_url("postgresql" + url[len(url.split("://", 1)[0]) :]))
     if scheme == "sqlite":
         return url
     msg = f"unsupported database {scheme!r}; use sqlite:///path or postgresql://..."
@@ -47,9 +44,13 @@ def normalize_url(url: str | None) -> str:
 
 
 def dialect_for(url: str) -> Dialect:
-    """The dialect module for a normalized URL."""
-    module = postgresql if make_url(url).get_backend_name() == "postgresql" else sqlite
-    return cast(Dialect, module)
+    """The dialect module for a normalized URL.
+
+    Imported on first use: a process on SQLite (an embedded client, the engine's worker
+    processes) does not import psycopg.
+    """
+    name = "postgresql" if make_url(url).get_backend_name() == "postgresql" else "sqlite"
+    return cast(Dialect, importlib.import_module(f"headrace.store.dialects.{name}"))
 
 
 #: SQLite result codes (primary, ``sqlite_errorcode & 0xFF``) meaning "try again later".
@@ -161,6 +162,13 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there)."""
+        # Imported here: processes that open a store without migrating it (the engine's
+        # worker processes, their fork server) skip Alembic's imports, a third of the store's.
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         head = ScriptDirectory.from_config(config).get_current_head()

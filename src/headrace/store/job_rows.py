@@ -47,10 +47,12 @@ EVENT_COLUMNS = (
     "attempt",
 )
 
-#: "Not ended", its statuses as SQL literals: so a prepared statement's generic plan can
-#: still use ``ux_jobs_active_name``, whose predicate names them (with bound statuses it
-#: scanned the whole table).
-IS_ACTIVE = J.c.status.not_in([literal_column(f"'{s}'", sqlalchemy.String) for s in machine.FINAL])
+#: "Holds its name" (started, not ended), its statuses as SQL literals: so a prepared
+#: statement's generic plan can still use ``ux_jobs_active_name``, whose predicate names
+#: them (with bound statuses it scanned the whole table).
+IS_ACTIVE = J.c.status.not_in(
+    [literal_column(f"'{s}'", sqlalchemy.String) for s in machine.NAME_FREE]
+)
 
 #: Columns a listing may be ordered by (``order=-scheduled_at`` means descending).
 ORDERABLE = {

@@ -44,6 +44,7 @@ from headrace.store.job_rows import (
     job_from_row,
     scheduled_event,
 )
+from headrace.store.run_rows import close_run, open_run, params_of
 
 #: Chooses the status path of a control request from the job as it is now.
 PathChooser = Callable[[Job], Sequence[Status]]
@@ -143,7 +144,11 @@ class JobRepository:
         return select(J.c.job_id).where(J.c.tenant_id == tenant_id, J.c.name == name, IS_ACTIVE)
 
     def find_named(self, tenant_id: str, name: str) -> Job | None:
-        """The tenant's active job of this name, else its most recent one, else None."""
+        """The job holding this name (its run started, not ended), else the most recent one.
+
+        None when the tenant has no job of the name; an ended or never-started job is
+        found only when none holds it.
+        """
         with self.store.read() as conn:
             row = conn.execute(self.find_named_query(tenant_id, name)).mappings().first()
         return None if row is None else job_from_row(row)
@@ -151,7 +156,7 @@ class JobRepository:
     @staticmethod
     def find_named_query(tenant_id: str, name: str) -> Select[Any]:
         """What ``find_named`` runs: the named jobs of ``ix_jobs_tenant_name``, best first."""
-        ended = case((J.c.status.in_([str(s) for s in machine.FINAL]), 1), else_=0)
+        ended = case((J.c.status.in_([str(s) for s in machine.NAME_FREE]), 1), else_=0)
         return (
             select(J)
             .where(J.c.tenant_id == tenant_id, J.c.name == name)
@@ -399,6 +404,18 @@ class JobRepository:
                 raise errors.IllegalTransition(
                     job_id, job.status, Status.WAITING, "changed concurrently"
                 )
+            # The run records, as the control plane's start writes them: history keeps
+            # the failed run and lists the new one.
+            close_run(conn, tenant_id, job, at)
+            open_run(
+                conn,
+                tenant_id,
+                job_id,
+                job.run_count + 1,
+                at,
+                user_id=user_id,
+                parameters=params_of(job),
+            )
             conn.execute(
                 insert(tables.job_events),
                 event_rows(

@@ -10,10 +10,13 @@ current. A run's events and logs are the job's whose ids come after the run bega
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from headrace import defaults, errors
 from headrace.model import ids
@@ -26,11 +29,16 @@ from headrace.store import codec, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import is_uuid, job_from_row
 from headrace.store.jobs import JobRepository
+from headrace.store.run_rows import close_run, open_run, params_of
 
 J, R, E, LG = tables.jobs, tables.job_runs, tables.job_events, tables.job_logs
 
 #: Builds the new run's ``params`` from the job as it is at start.
 ParamsFor = Callable[[Job], Any]
+#: Job ids read back per query after a multi-row insert (well under SQLite's variables).
+_CHUNK = 500
+#: How each database names ``ux_jobs_active_name`` in the error a duplicate raises.
+_NAME_INDEX_MARKS = ("ux_jobs_active_name", "jobs.tenant_id, jobs.name")
 #: The canonical status names (a pipeline run record may hold a stop reason instead).
 _NAMES = frozenset(s.value for s in Status)
 
@@ -48,42 +56,64 @@ class RunRepository:
     def create(self, row: dict[str, Any], user_id: str) -> Job:
         """Insert a job that has not started (status ``created``, run_count 0).
 
-        Raises:
-            JobAlreadyExists: an active job of the tenant has the name.
+        A never-started job does not hold its name: many jobs may share one (as Control
+        Hub's do); only a job with an active run holds it (``start`` checks).
         """
-        row = {**row, "job_id": ids.new_id(), "status": str(Status.CREATED), "run_count": 0}
+        return self.create_many([row], user_id)[0]
+
+    def create_many(self, rows: Sequence[dict[str, Any]], user_id: str) -> list[Job]:
+        """Insert jobs that have not started, in one transaction: all of them or none."""
+        made = [
+            {**row, "job_id": ids.new_id(), "status": str(Status.CREATED), "run_count": 0}
+            for row in rows
+        ]
+        events = [
+            {
+                "job_id": row["job_id"],
+                "tenant_id": self.tenant_id,
+                "from_status": None,
+                "to_status": str(Status.CREATED),
+                "user_id": user_id,
+                "at_ms": row["scheduled_at_ms"],
+                "reason": "created",
+                "attempt": 0,
+            }
+            for row in made
+        ]
+        found: dict[str, Job] = {}
         with self.store.write() as conn:
-            if row.get("name") is not None:
-                active = conn.execute(
-                    JobRepository.active_named_query(self.tenant_id, row["name"])
-                ).scalar()
-                if active is not None:
-                    msg = f"job name {row['name']!r} is taken by active job {active}"
-                    raise errors.JobAlreadyExists(msg)
-            conn.execute(insert(J).values(row))
-            conn.execute(
-                insert(E).values(
-                    job_id=row["job_id"],
-                    tenant_id=self.tenant_id,
-                    from_status=None,
-                    to_status=str(Status.CREATED),
-                    user_id=user_id,
-                    at_ms=row["scheduled_at_ms"],
-                    reason="created",
-                    attempt=0,
-                )
-            )
-            found = self._row(conn, row["job_id"])
-        return job_from_row(found)
+            if made:
+                conn.execute(insert(J), made)
+                conn.execute(insert(E), events)
+            job_ids = [row["job_id"] for row in made]
+            for i in range(0, len(job_ids), _CHUNK):
+                chunk = job_ids[i : i + _CHUNK]
+                rows_read = conn.execute(
+                    select(J).where(J.c.tenant_id == self.tenant_id, J.c.job_id.in_(chunk))
+                ).mappings()
+                found.update({str(r["job_id"]): job_from_row(r) for r in rows_read})
+        return [found[j] for j in job_ids]
+
+    def _check_name(self, conn: Connection, job_id: str, name: str | None) -> None:
+        """Refuse a run of ``job_id`` while another job of its name has an active run."""
+        if name is None:
+            return
+        for other in conn.execute(JobRepository.active_named_query(self.tenant_id, name)).scalars():
+            if str(other) != job_id:
+                msg = f"job name {name!r} is taken by active job {other}; stop it first"
+                raise errors.JobAlreadyExists(msg)
 
     def update(self, job_id: str, values: dict[str, Any]) -> Job:
         """Change a job's definition columns (a running run keeps what it started with).
 
         Raises:
             NotFound: no such job (a deleted one included).
+            JobAlreadyExists: the job runs and another active job has the new name.
         """
-        with self.store.write() as conn:
-            self._row(conn, job_id)
+        with _names_held(), self.store.write() as conn:
+            row = self._row(conn, job_id)
+            if "name" in values and Status(row["status"]) not in machine.NAME_FREE:
+                self._check_name(conn, job_id, values["name"])
             if values:
                 conn.execute(
                     update(J)
@@ -128,9 +158,10 @@ class RunRepository:
             NotFound: no such job.
             IllegalTransition: a run is active (named), or a failed run awaits its
                 acknowledgement.
+            JobAlreadyExists: another job of the same name has an active run.
         """
         at = now_ms()
-        with self.store.write() as conn:
+        with _names_held(), self.store.write() as conn:
             row = self._row(conn, job_id)
             job = job_from_row(row)
             if job.status not in machine.STARTABLE:
@@ -148,12 +179,22 @@ class RunRepository:
                 raise errors.IllegalTransition(
                     job_id, job.status, Status.WAITING, "its failed run must be acknowledged"
                 )
+            self._check_name(conn, job_id, job.name)
             params = params_for(job)
             if job.run_count >= 1:
-                self._close(conn, job, at)
+                close_run(conn, self.tenant_id, job, at)
             run_count = job.run_count + 1
-            events_after = self._max(conn, E.c.event_id, E.c.job_id, job_id)
-            logs_after = self._max(conn, LG.c.log_id, LG.c.job_id, job_id)
+            open_run(
+                conn,
+                self.tenant_id,
+                job_id,
+                run_count,
+                at,
+                user_id=user_id,
+                parameters=parameters,
+                name=name,
+                description=description,
+            )
             done = conn.execute(
                 update(J)
                 .where(J.c.job_id == job_id, J.c.status == str(job.status))
@@ -198,22 +239,6 @@ class RunRepository:
                     attempt=job.attempt,
                 )
             )
-            conn.execute(
-                insert(R).values(
-                    job_id=job_id,
-                    run_count=run_count,
-                    tenant_id=self.tenant_id,
-                    status=str(Status.WAITING),
-                    started_at_ms=at,
-                    updated_at_ms=at,
-                    name=name,
-                    description=description,
-                    parameters=json.dumps(parameters),
-                    user_id=user_id,
-                    events_after=events_after,
-                    logs_after=logs_after,
-                )
-            )
             if seed is not None:
                 conn.execute(
                     insert(tables.snapshots).values(
@@ -227,35 +252,6 @@ class RunRepository:
                 )
             self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
             return job_from_row(self._row(conn, job_id))
-
-    def _max(self, conn: Connection, column: Any, key: Any, job_id: str) -> int:
-        found = conn.execute(select(func.max(column)).where(key == job_id)).scalar()
-        return int(found or 0)
-
-    def _close(self, conn: Connection, job: Job, at: int) -> None:
-        """Write the ended run's record from the job row (its live state until now)."""
-        values = {
-            "status": str(job.status),
-            "updated_at_ms": at,
-            "finished_at_ms": job.finished_at_ms or at,
-            "error": job.error,
-            "result": codec.dumps(job.result, "result"),
-        }
-        where = (R.c.job_id == job.job_id, R.c.run_count == job.run_count)
-        if conn.execute(select(R.c.run_count).where(*where)).first() is None:
-            conn.execute(
-                insert(R).values(
-                    job_id=job.job_id,
-                    run_count=job.run_count,
-                    tenant_id=self.tenant_id,
-                    started_at_ms=job.started_at_ms or job.scheduled_at_ms,
-                    parameters=json.dumps(_params_of(job)),
-                    user_id=job.user_id,
-                    **values,
-                )
-            )
-        else:
-            conn.execute(update(R).where(*where).values(values))
 
     def runs(self, job: Job) -> list[Run]:
         """The job's runs, newest first; the current one shows the job's live status."""
@@ -301,25 +297,51 @@ class RunRepository:
             (None if nxt is None else nxt[1]),
         )
 
-    def events(self, job_id: str, after: int, upto: int | None) -> list[JobEvent]:
-        """The job's events with ids in ``(after, upto]``, oldest first."""
-        return [
-            e
-            for e in self.jobs.events(self.tenant_id, job_id)
-            if e.event_id > after and (upto is None or e.event_id <= upto)
-        ]
+    def events(self, job_id: str, after: int, upto: int | None, window: Window) -> list[JobEvent]:
+        """The job's events with ids in ``(after, upto]`` that ``window`` keeps, oldest first.
 
-    def logs(self, job_id: str, after: int, upto: int | None) -> list[JobLogLine]:
-        """The job's log lines with ids in ``(after, upto]``, oldest first."""
+        ``window.kinds`` are the statuses changed to.
+        """
+        stmt = select(E).where(
+            E.c.tenant_id == self.tenant_id, E.c.job_id == job_id, E.c.event_id > after
+        )
+        if upto is not None:
+            stmt = stmt.where(E.c.event_id <= upto)
+        if window.kinds:
+            stmt = stmt.where(E.c.to_status.in_(window.kinds))
+        stmt = _timed(stmt, E.c.at_ms, window).order_by(E.c.event_id)
+        with self.store.read() as conn:
+            return [
+                JobEvent(
+                    event_id=r["event_id"],
+                    job_id=str(r["job_id"]),
+                    from_status=None if r["from_status"] is None else Status(r["from_status"]),
+                    to_status=Status(r["to_status"]),
+                    user_id=None if r["user_id"] is None else str(r["user_id"]),
+                    at_ms=r["at_ms"],
+                    reason=r["reason"],
+                    attempt=r["attempt"],
+                )
+                for r in conn.execute(_paged(stmt, window)).mappings()
+            ]
+
+    def logs(self, job_id: str, after: int, upto: int | None, window: Window) -> list[JobLogLine]:
+        """The job's log lines with ids in ``(after, upto]`` that ``window`` keeps, oldest first.
+
+        ``window.kinds`` are log levels.
+        """
         stmt = select(LG).where(
             LG.c.tenant_id == self.tenant_id, LG.c.job_id == job_id, LG.c.log_id > after
         )
         if upto is not None:
             stmt = stmt.where(LG.c.log_id <= upto)
+        if window.kinds:
+            stmt = stmt.where(LG.c.level.in_(window.kinds))
+        stmt = _timed(stmt, LG.c.at_ms, window).order_by(LG.c.log_id)
         with self.store.read() as conn:
             return [
                 JobLogLine(str(r["job_id"]), r["at_ms"], r["level"], r["message"], r["attempt"])
-                for r in conn.execute(stmt.order_by(LG.c.log_id)).mappings()
+                for r in conn.execute(_paged(stmt, window)).mappings()
             ]
 
     def jobs_where(self, where: Sequence[Any], limit: int = 10_000) -> list[Job]:
@@ -334,10 +356,42 @@ class RunRepository:
             return [job_from_row(r) for r in rows]
 
 
-def _params_of(job: Job) -> dict[str, Any]:
-    params = job.params if isinstance(job.params, dict) else {}
-    found = params.get("parameters")
-    return dict(found) if isinstance(found, dict) else {}
+@contextmanager
+def _names_held() -> Iterator[None]:
+    """Turn a race lost on ``ux_jobs_active_name`` into the error ``_check_name`` gives."""
+    try:
+        yield
+    except errors.StoreError as exc:
+        held = isinstance(exc.__cause__, IntegrityError) and any(
+            mark in str(exc) for mark in _NAME_INDEX_MARKS
+        )
+        if not held:
+            raise
+        msg = "the job's name was taken by another job's run that started at the same time"
+        raise errors.JobAlreadyExists(msg) from None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which of a run's events or log lines to read: kinds, a time range, one page."""
+
+    kinds: tuple[str, ...] = ()
+    since_ms: int | None = None
+    until_ms: int | None = None
+    page: int = 1
+    limit: int = defaults.MAX_PAGE_LIMIT
+
+
+def _timed(stmt: Select[Any], column: Any, window: Window) -> Select[Any]:
+    if window.since_ms is not None:
+        stmt = stmt.where(column >= window.since_ms)
+    if window.until_ms is not None:
+        stmt = stmt.where(column < window.until_ms)
+    return stmt
+
+
+def _paged(stmt: Select[Any], window: Window) -> Select[Any]:
+    return stmt.offset((window.page - 1) * window.limit).limit(window.limit)
 
 
 def _run(row: RowMapping, live: Job | None) -> Run:
@@ -377,7 +431,7 @@ def _legacy_run(job: Job) -> Run:
         status=job.status,
         name=None,
         description=None,
-        parameters=_params_of(job),
+        parameters=params_of(job),
         user_id=job.user_id,
         started_at_ms=job.started_at_ms or job.scheduled_at_ms,
         updated_at_ms=job.updated_at_ms,

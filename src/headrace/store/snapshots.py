@@ -262,6 +262,13 @@ class SnapshotRepository:
                 conn.execute(insert(R).values(row))
             else:
                 row.pop("started_at_ms")
+                current = conn.execute(select(J.c.run_count).where(J.c.job_id == job_id)).scalar()
+                if current is not None and current > run_count:
+                    # A later run has started (a forced stop ends a run before its worker
+                    # notices): the worker's last word adds its metrics and leaves the
+                    # record the start closed (status, end, error) as it is.
+                    for kept in ("status", "finished_at_ms", "error"):
+                        row.pop(kept)
                 conn.execute(
                     update(R).where(R.c.job_id == job_id, R.c.run_count == run_count).values(row)
                 )

@@ -20,9 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: The rows ``ux_jobs_active_name`` covers: named jobs that have not ended.
+#: The rows ``ux_jobs_active_name`` covers: named jobs with a run that has not ended (a
+#: job never started holds no name: Control Hub's names are not unique).
 ACTIVE_NAME = (
-    "name IS NOT NULL AND status NOT IN ('completed', 'failed', 'canceled', 'timeout', 'skipped')"
+    "name IS NOT NULL AND status NOT IN "
+    "('completed', 'failed', 'canceled', 'timeout', 'skipped', 'created')"
 )
 
 #: The rows of the partial indexes that serve one status each (literal SQL: a migration
@@ -76,7 +78,7 @@ class JobTypeRow(Base):
     retry_delay_sec: Mapped[int] = mapped_column(Integer)
     suspendable: Mapped[bool] = mapped_column(Boolean, default=False)
     params_schema: Mapped[str | None] = mapped_column(Text, nullable=True)
-    #: The labels a worker must offer to run its jobs, comma-framed (migration 0013).
+    #: The labels a worker must offer to run its jobs, comma-framed (migration 0015).
     labels: Mapped[str | None] = mapped_column(Text)
 
 
@@ -145,10 +147,10 @@ class JobRow(Base):
     #: an embedded client's workers take only their own process's jobs unless asked.
     origin: Mapped[str | None] = mapped_column(String(64))
     #: The labels a worker must offer to claim the job (its own and its type's), sorted
-    #: and comma-framed, ``,eu,gpu,``; NULL for none (migration 0013, ``model.labels``).
+    #: and comma-framed, ``,eu,gpu,``; NULL for none (migration 0015, ``model.labels``).
     labels: Mapped[str | None] = mapped_column(Text)
     #: The worker balancing moved the job to: until ``placed_until_ms`` only it claims
-    #: the job, then any (migration 0013); a claim clears both.
+    #: the job, then any (migration 0015); a claim clears both.
     placed_on: Mapped[str | None] = mapped_column(UUID)
     placed_until_ms: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -217,7 +219,7 @@ class WorkerRow(Base):
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     #: The job types the worker runs, a JSON list (migration 0009).
     types: Mapped[str | None] = mapped_column(Text)
-    #: The labels the worker offers, comma-framed (migration 0013).
+    #: The labels the worker offers, comma-framed (migration 0015).
     labels: Mapped[str | None] = mapped_column(Text)
 
 

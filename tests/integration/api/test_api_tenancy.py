@@ -89,6 +89,7 @@ OBJECT_READS: set[Route] = {
     ("GET", "/pipelines/{name}/diff"),
     ("GET", "/jobs/{job_id}/summary"),
     ("GET", "/jobs/{job_id}/offsets"),
+    ("GET", "/jobs/{job_id}/offsets/entities"),
     ("GET", "/jobs/{job_id}/runs"),
     ("GET", "/jobs/{job_id}/runs/{run_count}"),
     ("GET", "/jobs/{job_id}/runs/{run_count}/events"),

@@ -70,6 +70,8 @@ def test_a_bad_token_request_is_refused_naming_the_field_and_creates_nothing(
     before = admin.get("/tokens").json()["total"]
     for body, field in (
         ({"user": "x", "expires_in": "soon"}, "expires_in"),
+        ({"user": "x", "expires_in": "0s"}, "expires_in"),
+        ({"user": "x", "expires_in": "9999999w"}, "expires_in"),  # over ten years
         ({"user": "x", "role": "root"}, "role"),
         ({"user": "x\u0000"}, "user"),
         ({"user": "x", "tenant": "other"}, "tenant"),

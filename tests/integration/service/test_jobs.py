@@ -271,6 +271,30 @@ def test_retries_exhausted_fails_with_the_last_error(client: Client) -> None:
     assert done.retries == 1
 
 
+def test_a_retried_job_keeps_the_failed_run_in_its_history(client: Client) -> None:
+    @client.job_type("t.rerun", max_retries=0)
+    def rerun(ctx: JobContext, params: Any) -> str:
+        if ctx.attempt == 1:
+            msg = "first run fails"
+            raise RuntimeError(msg)
+        return "second run"
+
+    job_id = client.jobs.schedule("t.rerun").job_id
+    assert client.jobs.wait(job_id, 15).status is Status.FAILED
+    client.jobs.retry(job_id)
+    done = client.jobs.wait(job_id, 15)
+    assert done.status is Status.COMPLETED and done.run_count == 2
+    runs = client.jobs.runs(job_id)
+    assert [(r.run_count, r.status) for r in runs] == [
+        (2, Status.COMPLETED),
+        (1, Status.FAILED),
+    ]
+    assert "first run fails" in (runs[1].error or "")
+    first = [str(e.to_status) for e in client.jobs.run_events(job_id, 1)]
+    second = [str(e.to_status) for e in client.jobs.run_events(job_id, 2)]
+    assert first[-1] == "failed" and second[0] == "waiting" and second[-1] == "completed"
+
+
 def test_retry_delay_is_honoured(client: Client) -> None:
     @client.job_type("t.once", max_retries=1, retry_delay_sec=2)
     def once(ctx: JobContext, params: Any) -> None:

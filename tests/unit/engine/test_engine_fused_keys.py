@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from headrace.connectors.memory import InMemoryProvider
 from headrace.engine import EngineOptions, UserFunctionError, run
+from headrace.engine.executors import pool as pools
 from headrace.engine.executors import processes
 from headrace.engine.plan import build_plan
 from headrace.engine.runtime import _tail
@@ -140,13 +141,13 @@ def test_pool_is_reused_and_results_stay_the_same() -> None:
         ).aggregate(counting()).write_to(Pipeline.to_map("m"))
         prov = _run(p, par, "processes")
         assert prov.maps["m"] == dict(counts)
-        pool = processes._idle_pool
+        pool = pools.idle()
         assert pool is not None
         pids.append(tuple(proc.pid for proc in pool.procs))
     assert pids[0] == pids[1]  # the same processes served the second run
     assert pids[2] == pids[3]  # a bigger pool serves smaller runs too
     processes.shutdown_pool()
-    assert processes._idle_pool is None
+    assert pools.idle() is None
 
 
 def _stage_counts(xs: list[int], steps: list[str]) -> list[tuple[int, int]]:

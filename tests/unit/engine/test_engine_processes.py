@@ -125,17 +125,17 @@ def test_pool_messages_carry_main_classes_by_value(monkeypatch: pytest.MonkeyPat
     import pickle
     import sys
 
-    from headrace.engine.executors import processes
+    from headrace.engine.executors import messages
 
     ordinary = (3, "sink", 7, [1, "a", (2.5, None)])
-    assert processes._dumps(ordinary) == pickle.dumps(ordinary, pickle.HIGHEST_PROTOCOL)
+    assert messages.dumps(ordinary) == pickle.dumps(ordinary, pickle.HIGHEST_PROTOCOL)
     # A class of the user's __main__, which plain pickle would name by reference: pool
     # processes do not import that main, so it must travel by value.
     main = sys.modules["__main__"]
     monkeypatch.setattr(_Point, "__module__", "__main__")
     monkeypatch.setattr(main, "_Point", _Point, raising=False)
     assert b"__main__" in pickle.dumps(_Point(1))
-    blob = processes._dumps((1, [_Point(5)]))
+    blob = messages.dumps((1, [_Point(5)]))
     monkeypatch.delattr(main, "_Point")  # as in a pool process: no such name in __main__
     run_id, (point,) = pickle.loads(blob)
     assert run_id == 1 and point.x == 5  # by reference, loads would fail to find it

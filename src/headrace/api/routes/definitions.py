@@ -3,8 +3,9 @@
 ``POST /job-definitions`` defines a job without starting it; ``GET /job-definitions``
 finds jobs by name, tag, status, pipeline, label, project. Operations on one job live
 under ``/jobs/{id}``: ``PATCH`` (update), ``start``, ``stop``, ``acknowledge-error``,
-``duplicate``, ``upgrade``, ``summary``, ``runs[/{n}[/events|logs|metrics]]`` and
-``offsets`` (``GET``; ``PUT`` uploads; ``POST offsets/reset``).
+``duplicate``, ``upgrade``, ``summary``, ``runs[/{n}[/events|logs|metrics]]`` (events
+and logs paged and filtered by status or level and by time) and
+``offsets`` (``GET``; ``PUT`` uploads; ``POST offsets/reset``; ``GET offsets/entities``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ RunCount = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Statuses = Annotated[
     str | None, Query(description="Comma-separated statuses", pattern=STATUS_PATTERN)
 ]
+SinceMs = Annotated[int | None, Query(ge=0, description="From this time (epoch ms)")]
+UntilMs = Annotated[int | None, Query(ge=0, description="Before this time (epoch ms)")]
+PageNo = Annotated[int, Query(ge=1, le=2**31 - 1)]
+Limit = Annotated[int, Query(ge=1, le=defaults.MAX_PAGE_LIMIT)]
 
 
 def _jobs(found: list[Any]) -> Items[JobOut]:
@@ -133,10 +138,10 @@ def runs(
     who: Reader,
     state: State,
     status: Statuses = None,
-    since_ms: Annotated[int | None, Query(ge=0)] = None,
-    until_ms: Annotated[int | None, Query(ge=0)] = None,
-    page: Annotated[int, Query(ge=1, le=2**31 - 1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=defaults.MAX_PAGE_LIMIT)] = 50,
+    since_ms: SinceMs = None,
+    until_ms: UntilMs = None,
+    page: PageNo = 1,
+    limit: Limit = 50,
 ) -> Items[JobRunOut]:
     """The job's runs, newest first, filtered by status and start time."""
     found = state.jobs(who).runs(
@@ -152,18 +157,56 @@ def run(job_id: JobId, run_count: RunCount, who: Reader, state: State) -> JobRun
 
 
 @router.get("/jobs/{job_id}/runs/{run_count}/events", response_model=Items[JobEventOut])
-def run_events(job_id: JobId, run_count: RunCount, who: Reader, state: State) -> Items[JobEventOut]:
-    """One run's status changes, oldest first."""
-    found = state.jobs(who).run_events(job_id, run_count)
+def run_events(
+    job_id: JobId,
+    run_count: RunCount,
+    who: Reader,
+    state: State,
+    status: Statuses = None,
+    since_ms: SinceMs = None,
+    until_ms: UntilMs = None,
+    page: PageNo = 1,
+    limit: Limit = defaults.MAX_PAGE_LIMIT,
+) -> Items[JobEventOut]:
+    """One run's status changes, oldest first: to ``status``, at ``[since_ms, until_ms)``."""
+    found = state.jobs(who).run_events(
+        job_id,
+        run_count,
+        status=status,
+        since_ms=since_ms,
+        until_ms=until_ms,
+        page=page,
+        limit=limit,
+    )
     return Items[JobEventOut](
         items=[JobEventOut.model_validate(e) for e in found], total=len(found)
     )
 
 
 @router.get("/jobs/{job_id}/runs/{run_count}/logs", response_model=Items[JobLogLineOut])
-def run_logs(job_id: JobId, run_count: RunCount, who: Reader, state: State) -> Items[JobLogLineOut]:
-    """One run's log lines, oldest first."""
-    found = state.jobs(who).run_logs(job_id, run_count)
+def run_logs(
+    job_id: JobId,
+    run_count: RunCount,
+    who: Reader,
+    state: State,
+    level: Annotated[
+        str | None, Query(description="Comma-separated log levels", max_length=255)
+    ] = None,
+    since_ms: SinceMs = None,
+    until_ms: UntilMs = None,
+    page: PageNo = 1,
+    limit: Limit = defaults.MAX_PAGE_LIMIT,
+) -> Items[JobLogLineOut]:
+    """One run's log lines, oldest first: of ``level``, at ``[since_ms, until_ms)``."""
+    found = state.jobs(who).run_logs(
+        job_id,
+        run_count,
+        level=level,
+        since_ms=since_ms,
+        until_ms=until_ms,
+        page=page,
+        limit=limit,
+    )
     items = [JobLogLineOut.model_validate(line) for line in found]
     return Items[JobLogLineOut](items=items, total=len(found))
 
@@ -183,6 +226,12 @@ def offsets(
 ) -> dict[str, Any]:
     """The committed source offsets (of the newest run with any, or of ``run_count``)."""
     return state.jobs(who).offsets(job_id, run_count)
+
+
+@router.get("/jobs/{job_id}/offsets/entities", response_model=dict[str, list[str]])
+def offset_entities(job_id: JobId, who: Reader, state: State) -> dict[str, list[str]]:
+    """The entities (``<source>/<split>``) the job's offsets may name now."""
+    return {"entities": state.jobs(who).offset_entities(job_id)}
 
 
 @router.post("/jobs/{job_id}/offsets/reset", response_model=JobOut)

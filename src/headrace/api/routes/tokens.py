@@ -46,7 +46,9 @@ class TokenIn(pydantic.BaseModel):
     user: str = pydantic.Field(min_length=1, max_length=255)
     role: Literal["viewer", "operator", "admin"] = "operator"
     #: ``30d``, ``12h``, ``15m``, ``90s`` or seconds; None: never expires.
-    expires_in: str | None = pydantic.Field(default=None, max_length=32)
+    expires_in: str | None = pydantic.Field(
+        default=None, max_length=32, pattern=r"^\s*[0-9]+(\.[0-9]+)?\s*[smhdwSMHDW]?\s*$"
+    )
 
 
 class TokenCreated(pydantic.BaseModel):

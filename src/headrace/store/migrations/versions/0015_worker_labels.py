@@ -7,8 +7,8 @@ NULL: no labels (every existing row), which every worker may take.
 ``jobs.placed_on`` / ``placed_until_ms``: the worker that balancing moves a job to; until
 then only it claims the job (after, any worker: a placement never strands a job).
 
-Revision ID: 0013
-Revises: 0016
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05 19:30:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0016"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

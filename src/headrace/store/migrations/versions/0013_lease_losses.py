@@ -7,7 +7,7 @@ job's own failures only. ``api_tokens.expires_at_ms`` (NULL: never) and
 ``last_used_at_ms`` (NULL: never used) back ``headrace tokens create --expires-in`` and
 ``headrace tokens ls``.
 
-Revision ID: 0016
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-05 19:30:00
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
