@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 
+from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
 
@@ -386,7 +387,9 @@ class BalanceIn(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    worker_ids: list[str] | None = pydantic.Field(default=None, max_length=10_000)
+    worker_ids: list[Annotated[str, pydantic.Field(pattern=text.UUID_PATTERN)]] | None = (
+        pydantic.Field(default=None, max_length=10_000)
+    )
 
 
 class MoveOut(pydantic.BaseModel):

@@ -40,7 +40,7 @@ class Workers:
         balance among, every live one by default.
 
         Raises:
-            InvalidInput: a worker id that is not a live worker.
+            NotFound: a worker id that is not a live worker.
             TimeoutException: a job did not suspend in time.
         """
         return Balancer(self._jobs, self._lease_sec).balance(worker_ids)
@@ -62,7 +62,7 @@ class RemoteWorkers:
         return self._list()
 
     def balance(self, worker_ids: Sequence[str] | None = None) -> builtins.list[Move]:
-        """As the embedded ``balance``, on the server. Raises: InvalidInput, TimeoutException."""
+        """As the embedded ``balance``, on the server. Raises: NotFound, TimeoutException."""
         body: dict[str, Any] = {"worker_ids": None if worker_ids is None else list(worker_ids)}
         data = self._http.call("POST", "/workers/balance", json=body, timeout=120)
         return [Move(**m) for m in data["moves"]]

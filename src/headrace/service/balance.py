@@ -99,17 +99,16 @@ class Balancer:
             The moves made, in order.
 
         Raises:
-            InvalidInput: ``worker_ids`` names a worker that is not registered and live.
+            NotFound: ``worker_ids`` names a worker that is not registered and live.
             TimeoutException: a job did not suspend in time (it is resumed where it was).
         """
         at = now_ms()
         live = [w for w in self.repo.workers() if alive(w, at)]
         if worker_ids is not None:
             known = {w.worker_id for w in live}
-            unknown = [str(w) for w in worker_ids if str(w) not in known]
-            if unknown:
-                msg = f"no live worker {', '.join(unknown)}; `headrace workers ls` lists them"
-                raise errors.InvalidInput("worker_ids", msg)
+            for named in worker_ids:
+                if str(named) not in known:  # not registered, or not heartbeating
+                    raise errors.NotFound("live worker", str(named))
             chosen = {str(w) for w in worker_ids}
             live = [w for w in live if w.worker_id in chosen]
         running = self.repo.running_on(self.jobs.scope.tenant_id, defaults.STREAM_QUEUE)

@@ -109,9 +109,9 @@ def test_balance_moves_a_streaming_job_to_the_idle_worker_exactly_once(client: C
 
 
 def test_balance_refuses_an_unknown_worker_embedded_and_remote(any_client: Any) -> None:
-    with pytest.raises(errors.InvalidInput) as caught:
+    with pytest.raises(errors.NotFound) as caught:
         any_client.workers.balance(["00000000-0000-4000-8000-000000000000"])
-    assert "worker_ids" in str(caught.value)
+    assert "live worker '00000000-0000-4000-8000-000000000000' not found" in str(caught.value)
     assert any_client.workers.balance() == []  # nothing streams: nothing to move
 
 

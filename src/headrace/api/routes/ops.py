@@ -122,7 +122,9 @@ def workers(_who: Reader, state: State) -> Items[WorkerOut]:
 
 
 @router.post(
-    "/workers/balance", response_model=BalanceOut, responses=problems.responses(401, 422, 503)
+    "/workers/balance",
+    response_model=BalanceOut,
+    responses=problems.responses(401, 404, 422, 503),
 )
 def balance(body: BalanceIn, who: Writer, state: State) -> BalanceOut:
     """Move the tenant's running streaming jobs from the most to the least loaded workers.
