@@ -18,6 +18,8 @@ EXAMPLES = 12
 #: pipeline is opaque bytes to the schema. They are still checked for no 500s and for
 #: answers within their schema; only "valid data accepted" is not asked of them.
 OPAQUE = {("POST", "/pipeline-jobs"), ("POST", "/pipelines")}
+#: The job type whose params carry a pickled pipeline: ``POST /jobs`` of it is as opaque.
+PIPELINE_TYPE = "headrace.pipeline"
 #: Operations whose bodies have a bound the schema states only in words: a token's
 #: ``expires_in`` is a duration of at most ten years (``3650d`` yes, ``9999999w`` no), which
 #: no pattern says exactly. Checked like OPAQUE ones; the bound has its own test
@@ -51,7 +53,9 @@ def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant])
         @given(case=operation.as_strategy())
         def check(case: Case) -> None:
             route = (case.operation.method.upper(), case.operation.path)
+            body = case.body if isinstance(case.body, dict) else {}
             opaque = route in OPAQUE or route in BOUNDED
+            opaque = opaque or (route[1] == "/jobs" and body.get("type") == PIPELINE_TYPE)
             excluded = [positive_data_acceptance] if opaque else []
             if (case.operation.method.upper(), case.operation.path) in STREAMS:
                 case.query = {**(case.query or {}), "timeout": 0}
