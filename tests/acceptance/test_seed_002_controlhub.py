@@ -59,19 +59,6 @@ def sch(client: Any) -> ControlHub:
     return ControlHub(client)
 
 
-@pytest.fixture
-def balancing(request: pytest.FixtureRequest, client: Any) -> None:
-    """Until the client lists and balances workers, the balancing block must fail on it."""
-    if not backend.workers_available(client):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="the client has no workers.list/balance yet (issue 17)",
-                raises=errors.NotSupported,
-                strict=True,
-            )
-        )
-
-
 def publish_test_pipeline(sch: ControlHub, versions: int = 1) -> None:
     # set-up: 'Test Pipeline' with ``versions`` commits, commit n labelled 'v<n>'
     for n in range(1, versions + 1):
@@ -402,7 +389,6 @@ def test_realtime_summary(sch: ControlHub, client: Any) -> None:
     sch.wait_for_job_status(job, "INACTIVE", timeout_sec=60)
 
 
-@pytest.mark.usefixtures("balancing")
 def test_balancing_data_collectors(sch: ControlHub) -> None:
     # Retrieve the Data Collector instances to be balanced - all Data Collector instances, in this example  # noqa: E501
     data_collectors = sch.data_collectors

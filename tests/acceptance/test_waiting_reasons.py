@@ -81,3 +81,32 @@ def test_streaming_jobs_wait_for_capacity_saying_so_and_do_not_starve_batch_jobs
             job.cancel()
         stop(worker)
         client.close()
+
+
+def test_a_labelled_worker_process_takes_only_jobs_its_labels_cover(
+    store_url: str, tmp_path: Path
+) -> None:
+    """``headrace worker --labels gpu,eu`` runs a ``gpu`` job; an ``arm`` job says it waits."""
+    client = Client(store_url, run_workers=False)
+    ledger = tmp_path / "ledger"
+    worker = start_worker(
+        store_url, "maintenance=2", 3.0, tmp_path / "worker.log", "--labels", "gpu,eu"
+    )
+    try:
+        wait_until(lambda: client.workers(), 60, "the worker to register")  # and its types
+        on_gpu = client.jobs.schedule("acc.work", {"ledger": str(ledger)}, labels="gpu")
+        on_arm = client.jobs.schedule("acc.work", {"ledger": str(ledger)}, labels="arm")
+        assert client.jobs.wait(on_gpu.job_id, 60).status is Status.COMPLETED
+        listed = client.workers()
+        assert [w.labels for w in listed] == [("eu", "gpu")]
+        assert client.jobs.get(on_arm.job_id).status is Status.WAITING
+        assert client.jobs.status_reason(on_arm.job_id).startswith(
+            "no live worker serving queue 'maintenance' offers the labels it requires (arm); "
+            "they offer: eu, gpu;"
+        )
+        assert (
+            ledger.read_text().count(on_gpu.job_id) == 1 and on_arm.job_id not in ledger.read_text()
+        )
+    finally:
+        stop(worker)
+        client.close()

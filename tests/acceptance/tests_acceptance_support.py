@@ -15,13 +15,13 @@ HERE = Path(__file__).parent
 
 
 def start_worker(
-    store_url: str, queues: str, lease_sec: float, log: Path
+    store_url: str, queues: str, lease_sec: float, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     command = [
         sys.executable, "-m", "headrace", "worker",
         "--store", store_url, "--queues", queues,
-        "--import", "worker_jobs", "--lease-sec", str(lease_sec),
+        "--import", "worker_jobs", "--lease-sec", str(lease_sec), *extra,
     ]  # fmt: skip
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -99,3 +99,11 @@ def poison(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     ctx.log("nul \x00 and surrogate \ud800 in a line")
     ctx.log("x" * (defaults.MAX_LOG_LINE_CHARS + 10))
     raise ValueError(params.get("error", "bad \x00 byte \udfff"))
+
+
+@headrace.job_type("acc.fail_once", queue="maintenance", max_retries=3, retry_delay_sec=1)
+def fail_once(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Fail the first attempt (the retry's release is then maintenance's), succeed after."""
+    if ctx.attempt == 1:
+        raise RuntimeError("first attempt fails on purpose")
+    return {"attempt": ctx.attempt, "pid": os.getpid()}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 
+from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
 
@@ -31,6 +32,8 @@ class JobIn(pydantic.BaseModel):
     delay_sec: float = pydantic.Field(default=0, ge=0, le=10 * 365 * 86400)
     name: str | None = pydantic.Field(default=None, max_length=255)
     description: str | None = None
+    #: Labels a worker must offer to claim the job, besides its type's (e.g. ["gpu"]).
+    labels: list[str] | None = pydantic.Field(default=None, max_length=16)
 
 
 class Paged(pydantic.BaseModel, Generic[T]):
@@ -64,6 +67,8 @@ class JobTypeOut(pydantic.BaseModel):
     retry_delay_sec: int
     suspendable: bool
     params_schema: dict[str, Any] | None
+    #: The labels a worker must offer to run its jobs.
+    labels: list[str] = []
 
 
 class JobGroupOut(pydantic.BaseModel):
@@ -131,6 +136,14 @@ class WorkerOut(pydantic.BaseModel):
     started_at_ms: int
     heartbeat_ms: int
     alive: bool
+    #: The labels it offers; it claims only jobs requiring none it lacks.
+    labels: list[str] = []
+    #: Its queues' capacities summed, the jobs it holds now, and their ratio.
+    capacity: int = 0
+    running: int = 0
+    load: float = 0.0
+    #: How long ago it last heartbeated, when the server answered.
+    heartbeat_age_ms: int = 0
 
 
 class WhoAmI(pydantic.BaseModel):
@@ -367,6 +380,32 @@ class PurgeOut(pydantic.BaseModel):
     queue: str
     canceled: list[str]
     total: int
+
+
+class BalanceIn(pydantic.BaseModel):
+    """The body of ``POST /workers/balance``: the workers to balance among (None: all live)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    worker_ids: list[Annotated[str, pydantic.Field(pattern=text.UUID_PATTERN)]] | None = (
+        pydantic.Field(default=None, max_length=10_000)
+    )
+
+
+class MoveOut(pydantic.BaseModel):
+    """One streaming job moved by balancing."""
+
+    model_config = ATTRS
+
+    job_id: str
+    from_worker: str
+    to_worker: str
+
+
+class BalanceOut(pydantic.BaseModel):
+    """What ``POST /workers/balance`` moved, in order."""
+
+    moves: list[MoveOut]
 
 
 class StreamStateOut(pydantic.BaseModel):

@@ -100,6 +100,13 @@ def worker(
     config_file: Annotated[
         str | None, typer.Option("--config", help="config.yaml to read.")
     ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HEADRACE_LABELS",
+            help="Labels this worker offers, e.g. gpu,eu: it takes jobs requiring no others.",
+        ),
+    ] = None,
 ) -> None:
     """Run a worker process: claim jobs of the imported job types and run them."""
     try:
@@ -111,7 +118,7 @@ def worker(
         chosen = parse_queues(queues, settings.queues)
         opened = Store(store or settings.store)
         catalog.store_declared(opened, DEFAULT)
-        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec)
+        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=labels)
         ticker.attach(running)  # its turns at maintenance fire schedule ticks too
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -124,7 +131,8 @@ def worker(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     running.start()
-    typer.echo(f"worker {running.worker_id} serving {chosen}", err=True)
+    offered = f", labels {','.join(running.labels)}" if running.labels else ""
+    typer.echo(f"worker {running.worker_id} serving {chosen}{offered}", err=True)
     done.wait()
     running.stop()
 
@@ -171,7 +179,7 @@ app.add_typer(_jobs.groups_app, name="job-groups")
 for _name, _command in {**_definitions.COMMANDS, **_archives.COMMANDS}.items():
     _jobs.jobs_app.command(_name)(_command)
 app.add_typer(_ops.queues_app, name="queues")
-app.command("workers")(_ops.workers)
+app.add_typer(_ops.workers_app, name="workers")
 # Modules adding to ``headrace pipelines`` are imported above; the group is mounted once.
 app.add_typer(_pipelines_group.app, name="pipelines")
 app.add_typer(_schedules.app, name="schedules")

@@ -2,7 +2,8 @@
 
 ``headrace queues`` lists each queue's capacity, running and waiting jobs, and how long
 the oldest due job has waited; ``headrace queues purge Q`` cancels Q's waiting jobs.
-``headrace workers`` lists worker processes with their heartbeat's age.
+``headrace workers`` (or ``headrace workers ls``) lists worker processes: their labels,
+queues, capacity, running jobs, load and the age of their heartbeat.
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def worker_columns(at_ms: int) -> tuple[output.Column, ...]:
         ("WORKER", lambda w: w.worker_id or ""),
         ("HOST", lambda w: w.hostname),
         ("PID", lambda w: str(w.pid)),
+        ("LABELS", lambda w: ",".join(w.labels) or "-"),
         ("QUEUES", lambda w: ", ".join(f"{q}={c}" for q, c in sorted(w.queues.items()))),
+        ("CAPACITY", lambda w: str(w.capacity)),
+        ("RUNNING", lambda w: str(w.running)),
+        ("LOAD", lambda w: f"{w.load:.0%}"),
         ("STARTED", lambda w: output.ago(w.started_at_ms, at_ms)),
         ("HEARTBEAT", lambda w: output.ago(w.heartbeat_ms, at_ms)),
         ("ALIVE", alive),
@@ -92,16 +97,49 @@ def purge(
         typer.echo(f"canceled {len(canceled)} waiting job(s) of queue {queue}")
 
 
+workers_app = typer.Typer(
+    help="Worker processes: labels, queues, capacity, running, load, heartbeat (`ls`).",
+    invoke_without_command=True,
+)
+
+
+@workers_app.callback()
 def workers(
+    ctx: typer.Context,
     server: Url = None,
     token: Token = None,
     store: StoreUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """List worker processes: host, pid, queues with capacities, heartbeat age, alive."""
+    """List worker processes (as ``headrace workers ls``)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    list_workers(server, token, store, as_json)
+
+
+@workers_app.command("ls")
+def list_workers(
+    server: Url = None,
+    token: Token = None,
+    store: StoreUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List worker processes: labels, queues, capacity, running jobs, load, heartbeat age."""
     with connect(server, token, store) as client:
         found = client.workers()
+    at = now_ms()
     if as_json:
-        output.emit_json(found)
+        output.emit_json(
+            [
+                {
+                    **output.plain(w),
+                    "capacity": w.capacity,
+                    "load": round(w.load, 4),
+                    "heartbeat_age_ms": at - w.heartbeat_ms,
+                    "alive": at - w.heartbeat_ms <= ALIVE_SEC * 1000,
+                }
+                for w in found
+            ]
+        )
         return
-    output.table(found, worker_columns(now_ms()), f"{len(found)} workers")
+    output.table(found, worker_columns(at), f"{len(found)} workers")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace import config, defaults, errors, logconfig
 from headrace.client import remote
+from headrace.client import workers as client_workers
 from headrace.engine import PipelineMetrics
 from headrace.model import status as machine
 from headrace.model.job import Job, JobGroupInfo
@@ -33,7 +34,6 @@ from headrace.service.workers import QueueInfo, WorkerService
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
 from headrace.store.jobs import JobRepository
-from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
@@ -214,9 +214,10 @@ class Client:
         """Every queue: capacity of live workers, this tenant's jobs on it by status."""
         return WorkerService(self.store).queues(self.scope.tenant_id, self._runtime.settings.queues)
 
-    def workers(self) -> list[WorkerRecord]:
-        """Every registered worker process (of any client sharing the store)."""
-        return WorkerService(self.store).workers()
+    @property
+    def workers(self) -> client_workers.Workers:
+        """The worker processes: ``client.workers()`` lists them, ``.balance()`` balances."""
+        return client_workers.Workers(self.jobs, self._runtime.lease_sec)
 
     def for_tenant(self, tenant_id: str, user_id: str = defaults.USER_ID) -> Client:
         """A client that sees and touches only ``tenant_id``'s jobs, sharing this one's store.

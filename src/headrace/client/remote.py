@@ -24,6 +24,7 @@ import cloudpickle
 import httpx
 
 from headrace import defaults, errors
+from headrace.client import workers as client_workers
 from headrace.client.remote_control import (
     RemoteJobDefinitions,
     RemotePipelineCommits,
@@ -48,7 +49,6 @@ from headrace.model.status import Status
 from headrace.pipeline import Pipeline
 from headrace.service import tokens
 from headrace.service.workers import QueueInfo
-from headrace.store.workers import WorkerRecord
 
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
@@ -62,12 +62,20 @@ def is_remote(target: str | None) -> bool:
     return isinstance(target, str) and target.startswith(("http://", "https://"))
 
 
+def type_from(data: dict[str, Any]) -> JobTypeInfo:
+    """A ``JobTypeInfo`` from its JSON."""
+    values: dict[str, Any] = {k: data.get(k) for k in _TYPE_FIELDS}
+    values["labels"] = tuple(values["labels"] or ())
+    return JobTypeInfo(**values)
+
+
 def job_from(data: dict[str, Any]) -> Job:
     """A ``Job`` from its JSON."""
     values: dict[str, Any] = {name: data.get(name) for name in _JOB_FIELDS}
     values["status"] = Status(values["status"])
     values["state"] = values["state"] or {}
     values["tags"] = tuple(values["tags"] or ())
+    values["labels"] = tuple(values["labels"] or ())
     for name in ("runtime_parameters", "parameter_sets"):
         values[name] = values[name] or {}
     values["project"] = values["project"] or "default"
@@ -115,6 +123,8 @@ class RemoteJobs(RemoteJobDefinitions):
         """``schedule``, also telling whether this call created the job."""
         body = {"type": type, "params": params}
         body.update({k: v for k, v in options.items() if v is not None})
+        if isinstance(body.get("labels"), str):  # "gpu,eu", as the embedded client takes
+            body["labels"] = [p.strip() for p in body["labels"].split(",") if p.strip()]
         data, created = self._http.created("/jobs", body)
         return job_from(data), created
 
@@ -429,13 +439,12 @@ class RemoteJobTypes:
     def list(self, page: int = 1, limit: int = 100) -> Page[JobTypeInfo]:
         """A page of job types, by id (iterable, like ``jobs.list()``). Raises: InvalidInput."""
         data = self._http.call("GET", "/job-types", params={"page": page, "limit": limit})
-        items = [JobTypeInfo(**{k: t[k] for k in _TYPE_FIELDS}) for t in data["items"]]
+        items = [type_from(t) for t in data["items"]]
         return Page(items=items, total=data["total"], page=data["page"], limit=data["limit"])
 
     def get(self, type_id: str) -> JobTypeInfo:
         """One job type. Raises: NotFound."""
-        t = self._http.call("GET", f"/job-types/{seg(type_id)}")
-        return JobTypeInfo(**{k: t[k] for k in _TYPE_FIELDS})
+        return type_from(self._http.call("GET", f"/job-types/{seg(type_id)}"))
 
 
 class RemoteJobGroups:
@@ -486,13 +495,13 @@ class Client:
         """Every queue: capacity of live workers, the tenant's jobs on it by status."""
         return [QueueInfo(**q) for q in self._http.call("GET", "/queues")["items"]]
 
-    def workers(self) -> builtins.list[WorkerRecord]:
-        """Every registered worker process, newest heartbeat first."""
-        fields = {f.name for f in dataclasses.fields(WorkerRecord)}
-        return [
-            WorkerRecord(**{k: v for k, v in w.items() if k in fields})
-            for w in self._http.call("GET", "/workers")["items"]
-        ]
+    @property
+    def workers(self) -> client_workers.RemoteWorkers:
+        """The worker processes: ``client.workers()`` lists them, ``.balance()`` balances."""
+        return client_workers.RemoteWorkers(
+            self._http,
+            lambda: client_workers.records(self._http.call("GET", "/workers")["items"]),
+        )
 
     def whoami(self) -> dict[str, str]:
         """The tenant, user and role this client's token grants."""

@@ -58,6 +58,8 @@ class Job:
     #: Leases this run lost (its worker died or was cut off): counted apart from
     #: ``retries``, with a limit of their own (``defaults.LEASE_LOSSES_ALLOWED``).
     lease_losses: int = 0
+    #: The labels a worker must offer to claim it (its own and its type's), sorted.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,8 @@ class JobTypeInfo:
     retry_delay_sec: int
     suspendable: bool
     params_schema: dict[str, Any] | None
+    #: The labels a worker must offer to run jobs of this type, sorted.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

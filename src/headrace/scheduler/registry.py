@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pydantic
 
 from headrace import defaults, errors
+from headrace.model import labels as job_labels
 from headrace.model.job import JobGroupInfo, JobTypeInfo
 
 #: A function job: ``fn(ctx, params)``, or a ``JobWorker`` subclass.
@@ -104,8 +105,14 @@ class Registry:
         suspendable: bool = False,
         params: type[pydantic.BaseModel] | dict[str, Any] | None = None,
         isolation: Literal["thread", "process"] = "thread",
+        labels: str | Sequence[str] | None = None,
     ) -> Callable[[Target], Target]:
-        """The ``@job_type(...)`` decorator: registers a function or a ``JobWorker`` class."""
+        """The ``@job_type(...)`` decorator: registers a function or a ``JobWorker`` class.
+
+        ``labels`` (``"gpu"`` or ``["gpu", "eu"]``) are what a worker must offer to run
+        the type's jobs (``headrace worker --labels gpu,eu``).
+        """
+        required = job_labels.parse("labels", labels)
         if not type_id or not isinstance(type_id, str):
             raise errors.InvalidInput("type_id", "a job type needs a non-empty string id")
         for field, value in (
@@ -137,6 +144,7 @@ class Registry:
                 retry_delay_sec=retry_delay_sec,
                 suspendable=suspendable,
                 params_schema=schema,
+                labels=required,
             )
             if known is None:
                 self.group(group_name, job_queue)

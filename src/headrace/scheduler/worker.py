@@ -17,9 +17,10 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from headrace import defaults, errors
+from headrace.model import labels as job_labels
 from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
@@ -56,8 +57,11 @@ class Worker:
         lease_sec: float = defaults.LEASE_SEC,
         worker_id: str | None = None,
         origin: str | None = None,
+        labels: str | Sequence[str] | None = None,
     ) -> None:
         self.store = store
+        #: What this worker offers: it claims only jobs requiring no label it lacks.
+        self.labels = job_labels.parse("labels", labels)
         self.registry = registry
         self.queues = dict(queues if queues is not None else defaults.QUEUES)
         for name, capacity in self.queues.items():
@@ -67,7 +71,7 @@ class Worker:
         self.lease_sec = lease_sec
         self.worker_id = worker_id or str(uuid.uuid4())
         #: With an origin, only that embedded process's jobs are claimed.
-        self.attempts = AttemptRepository(store, self.worker_id, origin)
+        self.attempts = AttemptRepository(store, self.worker_id, origin, self.labels)
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
@@ -102,7 +106,7 @@ class Worker:
             assert group is not None
             catalog.save(group, spec.info)
         self._known = sorted(t for ts in self._types_by_queue().values() for t in ts)
-        self.registration.register(self.worker_id, self.queues, self._known)
+        self.registration.register(self.worker_id, self.queues, self._known, self.labels)
         self._stop_listening = self.store.dialect.listen(
             self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
         )
@@ -120,9 +124,10 @@ class Worker:
         for t in (*self._slots, *self._threads):
             t.start()
         log.info(
-            "worker %s started, queues %s, job types: %s",
+            "worker %s started, queues %s, labels: %s, job types: %s",
             self.worker_id,
             self.queues,
+            ", ".join(self.labels) or "none",
             ", ".join(self._known) or "none",
         )
         return self

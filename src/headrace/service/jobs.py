@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace import defaults, errors
+from headrace.model import labels as job_labels
 from headrace.model import status as machine
 from headrace.model import text
 from headrace.model.clock import now_ms
@@ -96,8 +97,11 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         delay_sec: float = 0,
         name: str | None = None,
         description: str | None = None,
+        labels: str | Sequence[str] | None = None,
     ) -> Job:
         """Schedule a job of a registered type; the same idempotency key returns the same job.
+
+        ``labels`` are what a worker must offer to claim it, besides its type's.
 
         Raises:
             NotFound: the type is not registered.
@@ -113,6 +117,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             delay_sec=delay_sec,
             name=name,
             description=description,
+            labels=labels,
         )[0]
 
     def schedule_ex(
@@ -128,6 +133,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         name: str | None = None,
         description: str | None = None,
         queue: str | None = None,
+        labels: str | Sequence[str] | None = None,
     ) -> tuple[Job, bool]:
         """``schedule``, also telling whether this call created the job (False: same key).
 
@@ -150,6 +156,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             delay_sec=delay_sec,
             name=name,
             description=description,
+            labels=labels,
         )
         if queue is not None and queue != info.queue:
             spec = self.registry.get(type)
@@ -176,6 +183,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         retry_delay_sec: int | None = None,
         delay_sec: float = 0,
         description: str | None = None,
+        labels: str | Sequence[str] | None = None,
     ) -> builtins.list[Job]:
         """Schedule one job per element of ``params_list``, with the same options, at once.
 
@@ -204,6 +212,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
                         retry_delay_sec=retry_delay_sec,
                         delay_sec=delay_sec,
                         description=description,
+                        labels=labels,
                     )
                 )
             except errors.InvalidInput as exc:
@@ -230,8 +239,10 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         delay_sec: float = 0,
         name: str | None = None,
         description: str | None = None,
+        labels: str | Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """The ``jobs`` row of a new job, its params checked against the type."""
+        required = tuple(sorted({*job_labels.parse("labels", labels), *info.labels}))
         text.check_optional("name", name, 255)
         text.check_optional("description", description, 10_000)
         spec = self.registry.get(info.type_id)
@@ -263,6 +274,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             "retries": 0,
             "run_count": 1,
             "resumed": False,
+            "labels": job_labels.encode(required),
         }
 
     # -- reading ------------------------------------------------------------------------

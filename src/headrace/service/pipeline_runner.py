@@ -27,7 +27,7 @@ from headrace.service import data, provider_ref
 from headrace.service.data import StoreProvider
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
-from headrace.store.workers import WorkerRepository
+from headrace.store.workers import WorkerRecord, WorkerRepository
 
 #: The engine's name for each guarantee.
 GUARANTEES: dict[ProcessingGuarantee, Literal["none", "at_least_once", "exactly_once"]] = {
@@ -131,10 +131,14 @@ class JobControl:
             self._next_scaling_check = time.monotonic() + AUTO_SCALING_CHECK_SEC
             joined = self._joined_worker()
             if joined is not None:
-                # Restart from the last snapshot; any worker of the queue may take it.
-                raise errors.JobStopped("restart", f"auto-scaling: worker {joined} joined")
+                # Restart from the last snapshot; any worker of the queue may take it, or,
+                # when balancing would move the job there, only the joined worker may.
+                why = f"auto-scaling: worker {joined.worker_id} joined"
+                if self._place_on(joined):
+                    why += "; the job moves to it"
+                raise errors.JobStopped("restart", why)
 
-    def _joined_worker(self) -> str | None:
+    def _joined_worker(self) -> WorkerRecord | None:
         assert self.ctx.store is not None
         for worker in WorkerRepository(self.ctx.store).workers():
             if (
@@ -142,8 +146,27 @@ class JobControl:
                 and self.ctx.queue in worker.queues
                 and worker.started_at_ms > self.started_ms
             ):
-                return worker.worker_id
+                return worker
         return None
+
+    def _place_on(self, joined: WorkerRecord) -> bool:
+        """Place the job on ``joined`` if that evens the load, as ``balance`` would.
+
+        The load counts the jobs of this queue each worker holds and those placed on it
+        and not yet claimed, so jobs checking one after another move only as many as
+        even the two out.
+        """
+        assert self.ctx.store is not None
+        repo = WorkerRepository(self.ctx.store)
+        at = now_ms()
+        load = repo.queue_load(self.ctx.queue, at)
+        mine, theirs = load.get(self.ctx.worker_id, 0), load.get(joined.worker_id, 0)
+        if mine - theirs < 2 or theirs >= joined.queues.get(self.ctx.queue, 0):
+            return False
+        until = at + int(2 * defaults.LEASE_SEC * 1000)
+        return repo.reserve(
+            self.ctx.job_id, self.ctx.attempt, self.ctx.worker_id, joined.worker_id, until
+        )
 
     def snapshot_requests(self) -> list[str]:
         """Names a snapshot must be exported under now."""

@@ -7,6 +7,7 @@ knows its type, a full queue); its status reason names the one that holds it.
 from __future__ import annotations
 
 from headrace import defaults
+from headrace.model import labels as job_labels
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job
@@ -34,7 +35,7 @@ def status_reason(store: Store, job: Job) -> str:
 
 
 def waiting_reason(store: Store, job: Job) -> str:
-    """Why a waiting job has not started: its eta, no worker, no worker for its type, capacity."""
+    """Why a waiting job has not started: eta, no worker (for its type, its labels), capacity."""
     if job.eta_ms > now_ms():
         return f"scheduled to start in {(job.eta_ms - now_ms()) / 1000:.1f} s"
     workers = WorkerRepository(store)
@@ -49,6 +50,10 @@ def waiting_reason(store: Store, job: Job) -> str:
             f"no worker serving queue {job.queue!r} knows job type {job.type!r} "
             f"(they run: {', '.join(known) or 'no types'}); start a worker that imports it"
         )
+    fit = [w for w in able if job_labels.satisfies(w.labels, job.labels)]
+    if not fit:
+        return _labels_reason(job, able)
+    able = fit
     capacity = sum(w.queues[job.queue] for w in able)
     held = [str(s) for s in machine.HELD]
     busy = sum(n for q, _s, _t, n in workers.count_jobs(None, held) if q == job.queue)
@@ -64,6 +69,16 @@ def waiting_reason(store: Store, job: Job) -> str:
         f"{waiting}; it was scheduled by the script {job.origin}, and an embedded Client() "
         "takes only its own process's jobs (Client(resume_jobs=True) or a `headrace worker` "
         "takes it)"
+    )
+
+
+def _labels_reason(job: Job, able: list[WorkerRecord]) -> str:
+    """No live worker able to run ``job`` offers all the labels it requires: say which."""
+    offers = sorted({", ".join(w.labels) or "no labels" for w in able})
+    return (
+        f"no live worker serving queue {job.queue!r} offers the labels it requires "
+        f"({', '.join(job.labels)}); they offer: {'; '.join(offers)}; start one with "
+        f"`headrace worker --labels {','.join(job.labels)}`"
     )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
     update,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from headrace import defaults
+from headrace.model import labels
 from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
@@ -41,7 +43,7 @@ from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
 from headrace.store.predicates import AT as _AT
-from headrace.store.predicates import IS_HELD, LOCKED, WAITING
+from headrace.store.predicates import IS_HELD, LOCKED, WAITING, labels_filter
 
 J = tables.jobs
 E = tables.job_events
@@ -56,12 +58,23 @@ MAX_BATCH = 500
 class AttemptRepository:
     """Claims, fenced writes and lease upkeep for one worker process."""
 
-    def __init__(self, store: Store, worker_id: str, origin: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        worker_id: str,
+        origin: str | None = None,
+        offered: labels.Labels = (),
+    ) -> None:
         self.store = store
         self.worker_id = worker_id
-        #: Claim only jobs of this origin (an embedded client's worker), else any job.
+        #: Claim only jobs of this origin (an embedded client's worker), else any job;
+        #: and only jobs whose required labels this worker offers.
         self._origin_filter: tuple[ColumnElement[bool], ...] = (
             () if origin is None else (J.c.origin == literal_column(claims.quoted(origin), String),)
+        ) + (
+            labels_filter(offered),
+            # A job balancing placed on another worker waits for it, until the placement lapses.
+            or_(J.c.placed_on.is_(None), J.c.placed_on == worker_id, J.c.placed_until_ms < _AT),
         )
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from sqlalchemy import RowMapping, func, select
 
+from headrace.model import labels
 from headrace.model.job import JobGroupInfo, JobTypeInfo
 from headrace.store import codec, tables
 from headrace.store.database import Store
@@ -27,6 +28,7 @@ def type_from_row(r: RowMapping) -> JobTypeInfo:
         retry_delay_sec=r["retry_delay_sec"],
         suspendable=bool(r["suspendable"]),
         params_schema=codec.loads(r["params_schema"]),
+        labels=labels.decode(r["labels"]),
     )
 
 
@@ -43,6 +45,7 @@ class CatalogRepository:
             if job_type is not None:
                 row = asdict(job_type)
                 row["params_schema"] = codec.dumps(job_type.params_schema, "params")
+                row["labels"] = labels.encode(job_type.labels)
                 conn.execute(self.store.dialect.upsert(T, ["type_id"], row))
 
     def get_type(self, type_id: str) -> JobTypeInfo | None:

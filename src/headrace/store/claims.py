@@ -53,7 +53,7 @@ def claim_update(
 
     It leases the earliest due waiting jobs (by ``eta_ms``, then ``scheduled_at_ms``), up to
     the bound ``p_limit``, to ``worker_id`` until ``p_lease_until``; ``origin_filter``
-    narrows them to one embedded process's jobs.
+    narrows them (to one embedded process's jobs, to the worker's labels and placements).
     """
     candidates = (
         select(J.c.job_id)
@@ -85,6 +85,9 @@ def claim_update(
             attempt=J.c.attempt + 1,
             lease_expires_ms=bindparam("p_lease_until", type_=BigInteger),
             updated_at_ms=AT,
+            # A placement (``balance``) holds until the claim: the job is where it was sent.
+            placed_on=None,
+            placed_until_ms=None,
         )
         .returning(*CLAIMED_COLUMNS)
     )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from headrace.model import labels
 from headrace.model import status as machine
 from headrace.model.job import Job, JobEvent
 from headrace.model.status import Status
@@ -109,6 +110,7 @@ def job_from_row(row: RowMapping) -> Job:
         error_acknowledged=bool(row["error_acknowledged"]),
         origin=row["origin"],
         lease_losses=row["lease_losses"],
+        labels=labels.decode(row["labels"]),
     )
 
 

@@ -15,6 +15,7 @@ heartbeats, held up as long, get that long to land before their leases count as 
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -33,6 +34,7 @@ from headrace.store.database import Store
 from headrace.store.job_rows import event_rows
 from headrace.store.predicates import AT, IS_HELD, IS_RETRYING, WAITING
 
+log = logging.getLogger("headrace.maintenance")
 J = tables.jobs
 ML = tables.maintenance_leases
 #: The maintenance role's row.
@@ -57,6 +59,8 @@ class MaintenanceRepository:
         self._last_seen = time.monotonic()
         #: No reaping before this (monotonic): see the module's docstring.
         self._calm_until = 0.0
+        #: Whether this process held the role at its last election (to log a change).
+        self.holding = False
         #: Further chores of the elected process (schedule ticks), run after the reaping,
         #: each in its own transactions; each returns how many jobs it changed.
         self.chores: list[Callable[[], int]] = []
@@ -80,6 +84,9 @@ class MaintenanceRepository:
                     .returning(ML.c.role)
                 ).first()
         self._note_progress(lease_sec)
+        if (won is not None) != self.holding:
+            self.holding = won is not None
+            log.info("maintenance role %s by %s", "taken" if self.holding else "lost", self.holder)
         return won is not None
 
     def _note_progress(self, lease_sec: float) -> None:
@@ -97,19 +104,27 @@ class MaintenanceRepository:
         """
         if not self.elect(lease_sec):
             return 0
-        changed = 0
+        reaped = released = 0
         with self.store.write() as conn:
             at = now_ms()
             self._note_progress(lease_sec)  # the wait for this transaction may be a stall
             if time.monotonic() >= self._calm_until:
-                changed += self._reap(conn, at)
-            changed += self._release_retries(conn, at)
+                reaped = self._reap(conn, at)
+            released = self._release_retries(conn, at)
+            changed = reaped + released
             if changed:
                 self.store.dialect.notify(conn, defaults.NOTIFY_CHANNEL)
             conn.execute(
                 delete(tables.workers).where(
                     tables.workers.c.heartbeat_ms < at - int(3 * lease_sec * 1000)
                 )
+            )
+        if changed:
+            log.info(
+                "maintenance by %s: %d lapsed lease(s) reaped, %d retry(ies) released",
+                self.holder,
+                reaped,
+                released,
             )
         for chore in self.chores:
             changed += chore()

@@ -1,4 +1,4 @@
-"""Job-status tests shared by the worker's statements (claims, heartbeats, the reaper).
+"""Job tests shared by the worker's statements (claims, heartbeats, the reaper): statuses, labels.
 
 Status tests are SQL literals, not bound parameters. A prepared statement may run on
 PostgreSQL's generic plan, which cannot use a partial index (``ix_jobs_claim``,
@@ -9,8 +9,11 @@ type, each round.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String, bindparam, literal_column
+from typing import Any
 
+from sqlalchemy import BigInteger, ColumnElement, String, bindparam, func, literal_column, or_
+
+from headrace.model import labels
 from headrace.model import status as machine
 from headrace.model.status import Status
 from headrace.store import tables
@@ -23,3 +26,20 @@ IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
 IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
 #: The time of a statement (epoch ms), bound at execution.
 AT = bindparam("p_at", type_=BigInteger)
+
+
+def labels_filter(offered: labels.Labels) -> ColumnElement[bool]:
+    """Jobs a worker offering ``offered`` may claim: those whose required labels it has.
+
+    A job's labels are stored ``,a,b,`` (sorted, each once): removing every offered
+    ``,x,`` from it leaves ``,`` exactly when the worker offers them all. Built once
+    per worker, with the labels as SQL literals (they are checked words, no quotes).
+    """
+    if not offered:
+        return J.c.labels.is_(None)
+    rest: ColumnElement[Any] = J.c.labels
+    for label in offered:
+        rest = func.replace(
+            rest, literal_column("'," + label + ",'", String), literal_column("','", String)
+        )
+    return or_(J.c.labels.is_(None), rest == literal_column("','", String))

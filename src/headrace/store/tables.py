@@ -78,6 +78,8 @@ class JobTypeRow(Base):
     retry_delay_sec: Mapped[int] = mapped_column(Integer)
     suspendable: Mapped[bool] = mapped_column(Boolean, default=False)
     params_schema: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The labels a worker must offer to run its jobs, comma-framed (migration 0015).
+    labels: Mapped[str | None] = mapped_column(Text)
 
 
 class JobRow(Base):
@@ -144,6 +146,13 @@ class JobRow(Base):
     #: The embedded process (script) that scheduled the job, else NULL (migration 0009):
     #: an embedded client's workers take only their own process's jobs unless asked.
     origin: Mapped[str | None] = mapped_column(String(64))
+    #: The labels a worker must offer to claim the job (its own and its type's), sorted
+    #: and comma-framed, ``,eu,gpu,``; NULL for none (migration 0015, ``model.labels``).
+    labels: Mapped[str | None] = mapped_column(Text)
+    #: The worker balancing moved the job to: until ``placed_until_ms`` only it claims
+    #: the job, then any (migration 0015); a claim clears both.
+    placed_on: Mapped[str | None] = mapped_column(UUID)
+    placed_until_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     # Every status change rewrites the row and adds an entry to every index whose
     # predicate the new row meets, so the indexes are few and partial where the query
@@ -210,6 +219,8 @@ class WorkerRow(Base):
     heartbeat_ms: Mapped[int] = mapped_column(BigInteger, index=True)
     #: The job types the worker runs, a JSON list (migration 0009).
     types: Mapped[str | None] = mapped_column(Text)
+    #: The labels the worker offers, comma-framed (migration 0015).
+    labels: Mapped[str | None] = mapped_column(Text)
 
 
 class MaintenanceLeaseRow(Base):

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 
+from headrace.model import labels
 from headrace.model.clock import now_ms
 from headrace.store import tables
 from headrace.store.database import Store
+from headrace.store.predicates import IS_HELD
 
 J = tables.jobs
 W = tables.workers
@@ -30,6 +32,20 @@ class WorkerRecord:
     heartbeat_ms: int
     #: The job types it runs; None for a worker that did not say (before migration 0009).
     types: tuple[str, ...] | None = None
+    #: The labels it offers (``headrace worker --labels gpu,eu``), sorted.
+    labels: tuple[str, ...] = ()
+    #: How many jobs it holds now (locked, running, canceling or suspending).
+    running: int = 0
+
+    @property
+    def capacity(self) -> int:
+        """How many jobs it runs at once: its queues' capacities summed."""
+        return sum(self.queues.values())
+
+    @property
+    def load(self) -> float:
+        """The share of its capacity in use, 0.0 to 1.0."""
+        return self.running / self.capacity if self.capacity else 0.0
 
 
 class WorkerRepository:
@@ -38,8 +54,14 @@ class WorkerRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def register(self, worker_id: str, queues: dict[str, int], types: Sequence[str]) -> None:
-        """Record a worker, the queues (with capacities) it serves and the types it runs."""
+    def register(
+        self,
+        worker_id: str,
+        queues: dict[str, int],
+        types: Sequence[str],
+        offered: labels.Labels = (),
+    ) -> None:
+        """Record a worker, the queues (with capacities) it serves, its types and labels."""
         at = now_ms()
         row = {
             "worker_id": worker_id,
@@ -47,6 +69,7 @@ class WorkerRepository:
             "pid": os.getpid(),
             "queues": json.dumps(queues),
             "types": json.dumps(sorted(types)),
+            "labels": labels.encode(offered),
             "started_at_ms": at,
             "heartbeat_ms": at,
         }
@@ -66,8 +89,14 @@ class WorkerRepository:
             conn.execute(delete(W).where(W.c.worker_id == worker_id))
 
     def workers(self) -> list[WorkerRecord]:
-        """Every registered worker, newest heartbeat first."""
+        """Every registered worker with the jobs it holds, newest heartbeat first."""
+        held = (
+            select(J.c.locked_by, func.count())
+            .where(IS_HELD, J.c.locked_by.is_not(None))
+            .group_by(J.c.locked_by)
+        )
         with self.store.read() as conn:
+            running = {str(w): int(n) for w, n in conn.execute(held)}
             rows = conn.execute(select(W).order_by(W.c.heartbeat_ms.desc(), W.c.worker_id))
             return [
                 WorkerRecord(
@@ -78,6 +107,8 @@ class WorkerRepository:
                     started_at_ms=r.started_at_ms,
                     heartbeat_ms=r.heartbeat_ms,
                     types=None if r.types is None else tuple(json.loads(r.types)),
+                    labels=labels.decode(r.labels),
+                    running=running.get(str(r.worker_id), 0),
                 )
                 for r in rows
             ]
@@ -118,3 +149,61 @@ class WorkerRepository:
             stmt = stmt.where(J.c.tenant_id == tenant_id)
         with self.store.read() as conn:
             return [(t, s, int(n), float(total or 0)) for t, s, n, total in conn.execute(stmt)]
+
+    def running_on(self, tenant_id: str, queue: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """``(job_id, worker_id, labels)`` of the tenant's running jobs of ``queue``."""
+        stmt = select(J.c.job_id, J.c.locked_by, J.c.labels).where(
+            J.c.tenant_id == tenant_id,
+            J.c.queue == queue,
+            J.c.status == "running",
+            J.c.locked_by.is_not(None),
+        )
+        with self.store.read() as conn:
+            return [
+                (str(j), str(w), labels.decode(ls))
+                for j, w, ls in conn.execute(stmt.order_by(J.c.scheduled_at_ms))
+            ]
+
+    def place(self, tenant_id: str, job_id: str, worker_id: str, until_ms: int) -> bool:
+        """Reserve a suspended job for ``worker_id`` until ``until_ms``; False if not suspended."""
+        with self.store.write() as conn:
+            done = conn.execute(
+                update(J)
+                .where(J.c.tenant_id == tenant_id, J.c.job_id == job_id, J.c.status == "suspended")
+                .values(placed_on=worker_id, placed_until_ms=until_ms)
+            ).rowcount
+        return done == 1
+
+    def queue_load(self, queue: str, at_ms: int) -> dict[str, int]:
+        """Per worker, the jobs of ``queue`` it holds or that are placed on it (in transit)."""
+        held = (
+            select(J.c.locked_by, func.count())
+            .where(IS_HELD, J.c.queue == queue, J.c.locked_by.is_not(None))
+            .group_by(J.c.locked_by)
+        )
+        placed = (
+            select(J.c.placed_on, func.count())
+            .where(
+                J.c.status == "waiting",
+                J.c.queue == queue,
+                J.c.placed_on.is_not(None),
+                J.c.placed_until_ms > at_ms,
+            )
+            .group_by(J.c.placed_on)
+        )
+        load: dict[str, int] = {}
+        with self.store.read() as conn:
+            for stmt in (held, placed):
+                for worker_id, n in conn.execute(stmt):
+                    load[str(worker_id)] = load.get(str(worker_id), 0) + int(n)
+        return load
+
+    def reserve(self, job_id: str, attempt: int, holder: str, target: str, until_ms: int) -> bool:
+        """Place a job ``holder`` runs (this attempt) on ``target`` for its next claim."""
+        with self.store.write() as conn:
+            done = conn.execute(
+                update(J)
+                .where(J.c.job_id == job_id, J.c.attempt == attempt, J.c.locked_by == holder)
+                .values(placed_on=target, placed_until_ms=until_ms)
+            ).rowcount
+        return done == 1

@@ -70,6 +70,9 @@ def test_queues_workers_health_and_metrics(
     assert queues["maintenance"]["waiting"] == 1
     workers = api.get("/workers").json()["items"]
     assert any(w["alive"] and w["queues"]["maintenance"] == 5 for w in workers)
+    one = next(w for w in workers if w["queues"].get("maintenance") == 5)
+    assert one["capacity"] == sum(one["queues"].values()) and one["labels"] == []
+    assert one["running"] == 0 and one["load"] == 0.0 and one["heartbeat_age_ms"] >= 0
     assert httpx.get(f"{server.url}/healthz").json()["store"] in ("sqlite", "postgresql")
     metrics = owner.http("admin").get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
@@ -80,6 +83,13 @@ def test_queues_workers_health_and_metrics(
     assert "headrace_worker_heartbeat_timestamp_seconds{" in text
     assert 'headrace_job_attempt_duration_seconds_count{status="completed",type="api.echo"}' in text
     assert 'headrace_http_requests_total{method="GET",route="/queues",status="200"}' in text
+    # A job requiring a label no live worker offers says so (after the counts above).
+    labelled = api.post("/jobs", json={"type": "api.echo", "labels": ["gpu"]}).json()
+    assert labelled["labels"] == ["gpu"]
+    reason = api.get(f"/jobs/{labelled['job_id']}/status").json()["reason"]
+    assert reason.startswith("no live worker serving queue 'maintenance' offers the labels")
+    bad = api.post("/jobs", json={"type": "api.echo", "labels": ["GPU"]})
+    assert bad.status_code == 422 and "labels" in bad.text
 
 
 def test_metrics_show_job_figures_only_to_an_admin_and_only_its_tenants(

@@ -23,6 +23,8 @@ OPAQUE = {
     ("POST", "/pipelines"),
     ("POST", "/job-definitions/import"),
 }
+#: The job type whose params carry a pickled pipeline: ``POST /jobs`` of it is as opaque.
+PIPELINE_TYPE = "headrace.pipeline"
 #: Operations whose bodies have a bound the schema states only in words: a token's
 #: ``expires_in`` is a duration of at most ten years (``3650d`` yes, ``9999999w`` no), which
 #: no pattern says exactly. Checked like OPAQUE ones; the bound has its own test
@@ -56,7 +58,9 @@ def test_every_operation_answers_within_its_schema(tenant: Callable[[], Tenant])
         @given(case=operation.as_strategy())
         def check(case: Case) -> None:
             route = (case.operation.method.upper(), case.operation.path)
+            body = case.body if isinstance(case.body, dict) else {}
             opaque = route in OPAQUE or route in BOUNDED
+            opaque = opaque or (route[1] == "/jobs" and body.get("type") == PIPELINE_TYPE)
             excluded = [positive_data_acceptance] if opaque else []
             if (case.operation.method.upper(), case.operation.path) in STREAMS:
                 case.query = {**(case.query or {}), "timeout": 0}

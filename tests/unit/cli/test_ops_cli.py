@@ -79,12 +79,15 @@ def test_workers_show_queues_and_heartbeat_age(client: Client, store_url: str) -
     out = run("workers", "--store", store_url)
     assert out.exit_code == 0, out.stderr
     header = next(line for line in out.stdout.splitlines() if "WORKER" in line)
-    assert "HEARTBEAT" in header and "QUEUES" in header and "ALIVE" in header
+    for column in ("LABELS", "QUEUES", "CAPACITY", "RUNNING", "LOAD", "HEARTBEAT", "ALIVE"):
+        assert column in header
     row = next(line for line in out.stdout.splitlines() if worker.worker_id in line)
     assert socket.gethostname()[:10] in row and str(os.getpid()) in row
     assert "maintenance=" in row and "yes" in row
-    data = json.loads(run("workers", "--store", store_url, "--json").stdout)
+    data = json.loads(run("workers", "ls", "--store", store_url, "--json").stdout)
     assert [w["worker_id"] for w in data] == [worker.worker_id]
+    assert data[0]["labels"] == [] and data[0]["capacity"] == sum(data[0]["queues"].values())
+    assert data[0]["running"] == 0 and data[0]["load"] == 0 and data[0]["heartbeat_age_ms"] >= 0
 
 
 def _copy(stream: str, sink: str) -> Pipeline:

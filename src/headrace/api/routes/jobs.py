@@ -61,6 +61,7 @@ def schedule(body: JobIn, who: Writer, state: State, response: Response) -> JobO
         delay_sec=body.delay_sec,
         name=body.name,
         description=body.description,
+        labels=body.labels,
     )
     if not created:
         response.status_code = 200

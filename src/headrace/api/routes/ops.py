@@ -9,8 +9,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from headrace.api import dashboard, problems
 from headrace.api import metrics as app_metrics
 from headrace.api.auth import ApiState, Reader, State, Writer
-from headrace.api.schemas import Health, Items, PurgeOut, QueueOut, WhoAmI, WorkerOut
+from headrace.api.schemas import (
+    BalanceIn,
+    BalanceOut,
+    Health,
+    Items,
+    MoveOut,
+    PurgeOut,
+    QueueOut,
+    WhoAmI,
+    WorkerOut,
+)
 from headrace.model.clock import now_ms
+from headrace.service.balance import Balancer
 from headrace.service.tokens import LOCAL
 from headrace.service.workers import alive
 
@@ -99,10 +110,30 @@ def workers(_who: Reader, state: State) -> Items[WorkerOut]:
             started_at_ms=w.started_at_ms,
             heartbeat_ms=w.heartbeat_ms,
             alive=alive(w, at),
+            labels=list(w.labels),
+            capacity=w.capacity,
+            running=w.running,
+            load=round(w.load, 4),
+            heartbeat_age_ms=at - w.heartbeat_ms,
         )
         for w in state.workers.workers()
     ]
     return Items[WorkerOut](items=found, total=len(found))
+
+
+@router.post(
+    "/workers/balance",
+    response_model=BalanceOut,
+    responses=problems.responses(401, 404, 422, 503),
+)
+def balance(body: BalanceIn, who: Writer, state: State) -> BalanceOut:
+    """Move the tenant's running streaming jobs from the most to the least loaded workers.
+
+    Each move suspends the job with a snapshot and resumes it on the other worker; the
+    answer comes once every moved job has been resumed.
+    """
+    moves = Balancer(state.jobs(who)).balance(body.worker_ids)
+    return BalanceOut(moves=[MoveOut.model_validate(m) for m in moves])
 
 
 @router.get("/whoami", response_model=WhoAmI, responses=authed)

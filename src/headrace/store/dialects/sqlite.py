@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from headrace.store.dialects import sqlite_host
+
 name = "sqlite"
 can_notify = False
 dml_in_cte = False
@@ -43,6 +45,7 @@ def create_engine(url: str) -> Engine:
     else:
         folder = os.path.dirname(os.path.abspath(parsed.database))
         os.makedirs(folder, exist_ok=True)
+        sqlite_host.check_local(parsed.database)
     engine = sqlalchemy.create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},

@@ -1,0 +1,170 @@
+"""A worker on another "host" (a network namespace) cut off from PostgreSQL, with real processes.
+
+The worker host reaches the database only over a veth pair (``netns_support``). Cut off
+mid-job past its lease, its job is reaped and run again by a worker on this host; when
+the link comes back, the cut-off worker's late completion is refused by the fence: the
+job completed once, by the second attempt. And when every database connection drops at
+once (as in a database restart) under load, the worker reconnects by itself and every job
+completes exactly once. Root only (namespaces, links); under CI it must be root.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy
+from netns_support import Host, Relay
+from tests_acceptance_support import HERE, start_worker, stop, wait_until
+
+from headrace import Client
+from headrace.model.status import Status
+
+pytestmark = pytest.mark.slow
+LEASE_SEC = 2.0
+#: What a worker logs when the fence refuses the outcome of an attempt it no longer holds.
+REFUSED = "outcome refused, the lease was lost to another attempt"
+PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def database(pg_template: str) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database (a copy of the session's template): its name."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the network fault tests need root (ip netns) under CI=true")
+        pytest.skip("the network fault tests need root (ip netns)")
+    url = sqlalchemy.make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
+    admin = sqlalchemy.create_engine(
+        url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.NullPool
+    )
+    name = f"hr_net_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield name
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+_clients: list[Client] = []
+
+
+def closing(client: Client) -> Client:
+    """``client``, closed when the test ends (``_close_clients``), however it ends."""
+    _clients.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    made = Host()
+    yield made
+    made.close()
+
+
+def _url(host: str, port: int, database: str) -> str:
+    return f"postgresql://postgres@{host}:{port}/{database}"
+
+
+def _start_in(host: Host, url: str, queues: str, log: Path) -> Any:
+    import subprocess
+
+    command = host.command(
+        [sys.executable, "-m", "headrace", "worker", "--store", url, "--queues", queues,
+         "--import", "worker_jobs", "--lease-sec", str(LEASE_SEC)]
+    )  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _completions(client: Client, job_id: str) -> int:
+    return sum(1 for e in client.jobs.events(job_id) if e.to_status is Status.COMPLETED)
+
+
+def test_a_worker_cut_off_mid_job_is_fenced_and_its_job_runs_once_elsewhere(
+    database: str, host: Host, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401 - the job types, known here too
+
+    relay = Relay(host.outer_ip)
+    local = _url("127.0.0.1", 5432, database)
+    client = closing(Client(local, run_workers=False))
+    started = tmp_path / "started"
+    far_log, near_log = tmp_path / "far.log", tmp_path / "near.log"
+    far = _start_in(host, _url(host.outer_ip, relay.port, database), "compute=1", far_log)
+    near = None
+    try:
+        wait_until(lambda: len(client.workers()) == 1, 60, "the far worker to register")
+        job = client.jobs.schedule("acc.slow_first", {"started": str(started), "first_sleep": 6})
+        wait_until(started.exists, 60, "the far worker to start the job")
+        host.cut()
+        near = start_worker(local, "compute=1", LEASE_SEC, near_log)
+        wait_until(
+            lambda: client.jobs.get(job.job_id).status is Status.COMPLETED,
+            60,
+            "the job reaped and run again on this host",
+        )
+        host.restore()
+        wait_until(lambda: REFUSED in far_log.read_text(), 90, "the far worker's late outcome")
+    finally:
+        stop(far)
+        if near is not None:
+            stop(near)
+        relay.stop()
+    done = client.jobs.get(job.job_id)
+    assert started.read_text() == str(far.pid)  # attempt 1 ran on the far host
+    assert done.result == {"attempt": 2, "pid": near.pid}  # type: ignore[union-attr]
+    assert _completions(client, job.job_id) == 1
+    assert f"job {job.job_id} attempt 1: {REFUSED}" in far_log.read_text()
+    reaped = [
+        e for e in client.jobs.events(job.job_id) if (e.reason or "").startswith("lease expired")
+    ]
+    assert len(reaped) == 1
+
+
+def test_every_connection_dropped_under_load_the_worker_reconnects_and_loses_nothing(
+    database: str, host: Host, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401 - the job types, known here too
+
+    relay = Relay(host.outer_ip)
+    client = closing(Client(_url("127.0.0.1", 5432, database), run_workers=False))
+    ledger = tmp_path / "ledger"
+    ledger.touch()
+    log = tmp_path / "far.log"
+    far = _start_in(host, _url(host.outer_ip, relay.port, database), "maintenance=4", log)
+    try:
+        wait_until(lambda: len(client.workers()) == 1, 60, "the far worker to register")
+        params = [{"ledger": str(ledger), "sleep": 0.02} for _ in range(200)]
+        jobs = client.jobs.schedule_many("acc.work", params)
+        drops = 0
+        for at in (20, 80, 140):
+            wait_until(lambda at=at: len(ledger.read_text().splitlines()) >= at, 120, f"{at} run")
+            drops += relay.drop_all()
+        wait_until(
+            lambda: client.jobs.list(status="completed", limit=1).total == len(jobs),
+            180,
+            "every job to complete after the drops",
+        )
+    finally:
+        stop(far)
+        relay.stop()
+    assert drops >= 3  # connections were there to drop, each time
+    for job in jobs:
+        assert _completions(client, job.job_id) == 1
+    ran = {line.split()[0] for line in ledger.read_text().splitlines()}
+    assert ran == {j.job_id for j in jobs}
