@@ -18,7 +18,7 @@ import pytest
 from tests_acceptance_support import wait_until
 
 from headrace import defaults, errors
-from headrace.controlhub import ControlHub, backend
+from headrace.controlhub import ControlHub
 from headrace.jet.pipeline import Pipeline, StreamSource
 
 JOB_REPR = r"<Job \(job_id=[0-9a-f-]+, job_name={}\)>"
