@@ -97,8 +97,8 @@ def test_a_restart_under_load_loses_no_job_and_completes_none_twice(
     worker = start_worker(url, "maintenance=5", 3.0, log)
     try:
         wait_until(lambda: len(ledger.read_text().splitlines()) >= 40, 60, "the worker to run")
-        log = str(Path(data).parent / "log")
-        pg_ctl = [_bin("pg_ctl"), "-D", data, "-l", log, "-m", "fast", "-w", "restart"]
+        pg_log = str(Path(data).parent / "log")
+        pg_ctl = [_bin("pg_ctl"), "-D", data, "-l", pg_log, "-m", "fast", "-w", "restart"]
         _as_postgres(*pg_ctl)  # every session cut, the server back on the same port
         assert worker.poll() is None, "the worker must outlive its database's restart"
         client = Client(url, run_workers=False)
