@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import queue
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 
 _serial = itertools.count(1)
@@ -71,8 +73,18 @@ class Host:
 class Relay:
     """Relays TCP connections from ``(host, port)`` to PostgreSQL on 127.0.0.1."""
 
-    def __init__(self, host: str, target: tuple[str, int] = ("127.0.0.1", 5432)) -> None:
+    def __init__(
+        self, host: str, target: tuple[str, int] = ("127.0.0.1", 5432), delay_sec: float = 0.0
+    ) -> None:
+        """``delay_sec``: each chunk reaches the other side that much after it was read,
+        in each direction (a round trip gains twice it), as a WAN link's latency does.
+
+        This kernel has no ``netem`` qdisc, so the delay is the relay's, in user space, as
+        toxiproxy's ``latency`` toxic adds it; packet loss cannot be made this way (TCP
+        resends below the relay).
+        """
         self.target = target
+        self.delay_sec = delay_sec
         self.server = socket.create_server((host, 0))
         self.port = self.server.getsockname()[1]
         self._conns: set[socket.socket] = set()
@@ -93,6 +105,9 @@ class Relay:
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        if self.delay_sec > 0:
+            self._pump_delayed(src, dst)
+            return
         try:
             while data := src.recv(65536):
                 dst.sendall(data)
@@ -100,6 +115,31 @@ class Relay:
             pass
         for s in (src, dst):
             self._close(s)
+
+    def _pump_delayed(self, src: socket.socket, dst: socket.socket) -> None:
+        """Read as it comes; a second thread sends each chunk ``delay_sec`` after its read."""
+        chunks: queue.Queue[tuple[float, bytes]] = queue.Queue()
+
+        def send() -> None:
+            try:
+                while True:
+                    due, data = chunks.get()
+                    if not data:
+                        break
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                self._close(s)
+
+        threading.Thread(target=send, daemon=True).start()
+        try:
+            while data := src.recv(65536):
+                chunks.put((time.monotonic() + self.delay_sec, data))
+        except OSError:
+            pass
+        chunks.put((time.monotonic() + self.delay_sec, b""))
 
     def _close(self, s: socket.socket) -> None:
         with self._lock:

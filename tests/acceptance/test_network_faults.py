@@ -5,13 +5,15 @@ mid-job past its lease, its job is reaped and run again by a worker on this host
 the link comes back, the cut-off worker's late completion is refused by the fence: the
 job completed once, by the second attempt. And when every database connection drops at
 once (as in a database restart) under load, the worker reconnects by itself and every job
-completes exactly once. Root only (namespaces, links); under CI it must be root.
+completes exactly once; 200 ms away (the relay's delay), it completes every job once.
+Root only (namespaces, links); under CI it must be root.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +93,16 @@ def _start_in(host: Host, url: str, queues: str, log: Path) -> Any:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def _round_trip(host: str, port: int, database: str) -> float:
+    """Seconds one ``SELECT 1`` takes over a connection through ``host:port``."""
+    import psycopg
+
+    with psycopg.connect(_url(host, port, database)) as conn:
+        began = time.monotonic()
+        conn.execute("SELECT 1").fetchone()
+        return time.monotonic() - began
+
+
 def _completions(client: Client, job_id: str) -> int:
     return sum(1 for e in client.jobs.events(job_id) if e.to_status is Status.COMPLETED)
 
@@ -164,6 +176,36 @@ def test_every_connection_dropped_under_load_the_worker_reconnects_and_loses_not
         stop(far)
         relay.stop()
     assert drops >= 3  # connections were there to drop, each time
+    for job in jobs:
+        assert _completions(client, job.job_id) == 1
+    ran = {line.split()[0] for line in ledger.read_text().splitlines()}
+    assert ran == {j.job_id for j in jobs}
+
+
+def test_a_far_worker_200_ms_away_completes_every_job_once(
+    database: str, host: Host, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401 - the job types, known here too
+
+    relay = Relay(host.outer_ip, delay_sec=0.1)  # +200 ms on every round trip
+    client = closing(Client(_url("127.0.0.1", 5432, database), run_workers=False))
+    ledger = tmp_path / "ledger"
+    ledger.touch()
+    log = tmp_path / "far.log"
+    far = _start_in(host, _url(host.outer_ip, relay.port, database), "maintenance=4", log)
+    try:
+        wait_until(lambda: len(client.workers()) == 1, 60, "the far worker to register")
+        assert _round_trip(host.outer_ip, relay.port, database) >= 0.2, "200 ms per trip"
+        params = [{"ledger": str(ledger), "sleep": 0.01} for _ in range(20)]
+        jobs = client.jobs.schedule_many("acc.work", params)
+        wait_until(
+            lambda: client.jobs.list(status="completed", limit=1).total == len(jobs),
+            180,
+            "every job to complete over the slow link",
+        )
+    finally:
+        stop(far)
+        relay.stop()
     for job in jobs:
         assert _completions(client, job.job_id) == 1
     ran = {line.split()[0] for line in ledger.read_text().splitlines()}
