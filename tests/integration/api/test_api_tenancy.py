@@ -58,6 +58,10 @@ CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/projects"): {"json": {"name": "a-data"}},
     ("POST", "/pipelines"): {"json": {"pipeline": "", "name": "a-data"}},
     ("POST", "/job-definitions"): {"json": {"name": "b-defined", "type": "api.echo"}},
+    # B's balance moves only B's jobs (it has none running: no move).
+    ("POST", "/workers/balance"): {"json": {}},
+    # The body is an archive A exported (see ``archive_of``): imported into B's tenant.
+    ("POST", "/job-definitions/import"): {"headers": {"content-type": "application/zip"}},
     ("POST", "/job-definitions/upgrade"): {"json": {"job_ids": []}},
     # Purging A's job's queue as B cancels only B's waiting jobs there.
     ("POST", "/queues/{name}/purge"): {},
@@ -102,7 +106,10 @@ OBJECT_READS: set[Route] = {
     ("GET", "/jobs/{job_id}/schedules"),
     ("GET", "/schedules/{schedule_id}"),
     ("GET", "/schedules/{schedule_id}/firings"),
+    ("POST", "/job-definitions/export"),
 }
+#: Reads sent as a POST with A's objects in the body: another tenant gets 404.
+BODY_READS: dict[Route, str] = {("POST", "/job-definitions/export"): "job_ids"}
 #: Query parameters some reads need (a long-poll that answers at once).
 QUERY: dict[Route, dict[str, Any]] = {
     ("GET", "/jobs/{job_id}/wait"): {"timeout": 0},
@@ -145,6 +152,20 @@ def fill(path: str, ids: dict[str, str]) -> str:
                        job_group_id="api", label="a-label", version=1,
                        run_count=1, prefix=ids["job"][:30],
                        schedule_id=ids["schedule"])  # fmt: skip
+
+
+def read_kwargs(route: Route, ids: dict[str, str]) -> dict[str, Any]:
+    """What a read of A's objects sends: its query, or A's job in the body."""
+    if route in BODY_READS:
+        return {"json": {BODY_READS[route]: [ids["job"]]}}
+    return {"params": QUERY.get(route)}
+
+
+def archive_of(a: httpx.Client, ids: dict[str, str]) -> bytes:
+    """An archive of A's job, as A exports it."""
+    answer = a.post("/job-definitions/export", json={"job_ids": [ids["job"]]})
+    assert answer.status_code == 200, answer.text
+    return answer.content
 
 
 def pickled(pipeline: Pipeline) -> str:
@@ -223,8 +244,10 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
     a, b = tenant().http(), tenant().http()
     ids = seed(a)
     before = snapshot(a, ids)
+    archive = archive_of(a, ids)
     for method, path in sorted(OBJECT_READS | set(OBJECT_WRITES)):
-        kwargs = {**OBJECT_WRITES.get((method, path), {}), "params": QUERY.get((method, path))}
+        route = (method, path)
+        kwargs = OBJECT_WRITES[route] if route in OBJECT_WRITES else read_kwargs(route, ids)
         answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code == 404, (method, path, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
@@ -233,10 +256,13 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
     for (method, path), kwargs in CREATING_WRITES.items():
         if path in ("/pipeline-jobs", "/pipelines"):
             kwargs = {"json": {**kwargs["json"], "pipeline": pickled(b_pipeline)}}
+        if path == "/job-definitions/import":
+            kwargs = {**kwargs, "content": archive}
         answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code in (200, 201), (method, path, answer.text)
     b_jobs = b.get("/jobs").json()["items"]
-    assert len(b_jobs) == 3 and not {j["job_id"] for j in b_jobs} & set(ids.values())
+    # B's job, pipeline job, definition, and the job it imported from A's archive.
+    assert len(b_jobs) == 4 and not {j["job_id"] for j in b_jobs} & set(ids.values())
     assert [j["name"] for j in b.get("/pipeline-jobs").json()["items"]] == ["a-pipe"]
     queues = b.get("/queues").json()["items"]
     assert sum(sum(q["jobs"].values()) for q in queues) == len(b_jobs), (
@@ -258,7 +284,7 @@ def test_a_viewer_gets_403_on_every_write_and_changes_nothing(
         assert answer.status_code == 403, (method, path, answer.text)
         assert answer.json()["type"] == "urn:headrace:problem:permission-denied"
     for method, path in sorted(OBJECT_READS | OTHER_READS):
-        answer = viewer.request(method, fill(path, ids), params=QUERY.get((method, path)))
+        answer = viewer.request(method, fill(path, ids), **read_kwargs((method, path), ids))
         assert answer.status_code == 200, (method, path, answer.text)
     assert snapshot(a, ids) == before
     assert viewer.get("/whoami").json()["role"] == "viewer"
