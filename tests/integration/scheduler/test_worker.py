@@ -140,7 +140,9 @@ def test_a_process_isolated_job_that_ignores_its_timeout_is_killed(
 ) -> None:
     pid_file = tmp_path / "pid"
 
-    @client.job_type("iso.stuck", queue="maintenance", timeout_sec=1, isolation="process")
+    # 3 s: under load the child process may take over 1 s to start the function, and a
+    # timeout before it starts leaves nothing stuck to kill (and no pid file).
+    @client.job_type("iso.stuck", queue="maintenance", timeout_sec=3, isolation="process")
     def stuck(ctx: JobContext, params: Any) -> None:
         pid_file.write_text(str(os.getpid()))
         while True:  # ignores ctx.cancelled on purpose
