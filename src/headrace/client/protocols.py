@@ -21,6 +21,8 @@ from headrace.service.archive_file import Progress
 
 if TYPE_CHECKING:
     from headrace.client import embedded, remote
+    from headrace.service.balance import Move
+    from headrace.store.workers import WorkerRecord
 
 
 class Projects(Protocol):
@@ -196,6 +198,13 @@ class ControlPlaneJobs(JobDefinitions, Protocol):
     ) -> builtins.list[Job]: ...
 
 
+class Workers(Protocol):
+    """``client.workers``: the live workers, and balancing streaming jobs among them."""
+
+    def list(self) -> builtins.list[WorkerRecord]: ...
+    def balance(self, worker_ids: Sequence[str] | None = None) -> builtins.list[Move]: ...
+
+
 class ControlPlaneClient(Protocol):
     """What the control-plane facades (``controlhub``, ``platform``) need of a client."""
 
@@ -205,6 +214,8 @@ class ControlPlaneClient(Protocol):
     def pipelines(self) -> PipelineCommits: ...
     @property
     def projects(self) -> Projects: ...
+    @property
+    def workers(self) -> Workers: ...
     @property
     def archives(self) -> Archives: ...
 

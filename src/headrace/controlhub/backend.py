@@ -211,32 +211,20 @@ def run_metrics(client: ControlPlaneClient, job_id: str, run_count: int) -> mode
 def realtime_summary(client: ControlPlaneClient, job_id: str) -> models.PipelineMetrics:
     """The active run's counts now."""
     s = client.jobs.summary(job_id)
-    idle = s.get("idle_batch_count")
     return models.PipelineMetrics(
         data_batch_count=int(s.get("batch_count", 0)),
         input_record_count=int(s.get("input_count", 0)),
         output_record_count=int(s.get("output_count", 0)),
-        idle_batches=None if idle is None else int(idle),
+        idle_batches=int(s["idle_batch_count"]),
     )
 
 
 # -- offsets ----------------------------------------------------------------------------
 
 
-def offsets_available(client: ControlPlaneClient) -> bool:
-    """Whether the client reads, resets and uploads offsets."""
-    return all(hasattr(client.jobs, n) for n in ("offsets", "reset_offsets", "upload_offsets"))
-
-
-def _offsets_api(client: ControlPlaneClient, what: str) -> Any:
-    if not offsets_available(client):
-        raise errors.NotSupported(what, 12, "the client has no offsets API yet")
-    return client.jobs
-
-
 def reset_offsets(client: ControlPlaneClient, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
-    job: Job = _offsets_api(client, "reset_origin").reset_offsets(job_id)
+    job: Job = client.jobs.reset_offsets(job_id)
     return job
 
 
@@ -248,7 +236,7 @@ def upload_offsets(client: ControlPlaneClient, job_id: str, offsets: Any) -> Job
     included). Any other name goes to the
     client as it is, which refuses an entity no source of the pipeline has.
     """
-    api = _offsets_api(client, "upload_offset")
+    api = client.jobs
     entries = offsets.get("offsets") if isinstance(offsets, dict) else None
     if isinstance(entries, dict) and POLL_SOURCE in entries:
         known = set(api.offset_entities(job_id))
@@ -259,14 +247,8 @@ def upload_offsets(client: ControlPlaneClient, job_id: str, offsets: Any) -> Job
     return job
 
 
-def run_offsets(client: ControlPlaneClient, job_id: str, run_count: int) -> dict[str, Any] | None:
-    """One run's committed offsets (``{"version": 2, "offsets": {...}}``).
-
-    None while the client has no offsets API; ``offsets`` is empty when the run
-    committed none.
-    """
-    if not offsets_available(client):
-        return None
+def run_offsets(client: ControlPlaneClient, job_id: str, run_count: int) -> dict[str, Any]:
+    """One run's committed offsets (``{"version": 2, "offsets": {...}}``; empty if none)."""
     found: dict[str, Any] = client.jobs.offsets(job_id, run_count)
     return found
 
@@ -284,24 +266,13 @@ def import_jobs(client: ControlPlaneClient, data: bytes, **options: Any) -> buil
     return client.archives.import_jobs(data, **options)
 
 
-def workers_available(client: ControlPlaneClient) -> bool:
-    """Whether the client lists workers and balances them (issue 17)."""
-    found = getattr(client, "workers", None)
-    return hasattr(found, "list") and hasattr(found, "balance")
-
-
 def workers(client: ControlPlaneClient) -> builtins.list[models.DataCollector]:
     """The workers, as Data Collectors."""
-    if not workers_available(client):
-        raise errors.NotSupported("data_collectors", 17, "the client lists no workers yet")
-    listed = getattr(client, "workers").list()  # noqa: B009 - not in the Protocol yet
-    return [models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in listed]
+    return [
+        models.DataCollector(str(w.worker_id), None, list(w.labels)) for w in client.workers.list()
+    ]
 
 
 def balance(client: ControlPlaneClient, worker_ids: builtins.list[str]) -> None:
     """Move running streaming jobs off the given workers' overload."""
-    if not workers_available(client):
-        raise errors.NotSupported(
-            "balance_data_collectors", 17, "the client has no workers.balance yet"
-        )
-    getattr(client, "workers").balance(worker_ids)  # noqa: B009
+    client.workers.balance(worker_ids)

@@ -54,9 +54,7 @@ def job_status(
         user=run.user_id,
         error_message=run.error,
         run_history=models.run_events(shown),
-        run_offsets=None
-        if offsets is None
-        else [models.JobOffset(job.locked_by, job.job_id, offsets)]
+        run_offsets=[models.JobOffset(job.locked_by, job.job_id, offsets)]
         if offsets["offsets"]
         else [],
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from headrace import errors
 from headrace.model.facades import ControlHubColor, ControlHubStatus
 from headrace.model.seekable import SeekableList, attributes
 
@@ -80,18 +79,12 @@ class JobStatus:
     run_history: SeekableList[JobRunEvent] = field(
         default_factory=lambda: run_events([]), compare=False
     )
-    #: None while the client keeps no offsets per run (``offsets`` then says so).
-    run_offsets: list[JobOffset] | None = field(default=None, compare=False)
+    #: The run's committed source offsets (``offsets``).
+    run_offsets: list[JobOffset] = field(default_factory=list, compare=False)
 
     @property
     def offsets(self) -> list[JobOffset]:
-        """The run's source offsets (``job.current_status.offsets``).
-
-        Raises:
-            NotSupported: the client keeps no offsets per run yet (issue 12).
-        """
-        if self.run_offsets is None:
-            raise errors.NotSupported("JobStatus.offsets", 12, "the client has no run offsets")
+        """The run's source offsets (``job.current_status.offsets``)."""
         return self.run_offsets
 
     def __repr__(self) -> str:
@@ -148,19 +141,12 @@ class PipelineMetrics:
     data_batch_count: int
     input_record_count: int
     output_record_count: int
-    #: None while the client counts no idle batches (``idle_batch_count`` then says so).
-    idle_batches: int | None = None
+    #: Batches that carried no records (``idle_batch_count``).
+    idle_batches: int = 0
 
     @property
     def idle_batch_count(self) -> int:
-        """Batches that carried no records.
-
-        Raises:
-            NotSupported: the client's realtime summary has no idle batch count (issue 12).
-        """
-        if self.idle_batches is None:
-            msg = "the client's realtime summary counts no idle batches"
-            raise errors.NotSupported("realtime_summary.idle_batch_count", 12, msg)
+        """Batches that carried no records."""
         return self.idle_batches
 
     def __repr__(self) -> str:

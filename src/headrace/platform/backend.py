@@ -196,8 +196,6 @@ def error_count(run: Run) -> int:
 
 def reset_offsets(client: ControlPlaneClient, job_id: str) -> Job:
     """The next run starts every source from its beginning."""
-    if not all(hasattr(client.jobs, n) for n in ("offsets", "reset_offsets")):
-        raise errors.NotSupported("reset_offset", 12, "the client has no offsets API yet")
     client.jobs.reset_offsets(job_id)
     job: Job = client.jobs.get(job_id)
     return job
