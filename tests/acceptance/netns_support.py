@@ -5,13 +5,16 @@
 PostgreSQL (which listens on 127.0.0.1 only). A worker started with ``Host.command``
 reaches the database over the veth pair alone, so ``Host.cut`` (the link down: packets
 vanish, connections hang, as on a pulled cable) cuts it off, and ``Relay.drop_all``
-closes every connection at once, as a database restart does.
+closes every connection at once, as a database restart does. ``Host.lose`` drops a share of
+the link's packets each way in the kernel (nftables in the namespace: this kernel has no
+``netem`` qdisc), so TCP itself loses and resends segments, and ``Host.loss`` counts them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import queue
 import socket
@@ -19,12 +22,31 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 _serial = itertools.count(1)
 
 
 def _ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Packets on the host's link as its nftables counters saw them, and TCP's resends."""
+
+    #: Packets the rules dropped, leaving the host (``out``) and arriving at it (``in``).
+    dropped_out: int
+    dropped_in: int
+    #: Packets that went through, each way.
+    passed_out: int
+    passed_in: int
+    #: TCP segments the host's kernel sent again (``RetransSegs``, its namespace's own).
+    retransmitted: int
+
+    def share(self, dropped: int, passed: int) -> float:
+        """The dropped share of one direction's packets."""
+        return dropped / max(1, dropped + passed)
 
 
 class Host:
@@ -39,6 +61,9 @@ class Host:
         subnet = 100 + (os.getpid() + n) % 150
         self.outer_ip = f"10.217.{subnet}.1"
         self.inner_ip = f"10.217.{subnet}.2"
+        #: ``lose``'s nftables table (one in this namespace, one in the host's).
+        self.table = f"hr17loss{tag}"
+        self._lossy = False
         _ip("netns", "add", self.name)
         try:
             _ip("link", "add", self.outer, "type", "veth", "peer", "name", self.inner)
@@ -65,7 +90,72 @@ class Host:
         """Bring the link back: hung connections resume where TCP left them."""
         _ip("link", "set", self.outer, "up")
 
+    def lose(self, percent: int) -> None:
+        """Drop ``percent`` % of the link's packets each way, at random, on arrival.
+
+        An nftables ``ingress`` chain on each end of the veth pair (``netdev`` family:
+        the device's own, so nothing else on this machine is touched) drops at random,
+        with a counter, and counts what it lets through. Dropped on arrival, a packet is
+        lost on the wire as far as its sender knows: TCP notices only by the missing
+        acknowledgement and resends, as over a lossy network (a drop in the sender's own
+        output path would be reported back to its TCP at once). Needs ``nft`` (Debian's
+        ``nftables``).
+        """
+        for nft, device, chain in (
+            ([], self.outer, "out"),  # leaving the host: arrives here, on this side's end
+            (self.command([]), self.inner, "in"),  # arriving at the host: on its end
+        ):
+            steps = [
+                ["add", "table", "netdev", self.table],
+                ["add", "chain", "netdev", self.table, chain,
+                 "{", "type", "filter", "hook", "ingress", "device", device, "priority", "0",
+                 ";", "}"],
+                ["add", "rule", "netdev", self.table, chain,
+                 "numgen", "random", "mod", "100", "<", str(percent), "counter", "drop"],
+                ["add", "rule", "netdev", self.table, chain, "counter", "accept"],
+            ]  # fmt: skip
+            for step in steps:
+                subprocess.run([*nft, "nft", *step], check=True, capture_output=True)
+        self._lossy = True
+
+    def _counters(self, nft: list[str]) -> dict[tuple[str, str], int]:
+        listed = subprocess.run(
+            [*nft, "nft", "-j", "list", "table", "netdev", self.table],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        counted: dict[tuple[str, str], int] = {}
+        for item in json.loads(listed)["nftables"]:
+            rule = item.get("rule")
+            if rule is None:
+                continue
+            verdict = "drop" if any("drop" in e for e in rule["expr"]) else "accept"
+            packets = next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e)
+            counted[rule["chain"], verdict] = packets
+        return counted
+
+    def loss(self) -> Loss:
+        """What ``lose``'s rules counted so far, and the host's TCP resends."""
+        counted = {**self._counters([]), **self._counters(self.command([]))}
+        snmp = subprocess.run(
+            self.command(["cat", "/proc/net/snmp"]), check=True, capture_output=True, text=True
+        ).stdout
+        tcp = [line.split()[1:] for line in snmp.splitlines() if line.startswith("Tcp:")]
+        retransmitted = int(dict(zip(tcp[0], tcp[1], strict=True))["RetransSegs"])
+        return Loss(
+            dropped_out=counted["out", "drop"],
+            dropped_in=counted["in", "drop"],
+            passed_out=counted["out", "accept"],
+            passed_in=counted["in", "accept"],
+            retransmitted=retransmitted,
+        )
+
     def close(self) -> None:
+        if self._lossy:  # this side's table outlives the device its chain hooked
+            subprocess.run(
+                ["nft", "delete", "table", "netdev", self.table], capture_output=True, check=False
+            )
         subprocess.run(["ip", "link", "del", self.outer], capture_output=True, check=False)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
 
@@ -81,7 +171,7 @@ class Relay:
 
         This kernel has no ``netem`` qdisc, so the delay is the relay's, in user space, as
         toxiproxy's ``latency`` toxic adds it; packet loss cannot be made this way (TCP
-        resends below the relay).
+        resends below the relay): ``Host.lose`` drops packets on the link instead.
         """
         self.target = target
         self.delay_sec = delay_sec

@@ -6,12 +6,15 @@ the link comes back, the cut-off worker's late completion is refused by the fenc
 job completed once, by the second attempt. And when every database connection drops at
 once (as in a database restart) under load, the worker reconnects by itself and every job
 completes exactly once; 200 ms away (the relay's delay), it completes every job once.
-Root only (namespaces, links); under CI it must be root.
+With 5 % of its packets lost each way (nftables drops on the link, ``Host.lose``), near
+or 200 ms away, it completes every job once, and the link's counters show the loss.
+Root only (namespaces, links); under CI it must be root and have ``nft``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -31,6 +34,11 @@ pytestmark = pytest.mark.slow
 LEASE_SEC = 2.0
 #: What a worker logs when the fence refuses the outcome of an attempt it no longer holds.
 REFUSED = "outcome refused, the lease was lost to another attempt"
+#: The share of its link's packets the lossy host loses, each way.
+LOSS_PERCENT = 5
+#: The lossy worker's lease: TCP resends a lost segment after 200 ms and more (its
+#: backoff doubles), so a 2 s lease could lapse on a run of losses; 10 s is still short.
+LOSSY_LEASE_SEC = 10.0
 PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -81,12 +89,23 @@ def _url(host: str, port: int, database: str) -> str:
     return f"postgresql://postgres@{host}:{port}/{database}"
 
 
-def _start_in(host: Host, url: str, queues: str, log: Path) -> Any:
+@pytest.fixture
+def lossy_host(host: Host) -> Host:
+    """``host`` losing 5 % of its link's packets each way (nftables: needs ``nft``)."""
+    if shutil.which("nft") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("the packet loss tests need nft (apt-get install nftables) under CI=true")
+        pytest.skip("the packet loss tests need nft (apt-get install nftables)")
+    host.lose(LOSS_PERCENT)
+    return host
+
+
+def _start_in(host: Host, url: str, queues: str, log: Path, lease_sec: float = LEASE_SEC) -> Any:
     import subprocess
 
     command = host.command(
         [sys.executable, "-m", "headrace", "worker", "--store", url, "--queues", queues,
-         "--import", "worker_jobs", "--lease-sec", str(LEASE_SEC)]
+         "--import", "worker_jobs", "--lease-sec", str(lease_sec)]
     )  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     with log.open("ab") as out:
@@ -210,3 +229,68 @@ def test_a_far_worker_200_ms_away_completes_every_job_once(
         assert _completions(client, job.job_id) == 1
     ran = {line.split()[0] for line in ledger.read_text().splitlines()}
     assert ran == {j.job_id for j in jobs}
+
+
+def _drain_over_lossy_link(
+    database: str, host: Host, tmp_path: Path, delay_sec: float, n_jobs: int
+) -> None:
+    """A worker on ``host`` (losing packets) drains ``n_jobs`` jobs: each runs and completes
+    once, with one attempt; the link dropped packets each way and TCP resent segments."""
+    import worker_jobs  # noqa: F401 - the job types, known here too
+
+    relay = Relay(host.outer_ip, delay_sec=delay_sec)
+    client = closing(Client(_url("127.0.0.1", 5432, database), run_workers=False))
+    ledger = tmp_path / "ledger"
+    ledger.touch()
+    log = tmp_path / "far.log"
+    began = time.monotonic()
+    far = _start_in(
+        host, _url(host.outer_ip, relay.port, database), "maintenance=4", log, LOSSY_LEASE_SEC
+    )
+    try:
+        wait_until(lambda: len(client.workers()) == 1, 60, "the lossy worker to register")
+        registered = time.monotonic()
+        params = [{"ledger": str(ledger), "sleep": 0.01} for _ in range(n_jobs)]
+        jobs = client.jobs.schedule_many("acc.work", params)
+        wait_until(
+            lambda: client.jobs.list(status="completed", limit=1).total == len(jobs),
+            120,
+            "every job to complete over the lossy link",
+        )
+        drained = time.monotonic()
+    finally:
+        stop(far)
+        relay.stop()
+    loss = host.loss()
+    print(
+        f"\n{n_jobs} jobs, +{2000 * delay_sec:.0f} ms a round trip, {LOSS_PERCENT} % loss: "
+        f"registered in {registered - began:.1f} s, drained in {drained - registered:.1f} s; "
+        f"dropped {loss.dropped_out} of {loss.dropped_out + loss.passed_out} packets out "
+        f"({100 * loss.share(loss.dropped_out, loss.passed_out):.1f} %), "
+        f"{loss.dropped_in} of {loss.dropped_in + loss.passed_in} in "
+        f"({100 * loss.share(loss.dropped_in, loss.passed_in):.1f} %); "
+        f"TCP resent {loss.retransmitted} segments"
+    )
+    for job in jobs:
+        assert _completions(client, job.job_id) == 1
+        done = client.jobs.get(job.job_id)
+        assert done is not None
+        assert (done.status, done.attempt, done.lease_losses) == (Status.COMPLETED, 1, 0)
+    ran = [line.split()[0] for line in ledger.read_text().splitlines()]
+    assert sorted(ran) == sorted(j.job_id for j in jobs)  # each ran once, none twice
+    # The loss was real: packets vanished each way, and the worker's TCP noticed.
+    assert loss.dropped_out > 0
+    assert loss.dropped_in > 0
+    assert loss.retransmitted > 0
+
+
+def test_a_worker_losing_5_percent_of_its_packets_each_way_completes_every_job_once(
+    database: str, lossy_host: Host, tmp_path: Path
+) -> None:
+    _drain_over_lossy_link(database, lossy_host, tmp_path, delay_sec=0.0, n_jobs=200)
+
+
+def test_a_far_worker_200_ms_away_losing_5_percent_each_way_completes_every_job_once(
+    database: str, lossy_host: Host, tmp_path: Path
+) -> None:
+    _drain_over_lossy_link(database, lossy_host, tmp_path, delay_sec=0.1, n_jobs=20)
