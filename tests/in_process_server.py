@@ -33,9 +33,17 @@ from headrace.store.database import Store
 class InProcessServer:
     """``headrace.api.server.Server`` under uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, store_url: str, lease_sec: float = 3.0, workers: int = 1) -> None:
+    def __init__(
+        self,
+        store_url: str,
+        lease_sec: float = 3.0,
+        workers: int = 1,
+        labels: tuple[str, ...] = (),
+    ) -> None:
         self.registry = Registry(parent=DEFAULT)
-        options = ServerOptions(store=store_url, port=0, workers=workers, lease_sec=lease_sec)
+        options = ServerOptions(
+            store=store_url, port=0, workers=workers, lease_sec=lease_sec, labels=labels
+        )
         self.server = Server(options, registry=self.registry)
         self.tokens = TokenService(self.server.store)
         sock = socket.socket()
@@ -80,7 +88,13 @@ class InProcessServer:
     def add_worker(self) -> None:
         """Start one more in-process worker of the server (its ``stop`` stops it too)."""
         options = self.server.options
-        worker = Worker(self.store, self.registry, options.queues, lease_sec=options.lease_sec)
+        worker = Worker(
+            self.store,
+            self.registry,
+            options.queues,
+            lease_sec=options.lease_sec,
+            labels=options.labels,
+        )
         self.server.workers.append(worker)
         worker.start()
 

@@ -1,4 +1,4 @@
-"""Settings from ``config.yaml``: store, queues, ``server`` and seed 004's ``job_logger``."""
+"""Settings from ``config.yaml``: store, queues, labels, ``server``, seed 004's ``job_logger``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ class Settings(pydantic.BaseModel):
 
     store: str | None = None
     queues: dict[str, int] = pydantic.Field(default_factory=lambda: dict(defaults.QUEUES))
+    #: Labels this process's workers offer (``headrace worker`` and ``headrace server``
+    #: without ``--labels``, an embedded ``Client`` without ``labels=``), e.g. ``[gpu, eu]``;
+    #: checked where a worker takes them (``headrace.model.labels.parse``).
+    labels: list[str] = pydantic.Field(default_factory=list)
     job_logger: JobLoggerSettings = pydantic.Field(default_factory=JobLoggerSettings)
     server: ServerSettings = pydantic.Field(default_factory=ServerSettings)
 

@@ -17,6 +17,7 @@ from headrace import defaults, errors
 from headrace.api import auth
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
+from headrace.model import labels as job_labels
 from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
 from headrace.service import catalog, ticker
@@ -38,6 +39,8 @@ class ServerOptions:
     insecure_local: bool = False
     metrics_all_tenants: bool = False
     lease_sec: float = defaults.LEASE_SEC
+    #: Labels the in-process workers offer (``--labels gpu,eu``), as ``headrace worker``'s.
+    labels: tuple[str, ...] = ()
 
 
 def is_loopback(host: str) -> bool:
@@ -54,7 +57,7 @@ def check(options: ServerOptions) -> None:
     """Refuse options that cannot work or are unsafe.
 
     Raises:
-        InvalidInput: naming ``host``, ``port`` or ``workers``.
+        InvalidInput: naming ``host``, ``port``, ``workers`` or ``labels``.
     """
     if options.insecure_local and not is_loopback(options.host):
         msg = "host"
@@ -65,6 +68,7 @@ def check(options: ServerOptions) -> None:
         raise errors.InvalidInput("port", f"must be in 0..65535, got {options.port}")
     if options.workers < 0:
         raise errors.InvalidInput("workers", f"must be >= 0, got {options.workers}")
+    job_labels.parse("labels", options.labels)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -102,7 +106,13 @@ class Server:
         self.store = Store(options.store)
         catalog.store_declared(self.store, registry)
         self.workers = [
-            Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)
+            Worker(
+                self.store,
+                registry,
+                options.queues,
+                lease_sec=options.lease_sec,
+                labels=options.labels,
+            )
             for _ in range(options.workers)
         ]
         if self.workers:  # one ticker a process: its workers share one maintenance holder
@@ -127,6 +137,7 @@ class Server:
         for w in self.workers:
             w.start()
         mode = " (insecure-local: no tokens)" if self.options.insecure_local else ""
+        offered = f", labels {','.join(self.options.labels)}" if self.options.labels else ""
         if self.options.insecure_local:
             print(
                 "warning: --insecure-local: every request acts as the default tenant's admin; "
@@ -138,7 +149,7 @@ class Server:
             )
         print(
             f"headrace server on http://{self.options.host}:{self.options.port}{mode}, "
-            f"{len(self.workers)} worker(s), store {self.store.dialect.name}",
+            f"{len(self.workers)} worker(s){offered}, store {self.store.dialect.name}",
             file=sys.stderr,
             flush=True,
         )

@@ -105,6 +105,7 @@ def worker(
         typer.Option(
             envvar="HEADRACE_LABELS",
             help="Labels this worker offers, e.g. gpu,eu: it takes jobs requiring no others.",
+            show_default="config.yaml's",
         ),
     ] = None,
 ) -> None:
@@ -118,7 +119,8 @@ def worker(
         chosen = parse_queues(queues, settings.queues)
         opened = Store(store or settings.store)
         catalog.store_declared(opened, DEFAULT)
-        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=labels)
+        offer = settings.labels if labels is None else labels
+        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=offer)
         ticker.attach(running)  # its turns at maintenance fire schedule ticks too
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)

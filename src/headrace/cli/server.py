@@ -1,8 +1,9 @@
 """``headrace server``: flags, environment variables and ``config.yaml`` to ServerOptions.
 
 A flag wins over its environment variable, which wins over ``config.yaml``'s ``server``
-section (``host``, ``port``, ``workers``, ``imports``), which wins over the defaults.
-Modules to import add up: those of ``config.yaml`` and those of ``--import``.
+section (``host``, ``port``, ``workers``, ``imports``; ``queues`` and ``labels`` are
+top-level settings, as for ``headrace worker``), which wins over the defaults. Modules to
+import add up: those of ``config.yaml`` and those of ``--import``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from headrace import config, defaults, errors, logconfig
+from headrace.model import labels as job_labels
 
 
 def server(
@@ -65,6 +67,14 @@ def server(
             help="/metrics shows every tenant's job figures to anyone (else: admin tokens).",
         ),
     ] = False,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HEADRACE_LABELS",
+            help="Labels the workers offer, e.g. gpu,eu: they take jobs requiring no others.",
+            show_default="config.yaml's",
+        ),
+    ] = None,
     lease_sec: Annotated[
         float, typer.Option(help="Lease of a claim, renewed every third.")
     ] = defaults.LEASE_SEC,
@@ -97,6 +107,7 @@ def server(
             insecure_local=insecure_local,
             metrics_all_tenants=metrics_all_tenants,
             lease_sec=lease_sec,
+            labels=job_labels.parse("labels", settings.labels if labels is None else labels),
         )
         running = Server(options)
     except (errors.HeadraceError, ImportError) as exc:

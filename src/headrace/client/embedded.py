@@ -9,7 +9,7 @@ import sys
 import threading
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from headrace import config, defaults, errors, logconfig
 from headrace.client import remote
 from headrace.client import workers as client_workers
 from headrace.engine import PipelineMetrics
+from headrace.model import labels as job_labels
 from headrace.model import status as machine
 from headrace.model.job import Job, JobGroupInfo
 from headrace.pipeline import Pipeline
@@ -62,8 +63,11 @@ class Runtime:
         run_workers: bool,
         lease_sec: float,
         resume_jobs: bool = False,
+        labels: str | Sequence[str] | None = None,
     ) -> None:
         self.settings = settings
+        #: What the in-process worker offers: ``labels``, else config.yaml's ``labels``.
+        self.labels = job_labels.parse("labels", settings.labels if labels is None else labels)
         self.store = Store(store or settings.store)
         self.registry = Registry(parent=DEFAULT)
         self.run_workers = run_workers
@@ -90,6 +94,7 @@ class Runtime:
                     self.settings.queues,
                     lease_sec=self.lease_sec,
                     origin=origin,
+                    labels=self.labels,
                 )
                 ticker.attach(worker, origin)  # scheduled runs are this process's to run
                 self.worker = worker.start()
@@ -149,6 +154,10 @@ class Client:
     opens (``defaults.WARM_POOL_WORKERS``), so its first ``run`` above parallelism 1
     does not pay for their start; ``warm_pool=False`` (or ``HEADRACE_WARM_POOL=0``)
     leaves that to the first such run.
+
+    ``labels`` (``"gpu,eu"`` or ``["gpu", "eu"]``; else config.yaml's ``labels``) are what
+    its in-process workers offer, as ``headrace worker --labels`` does: they take the jobs
+    requiring no label they lack.
     """
 
     def __new__(cls, store: str | None = None, *args: Any, **kwargs: Any) -> Any:
@@ -179,6 +188,7 @@ class Client:
         lease_sec: float = defaults.LEASE_SEC,
         resume_jobs: bool = False,
         warm_pool: bool = True,
+        labels: str | Sequence[str] | None = None,
         _runtime: Runtime | None = None,
     ) -> None:
         if _runtime is None:
@@ -190,7 +200,7 @@ class Client:
             logconfig.configure(settings.job_logger)
             # ``headrace submit --no-workers`` keeps a script's clients out of executing jobs.
             run_workers = run_workers and os.environ.get("HEADRACE_RUN_WORKERS") != "0"
-            _runtime = Runtime(settings, store, run_workers, lease_sec, resume_jobs)
+            _runtime = Runtime(settings, store, run_workers, lease_sec, resume_jobs, labels)
         self._runtime = _runtime
         scope = Scope(_id("tenant_id", tenant_id), _id("user_id", user_id))
         self.scope = scope

@@ -75,3 +75,56 @@ def test_a_bad_server_section_is_refused_naming_the_setting(tmp_path: Path) -> N
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert done.returncode == 2 and where in done.stderr, done.stderr
+
+
+def _completed(api: httpx.Client, job_id: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while (job := api.get(f"/jobs/{job_id}").json())["status"] != "completed":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    return dict(job)
+
+
+def test_the_servers_workers_offer_the_labels_of_its_flag_else_config_yaml(
+    tmp_path: Path,
+) -> None:
+    port, other = free_port(), free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"labels: [ssd]\nserver:\n  port: {port}\n  imports: [api_jobs]\n")
+    store = f"sqlite:///{tmp_path}/s.db"
+    log = tmp_path / "server.log"
+    proc = serve(config, store, log)
+    try:
+        with answering(proc, port, log) as api:
+            assert [w["labels"] for w in api.get("/workers").json()["items"]] == [["ssd"]]
+    finally:
+        stop(proc)
+    proc = serve(config, store, log, "--port", str(other), "--workers", "2", "--labels", "gpu,eu")
+    try:
+        with answering(proc, other, log) as api:
+            listed = api.get("/workers").json()["items"]
+            assert [w["labels"] for w in listed] == [["eu", "gpu"], ["eu", "gpu"]]
+            job = api.post("/jobs", json={"type": "api.echo", "params": 1, "labels": ["gpu"]})
+            assert job.status_code == 201, job.text
+            assert _completed(api, job.json()["job_id"])["result"] == 1
+            lacking = api.post("/jobs", json={"type": "api.echo", "labels": ["tpu"]}).json()
+            status = api.get(f"/jobs/{lacking['job_id']}/status").json()
+            assert (status["status"], status["reason"]) == (
+                "waiting",
+                "no live worker serving queue 'maintenance' offers the labels it requires "
+                "(tpu); they offer: eu, gpu; start one with `headrace worker --labels tpu`",
+            )
+    finally:
+        stop(proc)
+    assert ", labels eu,gpu," in log.read_text()  # what the server says as it starts
+
+
+def test_bad_server_labels_are_refused_naming_them(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    for text, flags in [("labels: [GPU]\n", ()), ("", ("--labels", "eu west"))]:
+        config.write_text(text)
+        done = subprocess.run(
+            [sys.executable, "-m", "headrace", "server", "--config", str(config), *flags],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 2 and "error: labels: label" in done.stderr, done.stderr

@@ -7,6 +7,7 @@ says which labels are missing, and the workers listing shows labels, capacity, l
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,3 +97,47 @@ def test_the_running_count_is_per_worker(client: Client) -> None:
     assert len(_claim(client, wid, ())) == 3
     listed = next(w for w in client.workers() if w.worker_id == wid)
     assert (listed.capacity, listed.running, listed.load) == (4, 3, 0.75)
+
+
+def test_an_embedded_clients_in_process_worker_offers_the_clients_labels(
+    store_url: str, tmp_path: Path
+) -> None:
+    with Client(store_url, lease_sec=3.0, labels="gpu,eu", warm_pool=False) as c:
+        c.job_type("place.gpu", queue="compute", labels="gpu")(lambda ctx, p: "gpu")
+        job = c.jobs.schedule("place.gpu")  # starts the client's worker
+        assert c.jobs.wait(job.job_id, 30).result == "gpu"
+        (mine,) = c.workers()
+        assert mine.labels == ("eu", "gpu")
+        lacking = c.jobs.schedule("place.gpu", labels="tpu")
+        assert c.jobs.status_reason(lacking.job_id) == (
+            "no live worker serving queue 'compute' offers the labels it requires (gpu, tpu); "
+            "they offer: eu, gpu; start one with `headrace worker --labels gpu,tpu`"
+        )
+        assert c.jobs.get(lacking.job_id).status is Status.WAITING
+
+
+def test_config_yaml_labels_are_an_embedded_clients_unless_it_names_its_own(
+    store_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("labels: [ssd, eu]\n")
+    with Client(store_url, config_file=str(config), warm_pool=False) as c:
+        c.job_type("place.ssd", queue="compute", labels="ssd")(lambda ctx, p: "ssd")
+        assert c.jobs.wait(c.jobs.schedule("place.ssd").job_id, 30).result == "ssd"
+        assert [w.labels for w in c.workers()] == [("eu", "ssd")]
+    with Client(store_url, config_file=str(config), labels=[], warm_pool=False) as c:
+        c.job_type("place.any", queue="compute")(lambda ctx, p: "any")
+        assert c.jobs.wait(c.jobs.schedule("place.any").job_id, 30).result == "any"
+        assert [w.labels for w in c.workers()] == [()]
+
+
+def test_an_embedded_client_with_bad_labels_is_refused_naming_them(
+    store_url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(errors.InvalidInput) as caught:
+        Client(store_url, labels="GPU", warm_pool=False)
+    assert caught.value.field == "labels"
+    config = tmp_path / "config.yaml"
+    config.write_text("labels: [eu west]\n")
+    with pytest.raises(errors.InvalidInput, match="labels"):
+        Client(store_url, config_file=str(config), warm_pool=False)
