@@ -130,3 +130,25 @@ def test_two_worker_processes_share_the_work_without_running_an_attempt_twice(
     pids = {pid for _, _, pid in lines}
     assert pids == {str(w.pid) for w in workers}, "both workers should have taken jobs"
     client.close()
+
+
+def test_a_worker_offers_config_yamls_labels_unless_its_flag_names_others(
+    store_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("labels: [ssd, eu]\n")
+    client = Client(store_url, run_workers=False)
+    log = tmp_path / "worker.log"
+    try:
+        for flags, offered in [((), ("eu", "ssd")), (("--labels", "gpu"), ("gpu",))]:
+            worker = start_worker(
+                store_url, "maintenance=1", 2.0, log, "--config", str(config), *flags
+            )
+            try:
+                wait_until(lambda: len(client.workers()) == 1, 60, "the worker to register")
+                assert client.workers()[0].labels == offered
+            finally:
+                stop(worker)
+            wait_until(lambda: not client.workers(), 30, "the worker to unregister")
+    finally:
+        client.close()
