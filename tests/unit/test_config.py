@@ -70,3 +70,15 @@ def test_bad_settings_name_the_setting(tmp_path: Path, text: str, where: str) ->
     with pytest.raises(errors.InvalidInput) as info:
         config.load(path)
     assert where in info.value.field
+
+
+def test_labels_are_read_and_must_be_a_list(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("labels: [gpu, eu]\n")
+    assert config.load(path).labels == ["gpu", "eu"]  # checked where a worker takes them
+    path.write_text("store: sqlite:///x.db\n")
+    assert config.load(path).labels == []
+    path.write_text("labels: gpu\n")
+    with pytest.raises(errors.InvalidInput) as caught:
+        config.load(path)
+    assert caught.value.field == f"{path}: labels"
