@@ -75,10 +75,12 @@ def waiting_reason(store: Store, job: Job) -> str:
 def _labels_reason(job: Job, able: list[WorkerRecord]) -> str:
     """No live worker able to run ``job`` offers all the labels it requires: say which."""
     offers = sorted({", ".join(w.labels) or "no labels" for w in able})
+    wanted = ",".join(job.labels)
     return (
         f"no live worker serving queue {job.queue!r} offers the labels it requires "
         f"({', '.join(job.labels)}); they offer: {'; '.join(offers)}; start one with "
-        f"`headrace worker --labels {','.join(job.labels)}`"
+        f"`headrace worker --labels {wanted}` (a server's or an embedded client's own "
+        f"workers: `headrace server --labels {wanted}`, `Client(labels={wanted!r})`)"
     )
 
 

@@ -112,7 +112,9 @@ def test_the_servers_workers_offer_the_labels_of_its_flag_else_config_yaml(
             assert (status["status"], status["reason"]) == (
                 "waiting",
                 "no live worker serving queue 'maintenance' offers the labels it requires "
-                "(tpu); they offer: eu, gpu; start one with `headrace worker --labels tpu`",
+                "(tpu); they offer: eu, gpu; start one with `headrace worker --labels tpu`"
+                " (a server's or an embedded "
+                "client's own workers: `headrace server --labels tpu`, `Client(labels='tpu')`)",
             )
     finally:
         stop(proc)

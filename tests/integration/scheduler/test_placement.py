@@ -59,6 +59,8 @@ def test_a_job_no_live_worker_can_take_says_which_labels_are_missing(client: Cli
     assert reason == (
         "no live worker serving queue 'compute' offers the labels it requires (eu, gpu); "
         "they offer: eu; no labels; start one with `headrace worker --labels eu,gpu`"
+        " (a server's or an embedded "
+        "client's own workers: `headrace server --labels eu,gpu`, `Client(labels='eu,gpu')`)"
     )
     workers.register("00000000-0000-4000-8000-000000000003", {"compute": 1}, TYPES, ("eu", "gpu"))
     assert status_reason(client.store, client.jobs.get(job.job_id)).startswith(
@@ -112,6 +114,8 @@ def test_an_embedded_clients_in_process_worker_offers_the_clients_labels(
         assert c.jobs.status_reason(lacking.job_id) == (
             "no live worker serving queue 'compute' offers the labels it requires (gpu, tpu); "
             "they offer: eu, gpu; start one with `headrace worker --labels gpu,tpu`"
+            " (a server's or an embedded "
+            "client's own workers: `headrace server --labels gpu,tpu`, `Client(labels='gpu,tpu')`)"
         )
         assert c.jobs.get(lacking.job_id).status is Status.WAITING
 
