@@ -116,7 +116,7 @@ class Server:
         for module in options.imports:
             importlib.import_module(module)
         self.registry = registry
-        self.store = Store(options.store)
+        self.store = Store(options.store, background_checkpoints=True)
         catalog.store_declared(self.store, registry)
         self.workers = [
             Worker(self.store, registry, options.queues, lease_sec=options.lease_sec)

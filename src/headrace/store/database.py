@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from headrace import defaults, errors
 from headrace.store.dialects import sqlite
 from headrace.store.dialects.base import Dialect
+from headrace.store.wal_checkpoints import WalCheckpointer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Advisory lock key that serialises migrations across processes on PostgreSQL.
@@ -115,7 +116,15 @@ def translated() -> Iterator[None]:
 class Store:
     """One database: where every transaction starts and every driver error is translated."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str | None = None, *, migrate: bool = True, background_checkpoints: bool = False
+    ) -> None:
+        """Open the database at ``url`` (see ``normalize_url``), migrating it unless told not.
+
+        ``background_checkpoints`` (a SQLite file; ignored otherwise): checkpoint its WAL
+        from a thread instead of inside commits (``wal_checkpoints``), for a long-lived
+        process whose writers care about their latency tail, such as ``headrace server``.
+        """
         self.url = normalize_url(url)
         self.dialect = dialect_for(self.url)
         self.engine: Engine = self.dialect.create_engine(self.url)
@@ -133,6 +142,10 @@ class Store:
         )
         if migrate:
             self.migrate()
+        self._checkpointer: WalCheckpointer | None = None
+        path = make_url(self.url).database
+        if background_checkpoints and not self.is_postgresql and path not in (None, "", ":memory:"):
+            self._checkpointer = WalCheckpointer(self.engine, str(path))
 
     @property
     def is_postgresql(self) -> bool:
@@ -219,4 +232,6 @@ class Store:
         with self._lock:
             if not self._closed:
                 self._closed = True
+                if self._checkpointer is not None:
+                    self._checkpointer.stop()
                 self.engine.dispose()
