@@ -22,7 +22,9 @@ In the same run, the baseline (``bench/api_baseline.py``: a minimal FastAPI + SQ
 app reading and inserting the same rows of the same database, under the same uvicorn
 settings) is driven the same way, each phase right after Headrace's; the ratio is
 Headrace's rate over the baseline's (goal >= 0.6). Then Headrace again at half its peak
-rate, paced, for its latency below saturation (goal: p99 under 20 ms).
+rate, paced, for its latency below saturation (goal: p99 under 20 ms), and the baseline
+paced at that same rate (``baseline @ same``): on a shared machine, the tail that load
+alone gives an app on the same rows.
 
 ``--api-processes 1,2,4`` then measures ``GET /jobs/{id}`` at peak on
 ``headrace server --workers 0 --api-processes N`` for each N (a fresh server each),
@@ -222,7 +224,7 @@ def main() -> None:
     for name, r in results.items():
         base_r = results.get(f"{name} baseline")
         ratio = f"{r['req_per_s'] / base_r['req_per_s']:.2f} (goal >= 0.6)" if base_r else ""
-        if name.endswith("@ half peak"):
+        if name.endswith(("@ half peak", "@ same")):
             ratio = f"p99 {'<' if r['p99_ms'] < 20 else '>='} 20 ms (goal < 20 ms)"
         one = results.get("GET /jobs/{id} x1 API process")
         if " API process" in name and one:
@@ -281,6 +283,10 @@ def run(
             half = peak["req_per_s"] / 2
             results[f"{name} @ half peak"] = drive(
                 url, token, seconds, concurrency, request, rate=half
+            )
+            # The baseline at the same rate: what the machine's load alone does to the tail.
+            results[f"{name} baseline @ same"] = drive(
+                base_url, token, seconds, concurrency, request, rate=half
             )
         stop(server)
         server = None
