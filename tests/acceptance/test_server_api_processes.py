@@ -32,11 +32,12 @@ def answering_pids(url: str, want: int, timeout: float = 60) -> set[int]:
 
 
 def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie an unreaping init keeps does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def test_two_api_processes_serve_one_store_and_the_workers_run_once_in_the_parent(
@@ -106,6 +107,20 @@ def test_a_stop_ends_event_streams_held_by_api_processes(tmp_path: Path) -> None
     finally:
         stop(server)
     assert "graceful shutdown exceeded" not in log.read_text()
+
+
+def test_api_processes_end_when_their_parent_is_killed(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = start(f"sqlite:///{tmp_path}/orphans.db", port, log,
+                   "--insecure-local", "--api-processes", "2")  # fmt: skip
+    try:
+        api = answering_pids(f"http://127.0.0.1:{port}", 2)
+        server.kill()
+        server.wait(10)
+        wait_until(lambda: not any(alive(pid) for pid in api), 20, "the orphans to stop")
+    finally:
+        stop(server)
 
 
 def test_api_processes_below_one_are_refused(tmp_path: Path) -> None:

@@ -16,8 +16,11 @@ modules itself, so only job types those modules register (``DEFAULT``) are serve
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
+import threading
+import time
 from dataclasses import replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors.multiprocess import Multiprocess
+
+#: How often an API process checks that its parent lives.
+PARENT_CHECK_SEC = 0.5
 
 if TYPE_CHECKING:
     from headrace.api.server import Server, ServerOptions
@@ -45,7 +51,22 @@ def api_process_app(options: ServerOptions) -> FastAPI:
         previous = signal.getsignal(sig)
         if callable(previous):
             signal.signal(sig, functools.partial(_stop_then, app, previous))
+    parent = os.getppid()
+    threading.Thread(
+        target=_stop_without, args=(parent,), name="headrace-parent", daemon=True
+    ).start()
     return app
+
+
+def _stop_without(parent: int) -> None:
+    """SIGTERM this API process once its parent is gone (killed with SIGKILL, say).
+
+    Without it the orphan would go on serving the socket with no supervisor and no
+    workers behind it.
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SEC)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stop_then(app: FastAPI, previous: Any, sig: int, frame: FrameType | None) -> None:
