@@ -1,11 +1,17 @@
 """REST API benchmark: ``GET /jobs/{id}`` and ``POST /jobs`` requests/s and p50/p99 latency.
 
-    python bench/api.py [--store URL] [--seconds 5] [--concurrency 8] [--quick]
+    python bench/api.py [--store sqlite|postgresql|postgresql://SERVER/DB] [--seconds 5]
+                        [--concurrency 8] [--only get|post] [--api-processes 1,2,4] [--quick]
+
+The benchmark makes its own empty database and drops it at the end: a temporary SQLite
+file, or, on PostgreSQL, a new database ``bench_api_<pid>_<hex>`` created through the
+server the URL names (its database, ``postgres`` by default, is only where it connects to
+run ``CREATE DATABASE``; it is neither migrated nor written).
 
 Starts ``headrace server --workers 0`` (an API-only node, so no worker competes for the
-store) on a free port, on a temporary SQLite file or on ``--store``; creates an operator
-token; then drives the server from this process (a second process) with ``--concurrency``
-threads, each with its own keep-alive ``httpx.Client``, for ``--seconds`` per phase:
+store) on a free port; creates an operator token; then drives the server from this
+process (a second process) with ``--concurrency`` threads, each with its own keep-alive
+``httpx.Client``, for ``--seconds`` per phase:
 
 - ``GET /jobs/{id}``: reads of 100 pre-scheduled jobs, round-robin;
 - ``POST /jobs``: schedules of the no-op type (each a new job: no idempotency key).
@@ -16,8 +22,14 @@ In the same run, the baseline (``bench/api_baseline.py``: a minimal FastAPI + SQ
 app reading and inserting the same rows of the same database, under the same uvicorn
 settings) is driven the same way, each phase right after Headrace's; the ratio is
 Headrace's rate over the baseline's (goal >= 0.6). Then Headrace again at half its peak
-rate, paced, for its latency below saturation (goal: p99 under 20 ms).
-The table goes to stdout and, as JSON, to ``bench/results/api-<date>.json``.
+rate, paced, for its latency below saturation (goal: p99 under 20 ms), and the baseline
+paced at that same rate (``baseline @ same``): on a shared machine, the tail that load
+alone gives an app on the same rows.
+
+``--api-processes 1,2,4`` then measures ``GET /jobs/{id}`` at peak on
+``headrace server --workers 0 --api-processes N`` for each N (a fresh server each),
+for how reads scale with API processes.
+The table goes to stdout and, as JSON, to ``bench/results/api-<date>-<store>.json``.
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,27 +71,64 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def fresh_database(store: str) -> tuple[str, Callable[[], None]]:
+    """A new, empty database for this run, and what drops it.
+
+    ``sqlite`` is handled by the caller (a temporary file). ``postgresql`` or a
+    ``postgresql://`` URL: a new database on that server; the URL's own database is only
+    connected to. Anything else is refused: the benchmark never migrates or writes a
+    database it did not make.
+    """
+    if store == "postgresql":
+        store = "postgresql://postgres@127.0.0.1:5432/postgres"
+    if not store.startswith(("postgresql://", "postgres://")):
+        msg = f"--store takes sqlite, postgresql or a postgresql:// URL, not {store!r}"
+        raise SystemExit(msg)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(store)
+    admin = url.set(drivername="postgresql", database=url.database or "postgres")
+    admin_dsn = admin.render_as_string(hide_password=False)
+    name = f"bench_api_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin.set(database=name).render_as_string(hide_password=False), drop
+
+
 def start_server(
-    store_url: str, port: int, log: Path, baseline: bool = False
+    store_url: str, port: int, log: Path, baseline: bool = False, api_processes: int = 1
 ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "headrace", "server", "--store", store_url,
                "--port", str(port), "--workers", "0", "--import", "bench.jobs_noop"]  # fmt: skip
+    if api_processes > 1:
+        command += ["--api-processes", str(api_processes)]
     if baseline:
         command = [sys.executable, str(HERE / "api_baseline.py"), "--store", store_url,
                    "--port", str(port)]  # fmt: skip
     with log.open("ab") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
+    pids: set[int] = set()
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
+            # A fresh connection each time: with N API processes, wait until all answer.
+            answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            if answer.status_code == 200:
+                pids.add(answer.json().get("pid", 0))
+                if len(pids) >= api_processes:
+                    return proc
         except httpx.TransportError:
             pass
-        time.sleep(0.05)
+        time.sleep(0.02)
     proc.kill()
     raise SystemExit(f"server did not start:\n{log.read_text()}")
 
@@ -135,74 +185,130 @@ def drive(
         "req_per_s": len(every) / elapsed,
         "p50_ms": 1000 * statistics.median(every),
         "p99_ms": 1000 * every[min(len(every) - 1, int(len(every) * 0.99))],
+        "max_ms": 1000 * every[-1],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="Database URL (default: a temporary SQLite file).")
+    parser.add_argument(
+        "--store",
+        default="sqlite",
+        help="sqlite, postgresql, or a postgresql:// URL of the server to make a fresh "
+        "database on (default: sqlite, a temporary file).",
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--only", choices=("get", "post"), help="One endpoint's phases.")
+    parser.add_argument(
+        "--api-processes", default="", help="e.g. 1,2,4: GET at peak with N API processes."
+    )
+    parser.add_argument("--out", type=Path, help="JSON results file (default: by date).")
     parser.add_argument("--quick", action="store_true", help="1 s per phase (a smoke run).")
     args = parser.parse_args()
     seconds = 1.0 if args.quick else args.seconds
+    processes = [int(n) for n in args.api_processes.split(",") if n]
     with tempfile.TemporaryDirectory() as tmp:
-        store_url = args.store or f"sqlite:///{tmp}/bench.db"
-        store = Store(store_url)
-        token, _ = TokenService(store).create("bench", "bench", "operator")
-        store.close()
-        port, base_port = free_port(), free_port()
-        log = Path(tmp) / "server.log"
-        server = start_server(store_url, port, log)
-        base: subprocess.Popen[bytes] | None = None
-        url, base_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
+        if args.store == "sqlite":
+            store_url, drop = f"sqlite:///{tmp}/bench.db", (lambda: None)
+        else:
+            store_url, drop = fresh_database(args.store)
         try:
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as h:
-                ids = [h.post("/jobs", json={"type": "bench.noop"}).json()["job_id"]
-                       for _ in range(100)]  # fmt: skip
-            base = start_server(store_url, base_port, log, baseline=True)
-            results: dict[str, Any] = {}
-            for name, request in (
-                ("GET /jobs/{id}", lambda http, i: http.get(f"/jobs/{ids[i % len(ids)]}")),
-                ("POST /jobs", lambda http, i: http.post("/jobs", json={"type": "bench.noop"})),
-            ):
-                results[name] = peak = drive(url, token, seconds, args.concurrency, request)
-                results[f"{name} baseline"] = drive(
-                    base_url, token, seconds, args.concurrency, request
-                )
-                half = peak["req_per_s"] / 2
-                results[f"{name} @ half peak"] = drive(
-                    url, token, seconds, args.concurrency, request, rate=half
-                )
+            results = run(store_url, Path(tmp), seconds, args.concurrency, args.only, processes)
         finally:
-            for proc in (server, base):
-                if proc is not None:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.wait(30)
+            drop()
     backend = "postgresql" if store_url.startswith("postgres") else "sqlite"
     print(f"store={backend} concurrency={args.concurrency} seconds={seconds}")
-    print(f"{'endpoint':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  x baseline")
+    print(f"{'endpoint':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'errors':>7}  x baseline")  # fmt: skip
     for name, r in results.items():
         base_r = results.get(f"{name} baseline")
         ratio = f"{r['req_per_s'] / base_r['req_per_s']:.2f} (goal >= 0.6)" if base_r else ""
-        if name.endswith("@ half peak"):
+        if name.endswith(("@ half peak", "@ same")):
             ratio = f"p99 {'<' if r['p99_ms'] < 20 else '>='} 20 ms (goal < 20 ms)"
+        one = results.get("GET /jobs/{id} x1 API process")
+        if " API process" in name and one:
+            ratio = f"{r['req_per_s'] / one['req_per_s']:.2f} x one API process"
         print(f"{name:<25} {r['req_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['failures']:>7}  {ratio}")  # fmt: skip
+              f"{r['max_ms']:>8.1f} {r['failures']:>7}  {ratio}")  # fmt: skip
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "load": os.getloadavg(),
         "python": platform.python_version(),
         "store": backend,
         "concurrency": args.concurrency,
         "seconds": seconds,
         "results": results,
     }
-    if not args.quick:
-        out = HERE / "results" / f"api-{dt.date.today().isoformat()}-{backend}.json"
+    if not args.quick or args.out:
+        out = args.out or HERE / "results" / f"api-{dt.date.today().isoformat()}-{backend}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps(record, indent=2) + "\n")
         print(f"wrote {out}")
+
+
+def run(
+    store_url: str,
+    tmp: Path,
+    seconds: float,
+    concurrency: int,
+    only: str | None,
+    processes: list[int],
+) -> dict[str, Any]:
+    """Every phase on the fresh database at ``store_url``; results by phase name."""
+    store = Store(store_url)
+    token, _ = TokenService(store).create("bench", "bench", "operator")
+    store.close()
+    port, base_port = free_port(), free_port()
+    log = tmp / "server.log"
+    server: subprocess.Popen[bytes] | None = start_server(store_url, port, log)
+    base: subprocess.Popen[bytes] | None = None
+    url, base_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
+    results: dict[str, Any] = {}
+    try:
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as h:
+            ids = [h.post("/jobs", json={"type": "bench.noop"}).json()["job_id"]
+                   for _ in range(100)]  # fmt: skip
+        base = start_server(store_url, base_port, log, baseline=True)
+        phases: list[tuple[str, Callable[[httpx.Client, int], httpx.Response]]] = [
+            ("GET /jobs/{id}", lambda http, i: http.get(f"/jobs/{ids[i % len(ids)]}")),
+            ("POST /jobs", lambda http, i: http.post("/jobs", json={"type": "bench.noop"})),
+        ]
+        for name, request in phases:
+            if only and not name.lower().startswith(only):
+                continue
+            results[name] = peak = drive(url, token, seconds, concurrency, request)
+            results[f"{name} baseline"] = drive(base_url, token, seconds, concurrency, request)
+            half = peak["req_per_s"] / 2
+            results[f"{name} @ half peak"] = drive(
+                url, token, seconds, concurrency, request, rate=half
+            )
+            # The baseline at the same rate: what the machine's load alone does to the tail.
+            results[f"{name} baseline @ same"] = drive(
+                base_url, token, seconds, concurrency, request, rate=half
+            )
+        stop(server)
+        server = None
+        read = phases[0][1]
+        for n in processes:
+            server = start_server(store_url, port, log, api_processes=n)
+            drive(url, token, min(2.0, seconds / 5), concurrency, read)  # warm-up: pools fill
+            name = f"GET /jobs/{{id}} x{n} API process{'es' if n > 1 else ''}"
+            results[name] = drive(url, token, seconds, concurrency, read)
+            stop(server)
+            server = None
+    finally:
+        for proc in (server, base):
+            if proc is not None:
+                stop(proc)
+    return results
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a server and wait for it to end."""
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
 
 
 if __name__ == "__main__":

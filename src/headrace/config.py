@@ -36,6 +36,8 @@ class ServerSettings(pydantic.BaseModel):
     port: int = pydantic.Field(default=8000, ge=0, le=65535)
     #: In-process workers; 0 makes an API-only node.
     workers: int = pydantic.Field(default=1, ge=0)
+    #: uvicorn processes serving HTTP on one socket; the workers still run once.
+    api_processes: int = pydantic.Field(default=1, ge=1)
     #: Modules registering job types, imported as ``--import`` does.
     imports: list[str] = pydantic.Field(default_factory=list)
 

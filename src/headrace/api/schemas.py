@@ -163,6 +163,8 @@ class Health(pydantic.BaseModel):
 
     status: str
     store: str
+    #: The process that answered: with ``--api-processes N``, one of N.
+    pid: int
 
 
 class ItemsIn(pydantic.BaseModel):

@@ -5,16 +5,18 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from headrace import defaults, errors
-from headrace.api import auth
+from headrace.api import auth, processes
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.model import labels as job_labels
@@ -41,6 +43,9 @@ class ServerOptions:
     lease_sec: float = defaults.LEASE_SEC
     #: Labels the in-process workers offer (``--labels gpu,eu``), as ``headrace worker``'s.
     labels: tuple[str, ...] = ()
+    #: uvicorn processes serving HTTP on one socket (``api.processes``); the workers and
+    #: the maintenance ticker run once, in the parent, whatever this is.
+    api_processes: int = 1
 
 
 def is_loopback(host: str) -> bool:
@@ -69,6 +74,9 @@ def check(options: ServerOptions) -> None:
     if options.workers < 0:
         raise errors.InvalidInput("workers", f"must be >= 0, got {options.workers}")
     job_labels.parse("labels", options.labels)
+    if options.api_processes < 1:
+        msg = f"must be >= 1, got {options.api_processes}"
+        raise errors.InvalidInput("api_processes", msg)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -95,15 +103,24 @@ class Server:
     ``registry`` holds the job types its workers run and its API accepts: the process's
     (``DEFAULT``, what ``--import`` modules register into) unless a host process that
     embeds the server gives its own.
+
+    ``api_process``: this is one of ``--api-processes`` N processes (``api.processes``),
+    which serves HTTP only and announces itself by its pid.
     """
 
-    def __init__(self, options: ServerOptions, registry: Registry = DEFAULT) -> None:
+    def __init__(
+        self, options: ServerOptions, registry: Registry = DEFAULT, *, api_process: bool = False
+    ) -> None:
         check(options)
+        if options.api_processes > 1 and registry is not DEFAULT:
+            msg = "API processes import their job types from --import modules, not a registry"
+            raise errors.InvalidInput("api_processes", msg)
         self.options = options
+        self.api_process = api_process
         for module in options.imports:
             importlib.import_module(module)
         self.registry = registry
-        self.store = Store(options.store)
+        self.store = Store(options.store, background_checkpoints=True)
         catalog.store_declared(self.store, registry)
         self.workers = [
             Worker(
@@ -136,8 +153,13 @@ class Server:
         """Start the in-process workers."""
         for w in self.workers:
             w.start()
+        if self.api_process:
+            print(f"headrace API process {os.getpid()} serving", file=sys.stderr, flush=True)
+            return
         mode = " (insecure-local: no tokens)" if self.options.insecure_local else ""
         offered = f", labels {','.join(self.options.labels)}" if self.options.labels else ""
+        if self.options.api_processes > 1:
+            mode += f", {self.options.api_processes} API processes"
         if self.options.insecure_local:
             print(
                 "warning: --insecure-local: every request acts as the default tenant's admin; "
@@ -161,13 +183,16 @@ class Server:
         self.store.close()
 
     def run(self) -> None:
-        """Serve until SIGINT or SIGTERM."""
-        config = uvicorn.Config(
-            self.app,
-            host=self.options.host,
-            port=self.options.port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        """Serve until SIGINT or SIGTERM: in this process, or in ``api_processes`` children."""
+        settings: dict[str, Any] = {
+            "host": self.options.host,
+            "port": self.options.port,
+            "log_level": "warning",
+            "access_log": False,
+            "timeout_graceful_shutdown": 10,
+        }
+        if self.options.api_processes > 1:
+            processes.run(self, settings)
+            return
+        config = uvicorn.Config(self.app, **settings)
         _Uvicorn(config, on_exit=self.app.state.stopping.set).run()

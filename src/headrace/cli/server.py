@@ -1,9 +1,9 @@
 """``headrace server``: flags, environment variables and ``config.yaml`` to ServerOptions.
 
 A flag wins over its environment variable, which wins over ``config.yaml``'s ``server``
-section (``host``, ``port``, ``workers``, ``imports``; ``queues`` and ``labels`` are
-top-level settings, as for ``headrace worker``), which wins over the defaults. Modules to
-import add up: those of ``config.yaml`` and those of ``--import``.
+section (``host``, ``port``, ``workers``, ``api_processes``, ``imports``; ``queues`` and
+``labels`` are top-level settings, as for ``headrace worker``), which wins over the defaults.
+Modules to import add up: those of ``config.yaml`` and those of ``--import``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ def server(
         typer.Option(
             envvar="HEADRACE_WORKERS",
             help="In-process workers, 0 for an API-only node.",
+            show_default="1",
+        ),
+    ] = None,
+    api_processes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="HEADRACE_API_PROCESSES",
+            help="Processes serving HTTP on one socket (uvicorn's supervisor); the workers "
+            "and maintenance still run once, in the parent.",
             show_default="1",
         ),
     ] = None,
@@ -84,7 +93,8 @@ def server(
 ) -> None:
     """Run the REST API (and, unless --workers 0, workers) until SIGINT or SIGTERM.
 
-    config.yaml may hold a `server:` section with host, port, workers and imports.
+    config.yaml may hold a `server:` section with host, port, workers, api_processes and
+    imports.
     """
     # Imported here: cli.app registers this command (a cycle), and the web stack is heavy
     # for the other commands.
@@ -102,6 +112,7 @@ def server(
             host=chosen.host if host is None else host,
             port=chosen.port if port is None else port,
             workers=chosen.workers if workers is None else workers,
+            api_processes=chosen.api_processes if api_processes is None else api_processes,
             queues=parse_queues(queues, settings.queues),
             imports=imports,
             insecure_local=insecure_local,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -31,10 +33,10 @@ authed = problems.responses(401, 503)
 
 @router.get("/healthz", response_model=Health, responses=problems.responses(503))
 def healthz(state: State) -> Health:
-    """Whether the server is up and its store answers."""
+    """Whether the server is up and its store answers, and which process answered."""
     with state.store.read() as conn:
         conn.exec_driver_sql("SELECT 1")
-    return Health(status="ok", store=state.store.dialect.name)
+    return Health(status="ok", store=state.store.dialect.name, pid=os.getpid())
 
 
 @router.get(
