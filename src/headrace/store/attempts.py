@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    FromClause,
     Column,
     ColumnElement,
     CompoundSelect,
     Connection,
     Executable,
+    FromClause,
     Integer,
     Select,
     String,
