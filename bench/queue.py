@@ -67,7 +67,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from bench import jobs_noop, pgloop, pgloop_rows  # noqa: E402
+from bench import jobs_noop, pgloop, pgloop_rows, sqliteloop  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -81,6 +81,8 @@ POLL_SEC = 0.1
 STALL_SEC = 20.0
 GOAL_PG_RATIO = 0.5
 GOAL_SQLITE_RATE = 2000.0
+#: Issue 16: a Headrace SQLite drain against the hand-written SQLite loop of the same run.
+GOAL_SQLITE_RATIO = 0.2
 #: The hand-written loop of Headrace's rows listens and leases as Headrace's workers do.
 assert pgloop_rows.CHANNEL == defaults.NOTIFY_CHANNEL, "bench/pgloop_rows.py: channel"
 assert pgloop_rows.LEASE_SEC == defaults.LEASE_SEC, "bench/pgloop_rows.py: lease"
@@ -369,6 +371,45 @@ def baseline_drain(
     }
 
 
+def sqlite_baseline_enqueue(path: str, n: int, *, bulk: bool) -> float:
+    """Seconds to insert N jobs into the SQLite loop's table, one by one or in bulk."""
+    sqliteloop.create(path)
+    t0 = time.perf_counter()
+    (sqliteloop.enqueue_bulk if bulk else sqliteloop.enqueue)(path, n)
+    return time.perf_counter() - t0
+
+
+def sqlite_baseline_drain(
+    path: str, n: int, batch: int, logdir: Path, tag: str, timeout: float
+) -> dict[str, Any]:
+    """``bench/sqliteloop.py``'s 2 processes drain the N jobs queued in its table."""
+    cmd = [sys.executable, "-m", "bench.sqliteloop", "worker", "--path", path]
+    cmd += ["--batch", str(batch)]
+    conn = sqliteloop.connect(path)
+    try:
+
+        def count() -> int:
+            row = conn.execute(sqliteloop.COUNT_DONE).fetchone()
+            return row[0] if row else 0
+
+        outcome, wall, cpu, _ = run_drain(cmd, count, n, timeout, logdir, tag, dict)
+        done = count()
+        first, last = conn.execute(sqliteloop.SPAN).fetchone() or (None, None)
+    finally:
+        conn.close()
+    span = float(last - first) if done and first is not None and last is not None else 0.0
+    return {
+        "ok": outcome == "ok" and done == n,
+        "outcome": outcome,
+        "completed": done,
+        "span_s": span,
+        "rate": done / span if span > 0 else None,
+        "wall_from_spawn_s": wall,
+        "worker_cpu_s": cpu,
+        "worker_cpu_us_per_job": 1e6 * cpu / max(done, 1),
+    }
+
+
 def rows_drain(
     store: HeadraceStore, n: int, batch: int, logdir: Path, tag: str, timeout: float
 ) -> dict[str, Any]:
@@ -454,6 +495,19 @@ def one_repeat(
             note("pg-loop", "postgresql", "enqueue bulk", size / secs)
         res = baseline_drain(pg_url, size, batch, logdir, f"pgloop-b{batch}-r{rep}", timeout)
         note("pg-loop", "postgresql", f"drain batch={batch}", res.pop("rate"), **res)
+    if "sqlite" in stores:
+        # the SQLite loop, in a file of its own beside Headrace's
+        path = str(stores["sqlite"].tmp / "sqlite-loop.db")
+        secs = sqlite_baseline_enqueue(path, n, bulk=False)
+        note("sqlite-loop", "sqlite", "enqueue 1-by-1", n / secs)
+        for batch, size in ((50, n), *([(1, n1)] if 1 in capacities else [])):
+            secs = sqlite_baseline_enqueue(path, size, bulk=True)
+            if batch == 50:
+                note("sqlite-loop", "sqlite", "enqueue bulk", size / secs)
+            res = sqlite_baseline_drain(
+                path, size, batch, logdir, f"sqliteloop-b{batch}-r{rep}", timeout
+            )
+            note("sqlite-loop", "sqlite", f"drain batch={batch}", res.pop("rate"), **res)
     for cap in capacities:
         size = sizes[cap]
         for name, store in stores.items():
@@ -470,6 +524,12 @@ def one_repeat(
                 headrace_enqueue_bulk(store.fresh(), size)
                 res = rows_drain(store, size, 50, logdir, f"pgrows-b50-r{rep}", timeout)
                 note("pg-loop-rows", "postgresql", "drain batch=50", res.pop("rate"), **res)
+            if name == "postgresql" and cap >= 8 and cap != 50:
+                # the same rows by hand, claiming as many per round as Headrace's capacity
+                headrace_enqueue_bulk(store.fresh(), size)
+                tag = f"pgrows-b{cap}-r{rep}"
+                res = rows_drain(store, size, cap, logdir, tag, timeout)
+                note("pg-loop-rows", "postgresql", f"drain batch={cap}", res.pop("rate"), **res)
     return rows
 
 
@@ -521,6 +581,11 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     }
     base_drain = med.get(("pg-loop", "postgresql", "drain batch=50"))
     rows_drain_rate = med.get(("pg-loop-rows", "postgresql", "drain batch=50"))
+    sqlite_base = {
+        phase: med.get(("sqlite-loop", "sqlite", phase))
+        for phase in ("enqueue 1-by-1", "enqueue bulk", "enqueue+drain", "bulk enqueue+drain")
+    }
+    sqlite_drain = med.get(("sqlite-loop", "sqlite", "drain batch=50"))
     table = []
     for k in keys:
         base_rate = base.get(k[2], base_drain)
@@ -537,6 +602,16 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             extra["ratio_to_rows_loop"] = (
                 round(rate / rows_drain_rate, 3) if rate and rows_drain_rate else None
             )
+            same = med.get(("pg-loop-rows", "postgresql", k[2].replace("C=", "batch=")))
+            if same:
+                extra["ratio_to_rows_loop_same_batch"] = round(rate / same, 3) if rate else None
+        if k[0] == "headrace" and k[1] == "sqlite":
+            # to the SQLite loop of the same run: same phase, every drain to its batch-50 drain
+            to = sqlite_base.get(k[2], sqlite_drain)
+            extra["ratio_to_sqlite_loop"] = round(rate / to, 3) if rate and to else None
+        if k[0] == "sqlite-loop":
+            to = sqlite_base.get(k[2], sqlite_drain)
+            extra["ratio_to_sqlite_loop"] = round(rate / to, 3) if rate and to else None
         table.append(
             {
                 "system": k[0],
@@ -568,6 +643,13 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
                 f"PostgreSQL {row['phase']}: ratio {row['ratio_to_pg_loop']:.2f} "
                 f"(goal >= {GOAL_PG_RATIO}): {'met' if ok else 'NOT met'}"
             )
+        to_sqlite = row.get("ratio_to_sqlite_loop")
+        if row["store"] == "sqlite" and row["phase"].startswith("drain") and to_sqlite:
+            ok = to_sqlite >= GOAL_SQLITE_RATIO
+            out.append(
+                f"SQLite {row['phase']}: ratio to the SQLite loop {to_sqlite:.2f} "
+                f"(goal >= {GOAL_SQLITE_RATIO}): {'met' if ok else 'NOT met'}"
+            )
         if row["store"] == "sqlite" and row["jobs_per_s"] is not None:
             ok = row["jobs_per_s"] >= GOAL_SQLITE_RATE
             out.append(
@@ -578,22 +660,27 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
 
 
 def print_table(table: list[dict[str, Any]]) -> None:
-    """One line per row: ``ratio`` is to pg-loop, ``/rows`` to pg-loop-rows' drain."""
+    """One line per row: ``ratio`` is to pg-loop, ``/rows`` to pg-loop-rows' batch-50
+    drain, ``/rows=b`` to its drain at the batch of the row's capacity, ``/sqlite`` to
+    the SQLite loop (same phase; drains to its batch-50 drain)."""
     print(
         f"\n{'system':<12} {'store':<11} {'phase':<18} {'jobs/s':>9} {'ratio':>7} {'/rows':>7}"
-        "  samples"
+        f" {'/rows=b':>7} {'/sqlite':>7}  samples"
     )
     for r in table:
         rate = f"{r['jobs_per_s']:,.0f}" if r["jobs_per_s"] else "-"
         ratio = f"{r['ratio_to_pg_loop']:.3f}" if r["ratio_to_pg_loop"] is not None else "-"
         to_rows = r.get("ratio_to_rows_loop")
         rows_ratio = f"{to_rows:.3f}" if to_rows is not None else "-"
+        same, to_sq = r.get("ratio_to_rows_loop_same_batch"), r.get("ratio_to_sqlite_loop")
+        same_ratio = f"{same:.3f}" if same is not None else "-"
+        sq_ratio = f"{to_sq:.3f}" if to_sq is not None else "-"
         spread = ", ".join(f"{x:,.0f}" for x in r["samples"])
         if r.get("drains_not_ok"):
             spread += f"  ({r['drains_not_ok']} drain(s) stalled/incomplete: see runs)"
         print(
             f"{r['system']:<12} {r['store']:<11} {r['phase']:<18} {rate:>9} {ratio:>7} "
-            f"{rows_ratio:>7}  {spread}"
+            f"{rows_ratio:>7} {same_ratio:>7} {sq_ratio:>7}  {spread}"
         )
 
 

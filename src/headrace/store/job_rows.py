@@ -185,9 +185,20 @@ def insert_rows(
         The ``returning`` columns of the inserted rows, in no particular order.
     """
     if not store.is_postgresql:
-        plain = insert(table).returning(*returning) if returning else insert(table)
-        result = conn.execute(plain, list(rows))
-        return result.mappings().all() if returning else []
+        if not returning:
+            # The driver's executemany over tuples: SQLAlchemy's per-row parameter
+            # handling was most of a worker round's event insert (three rows per job).
+            names = tuple(rows[0])
+            procs = _bind_processors(conn, table, names)
+            values = [[r[n] for n in names] for r in rows]
+            for i, proc in procs:
+                for v in values:
+                    if v[i] is not None:
+                        v[i] = proc(v[i])
+            store.dialect.bulk_insert(conn, table, {}, names, values)
+            return []
+        result = conn.execute(insert(table).returning(*returning), list(rows))
+        return result.mappings().all()
     names = tuple(rows[0])
     key = (table.name, names, tuple(str(c) for c in returning))
     stmt = _INSERT_STATEMENTS.get(key)
@@ -204,6 +215,27 @@ def insert_rows(
     return result.mappings().all() if returning else []
 
 
+def _bind_processors(
+    conn: Connection, table: Table, names: tuple[str, ...]
+) -> list[tuple[int, Any]]:
+    """The columns of ``names`` (by position) whose type processes a bound value, and how.
+
+    As a bound parameter would be: on SQLite a UUID is stored as its 32 hex digits.
+    """
+    key = (conn.dialect.name, table.name, names)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        found = []
+        for i, n in enumerate(names):
+            proc = table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            if proc is not None:
+                found.append((i, proc))
+        _PROCESSORS[key] = found
+    return found
+
+
+#: ``_bind_processors``' answers, by dialect, table and columns.
+_PROCESSORS: dict[tuple[str, str, tuple[str, ...]], list[tuple[int, Any]]] = {}
 #: ``insert_rows``' statements on PostgreSQL, built once per table, columns and returning.
 _INSERT_STATEMENTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 

@@ -248,3 +248,50 @@ def test_a_batch_of_hand_backs_clears_the_lock_of_each_job(store_url: str) -> No
         c.job_id for c in claimed
     }
     client.close()
+
+
+def test_a_fenced_batch_finds_its_rows_by_key_whatever_the_worker_held_before(
+    store_url: str,
+) -> None:
+    """The fenced UPDATE looks each row up by primary key, whatever the statistics say.
+
+    Not by the worker's entries in ``ix_jobs_held``, which every job it held leaves behind
+    until a vacuum: that scan grows with the worker's history (PostgreSQL chose it from
+    its statistics, a few rows held by the worker).
+    """
+    client = Client(store_url, run_workers=False)
+    kind = noop_type(client)
+    # Enough jobs that scanning the table costs more than eight lookups by key.
+    client.jobs.schedule_many(kind, [None] * 3000)
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    path = (S.LOCKED, S.RUNNING, S.COMPLETED)
+    held = a.claim("maintenance", [kind], 200, 30)
+    writes = [
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, {"result": "1"}, "completed")
+        for c in held
+    ]
+    assert a.apply(writes[:-8]) == []
+    batch = writes[-8:]
+    names = tuple(batch[0].values)
+    compiled = a._shape_statement(path, names, single=False).compile(
+        dialect=client.store.engine.dialect
+    )
+    given = {"p_at": 1, **a._rows_params(batch, path, names)}
+    params = {k: given.get(k, v) for k, v in compiled.params.items()}
+    with client.store.write() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        explain = "EXPLAIN " if client.store.is_postgresql else "EXPLAIN QUERY PLAN "
+        args = (
+            params
+            if client.store.is_postgresql
+            else tuple(params[k] for k in compiled.positiontup or ())
+        )
+        plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql(explain + str(compiled), args))
+    if client.store.is_postgresql:
+        assert "Index Scan using jobs_pkey on jobs" in plan, plan
+    else:
+        assert "SEARCH jobs USING INDEX sqlite_autoindex_jobs_1 (job_id=?)" in plan, plan
+    assert "ix_jobs_held" not in plan, plan
+    assert a.apply(batch) == []
+    assert client.jobs.list(status="completed", limit=1).total == 200
+    client.close()
