@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from headrace.pipeline import AggregateOperation, WindowDefinition
@@ -11,6 +11,7 @@ from headrace.pipeline import AggregateOperation, WindowDefinition
 __all__ = ["FixedWindows", "SessionWindows", "make_windows"]
 
 _MISSING: Any = object()
+INF = float("inf")
 
 
 class FixedWindows:
@@ -69,26 +70,65 @@ class FixedWindows:
             acc = get(slot, _MISSING)
             state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
 
-    def add_partials(self, partials: Sequence[tuple[int, int, Any, Any]]) -> None:
-        """Merges accumulators computed by senders: ``(start, end, key, acc)``."""
+    def add_partials(self, partials: Mapping[tuple[int, Any], Any]) -> None:
+        """Merges accumulators that senders folded: ``{(start, key): acc}`` (see ``take``).
+
+        Into an empty state they are copied at C speed; counts merge the smaller side
+        into the larger (addition commutes, as merging partials from several senders
+        in arrival order already assumes).
+        """
+        if not partials:
+            return
         combine = self.op.combine
         assert combine is not None  # partials are only sent for mergeable operations
-        state, get = self.state, self.state.get
-        for start, _end, key, acc in partials:
-            slot = (start, key)
+        least = min(slot[0] for slot in partials)
+        if self.min_start is None or least < self.min_start:
+            self.min_start = least
+        state = self.state
+        if not state:
+            self.state = Counter(partials) if self.op.count_keys else dict(partials)
+            return
+        if self.op.count_keys:
+            if len(partials) > len(state):
+                state, partials = Counter(partials), state
+                self.state = state
+            get_count = state.get
+            for slot, n in partials.items():
+                state[slot] = get_count(slot, 0) + n
+            return
+        get = state.get
+        for slot, acc in partials.items():
             old = get(slot, _MISSING)
             state[slot] = acc if old is _MISSING else combine(old, acc)
-            self._note(start)
+
+    def take(self, watermark: float) -> dict[tuple[int, Any], Any]:
+        """Removes and returns the windows ending by ``watermark``: ``{(start, key): acc}``.
+
+        When every open window ends by then (always at the end of the input) the state
+        itself is handed over and a new one started: no copy, no second hash per window.
+        """
+        if self.min_start is None or self.min_start + self.size > watermark:
+            return {}
+        size, state = self.size, self.state
+        if watermark != INF:
+            taken = {slot: acc for slot, acc in state.items() if slot[0] + size <= watermark}
+            if len(taken) < len(state):
+                for slot in taken:
+                    del state[slot]
+                self.min_start = min(s for s, _ in state)
+                return taken
+        self.state = Counter() if self.op.count_keys else {}
+        self.min_start = None
+        return state
+
+    def rows(self, taken: Mapping[tuple[int, Any], Any]) -> list[tuple[int, int, Any, Any]]:
+        """``take()``'s windows as ``(start, end, key, acc)`` rows."""
+        size = self.size
+        return [(s, s + size, k, acc) for (s, k), acc in taken.items()]
 
     def close(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
         """Removes and returns ``(start, end, key, acc)`` of windows ending by ``watermark``."""
-        if self.min_start is None or self.min_start + self.size > watermark:
-            return []
-        size = self.size
-        done = [slot for slot in self.state if slot[0] + size <= watermark]
-        out = [(s, s + size, k, self.state.pop((s, k))) for s, k in done]
-        self.min_start = min((s for s, _ in self.state), default=None)
-        return out
+        return self.rows(self.take(watermark))
 
     def export_state(self) -> Any:
         """The open windows' accumulators, for a snapshot."""
@@ -153,6 +193,14 @@ class SessionWindows:
             if not sessions:
                 del self.state[key]
         return out
+
+    def take(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
+        """The sessions ending by ``watermark``, removed: partials as senders ship them."""
+        return self.close(watermark)
+
+    def rows(self, taken: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
+        """``take()``'s sessions as ``(start, end, key, acc)`` rows (they already are)."""
+        return taken
 
     def export_state(self) -> Any:
         """The open sessions per key, for a snapshot."""
