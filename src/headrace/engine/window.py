@@ -111,10 +111,21 @@ class FixedWindows:
             return {}
         size, state = self.size, self.state
         if watermark != INF:
-            taken = {slot: acc for slot, acc in state.items() if slot[0] + size <= watermark}
-            if len(taken) < len(state):
+            last = watermark - size
+            rest = {slot: acc for slot, acc in state.items() if slot[0] > last}
+            if rest:
+                # Slots leave a dict without Counter's Python-level __delitem__; the
+                # larger side keeps the dict it is in, the smaller one is moved out.
+                remove = dict.__delitem__
+                if 2 * len(rest) < len(state):  # most close: hand the state over
+                    for slot in rest:
+                        remove(state, slot)
+                    self.state = Counter(rest) if self.op.count_keys else rest
+                    self.min_start = min(s for s, _ in rest)
+                    return state
+                taken = {slot: acc for slot, acc in state.items() if slot[0] <= last}
                 for slot in taken:
-                    del state[slot]
+                    remove(state, slot)
                 self.min_start = min(s for s, _ in state)
                 return taken
         self.state = Counter() if self.op.count_keys else {}
