@@ -186,16 +186,32 @@ class Sender:
     # ---------------------------------------------------------------- time and end
 
     def _flush_windows(self, watermark: float) -> None:
+        """Hands the windows closed by ``watermark`` to the partitions owning their keys.
+
+        Fixed windows go as ``{(start, key): acc}`` dicts, one per owner, split in one
+        pass over what was folded here: the owner merges them as they are (its own
+        partition's share is handed over whole, without a copy), closes them at its
+        watermark and emits them itself, so each partition's windows end where they
+        are owned.
+        """
         assert self.windows is not None
-        closed = self.windows.close(watermark)
-        if not closed:
-            return
-        if self.key_fn is None or self.partitions == 1:
-            self._send("p", 0, closed)
+        taken = self.windows.take(watermark)
+        if not taken:
             return
         n = self.partitions
+        if self.key_fn is None or n == 1:
+            self._send("p", 0, taken)
+            return
+        if isinstance(taken, dict):
+            shares: list[dict[Any, Any]] = [{} for _ in range(n)]
+            for slot, acc in taken.items():
+                shares[hash(slot[1]) % n][slot] = acc
+            for p in range(n):
+                if shares[p]:
+                    self._send("p", p, shares[p])
+            return
         buckets: list[list[Any]] = [[] for _ in range(n)]
-        for row in closed:
+        for row in taken:
             buckets[hash(row[2]) % n].append(row)
         for p in range(n):
             if buckets[p]:

@@ -9,15 +9,20 @@ they return is pickled at once, so it may share objects with the live state.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from headrace.engine.errors import UserFunctionError, short_repr
 from headrace.engine.window import make_windows
-from headrace.pipeline import Node
+from headrace.pipeline import AggregateOperation, Node
 
 __all__ = ["Head", "make_head"]
 
 _MISSING: Any = object()
+#: Sort key of window rows ``(start, end, key, acc)``: their start.
+_START = itemgetter(0)
+#: ``AggregateOperation.finish``'s default: results that need no finishing step.
+_IDENTITY = AggregateOperation.__dataclass_fields__["finish"].default
 #: What a head returns: output items and their event times (or None).
 Output = tuple[list[Any], list[int] | None]
 
@@ -333,23 +338,27 @@ class WindowAggregate(Head):
             raise fail(self.name, values[:1], exc) from exc
         return None
 
-    def on_partials(self, port: int, partials: list[Any]) -> Output | None:
+    def on_partials(self, port: int, partials: Any) -> Output | None:
         if self.sole_sender:
             # The only sender closed these windows at its watermark, which is this
             # head's next one: nothing else can add to them, so emit them as they are.
-            return self._finish(list(partials))
+            return self._finish(self.windows.rows(partials))
         self.windows.add_partials(partials)
         return None
 
     def on_watermark(self, watermark: float) -> Output | None:
-        return self._finish(self.windows.close(watermark))
+        windows = self.windows
+        return self._finish(windows.rows(windows.take(watermark)))  # type: ignore[arg-type]
 
     def _finish(self, closed: list[tuple[int, int, Any, Any]]) -> Output | None:
+        """Closed windows as output rows, in start order, their accumulators finished."""
         if not closed:
             return None
+        closed.sort(key=_START)
         finish = self.op.finish
-        closed.sort(key=lambda r: r[0])
         if self.keyed:
+            if finish is _IDENTITY:
+                return closed, None
             return [(s, e, k, finish(a)) for s, e, k, a in closed], None
         return [(s, e, finish(a)) for s, e, _k, a in closed], None
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from headrace.pipeline import AggregateOperation, WindowDefinition
@@ -11,6 +12,9 @@ from headrace.pipeline import AggregateOperation, WindowDefinition
 __all__ = ["FixedWindows", "SessionWindows", "make_windows"]
 
 _MISSING: Any = object()
+INF = float("inf")
+#: The window start of a ``(start, key)`` slot (a C call: no generator step per slot).
+_START = itemgetter(0)
 
 
 class FixedWindows:
@@ -69,26 +73,76 @@ class FixedWindows:
             acc = get(slot, _MISSING)
             state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
 
-    def add_partials(self, partials: Sequence[tuple[int, int, Any, Any]]) -> None:
-        """Merges accumulators computed by senders: ``(start, end, key, acc)``."""
+    def add_partials(self, partials: Mapping[tuple[int, Any], Any]) -> None:
+        """Merges accumulators that senders folded: ``{(start, key): acc}`` (see ``take``).
+
+        Into an empty state they are copied at C speed; counts merge the smaller side
+        into the larger (addition commutes, as merging partials from several senders
+        in arrival order already assumes).
+        """
+        if not partials:
+            return
         combine = self.op.combine
         assert combine is not None  # partials are only sent for mergeable operations
-        state, get = self.state, self.state.get
-        for start, _end, key, acc in partials:
-            slot = (start, key)
+        least = min(map(_START, partials))
+        if self.min_start is None or least < self.min_start:
+            self.min_start = least
+        state = self.state
+        if not state:
+            self.state = Counter(partials) if self.op.count_keys else dict(partials)
+            return
+        if self.op.count_keys:
+            if len(partials) > len(state):
+                state, partials = Counter(partials), state
+                self.state = state
+            get_count = state.get
+            for slot, n in partials.items():
+                state[slot] = get_count(slot, 0) + n
+            return
+        get = state.get
+        for slot, acc in partials.items():
             old = get(slot, _MISSING)
             state[slot] = acc if old is _MISSING else combine(old, acc)
-            self._note(start)
+
+    def take(self, watermark: float) -> dict[tuple[int, Any], Any]:
+        """Removes and returns the windows ending by ``watermark``: ``{(start, key): acc}``.
+
+        When every open window ends by then (always at the end of the input) the state
+        itself is handed over and a new one started: no copy, no second hash per window.
+        """
+        if self.min_start is None or self.min_start + self.size > watermark:
+            return {}
+        size, state = self.size, self.state
+        if watermark != INF:
+            last = watermark - size
+            rest = {slot: acc for slot, acc in state.items() if slot[0] > last}
+            if rest:
+                # Slots leave a dict without Counter's Python-level __delitem__; the
+                # larger side keeps the dict it is in, the smaller one is moved out.
+                remove = dict.__delitem__
+                if 2 * len(rest) < len(state):  # most close: hand the state over
+                    for slot in rest:
+                        remove(state, slot)
+                    self.state = Counter(rest) if self.op.count_keys else rest
+                    self.min_start = min(map(_START, rest))
+                    return state
+                taken = {slot: acc for slot, acc in state.items() if slot[0] <= last}
+                for slot in taken:
+                    remove(state, slot)
+                self.min_start = min(map(_START, state))
+                return taken
+        self.state = Counter() if self.op.count_keys else {}
+        self.min_start = None
+        return state
+
+    def rows(self, taken: Mapping[tuple[int, Any], Any]) -> list[tuple[int, int, Any, Any]]:
+        """``take()``'s windows as ``(start, end, key, acc)`` rows."""
+        size = self.size
+        return [(s, s + size, k, acc) for (s, k), acc in taken.items()]
 
     def close(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
         """Removes and returns ``(start, end, key, acc)`` of windows ending by ``watermark``."""
-        if self.min_start is None or self.min_start + self.size > watermark:
-            return []
-        size = self.size
-        done = [slot for slot in self.state if slot[0] + size <= watermark]
-        out = [(s, s + size, k, self.state.pop((s, k))) for s, k in done]
-        self.min_start = min((s for s, _ in self.state), default=None)
-        return out
+        return self.rows(self.take(watermark))
 
     def export_state(self) -> Any:
         """The open windows' accumulators, for a snapshot."""
@@ -97,7 +151,7 @@ class FixedWindows:
     def import_state(self, state: Any) -> None:
         """Replaces the open windows with a snapshot's."""
         self.state = Counter(state) if self.op.count_keys else dict(state)
-        self.min_start = min((s for s, _ in self.state), default=None)
+        self.min_start = min(map(_START, self.state), default=None)
 
 
 class SessionWindows:
@@ -153,6 +207,14 @@ class SessionWindows:
             if not sessions:
                 del self.state[key]
         return out
+
+    def take(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
+        """The sessions ending by ``watermark``, removed: partials as senders ship them."""
+        return self.close(watermark)
+
+    def rows(self, taken: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
+        """``take()``'s sessions as ``(start, end, key, acc)`` rows (they already are)."""
+        return taken
 
     def export_state(self) -> Any:
         """The open sessions per key, for a snapshot."""

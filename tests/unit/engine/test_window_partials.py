@@ -1,0 +1,104 @@
+"""Keyed windows folded by several senders and merged where their keys are owned.
+
+Each sender folds what it reads, hands the windows a watermark closes to the partitions
+owning their keys (``Sender._flush_windows``: one ``{(start, key): acc}`` share per
+owner), and each owner merges the shares in whatever order they arrive and emits its
+windows itself. Whatever the split of the input, the order of arrival or the number of
+owners, the windows must be those of one fold over everything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headrace.connectors.memory import InMemoryProvider
+from headrace.engine import EngineOptions, run
+from headrace.engine.window import FixedWindows
+from headrace.pipeline import Pipeline, counting, sliding, summing, to_set, tumbling
+
+SLOW = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# (key, ts, value) events, any order: many keys, so every owner gets some.
+events = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 4000), st.integers(-5, 5)), max_size=80
+)
+OPS = {"counting": counting, "summing": lambda: summing(lambda e: e[2]), "to_set": to_set}
+DEFS = {"tumbling": lambda: tumbling(500), "sliding": lambda: sliding(1000, 250)}
+
+
+def _fold(items: list[Any], definition: Any, op: Any) -> FixedWindows:
+    w = FixedWindows(definition, op)
+    w.add([e[0] for e in items], items, [e[1] for e in items])
+    return w
+
+
+@given(
+    events,
+    st.sampled_from(sorted(OPS)),
+    st.sampled_from(sorted(DEFS)),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.randoms(use_true_random=False),
+)
+def test_shares_merged_in_any_order_give_one_fold(
+    items: list[Any], op_name: str, def_name: str, senders: int, owners: int, rnd: Any
+) -> None:
+    op, definition = OPS[op_name](), DEFS[def_name]()
+    want = sorted(_fold(items, definition, op).close(float("inf")), key=repr)
+    shares: list[tuple[int, dict[Any, Any]]] = []
+    for s in range(senders):
+        taken = _fold(items[s::senders], definition, op).take(float("inf"))
+        split: list[dict[Any, Any]] = [{} for _ in range(owners)]
+        for slot, acc in taken.items():
+            split[hash(slot[1]) % owners][slot] = acc
+        shares += [(o, share) for o, share in enumerate(split) if share]
+    rnd.shuffle(shares)
+    merged = [FixedWindows(definition, op) for _ in range(owners)]
+    for o, share in shares:
+        merged[o].add_partials(share)
+    got = [row for m in merged for row in m.close(float("inf"))]
+    assert sorted(got, key=repr) == want
+    keys = [{k for _s, _e, k, _a in m.rows(m.state)} for m in merged]
+    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1 :])
+
+
+@given(events, st.integers(0, 4500))
+def test_take_removes_only_the_windows_a_watermark_closes(items: list[Any], wm: int) -> None:
+    w = _fold(items, tumbling(500), counting())
+    before = dict(w.state)
+    early = w.take(wm)
+    assert all(s + 500 <= wm for s, _k in early)
+    assert all(s + 500 > wm for s, _k in w.state)
+    assert {**early, **w.state} == before
+    assert w.take(wm) == {}
+    w.add_partials(early)  # handing them back restores the state
+    assert dict(w.state) == before
+
+
+def _windowed(items: list[Any], par: int, executor: str, op: str, kind: str) -> Counter[Any]:
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(items)).with_timestamps(lambda e: e[1], 300).window(
+        DEFS[kind]()
+    ).group_by(lambda e: e[0]).aggregate(OPS[op]()).write_to(Pipeline.to_list("out"))
+    provider = InMemoryProvider()
+    run(p, provider, par, executor=executor, options=EngineOptions(batch_size=7, split_items=9))
+    return Counter(tuple(map(_plain, r)) for r in provider.lists.get("out", []))
+
+
+def _plain(value: Any) -> Any:
+    """A set as a sorted tuple: rows compare and count by value."""
+    return tuple(sorted(value)) if isinstance(value, set) else value
+
+
+@SLOW
+@given(events, st.sampled_from(sorted(OPS)), st.sampled_from(sorted(DEFS)))
+def test_keyed_windows_same_in_processes_at_any_parallelism(
+    items: list[Any], op: str, kind: str
+) -> None:
+    items = sorted(items, key=lambda e: e[1] // 400)  # bounded disorder, within the lag
+    want = _windowed(items, 1, "inprocess", op, kind)
+    for par in (2, 3):
+        assert _windowed(items, par, "processes", op, kind) == want
