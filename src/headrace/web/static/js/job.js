@@ -86,7 +86,7 @@ function Logs({ id, live }) {
   return html`<section aria-labelledby="logs-h"><h2 id="logs-h">Logs <span class="muted">(last ${Math.min(TAIL, logs ? logs.total : TAIL)} of ${logs ? logs.total : "…"})</span></h2>
     <label><input type="checkbox" checked=${follow} onChange=${(e) => setFollow(e.target.checked)} /> Follow${live ? "" : " (the job has ended)"}</label>
     <${ErrorBox} error=${error} />
-    <pre class="logs" ref=${box} tabindex="0" aria-label="log lines" aria-live="off">${lines.map((l) =>
+    <pre class="logs" ref=${box} tabindex="0" role="log" aria-label="log lines" aria-live="off">${lines.map((l) =>
       html`<span class=${`lvl-${l.level.toLowerCase()}`}><span title=${utc(l.at_ms)}>${new Date(l.at_ms).toLocaleTimeString()}</span> ${l.level.padEnd(7)} ${l.message}</span>`)}</pre>
   </section>`;
 }
