@@ -36,6 +36,8 @@ EVERY_SEC = 0.1
 RESTART_ABOVE_BYTES = 64 << 20
 #: How long a RESTART checkpoint waits for readers (holding the writers meanwhile).
 RESTART_WAIT_MS = 100
+#: How long putting the file in WAL mode waits for other connections to let go.
+WAL_SWITCH_WAIT_SEC = 5.0
 #: After a RESTART that readers kept from finishing, the pause before the next.
 RESTART_BACKOFF_SEC = 5.0
 
@@ -64,18 +66,23 @@ class WalCheckpointer:
 
         # Connections already pooled (migrations, the catalog) get it too.
         engine.dispose()
+        # The file is put in WAL mode here, before the thread starts: switching the mode
+        # needs the file to itself, so a switch racing the store's first connection (which
+        # sets the same mode) failed one of them with "database is locked".
+        self._conn = sqlite3.connect(path, timeout=WAL_SWITCH_WAIT_SEC, check_same_thread=False)
+        # The store's mode (dialects/sqlite.py) even if no connection of it has set it yet:
+        # a connection that opened the file in rollback mode never checkpoints.
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
         self._thread = threading.Thread(
             target=self._run, name="headrace-wal-checkpoints", daemon=True
         )
         self._thread.start()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=RESTART_WAIT_MS / 1000, check_same_thread=False)
+        conn = self._conn
         try:
-            # The store's mode (dialects/sqlite.py) even if no connection of it has set it
-            # yet: a connection that opened the file in rollback mode never checkpoints.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
             page = int(conn.execute("PRAGMA page_size").fetchone()[0])
             while not self._stop.wait(self.every_sec):
                 try:
