@@ -58,9 +58,13 @@ def create_engine(url: str) -> Engine:
         # so writers can take the write lock up front with BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching a fresh file to WAL needs it to itself, so a
+        # switch racing another connection (another store, the WAL checkpointer) must wait
+        # for it instead of failing "database is locked". (The driver's ``timeout`` above
+        # sets the same handler at connect; this keeps the order right on its own.)
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
