@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -163,6 +164,13 @@ class Store:
             conn = conn.execution_options(headrace_write=True)
             with conn.begin():
                 yield conn
+
+    def writer_turn(self) -> contextlib.AbstractContextManager[None]:
+        """This process's turn to write (SQLite; nothing on PostgreSQL), as ``write`` takes it.
+
+        For a write that goes to the driver connection itself (``dialects.sqlite_driver``).
+        """
+        return self._turn()
 
     @contextmanager
     def _turn(self) -> Iterator[None]:

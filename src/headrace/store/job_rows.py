@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy
@@ -69,7 +69,7 @@ ORDERABLE = {
 BULK_ROWS = 5000
 
 
-def job_from_row(row: RowMapping) -> Job:
+def job_from_row(row: RowMapping | Mapping[str, Any]) -> Job:
     """A ``Job`` record from a ``jobs`` row."""
     return Job(
         job_id=str(row["job_id"]),

@@ -27,7 +27,7 @@ from headrace.model import status as machine
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, Page
 from headrace.model.status import Status
-from headrace.store import tables
+from headrace.store import sqlite_schedule, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import (
     BULK_ROWS,
@@ -75,6 +75,12 @@ class JobRepository:
                 inserted = result.mappings().first()
             if inserted is not None:
                 return job_from_row(inserted), True
+        else:
+            # SQLite: on the driver connection (``sqlite_schedule``); a conflict falls
+            # through to find the job holding the key or the name.
+            fresh = sqlite_schedule.insert_new(self.store, row, user_id)
+            if fresh is not None:
+                return job_from_row(fresh), True
         with self.store.write() as conn:
             found = None
             if not self.store.is_postgresql:
