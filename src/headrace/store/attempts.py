@@ -40,7 +40,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import claims, event_sql, tables
+from headrace.store import claims, event_sql, sqlite_round, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
@@ -85,6 +85,8 @@ class AttemptRepository:
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
         #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
         self._events_in_sql = store.dialect.dml_in_cte
+        #: SQLite: the common round on the driver connection (``sqlite_round``).
+        self._driver = None if store.is_postgresql else sqlite_round.DriverRound(store)
         self.leases = LeaseRepository(store, worker_id)
         self.maintenance = MaintenanceRepository(store)
 
@@ -181,10 +183,13 @@ class AttemptRepository:
             The refused writes (as ``apply``) and the jobs claimed, queue by queue.
         """
         claim = claims[0] if len(claims) == 1 and claims[0][1] and claims[0][2] > 0 else None
-        if self._events_in_sql and not logs and len(claims) <= 1 and (writes or claim):
+        if not logs and len(claims) <= 1 and (writes or claim):
             shape = _one_shape(writes) if writes else None
             if shape is not None or not writes:
-                return self._pump_in_one(writes, shape, claim, lease_sec)
+                if self._events_in_sql:
+                    return self._pump_in_one(writes, shape, claim, lease_sec)
+                if self._driver is not None:
+                    return self._pump_on_driver(writes, shape, claim, lease_sec)
         with self.store.write() as conn:
             refused, events = self._apply(conn, writes, logs)
             claimed: list[Claimed] = []
@@ -195,6 +200,28 @@ class AttemptRepository:
             if events:
                 insert_rows(self.store, conn, tables.job_events, events)
         return refused, claimed
+
+    def _pump_on_driver(
+        self,
+        writes: Sequence[AttemptWrite],
+        shape: Shape | None,
+        claim: tuple[str, Sequence[str], int] | None,
+        lease_sec: float,
+    ) -> tuple[list[AttemptWrite], list[Claimed]]:
+        """``pump`` on SQLite's driver connection (``sqlite_round``), same statements."""
+        assert self._driver is not None
+        at = now_ms()
+        fenced = None
+        if shape is not None:
+            stmt = self._shape_statement(shape[0], shape[1], single=False)
+            fenced = (stmt, {"p_at": at, **self._rows_params(writes, *shape)})
+        taking = None
+        if claim is not None:
+            queue, types, limit = claim
+            params = {"p_at": at, "p_lease_until": at + int(lease_sec * 1000), "p_limit": limit}
+            reason = f"claimed by worker {self.worker_id}"
+            taking = (self.claim_statement(queue, tuple(types)), params, reason)
+        return self._driver.run(at, writes, fenced, taking)
 
     def _pump_in_one(
         self,

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, Insert, Table
+from sqlalchemy import ClauseElement, Engine, Insert, Table
 from sqlalchemy.engine import Dialect as SQLDialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,45 @@ def compile_insert(
         table.c[n].type.dialect_impl(dialect).result_processor(dialect, None) for n in returned
     )
     return Compiled(compiled.string, names, binds, defaults, returned, reads)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Any statement compiled once: its SQL, and how a call's parameters become its ``?``."""
+
+    compiled: SQLCompiler
+    names: tuple[str, ...]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    #: Per returned column, its type's result processor (None: read as it is).
+    reads: tuple[Callable[[Any], Any] | None, ...]
+
+    @property
+    def sql(self) -> str:
+        """The SQL text, as SQLAlchemy's ``execute`` would send it."""
+        return self.compiled.string
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The parameters: ``values`` by bound name, with the values compiled in, converted."""
+        bound = self.compiled.construct_params(dict(values))
+        return tuple(
+            bound[n] if bind is None or bound[n] is None else bind(bound[n])
+            for n, bind in zip(self.names, self.binds, strict=True)
+        )
+
+
+def compile_statement(dialect: SQLDialect, stmt: ClauseElement) -> Statement:
+    """``stmt`` compiled once for the driver (see ``Statement``)."""
+    compiled = stmt.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(
+        compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+    )
+    reads = tuple(
+        c.type.dialect_impl(dialect).result_processor(dialect, None)
+        for c in compiled.effective_returning or ()
+    )
+    return Statement(compiled, names, binds, reads)
 
 
 def _bind(dialect: SQLDialect, table: Table, name: str) -> Callable[[Any], Any] | None:

@@ -1,0 +1,122 @@
+"""SQLite's worker round on the driver connection: fenced writes, a claim, their events.
+
+The round ``AttemptRepository.pump`` runs on SQLite when its writes share one shape and it
+claims from at most one queue (the common round), with the same statements as the
+SQLAlchemy path (the fenced ``UPDATE … FROM`` rows, the claim ``UPDATE … RETURNING``, the
+events' INSERT), in one ``BEGIN IMMEDIATE`` transaction. Why not through SQLAlchemy: its
+Core overhead per call (connection checkout events, ``begin``, an execution context per
+``execute``, result and parameter processing per row, ``commit``) was a large part of a
+round's CPU, all of it spent holding the file's write lock. Here each statement is compiled
+once (``dialects.sqlite_driver``), and the events are made from the ids as the rows store
+them, so they are not read into UUID strings and bound back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ClauseElement, Executable
+
+from headrace.model.job import Claimed
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.store import claims
+from headrace.store.database import Store, translated
+from headrace.store.dialects import sqlite_driver
+from headrace.store.job_rows import EVENT_COLUMNS
+
+#: The events' INSERT, one row per ``executemany`` parameter tuple (``EVENT_COLUMNS``).
+INSERT_EVENTS = (
+    f"INSERT INTO job_events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
+
+
+class DriverRound:
+    """Runs rounds for one worker, its statements compiled on first use."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._compiled: dict[Executable, sqlite_driver.Statement] = {}
+
+    def statement(self, stmt: Executable) -> sqlite_driver.Statement:
+        """``stmt`` compiled for the driver, once per statement object."""
+        found = self._compiled.get(stmt)
+        if found is None:
+            assert isinstance(stmt, ClauseElement)
+            found = sqlite_driver.compile_statement(self.store.engine.dialect, stmt)
+            self._compiled[stmt] = found
+        return found
+
+    def run(
+        self,
+        at: int,
+        writes: Sequence[AttemptWrite],
+        fenced: tuple[Executable, dict[str, Any]] | None,
+        claim: tuple[Executable, dict[str, Any], str] | None,
+    ) -> tuple[list[AttemptWrite], list[Claimed]]:
+        """One round, one commit: the fenced writes, the claim, and the events of both.
+
+        ``fenced`` (statement, parameters) applies ``writes`` (one shape, one write per
+        job); ``claim`` (statement, parameters, reason) leases waiting jobs.
+
+        Returns:
+            The refused writes (their fence did not hold) and the jobs claimed.
+        """
+        write = None if fenced is None else self.statement(fenced[0])
+        take = None if claim is None else self.statement(claim[0])
+        write_params = () if fenced is None or write is None else write.params(fenced[1])
+        take_params = () if claim is None or take is None else take.params(claim[1])
+        with (
+            self.store.writer_turn(),
+            translated(),
+            sqlite_driver.transaction(self.store.engine) as conn,
+        ):
+            done = [] if write is None else conn.execute(write.sql, write_params).fetchall()
+            taken = [] if take is None else conn.execute(take.sql, take_params).fetchall()
+            events = _events(at, writes, done, write, taken, claim)
+            if events:
+                conn.executemany(INSERT_EVENTS, events)
+        claimed = []
+        if take is not None:
+            reads = take.reads
+            for r in taken:
+                row = [v if p is None or v is None else p(v) for p, v in zip(reads, r, strict=True)]
+                claimed.append(claims.claimed_from(row))
+        held = {(_read_id(write, r[0]), r[1]) for r in done} if write is not None else set()
+        return [w for w in writes if (w.job_id, w.attempt) not in held], claimed
+
+
+def _read_id(stmt: sqlite_driver.Statement, value: Any) -> Any:
+    """A returned job id (the statement's first column) as SQLAlchemy reads it."""
+    read = stmt.reads[0]
+    return value if read is None or value is None else read(value)
+
+
+def _events(
+    at: int,
+    writes: Sequence[AttemptWrite],
+    done: Sequence[Any],
+    write: sqlite_driver.Statement | None,
+    taken: Sequence[Any],
+    claim: tuple[Executable, dict[str, Any], str] | None,
+) -> list[tuple[Any, ...]]:
+    """The round's event rows: each applied write's steps, then each claim's.
+
+    Ids go as the returned rows hold them: the stored form, which is what binding the
+    read form would store again.
+    """
+    events: list[tuple[Any, ...]] = []
+    if write is not None and done:
+        by_key = {(w.job_id, w.attempt): w for w in writes}
+        for job_id, attempt, tenant_id in done:
+            w = by_key[_read_id(write, job_id), attempt]
+            for a, b in itertools.pairwise(w.path):
+                events.append((job_id, tenant_id, str(a), str(b), None, at, w.reason, attempt))
+    if claim is not None:
+        reason = claim[2]
+        events += [(r[0], r[1], WAITING, LOCKED, None, at, reason, r[4]) for r in taken]
+    return events

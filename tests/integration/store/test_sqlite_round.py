@@ -1,0 +1,116 @@
+"""SQLite's worker round on the driver connection writes what the SQLAlchemy path writes."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+from headrace import Client
+from headrace.model.job import Claimed
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.store.attempts import AttemptRepository
+
+S = Status
+PATH = (S.LOCKED, S.RUNNING, S.COMPLETED)
+
+
+def stored(path: Path, job_ids: list[str], worker_id: str) -> list[Any]:
+    """Each job's row and events as SQLite holds them (with each value's type), minus
+    what differs between two workers' runs: ids, times and the worker in the reason."""
+    conn = sqlite3.connect(path)
+    columns = [c[1] for c in conn.execute("PRAGMA table_info(jobs)")]
+    varying = {"job_id", "locked_by", "updated_at_ms", "started_at_ms", "finished_at_ms",
+               "lease_expires_ms", "scheduled_at_ms", "eta_ms", "params"}  # fmt: skip
+    kept = [c for c in columns if c not in varying]
+    out = []
+    try:
+        for j in job_ids:
+            key = j.replace("-", "")
+            row = conn.execute(
+                f"SELECT {', '.join(kept)}, {', '.join(f'typeof({c})' for c in columns)}"
+                " FROM jobs WHERE job_id = ?",
+                (key,),
+            ).fetchone()
+            events = conn.execute(
+                "SELECT job_id = ?, tenant_id, from_status, to_status, user_id,"
+                " replace(reason, ?, 'W'), attempt, typeof(job_id), typeof(tenant_id),"
+                " typeof(at_ms), typeof(attempt) FROM job_events WHERE job_id = ?"
+                " ORDER BY event_id",
+                (key, worker_id, key),
+            ).fetchall()
+            out.append((row, events))
+    finally:
+        conn.close()
+    return out
+
+
+def test_the_driver_round_writes_the_rows_and_events_of_the_sqlalchemy_path(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "round.db"
+    client = Client(f"sqlite:///{path}", run_workers=False)
+    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
+    client.jobs.schedule_many("sr.noop", [{"i": i} for i in range(4)])
+    fast = AttemptRepository(client.store, str(uuid.uuid4()))
+    slow = AttemptRepository(client.store, str(uuid.uuid4()))
+    # The driver: a round of a claim alone, then of the writes alone.
+    refused, mine = fast.pump([], [], [("maintenance", ["sr.noop"], 2)], 30)
+    # SQLAlchemy's: ``claim`` and ``apply`` (their own transactions, not ``pump``'s).
+    theirs = slow.claim("maintenance", ["sr.noop"], 2, 30)
+    assert refused == [] and len(mine) == 2 and len(theirs) == 2
+
+    def fields(c: Claimed) -> tuple[Any, ...]:
+        return (len(c.job_id), c.tenant_id, c.type, c.queue, c.attempt, c.state, c.progress,
+                c.timeout_sec, c.retries, c.max_retries, c.retry_delay_sec, c.resumed)  # fmt: skip
+
+    assert [fields(c) for c in mine] == [fields(c) for c in theirs]
+    assert sorted(c.params["i"] for c in mine + theirs) == [0, 1, 2, 3]
+
+    def done(c: Claimed) -> AttemptWrite:
+        values = {"started_at_ms": 5, "progress": 1.0, "result": '"ok"', "error": None}
+        return AttemptWrite(c.job_id, c.tenant_id, c.attempt, PATH, values, "completed")
+
+    assert fast.pump([done(c) for c in mine], [], [], 30) == ([], [])
+    assert slow.apply([done(c) for c in theirs]) == []
+    client.close()
+    a = stored(path, [c.job_id for c in mine], fast.worker_id)
+    b = stored(path, [c.job_id for c in theirs], slow.worker_id)
+    assert a == b
+    assert [e[2:4] for e in a[0][1]] == [
+        (None, "waiting"), ("waiting", "locked"), ("locked", "running"), ("running", "completed")
+    ]  # fmt: skip
+    assert all(e[0] == 1 for _, events in a for e in events)  # the job's id as stored
+
+
+def test_a_driver_round_refuses_what_its_fence_refuses_and_logs_nothing_for_it(
+    tmp_path: Path,
+) -> None:
+    client = Client(f"sqlite:///{tmp_path}/fence.db", run_workers=False)
+    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
+    client.jobs.schedule_many("sr.noop", [{}] * 3)
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    _, held = a.pump([], [], [("maintenance", ["sr.noop"], 3)], 30)
+    ok, wrong_attempt, lost = (
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt + (i == 1), PATH, {}, "completed")
+        for i, c in enumerate(held)
+    )
+    # The third job was taken back meanwhile (as the reaper does): this worker lost it.
+    with client.store.write() as conn:
+        conn.exec_driver_sql(
+            "UPDATE jobs SET status = 'waiting', locked_by = NULL WHERE job_id = ?",
+            (lost.job_id.replace("-", ""),),
+        )
+    refused, claimed = a.pump([ok, wrong_attempt, lost], [], [("maintenance", ["sr.noop"], 1)], 30)
+    assert refused == [wrong_attempt, lost]
+    assert [c.job_id for c in claimed] == [lost.job_id] and claimed[0].attempt == 2
+    statuses = {j: client.jobs.get(j).status for j in (ok.job_id, wrong_attempt.job_id)}
+    assert statuses == {ok.job_id: S.COMPLETED, wrong_attempt.job_id: S.LOCKED}
+    assert len(client.jobs.events(ok.job_id)) == 4
+    assert len(client.jobs.events(wrong_attempt.job_id)) == 2
+    assert [e.to_status for e in client.jobs.events(lost.job_id)] == [
+        S.WAITING, S.LOCKED, S.LOCKED
+    ]  # fmt: skip
+    client.close()
