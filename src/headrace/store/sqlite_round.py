@@ -14,7 +14,7 @@ them, so they are not read into UUID strings and bound back.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ClauseElement, Executable
@@ -22,7 +22,7 @@ from sqlalchemy import ClauseElement, Executable
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import claims
+from headrace.store import claims, tables
 from headrace.store.database import Store, translated
 from headrace.store.dialects import sqlite_driver
 from headrace.store.job_rows import EVENT_COLUMNS
@@ -41,6 +41,12 @@ class DriverRound:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._compiled: dict[Executable, sqlite_driver.Statement] = {}
+        dialect = store.engine.dialect
+        bind = tables.jobs.c.job_id.type.dialect_impl(dialect).bind_processor(dialect)
+        #: A job id as the row stores it (and as the fenced UPDATE returns it): what a
+        #: write's id is bound as, so the rows the fence let through are matched to
+        #: their writes without reading each returned id back.
+        self._stored_id: Callable[[str], Any] = bind if bind is not None else lambda v: v
 
     def statement(self, stmt: Executable) -> sqlite_driver.Statement:
         """``stmt`` compiled for the driver, once per statement object."""
@@ -70,6 +76,7 @@ class DriverRound:
         take = None if claim is None else self.statement(claim[0])
         write_params = () if fenced is None or write is None else write.params(fenced[1])
         take_params = () if claim is None or take is None else take.params(claim[1])
+        by_key = {(self._stored_id(w.job_id), w.attempt): w for w in writes}
         with (
             self.store.writer_turn(),
             translated(),
@@ -77,7 +84,7 @@ class DriverRound:
         ):
             done = [] if write is None else conn.execute(write.sql, write_params).fetchall()
             taken = [] if take is None else conn.execute(take.sql, take_params).fetchall()
-            events = _events(at, writes, done, write, taken, claim)
+            events = _events(at, by_key, done, taken, claim)
             if events:
                 conn.executemany(INSERT_EVENTS, events)
         claimed = []
@@ -86,36 +93,27 @@ class DriverRound:
             for r in taken:
                 row = [v if p is None or v is None else p(v) for p, v in zip(reads, r, strict=True)]
                 claimed.append(claims.claimed_from(row))
-        held = {(_read_id(write, r[0]), r[1]) for r in done} if write is not None else set()
-        return [w for w in writes if (w.job_id, w.attempt) not in held], claimed
-
-
-def _read_id(stmt: sqlite_driver.Statement, value: Any) -> Any:
-    """A returned job id (the statement's first column) as SQLAlchemy reads it."""
-    read = stmt.reads[0]
-    return value if read is None or value is None else read(value)
+        held = {id(by_key[r[0], r[1]]) for r in done}
+        return [w for w in writes if id(w) not in held], claimed
 
 
 def _events(
     at: int,
-    writes: Sequence[AttemptWrite],
+    by_key: dict[tuple[Any, int], AttemptWrite],
     done: Sequence[Any],
-    write: sqlite_driver.Statement | None,
     taken: Sequence[Any],
     claim: tuple[Executable, dict[str, Any], str] | None,
 ) -> list[tuple[Any, ...]]:
     """The round's event rows: each applied write's steps, then each claim's.
 
-    Ids go as the returned rows hold them: the stored form, which is what binding the
-    read form would store again.
+    ``by_key``: the writes by stored job id and attempt. Ids go as the returned rows hold
+    them: the stored form, which is what binding the read form would store again.
     """
     events: list[tuple[Any, ...]] = []
-    if write is not None and done:
-        by_key = {(w.job_id, w.attempt): w for w in writes}
-        for job_id, attempt, tenant_id in done:
-            w = by_key[_read_id(write, job_id), attempt]
-            for a, b in itertools.pairwise(w.path):
-                events.append((job_id, tenant_id, str(a), str(b), None, at, w.reason, attempt))
+    for job_id, attempt, tenant_id in done:
+        w = by_key[job_id, attempt]
+        for a, b in itertools.pairwise(w.path):
+            events.append((job_id, tenant_id, str(a), str(b), None, at, w.reason, attempt))
     if claim is not None:
         reason = claim[2]
         events += [(r[0], r[1], WAITING, LOCKED, None, at, reason, r[4]) for r in taken]
