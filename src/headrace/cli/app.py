@@ -117,7 +117,10 @@ def worker(
         for module in import_ or []:
             importlib.import_module(module)
         chosen = parse_queues(queues, settings.queues)
-        opened = Store(store or settings.store)
+        # A long-lived process on the job hot path, like the server: on SQLite its commits
+        # leave WAL checkpoints to a thread (store/wal_checkpoints.py) instead of copying
+        # the WAL into the file while they hold the write lock every 1,000 pages.
+        opened = Store(store or settings.store, background_checkpoints=True)
         catalog.store_declared(opened, DEFAULT)
         offer = settings.labels if labels is None else labels
         running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=offer)
@@ -137,6 +140,7 @@ def worker(
     typer.echo(f"worker {running.worker_id} serving {chosen}{offered}", err=True)
     done.wait()
     running.stop()
+    opened.close()  # the checkpoint thread's last checkpoint, and the pool
 
 
 @app.command()
