@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -40,22 +40,19 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import claims, event_sql, sqlite_round, tables
+from headrace.store import claims, event_sql, sqlite_round, tables, write_shapes
 from headrace.store.database import Store
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
 from headrace.store.predicates import AT as _AT
 from headrace.store.predicates import IS_HELD, LOCKED, WAITING, labels_filter
+from headrace.store.write_shapes import MAX_BATCH, Shape
 
 J = tables.jobs
 E = tables.job_events
 #: The reason of each write, carried beside its row when its events are made in SQL.
 REASON = Column("reason", Text)
-#: A write's shape: its status path and the columns it sets.
-Shape = tuple[tuple[Status, ...], tuple[str, ...]]
-#: Most writes one UPDATE applies (bound parameters stay well under both databases' limits).
-MAX_BATCH = 500
 
 
 class AttemptRepository:
@@ -184,7 +181,7 @@ class AttemptRepository:
         """
         claim = claims[0] if len(claims) == 1 and claims[0][1] and claims[0][2] > 0 else None
         if not logs and len(claims) <= 1 and (writes or claim):
-            shape = _one_shape(writes) if writes else None
+            shape = write_shapes.one_shape(writes) if writes else None
             if shape is not None or not writes:
                 if self._events_in_sql:
                     return self._pump_in_one(writes, shape, claim, lease_sec)
@@ -354,7 +351,7 @@ class AttemptRepository:
             # against the attempt as it was when the line was logged (still held).
             self._insert_held_logs(conn, logs)
         applied: set[int] = set()
-        for batch in _rounds(writes):
+        for batch in write_shapes.rounds(writes):
             shapes: dict[tuple[Any, ...], list[int]] = {}
             for i in batch:
                 w = writes[i]
@@ -569,31 +566,3 @@ def _by_key(
     """
     counted = select(*rows.c).limit(bindparam("v_count", type_=Integer)).subquery("v")
     return counted, [and_(*guard).is_(true())]
-
-
-def _one_shape(writes: Sequence[AttemptWrite]) -> Shape | None:
-    """The shape all ``writes`` share, if one statement can take them, else None.
-
-    One statement takes them when every write names another job (a job's second write
-    must follow its first), all have the same path and columns, and they fit a batch.
-    """
-    first = writes[0]
-    shape = (tuple(first.path), tuple(first.values))
-    if len(writes) > MAX_BATCH or len({w.job_id for w in writes}) != len(writes):
-        return None
-    if any((tuple(w.path), tuple(w.values)) != shape for w in writes):
-        return None
-    return shape
-
-
-def _rounds(writes: Sequence[AttemptWrite]) -> Iterator[list[int]]:
-    """Indexes of ``writes`` in rounds: each job's n-th write in round n, in input order."""
-    seen: dict[str, int] = {}
-    rounds: list[list[int]] = []
-    for i, w in enumerate(writes):
-        n = seen.get(w.job_id, 0)
-        seen[w.job_id] = n + 1
-        if n == len(rounds):
-            rounds.append([])
-        rounds[n].append(i)
-    yield from rounds
