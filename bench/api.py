@@ -30,7 +30,9 @@ latency below saturation (goal: p99 under 20 ms); the baseline at that same rate
 same rows; and the baseline at half its own peak (``baseline @ its half``). Each open-loop
 phase also reports ``lag p99``: how late the generator itself woke to send (a tail that
 the generator, not the server, would have caused), and every phase the 1-minute load
-average at its start or end, whichever is higher.
+average at its start or end, whichever is higher, and ``steal``: the share of the
+machine's CPU time its hypervisor gave to other machines during the phase (on a shared
+host, load that the load average does not show).
 
 ``--api-processes 1,2,4`` then measures ``GET /jobs/{id}`` at peak on
 ``headrace server --workers 0 --api-processes N`` for each N (a fresh server each),
@@ -106,6 +108,28 @@ def fresh_database(store: str) -> tuple[str, Callable[[], None]]:
     return admin.set(database=name).render_as_string(hide_password=False), drop
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (``/proc/stat``'s ``cpu`` line; empty off Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def cpu_shares(before: list[int], after: list[int]) -> dict[str, float]:
+    """Shares of the machine's CPU time between two readings: idle, and stolen.
+
+    ``steal`` is time the hypervisor gave this virtual machine's cores to others: on a
+    shared host it is load that the load average does not show.
+    """
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(spent)
+    if total <= 0 or len(spent) < 8:
+        return {}
+    return {"cpu_idle": (spent[3] + spent[4]) / total, "cpu_steal": spent[7] / total}
+
+
 def start_server(
     store_url: str, port: int, log: Path, baseline: bool = False, api_processes: int = 1
 ) -> subprocess.Popen[bytes]:
@@ -170,7 +194,7 @@ def main() -> None:
     backend = "postgresql" if store_url.startswith("postgres") else "sqlite"
     print(f"store={backend} concurrency={args.concurrency} seconds={seconds}")
     print(f"{'endpoint':<32} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
-          f"{'errors':>6} {'lag p99':>7} {'load':>5}  x baseline")  # fmt: skip
+          f"{'errors':>6} {'lag p99':>7} {'load':>5} {'steal':>5}  x baseline")  # fmt: skip
     for name, r in results.items():
         base_r = results.get(f"{name} baseline")
         ratio = f"{r['req_per_s'] / base_r['req_per_s']:.2f} (goal >= 0.6)" if base_r else ""
@@ -182,8 +206,8 @@ def main() -> None:
         if " API process" in name and one:
             ratio = f"{r['req_per_s'] / one['req_per_s']:.2f} x one API process"
         print(f"{name:<32} {r['req_per_s']:>6.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
-              f"{r['max_ms']:>7.1f} {r['failures']:>6} {lag:>7} {r['load_1min']:>5.1f}  "
-              f"{ratio}")  # fmt: skip
+              f"{r['max_ms']:>7.1f} {r['failures']:>6} {lag:>7} {r['load_1min']:>5.1f} "
+              f"{100 * r.get('cpu_steal', 0):>4.0f}%  {ratio}")  # fmt: skip
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
@@ -235,9 +259,10 @@ def run(
         def drive(
             name: str, at: int, request: loadgen.Request, rate: float | None = None
         ) -> dict[str, float]:
-            loads = [os.getloadavg()[0]]
+            load, cpu = os.getloadavg()[0], cpu_times()
             results[name] = found = loadgen.run(host, at, request, seconds, concurrency, rate)
-            found["load_1min"] = max(loads[0], os.getloadavg()[0])
+            found["load_1min"] = max(load, os.getloadavg()[0])
+            found.update(cpu_shares(cpu, cpu_times()))
             return found
 
         for name, request in phases:
