@@ -11,7 +11,9 @@ run ``CREATE DATABASE``; it is neither migrated nor written).
 Starts ``headrace server --workers 0`` (an API-only node, so no worker competes for the
 store) on a free port; creates an operator token; then drives the server from this
 process (a second process) with ``--concurrency`` threads, each with its own keep-alive
-``httpx.Client``, for ``--seconds`` per phase:
+connection (``bench/loadgen.py``: requests prepared as bytes, a few tens of microseconds
+of client CPU each, so the client takes little of the cores it shares with the server),
+for ``--seconds`` per phase:
 
 - ``GET /jobs/{id}``: reads of 100 pre-scheduled jobs, round-robin;
 - ``POST /jobs``: schedules of the no-op type (each a new job: no idempotency key).
@@ -22,9 +24,15 @@ In the same run, the baseline (``bench/api_baseline.py``: a minimal FastAPI + SQ
 app reading and inserting the same rows of the same database, under the same uvicorn
 settings) is driven the same way, each phase right after Headrace's; the ratio is
 Headrace's rate over the baseline's (goal >= 0.6). Then Headrace again at half its peak
-rate, paced, for its latency below saturation (goal: p99 under 20 ms), and the baseline
-paced at that same rate (``baseline @ same``): on a shared machine, the tail that load
-alone gives an app on the same rows.
+rate, open loop (a fixed rate; latency counted from when each request was due), for its
+latency below saturation (goal: p99 under 20 ms); the baseline at that same rate
+(``baseline @ same``): on a shared machine, the tail that load alone gives an app on the
+same rows; and the baseline at half its own peak (``baseline @ its half``). Each open-loop
+phase also reports ``lag p99``: how late the generator itself woke to send (a tail that
+the generator, not the server, would have caused), and every phase the 1-minute load
+average at its start or end, whichever is higher, and ``steal``: the share of the
+machine's CPU time its hypervisor gave to other machines during the phase (on a shared
+host, load that the load average does not show).
 
 ``--api-processes 1,2,4`` then measures ``GET /jobs/{id}`` at peak on
 ``headrace server --workers 0 --api-processes N`` for each N (a fresh server each),
@@ -41,11 +49,9 @@ import os
 import platform
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -60,6 +66,7 @@ sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from bench import loadgen  # noqa: E402
 
 from headrace.service.tokens import TokenService  # noqa: E402
 from headrace.store.database import Store  # noqa: E402
@@ -101,10 +108,33 @@ def fresh_database(store: str) -> tuple[str, Callable[[], None]]:
     return admin.set(database=name).render_as_string(hide_password=False), drop
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (``/proc/stat``'s ``cpu`` line; empty off Linux)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def cpu_shares(before: list[int], after: list[int]) -> dict[str, float]:
+    """Shares of the machine's CPU time between two readings: idle, and stolen.
+
+    ``steal`` is time the hypervisor gave this virtual machine's cores to others: on a
+    shared host it is load that the load average does not show.
+    """
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(spent)
+    if total <= 0 or len(spent) < 8:
+        return {}
+    return {"cpu_idle": (spent[3] + spent[4]) / total, "cpu_steal": spent[7] / total}
+
+
 def start_server(
     store_url: str, port: int, log: Path, baseline: bool = False, api_processes: int = 1
 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # This checkout's own source first: a virtualenv's editable install may point elsewhere.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     command = [sys.executable, "-m", "headrace", "server", "--store", store_url,
                "--port", str(port), "--workers", "0", "--import", "bench.jobs_noop"]  # fmt: skip
     if api_processes > 1:
@@ -131,62 +161,6 @@ def start_server(
         time.sleep(0.02)
     proc.kill()
     raise SystemExit(f"server did not start:\n{log.read_text()}")
-
-
-def drive(
-    url: str,
-    token: str,
-    seconds: float,
-    concurrency: int,
-    request: Callable[[httpx.Client, int], httpx.Response],
-    rate: float | None = None,
-) -> dict[str, float]:
-    """Run ``request`` from ``concurrency`` threads for ``seconds``; rates and latencies.
-
-    ``rate`` (requests/s in all) paces the threads on a fixed schedule, each sending
-    every ``concurrency / rate`` s; without it each sends as soon as its last answer came.
-    """
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    failures = [0] * concurrency
-    stop = threading.Event()
-
-    def worker(slot: int) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
-            i = slot
-            period = concurrency / rate if rate else 0.0
-            due = time.perf_counter() + period * slot / concurrency
-            while not stop.is_set():
-                if period:
-                    pause = due - time.perf_counter()
-                    if pause > 0:
-                        time.sleep(pause)
-                    due += period
-                started = time.perf_counter()
-                response = request(http, i)
-                latencies[slot].append(time.perf_counter() - started)
-                if response.status_code >= 400:
-                    failures[slot] += 1
-                i += concurrency
-
-    threads = [threading.Thread(target=worker, args=(s,)) for s in range(concurrency)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
-    every = sorted(x for slot in latencies for x in slot)
-    return {
-        "requests": len(every),
-        "failures": sum(failures),
-        "req_per_s": len(every) / elapsed,
-        "p50_ms": 1000 * statistics.median(every),
-        "p99_ms": 1000 * every[min(len(every) - 1, int(len(every) * 0.99))],
-        "max_ms": 1000 * every[-1],
-    }
 
 
 def main() -> None:
@@ -219,18 +193,21 @@ def main() -> None:
             drop()
     backend = "postgresql" if store_url.startswith("postgres") else "sqlite"
     print(f"store={backend} concurrency={args.concurrency} seconds={seconds}")
-    print(f"{'endpoint':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'errors':>7}  x baseline")  # fmt: skip
+    print(f"{'endpoint':<32} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+          f"{'errors':>6} {'lag p99':>7} {'load':>5} {'steal':>5}  x baseline")  # fmt: skip
     for name, r in results.items():
         base_r = results.get(f"{name} baseline")
         ratio = f"{r['req_per_s'] / base_r['req_per_s']:.2f} (goal >= 0.6)" if base_r else ""
-        if name.endswith(("@ half peak", "@ same")):
+        lag = ""
+        if name.endswith(("@ half peak", "@ same", "@ its half")):
             ratio = f"p99 {'<' if r['p99_ms'] < 20 else '>='} 20 ms (goal < 20 ms)"
+            lag = f"{r['client_lag_p99_ms']:.2f}"
         one = results.get("GET /jobs/{id} x1 API process")
         if " API process" in name and one:
             ratio = f"{r['req_per_s'] / one['req_per_s']:.2f} x one API process"
-        print(f"{name:<25} {r['req_per_s']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['max_ms']:>8.1f} {r['failures']:>7}  {ratio}")  # fmt: skip
+        print(f"{name:<32} {r['req_per_s']:>6.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
+              f"{r['max_ms']:>7.1f} {r['failures']:>6} {lag:>7} {r['load_1min']:>5.1f} "
+              f"{100 * r.get('cpu_steal', 0):>4.0f}%  {ratio}")  # fmt: skip
     record = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
@@ -264,38 +241,48 @@ def run(
     log = tmp / "server.log"
     server: subprocess.Popen[bytes] | None = start_server(store_url, port, log)
     base: subprocess.Popen[bytes] | None = None
-    url, base_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{base_port}"
+    url = f"http://127.0.0.1:{port}"
     results: dict[str, Any] = {}
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as h:
             ids = [h.post("/jobs", json={"type": "bench.noop"}).json()["job_id"]
                    for _ in range(100)]  # fmt: skip
         base = start_server(store_url, base_port, log, baseline=True)
-        phases: list[tuple[str, Callable[[httpx.Client, int], httpx.Response]]] = [
-            ("GET /jobs/{id}", lambda http, i: http.get(f"/jobs/{ids[i % len(ids)]}")),
-            ("POST /jobs", lambda http, i: http.post("/jobs", json={"type": "bench.noop"})),
+        host = "127.0.0.1"
+        gets = [loadgen.request_bytes("GET", f"/jobs/{i}", host, token) for i in ids]
+        post = loadgen.request_bytes("POST", "/jobs", host, token, b'{"type":"bench.noop"}')
+        phases: list[tuple[str, loadgen.Request]] = [
+            ("GET /jobs/{id}", lambda i: gets[i % len(gets)]),
+            ("POST /jobs", lambda i: post),
         ]
+
+        def drive(
+            name: str, at: int, request: loadgen.Request, rate: float | None = None
+        ) -> dict[str, float]:
+            load, cpu = os.getloadavg()[0], cpu_times()
+            results[name] = found = loadgen.run(host, at, request, seconds, concurrency, rate)
+            found["load_1min"] = max(load, os.getloadavg()[0])
+            found.update(cpu_shares(cpu, cpu_times()))
+            return found
+
         for name, request in phases:
             if only and not name.lower().startswith(only):
                 continue
-            results[name] = peak = drive(url, token, seconds, concurrency, request)
-            results[f"{name} baseline"] = drive(base_url, token, seconds, concurrency, request)
+            peak = drive(name, port, request)
+            base_peak = drive(f"{name} baseline", base_port, request)
             half = peak["req_per_s"] / 2
-            results[f"{name} @ half peak"] = drive(
-                url, token, seconds, concurrency, request, rate=half
-            )
+            drive(f"{name} @ half peak", port, request, rate=half)
             # The baseline at the same rate: what the machine's load alone does to the tail.
-            results[f"{name} baseline @ same"] = drive(
-                base_url, token, seconds, concurrency, request, rate=half
-            )
+            drive(f"{name} baseline @ same", base_port, request, rate=half)
+            # And at half its own peak: whether the bare app meets the goal here at all.
+            drive(f"{name} baseline @ its half", base_port, request, base_peak["req_per_s"] / 2)
         stop(server)
         server = None
         read = phases[0][1]
         for n in processes:
             server = start_server(store_url, port, log, api_processes=n)
-            drive(url, token, min(2.0, seconds / 5), concurrency, read)  # warm-up: pools fill
-            name = f"GET /jobs/{{id}} x{n} API process{'es' if n > 1 else ''}"
-            results[name] = drive(url, token, seconds, concurrency, read)
+            loadgen.run(host, port, read, min(2.0, seconds / 5), concurrency)  # pools fill
+            drive(f"GET /jobs/{{id}} x{n} API process{'es' if n > 1 else ''}", port, read)
             stop(server)
             server = None
     finally:

@@ -212,6 +212,20 @@ class Store:
         with translated(), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def read_one(self) -> Iterator[Connection]:
+        """A connection for a read that is one statement (its own snapshot).
+
+        On PostgreSQL it runs in autocommit: one round trip, where ``read`` spends three
+        (BEGIN, the statement, COMMIT) for the same answer. On SQLite it is ``read``.
+        """
+        if not self.is_postgresql:
+            with self.read() as conn:
+                yield conn
+            return
+        with translated(), self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there)."""
         # Imported here: processes that open a store without migrating it (the engine's

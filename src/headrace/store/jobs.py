@@ -214,7 +214,7 @@ class JobRepository:
         """The tenant's job, or None (another tenant's job is None too)."""
         if not is_uuid(job_id):
             return None
-        with self.store.read() as conn:
+        with self.store.read_one() as conn:
             row = self._select(conn, tenant_id, job_id)
         return None if row is None else job_from_row(row)
 

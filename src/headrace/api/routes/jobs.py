@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from headrace import defaults
-from headrace.api import problems
+from headrace.api import problems, replies
 from headrace.api.auth import Reader, State, Writer
 from headrace.api.paths import IdPrefix, JobId
 from headrace.api.schemas import (
@@ -49,9 +49,10 @@ ORDER_PATTERN = rf"^[-+]?({'|'.join(sorted(ORDERABLE))})(_ms)?$"
     response_model=JobOut,
     responses={200: {"model": JobOut, "description": "The job of a repeated idempotency key"}},
 )
-def schedule(body: JobIn, who: Writer, state: State, response: Response) -> JobOut:
+async def schedule(body: JobIn, who: Writer, state: State, response: Response) -> Response:
     """Schedule a job; a repeated ``idempotency_key`` returns the existing job with 200."""
-    job, created = state.jobs(who).schedule_ex(
+    job, created = await replies.threaded(
+        state.jobs(who).schedule_ex,
         body.type,
         body.params,
         idempotency_key=body.idempotency_key,
@@ -63,9 +64,7 @@ def schedule(body: JobIn, who: Writer, state: State, response: Response) -> JobO
         description=body.description,
         labels=body.labels,
     )
-    if not created:
-        response.status_code = 200
-    return JobOut.model_validate(job)
+    return replies.reply(Job, job, response, 201 if created else 200)
 
 
 @router.get("/jobs", response_model=Paged[JobOut])
@@ -110,9 +109,9 @@ def get_by_prefix(prefix: IdPrefix, who: Reader, state: State) -> JobOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: JobId, who: Reader, state: State) -> JobOut:
+async def get_job(job_id: JobId, who: Reader, state: State, response: Response) -> Response:
     """One of the tenant's jobs."""
-    return JobOut.model_validate(state.jobs(who).get(job_id))
+    return replies.reply(Job, await replies.threaded(state.jobs(who).get, job_id), response)
 
 
 @router.get("/jobs/{job_id}/status", response_model=JobStatusOut)
