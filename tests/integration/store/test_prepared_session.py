@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import time
 import uuid
 from typing import Any
 
@@ -14,6 +16,7 @@ from headrace import Client, errors
 from headrace.model.status import Status as S
 from headrace.model.writes import AttemptWrite
 from headrace.store.attempts import AttemptRepository
+from headrace.store.database import Store
 
 PATH = (S.LOCKED, S.RUNNING, S.COMPLETED)
 pytestmark = pytest.mark.parametrize("store_factory", ["postgresql"], indirect=True)
@@ -125,3 +128,16 @@ def test_errors_on_the_session_are_the_stores_errors(store_url: str) -> None:
         client.store.prepared_rows("SELECT * FROM nope", {})
     assert client.store.prepared_rows("SELECT %(x)s::int + 1", {"x": 1}) == [(2,)]
     client.close()
+
+
+def test_a_store_dropped_unclosed_ends_its_prepared_session(store_url: str) -> None:
+    store = Store(store_url)
+    ((pid,),) = store.prepared_rows("SELECT pg_backend_pid()", {})
+    store.engine.dispose()
+    del store
+    gc.collect()
+    with psycopg.connect(dsn(store_url), autocommit=True) as admin:
+        deadline = time.monotonic() + 10
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchall():
+            assert time.monotonic() < deadline, "the session outlived its store"
+            time.sleep(0.05)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -77,15 +78,15 @@ class PreparedSession:
         """Close the session (a later statement opens a new one)."""
         with self._lock:
             conn, self._conn = self._conn, None
-            if conn is not None and self._pid == os.getpid():
-                conn.close()
+            if conn is not None:
+                _close(conn, self._pid)
 
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
         if self._conn is not None:
             # A forked child: the parent's session is not ours to use or to close.
-            _inherited.append(self._conn)
+            _close(self._conn, self._pid)
         conn = psycopg.connect(
             self._dsn,
             autocommit=True,
@@ -95,7 +96,18 @@ class PreparedSession:
         # UUIDs as text, as the pool's sessions read them (``postgresql.create_engine``).
         conn.adapters.register_loader("uuid", TextLoader)
         self._conn, self._pid = conn, os.getpid()
+        # A session dropped unclosed (its store never closed) closes its connection, as
+        # the pool's do; not at interpreter exit, where the process's end closes it.
+        weakref.finalize(self, _close, conn, self._pid).atexit = False
         return conn
+
+
+def _close(conn: psycopg.Connection[tuple[Any, ...]], pid: int) -> None:
+    """Close ``conn`` if this process opened it; else keep it (see ``_inherited``)."""
+    if pid == os.getpid():
+        conn.close()
+    else:
+        _inherited.append(conn)
 
 
 #: Sessions a forked child inherited: kept referenced so that the child never finalizes
