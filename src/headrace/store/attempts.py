@@ -78,6 +78,8 @@ class AttemptRepository:
         )
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
+        #: PostgreSQL rounds as the driver's SQL and fixed parameters (``_round_sql``).
+        self._round_sqls: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
         #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
@@ -237,8 +239,8 @@ class AttemptRepository:
         """
         at = now_ms()
         queue, types, limit = claim if claim is not None else ("", (), 0)
-        stmt = self._round_statement(shape, queue, tuple(types) if claim is not None else None)
-        params: dict[str, Any] = {"p_at": at}
+        sql, fixed = self._round_sql(shape, queue, tuple(types) if claim is not None else None)
+        params: dict[str, Any] = {**fixed, "p_at": at}
         if shape is not None:
             params.update(self._rows_params(writes, *shape))
         if claim is not None:
@@ -247,28 +249,42 @@ class AttemptRepository:
                 p_limit=limit,
                 p_reason=f"claimed by worker {self.worker_id}",
             )
-        with self.store.single() as conn:
-            rows = conn.execute(stmt, params).all()
-        # Rows say what they are by their first column (see ``_round_statement``).
+        rows = self.store.prepared_rows(sql, params)
+        # Rows say what they are by their first column (see ``_round_sql``).
         done = {(str(r[1]), r[claims.ATTEMPT + 1]) for r in rows if r[0] == 0}
         refused = [w for w in writes if (w.job_id, w.attempt) not in done]
         return refused, [claims.claimed_from(r[1:]) for r in rows if r[0] == 1]
+
+    def _round_sql(
+        self,
+        shape: Shape | None,
+        queue: str,
+        types: tuple[str, ...] | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """``_pump_in_one``'s statement as the driver's SQL and its fixed parameters.
+
+        Built and compiled once per write shape and claim: it runs on the store's
+        prepared session (``Store.prepared_rows``), not through SQLAlchemy's execution.
+        Its rows begin with 0 for a write whose fence held (job id, tenant, attempt where
+        a claim has them; the rest NULL) and with 1 for a claimed job (``CLAIMED_COLUMNS``).
+        """
+        key = ("round", shape, queue, types)
+        compiled = self._round_sqls.get(key)
+        if compiled is None:
+            built = self._round_statement(shape, queue, types).compile(
+                dialect=self.store.engine.dialect
+            )
+            # Every value is bound as it is (no type of ours converts one on the way in).
+            compiled = self._round_sqls[key] = (built.string, dict(built.params))
+        return compiled
 
     def _round_statement(
         self,
         shape: Shape | None,
         queue: str,
         types: tuple[str, ...] | None,
-    ) -> Executable:
-        """``_pump_in_one``'s statement, built once per write shape and claim.
-
-        Its rows begin with 0 for a write whose fence held (job id, tenant, attempt where
-        a claim has them; the rest NULL) and with 1 for a claimed job (``CLAIMED_COLUMNS``).
-        """
-        key = ("round", shape, queue, types)
-        stmt = self._statements.get(key)
-        if stmt is not None:
-            return stmt
+    ) -> Select[Any] | CompoundSelect[Any]:
+        """``_round_sql``'s statement: the fenced UPDATE, the claim, their events."""
         parts: list[Select[Any]] = []
         ctes: list[CTE] = []
         if shape is not None:
@@ -300,9 +316,7 @@ class AttemptRepository:
             ctes.append(logged)
             parts.append(select(literal(1, Integer).label("k"), *claimed.c))
         built: Select[Any] | CompoundSelect[Any] = union_all(*parts) if len(parts) > 1 else parts[0]
-        stmt = built.add_cte(*ctes)
-        self._statements[key] = stmt
-        return stmt
+        return built.add_cte(*ctes)
 
     # -- fenced writes ------------------------------------------------------------------
 

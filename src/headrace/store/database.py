@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy
 from sqlalchemy import Connection, Engine
@@ -19,6 +19,9 @@ from headrace import defaults, errors
 from headrace.store.dialects import sqlite
 from headrace.store.dialects.base import Dialect
 from headrace.store.wal_checkpoints import WalCheckpointer
+
+if TYPE_CHECKING:
+    from headrace.store.dialects.pg_session import PreparedSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Advisory lock key that serialises migrations across processes on PostgreSQL.
@@ -144,6 +147,8 @@ class Store:
         if migrate:
             self.migrate()
         self._checkpointer: WalCheckpointer | None = None
+        #: PostgreSQL: the session ``prepared_rows`` runs on, opened at its first use.
+        self._prepared: PreparedSession | None = None
         path = make_url(self.url).database
         if background_checkpoints and not self.is_postgresql and path not in (None, "", ":memory:"):
             self._checkpointer = WalCheckpointer(self.engine, str(path))
@@ -206,6 +211,27 @@ class Store:
         with translated(), self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT", headrace_write=True)
 
+    def prepared_rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: ``sql`` as one statement committed on its own; the rows it returns.
+
+        On a session of its own that plans each statement once (``pg_session``): for a
+        statement of fixed text run very often, a worker's round. ``sql`` is the driver's
+        (``%(name)s`` parameters), so it is compiled once by the caller.
+
+        Raises:
+            StoreError: when the database refuses; StoreUnavailable when it is unreachable.
+        """
+        session = self._prepared
+        if session is None:
+            from headrace.store.dialects import postgresql
+
+            with self._lock:
+                if self._prepared is None:
+                    self._prepared = postgresql.prepared_session(self.engine)
+                session = self._prepared
+        with translated():
+            return session.rows(sql, params)
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A transaction that only reads."""
@@ -256,4 +282,6 @@ class Store:
                 self._closed = True
                 if self._checkpointer is not None:
                     self._checkpointer.stop()
+                if self._prepared is not None:
+                    self._prepared.close()
                 self.engine.dispose()

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect as SQLDialect
 from sqlalchemy.engine import make_url
 
 from headrace import defaults
+from headrace.store.dialects.pg_session import PreparedSession
 
 name = "postgresql"
 can_notify = True
@@ -53,17 +54,13 @@ def create_engine(url: str) -> Engine:
     invalidates the whole pool, and callers retry (workers do, every round); the pool
     recycles connections idle for long, which a firewall or server timeout may have cut.
     """
-    bounds = (
-        f"-c idle_in_transaction_session_timeout={int(defaults.TRANSACTION_IDLE_MAX_SEC * 1000)}"
-        f" -c statement_timeout={int(defaults.STATEMENT_MAX_SEC * 1000)}"
-    )
     engine = sqlalchemy.create_engine(
         driver_url(url),
         pool_size=10,
         max_overflow=40,
         pool_recycle=300,
         pool_use_lifo=True,
-        connect_args={"options": bounds},
+        connect_args={"options": session_options()},
     )
 
     @event.listens_for(engine, "connect")
@@ -81,6 +78,23 @@ def create_engine(url: str) -> Engine:
         params.setdefault("application_name", app_name())
 
     return engine
+
+
+def session_options() -> str:
+    """The ``options`` every session of ours sets: how long a transaction or statement may last."""
+    return (
+        f"-c idle_in_transaction_session_timeout={int(defaults.TRANSACTION_IDLE_MAX_SEC * 1000)}"
+        f" -c statement_timeout={int(defaults.STATEMENT_MAX_SEC * 1000)}"
+    )
+
+
+def prepared_session(engine: Engine) -> PreparedSession:
+    """A session of its own for a statement run many times, planned once (``pg_session``)."""
+    url = make_url(engine.url.render_as_string(hide_password=False))
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    if "application_name" in url.query:
+        return PreparedSession(dsn, session_options(), lambda: str(url.query["application_name"]))
+    return PreparedSession(dsn, session_options(), app_name)
 
 
 def app_name(pid: int | None = None) -> str:
