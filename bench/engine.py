@@ -1,6 +1,6 @@
 """Engine benchmarks W1-W3, each against a hand-written loop calling the same functions.
 
-  python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3]
+  python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3] [--cpu]
 
 W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> Map.
 W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
