@@ -1,6 +1,6 @@
 """Engine benchmarks W1-W3, each against a hand-written loop calling the same functions.
 
-  python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3]
+  python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3] [--cpu]
 
 W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> Map.
 W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
@@ -9,6 +9,10 @@ W3 keyed tumbling window: CSV "key,ts" lines -> parse -> 1 s event-time windows
 W1R W1 as Ray actors (a local 2-CPU cluster) against the process pool at the same
    parallelism (max of --par), same run, same input; its ratio is pool time over Ray's
    (goal >= 0.7). Needs ``headrace[ray]``.
+--cpu also prints each W1-W3 and C row's median CPU seconds: this process's (the driver)
+   plus the pool workers' (from /proc), and their ratio to the loop's CPU. Unlike wall
+   time it hardly depends on other work on the machine, so p=2's extra work shows as CPU
+   above p=1's even when p=2 had no spare core.
 W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same chain ->
    List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
    --w2s-executor processes runs p=1 in a worker process too, as a pipeline job on a
@@ -438,12 +442,12 @@ def client_rows(wl: str, rows: ClientRows, path: str, n: int, pars: list[int], r
     ratios: dict[str, list[float]] = {}
     checks: dict[str, str] = {}
     for _ in range(repeat):
-        tb, name = _timed(base)
+        tb, name = _timed(base, (wl, "loop + put_all") if MEASURE_CPU else None)
         times["loop + put_all"].append(tb)
         checks["loop + put_all"] = expected = check(name)
         for par in pars:
-            te, name = _timed(lambda q=par: eng(q))  # type: ignore[misc]
             key = f"client.run p={par}"
+            te, name = _timed(lambda q=par: eng(q), (wl, key) if MEASURE_CPU else None)  # type: ignore[misc]
             times.setdefault(key, []).append(te)
             ratios.setdefault(key, []).append(tb / te)
             got = check(name)
@@ -457,6 +461,7 @@ def client_rows(wl: str, rows: ClientRows, path: str, n: int, pars: list[int], r
             f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio}{goal} | {shown} |",
             flush=True,
         )
+    cpu_rows(wl, "loop + put_all")
 
 
 FIRST_SCRIPT = """
@@ -498,10 +503,68 @@ def first_rows(repeat: int) -> None:
         print(f"| FIRST | 2,000 | {how} | {med:.3f} extra s{goal} | | | first - warm run |")
 
 
-def _timed(fn: Callable[[], str]) -> tuple[float, str]:
+#: ``--cpu`` was given: client rows also record CPU seconds.
+MEASURE_CPU = False
+#: ``--cpu``: CPU seconds (this process, pool workers) of each timed run, per row label.
+CPU: dict[tuple[str, str], list[tuple[float, float]]] = {}
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _workers_cpu(pids: list[int]) -> float:
+    """User + system CPU seconds of the pool's worker processes so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
+
+
+def _self_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(fn: Callable[[], str], cpu: tuple[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds of ``fn()`` and its result; with ``cpu`` (a row) also its CPU seconds.
+
+    The CPU is this process's plus the idle pool's workers' (a run takes the pool kept
+    for the next one, so the pool seen before the call is the one it runs on).
+    """
+    pids: list[int] = []
+    if cpu is not None:
+        from headrace.engine.executors import pool as pools
+
+        kept = pools.idle()
+        pids = [p.pid for p in kept.procs if p.pid is not None] if kept is not None else []
+        s0, w0 = _self_cpu(), _workers_cpu(pids)
     t0 = time.perf_counter()
     chk = fn()
-    return time.perf_counter() - t0, chk
+    elapsed = time.perf_counter() - t0
+    if cpu is not None:
+        CPU.setdefault(cpu, []).append((_self_cpu() - s0, _workers_cpu(pids) - w0))
+    return elapsed, chk
+
+
+def cpu_rows(wl: str, base: str) -> None:
+    """``--cpu``: median CPU seconds of each row of ``wl``, and its ratio to ``base``'s."""
+    rows = {key: v for (w, key), v in CPU.items() if w == wl}
+    if base not in rows:
+        return
+    ref = statistics.median(p + w for p, w in rows[base])
+    for key, v in rows.items():
+        par, wrk = statistics.median(p for p, _ in v), statistics.median(w for _, w in v)
+        total = statistics.median(p + w for p, w in v)
+        print(
+            f"| {wl} | CPU | {key} | parent {par:.2f} s + workers {wrk:.2f} s "
+            f"= {total:.2f} s | {total / ref:.2f}x {base}'s CPU | median of {len(v)} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -516,7 +579,14 @@ def main() -> None:
         choices=["inprocess", "processes"],
         help="W2S only: force the executor (processes: how a pipeline job runs on a worker)",
     )
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also print each row's CPU seconds (this process + pool workers, from /proc)",
+    )
     a = ap.parse_args()
+    global MEASURE_CPU
+    MEASURE_CPU = a.cpu
     pars = [int(x) for x in a.par.split(",")]
     sizes = {
         "W1": int(2_000_000 / a.scale),
@@ -562,12 +632,14 @@ def main() -> None:
         ratios: dict[str, list[float]] = {}
         checks: dict[str, str] = {}
         for _ in range(a.repeat):
-            tb, chk_b = _timed(lambda b=base_fn, x=arg: b(x))
+            tb, chk_b = _timed(lambda b=base_fn, x=arg: b(x), (wl, "baseline") if a.cpu else None)
             rows["baseline"].append(tb)
             checks["baseline"] = chk_b
             for par in pars:
-                te, chk = _timed(lambda e=eng_fn, x=arg, q=par: e(x, q))
                 key = f"headrace p={par}"
+                te, chk = _timed(
+                    lambda e=eng_fn, x=arg, q=par: e(x, q), (wl, key) if a.cpu else None
+                )
                 rows.setdefault(key, []).append(te)
                 ratios.setdefault(key, []).append(tb / te)
                 checks[key] = "ok" if chk == chk_b else f"MISMATCH {chk} != {chk_b}"
@@ -579,6 +651,7 @@ def main() -> None:
                 f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio} | {shown} |",
                 flush=True,
             )
+        cpu_rows(wl, "baseline")
 
 
 if __name__ == "__main__":

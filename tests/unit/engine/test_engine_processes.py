@@ -56,6 +56,19 @@ def test_windows_and_sort_in_processes(events: list[Any]) -> None:
     assert provider.lists.get("sorted", []) == sorted(events, key=lambda e: (e[1], e[0]))
 
 
+def test_a_large_output_batch_reaches_the_sink_whole_and_in_order() -> None:
+    from headrace.engine.executors.worker_loop import SINK_PART_ITEMS
+
+    # The sort emits everything as one batch at the end: more than one message's part.
+    n = 2 * SINK_PART_ITEMS + 5
+    items = [(i * 7919) % n for i in range(n)]
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(items)).sort(key_fn=lambda x: -x).write_to(Pipeline.to_list("o"))
+    provider = InMemoryProvider()
+    run(p, provider, 2, executor="processes")
+    assert provider.lists["o"] == sorted(items, reverse=True)
+
+
 def test_callable_sink_runs_in_the_calling_process() -> None:
     got: list[int] = []
     p = Pipeline.create()

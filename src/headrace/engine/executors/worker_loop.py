@@ -36,6 +36,10 @@ POLL_SEC = 0.02
 METRICS_SEC = 1.0
 #: How often an idle pool worker checks that the process that started it is alive.
 IDLE_CHECK_SEC = 1.0
+#: Most items of sink output one message carries. A large batch (an aggregate's result
+#: at the end of a run) goes in parts, so the parent unpickles and writes one part while
+#: this worker still pickles the next, instead of starting only once all is pickled.
+SINK_PART_ITEMS = 8192
 
 
 def ticket_slots(plan: Plan) -> dict[int, int]:
@@ -65,13 +69,16 @@ class _SharedClaims:
 
 
 class _ProxySink:
-    """Sends a partition's output to the parent, which owns the real sink."""
+    """Sends a partition's output to the parent, which owns the real sink, in order."""
 
     def __init__(self, run: int, index: int, node_id: int, results: Any) -> None:
         self._run, self._index, self._node_id, self._results = run, index, node_id, results
 
     def write_batch(self, items: list[Any]) -> None:
-        m.send(self._results, m.SinkOutput(self._run, self._index, self._node_id, items))
+        step = SINK_PART_ITEMS
+        for i in range(0, len(items), step):
+            part = items if len(items) <= step else items[i : i + step]
+            m.send(self._results, m.SinkOutput(self._run, self._index, self._node_id, part))
 
     def close(self) -> None:
         """The parent closes the real sink."""
