@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from headrace.store.database import Store
 
 
 class Http:
-    """Requests to an ASGI app in this process (each in its own event loop)."""
+    """Requests to an ASGI app in this process (each in its own event loop and thread)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
@@ -39,7 +40,11 @@ class Http:
             async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
                 return await c.request(method, path, **options)
 
-        return asyncio.run(call())
+        # In a thread of its own: the main thread may already run a loop (the browser
+        # tests' session-wide Playwright keeps one running there), and asyncio.run
+        # cannot start a second one in it.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, call()).result()
 
     def get(self, path: str, **options: Any) -> httpx.Response:
         return self.request("GET", path, **options)
