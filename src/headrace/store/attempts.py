@@ -76,6 +76,8 @@ class AttemptRepository:
             # A job balancing placed on another worker waits for it, until the placement lapses.
             or_(J.c.placed_on.is_(None), J.c.placed_on == worker_id, J.c.placed_until_ms < _AT),
         )
+        #: The reason a claim's events give, the same for every claim of this worker.
+        self._claim_reason = f"claimed by worker {worker_id}"
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
         #: PostgreSQL rounds as the driver's SQL and fixed parameters (``_round_sql``).
@@ -116,7 +118,7 @@ class AttemptRepository:
         if limit <= 0 or not types:
             return [], []
         at = now_ms()
-        reason = f"claimed by worker {self.worker_id}"
+        reason = self._claim_reason
         params: dict[str, Any] = {
             "p_at": at,
             "p_lease_until": at + int(lease_sec * 1000),
@@ -218,8 +220,7 @@ class AttemptRepository:
         if claim is not None:
             queue, types, limit = claim
             params = {"p_at": at, "p_lease_until": at + int(lease_sec * 1000), "p_limit": limit}
-            reason = f"claimed by worker {self.worker_id}"
-            taking = (self.claim_statement(queue, tuple(types)), params, reason)
+            taking = (self.claim_statement(queue, tuple(types)), params, self._claim_reason)
         return self._driver.run(at, writes, fenced, taking)
 
     def _pump_in_one(
@@ -247,7 +248,7 @@ class AttemptRepository:
             params.update(
                 p_lease_until=at + int(lease_sec * 1000),
                 p_limit=limit,
-                p_reason=f"claimed by worker {self.worker_id}",
+                p_reason=self._claim_reason,
             )
         rows = self.store.prepared_rows(sql, params)
         # Rows say what they are by their first column (see ``_round_sql``).
