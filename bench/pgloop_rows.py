@@ -131,6 +131,10 @@ VARIANT_DDL: dict[str, str] = {
 VARIANT_DDL["g"] = ""
 # Headrace's own worker (``headrace worker``, capacity = batch), today's model
 VARIANT_DDL["hr"] = ""
+# ``a`` and ``hr``, each commit not waiting for its WAL flush (``synchronous_commit = off`` on the
+# database: the loop's and Headrace's sessions)
+VARIANT_DDL["ga"] = ""
+VARIANT_DDL["hra"] = ""
 VARIANT_DDL["b2c"] = f"{VARIANT_DDL['b2']}; {VARIANT_DDL['c1']}"
 VARIANT_DDL["bc"] = f"{VARIANT_DDL['b3']}; {VARIANT_DDL['c1']}"
 VARIANT_DDL["bcd"] = f"{VARIANT_DDL['b3']}; {VARIANT_DDL['c1']}; {VARIANT_DDL['d']}"

@@ -18,7 +18,9 @@ job, and WAL bytes per job. Variants:
 - ``d``: a narrow live-state table the claim updates; the wide row changes once, at the end;
 - ``b2c``, ``bc``, ``bcd``: combinations;
 - ``g``: today's model, the loop's statements planned once (generic plans, as Headrace's);
-- ``hr``: Headrace's own worker (``headrace worker``, capacity = ``--batch``) on today's model.
+- ``hr``: Headrace's own worker (``headrace worker``, capacity = ``--batch``) on today's model;
+- ``ga``, ``hra``: ``a`` and ``hr`` with ``synchronous_commit = off`` (commits do not wait
+  for their WAL flush).
 """
 
 from __future__ import annotations
@@ -99,6 +101,8 @@ def run(variant: str, n: int, batch: int, workers: int) -> dict[str, float]:
     admin(f"DROP DATABASE IF EXISTS {DB}")
     admin(f"CREATE DATABASE {DB} TEMPLATE {TEMPLATE}")
     dsn = f"{PG_SERVER}/{DB}"
+    if variant in ("ga", "hra"):
+        admin(f"ALTER DATABASE {DB} SET synchronous_commit = off")
     ddl = pgloop_rows.VARIANT_DDL[variant]
     with psycopg.connect(dsn, autocommit=True) as conn:
         for stmt in filter(None, (s.strip() for s in ddl.split(";"))):
@@ -120,7 +124,7 @@ def run(variant: str, n: int, batch: int, workers: int) -> dict[str, float]:
             sys.executable, "-m", "bench.pgloop_rows", "worker", "--dsn", dsn,
             "--batch", str(batch), "--variant", variant,
         ]  # fmt: skip
-        if variant == "hr":
+        if variant in ("hr", "hra"):
             cmd = [
                 sys.executable, "-m", "headrace", "worker", "--store", dsn,
                 "--queues", f"{jobs_noop.QUEUE}={batch}", "--import", "bench.jobs_noop",
