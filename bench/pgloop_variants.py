@@ -97,7 +97,7 @@ def make_template() -> None:
             c.execute(text("TRUNCATE jobs, job_events"))
 
 
-def run(variant: str, n: int, batch: int, workers: int) -> dict[str, float]:
+def run(variant: str, n: int, batch: int, workers: int, analyze: bool = True) -> dict[str, float]:
     admin(f"DROP DATABASE IF EXISTS {DB}")
     admin(f"CREATE DATABASE {DB} TEMPLATE {TEMPLATE}")
     dsn = f"{PG_SERVER}/{DB}"
@@ -112,7 +112,8 @@ def run(variant: str, n: int, batch: int, workers: int) -> dict[str, float]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         if variant in ("d", "bcd"):
             conn.execute(pgloop_rows.LIVE_FILL)
-        conn.execute("VACUUM ANALYZE")
+        if analyze:
+            conn.execute("VACUUM ANALYZE")
         # What is left, through the partial indexes (cheap, unlike a count of the done).
         table = "job_live" if variant in ("d", "bcd") else "jobs"
         left_sql = (
@@ -165,6 +166,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--workers", type=int, default=WORKERS, help="loop processes (2)")
+    p.add_argument("--no-analyze", action="store_true", help="no VACUUM ANALYZE before the drain")
     p.add_argument("--variants", default="a,b3,b4,c1,c2,e,d,bc,bcd")
     a = p.parse_args()
     make_template()
@@ -172,7 +174,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {v: [] for v in names}
     for rep in range(a.repeat):
         for v in names:
-            r = run(v, a.n, a.batch, a.workers)
+            r = run(v, a.n, a.batch, a.workers, not a.no_analyze)
             results[v].append(r)
             print(
                 f"[{rep}] {v:<4} {r['rate']:>8,.0f} jobs/s  postgres {r['pg_us']:6.0f} us/job  "
