@@ -104,6 +104,105 @@ SELECT count(*) FROM changed
 """
 
 
+#: ``--variant``: the data-model changes ``bench/pgloop_variants.py`` measures, each the
+#: schema change it makes (before the jobs are scheduled) and the claim and finish SQL of
+#: its loop. ``a`` is today's model; see ``bench/pgloop_variants.py`` for what each is.
+VARIANT_DDL: dict[str, str] = {
+    "a": "",
+    # (b) the listings' full indexes: three dropped (status, type, project) / all four
+    "b2": "DROP INDEX ix_jobs_tenant_type, ix_jobs_tenant_project",
+    "b3": "DROP INDEX ix_jobs_tenant_status, ix_jobs_tenant_type, ix_jobs_tenant_project",
+    "b4": "DROP INDEX ix_jobs_tenant_status, ix_jobs_tenant_type, ix_jobs_tenant_project, "
+    "ix_jobs_tenant_scheduled",
+    # (c) events: one index (primary key job_id, event_id) / two rows per job, not three
+    "c1": "DROP INDEX ix_job_events_job_id; ALTER TABLE job_events DROP CONSTRAINT "
+    "job_events_pkey, ADD PRIMARY KEY (job_id, event_id)",
+    "c2": "",
+    # (e) room on every page for HOT updates
+    "e": "ALTER TABLE jobs SET (fillfactor = 70)",
+    # (d) a narrow live-state table the claim updates; the wide row changes once, at the end
+    "d": "CREATE TABLE job_live (job_id uuid PRIMARY KEY, queue varchar(64), type "
+    "varchar(255), status varchar(16), eta_ms bigint, scheduled_at_ms bigint, locked_by uuid, "
+    "lease_expires_ms bigint, attempt int); CREATE INDEX ix_live_claim ON job_live (queue, "
+    "eta_ms, scheduled_at_ms) WHERE status = 'waiting'; CREATE INDEX ix_live_held ON "
+    "job_live (locked_by) WHERE status IN ('locked', 'running')",
+}
+# today's model, the loop's statements planned once (as Headrace's round is, ``pg_session``)
+VARIANT_DDL["g"] = ""
+# Headrace's own worker (``headrace worker``, capacity = batch), today's model
+VARIANT_DDL["hr"] = ""
+# ``a`` and ``hr``, each commit not waiting for its WAL flush (``synchronous_commit = off`` on the
+# database: the loop's and Headrace's sessions)
+VARIANT_DDL["ga"] = ""
+VARIANT_DDL["hra"] = ""
+VARIANT_DDL["b2c"] = f"{VARIANT_DDL['b2']}; {VARIANT_DDL['c1']}"
+VARIANT_DDL["bc"] = f"{VARIANT_DDL['b3']}; {VARIANT_DDL['c1']}"
+VARIANT_DDL["bcd"] = f"{VARIANT_DDL['b3']}; {VARIANT_DDL['c1']}; {VARIANT_DDL['d']}"
+#: (d): what fills the narrow table once the jobs are scheduled.
+LIVE_FILL = (
+    "INSERT INTO job_live SELECT job_id, queue, type, status, eta_ms, scheduled_at_ms, "
+    "locked_by, lease_expires_ms, attempt FROM jobs"
+)
+FINISH_TWO_EVENTS = FINISH.replace(
+    "(VALUES (0, 'locked', 'running'), (1, 'running', 'completed'))",
+    "(VALUES (0, 'locked', 'completed'))",
+)
+CLAIM_LIVE = """
+WITH candidates AS MATERIALIZED (
+    SELECT job_id FROM job_live
+    WHERE queue = %(queue)s AND status = 'waiting' AND eta_ms <= %(at)s
+      AND type = ANY(%(types)s)
+    ORDER BY eta_ms, scheduled_at_ms
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), changed AS (
+    UPDATE job_live SET status = 'locked', locked_by = %(worker)s::uuid, attempt = attempt + 1,
+        lease_expires_ms = %(lease_until)s
+    WHERE job_id IN (SELECT job_id FROM candidates)
+    RETURNING job_id, attempt
+), taken AS (
+    SELECT j.job_id, j.tenant_id, c.attempt, j.params, j.state
+    FROM changed c JOIN jobs j ON j.job_id = c.job_id
+), logged AS (
+    INSERT INTO job_events
+        (job_id, tenant_id, from_status, to_status, user_id, at_ms, reason, attempt)
+    SELECT job_id, tenant_id, 'waiting', 'locked', NULL, %(at)s, %(reason)s, attempt
+    FROM taken ORDER BY job_id
+)
+SELECT job_id, tenant_id, attempt, params, state FROM taken
+"""
+FINISH_LIVE = """
+WITH live AS (
+    UPDATE job_live SET status = 'completed', lease_expires_ms = NULL
+    FROM unnest(%(ids)s::uuid[], %(attempts)s::int[]) AS v(job_id, attempt)
+    WHERE job_live.job_id = v.job_id AND job_live.attempt = v.attempt
+      AND job_live.locked_by = %(worker)s::uuid AND job_live.status = 'locked'
+    RETURNING job_live.job_id, job_live.attempt
+), changed AS (
+    UPDATE jobs SET status = 'completed', attempt = live.attempt, locked_by = %(worker)s::uuid,
+        started_at_ms = %(started)s, finished_at_ms = %(at)s, updated_at_ms = %(at)s,
+        state = '{}', progress = 1.0, result = 'null', error = NULL
+    FROM live WHERE jobs.job_id = live.job_id
+    RETURNING jobs.job_id, jobs.tenant_id, jobs.attempt
+), logged AS (
+    INSERT INTO job_events
+        (job_id, tenant_id, from_status, to_status, user_id, at_ms, reason, attempt)
+    SELECT c.job_id, c.tenant_id, s.f, s.t, NULL, %(at)s, 'completed', c.attempt
+    FROM changed c
+    CROSS JOIN (VALUES (0, 'locked', 'running'), (1, 'running', 'completed')) AS s(n, f, t)
+    ORDER BY c.job_id, s.n
+)
+SELECT count(*) FROM changed
+"""
+
+
+def variant_sql(variant: str) -> tuple[str, str]:
+    """The claim and finish statements of a ``--variant``."""
+    if variant in ("d", "bcd"):
+        return CLAIM_LIVE, FINISH_LIVE
+    return CLAIM, FINISH_TWO_EVENTS if variant == "c2" else FINISH
+
+
 def now_ms() -> int:
     """Epoch milliseconds, as Headrace stores times (``headrace.model.clock.now_ms``)."""
     return time.time_ns() // 1_000_000
@@ -113,11 +212,15 @@ def noop(params: Any) -> None:
     return None
 
 
-def _loop(dsn: str, batch: int, queue: str, types: list[str], stop: threading.Event) -> None:
+def _loop(
+    dsn: str, batch: int, queue: str, types: list[str], stop: threading.Event, variant: str = "a"
+) -> None:
+    claim_sql, finish_sql = variant_sql(variant)
     worker_id = str(uuid.uuid4())
     reason = f"claimed by worker {worker_id}"
     lease_ms = int(LEASE_SEC * 1000)
-    conn = psycopg.connect(dsn, autocommit=True)
+    options = "-c plan_cache_mode=force_generic_plan" if variant == "g" else ""
+    conn = psycopg.connect(dsn, autocommit=True, options=options)
     # Job ids come back as text, as Headrace reads them, and go back as text[]::uuid[].
     conn.adapters.register_loader("uuid", TextLoader)
     conn.execute(f"LISTEN {CHANNEL}")
@@ -132,7 +235,7 @@ def _loop(dsn: str, batch: int, queue: str, types: list[str], stop: threading.Ev
             "lease_until": at + lease_ms,
             "reason": reason,
         }
-        rows = conn.execute(CLAIM, claim, prepare=True).fetchall()
+        rows = conn.execute(claim_sql, claim, prepare=True).fetchall()
         if not rows:
             for _ in conn.notifies(timeout=1.0, stop_after=1):
                 pass
@@ -151,16 +254,19 @@ def _loop(dsn: str, batch: int, queue: str, types: list[str], stop: threading.Ev
             "attempts": attempts,
             "worker": worker_id,
         }
-        row = conn.execute(FINISH, finish, prepare=True).fetchone()
+        row = conn.execute(finish_sql, finish, prepare=True).fetchone()
         if not row or row[0] != len(ids):
             print(f"finish fenced out {len(ids) - (row[0] if row else 0)} job(s)", file=sys.stderr)
     conn.close()
 
 
-def worker(dsn: str, batch: int, queue: str = QUEUE, types: list[str] | None = None) -> None:
+def worker(
+    dsn: str, batch: int, queue: str = QUEUE, types: list[str] | None = None, variant: str = "a"
+) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    t = threading.Thread(target=_loop, args=(dsn, batch, queue, types or [TYPE], stop), daemon=True)
+    args = (dsn, batch, queue, types or [TYPE], stop, variant)
+    t = threading.Thread(target=_loop, args=args, daemon=True)
     t.start()
     while not stop.wait(0.5):
         pass
@@ -174,5 +280,6 @@ if __name__ == "__main__":
     p.add_argument("--batch", type=int, default=50)
     p.add_argument("--queue", default=QUEUE)
     p.add_argument("--type", action="append", dest="types", help=f"job type (default {TYPE})")
+    p.add_argument("--variant", default="a", choices=sorted(VARIANT_DDL))
     a = p.parse_args()
-    worker(a.dsn, a.batch, a.queue, a.types)
+    worker(a.dsn, a.batch, a.queue, a.types, a.variant)

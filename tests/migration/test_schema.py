@@ -129,3 +129,32 @@ def test_generic_plans_of_the_per_job_queries_use_the_partial_indexes(
         found = JobRepository.find_named_query(str(uuid.uuid4()), "nightly")
         assert "ix_jobs_tenant_name" in _generic_plan(conn, found, {})
     store.close()
+
+
+@pytest.mark.parametrize("store_factory", ["postgresql"], indirect=True)
+def test_generic_plans_of_the_claim_find_the_chosen_jobs_by_key_in_a_large_table(
+    store_url: str,
+) -> None:
+    # With the limit a parameter, the generic plan takes the chosen jobs for a tenth of
+    # the table; written as ``IN (chosen)``, the UPDATE then hash-joined them against a
+    # sequential scan of ``jobs``, once statistics said the table was large: every round
+    # read every job.
+    from headrace import Client
+
+    with Client(store_url, run_workers=False) as client:
+        client.job_type("plan.t", queue="q")(lambda ctx, params: None)
+        client.jobs.schedule_many("plan.t", [{}] * 3000)
+    store = Store(store_url)
+    with store.write() as conn:
+        conn.exec_driver_sql("ANALYZE jobs")
+    repo = AttemptRepository(store, str(uuid.uuid4()))
+    now = {"p_at": 5, "p_lease_until": 9, "p_limit": 3, "p_reason": "r"}
+    with store.write() as conn:
+        for stmt in (
+            repo.claim_statement("q", ("plan.t",)),
+            repo._round_statement(None, "q", ("plan.t",)),
+        ):
+            plan = _generic_plan(conn, stmt, now)
+            assert "Seq Scan on jobs" not in plan, plan
+            assert "ix_jobs_claim" in plan and "jobs_pkey" in plan, plan
+    store.close()

@@ -157,7 +157,9 @@ class AttemptRepository:
         stmt = self._statements.get(key)
         if stmt is not None:
             return stmt
-        claim = claims.claim_update(self.worker_id, self._origin_filter, queue, types)
+        claim = claims.claim_update(
+            self.store.dialect, self.worker_id, self._origin_filter, queue, types
+        )
         built: Executable = claim
         if self._events_in_sql:
             built = event_sql.logging_events(
@@ -308,7 +310,9 @@ class AttemptRepository:
             )
         if types is not None:
             claimed, logged = event_sql.logged(
-                claims.claim_update(self.worker_id, self._origin_filter, queue, types, "c_"),
+                claims.claim_update(
+                    self.store.dialect, self.worker_id, self._origin_filter, queue, types, "c_"
+                ),
                 (Status.WAITING, Status.LOCKED),
                 bindparam("p_reason", type_=Text),
                 _AT,

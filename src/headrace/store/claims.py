@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from headrace.model.job import Claimed
 from headrace.store import codec, tables
+from headrace.store.dialects.base import Dialect
 from headrace.store.predicates import AT, IS_WAITING, LOCKED
 
 J = tables.jobs
@@ -43,6 +44,7 @@ ATTEMPT = 4
 
 
 def claim_update(
+    dialect: Dialect,
     worker_id: str,
     origin_filter: tuple[ColumnElement[bool], ...],
     queue: str,
@@ -54,6 +56,7 @@ def claim_update(
     It leases the earliest due waiting jobs (by ``eta_ms``, then ``scheduled_at_ms``), up to
     the bound ``p_limit``, to ``worker_id`` until ``p_lease_until``; ``origin_filter``
     narrows them (to one embedded process's jobs, to the worker's labels and placements).
+    The chosen jobs are updated by key (``Dialect.among_chosen``).
     """
     candidates = (
         select(J.c.job_id)
@@ -78,7 +81,7 @@ def claim_update(
     # than looking the chosen ones up by key.
     return (
         update(J)
-        .where(J.c.job_id.in_(select(candidates.c.job_id)))
+        .where(dialect.among_chosen(J.c.job_id, select(candidates.c.job_id)))
         .values(
             status=LOCKED,
             locked_by=worker_id,

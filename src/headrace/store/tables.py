@@ -202,11 +202,10 @@ class JobRow(Base):
         partial_index("ix_jobs_held", HELD, "locked_by"),
         # Retries whose delay is over.
         partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
-        # Listings: a tenant's jobs newest first, by status, by type.
+        # Listings: a tenant's jobs newest first (filtered there by type or project: no
+        # index of their own, see migration 0016), and by status.
         Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
         Index("ix_jobs_tenant_status", "tenant_id", "status"),
-        Index("ix_jobs_tenant_type", "tenant_id", "type"),
-        Index("ix_jobs_tenant_project", "tenant_id", "project"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, FromClause, Insert, Table
+from sqlalchemy import Column, ColumnElement, Connection, Engine, FromClause, Insert, Select, Table
 from sqlalchemy.engine import Dialect as SQLDialect
 
 
@@ -80,5 +80,13 @@ class Dialect(Protocol):
 
         For a query whose other term (a key range) is the selective one, where SQLite's
         planner, without statistics, would rather scan an index on this column.
+        """
+        ...
+
+    def among_chosen(self, column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
+        """``column`` is one of the values ``chosen`` (one column) picked, evaluated once.
+
+        For an UPDATE of the few rows a locking subquery chose: the rows must be found by
+        key whatever the planner guesses their number to be.
         """
         ...

@@ -18,7 +18,9 @@ from sqlalchemy import (
     Engine,
     FromClause,
     Insert,
+    Select,
     Table,
+    any_,
     bindparam,
     event,
     func,
@@ -210,3 +212,15 @@ def rows_value(
 def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """The column as it is: PostgreSQL's planner weighs the key range by its statistics."""
     return column
+
+
+def among_chosen(column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
+    """``column = ANY(ARRAY(chosen))``: found by key, never by a join the planner costs.
+
+    ``column IN (chosen)`` is a semi-join, and in a generic plan (a prepared statement
+    whose ``LIMIT`` is a parameter) the planner takes the chosen rows for a tenth of the
+    table and answers it with a hash join over a sequential scan of ``jobs``: every
+    claim read the whole table. An array from a subquery is computed once, before the
+    scan, and the planner reads the rows it names through the primary key.
+    """
+    return column == any_(func.array(chosen.scalar_subquery()))

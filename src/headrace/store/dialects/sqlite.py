@@ -15,6 +15,7 @@ from sqlalchemy import (
     Engine,
     FromClause,
     Insert,
+    Select,
     Table,
     event,
     func,
@@ -166,3 +167,8 @@ def rows_value(
 def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """``+column``: SQLite's documented way to keep a term from using an index."""
     return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
+
+
+def among_chosen(column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
+    """``column IN (chosen)``: SQLite looks each chosen value up by key."""
+    return column.in_(chosen)
