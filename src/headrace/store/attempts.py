@@ -536,25 +536,25 @@ class AttemptRepository:
 
     def held(self) -> dict[str, tuple[int, Status]]:
         """The jobs this worker holds now: job id -> (attempt, status)."""
-        with self.store.read() as conn:
+        return {k: (v[0], v[1]) for k, v in self.holdings().items()}
+
+    def holdings(self) -> dict[str, tuple[int, Status, dict[str, Any] | None]]:
+        """The jobs this worker holds now with their control requests (restart, exports).
+
+        Job id -> (attempt, status, control or None): the worker's control poll, one read.
+        """
+        with self.store.read_one() as conn:
             rows = conn.execute(self.held_query()).all()
-        return {str(r[0]): (r[1], Status(r[2])) for r in rows}
+        return {
+            str(r[0]): (r[1], Status(r[2]), None if r[3] is None else json.loads(r[3]))
+            for r in rows
+        }
 
     def held_query(self) -> Select[Any]:
-        """What ``held`` runs: the rows of ``ix_jobs_held`` that name this worker."""
-        return select(J.c.job_id, J.c.attempt, J.c.status).where(
+        """What ``holdings`` runs: the rows of ``ix_jobs_held`` that name this worker."""
+        return select(J.c.job_id, J.c.attempt, J.c.status, J.c.control).where(
             J.c.locked_by == self.worker_id, IS_HELD
         )
-
-    def controls(self) -> dict[str, tuple[int, dict[str, Any]]]:
-        """Pending control requests (restart, exports) on jobs this worker holds."""
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(J.c.job_id, J.c.attempt, J.c.control).where(
-                    J.c.locked_by == self.worker_id, IS_HELD, J.c.control.is_not(None)
-                )
-            ).all()
-        return {str(r[0]): (r[1], json.loads(r[2])) for r in rows}
 
     def heartbeat(self, lease_sec: float, job_ids: Sequence[str]) -> None:
         """Renew the named jobs' leases and this worker's liveness (see ``LeaseRepository``)."""
