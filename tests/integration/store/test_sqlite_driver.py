@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import sqlalchemy
 
 from headrace import Client
 from headrace.store.database import Store
+from headrace.store.dialects import sqlite as sqlite_dialect
 from headrace.store.dialects import sqlite_driver
 
 
@@ -84,4 +87,43 @@ def test_a_failed_statement_rolls_back_and_leaves_the_kept_connection_usable(
         again.execute("INSERT INTO t VALUES (2)")
     with store.read() as read:
         assert read.exec_driver_sql("SELECT x FROM t").all() == [(2,)]
+    store.close()
+
+
+def test_a_write_waits_for_another_process_lock_and_takes_it_once_free(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/w.db")
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(0.2)
+        other.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release).start()
+    with sqlite_driver.transaction(store.engine) as conn:
+        # It waited in ``begin`` (its own busy handler is off), not in SQLite's.
+        assert released.is_set()
+        assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    other.close()
+    store.close()
+
+
+def test_a_lock_held_past_the_busy_timeout_fails_the_write_and_frees_the_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/t.db")
+    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with (
+        pytest.raises(sqlalchemy.exc.DBAPIError, match="locked"),
+        sqlite_driver.transaction(store.engine),
+    ):
+        pass  # pragma: no cover - its BEGIN IMMEDIATE raises
+    other.execute("COMMIT")
+    with sqlite_driver.transaction(store.engine) as conn:
+        assert conn.in_transaction
+    other.close()
     store.close()
