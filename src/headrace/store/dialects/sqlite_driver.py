@@ -135,6 +135,21 @@ class Statement:
     binds: tuple[Callable[[Any], Any] | None, ...]
     #: Per returned column, its type's result processor (None: read as it is).
     reads: tuple[Callable[[Any], Any] | None, ...]
+    #: The positions of returned columns that have a processor, with it.
+    _reading: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        reading = tuple((i, r) for i, r in enumerate(self.reads) if r is not None)
+        object.__setattr__(self, "_reading", reading)
+
+    def read(self, found: Sequence[Any]) -> list[Any]:
+        """A returned row, each value read as SQLAlchemy reads it."""
+        row = list(found)
+        for i, read in self._reading:
+            v = row[i]
+            if v is not None:
+                row[i] = read(v)
+        return row
 
     @property
     def sql(self) -> str:
