@@ -26,7 +26,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler import ending, isolation, keeper, runner
+from headrace.scheduler import control, ending, isolation, keeper, runner
 from headrace.scheduler.attempt import Attempt, ExecutionKilled, interrupt
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import Registry
@@ -480,41 +480,15 @@ class Worker:
             self.attempts.apply(fixes)
 
     def _control(self) -> None:
+        """The control poll (``control``): one read of what the store holds for this worker."""
         # Snapshot what runs before reading the store: an attempt claimed after the read
         # would otherwise look lost.
         with self._lock:
             running = list(self._running.values())
-        held = self.attempts.held()
-        now = time.monotonic()
-        for a in running:
-            found = held.get(a.claimed.job_id)
-            if found is None or found[0] != a.claimed.attempt:
-                if not a.ended:
-                    a.ctx.request_stop("lost")
-            elif found[1] is S.CANCELING and not a.ctx.cancelled:
-                a.ctx.request_stop("cancel")
-                runner.notify_state(a.instance, a.ctx, str(S.CANCELING))
-            elif found[1] is S.SUSPENDING and not a.ctx.cancelled:
-                a.ctx.request_stop("suspend")
-                runner.notify_state(a.instance, a.ctx, str(S.SUSPENDING))
-            elif now >= a.deadline and not a.ended:
-                self._time_out(a)
+        holdings = self.attempts.holdings()
+        control.apply(running, holdings, time.monotonic(), self._time_out)
         if running:
-            self._control_requests(running)
             self._abandon_stuck(running)
-
-    def _control_requests(self, running: list[Attempt]) -> None:
-        """Requests that are not status changes: restart, snapshot exports."""
-        requests = self.attempts.controls()
-        for a in running:
-            found = requests.get(a.claimed.job_id)
-            if found is None or found[0] != a.claimed.attempt:
-                a.ctx.request_exports([])
-                continue
-            control = found[1]
-            a.ctx.request_exports(list(control.get("export", [])))
-            if control.get("restart") and not a.ctx.cancelled:
-                a.ctx.request_stop("restart")
 
     def _time_out(self, a: Attempt) -> None:
         a.ended = True

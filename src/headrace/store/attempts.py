@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +39,7 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import claims, event_sql, sqlite_round, tables, write_shapes
+from headrace.store import claims, event_sql, holdings, sqlite_round, tables, write_shapes
 from headrace.store.database import Store
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
@@ -55,7 +54,7 @@ E = tables.job_events
 REASON = Column("reason", Text)
 
 
-class AttemptRepository:
+class AttemptRepository(holdings.Holdings):
     """Claims, fenced writes and lease upkeep for one worker process."""
 
     def __init__(
@@ -537,28 +536,6 @@ class AttemptRepository:
         if logged:
             return change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id, v.c.reason)
         return change.returning(J.c.job_id, J.c.attempt, J.c.tenant_id)
-
-    def held(self) -> dict[str, tuple[int, Status]]:
-        """The jobs this worker holds now: job id -> (attempt, status)."""
-        with self.store.read() as conn:
-            rows = conn.execute(self.held_query()).all()
-        return {str(r[0]): (r[1], Status(r[2])) for r in rows}
-
-    def held_query(self) -> Select[Any]:
-        """What ``held`` runs: the rows of ``ix_jobs_held`` that name this worker."""
-        return select(J.c.job_id, J.c.attempt, J.c.status).where(
-            J.c.locked_by == self.worker_id, IS_HELD
-        )
-
-    def controls(self) -> dict[str, tuple[int, dict[str, Any]]]:
-        """Pending control requests (restart, exports) on jobs this worker holds."""
-        with self.store.read() as conn:
-            rows = conn.execute(
-                select(J.c.job_id, J.c.attempt, J.c.control).where(
-                    J.c.locked_by == self.worker_id, IS_HELD, J.c.control.is_not(None)
-                )
-            ).all()
-        return {str(r[0]): (r[1], json.loads(r[2])) for r in rows}
 
     def heartbeat(self, lease_sec: float, job_ids: Sequence[str]) -> None:
         """Renew the named jobs' leases and this worker's liveness (see ``LeaseRepository``)."""

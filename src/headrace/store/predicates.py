@@ -19,7 +19,11 @@ from headrace.model.status import Status
 from headrace.store import tables
 
 J = tables.jobs
-HELD = [str(s) for s in machine.HELD]
+#: In the order of ``ix_jobs_held``'s predicate (``tables.HELD``): SQLite uses a partial
+#: index only for a query term identical to its predicate, list order included, and
+#: ``machine.HELD`` is a set, whose order changes with each process's string hashing (in
+#: most orders ``held`` and the reaper scanned the whole table).
+HELD = sorted((str(s) for s in machine.HELD), key=lambda s: tables.HELD.index(f"'{s}'"))
 WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
 IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
 IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])

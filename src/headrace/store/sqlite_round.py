@@ -87,12 +87,7 @@ class DriverRound:
             events = _events(at, by_key, done, taken, claim)
             if events:
                 conn.executemany(INSERT_EVENTS, events)
-        claimed = []
-        if take is not None:
-            reads = take.reads
-            for r in taken:
-                row = [v if p is None or v is None else p(v) for p, v in zip(reads, r, strict=True)]
-                claimed.append(claims.claimed_from(row))
+        claimed = [] if take is None else [claims.claimed_from(take.read(r)) for r in taken]
         held = {id(by_key[r[0], r[1]]) for r in done}
         return [w for w in writes if id(w) not in held], claimed
 

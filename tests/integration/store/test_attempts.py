@@ -5,10 +5,15 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
+import sqlalchemy
+
 from headrace import Client, defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
+from headrace.store import tables
 from headrace.store.attempts import AttemptRepository
+from headrace.store.jobs import JobRepository
 
 S = Status
 
@@ -164,6 +169,52 @@ def test_reaper_finishes_cancel_and_suspend_requests_of_dead_workers(store_url: 
     assert a.maintain() == 2
     assert client.jobs.get(ids[0]).status is S.CANCELED
     assert client.jobs.get(ids[1]).status is S.SUSPENDED
+    client.close()
+
+
+def test_the_control_poll_reads_status_and_requests_in_one_query(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    ids = schedule(client, 4)
+    a = worker(client)
+    claimed = {c.job_id: c for c in a.claim("maintenance", ["st.noop"], 3, 30)}
+    running = [c for c in claimed.values() if c.job_id != ids[0]]
+    a.apply(
+        [AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.LOCKED, S.RUNNING)) for c in running]
+    )
+    tenant = next(iter(claimed.values())).tenant_id
+    repo = JobRepository(client.store)
+    repo.set_control(tenant, running[0].job_id, lambda job, c: {**c, "restart": True})
+    client.jobs.cancel(running[1].job_id)
+    statements: list[str] = []
+    listen = sqlalchemy.event.listens_for(client.store.engine, "before_cursor_execute")
+    listen(lambda conn, cursor, sql, *rest: statements.append(sql))
+    got = a.holdings()
+    assert [s for s in statements if s != "BEGIN"] == [statements[-1]]
+    assert statements[-1].lstrip().startswith("SELECT")
+    assert set(got) == set(claimed)  # the fourth job is not this worker's
+    for job_id, c in claimed.items():
+        assert got[job_id][0] == c.attempt
+    assert got[running[0].job_id][1:] == (S.RUNNING, {"restart": True})
+    assert got[running[1].job_id][1:] == (S.CANCELING, None)
+    untouched = next(j for j in claimed if j not in (running[0].job_id, running[1].job_id))
+    assert got[untouched][1:] == (S.LOCKED, None)
+    assert a.held() == {k: v[:2] for k, v in got.items()}
+    client.close()
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite"], indirect=True)
+def test_the_control_poll_reads_the_held_jobs_index_on_sqlite(store_url: str) -> None:
+    # SQLite takes a partial index only for a term identical to its predicate, the IN
+    # list's order included; in another order (a set's, which changes with the process's
+    # string hashing) the poll scanned every job, twice every quarter second.
+    client = Client(store_url, run_workers=False)
+    sql = str(worker(client).held_query().compile(dialect=client.store.engine.dialect))
+    assert tables.HELD in sql
+    with client.store.read() as conn:
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",))
+        )
+    assert "ix_jobs_held" in plan and "SCAN" not in plan
     client.close()
 
 

@@ -155,13 +155,20 @@ def rows_value(
     Values go through their column type's bind processing first (a UUID is stored as 32
     hex digits), as they would in a bound parameter.
     """
-    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    return json.dumps(
-        [
-            [v if p is None or v is None else p(v) for p, v in zip(procs, r, strict=True)]
-            for r in rows
-        ]
-    )
+    procs = [
+        (i, p)
+        for i, c in enumerate(columns)
+        if (p := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    out = []
+    for r in rows:
+        row = list(r)
+        for i, proc in procs:
+            v = row[i]
+            if v is not None:
+                row[i] = proc(v)
+        out.append(row)
+    return json.dumps(out)
 
 
 def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
