@@ -8,8 +8,11 @@ output's length; a failing stage is found from the traceback's line number, so s
 costs nothing.
 
 A :class:`Tail` fuses the keying step of the vertex's only output edge into the loop:
-the chain then emits keys, ``(key, item)`` pairs or tumbling-window slots
-``(window_start, key)`` instead of items and a parallel list of event times. A
+the chain then emits keys, ``(key, item)`` pairs or the keys of tumbling windows
+instead of items and a parallel list of event times. Window keys come with the runs of
+consecutive items that share a window start (event times mostly grow, so a batch holds
+a few runs): the loop builds no ``(window_start, key)`` tuple per item, and the
+receiver pairs starts and keys again at C speed (``FixedWindows.add_runs``). A
 flat_map that ends a plain chain extends the output list with its result (one C call
 per input item instead of a Python iteration per output item).
 """
@@ -39,9 +42,11 @@ class Tail:
 
     ``items``: the item (extra: event times, or None). ``keys``: ``key_fn(item)`` only,
     for a combine that counts (extra: None). ``pairs``: ``(key_fn(item), item)`` (extra:
-    event times or None). ``slots``: ``(t - t % size, key_fn(item))`` with key None
-    without ``key_fn`` (extra: ``(items or None, smallest event time or None)``; the
-    items only with ``values``). ``stage`` names the key function in errors.
+    event times or None). ``slots``: ``key_fn(item)``, None without ``key_fn``, in the
+    window starting at ``t - t % size`` (extra: ``(items or None, starts, positions)``:
+    the output from ``positions[i]`` on, up to the next position, is in the window
+    starting at ``starts[i]``; the items only with ``values``). ``stage`` names the key
+    function in errors.
     """
 
     kind: Literal["items", "keys", "pairs", "slots"] = "items"
@@ -54,8 +59,6 @@ class Tail:
 ITEMS = Tail()
 #: Stage kinds that change how many items go on (a filter, a flat_map, late items).
 _COUNTING = ("filter", "flat_map", "timestamps")
-#: Above any event time: the smallest time of a batch starts here.
-_BIG = 1 << 62
 
 
 class CompiledChain:
@@ -112,7 +115,8 @@ class CompiledChain:
             "    vals = [] if VALUES else None",
             "    vapp = vals.append if vals is not None else None",
             *[f"    c{i} = 0" for i in range(k)],
-            "    mx = tstate[0]; low = mx - LAG; mn = BIG",
+            "    mx = tstate[0]; low = mx - LAG",
+            "    starts = []; positions = []; cur = None",
             "    v = t = None",
             "    try:",
         ]
@@ -120,7 +124,6 @@ class CompiledChain:
         env["VALUES"] = tail.kind == "slots" and tail.values
         env["KF"] = tail.key_fn
         env["SIZE"] = tail.size
-        env["BIG"] = _BIG
         lag = next((n.lag_ms for n in self.nodes if n.kind == "timestamps"), 0)
         env["LAG"] = lag
         if self.timed_input:
@@ -147,7 +150,7 @@ class CompiledChain:
         counters = [f"c{i}" for i in range(k)]
         if last >= 0:
             counters[last] = self._derived_count(last)
-        extra = "(vals, mn if mn != BIG else None)" if tail.kind == "slots" else "ots"
+        extra = "(vals, starts, positions)" if tail.kind == "slots" else "ots"
         lines += [
             "    except Exception as exc:",
             "        _fail(exc, v)",
@@ -220,10 +223,11 @@ def _tail_lines(tail: Tail) -> list[str]:
     if tail.kind == "pairs":
         return [f"app(({key}, v))"]
     return [
-        f"app((t - t % SIZE, {key}))",
+        "s = t - t % SIZE",
+        "if s != cur:",  # a new run: its window start and where it begins in ``out``
+        "    cur = s; starts.append(s); positions.append(len(out))",
+        f"app({key})",
         *(["vapp(v)"] if tail.values else []),
-        "if t < mn:",
-        "    mn = t",
     ]
 
 

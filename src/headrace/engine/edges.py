@@ -90,9 +90,9 @@ class Sender:
                 self._route_pairs(out, extra)
         else:
             assert self.windows is not None and isinstance(self.windows, FixedWindows)
-            values, min_t = extra
+            values, starts, positions = extra
             try:
-                self.windows.add_slots(out, values, min_t)
+                self.windows.add_runs(out, values, starts, positions)
             except Exception as exc:
                 raise fail(self.stage, values[:1] if values else out[:1], exc) from exc
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -55,15 +57,28 @@ class FixedWindows:
             acc = get(slot, _MISSING)
             state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
 
-    def add_slots(self, slots: list[tuple[int, Any]], items: list[Any] | None, min_t: int) -> None:
-        """Tumbling only: folds items whose ``(start, key)`` slots the fused loop built.
+    def add_runs(
+        self,
+        keys: list[Any],
+        items: list[Any] | None,
+        starts: list[int],
+        positions: list[int],
+    ) -> None:
+        """Tumbling only: folds items the fused loop keyed, in runs of one window each.
 
-        ``items`` may be None for a counting operation; ``min_t`` is the smallest time.
+        ``keys[positions[i]:positions[i + 1]]`` (to the end for the last run) are in the
+        window starting at ``starts[i]``. The ``(start, key)`` slots are paired at C
+        speed (``zip`` hands the same tuple back while nothing keeps it, so a slot
+        already open costs no tuple). ``items`` may be None for a counting operation.
         """
-        if not slots:
+        if not keys:
             return
         state = self.state
-        self._note(min_t - min_t % self.size)
+        self._note(min(starts))
+        ends = positions[1:]
+        ends.append(len(keys))
+        lengths = list(map(operator.sub, ends, positions))
+        slots = zip(chain.from_iterable(map(repeat, starts, lengths)), keys, strict=True)
         if self.op.count_keys:
             Counter.update(state, slots)  # type: ignore[call-overload]
             return
