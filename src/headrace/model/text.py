@@ -19,6 +19,8 @@ UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_DEPTH = 64
 #: Longest single string inside a JSON value (characters): above the 32 MiB pipeline body.
 MAX_VALUE_CHARS = 64 * 1024 * 1024
+#: Values that hold no string and nest nothing (exact types: a ``str`` subclass is checked).
+_SCALARS = frozenset({bool, int, float})
 
 
 def check_text(field: str, value: str, max_chars: int | None = None) -> str:
@@ -84,6 +86,8 @@ def check_value(field: str, value: Any, max_depth: int = MAX_DEPTH) -> Any:
     Raises:
         InvalidInput: naming the path to the bad part, ``params.items[3]``.
     """
+    if value is None or type(value) in _SCALARS or (type(value) is dict and not value):
+        return value  # nothing to check: most results and states (one per attempt's end)
     stack: list[tuple[str, Any, int]] = [(field, value, 0)]
     while stack:
         path, item, depth = stack.pop()

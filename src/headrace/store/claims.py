@@ -97,21 +97,21 @@ def claim_update(
 
 
 def claimed_from(r: Sequence[Any]) -> Claimed:
-    """A claimed job from a row of ``CLAIMED_COLUMNS``."""
+    """A claimed job from a row of ``CLAIMED_COLUMNS`` (positional: once per job claimed)."""
     return Claimed(
-        job_id=str(r[0]),
-        tenant_id=str(r[1]),
-        type=r[2],
-        queue=r[3],
-        attempt=r[4],
-        params=codec.loads(r[5]),
-        state=codec.loads(r[6]) or {},
-        progress=r[7],
-        timeout_sec=r[8],
-        retries=r[9],
-        max_retries=r[10],
-        retry_delay_sec=r[11],
-        resumed=bool(r[12]),
+        str(r[0]),
+        str(r[1]),
+        r[2],
+        r[3],
+        r[4],
+        codec.loads(r[5]),
+        codec.loads(r[6]) or {},
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        bool(r[12]),
     )
 
 
