@@ -7,8 +7,10 @@ Also pins the private stdlib details ``headrace.children`` relies on (CPython 3.
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
 import sys
 from multiprocessing import popen_forkserver, popen_spawn_posix, spawn
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,20 +44,51 @@ def _imports_main(ctx: Any) -> bool:
     return bool(file == _main_file())
 
 
-@pytest.mark.parametrize("method", ["spawn", "forkserver"])
-def test_children_skip_the_main_the_stdlib_would_import(method: str) -> None:
-    # pytest's own main is a script the stdlib child imports again: the control.
+#: A main script that runs one check of this module (its ``_check_*``), as a process whose
+#: ``__main__`` is a file: the stdlib's children import such a main again. pytest's own
+#: process is no such thing under xdist (its workers' main is ``python -c``).
+SCRIPT = """
+import sys
+sys.path.insert(0, {here!r})
+import test_children
+
+if __name__ == "__main__":
+    getattr(test_children, sys.argv[1])(*sys.argv[2:])
+    print("checked")
+"""
+
+
+def _run_as_a_script(tmp_path: Path, check: str, *args: str) -> None:
+    script = tmp_path / "main_script.py"
+    script.write_text(SCRIPT.format(here=str(Path(__file__).parent)))
+    done = subprocess.run(
+        [sys.executable, str(script), check, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "checked", done.stdout + done.stderr
+
+
+def _check_skip_the_main(method: str) -> None:
+    # The script's main is a file the stdlib child imports again: the control.
     assert _main_file() is not None
     assert _imports_main(multiprocessing.get_context(method)) is True
     assert _imports_main(children.context_for(method)) is False  # type: ignore[call-overload]
 
 
-def test_preparation_data_is_the_stdlibs_without_the_main_keys() -> None:
+def _check_preparation_data() -> None:
     stdlib = spawn.get_preparation_data("x")
     assert set(children.MAIN_KEYS) & set(stdlib), "the stdlib names the main differently now"
     ours = children.preparation_data("x")
     assert not set(children.MAIN_KEYS) & set(ours)
     assert {k: v for k, v in stdlib.items() if k not in children.MAIN_KEYS} == ours
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_children_skip_the_main_the_stdlib_would_import(method: str, tmp_path: Path) -> None:
+    _run_as_a_script(tmp_path, "_check_skip_the_main", method)
+
+
+def test_preparation_data_is_the_stdlibs_without_the_main_keys(tmp_path: Path) -> None:
+    _run_as_a_script(tmp_path, "_check_preparation_data")
 
 
 def test_the_stdlib_details_children_relies_on() -> None:
