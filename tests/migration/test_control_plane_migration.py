@@ -6,12 +6,11 @@ import re
 import uuid
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
+from alembic_steps import alembic_step
 
 from headrace import Client
 from headrace.model.status import Status
-from headrace.store.database import MIGRATIONS, Store
+from headrace.store.database import Store
 
 TENANT = "00000000-0000-0000-0000-000000000000"
 USER = "00000000-0000-0000-0000-000000000001"
@@ -26,17 +25,9 @@ def _sql(text: str) -> sqlalchemy.TextClause:
     )
 
 
-def _alembic(store: Store, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.write() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
-
-
 def test_upgrading_from_0007_keeps_jobs_events_logs_runs_and_snapshots(store_url: str) -> None:
     store = Store(store_url)
-    _alembic(store, "downgrade", "0007")  # the previous head, as a store deployed today
+    alembic_step(store, "downgrade", "0007")  # the previous head, as a store deployed today
     done, waiting = str(uuid.uuid4()), str(uuid.uuid4())
     common = {
         "tenant_id": TENANT, "user_id": USER, "queue": "default", "scheduled_at_ms": 1000,

@@ -5,20 +5,11 @@ never expiring); its downgrade takes the columns away again."""
 from __future__ import annotations
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
+from alembic_steps import alembic_step
 
 from headrace import Client
 from headrace.service.tokens import TokenService
-from headrace.store.database import MIGRATIONS, Store
-
-
-def _alembic(store: Store, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.write() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
+from headrace.store.database import Store
 
 
 def _columns(store: Store, table: str) -> set[str]:
@@ -32,7 +23,7 @@ def test_upgrading_from_0012_keeps_jobs_and_tokens(store_url: str) -> None:
         job = client.jobs.schedule("mig.echo", {"n": 1})
         token, _ = TokenService(client.store).create("acme", "ann", "viewer")
     store = Store(store_url)
-    _alembic(store, "downgrade", "0012")  # the previous head, as a store deployed today
+    alembic_step(store, "downgrade", "0012")  # the previous head, as a store deployed today
     assert "lease_losses" not in _columns(store, "jobs")
     assert not {"expires_at_ms", "last_used_at_ms"} & _columns(store, "api_tokens")
     store.close()

@@ -7,24 +7,15 @@ from __future__ import annotations
 import importlib
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
+from alembic_steps import alembic_step
 
 from headrace import Client
-from headrace.store.database import MIGRATIONS, Store
+from headrace.store.database import Store
 from headrace.store.overview import JobFilter, OverviewRepository
 
 DROPPED = importlib.import_module(
     "headrace.store.migrations.versions.0016_no_type_project_indexes"
 ).DROPPED
-
-
-def _alembic(store: Store, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.write() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
 
 
 def _job_indexes(store: Store) -> set[str]:
@@ -40,7 +31,7 @@ def test_upgrading_from_0015_drops_the_indexes_and_keeps_the_listings(store_url:
         client.jobs.schedule("mig.b", {"n": 3})
     tenant = a[0].tenant_id
     store = Store(store_url)
-    _alembic(store, "downgrade", "0015")  # the previous head, as a store deployed today
+    alembic_step(store, "downgrade", "0015")  # the previous head, as a store deployed today
     assert set(DROPPED) <= _job_indexes(store)
     store.close()
 
@@ -61,7 +52,7 @@ def test_upgrading_from_0015_drops_the_indexes_and_keeps_the_listings(store_url:
         assert found(JobFilter(type_id="mig.a", project="default")) == {j.job_id for j in a}
 
     store = Store(store_url)
-    _alembic(store, "downgrade", "0015")
+    alembic_step(store, "downgrade", "0015")
     assert set(DROPPED) <= _job_indexes(store)
-    _alembic(store, "upgrade", "head")
+    alembic_step(store, "upgrade", "head")
     store.close()

@@ -6,21 +6,12 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
+from alembic_steps import alembic_step
 
 from headrace import Client
 from headrace.model.status import Status
 from headrace.service.ticker import Ticker
-from headrace.store.database import MIGRATIONS, Store
-
-
-def _alembic(store: Store, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with store.write() as conn:
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
+from headrace.store.database import Store
 
 
 def _tables(store: Store) -> set[str]:
@@ -34,7 +25,7 @@ def test_upgrading_from_0011_keeps_jobs_and_schedules_them(store_url: str) -> No
         job = client.jobs.create("kept", type="mig.echo", params={"n": 1})
         client.jobs.start(job.job_id)
     store = Store(store_url)
-    _alembic(store, "downgrade", "0011")  # the previous head, as a store deployed today
+    alembic_step(store, "downgrade", "0011")  # the previous head, as a store deployed today
     assert not {"schedules", "schedule_firings"} & _tables(store)
     with store.read() as conn:
         assert conn.execute(sqlalchemy.text("SELECT count(*) FROM jobs")).scalar_one() == 1
