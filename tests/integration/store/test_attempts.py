@@ -218,6 +218,26 @@ def test_the_control_poll_reads_the_held_jobs_index_on_sqlite(store_url: str) ->
     client.close()
 
 
+@pytest.mark.parametrize("store_factory", ["sqlite"], indirect=True)
+def test_a_workers_held_jobs_at_close_read_the_held_jobs_index_on_sqlite(store_url: str) -> None:
+    # What a closing client asks (``JobRepository.held_by``): with its statuses bound as
+    # parameters SQLite could not match the partial index and scanned every job.
+    client = Client(store_url, run_workers=False)
+    (job_id,) = schedule(client, 1)
+    a = worker(client)
+    a.claim("maintenance", ["st.noop"], 1, 0.001)
+    query = JobRepository.held_by_query(a.worker_id)
+    sql = str(query.compile(dialect=client.store.engine.dialect))
+    assert tables.HELD in sql
+    with client.store.read() as conn:
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",))
+        )
+    assert "ix_jobs_held" in plan and "SCAN" not in plan
+    assert [j.job_id for j in JobRepository(client.store).held_by(a.worker_id)] == [job_id]
+    client.close()
+
+
 def test_a_hold_the_worker_no_longer_runs_lapses(store_url: str) -> None:
     client = Client(store_url, run_workers=False)
     kept, dropped = schedule(client, 2)
