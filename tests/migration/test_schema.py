@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from headrace.store import tables
+from headrace.store import database, tables
 from headrace.store.attempts import AttemptRepository
 from headrace.store.database import Store
 from headrace.store.jobs import JobRepository
@@ -24,6 +24,19 @@ def test_head_equals_metadata(store_url: str) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, tables.metadata) == []
     store.migrate()  # a second run is a no-op
+    store.close()
+
+
+def test_head_revision_is_the_scripts_head(store_url: str) -> None:
+    # A store at HEAD_REVISION opens without Alembic: a new migration must move it.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == database.HEAD_REVISION
+    store = Store(store_url)
+    assert store.revision() == database.HEAD_REVISION
     store.close()
 
 

@@ -99,7 +99,7 @@ def server(
     # Imported here: cli.app registers this command (a cycle), and the web stack is heavy
     # for the other commands.
     from headrace.api.server import Server, ServerOptions
-    from headrace.cli.app import parse_queues
+    from headrace.cli.worker import parse_queues
 
     try:
         settings = config.load(config_file)

@@ -16,7 +16,7 @@ from headrace.cli import progress
 from headrace.cli.connect import Backend, connect
 from headrace.model.job import Job
 from headrace.model.status import Status
-from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
+from headrace.service.pipeline_job import PIPELINE_JOB_TYPE
 
 #: How many of the newest pipeline jobs are noted before the file runs.
 NOTED = 100

@@ -7,7 +7,6 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
 import pydantic
 
 from headrace import errors
@@ -45,6 +44,10 @@ def parse_params(
             field = f"params.{where}" if where else "params"
             raise errors.InvalidInput(field, first["msg"]) from None
     if schema is not None:
+        # Imported at the first job whose type has a JSON schema: a worker whose types
+        # have none (or pydantic models) never pays for it at start-up.
+        import jsonschema
+
         try:
             jsonschema.validate(params, schema)
         except jsonschema.ValidationError as exc:

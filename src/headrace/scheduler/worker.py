@@ -208,7 +208,10 @@ class Worker:
                 self._stopped.wait(0.1)
             if claimed or wrote:
                 idle = defaults.IDLE_POLL_MIN_SEC
-                continue
+                # Straight on if it may find work now; not into a round with nothing to do
+                # (its claims' start writes are held back, its slots all busy).
+                if self._kick.is_set() or any(self._free(types).values()):
+                    continue
             if self._stopping.is_set() or not any(self._free(types).values()):
                 wait = defaults.CONTROL_POLL_SEC  # only writes or a freed slot need a round
             else:
@@ -251,6 +254,7 @@ class Worker:
             raise
         if claimed:
             self._begin(claimed)
+            self._held = True  # their start writes: the pump comes back within the interval
         if refused:
             self._resolve(refused)
         return bool(writes or logs), len(claimed)
@@ -452,14 +456,7 @@ class Worker:
     def _requeue(self, writes: list[AttemptWrite], logs: list[dict[str, object]]) -> None:
         """Put back writes that failed to apply, in order, ahead of anything newer."""
         with self._lock:
-            newer = self._buffer
-            self._buffer = WriteBuffer()
-            for w in writes:
-                self._buffer.add(w)
-            self._buffer.logs = logs + newer.logs
-            for chain in newer.writes.values():
-                for w in chain:
-                    self._buffer.add(w)
+            self._buffer = self._buffer.behind(writes, logs)
 
     def _resolve(self, refused: list[AttemptWrite]) -> None:
         """A refused end-of-attempt write: honour a pending cancel/suspend, else drop it."""

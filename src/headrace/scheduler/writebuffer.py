@@ -64,6 +64,17 @@ class WriteBuffer:
         self.since = {k: self.since[k] for k in kept}
         return writes, logs, bool(kept)
 
+    def behind(self, writes: list[AttemptWrite], logs: list[dict[str, object]]) -> WriteBuffer:
+        """``writes`` and ``logs`` (taken, not applied), then this buffer's: put back in order."""
+        ahead = WriteBuffer()
+        for w in writes:
+            ahead.add(w)
+        ahead.logs = logs + self.logs
+        for chain in self.writes.values():
+            for w in chain:
+                ahead.add(w)
+        return ahead
+
 
 def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:
     """What to write instead of a refused end-of-attempt write, if anything.

@@ -14,7 +14,7 @@ from headrace import errors
 from headrace.defaults import MAX_COPIES
 from headrace.model.job import Job
 from headrace.model.jobconfig import JobConfig
-from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
+from headrace.service.pipeline_job import PIPELINE_JOB_TYPE
 from headrace.service.projects import check_name
 from headrace.store import codec
 

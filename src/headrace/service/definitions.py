@@ -23,7 +23,7 @@ from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.scheduler.registry import Registry
 from headrace.service import definition_fields as fields
-from headrace.service.pipeline_runner import PIPELINE_JOB_TYPE
+from headrace.service.pipeline_job import PIPELINE_JOB_TYPE
 from headrace.service.projects import check_name
 from headrace.store import codec, tables
 from headrace.store.commits import CommitRepository

@@ -10,7 +10,6 @@ metrics into the job's state and run record.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -22,9 +21,11 @@ from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
-from headrace.scheduler.registry import DEFAULT
 from headrace.service import data, provider_ref
 from headrace.service.data import StoreProvider
+
+# The type's registration too: whoever imports the runner can run its jobs.
+from headrace.service.pipeline_job import PIPELINE_JOB_TYPE as PIPELINE_JOB_TYPE
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
 from headrace.store.workers import WorkerRecord, WorkerRepository
@@ -38,9 +39,6 @@ GUARANTEES: dict[ProcessingGuarantee, Literal["none", "at_least_once", "exactly_
 
 #: How often a job with auto-scaling looks for workers that joined its queue.
 AUTO_SCALING_CHECK_SEC = 2.0
-
-#: The built-in job type that runs a pipeline on a worker.
-PIPELINE_JOB_TYPE = "headrace.pipeline"
 
 
 def encode(pipeline: Pipeline) -> str:
@@ -218,8 +216,11 @@ def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
     return data.dump_many(items)
 
 
-def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
-    """Run the pipeline in ``params`` on this worker, from its last snapshot if any."""
+def pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
+    """The ``headrace.pipeline`` job (``pipeline_job.run``): run the pipeline in ``params``.
+
+    On this worker, from its last snapshot if any.
+    """
     if ctx.store is None:
         msg = "a pipeline job needs its worker's store"
         raise RuntimeError(msg)
@@ -293,29 +294,3 @@ def _executor(config: JobConfig) -> engine.Executor | str:
 
         return RayExecutor(config.ray_address)
     return "processes"
-
-
-DEFAULT.decorator(
-    PIPELINE_JOB_TYPE,
-    group="headrace",
-    queue=defaults.PIPELINE_QUEUE,
-    description="Runs a pipeline on the dataflow engine",
-    timeout_sec=0,
-    max_retries=0,
-    suspendable=True,
-    params={
-        "type": "object",
-        "properties": {
-            "pipeline": {"type": "string"},
-            "local_parallelism": {"type": "integer", "minimum": 1},
-            "config": {"type": "object"},
-            "run_count": {"type": "integer", "minimum": 1},
-            "parameters": {"type": "object"},
-        },
-        "required": ["pipeline"],
-    },
-)(_pipeline_job)
-# Streaming pipeline jobs go to their own queue (``PipelineService.submit``).
-_spec = DEFAULT.get(PIPELINE_JOB_TYPE)
-assert _spec is not None
-DEFAULT.register(dataclasses.replace(_spec, also_queues=(defaults.STREAM_QUEUE,)))

@@ -36,7 +36,6 @@ from headrace.model.clock import now_ms
 from headrace.model.schedules import Action, Misfire, Outcome, Schedule
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.worker import Worker
-from headrace.service.jobs import JobService, Scope
 from headrace.store.database import Store
 from headrace.store.schedules import FiringClaims
 
@@ -145,6 +144,10 @@ class Ticker:
         return fired
 
     def _fire(self, tenant_id: str, schedule: Schedule, fire_ms: int) -> None:
+        # Imported at the first tick this process fires: the job service brings the
+        # engine (pipeline jobs' offsets), which a worker process need not import to start.
+        from headrace.service.jobs import JobService, Scope
+
         jobs = JobService(
             self.store,
             self.registry,

@@ -201,3 +201,37 @@ def test_a_thread_job_that_ignores_a_stop_is_ended_killed_and_its_slot_freed(
     assert killed.wait(defaults.KILL_GRACE_SEC + 10), "the stuck execution was not interrupted"
     events = [(e.from_status, e.to_status) for e in client.jobs.events(job.job_id)]
     assert events[-1][1] is ended.status
+
+
+def test_the_pump_takes_no_round_with_nothing_to_do(store_url: str) -> None:
+    """A claim that fills every slot leaves the pump nothing to do until a slot frees or
+    a write comes: it waits for them, rather than take a round in which every write is
+    held back and no slot is free (one after each claim, before)."""
+    client = Client(store_url, run_workers=False)
+    client.job_type("idle.noop", queue="maintenance")(lambda ctx, p: None)
+    ids = [j.job_id for j in client.jobs.schedule_many("idle.noop", [None] * 200)]
+    counts = {"rounds": 0, "stored": 0}
+
+    class Counting(Worker):
+        def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
+            counts["rounds"] += 1
+            return super()._round(types)
+
+    worker = Counting(client.store, client.registry, {"maintenance": 8}, lease_sec=5)
+    pump = worker.attempts.pump
+
+    def counted(*args: Any) -> Any:
+        counts["stored"] += 1
+        return pump(*args)
+
+    worker.attempts.pump = counted  # type: ignore[method-assign]
+    worker.start()
+    try:
+        for job_id in ids:
+            assert client.jobs.wait(job_id, 30).status is Status.COMPLETED
+    finally:
+        worker.stop()
+    # Every round but the last few (the queue empty, slots busy) went to the store.
+    assert counts["stored"] >= 200 // 8
+    assert counts["rounds"] - counts["stored"] <= 2, counts
+    client.close()

@@ -45,3 +45,16 @@ def test_an_old_start_write_and_every_other_write_go_at_once() -> None:
     writes, _, held = buf.take()  # no cutoff (a stopping worker): everything
     assert [w.job_id for w in writes] == ["young"] and not held
     assert buf.take() == ([], [], False)
+
+
+def test_writes_put_back_go_ahead_of_newer_ones_and_merge_with_them() -> None:
+    buf = WriteBuffer()
+    buf.add(AttemptWrite("j1", T, 1, (S.RUNNING, S.COMPLETED), {"result": "1"}, "completed"))
+    buf.logs.append({"message": "new"})
+    taken = [AttemptWrite("j1", T, 1, (S.LOCKED, S.RUNNING), {"started_at_ms": 1}, "started")]
+    taken.append(AttemptWrite("j2", T, 1, (), {"progress": 0.5}))
+    back = buf.behind(taken, [{"message": "old"}])
+    writes, logs, _ = back.take()
+    assert [w.job_id for w in writes] == ["j1", "j2"]
+    assert writes[0].path == (S.LOCKED, S.RUNNING, S.COMPLETED)
+    assert logs == [{"message": "old"}, {"message": "new"}]

@@ -1,0 +1,57 @@
+"""``headrace worker`` starts on a path of its own: what its process imports.
+
+A worker process imports the worker and the store; not the rest of the command (web
+stack, client, engine, Rich), nor Alembic when its store is migrated already, nor
+jsonschema before a job needs it. Each was a share of the start-up in which a fleet's
+first worker drained alone while the others still imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from headrace.store.database import Store
+
+#: Modules (and their submodules) a worker process must not import to start.
+NOT_AT_START = (
+    "alembic",
+    "fastapi",
+    "headrace.api",
+    "headrace.client",
+    "headrace.engine",
+    "headrace.pipeline",
+    "headrace.service.jobs",
+    "headrace.service.pipeline_runner",
+    "httpx",
+    "jsonschema",
+    "rich",
+    "uvicorn",
+)
+
+SCRIPT = """
+import json, sys
+from headrace.cli import worker
+from headrace.scheduler.registry import DEFAULT
+from headrace.service import catalog
+from headrace.store.database import Store
+
+store = Store(sys.argv[1], background_checkpoints=True)
+catalog.store_declared(store, DEFAULT)
+assert DEFAULT.get("headrace.pipeline") is not None  # registered, runner not imported
+store.close()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_worker_process_starts_without_the_rest_of_the_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    Store(url).close()  # migrated, as a worker's store is
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, url], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(out.stdout)
+    heavy = [m for m in loaded if m.split(".")[0] in NOT_AT_START or m.startswith(NOT_AT_START)]
+    assert heavy == []
