@@ -41,7 +41,6 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import claims, event_sql, holdings, sqlite_round, tables, write_shapes
 from headrace.store.database import Store
-from headrace.store.inlined import inlined
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
@@ -247,7 +246,11 @@ class AttemptRepository(holdings.Holdings):
         if shape is not None:
             params.update(self._rows_params(writes, *shape))
         if claim is not None:
-            params.update(p_lease_until=at + int(lease_sec * 1000), p_limit=limit)
+            params.update(
+                p_lease_until=at + int(lease_sec * 1000),
+                p_limit=limit,
+                p_reason=self._claim_reason,
+            )
         rows = self.store.prepared_rows(sql, params)
         # Rows say what they are by their first column (see ``_round_sql``).
         done = {(str(r[1]), r[claims.ATTEMPT + 1]) for r in rows if r[0] == 0}
@@ -262,19 +265,19 @@ class AttemptRepository(holdings.Holdings):
     ) -> tuple[str, dict[str, Any]]:
         """``_pump_in_one``'s statement as the driver's SQL and its fixed parameters.
 
-        Built and compiled once per write shape and claim, with its constants (the claim's
-        reason among them) written in (``inlined``): it runs on the store's prepared
-        session (``Store.prepared_rows``), not through SQLAlchemy's execution.
+        Built and compiled once per write shape and claim: it runs on the store's
+        prepared session (``Store.prepared_rows``), not through SQLAlchemy's execution.
         Its rows begin with 0 for a write whose fence held (job id, tenant, attempt where
         a claim has them; the rest NULL) and with 1 for a claimed job (``CLAIMED_COLUMNS``).
         """
         key = ("round", shape, queue, types)
         compiled = self._round_sqls.get(key)
         if compiled is None:
-            built = self._round_statement(shape, queue, types)
-            # Its constants as literals; no type of ours converts a value on the way in.
-            compiled = inlined(built.compile(dialect=self.store.engine.dialect))
-            self._round_sqls[key] = compiled
+            built = self._round_statement(shape, queue, types).compile(
+                dialect=self.store.engine.dialect
+            )
+            # Every value is bound as it is (no type of ours converts one on the way in).
+            compiled = self._round_sqls[key] = (built.string, dict(built.params))
         return compiled
 
     def _round_statement(
@@ -310,7 +313,7 @@ class AttemptRepository(holdings.Holdings):
                     self.store.dialect, self.worker_id, self._origin_filter, queue, types, "c_"
                 ),
                 (Status.WAITING, Status.LOCKED),
-                literal(self._claim_reason, Text),
+                bindparam("p_reason", type_=Text),
                 _AT,
                 "c_",
             )
