@@ -1,8 +1,8 @@
 """Keyed windows folded by several senders and merged where their keys are owned.
 
 Each sender folds what it reads, hands the windows a watermark closes to the partitions
-owning their keys (``Sender._flush_windows``: one ``{(start, key): acc}`` share per
-owner), and each owner merges the shares in whatever order they arrive and emits its
+owning their keys (``Sender._flush_windows``: one ``{start: {key: acc}}`` share per
+owner, ``FixedWindows.split``), and each owner merges the shares in whatever order they arrive and emits its
 windows itself. Whatever the split of the input, the order of arrival or the number of
 owners, the windows must be those of one fold over everything.
 """
@@ -50,32 +50,35 @@ def test_shares_merged_in_any_order_give_one_fold(
     want = sorted(_fold(items, definition, op).close(float("inf")), key=repr)
     shares: list[tuple[int, dict[Any, Any]]] = []
     for s in range(senders):
-        taken = _fold(items[s::senders], definition, op).take(float("inf"))
-        split: list[dict[Any, Any]] = [{} for _ in range(owners)]
-        for slot, acc in taken.items():
-            split[hash(slot[1]) % owners][slot] = acc
+        sender = _fold(items[s::senders], definition, op)
+        split = sender.split(sender.take(float("inf")), owners)
+        for o, share in enumerate(split):
+            assert all(hash(k) % owners == o for win in share.values() for k in win)
         shares += [(o, share) for o, share in enumerate(split) if share]
     rnd.shuffle(shares)
     merged = [FixedWindows(definition, op) for _ in range(owners)]
     for o, share in shares:
         merged[o].add_partials(share)
+    keys = [{k for _s, k in m.slots()} for m in merged]
+    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1 :])
     got = [row for m in merged for row in m.close(float("inf"))]
     assert sorted(got, key=repr) == want
-    keys = [{k for _s, _e, k, _a in m.rows(m.state)} for m in merged]
-    assert all(not (a & b) for i, a in enumerate(keys) for b in keys[i + 1 :])
+    assert all(m.held() == 0 for m in merged)
 
 
 @given(events, st.integers(0, 4500))
 def test_take_removes_only_the_windows_a_watermark_closes(items: list[Any], wm: int) -> None:
     w = _fold(items, tumbling(500), counting())
-    before = dict(w.state)
+    before = w.slots()
     early = w.take(wm)
-    assert all(s + 500 <= wm for s, _k in early)
-    assert all(s + 500 > wm for s, _k in w.state)
-    assert {**early, **w.state} == before
+    assert all(s + 500 <= wm for s in early)
+    assert all(s + 500 > wm for s, _k in w.slots())
+    assert {(s, k): n for s, win in early.items() for k, n in win.items()} | w.slots() == before
     assert w.take(wm) == {}
     w.add_partials(early)  # handing them back restores the state
-    assert dict(w.state) == before
+    assert w.slots() == before
+    rows = w.close(float("inf"))
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)  # in start order
 
 
 def _windowed(items: list[Any], par: int, executor: str, op: str, kind: str) -> Counter[Any]:
