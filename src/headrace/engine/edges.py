@@ -247,7 +247,7 @@ class Sender:
         if n == 1:
             self._send("p", 0, state)
             return
-        for p, share in enumerate(Owners(n).split(state)):
+        for p, share in enumerate(Owners(n, remember=False).split(state)):
             if share:
                 self._send("p", p, share)
 

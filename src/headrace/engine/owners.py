@@ -1,15 +1,15 @@
 """Which partition owns a key (``hash(key) % n``), and a mapping split by owner at C speed.
 
 Folded state (a sender's keyed accumulators, a closed window) goes to the partitions
-owning its keys once, at a watermark or the end. Splitting it with a Python loop costs
-a bytecode round per key; here the owners are looked up through ``map`` (a key seen
-before costs a dict lookup, a new one a call) and each share is picked out with
-``itertools.compress``, so the per-key work runs in C.
+owning its keys once, at a watermark or the end. Appending entry by entry to a bucket
+per owner costs several bytecode rounds per key; here the owners are computed in one
+comprehension (or, for keys seen in an earlier window, looked up through ``map`` at C
+speed) and each share is picked out with ``itertools.compress``, so the rest runs in C.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from itertools import compress
 from operator import itemgetter, not_
 from typing import Any, TypeVar
@@ -25,31 +25,30 @@ _KEY = itemgetter(0)
 MEMO_KEYS = 1 << 20
 
 
-class _Memo(dict[Any, int]):
-    """``key -> hash(key) % n``, filled on first sight."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__()
-        self.n = n
-
-    def __missing__(self, key: Any) -> int:
-        owner = self[key] = hash(key) % self.n
-        return owner
-
-
 class Owners:
-    """The owning partition of each key, out of ``n``, and splits by owner."""
+    """The owning partition of each key, out of ``n``, and splits by owner.
 
-    def __init__(self, n: int) -> None:
+    With ``remember`` (state split again and again, e.g. window after window over the
+    same keys) the owners are kept: a known key then costs one dict lookup at C speed.
+    """
+
+    def __init__(self, n: int, remember: bool = True) -> None:
         self.n = n
-        self._memo = _Memo(n)
+        self._memo: dict[Any, int] | None = {} if remember else None
 
-    def of(self, keys: Iterable[Any]) -> list[int]:
+    def of(self, keys: Collection[Any]) -> list[int]:
         """The owner of each key, in order."""
-        memo = self._memo
-        if len(memo) > MEMO_KEYS:
-            memo.clear()
-        return list(map(memo.__getitem__, keys))
+        memo, n = self._memo, self.n
+        if memo is not None:
+            try:
+                return list(map(memo.__getitem__, keys))
+            except KeyError:  # a key not seen before: compute them all, remember them
+                if len(memo) > MEMO_KEYS:
+                    memo.clear()
+        owner = [hash(k) % n for k in keys]
+        if memo is not None:
+            memo.update(zip(keys, owner, strict=True))
+        return owner
 
     def split(self, mapping: Mapping[Any, V]) -> list[dict[Any, V]]:
         """``mapping``'s entries as one dict per owner (index = partition), order kept."""
@@ -67,7 +66,7 @@ class Owners:
         n = self.n
         if n == 1:
             return [pairs]
-        owner = self.of(map(_KEY, pairs))
+        owner = self.of(list(map(_KEY, pairs)))
         if n == 2:
             return [list(compress(pairs, map(not_, owner))), list(compress(pairs, owner))]
         return [list(compress(pairs, map(p.__eq__, owner))) for p in range(n)]
