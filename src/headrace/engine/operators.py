@@ -58,6 +58,10 @@ class Head:
         msg = f"{self.name} does not take partial results"
         raise TypeError(msg)
 
+    def partials_count(self, partials: Any) -> int:
+        """How many accumulators ``partials`` holds (what the stage's metrics count)."""
+        return len(partials)
+
     def on_watermark(self, watermark: float) -> Output | None:
         """Event time has reached ``watermark`` on every input."""
         return None
@@ -347,6 +351,12 @@ class WindowAggregate(Head):
             return self._finish(self.windows.rows(partials))
         self.windows.add_partials(partials)
         return None
+
+    def partials_count(self, partials: Any) -> int:
+        """Fixed windows arrive as ``{start: {key: acc}}``: one per (window, key)."""
+        if isinstance(partials, dict):
+            return sum(map(len, partials.values()))
+        return len(partials)
 
     def on_watermark(self, watermark: float) -> Output | None:
         windows = self.windows

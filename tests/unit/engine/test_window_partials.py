@@ -163,3 +163,16 @@ def test_file_windows_out_of_order_same_at_p1_and_p2(events: list[Any]) -> None:
         assert _text_windows(path, 2, "processes") == want
     finally:
         os.unlink(path)
+
+
+@given(events, st.sampled_from(sorted(DEFS)))
+def test_window_stage_counts_each_window_and_key_it_receives(items: list[Any], kind: str) -> None:
+    """Partials count one per (window, key) accumulator, not per window, whatever the layout."""
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(items)).with_timestamps(lambda e: e[1], 5000).window(
+        DEFS[kind]()
+    ).group_by(lambda e: e[0]).aggregate(counting()).write_to(Pipeline.to_list("out"))
+    provider = InMemoryProvider()
+    metrics = run(p, provider, 1, executor="inprocess", options=EngineOptions(batch_size=7))
+    (window,) = [m for m in metrics.stages.values() if m.kind == "window"]
+    assert window.received == len(provider.lists.get("out", []))  # one sender: no merging
