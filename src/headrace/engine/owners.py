@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from itertools import compress
-from operator import itemgetter, not_
+from operator import not_
 from typing import Any, TypeVar
 
 __all__ = ["Owners"]
 
 V = TypeVar("V")
-#: The key of a ``(key, value)`` pair.
-_KEY = itemgetter(0)
 
 #: Keys remembered at most; past this the memo starts afresh (keys seen once, e.g. ids,
 #: must not grow it without bound).
@@ -60,13 +58,3 @@ class Owners:
         if n == 2:
             return [dict(compress(entries, map(not_, owner))), dict(compress(entries, owner))]
         return [dict(compress(entries, map(p.__eq__, owner))) for p in range(n)]
-
-    def split_pairs(self, pairs: list[tuple[Any, V]]) -> list[list[tuple[Any, V]]]:
-        """``(key, value)`` pairs as one list per owner (index = partition), order kept."""
-        n = self.n
-        if n == 1:
-            return [pairs]
-        owner = self.of(list(map(_KEY, pairs)))
-        if n == 2:
-            return [list(compress(pairs, map(not_, owner))), list(compress(pairs, owner))]
-        return [list(compress(pairs, map(p.__eq__, owner))) for p in range(n)]

@@ -28,13 +28,6 @@ def test_split_puts_each_entry_with_its_owner_once_in_order(
         assert sum(map(len, shares)) == len(mapping)
 
 
-@given(st.lists(st.tuples(keys, st.integers())), st.integers(1, 5))
-def test_split_pairs_keeps_every_pair_and_its_order(pairs: list[Any], n: int) -> None:
-    shares = Owners(n).split_pairs(pairs)
-    for p, share in enumerate(shares):
-        assert share == [kv for kv in pairs if hash(kv[0]) % n == p]
-
-
 def test_the_memo_starts_afresh_past_its_bound(monkeypatch: Any) -> None:
     monkeypatch.setattr(owners, "MEMO_KEYS", 3)
     owner = Owners(2)
