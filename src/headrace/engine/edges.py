@@ -1,9 +1,11 @@
 """Senders: route a vertex's output batches to the partitions of the next vertex.
 
 Messages are plain tuples ``(kind, vertex, partition, port, payload, ts, sender)``
-with kind ``d`` (raw items), ``p`` (partial accumulators), ``w`` (watermark in
-payload) or ``e`` (end of input). Keyed edges ship ``(key, item)`` pairs so the key
-function runs once; mergeable aggregations fold on the sending side first.
+with kind ``d`` (raw items), ``p`` (partial accumulators: ``{key: acc}`` keyed,
+``{start: {key: acc}}`` fixed windows, rows for sessions, a one-item list global),
+``w`` (watermark in payload) or ``e`` (end of input). Keyed edges ship ``(key, item)``
+pairs so the key function runs once; mergeable aggregations fold on the sending side
+first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from headrace.engine.operators import fail
+from headrace.engine.owners import Owners
 from headrace.engine.plan import EdgeSpec
 from headrace.engine.window import FixedWindows, make_windows
 from headrace.pipeline import Node
@@ -188,9 +191,9 @@ class Sender:
     def _flush_windows(self, watermark: float) -> None:
         """Hands the windows closed by ``watermark`` to the partitions owning their keys.
 
-        Fixed windows go as ``{(start, key): acc}`` dicts, one per owner, split in one
-        pass over what was folded here: the owner merges them as they are (its own
-        partition's share is handed over whole, without a copy), closes them at its
+        Fixed windows go as ``{start: {key: acc}}`` dicts, one per owner, split per
+        window at C speed (``FixedWindows.split``): the owner merges them as they are
+        (its own partition's share is taken over without a copy), closes them at its
         watermark and emits them itself, so each partition's windows end where they
         are owned.
         """
@@ -202,20 +205,18 @@ class Sender:
         if self.key_fn is None or n == 1:
             self._send("p", 0, taken)
             return
-        if isinstance(taken, dict):
-            shares: list[dict[Any, Any]] = [{} for _ in range(n)]
-            for slot, acc in taken.items():
-                shares[hash(slot[1]) % n][slot] = acc
-            for p in range(n):
-                if shares[p]:
-                    self._send("p", p, shares[p])
-            return
-        buckets: list[list[Any]] = [[] for _ in range(n)]
-        for row in taken:
-            buckets[hash(row[2]) % n].append(row)
+        shares: list[Any]
+        if isinstance(self.windows, FixedWindows):
+            assert isinstance(taken, dict)
+            shares = self.windows.split(taken, n)
+        else:
+            assert isinstance(taken, list)
+            shares = [[] for _ in range(n)]
+            for row in taken:
+                shares[hash(row[2]) % n].append(row)
         for p in range(n):
-            if buckets[p]:
-                self._send("p", p, buckets[p])
+            if shares[p]:
+                self._send("p", p, shares[p])
 
     def watermark(self, watermark: float) -> None:
         """Passes event-time progress on (after the windows it closes)."""
@@ -238,19 +239,17 @@ class Sender:
             self._send("e", p, None)
 
     def _flush_keyed(self) -> None:
+        """Sends what was folded here to the partitions owning the keys: a dict each."""
         state, self.keyed_state = self.keyed_state, {}
         if not state:
             return
         n = self.partitions
         if n == 1:
-            self._send("p", 0, list(state.items()))
+            self._send("p", 0, state)
             return
-        buckets: list[list[Any]] = [[] for _ in range(n)]
-        for kv in state.items():
-            buckets[hash(kv[0]) % n].append(kv)
-        for p in range(n):
-            if buckets[p]:
-                self._send("p", p, buckets[p])
+        for p, share in enumerate(Owners(n, remember=False).split(state)):
+            if share:
+                self._send("p", p, share)
 
     def export_state(self) -> Any:
         """What was folded here and not sent yet, and the round-robin position."""

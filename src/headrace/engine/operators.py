@@ -9,7 +9,6 @@ they return is pickled at once, so it may share objects with the live state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 from headrace.engine.errors import UserFunctionError, short_repr
@@ -19,8 +18,6 @@ from headrace.pipeline import AggregateOperation, Node
 __all__ = ["Head", "make_head"]
 
 _MISSING: Any = object()
-#: Sort key of window rows ``(start, end, key, acc)``: their start.
-_START = itemgetter(0)
 #: ``AggregateOperation.finish``'s default: results that need no finishing step.
 _IDENTITY = AggregateOperation.__dataclass_fields__["finish"].default
 #: What a head returns: output items and their event times (or None).
@@ -60,6 +57,10 @@ class Head:
         """Partial accumulators arrived on ``port``."""
         msg = f"{self.name} does not take partial results"
         raise TypeError(msg)
+
+    def partials_count(self, partials: Any) -> int:
+        """How many accumulators ``partials`` holds (what the stage's metrics count)."""
+        return len(partials)
 
     def on_watermark(self, watermark: float) -> Output | None:
         """Event time has reached ``watermark`` on every input."""
@@ -104,24 +105,29 @@ class KeyedAggregate(Head):
             raise fail(self.name, v, exc) from exc
         return None
 
-    def on_partials(self, port: int, partials: list[Any]) -> Output | None:
+    def on_partials(self, port: int, partials: Any) -> Output | None:
+        """Merges a sender's ``{key: acc}`` (the first is taken over: the sender let go)."""
         combine = self.op.combine
         assert combine is not None
-        state, get = self.state, self.state.get
-        if not state:  # the first partials: nothing to combine with
-            state.update(partials)
+        if not self.state:  # the first partials: nothing to combine with
+            self.state = partials if isinstance(partials, dict) else dict(partials)
             return None
-        for k, acc in partials:
+        state = self.state
+        if self.op.count_keys and isinstance(partials, dict) and len(partials) > len(state):
+            state, partials = partials, state  # counts add: fold the smaller in
+            self.state = state
+        get = state.get
+        for k, acc in partials.items() if isinstance(partials, dict) else partials:
             old = get(k, _MISSING)
             state[k] = acc if old is _MISSING else combine(old, acc)
         return None
 
     def on_end(self) -> Output | None:
         finish = self.op.finish
-        try:
-            return [(k, finish(a)) for k, a in self.state.items()], None
-        finally:
-            self.state = {}
+        state, self.state = self.state, {}
+        if finish is _IDENTITY:
+            return list(state.items()), None
+        return [(k, finish(a)) for k, a in state.items()], None
 
     def export_state(self) -> Any:
         return self.state
@@ -346,15 +352,20 @@ class WindowAggregate(Head):
         self.windows.add_partials(partials)
         return None
 
+    def partials_count(self, partials: Any) -> int:
+        """Fixed windows arrive as ``{start: {key: acc}}``: one per (window, key)."""
+        if isinstance(partials, dict):
+            return sum(map(len, partials.values()))
+        return len(partials)
+
     def on_watermark(self, watermark: float) -> Output | None:
         windows = self.windows
         return self._finish(windows.rows(windows.take(watermark)))  # type: ignore[arg-type]
 
     def _finish(self, closed: list[tuple[int, int, Any, Any]]) -> Output | None:
-        """Closed windows as output rows, in start order, their accumulators finished."""
+        """Closed windows (rows in start order) with their accumulators finished."""
         if not closed:
             return None
-        closed.sort(key=_START)
         finish = self.op.finish
         if self.keyed:
             if finish is _IDENTITY:
@@ -366,7 +377,7 @@ class WindowAggregate(Head):
         return self.on_watermark(float("inf"))
 
     def held(self) -> int:
-        return len(self.windows.state)
+        return self.windows.held()
 
     def export_state(self) -> Any:
         return self.windows.export_state()

@@ -121,10 +121,11 @@ class VertexInstance:
             self.process(port, payload, ts)
         elif kind == "p":
             t0 = time.perf_counter()
+            count = self.head.partials_count(payload)  # before the head takes them over
             out = self.head.on_partials(port, payload)
             self._check_accumulated()
             self.metrics[0].processing_time_ms += (time.perf_counter() - t0) * 1000
-            self.metrics[0].received += len(payload)
+            self.metrics[0].received += count
             self.emit_output(out)
         elif kind == "w":
             self.input_wm[(port, sender)] = payload

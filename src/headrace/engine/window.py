@@ -2,60 +2,82 @@
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from itertools import chain, repeat
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+from headrace.engine import owners
 from headrace.pipeline import AggregateOperation, WindowDefinition
 
 __all__ = ["FixedWindows", "SessionWindows", "make_windows"]
 
 _MISSING: Any = object()
 INF = float("inf")
-#: The window start of a ``(start, key)`` slot (a C call: no generator step per slot).
+#: The start of a ``(start, end, key, acc)`` row.
 _START = itemgetter(0)
+#: Counts the items of an iterable into a mapping at C speed (``Counter.update``'s core).
+_count_elements: Callable[[Any, Any], None] = Counter.update
 
 
 class FixedWindows:
-    """Tumbling and sliding windows: one accumulator per (window start, key)."""
+    """Tumbling and sliding windows: per window start, one accumulator per key.
+
+    The state is ``{start: {key: acc}}``: a batch whose items share a window folds its
+    keys into that window's dict at C speed (a ``Counter`` update when counting), with
+    no ``(start, key)`` tuple per item; closing windows pops whole starts, without a
+    pass over every open slot; and handing a closed window to the partitions owning
+    its keys, or turning it into rows, goes per window at C speed (``owners``).
+    """
 
     def __init__(self, definition: WindowDefinition, op: AggregateOperation[Any, Any, Any]):
         self.size = definition.size_ms
         self.definition = definition
         self.op = op
         self.tumbling = definition.kind == "tumbling"
-        self.state: dict[tuple[int, Any], Any] = Counter() if op.count_keys else {}
-        self.min_start: int | None = None
+        self.wins: dict[int, dict[Any, Any]] = {}
+        #: Each key's owning partition, remembered across windows (see ``split``).
+        self._owners: owners.Owners | None = None
 
-    def _note(self, start: int) -> None:
-        if self.min_start is None or start < self.min_start:
-            self.min_start = start
+    def held(self) -> int:
+        """How many (window, key) accumulators are open."""
+        return sum(map(len, self.wins.values()))
+
+    def slots(self) -> dict[tuple[int, Any], Any]:
+        """The open accumulators as ``{(start, key): acc}``."""
+        return {(s, k): acc for s, win in self.wins.items() for k, acc in win.items()}
+
+    def _window(self, start: int) -> dict[Any, Any]:
+        win = self.wins.get(start)
+        if win is None:
+            win = self.wins[start] = {}
+        return win
 
     def add(self, keys: Sequence[Any], items: Sequence[Any], ts: Sequence[int]) -> None:
         """Folds raw items (with their keys and event times) into their windows."""
         if not ts:
             return
-        size, state = self.size, self.state
         if self.tumbling:
-            slots = [(t - t % size, k) for t, k in zip(ts, keys, strict=True)]
-            self._note(min(ts) - min(ts) % size)
-            if self.op.count_keys:
-                Counter.update(state, slots)  # type: ignore[call-overload]
-                return
-            pairs = zip(slots, items, strict=True)
-        else:
-            starts = self.definition.starts
-            pairs = (  # type: ignore[assignment]
-                ((s, k), v) for t, k, v in zip(ts, keys, items, strict=True) for s in starts(t)
-            )
-            self._note(starts(min(ts))[0])
-        create, acc_fn, get = self.op.create, self.op.accumulate, state.get
-        for slot, v in pairs:
-            acc = get(slot, _MISSING)
-            state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
+            size = self.size
+            starts: list[int] = []
+            positions: list[int] = []
+            cur = None
+            for i, t in enumerate(ts):
+                s = t - t % size
+                if s != cur:
+                    cur = s
+                    starts.append(s)
+                    positions.append(i)
+            self.add_runs(list(keys), list(items), starts, positions)
+            return
+        starts_of, window = self.definition.starts, self._window
+        create, acc_fn = self.op.create, self.op.accumulate
+        for t, k, v in zip(ts, keys, items, strict=True):
+            for s in starts_of(t):
+                win = window(s)
+                acc = win.get(k, _MISSING)
+                win[k] = acc_fn(create() if acc is _MISSING else acc, v)
 
     def add_runs(
         self,
@@ -67,106 +89,102 @@ class FixedWindows:
         """Tumbling only: folds items the fused loop keyed, in runs of one window each.
 
         ``keys[positions[i]:positions[i + 1]]`` (to the end for the last run) are in the
-        window starting at ``starts[i]``. The ``(start, key)`` slots are paired at C
-        speed (``zip`` hands the same tuple back while nothing keeps it, so a slot
-        already open costs no tuple). ``items`` may be None for a counting operation.
+        window starting at ``starts[i]``. A counting operation folds each run's keys
+        at C speed; ``items`` may then be None.
         """
         if not keys:
             return
-        state = self.state
-        self._note(min(starts))
         ends = positions[1:]
         ends.append(len(keys))
-        lengths = list(map(operator.sub, ends, positions))
-        slots = zip(chain.from_iterable(map(repeat, starts, lengths)), keys, strict=True)
-        if self.op.count_keys:
-            Counter.update(state, slots)  # type: ignore[call-overload]
-            return
-        assert items is not None
-        create, acc_fn, get = self.op.create, self.op.accumulate, state.get
-        for slot, v in zip(slots, items, strict=True):
-            acc = get(slot, _MISSING)
-            state[slot] = acc_fn(create() if acc is _MISSING else acc, v)
+        count, window = self.op.count_keys, self._window
+        create, acc_fn = self.op.create, self.op.accumulate
+        for s, lo, hi in zip(starts, positions, ends, strict=True):
+            win = window(s)
+            run = keys if lo == 0 and hi == len(keys) else keys[lo:hi]
+            if count:
+                _count_elements(win, run)
+                continue
+            assert items is not None
+            get = win.get
+            for k, v in zip(run, items[lo:hi], strict=True):
+                acc = get(k, _MISSING)
+                win[k] = acc_fn(create() if acc is _MISSING else acc, v)
 
-    def add_partials(self, partials: Mapping[tuple[int, Any], Any]) -> None:
-        """Merges accumulators that senders folded: ``{(start, key): acc}`` (see ``take``).
+    def add_partials(self, partials: Mapping[int, dict[Any, Any]]) -> None:
+        """Merges windows that senders folded: ``{start: {key: acc}}`` (see ``take``).
 
-        Into an empty state they are copied at C speed; counts merge the smaller side
-        into the larger (addition commutes, as merging partials from several senders
-        in arrival order already assumes).
+        A window not open here is taken over as it is (no copy: the sender let go of
+        it); counts merge the smaller side into the larger (addition commutes, as
+        merging partials from several senders in arrival order already assumes).
         """
-        if not partials:
-            return
         combine = self.op.combine
         assert combine is not None  # partials are only sent for mergeable operations
-        least = min(map(_START, partials))
-        if self.min_start is None or least < self.min_start:
-            self.min_start = least
-        state = self.state
-        if not state:
-            self.state = Counter(partials) if self.op.count_keys else dict(partials)
-            return
-        if self.op.count_keys:
-            if len(partials) > len(state):
-                state, partials = Counter(partials), state
-                self.state = state
-            get_count = state.get
-            for slot, n in partials.items():
-                state[slot] = get_count(slot, 0) + n
-            return
-        get = state.get
-        for slot, acc in partials.items():
-            old = get(slot, _MISSING)
-            state[slot] = acc if old is _MISSING else combine(old, acc)
+        wins, count = self.wins, self.op.count_keys
+        for start, share in partials.items():
+            mine = wins.get(start)
+            if not mine:
+                wins[start] = share
+                continue
+            if count:
+                if len(share) > len(mine):
+                    mine, share = share, mine
+                    wins[start] = mine
+                get_count = mine.get
+                for k, n in share.items():
+                    mine[k] = get_count(k, 0) + n
+                continue
+            get = mine.get
+            for k, acc in share.items():
+                old = get(k, _MISSING)
+                mine[k] = acc if old is _MISSING else combine(old, acc)
 
-    def take(self, watermark: float) -> dict[tuple[int, Any], Any]:
-        """Removes and returns the windows ending by ``watermark``: ``{(start, key): acc}``.
-
-        When every open window ends by then (always at the end of the input) the state
-        itself is handed over and a new one started: no copy, no second hash per window.
-        """
-        if self.min_start is None or self.min_start + self.size > watermark:
+    def take(self, watermark: float) -> dict[int, dict[Any, Any]]:
+        """Removes and returns the windows ending by ``watermark``: ``{start: {key: acc}}``."""
+        wins = self.wins
+        if not wins:
             return {}
-        size, state = self.size, self.state
-        if watermark != INF:
-            last = watermark - size
-            rest = {slot: acc for slot, acc in state.items() if slot[0] > last}
-            if rest:
-                # Slots leave a dict without Counter's Python-level __delitem__; the
-                # larger side keeps the dict it is in, the smaller one is moved out.
-                remove = dict.__delitem__
-                if 2 * len(rest) < len(state):  # most close: hand the state over
-                    for slot in rest:
-                        remove(state, slot)
-                    self.state = Counter(rest) if self.op.count_keys else rest
-                    self.min_start = min(map(_START, rest))
-                    return state
-                taken = {slot: acc for slot, acc in state.items() if slot[0] <= last}
-                for slot in taken:
-                    remove(state, slot)
-                self.min_start = min(map(_START, state))
-                return taken
-        self.state = Counter() if self.op.count_keys else {}
-        self.min_start = None
-        return state
+        if watermark == INF:
+            self.wins = {}
+            return wins
+        last = watermark - self.size
+        return {s: wins.pop(s) for s in [s for s in wins if s <= last]}
 
-    def rows(self, taken: Mapping[tuple[int, Any], Any]) -> list[tuple[int, int, Any, Any]]:
-        """``take()``'s windows as ``(start, end, key, acc)`` rows."""
+    def split(self, taken: Mapping[int, dict[Any, Any]], n: int) -> list[dict[int, Any]]:
+        """``take()``'s windows as one share per partition owning their keys (``hash % n``)."""
+        if self._owners is None or self._owners.n != n:
+            self._owners = owners.Owners(n)
+        shares: list[dict[int, Any]] = [{} for _ in range(n)]
+        for start, win in taken.items():
+            for p, part in enumerate(self._owners.split(win)):
+                if part:
+                    shares[p][start] = part
+        return shares
+
+    def rows(self, taken: Mapping[int, dict[Any, Any]]) -> list[tuple[int, int, Any, Any]]:
+        """``take()``'s windows as ``(start, end, key, acc)`` rows, in start order."""
         size = self.size
-        return [(s, s + size, k, acc) for (s, k), acc in taken.items()]
+        out: list[tuple[int, int, Any, Any]] = []
+        extend = out.extend
+        for s in sorted(taken):
+            win = taken[s]
+            n = len(win)
+            extend(zip(repeat(s, n), repeat(s + size, n), win, win.values(), strict=True))
+        return out
 
     def close(self, watermark: float) -> list[tuple[int, int, Any, Any]]:
         """Removes and returns ``(start, end, key, acc)`` of windows ending by ``watermark``."""
         return self.rows(self.take(watermark))
 
     def export_state(self) -> Any:
-        """The open windows' accumulators, for a snapshot."""
-        return dict(self.state)
+        """The open windows' accumulators, for a snapshot: ``{(start, key): acc}``."""
+        return self.slots()
 
     def import_state(self, state: Any) -> None:
         """Replaces the open windows with a snapshot's."""
-        self.state = Counter(state) if self.op.count_keys else dict(state)
-        self.min_start = min(map(_START, self.state), default=None)
+        self.wins = {}
+        window = self._window
+        for (s, k), acc in state.items():
+            window(s)[k] = acc
 
 
 class SessionWindows:
@@ -190,6 +208,10 @@ class SessionWindows:
         keep.append([start, end, acc])
         keep.sort(key=lambda s: s[0])
         self.state[key] = keep
+
+    def held(self) -> int:
+        """How many sessions are open."""
+        return sum(map(len, self.state.values()))
 
     def add(self, keys: Sequence[Any], items: Sequence[Any], ts: Sequence[int]) -> None:
         """Folds raw items into their keys' sessions, merging the sessions they bridge."""
@@ -228,7 +250,8 @@ class SessionWindows:
         return self.close(watermark)
 
     def rows(self, taken: list[tuple[int, int, Any, Any]]) -> list[tuple[int, int, Any, Any]]:
-        """``take()``'s sessions as ``(start, end, key, acc)`` rows (they already are)."""
+        """``take()``'s sessions as ``(start, end, key, acc)`` rows, in start order."""
+        taken.sort(key=_START)
         return taken
 
     def export_state(self) -> Any:
