@@ -23,7 +23,7 @@ from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import DEFAULT
-from headrace.service import data, provider_ref
+from headrace.service import encoding, provider_ref
 from headrace.service.data import StoreProvider
 from headrace.store.database import Store
 from headrace.store.snapshots import Fence, Output, SnapshotRepository
@@ -212,10 +212,8 @@ class JobSnapshots:
 
 def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
     if kind == "map":
-        pairs = [(k, v) for k, v in items]
-        keys = data.dump_keys([k for k, _ in pairs])
-        return list(zip(keys, data.dump_many([v for _, v in pairs]), strict=True))
-    return data.dump_many(items)
+        return encoding.map_rows(items)
+    return encoding.dump_many(items)
 
 
 def _pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:
