@@ -26,7 +26,25 @@ from __future__ import annotations
 
 
 class HeadraceError(Exception):
-    """Base of every error Headrace raises on purpose."""
+    """Base of every error Headrace raises on purpose.
+
+    Every one pickles whole (its message and attributes), whatever its ``__init__``
+    takes: an error raised in an engine worker process reaches the run's caller as
+    itself, not as a ``TypeError`` from unpickling it.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(
+    cls: type[HeadraceError], args: tuple[object, ...], state: dict[str, object]
+) -> object:
+    """An error as ``HeadraceError.__reduce__`` pickled it, without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(HeadraceError, ValueError):

@@ -88,6 +88,11 @@ class DataStructureProvider(Protocol):
 
     For the ``processes`` executor it must pickle (each worker gets a copy to read
     from; writes to Lists, Maps and Streams are sent back to the parent process).
+
+    Optionally, ``encoder(kind)`` returns a function that turns a List's items
+    (``"list"``) or a Map's ``(key, value)`` pairs (``"map"``) into the rows the
+    provider stores, or None. A worker process then sends its output encoded, and the
+    parent writes the rows with the List's ``extend_rows`` or the Map's ``put_rows``.
     """
 
     def has_list(self, name: str) -> bool:

@@ -6,85 +6,31 @@ these. They are also what pipeline sources and sinks read and write (``StoreProv
 
 from __future__ import annotations
 
-import functools
 import itertools
-import pickle
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from headrace import errors
 from headrace.model import text
-from headrace.pipeline import pickling
-from headrace.service import provider_ref
+from headrace.service import encoding, provider_ref
+from headrace.service.encoding import dump, dump_key, dump_keys, dump_many, load, map_rows
 from headrace.store.data import DataRepository
 from headrace.store.database import Store
 
-
-def dump(value: Any) -> bytes:
-    """A value as stored (``pickling.dumps_fast``): lambdas and local classes survive.
-
-    Plain pickle where it can, cloudpickle for what it cannot carry or what the
-    user's ``__main__`` defines: the same bytes as cloudpickle for data, much faster.
-    """
-    try:
-        return pickling.dumps_fast(value)
-    except Exception as exc:
-        msg = f"{type(value).__name__} cannot be pickled: {exc}"
-        msg_0 = "value"
-        raise errors.InvalidInput(msg_0, msg) from None
-
-
-#: Plain pickle as ``dump`` and ``dump_key`` make it, called from C over a batch.
-_plain = functools.partial(pickle.dumps, protocol=5)
-#: The module name a pickle holds when it refers to something of the user's ``__main__``.
-_MAIN = b"__main__"
-
-
-def dump_many(values: Iterable[Any]) -> list[bytes]:
-    """Values as ``dump`` stores each, plain-pickled in one pass where they allow it.
-
-    A batch (a sink's output, ``put_all``) is mostly plain data: one ``map`` of pickle
-    spares a Python call per value. What plain pickle refuses or what names the user's
-    ``__main__`` goes through ``dump`` (cloudpickle), as it would alone.
-    """
-    seq = values if isinstance(values, list | tuple) else list(values)
-    try:
-        out = list(map(_plain, seq))
-    except Exception:
-        return [dump(v) for v in seq]
-    if any(_MAIN in b for b in out):
-        return [dump(v) if _MAIN in b else b for v, b in zip(seq, out, strict=True)]
-    return out
-
-
-def dump_keys(keys: Iterable[Any]) -> list[bytes]:
-    """Map keys as ``dump_key`` stores each, in one pass.
-
-    Raises:
-        InvalidInput: a key cannot be pickled.
-    """
-    seq = keys if isinstance(keys, list | tuple) else list(keys)
-    try:
-        return list(map(_plain, seq))
-    except Exception:
-        return [dump_key(k) for k in seq]
-
-
-def load(data: bytes) -> Any:
-    """A stored value."""
-    return pickle.loads(data)
-
-
-def dump_key(key: Any) -> bytes:
-    """A Map key as stored: its pickle, equal for equal str/int/tuple/... keys."""
-    try:
-        return pickle.dumps(key, protocol=5)
-    except Exception as exc:
-        msg = f"{type(key).__name__} cannot be pickled: {exc}"
-        msg_0 = "key"
-        raise errors.InvalidInput(msg_0, msg) from None
+__all__ = [
+    "ListHandle",
+    "MapHandle",
+    "StoreProvider",
+    "StreamEntry",
+    "StreamHandle",
+    "dump",
+    "dump_key",
+    "dump_keys",
+    "dump_many",
+    "load",
+]
 
 
 def _name(name: str) -> str:
@@ -109,11 +55,18 @@ class ListHandle:
 
     def extend(self, items: Iterable[Any]) -> None:
         """Add items at the end, in order, in one transaction."""
-        values = dump_many(items)
-        with self._store.write() as conn:
-            self._repo.list_extend(conn, self.name, values)
+        self.extend_rows(dump_many(items))
 
     add_all = extend
+
+    def extend_rows(self, rows: Sequence[bytes]) -> None:
+        """Append items already encoded as ``encoding.list_rows`` does, in one transaction.
+
+        What an engine worker process encoded (``StoreProviderRef.encoder``) is only
+        written here: the process that owns the store does the database's work alone.
+        """
+        with self._store.write() as conn:
+            self._repo.list_extend(conn, self.name, rows)
 
     def __len__(self) -> int:
         with self._store.read() as conn:
@@ -180,14 +133,22 @@ class MapHandle:
         """Set many keys in one transaction (a dict, or ``(key, value)`` pairs)."""
         if isinstance(entries, Mapping):
             keys, values = list(entries.keys()), list(entries.values())
+            rows = list(zip(dump_keys(keys), dump_many(values), strict=True))
         else:
-            pairs = [(k, v) for k, v in entries]
-            keys, values = [k for k, _ in pairs], [v for _, v in pairs]
-        rows = list(zip(dump_keys(keys), dump_many(values), strict=True))
-        with self._store.write() as conn:
-            self._repo.map_put_all(conn, self.name, rows)
+            rows = map_rows([(k, v) for k, v in entries])
+        self.put_rows(rows)
 
     update = put_all
+
+    def put_rows(self, rows: Sequence[tuple[bytes, bytes]]) -> None:
+        """Set keys from entries already encoded as ``encoding.map_rows`` does (one transaction).
+
+        A later row of the same key wins. What an engine worker process encoded
+        (``StoreProviderRef.encoder``) is only written here, through the same upsert as
+        ``put_all``.
+        """
+        with self._store.write() as conn:
+            self._repo.map_put_all(conn, self.name, rows)
 
     def get(self, key: Any, default: Any = None) -> Any:
         """The value under ``key``, or ``default``."""
@@ -388,6 +349,10 @@ class StoreProvider:
         if self._store is None:
             self._store = Store(self._url, migrate=False)
         return self._store
+
+    def encoder(self, kind: str) -> Callable[[list[Any]], list[Any]] | None:
+        """How a sink's output becomes rows of a ``kind`` (``encoding.encoder``)."""
+        return encoding.encoder(kind)
 
     def has_list(self, name: str) -> bool:
         """Whether a List of this name exists."""

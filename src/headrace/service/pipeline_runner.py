@@ -21,7 +21,7 @@ from headrace.model.clock import now_ms
 from headrace.model.jobconfig import JobConfig, ProcessingGuarantee
 from headrace.pipeline import Pipeline, parameters, pickling
 from headrace.scheduler.context import JobContext
-from headrace.service import data, provider_ref
+from headrace.service import encoding, provider_ref
 from headrace.service.data import StoreProvider
 
 # The type's registration too: whoever imports the runner can run its jobs.
@@ -210,10 +210,8 @@ class JobSnapshots:
 
 def _encode(kind: str, items: Sequence[Any]) -> list[Any]:
     if kind == "map":
-        pairs = [(k, v) for k, v in items]
-        keys = data.dump_keys([k for k, _ in pairs])
-        return list(zip(keys, data.dump_many([v for _, v in pairs]), strict=True))
-    return data.dump_many(items)
+        return encoding.map_rows(items)
+    return encoding.dump_many(items)
 
 
 def pipeline_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, object]:

@@ -1,15 +1,19 @@
 """A store provider as pool workers receive it: its URL and tenant, opened on first use.
 
 ``StoreProvider`` pickles as a :class:`StoreProviderRef`, whose module imports nothing
-of the store: an engine worker whose run never touches the store (items or files in,
-its output sent to the parent) does not import SQLAlchemy and the store's tables, and
-the fork server that makes workers can be ready sooner (see ``engine.warm``).
+of the store but its encoding of values (``encoding``): an engine worker whose run never
+touches the store (items or files in, its output sent to the parent) does not import
+SQLAlchemy and the store's tables, and the fork server that makes workers can be ready
+sooner (see ``engine.warm``).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
+
+from headrace.service import encoding
 
 __all__ = ["StoreProviderRef"]
 
@@ -30,6 +34,14 @@ class StoreProviderRef:
             data = importlib.import_module("headrace.service.data")
             self._provider = data.StoreProvider.at(self.url, self.tenant_id)
         return self._provider
+
+    def encoder(self, kind: str) -> Callable[[list[Any]], list[Any]] | None:
+        """How a sink's output becomes the store's rows, here, without opening the store.
+
+        An engine worker encodes its List and Map output with it, so that the process
+        that writes the store only writes the rows (``MapHandle.put_rows``).
+        """
+        return encoding.encoder(kind)
 
     def has_list(self, name: str) -> bool:
         """Whether a List of this name exists."""

@@ -57,7 +57,7 @@ def test_windows_and_sort_in_processes(events: list[Any]) -> None:
 
 
 def test_a_large_output_batch_reaches_the_sink_whole_and_in_order() -> None:
-    from headrace.engine.executors.worker_loop import SINK_PART_ITEMS
+    from headrace.engine.executors.sinks import SINK_PART_ITEMS
 
     # The sort emits everything as one batch at the end: more than one message's part.
     n = 2 * SINK_PART_ITEMS + 5

@@ -74,12 +74,16 @@ Inbound = Start | Command | Batch
 
 
 class SinkOutput(NamedTuple):
-    """A batch of the sink ``node_id``'s output, for the parent to apply."""
+    """A batch of the sink ``node_id``'s output, for the parent to apply.
+
+    ``encoded``: the items are rows the provider's ``encoder`` made (``sinks``).
+    """
 
     run: int
     worker: int
     node_id: int
     items: list[Any]
+    encoded: bool = False
 
 
 class Metrics(NamedTuple):

@@ -15,13 +15,24 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from headrace import children
 from headrace.engine.executors import worker_loop
 
-__all__ = ["Pool", "acquire", "idle", "preload", "release", "shutdown", "warm"]
+__all__ = [
+    "Pool",
+    "WorkerCrashed",
+    "acquire",
+    "check_alive",
+    "idle",
+    "preload",
+    "release",
+    "shutdown",
+    "warm",
+]
 
 #: How long a finished worker may take to exit before it is terminated.
 JOIN_SEC = 5.0
@@ -31,6 +42,23 @@ TICKET_SLOTS = 16
 _PRELOAD = ["headrace.engine.executors.worker_loop", "cloudpickle"]
 
 _log = logging.getLogger(__name__)
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died without reporting (killed, out of memory)."""
+
+
+def check_alive(procs: list[Any], waiting: set[int]) -> None:
+    """Raises ``WorkerCrashed`` if a worker the run still waits for has died.
+
+    Raises:
+        WorkerCrashed: worker ``i`` of ``waiting`` is not alive.
+    """
+    for i in waiting:
+        if not procs[i].is_alive():
+            time.sleep(worker_loop.POLL_SEC)  # its last message may still be in the pipe
+            msg = f"worker {i} died (exit code {procs[i].exitcode})"
+            raise WorkerCrashed(msg)
 
 
 def _context() -> Any:

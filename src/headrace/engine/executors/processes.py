@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import pickle
 import queue
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -27,6 +26,7 @@ from headrace.connectors.base import DataStructureProvider
 from headrace.engine.executors import messages as m
 from headrace.engine.executors import pool as pools
 from headrace.engine.executors.base import Control
+from headrace.engine.executors.pool import WorkerCrashed
 from headrace.engine.executors.shared_items import Sharing
 from headrace.engine.executors.sinks import DriverSinks
 from headrace.engine.executors.worker_loop import ticket_slots
@@ -39,10 +39,6 @@ __all__ = ["ProcessesExecutor", "WorkerCrashed", "shutdown_pool"]
 
 #: How long the parent waits for a worker's message before checking control and health.
 POLL_SEC = 0.02
-
-
-class WorkerCrashed(RuntimeError):
-    """A worker process died without reporting (killed, out of memory)."""
 
 
 def shutdown_pool() -> None:
@@ -159,15 +155,16 @@ class _Parent:
 
     def receive(self) -> None:
         """Handles one report from the workers, or checks their health after a pause."""
-        try:
-            report: m.Report = m.receive(self.results, POLL_SEC)
+        try:  # sink output is written once nothing more waits (``DriverSinks.flush``)
+            report: m.Report = m.receive(self.results, 0 if self.sinks.pending else POLL_SEC)
         except queue.Empty:
-            _check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
-            return
+            if self.sinks.pending:
+                return self.sinks.flush()
+            return pools.check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
         if report.run != self.run_id:
             return  # left from an earlier run
         if isinstance(report, m.SinkOutput):
-            self.sinks.write(report.node_id, report.items)
+            self.sinks.add(report)
         elif isinstance(report, m.Metrics):
             self.live[report.worker] = report.metrics
         elif isinstance(report, m.Idle):
@@ -217,12 +214,5 @@ class _Parent:
         parts = [
             self.done[i].state if i in self.done else self.states[i] for i in range(len(self.procs))
         ]
+        self.sinks.flush()  # at least once: what the state covers is written first
         self.coordinator.commit(parts, self.metrics(), names)
-
-
-def _check_alive(procs: list[Any], waiting: set[int]) -> None:
-    for i in waiting:
-        if not procs[i].is_alive():
-            time.sleep(POLL_SEC)  # its last message may still be in the pipe
-            msg = f"worker {i} died (exit code {procs[i].exitcode})"
-            raise WorkerCrashed(msg)

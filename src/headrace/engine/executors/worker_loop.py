@@ -22,7 +22,7 @@ from headrace.connectors.base import SinkPartition
 from headrace.engine import io
 from headrace.engine.edges import Message
 from headrace.engine.executors import messages as m
-from headrace.engine.executors import shared_items
+from headrace.engine.executors import shared_items, sinks
 from headrace.engine.plan import Plan
 from headrace.engine.runtime import Worker
 from headrace.engine.snapshot import dump_parts
@@ -36,10 +36,6 @@ POLL_SEC = 0.02
 METRICS_SEC = 1.0
 #: How often an idle pool worker checks that the process that started it is alive.
 IDLE_CHECK_SEC = 1.0
-#: Most items of sink output one message carries. A large batch (an aggregate's result
-#: at the end of a run) goes in parts, so the parent unpickles and writes one part while
-#: this worker still pickles the next, instead of starting only once all is pickled.
-SINK_PART_ITEMS = 8192
 
 
 def ticket_slots(plan: Plan) -> dict[int, int]:
@@ -68,22 +64,6 @@ class _SharedClaims:
         return issued
 
 
-class _ProxySink:
-    """Sends a partition's output to the parent, which owns the real sink, in order."""
-
-    def __init__(self, run: int, index: int, node_id: int, results: Any) -> None:
-        self._run, self._index, self._node_id, self._results = run, index, node_id, results
-
-    def write_batch(self, items: list[Any]) -> None:
-        step = SINK_PART_ITEMS
-        for i in range(0, len(items), step):
-            part = items if len(items) <= step else items[i : i + step]
-            m.send(self._results, m.SinkOutput(self._run, self._index, self._node_id, part))
-
-    def close(self) -> None:
-        """The parent closes the real sink."""
-
-
 class WorkerLoop:
     """A worker process's loop over one run: read, deliver, answer the parent."""
 
@@ -108,7 +88,7 @@ class WorkerLoop:
             assert node.sink is not None
             if node.sink.writes_locally:
                 return io.sink_connector(node.sink).open(provider, partition, resume=resumed)
-            return _ProxySink(run, index, node.id, results)
+            return sinks.ProxySink(run, index, node, results, provider, options)
 
         def send_remote(msg: Message) -> None:
             self.sent[msg[2]] += 1
