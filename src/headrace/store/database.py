@@ -177,7 +177,7 @@ class Store:
     def writer_turn(self) -> contextlib.AbstractContextManager[None]:
         """This process's turn to write (SQLite; nothing on PostgreSQL), as ``write`` takes it.
 
-        For a write that goes to the driver connection itself (``dialects.sqlite_driver``).
+        For a write that goes to the driver connection itself (``dialects.sqlite_transaction``).
         """
         return self._turn()
 

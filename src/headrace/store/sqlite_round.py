@@ -24,7 +24,7 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import claims, tables
 from headrace.store.database import Store, translated
-from headrace.store.dialects import sqlite_driver
+from headrace.store.dialects import sqlite_driver, sqlite_transaction
 from headrace.store.job_rows import EVENT_COLUMNS
 
 #: The events' INSERT, one row per ``executemany`` parameter tuple (``EVENT_COLUMNS``).
@@ -80,7 +80,7 @@ class DriverRound:
         with (
             self.store.writer_turn(),
             translated(),
-            sqlite_driver.transaction(self.store.engine) as conn,
+            sqlite_transaction.transaction(self.store.engine) as conn,
         ):
             done = [] if write is None else conn.execute(write.sql, write_params).fetchall()
             taken = [] if take is None else conn.execute(take.sql, take_params).fetchall()

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 
 from headrace.store import tables
 from headrace.store.database import Store, translated
-from headrace.store.dialects import sqlite_driver
+from headrace.store.dialects import sqlite_driver, sqlite_transaction
 from headrace.store.job_rows import J, insert_job, scheduled_event
 
 
@@ -31,7 +31,7 @@ def insert_new(store: Store, row: dict[str, Any], user_id: str) -> dict[str, Any
     """
     job_sql, event_sql = _statements(store, tuple(row))
     event = scheduled_event(row, user_id)
-    with store.writer_turn(), translated(), sqlite_driver.transaction(store.engine) as conn:
+    with store.writer_turn(), translated(), sqlite_transaction.transaction(store.engine) as conn:
         found = conn.execute(job_sql.sql, job_sql.params(row)).fetchone()
         if found is None:
             return None

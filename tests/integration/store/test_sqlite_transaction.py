@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -12,8 +10,7 @@ import sqlalchemy
 
 from headrace import Client
 from headrace.store.database import Store
-from headrace.store.dialects import sqlite as sqlite_dialect
-from headrace.store.dialects import sqlite_driver
+from headrace.store.dialects import sqlite_transaction
 
 
 def test_schedules_check_no_connection_out_of_the_pool(tmp_path: Path) -> None:
@@ -35,16 +32,16 @@ def test_a_transaction_begun_inside_another_runs_on_a_pooled_connection(tmp_path
         store.engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=0")
     )
     store.engine.dispose()
-    with sqlite_driver.transaction(store.engine) as outer:
+    with sqlite_transaction.transaction(store.engine) as outer:
         # The inner one cannot write while the outer holds the file's write lock, but it
         # is a transaction of its own on another connection, not a BEGIN inside the outer.
         with (
             pytest.raises(sqlalchemy.exc.DBAPIError, match="locked"),
-            sqlite_driver.transaction(store.engine),
+            sqlite_transaction.transaction(store.engine),
         ):
             pass  # pragma: no cover - its BEGIN IMMEDIATE raises
         assert outer.in_transaction
-    with sqlite_driver.transaction(store.engine) as again:
+    with sqlite_transaction.transaction(store.engine) as again:
         assert again is outer  # the kept one, free again
     store.close()
 
@@ -53,7 +50,7 @@ def test_disposing_the_engine_closes_the_kept_connection_and_a_new_one_is_set_up
     tmp_path: Path,
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/d.db")
-    with sqlite_driver.transaction(store.engine) as first:
+    with sqlite_transaction.transaction(store.engine) as first:
         assert first.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
     # The WAL checkpointer turns automatic checkpoints off for connections made after it
     # starts, and disposes the engine so that none made before stays in use.
@@ -63,7 +60,7 @@ def test_disposing_the_engine_closes_the_kept_connection_and_a_new_one_is_set_up
     store.engine.dispose()
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         first.execute("SELECT 1")
-    with sqlite_driver.transaction(store.engine) as second:
+    with sqlite_transaction.transaction(store.engine) as second:
         assert second is not first
         assert second.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
     store.close()
@@ -75,55 +72,16 @@ def test_a_failed_statement_rolls_back_and_leaves_the_kept_connection_usable(
     tmp_path: Path,
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/f.db")
-    with sqlite_driver.transaction(store.engine) as conn:
+    with sqlite_transaction.transaction(store.engine) as conn:
         conn.execute("CREATE TABLE t (x INTEGER NOT NULL)")
     with pytest.raises(sqlalchemy.exc.DBAPIError, match="NOT NULL"):  # noqa: SIM117
-        with sqlite_driver.transaction(store.engine) as failed:
+        with sqlite_transaction.transaction(store.engine) as failed:
             failed.execute("INSERT INTO t VALUES (1)")
             failed.execute("INSERT INTO t VALUES (NULL)")
-    with sqlite_driver.transaction(store.engine) as again:
+    with sqlite_transaction.transaction(store.engine) as again:
         assert again is conn and again is failed
         assert again.execute("SELECT count(*) FROM t").fetchone() == (0,)
         again.execute("INSERT INTO t VALUES (2)")
     with store.read() as read:
         assert read.exec_driver_sql("SELECT x FROM t").all() == [(2,)]
-    store.close()
-
-
-def test_a_write_waits_for_another_process_lock_and_takes_it_once_free(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/w.db")
-    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    released = threading.Event()
-
-    def release() -> None:
-        time.sleep(0.2)
-        other.execute("COMMIT")
-        released.set()
-
-    threading.Thread(target=release).start()
-    with sqlite_driver.transaction(store.engine) as conn:
-        # It waited in ``begin`` (its own busy handler is off), not in SQLite's.
-        assert released.is_set()
-        assert conn.execute("PRAGMA busy_timeout").fetchone() == (0,)
-    other.close()
-    store.close()
-
-
-def test_a_lock_held_past_the_busy_timeout_fails_the_write_and_frees_the_connection(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = Store(f"sqlite:///{tmp_path}/t.db")
-    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT_MS", 50)
-    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    with (
-        pytest.raises(sqlalchemy.exc.DBAPIError, match="locked"),
-        sqlite_driver.transaction(store.engine),
-    ):
-        pass  # pragma: no cover - its BEGIN IMMEDIATE raises
-    other.execute("COMMIT")
-    with sqlite_driver.transaction(store.engine) as conn:
-        assert conn.in_transaction
-    other.close()
     store.close()
