@@ -81,8 +81,20 @@ def test_two_processes_crash_and_restore(build: object, guarantee: str) -> None:
     assert callable(build)
     ref = reference(build, stream_provider([]))
     got = stream_provider([])
+    # Crash points by items read, not by checks: the parent checks once a report or a
+    # 20 ms wait, so under load a clock-paced generator got through most of its items in
+    # the first two runs' 6 + 9 checks and the third run ended before its 4th check.
+    # Each run now crashes at its first check after a report of 200, 400, then 600 items
+    # read (of 1,500 or 1,200): it cannot end before that check unless every item left
+    # got through in between.
     store, crashes = crash_and_restore(
-        build, got, [6, 9, 4], options(guarantee), parallelism=2, executor="processes"
+        build,
+        got,
+        [200, 400, 600],
+        options(guarantee),
+        parallelism=2,
+        executor="processes",
+        by="read",
     )
     assert crashes == 3 and len(store.commits) > 3, (crashes, len(store.commits))
     out, want = Counter(got.lists["out"]), Counter(ref.lists["out"])
