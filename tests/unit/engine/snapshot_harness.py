@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+from headrace.connectors.base import SinkWrite
 from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore, MemoryStream
 from headrace.engine import EngineOptions, run
 from headrace.pipeline import Pipeline
@@ -21,12 +23,7 @@ class Suspend(Exception):
 
 
 class Control:
-    """Raises ``exc`` on the ``stop_after + 1``-th check; requests snapshots by call number.
-
-    With ``stop_at_read`` it raises instead on the first check after the engine reported
-    (at a snapshot, or with its periodic metrics) that the sources had read that many
-    items, counting what the restored snapshot had read.
-    """
+    """Raises ``exc`` on the ``stop_after + 1``-th check; requests snapshots by call number."""
 
     def __init__(
         self,
@@ -34,14 +31,12 @@ class Control:
         exc: Callable[[], BaseException] = Stop,
         requests: dict[int, list[str]] | None = None,
         on_check: Callable[[int], None] | None = None,
-        stop_at_read: int | None = None,
     ) -> None:
         self.calls = 0
         self.stop_after = stop_after
         self.exc = exc
         self.requests = requests or {}
         self.on_check = on_check
-        self.stop_at_read = stop_at_read
         self.metrics: list[dict[str, Any]] = []
 
     def check(self) -> None:
@@ -50,12 +45,6 @@ class Control:
             self.on_check(self.calls)
         if self.stop_after is not None and self.calls > self.stop_after:
             raise self.exc()
-        if self.stop_at_read is not None and self.read() >= self.stop_at_read:
-            raise self.exc()
-
-    def read(self) -> int:
-        """Items the sources had read at the latest report (0 before the first)."""
-        return int(self.metrics[-1]["received_count"]) if self.metrics else 0
 
     def snapshot_requests(self) -> list[str]:
         return self.requests.get(self.calls, [])
@@ -73,6 +62,27 @@ def stream_provider(partitions: Sequence[Sequence[Any]], closed: bool = True) ->
     return InMemoryProvider(streams={"events": stream})
 
 
+class CrashingStore(MemorySnapshotStore):
+    """Crashes (raises ``Stop``) in place of the first commit that has read ``crash_at``.
+
+    Nothing of that commit is kept, as when the process dies while it commits, so the
+    next run restores the commit before it. A run commits at its end too, so a run whose
+    sources hold ``crash_at`` items or more crashes, however its checks were paced.
+    """
+
+    crash_at: int | None = None
+
+    def commit(self, state: bytes, writes: Sequence[SinkWrite], names: Sequence[str]) -> None:
+        if self.crash_at is not None and items_read(state) >= self.crash_at:
+            raise Stop
+        super().commit(state, writes, names)
+
+
+def items_read(state: bytes) -> int:
+    """Items a committed snapshot's sources had read (this run's and those it restored)."""
+    return int(pickle.loads(state)["metrics"].received_count)
+
+
 def crash_and_restore(
     build: Callable[[], Pipeline],
     provider: InMemoryProvider,
@@ -85,26 +95,22 @@ def crash_and_restore(
 ) -> tuple[MemorySnapshotStore, int]:
     """Runs, crashing after each of ``stops`` checks and restoring from the last commit.
 
-    With ``by="read"`` the stops count items read instead (``Control.stop_at_read``):
-    the points to use with sources paced by the clock, whose runs end after as many
-    checks as the machine's load allows.
+    With ``by="read"`` a run crashes instead in place of its first commit that has read
+    ``stops[i]`` items (``CrashingStore``): the crash points for sources paced by the
+    clock, whose runs end after as many checks as the machine's load allows.
 
     Returns the store and how many runs crashed before one reached the end.
     """
-    store = MemorySnapshotStore(provider)
+    store = CrashingStore(provider)
     crashes = 0
     for n in [*stops, None]:
-        control = (
-            Control(n, requests=requests)
-            if by == "checks"
-            else Control(stop_at_read=n, requests=requests)
-        )
+        store.crash_at = n if by == "read" else None
         try:
             run(
                 build(),
                 provider,
                 parallelism,
-                control,
+                Control(n if by == "checks" else None, requests=requests),
                 executor=executor,
                 options=options,
                 snapshots=store,

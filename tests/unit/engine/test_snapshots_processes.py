@@ -84,9 +84,8 @@ def test_two_processes_crash_and_restore(build: object, guarantee: str) -> None:
     # Crash points by items read, not by checks: the parent checks once a report or a
     # 20 ms wait, so under load a clock-paced generator got through most of its items in
     # the first two runs' 6 + 9 checks and the third run ended before its 4th check.
-    # Each run now crashes at its first check after a report of 200, 400, then 600 items
-    # read (of 1,500 or 1,200): it cannot end before that check unless every item left
-    # got through in between.
+    # Each run now crashes in place of its first commit of 200, 400, then 600 items read
+    # (of 1,500 or 1,200); its last commit has them all, so each of the three crashes.
     store, crashes = crash_and_restore(
         build,
         got,
