@@ -123,6 +123,34 @@ def test_api_processes_end_when_their_parent_is_killed(tmp_path: Path) -> None:
         stop(server)
 
 
+def test_an_api_process_that_answers_late_is_not_replaced_as_hung(tmp_path: Path) -> None:
+    # uvicorn's supervisor kills an API process that leaves its health check unanswered
+    # for timeout_worker_healthcheck (5 s by default) and starts another. A start under
+    # load took longer than that, and so did each replacement's: only one process served.
+    # Held (SIGSTOP) for longer than uvicorn's 5 s and its 0.5 s round, the process must
+    # still be the one serving once it runs again.
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = start(f"sqlite:///{tmp_path}/late.db", port, log,
+                   "--insecure-local", "--workers", "0", "--api-processes", "2")  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    held = 0
+    try:
+        api = answering_pids(url, 2)
+        held = min(api)
+        os.kill(held, signal.SIGSTOP)
+        time.sleep(7)
+        with contextlib.suppress(ProcessLookupError):  # gone if it was killed as hung
+            os.kill(held, signal.SIGCONT)
+        assert alive(held), "the supervisor killed the held API process as hung"
+        assert answering_pids(url, 2) == api
+    finally:
+        if held:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(held, signal.SIGCONT)
+        assert stop(server) == 0, log.read_text()
+
+
 def test_api_processes_below_one_are_refused(tmp_path: Path) -> None:
     refused = headrace("server", "--store", f"sqlite:///{tmp_path}/x.db", "--api-processes", "0")
     assert refused.returncode == 2

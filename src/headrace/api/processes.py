@@ -31,6 +31,14 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 
 #: How often an API process checks that its parent lives.
 PARENT_CHECK_SEC = 0.5
+#: How long the supervisor waits for an API process to answer its health check before it
+#: kills the process as hung and starts another. uvicorn's default, 5 s, also bounds a new
+#: process's start (the answering thread starts only once the spawned interpreter has
+#: imported the app's modules), and under load a start takes longer: with the API
+#: processes held to a fifth of a CPU every new one was killed at 5.5 s and replaced by
+#: one just as slow, so only one process ever served. A hung process is still replaced,
+#: later; a process that answers is never held up by this.
+HEALTHCHECK_SEC = 60
 
 if TYPE_CHECKING:
     from headrace.api.server import Server, ServerOptions
@@ -86,6 +94,7 @@ def run(server: Server, config_kwargs: dict[str, Any]) -> None:
         functools.partial(api_process_app, options),
         factory=True,
         workers=options.api_processes,
+        timeout_worker_healthcheck=HEALTHCHECK_SEC,
         **config_kwargs,
     )
     socket = config.bind_socket()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
+from headrace.connectors.base import SinkWrite
 from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore, MemoryStream
 from headrace.engine import EngineOptions, run
 from headrace.pipeline import Pipeline
@@ -60,6 +62,27 @@ def stream_provider(partitions: Sequence[Sequence[Any]], closed: bool = True) ->
     return InMemoryProvider(streams={"events": stream})
 
 
+class CrashingStore(MemorySnapshotStore):
+    """Crashes (raises ``Stop``) in place of the first commit that has read ``crash_at``.
+
+    Nothing of that commit is kept, as when the process dies while it commits, so the
+    next run restores the commit before it. A run commits at its end too, so a run whose
+    sources hold ``crash_at`` items or more crashes, however its checks were paced.
+    """
+
+    crash_at: int | None = None
+
+    def commit(self, state: bytes, writes: Sequence[SinkWrite], names: Sequence[str]) -> None:
+        if self.crash_at is not None and items_read(state) >= self.crash_at:
+            raise Stop
+        super().commit(state, writes, names)
+
+
+def items_read(state: bytes) -> int:
+    """Items a committed snapshot's sources had read (this run's and those it restored)."""
+    return int(pickle.loads(state)["metrics"].received_count)
+
+
 def crash_and_restore(
     build: Callable[[], Pipeline],
     provider: InMemoryProvider,
@@ -68,20 +91,26 @@ def crash_and_restore(
     parallelism: int = 1,
     executor: str = "inprocess",
     requests: dict[int, list[str]] | None = None,
+    by: Literal["checks", "read"] = "checks",
 ) -> tuple[MemorySnapshotStore, int]:
     """Runs, crashing after each of ``stops`` checks and restoring from the last commit.
 
+    With ``by="read"`` a run crashes instead in place of its first commit that has read
+    ``stops[i]`` items (``CrashingStore``): the crash points for sources paced by the
+    clock, whose runs end after as many checks as the machine's load allows.
+
     Returns the store and how many runs crashed before one reached the end.
     """
-    store = MemorySnapshotStore(provider)
+    store = CrashingStore(provider)
     crashes = 0
     for n in [*stops, None]:
+        store.crash_at = n if by == "read" else None
         try:
             run(
                 build(),
                 provider,
                 parallelism,
-                Control(n, requests=requests),
+                Control(n if by == "checks" else None, requests=requests),
                 executor=executor,
                 options=options,
                 snapshots=store,

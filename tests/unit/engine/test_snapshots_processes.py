@@ -81,8 +81,19 @@ def test_two_processes_crash_and_restore(build: object, guarantee: str) -> None:
     assert callable(build)
     ref = reference(build, stream_provider([]))
     got = stream_provider([])
+    # Crash points by items read, not by checks: the parent checks once a report or a
+    # 20 ms wait, so under load a clock-paced generator got through most of its items in
+    # the first two runs' 6 + 9 checks and the third run ended before its 4th check.
+    # Each run now crashes in place of its first commit of 200, 400, then 600 items read
+    # (of 1,500 or 1,200); its last commit has them all, so each of the three crashes.
     store, crashes = crash_and_restore(
-        build, got, [6, 9, 4], options(guarantee), parallelism=2, executor="processes"
+        build,
+        got,
+        [200, 400, 600],
+        options(guarantee),
+        parallelism=2,
+        executor="processes",
+        by="read",
     )
     assert crashes == 3 and len(store.commits) > 3, (crashes, len(store.commits))
     out, want = Counter(got.lists["out"]), Counter(ref.lists["out"])
