@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from headrace import defaults, errors
+from headrace import errors
+from headrace.cli.options import StoreUrl as StoreUrl
 from headrace.client import embedded, remote
 
 Server = Annotated[
@@ -32,15 +33,6 @@ Server = Annotated[
 Url = Server
 Token = Annotated[
     str | None, typer.Option(envvar="HEADRACE_TOKEN", help="Bearer token for --server.")
-]
-StoreUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="HEADRACE_STORE",
-        help="Database URL.",
-        show_default=f"sqlite file ./{defaults.SQLITE_PATH}",
-    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")]
 JobId = Annotated[

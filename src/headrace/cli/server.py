@@ -14,18 +14,12 @@ from typing import Annotated
 import typer
 
 from headrace import config, defaults, errors, logconfig
+from headrace.cli.options import StoreUrl
 from headrace.model import labels as job_labels
 
 
 def server(
-    store: Annotated[
-        str | None,
-        typer.Option(
-            envvar="HEADRACE_STORE",
-            help="Database URL.",
-            show_default=f"sqlite file ./{defaults.SQLITE_PATH}",
-        ),
-    ] = None,
+    store: StoreUrl = None,
     host: Annotated[
         str | None,
         typer.Option(envvar="HEADRACE_HOST", help="Address to bind.", show_default="127.0.0.1"),

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from headrace import config, defaults, errors, logconfig
+from headrace.cli.options import StoreUrl
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
 from headrace.service import (
@@ -54,14 +55,7 @@ def parse_queues(text: str | None, configured: dict[str, int]) -> dict[str, int]
 
 @app.command()
 def worker(
-    store: Annotated[
-        str | None,
-        typer.Option(
-            envvar="HEADRACE_STORE",
-            help="Database URL.",
-            show_default=f"sqlite file ./{defaults.SQLITE_PATH}",
-        ),
-    ] = None,
+    store: StoreUrl = None,
     queues: Annotated[
         str | None,
         typer.Option(
