@@ -12,28 +12,23 @@ or against a real server.
 
 from __future__ import annotations
 
-import base64
 import builtins
-import dataclasses
 import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import cloudpickle
 import httpx
 
 from headrace import defaults, errors
 from headrace.client import workers as client_workers
-from headrace.client.remote_control import (
-    RemoteJobDefinitions,
-    RemotePipelineCommits,
-    RemoteProjects,
-)
+from headrace.client.remote_control import RemoteJobDefinitions, RemoteProjects
 from headrace.client.remote_data import RemoteList, RemoteMap, RemoteStream
+from headrace.client.remote_pipelines import RemotePipelines
 from headrace.client.remote_schedules import RemoteSchedules
+from headrace.client.remote_shapes import event_from, job_from, type_from
 from headrace.client.transport import Http, error_from, seg
-from headrace.engine.metrics import PipelineMetrics, StageMetrics
+from headrace.engine.metrics import PipelineMetrics
 from headrace.model import status as machine
 from headrace.model.job import (
     Job,
@@ -42,9 +37,7 @@ from headrace.model.job import (
     JobLogLine,
     JobTypeInfo,
     Page,
-    SnapshotInfo,
 )
-from headrace.model.jobconfig import JobConfig
 from headrace.model.status import Status
 from headrace.pipeline import Pipeline
 from headrace.service import tokens
@@ -53,49 +46,10 @@ from headrace.service.workers import QueueInfo
 if TYPE_CHECKING:
     from headrace.jet.service import JetService
 
-_JOB_FIELDS = tuple(f.name for f in dataclasses.fields(Job))
-_TYPE_FIELDS = tuple(f.name for f in dataclasses.fields(JobTypeInfo))
-
 
 def is_remote(target: str | None) -> bool:
     """Whether a client target names a server (an http or https URL) rather than a store."""
     return isinstance(target, str) and target.startswith(("http://", "https://"))
-
-
-def type_from(data: dict[str, Any]) -> JobTypeInfo:
-    """A ``JobTypeInfo`` from its JSON."""
-    values: dict[str, Any] = {k: data.get(k) for k in _TYPE_FIELDS}
-    values["labels"] = tuple(values["labels"] or ())
-    return JobTypeInfo(**values)
-
-
-def job_from(data: dict[str, Any]) -> Job:
-    """A ``Job`` from its JSON."""
-    values: dict[str, Any] = {name: data.get(name) for name in _JOB_FIELDS}
-    values["status"] = Status(values["status"])
-    values["state"] = values["state"] or {}
-    values["tags"] = tuple(values["tags"] or ())
-    values["labels"] = tuple(values["labels"] or ())
-    for name in ("runtime_parameters", "parameter_sets"):
-        values[name] = values[name] or {}
-    values["project"] = values["project"] or "default"
-    values["require_error_ack"] = bool(values["require_error_ack"])
-    values["error_acknowledged"] = bool(values["error_acknowledged"])
-    return Job(**values)
-
-
-def event_from(data: dict[str, Any]) -> JobEvent:
-    """A ``JobEvent`` from its JSON."""
-    return JobEvent(
-        event_id=data["event_id"],
-        job_id=data["job_id"],
-        from_status=None if data["from_status"] is None else Status(data["from_status"]),
-        to_status=Status(data["to_status"]),
-        user_id=data["user_id"],
-        at_ms=data["at_ms"],
-        reason=data["reason"],
-        attempt=data["attempt"],
-    )
 
 
 def _ended(job: Job, suspended_ends: bool) -> bool:
@@ -242,192 +196,6 @@ class RemoteJobs(RemoteJobDefinitions):
             if deadline is not None and time.monotonic() >= deadline:
                 msg = f"job {job_id} still {job.status} after {timeout} s"
                 raise errors.TimeoutException(msg)
-
-
-def encode(pipeline: Pipeline) -> str:
-    """A pipeline as ``POST /pipeline-jobs`` carries it: base64 of its cloudpickle.
-
-    Raises:
-        InvalidInput: naming ``pipeline`` when it is not a Pipeline or cannot be pickled.
-    """
-    if not isinstance(pipeline, Pipeline):
-        raise errors.InvalidInput("pipeline", f"expected a Pipeline, got {type(pipeline).__name__}")
-    try:
-        return base64.b64encode(cloudpickle.dumps(pipeline)).decode("ascii")
-    except Exception as exc:  # pickling a user's functions can raise anything
-        raise errors.InvalidInput("pipeline", f"cannot be pickled: {exc}") from None
-
-
-def metrics_from(data: dict[str, Any]) -> PipelineMetrics:
-    """``PipelineMetrics`` from their stored (JSON) form."""
-    metrics = PipelineMetrics()
-    for name, stage in (data.get("stages") or {}).items():
-        metrics.stages[name] = StageMetrics(
-            name=name,
-            kind=str(stage.get("kind", "")),
-            received=int(stage.get("received", 0)),
-            emitted=int(stage.get("emitted", 0)),
-            batches=int(stage.get("batches", 0)),
-            idle_batches=int(stage.get("idle_batches", 0)),
-            processing_time_ms=float(stage.get("processing_time_ms", 0.0)),
-            late_dropped=int(stage.get("late_dropped", 0)),
-        )
-    return metrics
-
-
-class RemotePipelines(RemotePipelineCommits):
-    """``client.pipelines`` over HTTP: the ``PipelineService`` interface."""
-
-    def __init__(self, http: Http, jobs: RemoteJobs) -> None:
-        self._http = http
-        self._jobs = jobs
-
-    def run(
-        self, pipeline: Pipeline, local_parallelism: int = 1, executor: str | None = None
-    ) -> PipelineMetrics:
-        """Run the pipeline to completion as a job on the server's workers; its metrics.
-
-        ``executor`` is the job's ``JobConfig.executor`` (``"processes"`` or ``"ray"``).
-
-        Raises:
-            PipelineDefinitionError: the pipeline cannot run as defined.
-            JobFailed: the job did not complete (``cause`` names the stage and the item).
-        """
-        config = JobConfig(executor=executor) if executor is not None else None
-        job = self.submit(pipeline, config, local_parallelism=local_parallelism)
-        done = self._jobs.wait(job.job_id, suspended_ends=False)
-        if done.status is not Status.COMPLETED:
-            raise errors.JobFailed(done.job_id, str(done.status), done.error)
-        return metrics_from(done.result if isinstance(done.result, dict) else {})
-
-    def submit(
-        self,
-        pipeline: Pipeline,
-        config: JobConfig | None = None,
-        *,
-        local_parallelism: int | None = None,
-        name: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Job:
-        """Submit the pipeline as a job of type ``headrace.pipeline``.
-
-        Raises:
-            PipelineDefinitionError: refused before scheduling if it cannot run.
-            JobAlreadyExists: an active job of the tenant has the config's name.
-            InvalidInput: the config's initial snapshot does not exist, or the pipeline
-                cannot be pickled here or unpickled on the server.
-        """
-        if config is not None and not isinstance(config, JobConfig):
-            raise errors.InvalidInput(
-                "config", f"expected a JobConfig, got {type(config).__name__}"
-            )
-        body: dict[str, Any] = {"pipeline": encode(pipeline)}
-        if config is not None:
-            body["config"] = config.to_dict()
-        options = {
-            "local_parallelism": local_parallelism,
-            "name": name,
-            "idempotency_key": idempotency_key,
-        }
-        body.update({k: v for k, v in options.items() if v is not None})
-        return job_from(self._http.created("/pipeline-jobs", body)[0])
-
-    def new_job_if_absent(self, pipeline: Pipeline, config: JobConfig) -> Job:
-        """The active job named as the config says, or a new one; one even under races.
-
-        Raises:
-            InvalidInput: the config has no name.
-        """
-        if not isinstance(config, JobConfig) or not config.name:
-            raise errors.InvalidInput(
-                "config.name", "new_job_if_absent needs a JobConfig with a name"
-            )
-        body = {"pipeline": encode(pipeline), "config": config.to_dict(), "if_absent": True}
-        return job_from(self._http.created("/pipeline-jobs", body)[0])
-
-    def get(self, job_id: str) -> Job:
-        """A pipeline job of the tenant.
-
-        Raises:
-            NotFound: no such pipeline job.
-        """
-        return job_from(self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}"))
-
-    def find_named(self, name: str) -> Job | None:
-        """The active job of this name, else the most recent one, else None."""
-        if not isinstance(name, str) or not name:
-            return None
-        try:
-            return job_from(self._http.call("GET", f"/pipeline-jobs/by-name/{seg(name)}"))
-        except errors.NotFound:
-            return None
-
-    def list(self, name: str | None = None) -> builtins.list[Job]:
-        """Every pipeline job, newest first (optionally only those with this name)."""
-        query = {} if name is None else {"name": name}
-        return [
-            job_from(j) for j in self._http.call("GET", "/pipeline-jobs", params=query)["items"]
-        ]
-
-    @staticmethod
-    def config_of(job: Job) -> JobConfig:
-        """The configuration a pipeline job was submitted with."""
-        return JobConfig.from_dict((job.params or {}).get("config") or {})
-
-    def restart(self, job_id: str) -> Job:
-        """Stop the running execution and run again from the last snapshot.
-
-        Raises:
-            IllegalTransition: the job is not running.
-        """
-        return job_from(self._http.call("POST", f"/pipeline-jobs/{seg(job_id)}/restart"))
-
-    def export_snapshot(self, job_id: str, name: str, timeout: float = 60.0) -> None:
-        """Store a named snapshot of the job that outlives it (replacing that name).
-
-        Raises:
-            IllegalTransition: the job has ended, or it runs without snapshots.
-            TimeoutException: the running job did not take the snapshot in time.
-        """
-        self._http.call(
-            "POST",
-            f"/pipeline-jobs/{seg(job_id)}/snapshots",
-            json={"name": name, "timeout": timeout},
-            timeout=timeout + self._http.timeout,
-        )
-
-    def list_snapshots(self) -> builtins.list[SnapshotInfo]:
-        """The tenant's exported snapshots, by name (Jet's ``list-snapshots``)."""
-        return [SnapshotInfo(**s) for s in self._http.call("GET", "/snapshots")["items"]]
-
-    def delete_snapshot(self, name: str) -> None:
-        """Delete an exported snapshot. Raises: NotFound."""
-        self._http.send("DELETE", f"/snapshots/{seg(name)}")
-
-    def cancel(self, job_id: str, force: bool = False) -> Job:
-        """Cancel; ``force`` ends it at once even if its execution does not stop.
-
-        Raises:
-            IllegalTransition: the job has already ended.
-        """
-        path = f"/pipeline-jobs/{seg(job_id)}/cancel"
-        return job_from(self._http.call("POST", path, json={"force": force}))
-
-    def metrics(self, job_id: str) -> dict[str, Any]:
-        """The current run's metrics: live while it runs, final once it ended."""
-        data: dict[str, Any] = self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}/metrics")
-        return data
-
-    def runs(self, job_id: str) -> builtins.list[dict[str, Any]]:
-        """Every run of the job with its metrics, kept after it ends."""
-        found: builtins.list[dict[str, Any]] = self._http.call(
-            "GET", f"/pipeline-jobs/{seg(job_id)}/runs"
-        )["items"]
-        return found
-
-    def status_reason(self, job_id: str) -> str:
-        """Why the job is in its status, in words (above all: why it is not starting)."""
-        return str(self._http.call("GET", f"/pipeline-jobs/{seg(job_id)}/status")["reason"])
 
 
 class RemoteJobTypes:

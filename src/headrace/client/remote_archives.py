@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Iterator, Sequence
 
 from headrace import defaults, errors
-from headrace.client.remote import job_from
+from headrace.client.remote_shapes import job_from
 from headrace.client.transport import Http
 from headrace.model import text
 from headrace.model.job import Job

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from headrace import defaults, errors
+from headrace.client.remote_shapes import encode, event_from, job_from
 from headrace.client.transport import Http, seg
 from headrace.model.controlplane import (
     DEFAULT_PROJECT,
@@ -124,8 +125,6 @@ class RemotePipelineCommits:
         Raises:
             InvalidInput: naming the field. NotFound: no such project.
         """
-        from headrace.client.remote import encode
-
         if not isinstance(name, str) or not name:
             raise errors.InvalidInput("name", f"must be a name of 1..255 characters, got {name!r}")
         body = {
@@ -200,8 +199,6 @@ class RemoteJobDefinitions:
 
     @staticmethod
     def _job(data: dict[str, Any]) -> Job:
-        from headrace.client.remote import job_from
-
         return job_from(data)
 
     def _jobs(self, data: dict[str, Any]) -> builtins.list[Job]:
@@ -323,8 +320,6 @@ class RemoteJobDefinitions:
         limit: int = defaults.MAX_PAGE_LIMIT,
     ) -> builtins.list[JobEvent]:
         """One run's status changes, oldest first, filtered, paged. Raises: NotFound."""
-        from headrace.client.remote import event_from
-
         query = _window("status", status, since_ms, until_ms, page, limit)
         path = f"/jobs/{seg(job_id)}/runs/{int(run_count)}/events"
         return [event_from(e) for e in self._http.call("GET", path, params=query)["items"]]
