@@ -9,19 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace import defaults, errors
-from headrace.model import labels as job_labels
 from headrace.model import status as machine
 from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Job, JobEvent, JobLogLine, JobTypeInfo, Page
 from headrace.model.status import Status
-from headrace.scheduler import runner
 from headrace.scheduler.registry import Registry
-from headrace.service import catalog, reasons
+from headrace.service import catalog, job_requests, reasons
 from headrace.service.definitions import JobDefinitions
 from headrace.service.offsets import JobOffsets
 from headrace.service.run_records import RunRecords
-from headrace.store import codec
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
 from headrace.store.job_rows import ORDERABLE
@@ -146,9 +143,12 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             type is not run from ``queue``.
         """
         info = self.job_type(text.check_text("type", type, 255))
-        row = self._row(
+        row = job_requests.new_job_row(
             info,
             params,
+            self.scope.tenant_id,
+            self.scope.user_id,
+            self._params_model(info),
             idempotency_key=idempotency_key,
             timeout_sec=timeout_sec,
             max_retries=max_retries,
@@ -170,7 +170,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         if created:
             self._on_scheduled()
         else:
-            _same_request(job, row)
+            job_requests.same_request(job, row)
         return job, created
 
     def schedule_many(
@@ -204,9 +204,12 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
         for i, params in enumerate(params_list):
             try:
                 rows.append(
-                    self._row(
+                    job_requests.new_job_row(
                         info,
                         params,
+                        self.scope.tenant_id,
+                        self.scope.user_id,
+                        self._params_model(info),
                         timeout_sec=timeout_sec,
                         max_retries=max_retries,
                         retry_delay_sec=retry_delay_sec,
@@ -227,55 +230,10 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             self._on_scheduled()
         return jobs
 
-    def _row(
-        self,
-        info: JobTypeInfo,
-        params: Any,
-        *,
-        idempotency_key: str | None = None,
-        timeout_sec: int | None = None,
-        max_retries: int | None = None,
-        retry_delay_sec: int | None = None,
-        delay_sec: float = 0,
-        name: str | None = None,
-        description: str | None = None,
-        labels: str | Sequence[str] | None = None,
-    ) -> dict[str, Any]:
-        """The ``jobs`` row of a new job, its params checked against the type."""
-        required = tuple(sorted({*job_labels.parse("labels", labels), *info.labels}))
-        text.check_optional("name", name, 255)
-        text.check_optional("description", description, 10_000)
+    def _params_model(self, info: JobTypeInfo) -> Any:
+        """The params model this process registered for the type; None if only another did."""
         spec = self.registry.get(info.type_id)
-        # A type only another process registered is checked against its stored schema.
-        checked = runner.parse_params(
-            spec.params_model if spec else None, info.params_schema, params
-        )
-        params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
-        text.check_value("params", params)
-        at = now_ms()
-        return {
-            "tenant_id": self.scope.tenant_id,
-            "user_id": self.scope.user_id,
-            "idempotency_key": _key(idempotency_key),
-            "type": info.type_id,
-            "name": name,
-            "description": description,
-            "queue": info.queue,
-            "scheduled_at_ms": at,
-            "updated_at_ms": at,
-            "eta_ms": at + int(_non_negative("delay_sec", delay_sec) * 1000),
-            "status": str(S.WAITING),
-            "timeout_sec": _option("timeout_sec", timeout_sec, info.timeout_sec),
-            "max_retries": _option("max_retries", max_retries, info.max_retries),
-            "retry_delay_sec": _option("retry_delay_sec", retry_delay_sec, info.retry_delay_sec),
-            "params": codec.dumps(params, "params"),
-            "progress": 0.0,
-            "attempt": 0,
-            "retries": 0,
-            "run_count": 1,
-            "resumed": False,
-            "labels": job_labels.encode(required),
-        }
+        return spec.params_model if spec else None
 
     # -- reading ------------------------------------------------------------------------
 
@@ -515,46 +473,3 @@ def resolve(repo: JobRepository, tenant_id: str, job_id: str) -> str:
         msg = f"{text!r} starts the ids of several jobs ({found[0]}, {found[1]}, ...); type more"
         raise errors.Conflict(msg)
     return found[0]
-
-
-def _key(value: str | None) -> str | None:
-    if value is None:
-        return None
-    key = text.check_text("idempotency_key", str(value), 255)
-    if not key:
-        raise errors.InvalidInput("idempotency_key", "must be 1..255 characters")
-    return key
-
-
-def _same_request(job: Job, row: dict[str, Any]) -> None:
-    """Refuse an idempotency key reused for another request (as payment APIs do).
-
-    Raises:
-        Conflict: naming the key and what differs (type, params).
-    """
-    differs = []
-    if job.type != row["type"]:
-        differs.append(f"type {job.type!r} != {row['type']!r}")
-    if job.params != codec.loads(row["params"]):
-        differs.append("params")
-    if differs:
-        key = row["idempotency_key"]
-        msg = (
-            f"idempotency key {key!r} was used for job {job.job_id} with another request "
-            f"({', '.join(differs)} differ); use a new key for a new request"
-        )
-        raise errors.Conflict(msg)
-
-
-def _non_negative(field: str, value: float) -> float:
-    if not isinstance(value, int | float) or value < 0:
-        raise errors.InvalidInput(field, f"must be a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _option(field: str, value: int | None, default: int) -> int:
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise errors.InvalidInput(field, f"must be an int >= 0, got {value!r}")
-    return value
