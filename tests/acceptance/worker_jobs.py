@@ -21,11 +21,23 @@ def work(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @headrace.job_type("acc.slow_first", queue="compute", max_retries=5, retry_delay_sec=0)
 def slow_first(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Slow on the first attempt (so its worker can be frozen mid-job), quick after."""
+    """Slow on the first attempt (so its worker can be frozen mid-job), quick after.
+
+    The first attempt sleeps ``first_sleep`` s; given a ``release`` path, it ends as soon
+    as that file exists (``first_sleep`` is then its bound), and writes ``finished`` as it
+    returns, so a test decides when the outcome is made and sees that it was.
+    """
     if ctx.attempt == 1:
         with open(params["started"], "w") as f:
             f.write(str(os.getpid()))
-        time.sleep(params["first_sleep"])
+        if "release" in params:
+            until = time.monotonic() + params["first_sleep"]
+            while not os.path.exists(params["release"]) and time.monotonic() < until:
+                time.sleep(0.05)
+            with open(params["finished"], "w") as f:
+                f.write(str(os.getpid()))
+        else:
+            time.sleep(params["first_sleep"])
     return {"attempt": ctx.attempt, "pid": os.getpid()}
 
 
