@@ -68,7 +68,7 @@ def test_rounds_of_any_size_are_planned_once_and_find_rows_by_key(store_url: str
     )
     assert len(plans) == 1 and plans[0][0] >= 9 and plans[0][1] == 0, plans
     # The generic plan, as the session plans it, explained on a connection of the test's.
-    sql, fixed = a._round_sql((PATH, ("result",)), "maintenance", (kind,))
+    sql, fixed = a.rounds.sql((PATH, ("result",)), "maintenance", (kind,))
     names: list[str] = []
 
     def number(m: re.Match[str]) -> str:
