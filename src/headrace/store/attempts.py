@@ -251,7 +251,7 @@ class AttemptRepository(holdings.Holdings):
         sql, fixed = self.rounds.sql(shape, queue, tuple(types) if claim is not None else None)
         params: dict[str, Any] = {**fixed, "p_at": at}
         if shape is not None:
-            params.update(self._rows_params(writes, *shape))
+            params.update(pg_round.rows_params(writes, shape[0]))
         if claim is not None:
             params.update(
                 p_lease_until=at + int(lease_sec * 1000),

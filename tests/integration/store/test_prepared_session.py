@@ -15,6 +15,7 @@ import sqlalchemy
 from headrace import Client, errors
 from headrace.model.status import Status as S
 from headrace.model.writes import AttemptWrite
+from headrace.store import pg_round
 from headrace.store.attempts import AttemptRepository
 from headrace.store.database import Store
 
@@ -141,3 +142,19 @@ def test_a_store_dropped_unclosed_ends_its_prepared_session(store_url: str) -> N
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchall():
             assert time.monotonic() < deadline, "the session outlived its store"
             time.sleep(0.05)
+
+
+def test_the_rounds_rows_parameter_is_the_generic_paths_text(store_url: str) -> None:
+    """``pg_round.rows_params`` builds the rows table's JSON straight from the writes:
+    the same text, key for key, as the dialect's ``rows_value`` through ``_rows_params``."""
+    store = Store(store_url)
+    a = AttemptRepository(store, str(uuid.uuid4()))
+    values = {"started_at_ms": 5, "progress": 1.0, "state": "{}", "result": "null", "error": None}
+    for path, reason in ((PATH, "completed"), ((), None)):
+        writes = [
+            AttemptWrite(str(uuid.uuid4()), str(uuid.uuid4()), n, path, dict(values), reason)
+            for n in (1, 2, 3)
+        ]
+        names = tuple(values)
+        assert pg_round.rows_params(writes, path) == a._rows_params(writes, path, names)
+    store.close()
