@@ -77,7 +77,7 @@ def test_rounds_of_any_size_are_planned_once_and_find_rows_by_key(store_url: str
             names.append(m.group(1))
         return f"${names.index(m.group(1)) + 1}"
 
-    prepared = re.sub(r"%\((\w+)\)s", number, sql)
+    prepared = re.sub(r"%\((\w+)\)[sb]", number, sql)
     given = {
         **fixed,
         "p_at": 1,
