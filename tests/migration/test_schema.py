@@ -165,7 +165,7 @@ def test_generic_plans_of_the_claim_find_the_chosen_jobs_by_key_in_a_large_table
     with store.write() as conn:
         for stmt in (
             repo.claim_statement("q", ("plan.t",)),
-            repo._round_statement(None, "q", ("plan.t",)),
+            repo.rounds.statement(None, "q", ("plan.t",)),
         ):
             plan = _generic_plan(conn, stmt, now)
             assert "Seq Scan on jobs" not in plan, plan

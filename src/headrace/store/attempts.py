@@ -7,27 +7,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
     Column,
     ColumnElement,
-    CompoundSelect,
     Connection,
     Executable,
     FromClause,
     Integer,
-    Select,
     String,
     Text,
     and_,
     bindparam,
     insert,
-    literal,
     literal_column,
-    null,
     or_,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.sql.dml import ReturningUpdate
@@ -39,7 +33,15 @@ from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import claims, event_sql, holdings, sqlite_round, tables, write_shapes
+from headrace.store import (
+    claims,
+    event_sql,
+    holdings,
+    pg_round,
+    sqlite_round,
+    tables,
+    write_shapes,
+)
 from headrace.store.database import Store
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
@@ -79,14 +81,19 @@ class AttemptRepository(holdings.Holdings):
         self._claim_reason = f"claimed by worker {worker_id}"
         #: Hot-path statements, built once (see ``claim_statement``).
         self._statements: dict[tuple[Any, ...], Executable] = {}
-        #: PostgreSQL rounds as the driver's SQL and fixed parameters (``_round_sql``).
-        self._round_sqls: dict[tuple[Any, ...], tuple[str, dict[str, Any]]] = {}
         #: Whether claims and fenced writes insert their own events in the same statement
         #: (PostgreSQL): no event rows built, encoded and sent from Python, and no INSERT
         #: of their own. Elsewhere (SQLite, in-process) events are rows sent with the round.
         self._events_in_sql = store.dialect.dml_in_cte
         #: SQLite: the common round on the driver connection (``sqlite_round``).
         self._driver = None if store.is_postgresql else sqlite_round.DriverRound(store)
+        #: PostgreSQL: the common round's statement (``pg_round``).
+        self.rounds = pg_round.RoundSql(
+            store,
+            worker_id,
+            self._origin_filter,
+            lambda path, names, logged: self._shape_update(path, names, logged=logged),
+        )
         self.leases = LeaseRepository(store, worker_id)
         self.maintenance = MaintenanceRepository(store)
 
@@ -241,10 +248,10 @@ class AttemptRepository(holdings.Holdings):
         """
         at = now_ms()
         queue, types, limit = claim if claim is not None else ("", (), 0)
-        sql, fixed = self._round_sql(shape, queue, tuple(types) if claim is not None else None)
+        sql, fixed = self.rounds.sql(shape, queue, tuple(types) if claim is not None else None)
         params: dict[str, Any] = {**fixed, "p_at": at}
         if shape is not None:
-            params.update(self._rows_params(writes, *shape))
+            params.update(pg_round.rows_params(writes, shape[0]))
         if claim is not None:
             params.update(
                 p_lease_until=at + int(lease_sec * 1000),
@@ -252,75 +259,10 @@ class AttemptRepository(holdings.Holdings):
                 p_reason=self._claim_reason,
             )
         rows = self.store.prepared_rows(sql, params)
-        # Rows say what they are by their first column (see ``_round_sql``).
-        done = {(str(r[1]), r[claims.ATTEMPT + 1]) for r in rows if r[0] == 0}
+        # Rows say what they are by their first column (see ``RoundSql.sql``).
+        done = {(str(r[1]), r[claims.ATTEMPT + 1]) for r in rows if r[0] == pg_round.WRITTEN}
         refused = [w for w in writes if (w.job_id, w.attempt) not in done]
-        return refused, [claims.claimed_from(r[1:]) for r in rows if r[0] == 1]
-
-    def _round_sql(
-        self,
-        shape: Shape | None,
-        queue: str,
-        types: tuple[str, ...] | None,
-    ) -> tuple[str, dict[str, Any]]:
-        """``_pump_in_one``'s statement as the driver's SQL and its fixed parameters.
-
-        Built and compiled once per write shape and claim: it runs on the store's
-        prepared session (``Store.prepared_rows``), not through SQLAlchemy's execution.
-        Its rows begin with 0 for a write whose fence held (job id, tenant, attempt where
-        a claim has them; the rest NULL) and with 1 for a claimed job (``CLAIMED_COLUMNS``).
-        """
-        key = ("round", shape, queue, types)
-        compiled = self._round_sqls.get(key)
-        if compiled is None:
-            built = self._round_statement(shape, queue, types).compile(
-                dialect=self.store.engine.dialect
-            )
-            # Every value is bound as it is (no type of ours converts one on the way in).
-            compiled = self._round_sqls[key] = (built.string, dict(built.params))
-        return compiled
-
-    def _round_statement(
-        self,
-        shape: Shape | None,
-        queue: str,
-        types: tuple[str, ...] | None,
-    ) -> Select[Any] | CompoundSelect[Any]:
-        """``_round_sql``'s statement: the fenced UPDATE, the claim, their events."""
-        parts: list[Select[Any]] = []
-        ctes: list[CTE] = []
-        if shape is not None:
-            path, names = shape
-            change = self._shape_update(path, names, logged=bool(path))
-            if path:
-                changed, logged = event_sql.logged(change, path, None, _AT, "w_")
-                ctes.append(logged)
-            else:
-                changed = change.cte("w_changed")
-            kept = ("job_id", "tenant_id", "attempt")
-            parts.append(
-                select(
-                    literal(0, Integer).label("k"),
-                    *(
-                        changed.c[c.name] if c.name in kept else null()
-                        for c in claims.CLAIMED_COLUMNS
-                    ),
-                )
-            )
-        if types is not None:
-            claimed, logged = event_sql.logged(
-                claims.claim_update(
-                    self.store.dialect, self.worker_id, self._origin_filter, queue, types, "c_"
-                ),
-                (Status.WAITING, Status.LOCKED),
-                bindparam("p_reason", type_=Text),
-                _AT,
-                "c_",
-            )
-            ctes.append(logged)
-            parts.append(select(literal(1, Integer).label("k"), *claimed.c))
-        built: Select[Any] | CompoundSelect[Any] = union_all(*parts) if len(parts) > 1 else parts[0]
-        return built.add_cte(*ctes)
+        return refused, [claims.claimed_from(r[1:]) for r in rows if r[0] == pg_round.CLAIMED]
 
     # -- fenced writes ------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import sqlalchemy
 from headrace import Client, errors
 from headrace.model.status import Status as S
 from headrace.model.writes import AttemptWrite
+from headrace.store import pg_round
 from headrace.store.attempts import AttemptRepository
 from headrace.store.database import Store
 
@@ -68,7 +69,7 @@ def test_rounds_of_any_size_are_planned_once_and_find_rows_by_key(store_url: str
     )
     assert len(plans) == 1 and plans[0][0] >= 9 and plans[0][1] == 0, plans
     # The generic plan, as the session plans it, explained on a connection of the test's.
-    sql, fixed = a._round_sql((PATH, ("result",)), "maintenance", (kind,))
+    sql, fixed = a.rounds.sql((PATH, ("result",)), "maintenance", (kind,))
     names: list[str] = []
 
     def number(m: re.Match[str]) -> str:
@@ -76,7 +77,7 @@ def test_rounds_of_any_size_are_planned_once_and_find_rows_by_key(store_url: str
             names.append(m.group(1))
         return f"${names.index(m.group(1)) + 1}"
 
-    prepared = re.sub(r"%\((\w+)\)s", number, sql)
+    prepared = re.sub(r"%\((\w+)\)[sb]", number, sql)
     given = {
         **fixed,
         "p_at": 1,
@@ -141,3 +142,19 @@ def test_a_store_dropped_unclosed_ends_its_prepared_session(store_url: str) -> N
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchall():
             assert time.monotonic() < deadline, "the session outlived its store"
             time.sleep(0.05)
+
+
+def test_the_rounds_rows_parameter_is_the_generic_paths_text(store_url: str) -> None:
+    """``pg_round.rows_params`` builds the rows table's JSON straight from the writes:
+    the same text, key for key, as the dialect's ``rows_value`` through ``_rows_params``."""
+    store = Store(store_url)
+    a = AttemptRepository(store, str(uuid.uuid4()))
+    values = {"started_at_ms": 5, "progress": 1.0, "state": "{}", "result": "null", "error": None}
+    for path, reason in ((PATH, "completed"), ((), None)):
+        writes = [
+            AttemptWrite(str(uuid.uuid4()), str(uuid.uuid4()), n, path, dict(values), reason)
+            for n in (1, 2, 3)
+        ]
+        names = tuple(values)
+        assert pg_round.rows_params(writes, path) == a._rows_params(writes, path, names)
+    store.close()

@@ -1,8 +1,8 @@
 """PostgreSQL: one session of its own for a statement a process runs many times.
 
-A worker's round (``AttemptRepository._pump_in_one``) is one large statement, six
-data-modifying CTEs, whose text never changes. psycopg prepares it after a few
-executions, but PostgreSQL's plan cache then plans it again at every execution whenever
+A worker's round (``AttemptRepository._pump_in_one``, built by ``store.pg_round``) is one
+large statement, three data-modifying CTEs, whose text never changes. psycopg prepares it
+after a few executions, but PostgreSQL's plan cache then plans it again at every execution whenever
 the plan for the values at hand looks cheaper than the generic one, which it does for a
 round of one or two jobs (the generic plan is costed for ten): at capacity 1, planning
 was half of the backend's CPU per round (``perf``). The generic plan is the one wanted
