@@ -1,4 +1,4 @@
-"""A chain with a flat_map runs its batches slice by slice (``runtime.FLAT_MAP_SLICE``).
+"""A flat_map chain that folds its output runs batches slice by slice (``FLAT_MAP_SLICE``).
 
 Slicing changes where a batch is cut, never what comes out: results and every stage's
 received and emitted counts are the same as running whole batches.
@@ -66,19 +66,22 @@ def test_slices_give_what_whole_batches_give(
         assert _run(xs, steps, tail, par, step) == whole, par
 
 
-def test_a_batch_runs_in_slices_only_through_a_flat_map_chain() -> None:
+def test_a_batch_runs_in_slices_only_through_a_flat_map_chain_that_folds() -> None:
     xs = list(range(20))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(runtime, "FLAT_MAP_SLICE", 3)
         options = EngineOptions(batch_size=100, split_items=100)
         for kind in ("flat_map", "map"):
-            metrics = run(_pipeline(xs, [kind], "list"), InMemoryProvider(), 1, options=options)
+            metrics = run(_pipeline(xs, [kind], "count"), InMemoryProvider(), 1, options=options)
             source = metrics.stages["source#0"].batches  # paced: the first batch is small
             got = metrics.stages[f"{kind}#1"].batches
             if kind == "map":
                 assert got == source
             else:  # each source batch of b items runs as ceil(b / 3) slices
                 assert 7 <= got <= 7 + source - 1 and got > source
+        # Output sent on as it is (here to a sink) keeps whole batches: a message each.
+        metrics = run(_pipeline(xs, ["flat_map"], "list"), InMemoryProvider(), 1, options=options)
+        assert metrics.stages["flat_map#1"].batches == metrics.stages["source#0"].batches
 
 
 def test_word_count_in_processes_matches_one_partition() -> None:
