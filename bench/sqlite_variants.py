@@ -10,7 +10,8 @@ variant a fresh store is made by Headrace (its migrations), N no-op jobs schedul
 to C jobs, then each round applies the previous round's merged start+end writes
 (``locked -> running -> completed``) and claims again, as a worker at capacity C does.
 Each of the round's statements is timed on the connection (CPU, ``time.process_time``):
-the fenced UPDATE, the claim, the events' INSERT, the COMMIT; ``in lock`` is the wall time
+the fenced UPDATE, the claim, the events' INSERT (an ``executemany`` or one statement), the
+COMMIT; ``in lock`` is the wall time
 from ``BEGIN IMMEDIATE`` to the end of the COMMIT, which is what two workers serialize on.
 Medians over repeats, variants interleaved. Variants:
 
@@ -77,10 +78,10 @@ PARTS = ("fenced", "claim", "events", "commit")
 
 
 class _Rows:
-    """A statement's rows, fetched while it was timed."""
+    """A statement's rows (and row count), fetched while it was timed."""
 
-    def __init__(self, rows: list[Any]) -> None:
-        self._rows = rows
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
 
     def fetchall(self) -> list[Any]:
         return self._rows
@@ -100,8 +101,20 @@ class _Timed:
             self._spent[kind] += time.process_time() - t0
 
     def execute(self, sql: str, params: Any = ()) -> _Rows:
-        kind = "claim" if sql.lstrip().startswith("WITH") else "fenced"
-        return _Rows(self._timed(kind, lambda: self._conn.execute(sql, params).fetchall()))
+        head = sql.lstrip().upper()
+        kind = (
+            "claim"
+            if head.startswith("WITH")
+            else "events"
+            if head.startswith("INSERT")
+            else "fenced"
+        )
+
+        def run() -> _Rows:
+            cursor = self._conn.execute(sql, params)
+            return _Rows(cursor.fetchall(), cursor.rowcount)
+
+        return self._timed(kind, run)
 
     def executemany(self, sql: str, rows: Any) -> Any:
         return self._timed("events", self._conn.executemany, sql, rows)
