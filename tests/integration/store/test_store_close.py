@@ -189,3 +189,36 @@ def test_a_job_that_outlives_its_workers_stop_cannot_reopen_the_store(store_url:
     assert [type(e) for e in raised] == [errors.StoreClosed]
     client.close()
     assert sessions(store_url) == 0
+
+
+def test_a_second_stop_returns_once_the_first_has_ended_the_workers_threads(
+    store_url: str,
+) -> None:
+    """Whoever calls ``Worker.stop`` closes the store next: every caller waits for the stop.
+
+    A second caller returned at once, while the first still waited out its grace period
+    with the pump running, and closed the store under the pump.
+    """
+    client = Client(store_url, run_workers=False)
+    started, release = threading.Event(), threading.Event()
+
+    @client.job_type("close.held", queue="maintenance")
+    def held(ctx: JobContext, params: object) -> str:
+        started.set()
+        release.wait(10)
+        return "done"
+
+    job = client.jobs.schedule("close.held")
+    store = Store(store_url)
+    worker = Worker(store, client.registry, {"maintenance": 1}, lease_sec=5).start()
+    assert started.wait(10)
+    first = threading.Thread(target=worker.stop, kwargs={"grace_sec": 30})
+    first.start()
+    assert worker._stopping.wait(5)  # the first stop is under way, in its grace period
+    threading.Timer(0.5, release.set).start()
+    worker.stop()  # as a signal handler's, say, then the store's close
+    store.close()
+    # The first stop let the job end and wrote its end before either stop returned.
+    assert client.jobs.get(job.job_id).status is Status.COMPLETED
+    first.join(10)
+    client.close()
