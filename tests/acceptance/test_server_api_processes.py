@@ -75,8 +75,12 @@ def test_two_api_processes_serve_one_store_and_the_workers_run_once_in_the_paren
         runs = ledger.read_text().splitlines()
         assert sorted(line.split()[0] for line in runs) == sorted(ids)  # each ran once
 
-        # A killed API process is replaced at once; the other serves meanwhile.
+        # A killed API process is replaced at once; the other serves meanwhile. Held first
+        # (SIGSTOP), so it dies with a health ping out: uvicorn's own supervisor waited
+        # for that ping's answer (HEALTHCHECK_SEC) before it saw the process was gone.
         victim, survivor = sorted(api)
+        os.kill(victim, signal.SIGSTOP)
+        time.sleep(1.5)  # the supervisor pings every 0.5 s
         os.kill(victim, signal.SIGKILL)
         replaced = f"API process {victim} exited (-9); started API process"
         wait_until(lambda: replaced in log.read_text(), NOTICE_SEC, "the victim's replacement")
