@@ -19,7 +19,8 @@
     ├─ JobStopped                      raised inside a job by ``ctx.check()``
     ├─ TimeoutException(TimeoutError)
     └─ StoreError                      (__cause__ = the driver's error)
-       └─ StoreUnavailable
+       ├─ StoreUnavailable
+       └─ StoreClosed                  .url  (used after ``Store.close``) → 503
 """
 
 from __future__ import annotations
@@ -178,3 +179,18 @@ class StoreError(HeadraceError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached."""
+
+
+class StoreClosed(StoreError):
+    """The store was used after ``Store.close``: a thread outlived its process's shutdown.
+
+    Raised before any connection is opened, so the late use leaves no session behind.
+    Not a ``StoreUnavailable``: retrying cannot help, and loops that retry on that must not
+    spin on a closed store.
+    """
+
+    def __init__(self, url: str) -> None:
+        #: Which store (its URL without the password); not in the message, which an HTTP
+        #: answer carries to clients.
+        self.url = url
+        super().__init__("the store is closed: nothing may use it after Store.close()")

@@ -16,6 +16,7 @@ def test_errors_with_their_own_arguments_survive_pickle() -> None:
         errors.JobStopped("restart", "auto-scaling"),
         errors.NotSupported("split brain", 7, "later"),
         errors.Conflict("taken"),
+        errors.StoreClosed("sqlite:///x.db"),
     ]
     for error in raised:
         back = pickle.loads(pickle.dumps(error))

@@ -30,6 +30,9 @@ TABLE: tuple[tuple[type[errors.HeadraceError], int, str], ...] = (
     (errors.Unauthenticated, 401, "unauthenticated"),
     (errors.TimeoutException, 504, "timeout"),
     (errors.StoreUnavailable, 503, "store-unavailable"),
+    # A request still running as its server shuts down: to the client, a server it cannot
+    # use now (another API process, or this one restarted, can).
+    (errors.StoreClosed, 503, "store-unavailable"),
     (errors.StoreError, 500, "store-error"),
 )
 

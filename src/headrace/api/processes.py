@@ -1,9 +1,10 @@
 """``headrace server --api-processes N``: N uvicorn processes serving HTTP on one socket.
 
-The parent binds the socket and supervises N API processes with uvicorn's own
-``Multiprocess`` supervisor (it replaces one that dies, and on SIGINT/SIGTERM stops them
-all and waits for them). Each API process runs the app of an API-only ``Server`` over
-its own connection pool to the one store: HTTP only, no job workers, no maintenance.
+The parent binds the socket and supervises N API processes with uvicorn's
+``Multiprocess`` supervisor, made to notice a dead one at once (``supervisor``): it
+replaces one that dies, and on SIGINT/SIGTERM stops them all and waits for them. Each
+API process runs the app of an API-only ``Server`` over its own connection pool to the
+one store: HTTP only, no job workers, no maintenance.
 The job workers (``--workers``) and, with them, the one maintenance ticker run once, in
 the parent, so N does not multiply background work. A job an API process schedules
 reaches the parent's workers as a job scheduled by any other process does: PostgreSQL
@@ -27,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.supervisors.multiprocess import Multiprocess
+
+from headrace.api import supervisor
 
 #: How often an API process checks that its parent lives.
 PARENT_CHECK_SEC = 0.5
@@ -98,10 +100,12 @@ def run(server: Server, config_kwargs: dict[str, Any]) -> None:
         **config_kwargs,
     )
     socket = config.bind_socket()
-    supervisor = Multiprocess(config, sockets=[socket])
+    # Not uvicorn's ``Multiprocess`` itself: it could take a minute to notice that an API
+    # process died (``supervisor`` says why); the subclass notices within its 0.5 s tick.
+    parent = supervisor.Supervisor(config, sockets=[socket])
     server.start()
     try:
-        supervisor.run()
+        parent.run()
     finally:
         server.stop()
         socket.close()

@@ -90,6 +90,8 @@ class Worker:
         #: Whether the last round held start writes back (the pump comes back for them).
         self._held = False
         self._stopped = threading.Event()
+        #: Set once ``stop`` ended: a second caller waits for it before closing the store.
+        self._stop_done = threading.Event()
         self._threads: list[threading.Thread] = []
         self._slots: list[threading.Thread] = []
         self._stop_listening: Callable[[], None] = lambda: None
@@ -140,11 +142,22 @@ class Worker:
         """Stop claiming, let running attempts finish for ``grace_sec``, hand back the rest.
 
         Attempts still running after the grace period are asked to stop and go back to
-        ``waiting`` without counting an attempt, so another worker takes them.
+        ``waiting`` without counting an attempt, so another worker takes them. When it
+        returns (to any caller) the threads that use the store have ended, but for a slot
+        whose job ignores its stop: the store may close, and refuses that job then.
         """
-        if self._stopping.is_set():
+        with self._lock:
+            first = not self._stopping.is_set()
+            self._stopping.set()
+        if not first:
+            self._stop_done.wait()
             return
-        self._stopping.set()
+        try:
+            self._stop(grace_sec)
+        finally:
+            self._stop_done.set()
+
+    def _stop(self, grace_sec: float) -> None:
         self.wake()
         while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
             pass
@@ -165,8 +178,8 @@ class Worker:
         self._kick.set()
         for t in self._threads:
             t.join()
+        self._stop_listening()  # before the flush, which may raise
         self._flush()
-        self._stop_listening()
         try:
             self.registration.unregister(self.worker_id)
         except errors.StoreError:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from headrace import defaults, errors
+from headrace.store import closing
 from headrace.store.dialects import sqlite
 from headrace.store.dialects.base import Dialect
 from headrace.store.wal_checkpoints import WalCheckpointer
@@ -136,7 +137,10 @@ class Store:
         self.url = normalize_url(url)
         self.dialect = dialect_for(self.url)
         self.engine: Engine = self.dialect.create_engine(self.url)
-        self._closed = False
+        #: Set by ``close``: every later use raises ``StoreClosed`` (here, and in the
+        #: engine itself: ``closing``) instead of opening a session nobody closes.
+        self._closed = threading.Event()
+        closing.guard(self.engine, self._closed, self._shown())
         self._lock = threading.Lock()
         #: SQLite: this process's writers take turns here before ``BEGIN IMMEDIATE``.
         #: Without it, threads of one process meet on the file lock, and SQLite's busy
@@ -162,13 +166,29 @@ class Store:
         """Whether this store is PostgreSQL (else SQLite)."""
         return self.dialect.name == "postgresql"
 
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called (every use raises ``StoreClosed`` then)."""
+        return self._closed.is_set()
+
+    def _shown(self) -> str:
+        """The URL as an error may show it: without its password."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def _check_open(self) -> None:
+        """Raise ``StoreClosed`` if the store was closed."""
+        if self._closed.is_set():
+            raise errors.StoreClosed(self._shown())
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that writes; on SQLite it takes the write lock at BEGIN.
 
         Raises:
-            StoreError: when the database refuses; StoreUnavailable when it is unreachable.
+            StoreError: when the database refuses; StoreUnavailable when it is unreachable;
+                StoreClosed after ``close``.
         """
+        self._check_open()
         with self._turn(), translated(), self.engine.connect() as conn:
             conn = conn.execution_options(headrace_write=True)
             with conn.begin():
@@ -187,7 +207,9 @@ class Store:
 
         Raises:
             StoreUnavailable: another thread of this process held the turn that long.
+            StoreClosed: after ``close``.
         """
+        self._check_open()
         turn = self._writer_turn
         if turn is None:
             yield
@@ -212,6 +234,7 @@ class Store:
             with self.write() as conn:
                 yield conn
             return
+        self._check_open()
         with translated(), self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT", headrace_write=True)
 
@@ -223,13 +246,17 @@ class Store:
         (``%(name)s`` parameters), so it is compiled once by the caller.
 
         Raises:
-            StoreError: when the database refuses; StoreUnavailable when it is unreachable.
+            StoreError: when the database refuses; StoreUnavailable when it is unreachable;
+                StoreClosed after ``close`` (the session refuses a statement that reaches
+                it after ``close`` closed it).
         """
+        self._check_open()
         session = self._prepared
         if session is None:
             from headrace.store.dialects import postgresql
 
             with self._lock:
+                self._check_open()  # ``close`` holds this lock: no session opens after it
                 if self._prepared is None:
                     self._prepared = postgresql.prepared_session(self.engine)
                 session = self._prepared
@@ -238,7 +265,8 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A transaction that only reads."""
+        """A transaction that only reads (``StoreClosed`` after ``close``)."""
+        self._check_open()
         with translated(), self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -253,6 +281,7 @@ class Store:
             with self.read() as conn:
                 yield conn
             return
+        self._check_open()
         with translated(), self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -287,14 +316,20 @@ class Store:
             with self.read_one() as conn:
                 found = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
                 return cast("str | None", found.scalar())
+        except errors.StoreClosed:
+            raise
         except errors.StoreError:
             return None  # no table yet (or no database: ``migrate`` says so)
 
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Close every connection, and refuse every later use (``StoreClosed``).
+
+        Idempotent. Join the threads that use the store first: one inside a transaction
+        as this runs keeps its connection until that transaction ends (it is closed then).
+        """
         with self._lock:
-            if not self._closed:
-                self._closed = True
+            if not self._closed.is_set():
+                self._closed.set()
                 if self._checkpointer is not None:
                     self._checkpointer.stop()
                 if self._prepared is not None:

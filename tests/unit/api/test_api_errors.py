@@ -25,6 +25,7 @@ CASES: list[tuple[errors.HeadraceError, int, type[errors.HeadraceError]]] = [
     (E.Unauthenticated("no token"), 401, E.Unauthenticated),
     (E.TimeoutException("slow"), 504, E.TimeoutException),
     (E.StoreUnavailable("down"), 503, E.StoreUnavailable),
+    (E.StoreClosed("sqlite:///x.db"), 503, E.StoreUnavailable),  # a server shutting down
     (E.StoreError("constraint"), 500, E.StoreError),
     (E.JobFailed("j", "failed", "boom"), 500, E.HeadraceError),
 ]

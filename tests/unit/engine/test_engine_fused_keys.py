@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+import chains
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -178,47 +179,16 @@ def test_pool_is_reused_and_results_stay_the_same() -> None:
     assert pools.idle() is None
 
 
-def _stage_counts(xs: list[int], steps: list[str]) -> list[tuple[int, int]]:
-    """(received, emitted) of each step of the chain below, by plain Python."""
-    out: list[tuple[int, int]] = []
-    items = list(xs)
-    for step in steps:
-        before = len(items)
-        if step == "filter":
-            items = [x for x in items if x % 3]
-        elif step == "flat_map":
-            items = [y for x in items for y in range(x % 3)]
-        else:
-            items = [x + 1 for x in items]
-        out.append((before, len(items)))
-    return out
-
-
-@given(
-    st.lists(st.integers(0, 50), max_size=30),
-    st.lists(st.sampled_from(["map", "filter", "flat_map"]), min_size=1, max_size=5),
-    st.sampled_from(["list", "count"]),
-)
+@given(st.lists(st.integers(0, 50), max_size=30), chains.STEPS, st.sampled_from(["list", "count"]))
 def test_every_fused_stage_counts_what_it_received_and_emitted(
     xs: list[int], steps: list[str], tail: str
 ) -> None:
     # The last stage that changes the count keeps no counter: its count is derived.
-    p = Pipeline.create()
-    stage: Any = p.read_from(Pipeline.items(xs))
-    for step in steps:
-        if step == "filter":
-            stage = stage.filter(lambda x: x % 3)
-        elif step == "flat_map":
-            stage = stage.flat_map(lambda x: range(x % 3))
-        else:
-            stage = stage.map(lambda x: x + 1)
-    if tail == "count":  # the keying step fused into the loop
-        stage.group_by(lambda x: x % 2).aggregate(counting()).write_to(Pipeline.to_list("o"))
-    else:
-        stage.write_to(Pipeline.to_list("o"))
+    # A "count" tail fuses the keying step into the loop.
+    p = chains.pipeline(xs, steps, tail, fan_out=3, keys=2)
     metrics = run(p, InMemoryProvider(), 1, options=OPTIONS)
     got = [
         (metrics.stages[f"{step}#{i}"].received, metrics.stages[f"{step}#{i}"].emitted)
         for i, step in enumerate(steps, start=1)
     ]
-    assert got == _stage_counts(xs, steps)
+    assert got == chains.stage_counts(xs, steps, fan_out=3)

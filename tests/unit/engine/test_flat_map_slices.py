@@ -10,34 +10,21 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from chains import STEPS, pipeline
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headrace.connectors.memory import InMemoryProvider
 from headrace.engine import EngineOptions, run, runtime
-from headrace.pipeline import Pipeline, counting, summing
+from headrace.pipeline import Pipeline, counting
 
 OPTIONS = EngineOptions(batch_size=7, split_items=11)
-STEPS = st.lists(st.sampled_from(["map", "filter", "flat_map"]), min_size=1, max_size=5)
 
 
 def _pipeline(xs: list[int], steps: list[str], tail: str) -> Pipeline:
-    p = Pipeline.create()
-    stage: Any = p.read_from(Pipeline.items(xs))
-    for step in steps:
-        if step == "filter":
-            stage = stage.filter(lambda x: x % 3)
-        elif step == "flat_map":
-            stage = stage.flat_map(lambda x: range(x % 4))
-        else:
-            stage = stage.map(lambda x: x + 1)
-    if tail == "count":
-        stage.group_by(lambda x: x % 5).aggregate(counting()).write_to(Pipeline.to_map("o"))
-    elif tail == "sum":
-        stage.group_by(lambda x: x % 5).aggregate(summing()).write_to(Pipeline.to_map("o"))
-    else:
-        stage.write_to(Pipeline.to_list("o"))
-    return p
+    """The chain with flat_maps of up to 3 items; a keyed tail writes a map of 5 keys."""
+    sink = Pipeline.to_list if tail == "list" else Pipeline.to_map
+    return pipeline(xs, steps, tail, fan_out=4, keys=5, sink=sink)
 
 
 def _run(xs: list[int], steps: list[str], tail: str, par: int, step: int) -> tuple[Any, Any]:

@@ -30,6 +30,8 @@ import psycopg
 import sqlalchemy
 from psycopg.types.string import TextLoader
 
+from headrace import errors
+
 #: Statements of this session are planned once, for any parameters (see the module).
 GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 
@@ -51,6 +53,8 @@ class PreparedSession:
         #: builds its transformer again, a fifth of the driver's CPU per round.
         self._cur: psycopg.Cursor[tuple[Any, ...]] | None = None
         self._pid = 0
+        #: Set by ``close``: the session opens no connection after it.
+        self._closed = False
         #: Statements run, for tests and diagnostics.
         self.executed = 0
 
@@ -61,8 +65,12 @@ class PreparedSession:
             sqlalchemy.exc.DBAPIError: the driver's error wrapped as SQLAlchemy wraps it
                 (``connection_invalidated`` when the session broke), so that the store's
                 ``translated`` reads it as it reads the pool's.
+            StoreClosed: after ``close`` (a statement that raced its store's close).
         """
         with self._lock:
+            if self._closed:
+                shown = sqlalchemy.make_url(self._dsn).render_as_string(hide_password=True)
+                raise errors.StoreClosed(shown)
             try:
                 cursor = self._cursor()
                 self.executed += 1
@@ -78,8 +86,9 @@ class PreparedSession:
                 ) from exc
 
     def close(self) -> None:
-        """Close the session (a later statement opens a new one)."""
+        """Close the session for good: a later statement raises ``StoreClosed``."""
         with self._lock:
+            self._closed = True
             conn, self._conn, self._cur = self._conn, None, None
             if conn is not None:
                 _close(conn, self._pid)

@@ -163,8 +163,16 @@ def notify(conn: Connection, channel: str) -> None:
     conn.execute(text("SELECT pg_notify(:c, '')"), {"c": channel})
 
 
+#: How long stopping a listener waits for its thread (which wakes every 0.5 s).
+LISTEN_STOP_SEC = 2.0
+
+
 def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callable[[], None]:
-    """Listen on a dedicated connection in a daemon thread; returns its stop function."""
+    """Listen on a dedicated connection in a daemon thread; returns its stop function.
+
+    The stop waits (up to ``LISTEN_STOP_SEC``) for the thread to close its connection, so
+    that a worker whose stop returned holds no session, and its store may close.
+    """
     url = make_url(str(engine.url.render_as_string(hide_password=False)))
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     stopped = threading.Event()
@@ -182,8 +190,15 @@ def listen(engine: Engine, channel: str, on_wake: Callable[[], None]) -> Callabl
                 on_wake()
                 stopped.wait(1.0)
 
-    threading.Thread(target=run, name="headrace-listen", daemon=True).start()
-    return stopped.set
+    thread = threading.Thread(target=run, name="headrace-listen", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        if thread is not threading.current_thread():
+            thread.join(LISTEN_STOP_SEC)
+
+    return stop
 
 
 def rows_table(name: str, columns: Sequence[Column[Any]]) -> FromClause:
