@@ -63,6 +63,13 @@ OUTPUT_INTERVAL_MS = 1000
 #: How long a worker may hold finished jobs' writes before flushing them in one batch.
 FLUSH_INTERVAL_SEC = 0.01
 
+#: A round that finds an attempt's end queued while others still run waits this long after
+#: each end for the next one (and ``GATHER_MAX_SEC`` in all), so attempts that end
+#: together share one round rather than splitting the slots into groups that each pay a
+#: round (see ``scheduler.gather``).
+GATHER_QUIET_SEC = 0.0005
+GATHER_MAX_SEC = 0.002
+
 #: The reaper and retry promoter run this often (one worker at a time does the work).
 MAINTENANCE_INTERVAL_SEC = 1.0
 

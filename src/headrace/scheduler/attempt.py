@@ -1,14 +1,22 @@
-"""One attempt a worker runs, and how the worker stops a slot thread that ignores a stop."""
+"""One attempt a worker runs: made from a claim, and stopped when its thread ignores a stop."""
 
 from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from dataclasses import dataclass
 
+from headrace import errors
+from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
-from headrace.scheduler.context import JobContext, JobWorker
-from headrace.scheduler.registry import JobTypeSpec
+from headrace.model.status import Status
+from headrace.model.writes import AttemptWrite
+from headrace.scheduler import runner
+from headrace.scheduler.context import AttemptSink, JobContext, JobWorker
+from headrace.scheduler.registry import JobTypeSpec, Registry
+from headrace.scheduler.writebuffer import START
+from headrace.store.database import Store
 
 
 @dataclass(eq=False)
@@ -50,3 +58,48 @@ def interrupt(thread: threading.Thread) -> None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(ExecutionKilled)
         )
+
+
+def begin(
+    claimed: list[Claimed],
+    registry: Registry,
+    sink: AttemptSink,
+    store: Store,
+    worker_id: str,
+    lease_sec: float,
+) -> tuple[list[Attempt], list[AttemptWrite]]:
+    """The claimed jobs as attempts ready to run, and the writes that start them.
+
+    A job whose parameters do not fit its type's schema does not run: its write fails
+    the attempt ("bad params").
+    """
+    started = now_ms()
+    ready: list[Attempt] = []
+    writes: list[AttemptWrite] = []
+    for c in claimed:
+        spec = registry.get(c.type)
+        if spec is None:  # pragma: no cover - the claim only takes registered types
+            continue
+        try:
+            params = runner.parse_params(spec.params_model, spec.info.params_schema, c.params)
+        except errors.InvalidInput as exc:
+            path = (Status.LOCKED, Status.FAILED)
+            writes.append(
+                AttemptWrite(
+                    c.job_id, c.tenant_id, c.attempt, path, {"error": str(exc)}, "bad params"
+                )
+            )
+            continue
+        ready.append(
+            Attempt(
+                claimed=c,
+                spec=spec,
+                ctx=JobContext(c, params, sink, store, worker_id, lease_sec),
+                # A process-isolated attempt builds its JobWorker in the child.
+                instance=None if spec.isolation == "process" else runner.instantiate(spec),
+                deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
+            )
+        )
+        values = {"started_at_ms": started}
+        writes.append(AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started"))
+    return ready, writes

@@ -27,10 +27,10 @@ from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.scheduler import control, ending, isolation, keeper, runner
-from headrace.scheduler.attempt import Attempt, ExecutionKilled, interrupt
+from headrace.scheduler.attempt import Attempt, ExecutionKilled, begin, interrupt
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import Registry
-from headrace.scheduler.writebuffer import START, WriteBuffer, resolution
+from headrace.scheduler.writebuffer import WriteBuffer, gather, resolution
 from headrace.store import codec
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
@@ -254,6 +254,7 @@ class Worker:
         """One transaction: queued writes, then claims up to the free capacity."""
         hold_after = float("inf")
         if not self._stopping.is_set():
+            gather(self._kick, self._ending)
             hold_after = time.monotonic() - defaults.FLUSH_INTERVAL_SEC
         with self._lock:
             writes, logs, self._held = self._buffer.take(hold_after)
@@ -278,42 +279,9 @@ class Worker:
         One lock for the whole claim rather than one per job. The start writes need no
         kick: the pump, which calls this, comes back for them (see ``WriteBuffer.take``).
         """
-        started = now_ms()
-        ready: list[Attempt] = []
-        writes: list[AttemptWrite] = []
-        for c in claimed:
-            spec = self.registry.get(c.type)
-            if spec is None:  # pragma: no cover - the claim only takes registered types
-                continue
-            try:
-                params = runner.parse_params(spec.params_model, spec.info.params_schema, c.params)
-            except errors.InvalidInput as exc:
-                writes.append(
-                    AttemptWrite(
-                        c.job_id,
-                        c.tenant_id,
-                        c.attempt,
-                        (S.LOCKED, S.FAILED),
-                        {"error": str(exc)},
-                        "bad params",
-                    )
-                )
-                continue
-            ready.append(
-                Attempt(
-                    claimed=c,
-                    spec=spec,
-                    ctx=JobContext(c, params, self, self.store, self.worker_id, self.lease_sec),
-                    # A process-isolated attempt builds its JobWorker in the child.
-                    instance=None if spec.isolation == "process" else runner.instantiate(spec),
-                    deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
-                )
-            )
-            writes.append(
-                AttemptWrite(
-                    c.job_id, c.tenant_id, c.attempt, START, {"started_at_ms": started}, "started"
-                )
-            )
+        ready, writes = begin(
+            claimed, self.registry, self, self.store, self.worker_id, self.lease_sec
+        )
         with self._lock:
             for a in ready:
                 self._running[a.claimed.job_id, a.claimed.attempt] = a
@@ -322,6 +290,11 @@ class Worker:
                 self._buffer.add(w)
         for a in ready:
             self._inbox[a.claimed.queue].put(a)
+
+    def _ending(self) -> bool:
+        """Whether an attempt's end (or other report) waits while other attempts run."""
+        with self._lock:
+            return bool(self._running) and self._buffer.ending()
 
     # -- running ------------------------------------------------------------------------
 

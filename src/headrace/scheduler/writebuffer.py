@@ -1,15 +1,18 @@
 """What a worker queues for the store between rounds, and what it writes for a refused write.
 
 The pump takes a ``WriteBuffer``'s writes each round (merged per attempt, so a short
-attempt's start and end reach the store as one write); ``resolution`` decides what a
-refused end-of-attempt write becomes.
+attempt's start and end reach the store as one write); ``gather`` lets attempts that end
+together share a round; ``resolution`` decides what a refused end-of-attempt write becomes.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from headrace import defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 
@@ -40,6 +43,12 @@ class WriteBuffer:
             chain[-1] = chain[-1].then(write)
         else:
             chain.append(write)
+
+    def ending(self) -> bool:
+        """Whether a write other than a lone start (an attempt's end, progress, a log) waits."""
+        return bool(self.logs) or any(
+            len(chain) > 1 or chain[0].path != START for chain in self.writes.values()
+        )
 
     def take(
         self, hold_after: float = float("inf")
@@ -74,6 +83,29 @@ class WriteBuffer:
             for w in chain:
                 ahead.add(w)
         return ahead
+
+
+def gather(kick: threading.Event, ending: Callable[[], bool]) -> None:
+    """Before a round: while ``ending()``, wait for the next report, briefly.
+
+    ``ending()`` tells whether an attempt's end (or another report) is queued while other
+    attempts still run; ``kick`` is set by each report. A round costs about the same for
+    one write as for eight (one statement, one commit), and it claims as many jobs as its
+    writes freed slots. Started at the first end, it would split the slots of attempts
+    that began together into groups that each pay a round per cycle: a job that does any
+    I/O (a file write is enough) lets the pump in before its neighbours end, and the
+    capacity-8 drain of such jobs took twice the rounds of no-op jobs. So the round waits
+    until no report came for ``GATHER_QUIET_SEC``, at most ``GATHER_MAX_SEC`` in all; with
+    nothing else running (capacity 1, the last job) it starts at once.
+    """
+    deadline = time.monotonic() + defaults.GATHER_MAX_SEC
+    while ending():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        kick.clear()
+        if not kick.wait(min(defaults.GATHER_QUIET_SEC, left)):
+            return
 
 
 def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> AttemptWrite | None:

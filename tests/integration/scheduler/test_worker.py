@@ -235,3 +235,61 @@ def test_the_pump_takes_no_round_with_nothing_to_do(store_url: str) -> None:
     assert counts["stored"] >= 200 // 8
     assert counts["rounds"] - counts["stored"] <= 2, counts
     client.close()
+
+
+def _ends_per_round(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, gather_max_sec: float
+) -> list[int]:
+    """Eight jobs start together and end 50 ms apart: the ends each store round carried."""
+    monkeypatch.setattr(defaults, "GATHER_QUIET_SEC", 2.0)
+    monkeypatch.setattr(defaults, "GATHER_MAX_SEC", gather_max_sec)
+    client = Client(store_url, run_workers=False)
+    started = threading.Semaphore(0)
+    release = [threading.Event() for _ in range(8)]
+
+    @client.job_type("gather.step", queue="maintenance")
+    def step(ctx: JobContext, params: Any) -> None:
+        started.release()
+        release[params["i"]].wait(30)
+
+    ids = [j.job_id for j in client.jobs.schedule_many("gather.step", [{"i": i} for i in range(8)])]
+    ends: list[int] = []
+    worker = Worker(client.store, client.registry, {"maintenance": 8}, lease_sec=30)
+    pump = worker.attempts.pump
+
+    def counted(writes: Any, *args: Any) -> Any:
+        done = sum(1 for w in writes if w.path and w.path[-1] is Status.COMPLETED)
+        if done:
+            ends.append(done)
+        return pump(writes, *args)
+
+    worker.attempts.pump = counted  # type: ignore[method-assign]
+    worker.start()
+    try:
+        for _ in range(8):
+            assert started.acquire(timeout=30), "the eight jobs did not all start"
+        for event in release:
+            event.set()
+            time.sleep(0.05)
+        for job_id in ids:
+            assert client.jobs.wait(job_id, 30).status is Status.COMPLETED
+    finally:
+        worker.stop()
+        client.close()
+    return ends
+
+
+def test_attempts_that_end_together_share_one_round(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump waits for the next end while others still run (``writebuffer.gather``):
+    ends 50 ms apart, within the quiet gap, reach the store in one round."""
+    assert _ends_per_round(store_url, monkeypatch, gather_max_sec=10.0) == [8]
+
+
+def test_without_gathering_the_same_ends_take_several_rounds(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: with no time to gather, the first end starts a round."""
+    ends = _ends_per_round(store_url, monkeypatch, gather_max_sec=0.0)
+    assert sum(ends) == 8 and len(ends) >= 2, ends

@@ -1,12 +1,15 @@
-"""The worker's write buffer: merged chains, and start writes held back to merge."""
+"""The worker's write buffer: merged chains, start writes held back to merge, gathering."""
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
+from headrace import defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler.writebuffer import WriteBuffer
+from headrace.scheduler.writebuffer import WriteBuffer, gather
 
 S = Status
 T = "00000000-0000-0000-0000-000000000000"
@@ -58,3 +61,50 @@ def test_writes_put_back_go_ahead_of_newer_ones_and_merge_with_them() -> None:
     assert [w.job_id for w in writes] == ["j1", "j2"]
     assert writes[0].path == (S.LOCKED, S.RUNNING, S.COMPLETED)
     assert logs == [{"message": "old"}, {"message": "new"}]
+
+
+class CountedEvent(threading.Event):
+    """A real event that counts the waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(timeout)
+
+
+def test_only_a_write_other_than_a_lone_start_is_ending() -> None:
+    buf = WriteBuffer()
+    assert not buf.ending()
+    buf.add(AttemptWrite("j1", T, 1, (S.LOCKED, S.RUNNING), {"started_at_ms": 1}, "started"))
+    assert not buf.ending()  # held back to merge: no reason to gather for it
+    buf.add(AttemptWrite("j1", T, 1, (S.RUNNING, S.COMPLETED), {"result": "1"}, "completed"))
+    assert buf.ending()
+    buf.take()
+    buf.logs.append({"message": "x"})
+    assert buf.ending()
+
+
+def test_gather_starts_at_once_when_nothing_else_is_ending(monkeypatch: Any) -> None:
+    monkeypatch.setattr(defaults, "GATHER_QUIET_SEC", 30.0)
+    kick = CountedEvent()
+    gather(kick, lambda: False)
+    assert kick.waits == 0
+
+
+def test_gather_waits_one_quiet_gap_then_goes(monkeypatch: Any) -> None:
+    monkeypatch.setattr(defaults, "GATHER_QUIET_SEC", 0.01)
+    monkeypatch.setattr(defaults, "GATHER_MAX_SEC", 30.0)
+    kick = CountedEvent()
+    gather(kick, lambda: True)  # no report comes: one quiet gap, no more
+    assert kick.waits == 1
+
+
+def test_gather_never_waits_past_its_bound(monkeypatch: Any) -> None:
+    monkeypatch.setattr(defaults, "GATHER_QUIET_SEC", 30.0)
+    monkeypatch.setattr(defaults, "GATHER_MAX_SEC", 0.0)
+    kick = CountedEvent()
+    gather(kick, lambda: True)
+    assert kick.waits == 0
