@@ -109,10 +109,11 @@ def bulk_insert(
     from ``VALUES`` into the upsert, the fixed values bound once a statement: the key's
     B-tree is filled in order instead of at random places, and SQLite neither stages nor
     sorts them. Python's sort takes runs already in order almost for free (an engine
-    worker sends its Map rows sorted), where SQLite's sorter does not; for 50,000 Map
-    rows in two sorted runs this took about a fifth less CPU than staging them in a
-    temporary table and moving them with ``INSERT … SELECT … ORDER BY`` (the order
-    only speeds the writes: correctness never depends on it).
+    worker sends its Map rows sorted), where SQLite's sorter does not: 50,000 Map rows
+    in two sorted runs took about a fifth less CPU than staged in a temporary table and
+    moved with ``INSERT … SELECT … ORDER BY`` (98 -> 78 ms), in arrival order about a
+    fourteenth less (122 -> 113 ms). The order only speeds the writes: correctness never
+    depends on it.
     """
     if not rows:
         return
