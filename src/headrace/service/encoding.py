@@ -10,6 +10,7 @@ worker and one stored by ``put_all`` are the same bytes.
 from __future__ import annotations
 
 import functools
+import operator
 import pickle
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "list_rows",
     "load",
     "map_rows",
+    "sorted_map_rows",
 ]
 
 #: Plain pickle as ``dump`` and ``dump_key`` make it, called from C over a batch.
@@ -106,6 +108,23 @@ def map_rows(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[bytes, bytes]]:
     return list(zip(keys, dump_many([p[1] for p in seq]), strict=True))
 
 
+def sorted_map_rows(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[bytes, bytes]]:
+    """``map_rows`` in the order of their encoded keys (stable: equal keys keep theirs).
+
+    What an engine worker sends for a Map sink. The store sorts a batch of rows by key
+    before it writes them (filling the key's B-tree in order); a batch made of runs
+    already sorted, one per part a worker sent, sorts in a fraction of the time of one
+    in arrival order, and that time would be the writing process's, the workers' own
+    sorts run in parallel. Of equal keys the later still wins.
+
+    Raises:
+        InvalidInput: a key or a value cannot be pickled.
+    """
+    rows = map_rows(pairs)
+    rows.sort(key=operator.itemgetter(0))
+    return rows
+
+
 def list_rows(items: Iterable[Any]) -> list[bytes]:
     """Items as a List holds them (``dump`` of each).
 
@@ -121,7 +140,7 @@ def encoder(kind: str) -> Callable[[list[Any]], list[Any]] | None:
     ``None`` for a Stream: where each item goes is decided by the handle that appends.
     """
     if kind == "map":
-        return map_rows
+        return sorted_map_rows
     if kind == "list":
         return list_rows
     return None

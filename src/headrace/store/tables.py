@@ -392,9 +392,14 @@ class ListHeadRow(Base):
 
 
 class MapEntryRow(Base):
-    """One entry of a named Map; the key is its pickle (deterministic for the usual keys)."""
+    """One entry of a named Map; the key is its pickle (deterministic for the usual keys).
+
+    On SQLite the rows live in their primary key's B-tree (``WITHOUT ROWID``, migration
+    0017): a rowid table would keep each row twice, in the table and in the key's index.
+    """
 
     __tablename__ = "data_map_entries"
+    __table_args__ = {"sqlite_with_rowid": False}
     tenant_id: Mapped[str] = mapped_column(UUID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)

@@ -9,7 +9,7 @@ import cloudpickle
 import pytest
 
 from headrace import errors
-from headrace.service import data
+from headrace.service import data, encoding
 
 
 class _Point:
@@ -41,3 +41,14 @@ def test_a_key_that_cannot_be_pickled_is_refused_by_name() -> None:
     with pytest.raises(errors.InvalidInput) as info:
         data.dump_keys(["fine", lambda: 0])
     assert info.value.field == "key"
+
+
+def test_a_workers_map_rows_are_sorted_by_encoded_key_and_keep_equal_keys_in_order() -> None:
+    pairs = [("b", 1), ("a", 2), ("b", 3), ("ccc", 4), ("a", 5)]
+    rows = encoding.sorted_map_rows(pairs)
+    assert sorted(rows) == sorted(encoding.map_rows(pairs))
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    # Stable: of equal keys the later pair stays later, so it still wins when written.
+    assert [data.load(v) for k, v in rows if data.load(k) == "b"] == [1, 3]
+    assert [data.load(v) for k, v in rows if data.load(k) == "a"] == [2, 5]
+    assert encoding.encoder("map") is encoding.sorted_map_rows
