@@ -22,7 +22,7 @@ from headrace.connectors.base import SinkWrite
 from headrace.connectors.memory import MemorySnapshotStore
 from headrace.engine import EngineOptions, run
 from headrace.engine.executors import messages as m
-from headrace.engine.executors import processes, sinks
+from headrace.engine.executors import parent, sinks
 from headrace.pipeline import Pipeline, StreamSource
 
 PARTS = [list(range(p, 6000, 2)) for p in range(2)]
@@ -58,7 +58,7 @@ def test_workers_resume_before_the_parent_applies_their_output(
     guarantee: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     after_resume = {"open": False, "applied": 0}
-    add, command = sinks.DriverSinks.add, processes._Parent._command
+    add, command = sinks.DriverSinks.add, parent.Parent._command
 
     def slow_add(self: sinks.DriverSinks, output: m.SinkOutput) -> None:
         time.sleep(0.002)  # the parent lags behind the workers' output
@@ -66,7 +66,7 @@ def test_workers_resume_before_the_parent_applies_their_output(
             after_resume["applied"] += 1
         add(self, output)
 
-    def noting_command(self: processes._Parent, name: Any, workers: list[int]) -> None:
+    def noting_command(self: parent.Parent, name: Any, workers: list[int]) -> None:
         command(self, name, workers)
         if name == "resume":
             after_resume["open"] = True
@@ -76,7 +76,7 @@ def test_workers_resume_before_the_parent_applies_their_output(
         Recording.commit(store, state, writes, names)
 
     monkeypatch.setattr(sinks.DriverSinks, "add", slow_add)
-    monkeypatch.setattr(processes._Parent, "_command", noting_command)
+    monkeypatch.setattr(parent.Parent, "_command", noting_command)
     provider = stream_provider(PARTS)
     store = Recording(provider)
     monkeypatch.setattr(store, "commit", commit)
