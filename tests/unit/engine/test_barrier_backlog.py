@@ -5,7 +5,8 @@ took their state; the parent resumes them once it has the states and commits onc
 read the marks. These tests slow the parent's handling of sink output so that it lags
 behind the workers, and check both sides: the workers resumed before the parent had
 applied what they made before the snapshot, and each commit still holds exactly the
-output of the items its snapshot had read (no more, no less).
+output of the items its snapshot had read (no more, no less). Exactly-once output is
+held once, in the coordinator's buffer, not gathered for a flush first.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import pytest
 from snapshot_harness import stream_provider
 
 from headrace.connectors.base import SinkWrite
-from headrace.connectors.memory import MemorySnapshotStore
-from headrace.engine import EngineOptions, run
+from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore
+from headrace.engine import EngineOptions, prepare, run
 from headrace.engine.executors import messages as m
 from headrace.engine.executors import parent, sinks
+from headrace.engine.snapshot import Coordinator
 from headrace.pipeline import Pipeline, StreamSource
 
 PARTS = [list(range(p, 6000, 2)) for p in range(2)]
@@ -93,3 +95,25 @@ def test_workers_resume_before_the_parent_applies_their_output(
         for read, written in store.read_and_written:
             total += written
             assert total == read, store.read_and_written
+
+
+@pytest.mark.parametrize("guarantee", ["exactly_once", "none"])
+def test_exactly_once_output_goes_straight_to_the_commit_buffer(guarantee: str) -> None:
+    provider = InMemoryProvider()
+    options = EngineOptions(guarantee=guarantee)  # type: ignore[arg-type]
+    plan, splits = prepare(copy_stream(), stream_provider(PARTS), options)
+    coordinator = Coordinator(plan, splits, 2, options, MemorySnapshotStore(provider))
+    driver = sinks.DriverSinks(plan, provider, coordinator)
+    node = next(n for v in plan.vertices for n in v.sinks)
+    for worker, part in enumerate([[1, 2], [3], [4, 5]]):
+        driver.add(m.SinkOutput(1, worker % 2, node.id, part))
+    if guarantee == "exactly_once":
+        # Not gathered for a flush first: held once, in arrival order, for the commit.
+        assert driver.pending == 0
+        assert [(w.kind, w.name, w.items) for w in coordinator.buffer.drain()] == [
+            ("list", "out", [1, 2, 3, 4, 5])
+        ]
+    else:
+        assert driver.pending == 5 and coordinator.buffer.drain() == []
+        driver.close()
+        assert provider.lists["out"] == [1, 2, 3, 4, 5]
