@@ -117,3 +117,15 @@ def test_exactly_once_output_goes_straight_to_the_commit_buffer(guarantee: str) 
         assert driver.pending == 5 and coordinator.buffer.drain() == []
         driver.close()
         assert provider.lists["out"] == [1, 2, 3, 4, 5]
+
+
+def test_the_next_snapshot_is_due_an_interval_after_the_states_were_taken() -> None:
+    # The pool's parent commits once the output made before a snapshot is in, which can
+    # be well after the barrier: until then, a snapshot must not fall due again at once.
+    options = EngineOptions(guarantee="exactly_once", snapshot_interval_ms=1000)
+    plan, splits = prepare(copy_stream(), stream_provider(PARTS), options)
+    coordinator = Coordinator(plan, splits, 2, options, MemorySnapshotStore(InMemoryProvider()))
+    coordinator._last_snapshot -= 2  # the last commit was two intervals ago
+    assert coordinator.poll() == []
+    coordinator.taken()
+    assert coordinator.poll() is None

@@ -220,6 +220,7 @@ class Parent:
         parts = [
             self.done[i].state if i in self.done else self.states[i] for i in range(len(self.procs))
         ]
+        self.coordinator.taken()
         self.committing = _Commit(self.epoch, names, parts, self.metrics(), set(live) - self.marks)
         if not self.committing.unmarked:
             self._commit(self.committing)
