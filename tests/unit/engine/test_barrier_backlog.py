@@ -35,9 +35,15 @@ def _inc(x: int) -> int:
     return x + 1
 
 
-def copy_stream() -> Pipeline:
+def _inc_odd_slowly(x: int) -> int:
+    if x % 2:
+        time.sleep(0.0001)  # partition 1 (the odd items) reads for several intervals
+    return x + 1
+
+
+def copy_stream(fn: Any = _inc) -> Pipeline:
     p = Pipeline.create()
-    p.read_from(StreamSource("events")).map(_inc).write_to(Pipeline.to_list("out"))
+    p.read_from(StreamSource("events")).map(fn).write_to(Pipeline.to_list("out"))
     return p
 
 
@@ -95,6 +101,44 @@ def test_workers_resume_before_the_parent_applies_their_output(
         for read, written in store.read_and_written:
             total += written
             assert total == read, store.read_and_written
+
+
+def test_a_worker_that_ended_does_not_hold_up_the_barrier_behind_its_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Partition 0 ends at once, its output queued ahead of its Done; partition 1 reads on.
+    add, command = sinks.DriverSinks.add, parent.Parent._command
+    ahead = {"resumed": 0}
+
+    def slow_add(self: sinks.DriverSinks, output: m.SinkOutput) -> None:
+        time.sleep(0.002)
+        add(self, output)
+
+    def noting_command(self: parent.Parent, name: Any, workers: list[int]) -> None:
+        if name == "resume" and 0 in self.ended and 0 not in self.done:
+            ahead["resumed"] += 1  # worker 0's Done is still behind its output
+        command(self, name, workers)
+
+    monkeypatch.setattr(sinks.DriverSinks, "add", slow_add)
+    monkeypatch.setattr(parent.Parent, "_command", noting_command)
+    provider = stream_provider(PARTS)
+    store = Recording(provider)
+    opts = EngineOptions(batch_size=16, guarantee="exactly_once", snapshot_interval_ms=20)
+    run(
+        copy_stream(_inc_odd_slowly),
+        provider,
+        2,
+        executor="processes",
+        options=opts,
+        snapshots=store,
+    )
+
+    assert sorted(provider.lists["out"]) == list(range(1, 6001))
+    assert ahead["resumed"] > 0
+    total = 0
+    for read, written in store.read_and_written:
+        total += written
+        assert total == read, store.read_and_written
 
 
 @pytest.mark.parametrize("guarantee", ["exactly_once", "none"])

@@ -5,15 +5,16 @@ nothing left from an earlier run is taken for this one. The parent writes to eac
 worker's inbox (``Start``, ``Command``) and workers write data batches to each other's
 inboxes (``Batch``); every worker reports to the parent on one results queue
 (``SinkOutput``, ``Metrics``, ``Mark``, ``Done``, ``Failed``), and answers the snapshot
-barrier on a control queue (``Idle``, ``State``). The barrier's answers do not wait behind
-sink output the parent has yet to apply: a worker paused for a snapshot is idle until
-the parent has its state, so that wait would stall every worker for as long as the
-parent lags behind their output. ``Mark`` tells the parent where in the results queue
-a worker took its state: its output before the mark belongs to that snapshot.
+barrier on a control queue (``Idle``, ``State``, ``Ended``). The barrier's answers do
+not wait behind sink output the parent has yet to apply: a worker paused for a snapshot
+is idle until the parent has its state, so that wait would stall every worker for as
+long as the parent lags behind their output. ``Mark`` tells the parent where in the
+results queue a worker took its state: its output before the mark belongs to that
+snapshot.
 
-Messages travel as bytes pickled by the sender (``send``): a multiprocessing queue
-pickles in a feeder thread, where a failure is printed and the item dropped, so output
-would be lost without an error. Pickled in the sender, a failure raises there and
+Messages travel as bytes pickled by the sender (``send``): a multiprocessing
+queue pickles in a feeder thread, where a failure is printed and the item dropped, so
+output would be lost without an error. Pickled in the sender, a failure raises there and
 fails the run.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "Batch",
     "Command",
     "Done",
+    "Ended",
     "Failed",
     "Inbound",
     "Mark",
@@ -135,6 +137,19 @@ class Mark(NamedTuple):
     epoch: int
 
 
+class Ended(NamedTuple):
+    """On the control queue: ``worker`` finished its part, with its final counts.
+
+    Its ``Done`` (state, metrics) follows its sink output in the results queue; a barrier
+    need not wait for that to know the worker will not answer a pause.
+    """
+
+    run: int
+    worker: int
+    sent: Sent
+    received: Sent
+
+
 class Done(NamedTuple):
     """A worker finished its part of the run."""
 
@@ -155,7 +170,7 @@ class Failed(NamedTuple):
     text: str
 
 
-Report = SinkOutput | Metrics | Idle | State | Mark | Done | Failed
+Report = SinkOutput | Metrics | Idle | State | Mark | Ended | Done | Failed
 
 
 # ---------------------------------------------------------------- the wire

@@ -38,17 +38,18 @@ class _Commit:
     Attributes:
         epoch: The snapshot's barrier epoch.
         names: The names to store the snapshot under.
-        parts: Every worker's pickled state, by worker index.
-        metrics: The workers' metrics as their states were taken.
-        unmarked: Workers whose ``Mark`` has not been read yet: their sink output is
-            still the snapshot's.
+        parts: Every worker's pickled state, by worker index; None for a worker that had
+            ended but whose ``Done`` (which holds it) has not been read yet.
+        metrics: Every worker's metrics as its state was taken (or as it ended).
+        unmarked: Workers whose ``Mark`` (or ``Done``) has not been read yet: their
+            sink output is still the snapshot's.
         later: Sink output of marked workers, for after the commit.
     """
 
     epoch: int
     names: list[str]
-    parts: list[bytes]
-    metrics: PipelineMetrics
+    parts: list[bytes | None]
+    metrics: dict[int, PipelineMetrics]
     unmarked: set[int]
     later: list[m.SinkOutput] = field(default_factory=list)
 
@@ -73,6 +74,8 @@ class Parent:
         self.sinks = DriverSinks(plan, provider, coordinator)
         self.live: dict[int, PipelineMetrics] = {}
         self.done: dict[int, m.Done] = {}
+        #: Final counts of the workers that ended (``Ended``), maybe before their ``Done``.
+        self.ended: dict[int, tuple[m.Sent, m.Sent]] = {}
         self.epoch = 0
         self.idle: dict[int, tuple[m.Sent, m.Sent]] = {}
         self.states: dict[int, bytes] = {}
@@ -135,9 +138,12 @@ class Parent:
             if report.epoch == self.epoch:
                 self.states[report.worker] = report.state
                 self.live[report.worker] = report.metrics
+        elif isinstance(report, m.Ended):
+            self.ended[report.worker] = (report.sent, report.received)
         elif isinstance(report, m.Done):
             self.live[report.worker] = report.metrics
             self.done[report.worker] = report
+            self._ended(report)
         else:
             error = pickle.loads(report.error)
             raise error from RuntimeError(report.text)
@@ -178,6 +184,16 @@ class Parent:
         elif mark.epoch == self.epoch:  # the barrier still waits for other states
             self.marks.add(mark.worker)
 
+    def _ended(self, done: m.Done) -> None:
+        """A worker that had ended before the snapshot being committed: its state is in."""
+        pending = self.committing
+        if pending is not None and pending.parts[done.worker] is None:
+            pending.parts[done.worker] = done.state
+            pending.metrics[done.worker] = done.metrics
+            pending.unmarked.discard(done.worker)
+            if not pending.unmarked:
+                self._commit(pending)
+
     def _command(self, name: Literal["pause", "state", "resume"], workers: list[int]) -> None:
         for i in workers:
             m.send(self.inboxes[i], m.Command(self.run_id, name, self.epoch))
@@ -188,6 +204,8 @@ class Parent:
         for i in range(n):
             if i in self.done:
                 counts.append((self.done[i].sent, self.done[i].received))
+            elif i in self.ended:
+                counts.append(self.ended[i])
             elif i in self.idle:
                 counts.append(self.idle[i])
             else:
@@ -203,13 +221,13 @@ class Parent:
         self.settle()  # the previous snapshot commits first
         self.epoch += 1
         self.idle, self.states, self.marks = {}, {}, set()
-        live = [i for i in range(len(self.procs)) if i not in self.done]
+        live = [i for i in range(len(self.procs)) if i not in self.done and i not in self.ended]
         self.barrier = True
         try:
             self._command("pause", live)
             while not self._quiet():
                 self.receive()
-            live = [i for i in live if i not in self.done]
+            live = [i for i in live if i not in self.done and i not in self.ended]
             self._command("state", live)
             while any(i not in self.states for i in live):
                 self.receive()
@@ -218,10 +236,15 @@ class Parent:
         if resume:
             self._command("resume", live)
         parts = [
-            self.done[i].state if i in self.done else self.states[i] for i in range(len(self.procs))
+            self.done[i].state if i in self.done else self.states.get(i)
+            for i in range(len(self.procs))
         ]
+        # Workers that ended with their Done still behind sink output: it brings their state.
+        unread = {i for i, part in enumerate(parts) if part is None}
         self.coordinator.taken()
-        self.committing = _Commit(self.epoch, names, parts, self.metrics(), set(live) - self.marks)
+        self.committing = _Commit(
+            self.epoch, names, parts, dict(self.live), (set(live) - self.marks) | unread
+        )
         if not self.committing.unmarked:
             self._commit(self.committing)
         elif not resume:
@@ -236,6 +259,11 @@ class Parent:
         """Commits a snapshot whose output is all in, then takes the output made after it."""
         self.committing = None
         self.sinks.flush()  # at least once: what the state covers is written first
-        self.coordinator.commit(pending.parts, pending.metrics, pending.names)
+        parts = [part for part in pending.parts if part is not None]
+        assert len(parts) == len(pending.parts), "a worker's state is missing"
+        metrics = PipelineMetrics()
+        for worker_metrics in pending.metrics.values():
+            metrics.merge(worker_metrics)
+        self.coordinator.commit(parts, metrics, pending.names)
         for output in pending.later:
             self.sinks.add(output)

@@ -120,6 +120,7 @@ class WorkerLoop:
                 self._report(m.Metrics(self.run_id, self.index, worker.metrics))
                 next_metrics = time.monotonic() + METRICS_SEC
         sent, received = tuple(self.sent), tuple(self.received)
+        m.send(self.control, m.Ended(self.run_id, self.index, sent, received))
         self._report(m.Done(self.run_id, self.index, worker.metrics, sent, received, self._state()))
 
     def _report(self, report: m.Report) -> None:
