@@ -1,6 +1,7 @@
 """Engine benchmarks W1-W3, each against a hand-written loop calling the same functions.
 
   python bench/engine.py [--scale 100] [--repeat 3] [--par 1,2] [--only W1,W2,W3] [--cpu]
+                         [--processes 3]
 
 W1 word count: text lines -> flat_map(split) -> group_by(word) -> counting() -> Map.
 W2 stateless chain: ints -> map(x*2) -> filter(x%3==0) -> map(x+1) -> sum.
@@ -10,11 +11,13 @@ W1R W1 as Ray actors (a local 2-CPU cluster) against the process pool at the sam
    parallelism (max of --par), same run, same input; its ratio is pool time over Ray's
    (goal >= 0.7). Needs ``headrace[ray]``.
 --cpu also prints each W1-W3 and C row's median CPU seconds: this process's (the driver)
-   plus the pool workers' (from /proc), and their ratio to the loop's CPU. Unlike wall
-   time it hardly depends on other work on the machine, so p=2's extra work shows as CPU
-   above p=1's even when p=2 had no spare core.
+   plus the pool workers' (from /proc), and their ratio to the loop's CPU (``engine_cpu``).
+--processes N runs the same rows in N fresh processes, one after another (pairs stay
+   interleaved inside each), and ends with each row's value in every process, their
+   median, its goal and whether the median meets it (``engine_goals``). One process's
+   ratio is one draw: W1 p=1 has given 0.92 and 1.08 in two processes on the same code.
 W2S W2's chain as a streaming job: a closed Stream of 3x W2's ints -> the same chain ->
-   List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.8).
+   List, with guarantee exactly_once and 1 s snapshots against none (goal: ratio >= 0.95).
    --w2s-executor processes runs p=1 in a worker process too, as a pipeline job on a
    worker does (by default p=1 runs in-process, as client.run does).
 C1F W1 through ``client.run`` as users call it: the text file -> store Map, on an embedded
@@ -28,7 +31,8 @@ FIRST a first small run at parallelism 2 in a fresh process right after ``Client
    with the client's warm pool (the default) and without it (``warm_pool=False``).
 The inputs are generated exactly like /work/shared/bench-peers/dataflow/common.py
 (same seed, same algorithm, same file names under $DF_DATA), so checksums compare.
-Ratios are engine items/s over the baseline's, taken in the same run, median of pairs.
+Ratios are engine items/s over the baseline's, taken in the same run, median of pairs;
+every run ends with a table of each row's goal and whether it is met.
 """
 
 from __future__ import annotations
@@ -44,9 +48,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# bench/ holds other scripts (queue.py) that would shadow the standard library.
+# bench/ holds other scripts (queue.py) that would shadow the standard library: swap it
+# for the repo root (``bench.engine_cpu`` is then importable).
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
+
+from bench import engine_cpu as cpu  # noqa: E402
+from bench import engine_goals as goals  # noqa: E402
 
 import headrace.engine as engine  # noqa: E402
 from headrace.connectors.memory import (  # noqa: E402
@@ -207,13 +216,14 @@ def w1_ray_rows(path: str, n: int, par: int, repeat: int) -> None:
     checks: dict[str, str] = {}
     ratios: list[float] = []
     for _ in range(repeat):
-        tp, checks["processes"] = _timed(lambda: w1_engine(path, par, "processes"))
-        tr, checks["ray"] = _timed(lambda: w1_engine(path, par, on_ray))
+        tp, checks["processes"] = cpu.timed(lambda: w1_engine(path, par, "processes"))
+        tr, checks["ray"] = cpu.timed(lambda: w1_engine(path, par, on_ray))
         times["processes"].append(tp)
         times["ray"].append(tr)
         ratios.append(tp / tr)
     items, refs = on_ray.exchanged
     per = items / max(refs, 1)
+    goals.record("W1R", f"ray p={par}", statistics.median(ratios))
     for key, ts in times.items():
         med = statistics.median(ts)
         ratio = f"{statistics.median(ratios):.2f} (goal >= 0.7)" if key == "ray" else "1.00"
@@ -333,6 +343,7 @@ def w2s_rows(n: int, pars: list[int], repeat: int, executor: str | None = None) 
                 checks[g] = "ok" if chk == expected else f"MISMATCH {chk} != {expected}"
             ratios.append(times["none"][-1] / times["exactly_once"][-1])
         how = f" {executor}" if executor else ""
+        goals.record("W2S", f"p={par}{how} exactly_once", statistics.median(ratios))
         for g, ts in times.items():
             med = statistics.median(ts)
             ratio = (
@@ -442,16 +453,18 @@ def client_rows(wl: str, rows: ClientRows, path: str, n: int, pars: list[int], r
     ratios: dict[str, list[float]] = {}
     checks: dict[str, str] = {}
     for _ in range(repeat):
-        tb, name = _timed(base, (wl, "loop + put_all") if MEASURE_CPU else None)
+        tb, name = cpu.timed(base, (wl, "loop + put_all") if cpu.MEASURE_CPU else None)
         times["loop + put_all"].append(tb)
         checks["loop + put_all"] = expected = check(name)
         for par in pars:
             key = f"client.run p={par}"
-            te, name = _timed(lambda q=par: eng(q), (wl, key) if MEASURE_CPU else None)  # type: ignore[misc]
+            te, name = cpu.timed(lambda q=par: eng(q), (wl, key) if cpu.MEASURE_CPU else None)  # type: ignore[misc]
             times.setdefault(key, []).append(te)
             ratios.setdefault(key, []).append(tb / te)
             got = check(name)
             checks[key] = "ok" if got == expected else f"MISMATCH {got} != {expected}"
+    for key, rs in ratios.items():
+        goals.record(wl, key, statistics.median(rs))
     for key, ts in times.items():
         med = statistics.median(ts)
         ratio = "1.00" if key not in ratios else f"{statistics.median(ratios[key]):.2f}"
@@ -461,7 +474,7 @@ def client_rows(wl: str, rows: ClientRows, path: str, n: int, pars: list[int], r
             f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio}{goal} | {shown} |",
             flush=True,
         )
-    cpu_rows(wl, "loop + put_all")
+    cpu.cpu_rows(wl, "loop + put_all")
 
 
 FIRST_SCRIPT = """
@@ -499,72 +512,9 @@ def first_rows(repeat: int) -> None:
             extra.append(float(out[0]) - float(out[1]))
         how = "warm_pool (default)" if warm else "warm_pool=False"
         med = statistics.median(extra)
+        goals.record("FIRST", how, med)
         goal = " (goal < 0.3 s)" if warm else ""
         print(f"| FIRST | 2,000 | {how} | {med:.3f} extra s{goal} | | | first - warm run |")
-
-
-#: ``--cpu`` was given: client rows also record CPU seconds.
-MEASURE_CPU = False
-#: ``--cpu``: CPU seconds (this process, pool workers) of each timed run, per row label.
-CPU: dict[tuple[str, str], list[tuple[float, float]]] = {}
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _workers_cpu(pids: list[int]) -> float:
-    """User + system CPU seconds of the pool's worker processes so far (Linux ``/proc``)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICK
-
-
-def _self_cpu() -> float:
-    import resource
-
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _timed(fn: Callable[[], str], cpu: tuple[str, str] | None = None) -> tuple[float, str]:
-    """Wall seconds of ``fn()`` and its result; with ``cpu`` (a row) also its CPU seconds.
-
-    The CPU is this process's plus the idle pool's workers' (a run takes the pool kept
-    for the next one, so the pool seen before the call is the one it runs on).
-    """
-    pids: list[int] = []
-    if cpu is not None:
-        from headrace.engine.executors import pool as pools
-
-        kept = pools.idle()
-        pids = [p.pid for p in kept.procs if p.pid is not None] if kept is not None else []
-        s0, w0 = _self_cpu(), _workers_cpu(pids)
-    t0 = time.perf_counter()
-    chk = fn()
-    elapsed = time.perf_counter() - t0
-    if cpu is not None:
-        CPU.setdefault(cpu, []).append((_self_cpu() - s0, _workers_cpu(pids) - w0))
-    return elapsed, chk
-
-
-def cpu_rows(wl: str, base: str) -> None:
-    """``--cpu``: median CPU seconds of each row of ``wl``, and its ratio to ``base``'s."""
-    rows = {key: v for (w, key), v in CPU.items() if w == wl}
-    if base not in rows:
-        return
-    ref = statistics.median(p + w for p, w in rows[base])
-    for key, v in rows.items():
-        par, wrk = statistics.median(p for p, _ in v), statistics.median(w for _, w in v)
-        total = statistics.median(p + w for p, w in v)
-        print(
-            f"| {wl} | CPU | {key} | parent {par:.2f} s + workers {wrk:.2f} s "
-            f"= {total:.2f} s | {total / ref:.2f}x {base}'s CPU | median of {len(v)} |",
-            flush=True,
-        )
 
 
 def main() -> None:
@@ -584,9 +534,28 @@ def main() -> None:
         action="store_true",
         help="also print each row's CPU seconds (this process + pool workers, from /proc)",
     )
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run the rows in this many fresh processes, one after another, and print the "
+        "median of their values beside each process's and the goal (default 1: this one)",
+    )
+    ap.add_argument("--json", help=argparse.SUPPRESS)  # a child of --processes: values here
     a = ap.parse_args()
-    global MEASURE_CPU
-    MEASURE_CPU = a.cpu
+    if a.processes > 1 and a.json is None:
+        goals.summary(goals.fan_out(sys.argv[1:], a.processes))
+        return
+    run_rows(a)
+    if a.json is not None:
+        goals.dump(a.json)
+    else:
+        goals.summary([goals.RECORDED])
+
+
+def run_rows(a: argparse.Namespace) -> None:
+    """Runs the rows ``--only`` names in this process, printing each as it ends."""
+    cpu.MEASURE_CPU = a.cpu
     pars = [int(x) for x in a.par.split(",")]
     sizes = {
         "W1": int(2_000_000 / a.scale),
@@ -632,17 +601,21 @@ def main() -> None:
         ratios: dict[str, list[float]] = {}
         checks: dict[str, str] = {}
         for _ in range(a.repeat):
-            tb, chk_b = _timed(lambda b=base_fn, x=arg: b(x), (wl, "baseline") if a.cpu else None)
+            tb, chk_b = cpu.timed(
+                lambda b=base_fn, x=arg: b(x), (wl, "baseline") if a.cpu else None
+            )
             rows["baseline"].append(tb)
             checks["baseline"] = chk_b
             for par in pars:
                 key = f"headrace p={par}"
-                te, chk = _timed(
+                te, chk = cpu.timed(
                     lambda e=eng_fn, x=arg, q=par: e(x, q), (wl, key) if a.cpu else None
                 )
                 rows.setdefault(key, []).append(te)
                 ratios.setdefault(key, []).append(tb / te)
                 checks[key] = "ok" if chk == chk_b else f"MISMATCH {chk} != {chk_b}"
+        for key, rs in ratios.items():
+            goals.record(wl, key, statistics.median(rs))
         for key, ts in rows.items():
             med = statistics.median(ts)
             ratio = "1.00" if key == "baseline" else f"{statistics.median(ratios[key]):.2f}"
@@ -651,7 +624,7 @@ def main() -> None:
                 f"| {wl} | {n:,} | {key} | {med:.3f} | {n / med:,.0f} | {ratio} | {shown} |",
                 flush=True,
             )
-        cpu_rows(wl, "baseline")
+        cpu.cpu_rows(wl, "baseline")
 
 
 if __name__ == "__main__":

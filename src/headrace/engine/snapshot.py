@@ -274,6 +274,14 @@ class Coordinator:
             return None  # guarantee none: a plain suspend keeps no state
         return names
 
+    def taken(self) -> None:
+        """A snapshot's state is taken and its commit will follow.
+
+        The next snapshot is due an interval from now: not an interval from the previous
+        commit, as this one's commit may wait for the output made before it.
+        """
+        self._last_snapshot = time.monotonic()
+
     # ---------------------------------------------------------------- commits
 
     def total(self, live: PipelineMetrics) -> PipelineMetrics:

@@ -4,17 +4,25 @@ Every message is a typed NamedTuple carrying the number of the run it belongs to
 nothing left from an earlier run is taken for this one. The parent writes to each
 worker's inbox (``Start``, ``Command``) and workers write data batches to each other's
 inboxes (``Batch``); every worker reports to the parent on one results queue
-(``SinkOutput``, ``Metrics``, ``Idle``, ``State``, ``Done``, ``Failed``).
+(``SinkOutput``, ``Metrics``, ``Mark``, ``Done``, ``Failed``), and answers the snapshot
+barrier on a control queue (``Idle``, ``State``, ``Ended``). The barrier's answers do
+not wait behind sink output the parent has yet to apply: a worker paused for a snapshot
+is idle until the parent has its state, so that wait would stall every worker for as
+long as the parent lags behind their output. ``Mark`` tells the parent where in the
+results queue a worker took its state: its output before the mark belongs to that
+snapshot.
 
-Messages travel as bytes pickled by the sender (``send``): a multiprocessing queue
-pickles in a feeder thread, where a failure is printed and the item dropped, so output
-would be lost without an error. Pickled in the sender, a failure raises there and
+Messages travel as bytes pickled by the sender (``send``): a multiprocessing
+queue pickles in a feeder thread, where a failure is printed and the item dropped, so
+output would be lost without an error. Pickled in the sender, a failure raises there and
 fails the run.
 """
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import pickle
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 from headrace.engine.edges import Message
@@ -25,8 +33,10 @@ __all__ = [
     "Batch",
     "Command",
     "Done",
+    "Ended",
     "Failed",
     "Inbound",
+    "Mark",
     "Metrics",
     "Report",
     "Sent",
@@ -36,6 +46,7 @@ __all__ = [
     "dumps",
     "receive",
     "send",
+    "wait_any",
 ]
 
 #: Message counts per peer worker: sent to (or received from) worker ``i`` at index ``i``.
@@ -105,13 +116,38 @@ class Idle(NamedTuple):
 
 
 class State(NamedTuple):
-    """A paused worker's state for snapshot ``epoch``."""
+    """A paused worker's state for snapshot ``epoch`` (on the control queue)."""
 
     run: int
     worker: int
     epoch: int
     state: bytes
     metrics: PipelineMetrics
+
+
+class Mark(NamedTuple):
+    """On the results queue: ``worker`` took its state for ``epoch`` here.
+
+    Its sink output before the mark is covered by that snapshot, the output after it
+    by the next one.
+    """
+
+    run: int
+    worker: int
+    epoch: int
+
+
+class Ended(NamedTuple):
+    """On the control queue: ``worker`` finished its part, with its final counts.
+
+    Its ``Done`` (state, metrics) follows its sink output in the results queue; a barrier
+    need not wait for that to know the worker will not answer a pause.
+    """
+
+    run: int
+    worker: int
+    sent: Sent
+    received: Sent
 
 
 class Done(NamedTuple):
@@ -134,7 +170,7 @@ class Failed(NamedTuple):
     text: str
 
 
-Report = SinkOutput | Metrics | Idle | State | Done | Failed
+Report = SinkOutput | Metrics | Idle | State | Mark | Ended | Done | Failed
 
 
 # ---------------------------------------------------------------- the wire
@@ -161,3 +197,11 @@ def receive(q: Any, timeout: float | None) -> Any:
     """
     data = q.get_nowait() if timeout == 0 else q.get(timeout=timeout)
     return pickle.loads(data)
+
+
+def wait_any(queues: Sequence[Any], timeout: float) -> None:
+    """Waits until one of ``queues`` (multiprocessing queues) may have a message.
+
+    At most ``timeout`` seconds; callers then ``receive`` from each with timeout 0.
+    """
+    multiprocessing.connection.wait([q._reader for q in queues], timeout)

@@ -81,12 +81,14 @@ class Pool:
         self.tickets = ctx.Array("q", max(slots, TICKET_SLOTS))
         self.inboxes = [ctx.Queue() for _ in range(size)]
         self.results = ctx.Queue()
-        for q in (*self.inboxes, self.results):
+        #: The snapshot barrier's answers, apart from the results (see ``messages``).
+        self.control = ctx.Queue()
+        for q in (*self.inboxes, self.results, self.control):
             q.cancel_join_thread()  # never block the interpreter's exit on a dead reader
         self.procs = [
             ctx.Process(
                 target=worker_loop.pool_main,
-                args=(i, self.inboxes, self.results, self.tickets),
+                args=(i, self.inboxes, self.results, self.control, self.tickets),
                 name=f"headrace-worker-{i}",
                 daemon=True,
             )
@@ -134,7 +136,7 @@ class Pool:
                 if p.is_alive():
                     p.kill()
             raise
-        for q in (*self.inboxes, self.results):
+        for q in (*self.inboxes, self.results, self.control):
             q.close()
 
 

@@ -9,7 +9,8 @@ when the provider says how (``encoder``, see ``connectors.base``): the workers p
 their rows in parallel, and the driver, which alone may write the store, has only the
 database's work left. The driver writes what has come in as one batch per sink when
 nothing more is waiting (``flush``), so the parts that workers send at the end of a run
-go in one transaction rather than one each.
+go in one transaction rather than one each. Exactly-once output skips that gathering:
+it goes straight to the coordinator's buffer, which the commit writes as one batch.
 """
 
 from __future__ import annotations
@@ -119,7 +120,13 @@ class DriverSinks:
         writer.write_batch(items)
 
     def add(self, output: m.SinkOutput) -> None:
-        """Takes one batch to write at the next ``flush`` (at once past ``FLUSH_ITEMS``)."""
+        """Takes one batch to write at the next ``flush`` (at once past ``FLUSH_ITEMS``).
+
+        Exactly-once output goes straight to the coordinator's buffer: it is written as
+        one batch at the commit anyway, and gathering it here first would copy it twice.
+        """
+        if not output.encoded and self.coordinator.hold(self.nodes[output.node_id], output.items):
+            return
         self.waiting.setdefault((output.node_id, output.encoded), []).extend(output.items)
         self.pending += len(output.items)
         if self.pending >= FLUSH_ITEMS:

@@ -7,7 +7,9 @@ splits instead of holding up the end of the run (see ``engine.feed``).
 
 While paused for a snapshot a worker keeps delivering what reaches it and, whenever
 its inbox runs dry, reports how many messages it sent to and received from each peer
-(see ``processes`` for the parent's side of the barrier).
+(see ``processes`` for the parent's side of the barrier). Those reports and its state
+go on the control queue, ahead of sink output still waiting in the results queue; a
+``Mark`` in the results queue tells where the state was taken.
 """
 
 from __future__ import annotations
@@ -74,11 +76,13 @@ class WorkerLoop:
         payload: bytes,
         inboxes: list[Any],
         results: Any,
+        control: Any,
         tickets: Any,
     ) -> None:
         plan, provider, splits, options, partitions, parts, resumed = shared_items.loads(payload)
         claims = _SharedClaims(tickets, ticket_slots(plan))
         self.run_id, self.index, self.results, self.inbox = run, index, results, inboxes[index]
+        self.control = control
         self.sent = [0] * partitions
         self.received = [0] * partitions
         self.epoch: int | None = None  # set while paused for snapshot ``epoch``
@@ -116,6 +120,7 @@ class WorkerLoop:
                 self._report(m.Metrics(self.run_id, self.index, worker.metrics))
                 next_metrics = time.monotonic() + METRICS_SEC
         sent, received = tuple(self.sent), tuple(self.received)
+        m.send(self.control, m.Ended(self.run_id, self.index, sent, received))
         self._report(m.Done(self.run_id, self.index, worker.metrics, sent, received, self._state()))
 
     def _report(self, report: m.Report) -> None:
@@ -138,7 +143,7 @@ class WorkerLoop:
         if self.epoch is not None and not self.worker.done:
             counts = (tuple(self.sent), tuple(self.received))
             if counts != self.reported:  # a stale report only delays the parent
-                self._report(m.Idle(self.run_id, self.index, self.epoch, *counts))
+                m.send(self.control, m.Idle(self.run_id, self.index, self.epoch, *counts))
                 self.reported = counts
 
     def _handle(self, msg: m.Batch | m.Command) -> None:
@@ -155,7 +160,8 @@ class WorkerLoop:
             state = m.State(
                 self.run_id, self.index, command.epoch, self._state(), self.worker.metrics
             )
-            self._report(state)
+            m.send(self.control, state)
+            self._report(m.Mark(self.run_id, self.index, command.epoch))
         else:  # resume
             self.epoch = None
 
@@ -165,11 +171,12 @@ def _run_one(
     index: int,
     inboxes: list[Any],
     results: Any,
+    control: Any,
     tickets: Any,
     early: list[m.Batch | m.Command],
 ) -> None:
     try:
-        WorkerLoop(start.run, index, start.payload, inboxes, results, tickets).run(early)
+        WorkerLoop(start.run, index, start.payload, inboxes, results, control, tickets).run(early)
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
@@ -185,9 +192,9 @@ def _orphaned() -> bool:
     return parent is not None and not parent.is_alive()
 
 
-def pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> None:
+def pool_main(index: int, inboxes: list[Any], results: Any, control: Any, tickets: Any) -> None:
     """A pool worker: waits for runs; leaves when the process that started it is gone."""
-    for q in (*inboxes, results):
+    for q in (*inboxes, results, control):
         # As in the parent: exiting must not wait to flush into a pipe nobody reads. A
         # parent killed mid-run leaves this worker's output unread; joining the feeder
         # thread at exit would hang this process, and with it the fork server, for good.
@@ -208,6 +215,6 @@ def pool_main(index: int, inboxes: list[Any], results: Any, tickets: Any) -> Non
             mine = [e for e in early if e.run == msg.run]
             early = [e for e in early if e.run > msg.run]
             last = msg.run
-            _run_one(msg, index, inboxes, results, tickets, mine)
+            _run_one(msg, index, inboxes, results, control, tickets, mine)
         else:
             early.append(msg)
