@@ -7,6 +7,7 @@ jobs (with unique names) in tenant ``acme``, so the tests do not depend on each 
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
 from pathlib import Path
@@ -99,8 +100,12 @@ def test_find_a_job_by_filter_and_sort(page: Page, served: Served, operator: htt
     needle = schedule(operator, "web.quick", f"needle-{tag}")
     schedule(operator, "web.quick", f"hay-{tag}")
     page.goto(served.url + "/#/jobs")
+    # Type once the list has loaded, as a person would: the route change from the
+    # overview is a hash change the page applies after ``goto`` returns.
+    expect(page.locator("nav.pager")).to_contain_text(re.compile(r"\(\d+ jobs\)"), timeout=WAIT)
     page.get_by_label("Name or type contains").fill(f"needle-{tag}")
     page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(f"q=needle-{tag}"), timeout=WAIT)
     rows = page.locator("table.jobs tbody tr")
     expect(rows).to_have_count(1, timeout=WAIT)
     expect(rows.first).to_have_attribute("data-job", needle)
