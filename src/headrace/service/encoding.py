@@ -92,9 +92,9 @@ def dump_keys(keys: Iterable[Any]) -> list[bytes]:
         return [dump_key(k) for k in seq]
 
 
-def load(data: bytes) -> Any:
-    """A stored value."""
-    return pickle.loads(data)
+#: A stored value from its bytes: ``pickle.loads`` itself, not a function calling it, since
+#: reads call it once per item (a 10,000-entry Map: 20,000 calls, ~2 ms of frames).
+load: Callable[[bytes], Any] = pickle.loads
 
 
 def map_rows(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[bytes, bytes]]:
