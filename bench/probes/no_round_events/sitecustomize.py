@@ -17,12 +17,9 @@ never a mode of Headrace: nothing in ``src/`` reads this variable.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import os
 import sys
-from collections.abc import Callable, Sequence
-from types import ModuleType
+from collections.abc import Callable
 from typing import Any
 
 
@@ -47,27 +44,8 @@ TARGETS: dict[str, Callable[[Any], None]] = {
 }
 
 
-class _Hook(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: wraps the loaders of ``TARGETS`` to patch them after they run."""
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        install = TARGETS.get(name)
-        if install is None:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return spec
-        run = spec.loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            run(module)
-            install(module)
-
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
-
-
 if os.environ.get("HR_PROBE_NO_EVENTS") and "worker" in sys.argv:
-    sys.meta_path.insert(0, _Hook())
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from import_hook import after_import
+
+    after_import(TARGETS)

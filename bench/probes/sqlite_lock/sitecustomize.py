@@ -17,15 +17,11 @@ the lock. A hook, not code in Headrace: it measures, it changes nothing.
 from __future__ import annotations
 
 import atexit
-import importlib.abc
-import importlib.machinery
 import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
 TARGET = "headrace.store.dialects.sqlite_transaction"
@@ -65,27 +61,8 @@ def _install(module: Any) -> None:
     atexit.register(dump)
 
 
-class _Hook(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: wraps the loader of ``TARGET`` to install the probe after it."""
-
-    def find_spec(
-        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        if name != TARGET:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None:
-            return spec
-        run = spec.loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            run(module)
-            _install(module)
-
-        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
-
-
 if os.environ.get("HR_PROBE_DIR") and "worker" in sys.argv:
-    sys.meta_path.insert(0, _Hook())
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from import_hook import after_import
+
+    after_import({TARGET: _install})
