@@ -17,7 +17,17 @@ import cloudpickle
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from web_support import HERE, WAIT, Served, open_signed_in, schedule, shot, unique, wait_status
+from web_support import (
+    HERE,
+    WAIT,
+    Served,
+    open_sign_in,
+    open_signed_in,
+    schedule,
+    shot,
+    unique,
+    wait_status,
+)
 
 import headrace
 from headrace.jet.pipeline import Pipeline, StreamSource
@@ -400,9 +410,7 @@ def test_main_pages_have_no_serious_accessibility_violations(
         page.goto(served.url + path)
         expect(page.locator(ready).first).to_be_visible(timeout=WAIT)
         found[name] = serious_violations(page)
-    fresh = browser.new_context().new_page()
-    fresh.goto(served.url + "/")
-    expect(fresh.get_by_label("Token")).to_be_visible(timeout=WAIT)
+    fresh = open_sign_in(browser, served)
     found["sign-in"] = serious_violations(fresh)
     fresh.context.close()
     assert found == {name: [] for name in found}

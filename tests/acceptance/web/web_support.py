@@ -60,10 +60,36 @@ def wait_status(http: httpx.Client, job_id: str, statuses: set[str], timeout: fl
         time.sleep(0.05)
 
 
+def open_sign_in(browser: Any, served: Served, **context: Any) -> Page:
+    """A new tab of a new browser context at the sign-in form.
+
+    If the form does not come, the failure says why as far as the tab and the server can
+    tell: the page's console errors and failed requests, and the server log's tail (twice
+    in CI the page stayed at "Loading the dashboard…" for the whole wait, cause unknown).
+    """
+    page: Page = browser.new_context(**context).new_page()
+    seen: list[str] = []
+    page.on("console", lambda m: seen.append(f"console {m.type}: {m.text}"))
+    page.on("pageerror", lambda e: seen.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: seen.append(f"failed: {r.url} {r.failure}"))
+    page.on(
+        "response",
+        lambda r: seen.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+    started = time.strftime("%H:%M:%S")
+    page.goto(served.url + "/")
+    try:
+        expect(page.get_by_label("Token")).to_be_visible(timeout=WAIT)
+    except AssertionError as exc:
+        tail = "\n".join(served.output().splitlines()[-40:])
+        msg = f"{exc}\nfrom {started}, the tab saw:\n" + "\n".join(seen)
+        raise AssertionError(f"{msg}\nserver log's tail:\n{tail}") from None
+    return page
+
+
 def open_signed_in(browser: Any, served: Served, role: str, **context: Any) -> Page:
     """A new tab of a new browser context, signed in through the form with ``role``'s token."""
-    page = browser.new_context(**context).new_page()
-    page.goto(served.url + "/")
+    page = open_sign_in(browser, served, **context)
     page.get_by_label("Token").fill(served.tokens[role])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible(timeout=WAIT)
