@@ -6,10 +6,14 @@ group here, which go to one worker as one unit and run there one after another.
 
 A group is kept for tests that use something of the whole machine or of a session:
 
-- ``netns``: the network fault tests make namespaces, veth pairs and nftables tables
-  whose names and subnets come from the pid, and they time their links;
-- ``web``: the dashboard's tests share one Chromium and one server per store, and empty
-  and fill one artefacts folder;
+- ``web+netns``: the dashboard's tests share one Chromium and one server per store, and
+  empty and fill one artefacts folder; the network fault tests make namespaces, veth pairs
+  and nftables tables whose names and subnets come from the pid, and they time their
+  links. The two run one after the other in one worker: a veth pair made or removed while
+  a page loads is a network change to Chromium, which aborts the page's requests
+  (``net::ERR_NETWORK_CHANGED``) and leaves the dashboard at "Loading the dashboard…"
+  (three web tests were stuck at that text in two CI runs on 2026-12-06; the one whose
+  tab recorded its errors showed ``ERR_NETWORK_CHANGED`` for the dashboard's modules);
 - ``ray``: the tests of the session's Ray cluster (one cluster of two CPUs, started
   once, rather than one per worker);
 - a module with a module- or class-scoped fixture (a server started once for the
@@ -29,8 +33,8 @@ from xdist.scheduler import LoadGroupScheduling
 
 #: Path prefixes (a module or a folder, from the rootdir) and their group.
 GROUPS = {
-    "tests/acceptance/test_network_faults.py": "netns",
-    "tests/acceptance/web/": "web",
+    "tests/acceptance/test_network_faults.py": "web+netns",
+    "tests/acceptance/web/": "web+netns",
     "tests/unit/engine/test_engine_ray.py": "ray",
     "tests/integration/service/test_pipelines_ray.py": "ray",
     "tests/acceptance/test_cli_server.py": "tests/acceptance/test_cli_server.py",
