@@ -493,7 +493,10 @@ def one_repeat(
     # batch 1 next to capacity 1
     secs = baseline_enqueue(pg_url, n)
     note("pg-loop", "postgresql", "enqueue 1-by-1", n / secs)
-    for batch, size in ((50, n), *([(1, n1)] if 1 in capacities else [])):
+    # and, beside each capacity between 1 and 50, the minimal loop claiming that many a
+    # round: what any worker holding at most C jobs at a time could reach on this machine
+    mids = [(c, n) for c in capacities if 1 < c < 50]
+    for batch, size in ((50, n), *mids, *([(1, n1)] if 1 in capacities else [])):
         secs = baseline_enqueue_bulk(pg_url, size)
         if batch == 50:
             note("pg-loop", "postgresql", "enqueue bulk", size / secs)
@@ -613,6 +616,9 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             same = med.get(("pg-loop-rows", "postgresql", k[2].replace("C=", "batch=")))
             if same:
                 extra["ratio_to_rows_loop_same_batch"] = round(rate / same, 3) if rate else None
+            floor = med.get(("pg-loop", "postgresql", k[2].replace("C=", "batch=")))
+            if floor and k[2] != "drain C=50":
+                extra["ratio_to_pg_loop_same_batch"] = round(rate / floor, 3) if rate else None
         if k[0] == "headrace" and k[1] == "sqlite":
             # to the SQLite loop of the same run: same phase, every drain to its batch-50 drain
             to = sqlite_base.get(k[2], sqlite_drain)
@@ -672,11 +678,12 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
 
 def print_table(table: list[dict[str, Any]]) -> None:
     """One line per row: ``ratio`` is to pg-loop, ``/rows`` to pg-loop-rows' batch-50
-    drain, ``/rows=b`` to its drain at the batch of the row's capacity, ``/sqlite`` to
-    the SQLite loop (same phase; drains to its batch-50 drain)."""
+    drain, ``/rows=b`` to its drain at the batch of the row's capacity, ``/loop=b`` to
+    pg-loop's drain at that batch (the minimal loop claiming at most C a round),
+    ``/sqlite`` to the SQLite loop (same phase; drains to its batch-50 drain)."""
     print(
         f"\n{'system':<12} {'store':<11} {'phase':<18} {'jobs/s':>9} {'ratio':>7} {'/rows':>7}"
-        f" {'/rows=b':>7} {'/sqlite':>7}  samples"
+        f" {'/rows=b':>7} {'/loop=b':>7} {'/sqlite':>7}  samples"
     )
     for r in table:
         rate = f"{r['jobs_per_s']:,.0f}" if r["jobs_per_s"] else "-"
@@ -685,13 +692,15 @@ def print_table(table: list[dict[str, Any]]) -> None:
         rows_ratio = f"{to_rows:.3f}" if to_rows is not None else "-"
         same, to_sq = r.get("ratio_to_rows_loop_same_batch"), r.get("ratio_to_sqlite_loop")
         same_ratio = f"{same:.3f}" if same is not None else "-"
+        to_floor = r.get("ratio_to_pg_loop_same_batch")
+        floor_ratio = f"{to_floor:.3f}" if to_floor is not None else "-"
         sq_ratio = f"{to_sq:.3f}" if to_sq is not None else "-"
         spread = ", ".join(f"{x:,.0f}" for x in r["samples"])
         if r.get("drains_not_ok"):
             spread += f"  ({r['drains_not_ok']} drain(s) stalled/incomplete: see runs)"
         print(
             f"{r['system']:<12} {r['store']:<11} {r['phase']:<18} {rate:>9} {ratio:>7} "
-            f"{rows_ratio:>7} {same_ratio:>7} {sq_ratio:>7}  {spread}"
+            f"{rows_ratio:>7} {same_ratio:>7} {floor_ratio:>7} {sq_ratio:>7}  {spread}"
         )
 
 
