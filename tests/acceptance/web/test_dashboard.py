@@ -83,6 +83,32 @@ def test_sign_in_keeps_the_token_in_the_tab_and_a_401_brings_it_back(
     context.close()
 
 
+@pytest.mark.parametrize("module", ["/ui/js/app.js", "/ui/js/chart.js"])
+def test_a_module_that_fails_to_load_is_named_and_reload_brings_the_dashboard(
+    browser: Any, served: Served, module: str
+) -> None:
+    # As when Chromium aborts the requests of a page on a network change (Wi-Fi, VPN):
+    # app.js itself, or chart.js, which app.js imports through overview.js.
+    context = browser.new_context()
+    page = context.new_page()
+    url = served.url + module
+    page.route(url, lambda route: route.abort("internetdisconnected"))
+    page.goto(served.url + "/")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(
+        f"The dashboard could not load {module}: check the connection", timeout=WAIT
+    )
+    reload = alert.get_by_role("button", name="Reload")
+    expect(reload).to_be_visible()
+    expect(page.get_by_text("Loading the dashboard")).to_have_count(0)
+    assert serious_violations(page) == []
+    page.unroute(url)
+    reload.click()
+    expect(page.get_by_label("Token")).to_be_visible(timeout=WAIT)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    context.close()
+
+
 def test_overview_counts_link_to_the_jobs_list(
     page: Page, served: Served, operator: httpx.Client, artefacts: Path
 ) -> None:

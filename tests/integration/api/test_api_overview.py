@@ -212,9 +212,11 @@ def test_the_dashboard_is_served_with_a_policy_that_keeps_it_offline(
     url = tenant().url
     page = httpx.get(f"{url}/")
     assert page.status_code == 200 and '<script type="module" src="/ui/js/app.js">' in page.text
+    # boot.js, a classic script run before app.js, says so if the modules fail to load.
+    assert page.text.index('<script src="/ui/js/boot.js">') < page.text.index("/ui/js/app.js")
     policy = page.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "connect-src 'self'" in policy
-    for asset in ("/ui/js/app.js", "/ui/style.css", "/ui/vendor/uplot.esm.js",
+    for asset in ("/ui/js/boot.js", "/ui/js/app.js", "/ui/style.css", "/ui/vendor/uplot.esm.js",
                   "/ui/vendor/dagre.esm.js", "/ui/vendor/preact-htm.module.js"):  # fmt: skip
         answer = httpx.get(url + asset)
         assert answer.status_code == 200 and len(answer.content) > 100, asset
