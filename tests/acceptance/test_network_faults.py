@@ -27,6 +27,7 @@ import sqlalchemy
 from netns_support import Host, Relay
 from tests_acceptance_support import HERE, start_worker, stop, wait_until
 
+from child_path import child_pythonpath
 from headrace import Client
 from headrace.model.status import Status
 
@@ -108,7 +109,7 @@ def _start_in(host: Host, url: str, queues: str, log: Path, lease_sec: float = L
         [sys.executable, "-m", "headrace", "worker", "--store", url, "--queues", queues,
          "--import", "worker_jobs", "--lease-sec", str(lease_sec)]
     )  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    env = {**os.environ, "PYTHONPATH": child_pythonpath(HERE)}
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from child_path import child_pythonpath
+
 HERE = Path(__file__).parent
 pytestmark = pytest.mark.slow
 
@@ -26,7 +28,7 @@ def free_port() -> int:
 
 def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("HEADRACE_")}
-    return {**base, "PYTHONPATH": str(HERE), **extra}
+    return {**base, "PYTHONPATH": child_pythonpath(HERE), **extra}
 
 
 def headrace(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from child_path import child_pythonpath
+
 HERE = Path(__file__).parent
 
 
 def start_worker(
     store_url: str, queues: str, lease_sec: float, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    env = {**os.environ, "PYTHONPATH": child_pythonpath(HERE)}
     command = [
         sys.executable, "-m", "headrace", "worker",
         "--store", store_url, "--queues", queues,

@@ -26,7 +26,7 @@ import sqlalchemy
 from playwright.sync_api import Page
 from web_support import HERE, Served, open_signed_in
 
-import headrace
+from child_path import child_pythonpath
 from headrace.service.tokens import TokenService
 from headrace.store.database import Store
 
@@ -37,9 +37,6 @@ PG_ADMIN = os.environ.get("HEADRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5
 ARTEFACTS = Path(
     os.environ.get("HEADRACE_WEB_ARTEFACTS", HERE.parent.parent.parent / ".artefacts" / "web")
 )
-#: The server runs the headrace these tests import (``PYTHONPATH=src`` in a worktree), not
-#: the one the virtualenv has installed, which may be another checkout's.
-SOURCE = Path(headrace.__file__).resolve().parent.parent
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
@@ -82,7 +79,7 @@ def _admin() -> sqlalchemy.Engine:
 
 def _start(store_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": child_pythonpath(HERE)}
     env.pop("HEADRACE_STORE", None)
     command = [
         sys.executable, "-m", "headrace", "server", "--store", store_url, "--port", str(port),

@@ -13,12 +13,9 @@ from pathlib import Path
 
 import httpx
 
-import headrace
+from child_path import child_pythonpath
 
 HERE = Path(__file__).parent
-#: The server runs the headrace these tests import (``PYTHONPATH=src`` in a worktree), not
-#: the one the virtualenv has installed, which may be another checkout's.
-SOURCE = Path(headrace.__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -51,7 +48,7 @@ class RunningServer:
 def start_server(store_url: str, log: Path, *extra: str, port: int | None = None) -> RunningServer:
     """A server on ``store_url`` importing ``api_jobs``; returns once /healthz answers."""
     port = port or free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SOURCE), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": child_pythonpath(HERE)}
     env.pop("HEADRACE_STORE", None)
     command = [
         sys.executable, "-m", "headrace", "server", "--store", store_url,

@@ -12,10 +12,12 @@ from pathlib import Path
 import httpx
 from server_process import HERE, free_port
 
+from child_path import child_pythonpath
+
 
 def serve(config: Path, store: str, log: Path, *flags: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADRACE_")}
-    env["PYTHONPATH"] = str(HERE)
+    env["PYTHONPATH"] = child_pythonpath(HERE)
     command = [sys.executable, "-m", "headrace", "server", "--config", str(config),
                "--store", store, "--insecure-local", *flags]  # fmt: skip
     with log.open("ab") as out:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from child_path import child_pythonpath
 from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore
 from headrace.engine import EngineOptions, UserFunctionError, run
 from headrace.pipeline import Pipeline, counting, summing
@@ -129,7 +130,7 @@ def test_without_ray_the_error_names_the_extra(tmp_path: Path) -> None:
             print("ERROR", exc)
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": child_pythonpath(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
