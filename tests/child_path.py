@@ -14,8 +14,11 @@ import headrace
 
 #: The folder holding the ``headrace`` package these tests import.
 SOURCE = Path(headrace.__file__).resolve().parent.parent
+#: The tests' root, where this module is: a child importing a test module that imports
+#: it (a job type beside a test, a server's ``--import``) finds it there.
+TESTS = Path(__file__).resolve().parent
 
 
 def child_pythonpath(*folders: Path) -> str:
-    """``PYTHONPATH`` for a child: the tested source, then ``folders``."""
-    return os.pathsep.join([str(SOURCE), *(str(f) for f in folders)])
+    """``PYTHONPATH`` for a child: the tested source, ``folders``, then the tests' root."""
+    return os.pathsep.join([str(SOURCE), *(str(f) for f in folders), str(TESTS)])
