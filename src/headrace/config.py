@@ -53,6 +53,11 @@ class Settings(pydantic.BaseModel):
     #: without ``--labels``, an embedded ``Client`` without ``labels=``), e.g. ``[gpu, eu]``;
     #: checked where a worker takes them (``headrace.model.labels.parse``).
     labels: list[str] = pydantic.Field(default_factory=list)
+    #: Jobs each queue of a worker may hold claimed beyond its capacity, waiting for a
+    #: slot (``headrace worker --prefetch``, Celery's prefetch): rounds carry more jobs,
+    #: at the cost of a long job's neighbours waiting in its worker. 0 claims only what
+    #: free slots take at once.
+    prefetch: int = pydantic.Field(default=0, ge=0)
     job_logger: JobLoggerSettings = pydantic.Field(default_factory=JobLoggerSettings)
     server: ServerSettings = pydantic.Field(default_factory=ServerSettings)
 

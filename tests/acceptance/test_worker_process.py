@@ -15,7 +15,9 @@ from headrace.model.status import Status
 pytestmark = pytest.mark.slow
 
 
-def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("prefetch", [0, 5])
+def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch: int) -> None:
+    """With ``--prefetch``, the kill also catches claimed jobs waiting for a slot."""
     import worker_jobs  # noqa: F401 - registers the job types in this process too
 
     ledger = tmp_path / "ledger.txt"
@@ -26,7 +28,7 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
         for _ in range(120)
     ]
     log = tmp_path / "workers.log"
-    first = start_worker(store_url, "maintenance=5", 2.0, log)
+    first = start_worker(store_url, "maintenance=5", 2.0, log, "--prefetch", str(prefetch))
     try:
         wait_until(lambda: len(ledger.read_text().splitlines()) >= 20, 60, "first worker progress")
         first.send_signal(signal.SIGKILL)
@@ -34,6 +36,11 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path) -> None:
         wait_sessions_gone(store_url, first.pid)  # a COMMIT it sent may still land
         held = [j for j in client.jobs.list(limit=1000, status="locked,running").items]
         assert held, "the kill should have caught jobs mid-run"
+        # At most a queue's capacity plus its prefetch are held by one worker.
+        assert len(held) <= 5 + prefetch
+        if prefetch:
+            waiting_for_a_slot = [j for j in held if j.status is Status.LOCKED]
+            assert waiting_for_a_slot, "the kill should have caught prefetched jobs"
         second = start_worker(store_url, "maintenance=5", 2.0, log)
         try:
             wait_until(

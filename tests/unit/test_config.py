@@ -61,6 +61,8 @@ def test_old_backups_are_pruned(tmp_path: Path) -> None:
         ("job_logger:\n  console_level: loud\n", "job_logger.console_level"),
         ("job_logger:\n  max_size_mb: 0\n", "job_logger.max_size_mb"),
         ("queues:\n  compute: 0\n", "queues"),
+        ("prefetch: -1\n", "prefetch"),
+        ("prefetch: many\n", "prefetch"),
         ("colour: blue\n", "colour"),
     ],
 )
@@ -82,3 +84,11 @@ def test_labels_are_read_and_must_be_a_list(tmp_path: Path) -> None:
     with pytest.raises(errors.InvalidInput) as caught:
         config.load(path)
     assert caught.value.field == f"{path}: labels"
+
+
+def test_prefetch_is_read_and_defaults_to_none_held_beyond_capacity(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("store: sqlite:///x.db\n")
+    assert config.load(path).prefetch == 0
+    path.write_text("prefetch: 8\n")
+    assert config.load(path).prefetch == 8

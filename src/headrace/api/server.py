@@ -47,6 +47,8 @@ class ServerOptions:
     #: uvicorn processes serving HTTP on one socket (``api.processes``); the workers and
     #: the maintenance ticker run once, in the parent, whatever this is.
     api_processes: int = 1
+    #: Jobs each queue of a worker holds claimed beyond its capacity (``Worker``).
+    prefetch: int = 0
 
 
 def is_loopback(host: str) -> bool:
@@ -145,6 +147,7 @@ class Server:
                 options.queues,
                 lease_sec=options.lease_sec,
                 labels=options.labels,
+                prefetch=options.prefetch,
             )
             for _ in range(options.workers)
         ]

@@ -69,6 +69,15 @@ def worker(
     lease_sec: Annotated[
         float, typer.Option(help="Lease of a claim, renewed every third.")
     ] = defaults.LEASE_SEC,
+    prefetch: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Jobs each queue holds claimed beyond its capacity, waiting for a slot "
+            "(fewer, larger claim rounds; a long job's neighbours wait behind it).",
+            show_default="config.yaml's, else 0",
+        ),
+    ] = None,
     config_file: Annotated[
         str | None, typer.Option("--config", help="config.yaml to read.")
     ] = None,
@@ -95,7 +104,14 @@ def worker(
         opened = Store(store or settings.store, background_checkpoints=True)
         catalog.store_declared(opened, DEFAULT)
         offer = settings.labels if labels is None else labels
-        running = Worker(opened, DEFAULT, chosen, lease_sec=lease_sec, labels=offer)
+        running = Worker(
+            opened,
+            DEFAULT,
+            chosen,
+            lease_sec=lease_sec,
+            labels=offer,
+            prefetch=settings.prefetch if prefetch is None else prefetch,
+        )
         ticker.attach(running)  # its turns at maintenance fire schedule ticks too
     except (errors.HeadraceError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -97,6 +97,7 @@ class Runtime:
                     lease_sec=self.lease_sec,
                     origin=origin,
                     labels=self.labels,
+                    prefetch=self.settings.prefetch,
                 )
                 ticker.attach(worker, origin)  # scheduled runs are this process's to run
                 self.worker = worker.start()

@@ -26,6 +26,19 @@ HANDED_BACK: tuple[tuple[Status, ...], str] = (
     "handed back: worker stopping",
 )
 
+#: An attempt asked to stop while it waited in its worker for a slot (claimed, ``locked``,
+#: never run: a worker's ``prefetch``), by the stop's reason: back to waiting, in its place
+#: in the queue. A lost lease writes nothing (the job is no longer the worker's); a
+#: cancel or suspend cannot reach it (they wait for ``running``, ``model.control``).
+UNSTARTED: dict[str, tuple[tuple[Status, ...], str]] = {
+    "restart": ((S.LOCKED, S.WAITING), "restarted on request before it started"),
+}
+#: Any other stop of an attempt not started: its worker is stopping and hands it back.
+UNSTARTED_HANDED_BACK: tuple[tuple[Status, ...], str] = (
+    (S.LOCKED, S.WAITING),
+    "handed back before it started: worker stopping",
+)
+
 #: Where a job goes when its worker's lease lapsed, by the status it was left in: a stop
 #: already asked for ends as asked; an execution in progress goes back to waiting, in its
 #: place in the queue (see ``after_lease_lost``).

@@ -27,7 +27,9 @@ class Attempt:
     spec: JobTypeSpec
     ctx: JobContext
     instance: JobWorker | None
-    deadline: float
+    #: When it times out (monotonic seconds): set as a slot starts it (``start``), so a
+    #: claimed attempt waiting for a slot (``prefetch``) does not spend its time waiting.
+    deadline: float = float("inf")
     #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
     ended: bool = False
     #: The slot thread running it (thread isolation), once it started.
@@ -68,12 +70,11 @@ def begin(
     worker_id: str,
     lease_sec: float,
 ) -> tuple[list[Attempt], list[AttemptWrite]]:
-    """The claimed jobs as attempts ready to run, and the writes that start them.
+    """The claimed jobs as attempts ready for a slot, and the writes of those that cannot run.
 
     A job whose parameters do not fit its type's schema does not run: its write fails
-    the attempt ("bad params").
+    the attempt ("bad params"). The others start when a slot takes them (``start``).
     """
-    started = now_ms()
     ready: list[Attempt] = []
     writes: list[AttemptWrite] = []
     for c in claimed:
@@ -97,9 +98,20 @@ def begin(
                 ctx=JobContext(c, params, sink, store, worker_id, lease_sec),
                 # A process-isolated attempt builds its JobWorker in the child.
                 instance=None if spec.isolation == "process" else runner.instantiate(spec),
-                deadline=time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf"),
             )
         )
-        values = {"started_at_ms": started}
-        writes.append(AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started"))
     return ready, writes
+
+
+def start(a: Attempt, thread: threading.Thread) -> AttemptWrite:
+    """Mark ``a`` as run by ``thread`` from now: its timeout counts from here; its start write.
+
+    Called as a slot takes the attempt rather than at the claim: with ``prefetch`` a
+    claimed attempt may wait in the worker for a slot, and it is ``locked``, not
+    ``running``, until one takes it (Celery's reserved tasks).
+    """
+    c = a.claimed
+    a.thread = thread
+    a.deadline = time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf")
+    values = {"started_at_ms": now_ms()}
+    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started")

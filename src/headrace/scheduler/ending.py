@@ -79,3 +79,18 @@ def of(c: Claimed, ctx: JobContext, outcome: runner.Outcome) -> tuple[AttemptWri
             write.path, write.reason = (S.RUNNING, S.FAILED), "result cannot be stored"
     write.values = values
     return write, lines
+
+
+def unstarted(c: Claimed, reason: str | None) -> AttemptWrite | None:
+    """The write for an attempt stopped before a slot started it, if any (``UNSTARTED``).
+
+    It never ran, so it has no state, progress or result to keep: the job goes back to
+    waiting without counting a retry. ``lost`` writes nothing.
+    """
+    if reason == "lost":
+        return None
+    path, why = outcomes.UNSTARTED.get(reason or "", outcomes.UNSTARTED_HANDED_BACK)
+    values: dict[str, object] = {"locked_by": None}
+    if reason == "restart":
+        values.update(eta_ms=now_ms(), control=None)
+    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, values, why)

@@ -6,7 +6,9 @@ Threads, each with one job:
   and claims up to the free capacity of every queue, in one transaction (one commit, and
   on SQLite one write lock for the process instead of one per thread); between rounds it
   polls for cancel/suspend requests and timeouts;
-- ``capacity`` slot threads per queue run attempts;
+- ``capacity`` slot threads per queue run attempts; with ``prefetch`` the pump claims up to
+  that many more per queue, which wait in the worker (``locked``) for a slot, so a round
+  carries more jobs and the slots need not wait for it;
 - the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
 """
 
@@ -27,7 +29,7 @@ from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.scheduler import control, ending, isolation, keeper, runner
-from headrace.scheduler.attempt import Attempt, ExecutionKilled, begin, interrupt
+from headrace.scheduler.attempt import Attempt, ExecutionKilled, begin, interrupt, start
 from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.writebuffer import WriteBuffer, gather, resolution
@@ -58,7 +60,9 @@ class Worker:
         worker_id: str | None = None,
         origin: str | None = None,
         labels: str | Sequence[str] | None = None,
+        prefetch: int = 0,
     ) -> None:
+        """``prefetch``: jobs a queue may hold claimed beyond its capacity (see ``Worker``)."""
         self.store = store
         #: What this worker offers: it claims only jobs requiring no label it lacks.
         self.labels = job_labels.parse("labels", labels)
@@ -68,6 +72,10 @@ class Worker:
             if not isinstance(capacity, int) or capacity < 1:
                 msg = f"queues.{name}"
                 raise errors.InvalidInput(msg, f"capacity must be an int >= 1, got {capacity!r}")
+        if not isinstance(prefetch, int) or isinstance(prefetch, bool) or prefetch < 0:
+            raise errors.InvalidInput("prefetch", f"must be an int >= 0, got {prefetch!r}")
+        #: Claimed jobs a queue may hold beyond its capacity, waiting for a slot.
+        self.prefetch = prefetch
         self.lease_sec = lease_sec
         self.worker_id = worker_id or str(uuid.uuid4())
         #: With an origin, only that embedded process's jobs are claimed.
@@ -75,8 +83,9 @@ class Worker:
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
-        #: By (job id, attempt): a job's next attempt may start here while its previous
-        #: one still winds down (a cancel, then a new run), and each keeps its own entry.
+        #: The attempts this worker holds, running or (``prefetch``) waiting for a slot, by
+        #: (job id, attempt): a job's next attempt may start here while its previous one
+        #: still winds down (a cancel, then a new run), and each keeps its own entry.
         self._running: dict[tuple[str, int], Attempt] = {}
         self._inbox: dict[str, queue.SimpleQueue[Attempt | None]] = {
             q: queue.SimpleQueue() for q in self.queues
@@ -161,6 +170,7 @@ class Worker:
         self.wake()
         while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
             pass
+        self._hand_back_unstarted()
         deadline = time.monotonic() + grace_sec
         while self._running and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -187,7 +197,7 @@ class Worker:
         log.info("worker %s stopped", self.worker_id)
 
     def running(self) -> int:
-        """How many attempts run now."""
+        """How many attempts this worker holds now: running, or waiting for a slot."""
         return len(self._running)
 
     # -- claiming -----------------------------------------------------------------------
@@ -248,7 +258,9 @@ class Worker:
         if self._stopping.is_set():
             return {}
         with self._lock:
-            return {q: self.queues[q] - self._busy[q] for q in self.queues if types[q]}
+            return {
+                q: self.queues[q] + self.prefetch - self._busy[q] for q in self.queues if types[q]
+            }
 
     def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
         """One transaction: queued writes, then claims up to the free capacity."""
@@ -274,10 +286,10 @@ class Worker:
         return bool(writes or logs), len(claimed)
 
     def _begin(self, claimed: list[Claimed]) -> None:
-        """Start the claimed attempts: queue their start writes and hand them to slots.
+        """Hand the claimed attempts to the slots' inboxes (each starts as a slot takes it).
 
-        One lock for the whole claim rather than one per job. The start writes need no
-        kick: the pump, which calls this, comes back for them (see ``WriteBuffer.take``).
+        One lock for the whole claim rather than one per job. Only jobs that cannot run
+        (bad parameters) have writes here; the others' start writes come from the slots.
         """
         ready, writes = begin(
             claimed, self.registry, self, self.store, self.worker_id, self.lease_sec
@@ -303,7 +315,10 @@ class Worker:
         me = threading.current_thread()
         try:
             while (attempt := inbox.get()) is not None:
-                attempt.thread = me
+                if attempt.ctx.cancelled:  # stopped while it waited for this slot
+                    self._end_unstarted(attempt)
+                    continue
+                self._start(attempt, me)
                 if attempt.spec.isolation == "process":
                     outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
                 else:
@@ -315,6 +330,46 @@ class Worker:
                 self._end(attempt, outcome)
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
+
+    def _start(self, attempt: Attempt, me: threading.Thread) -> None:
+        """Queue ``attempt``'s start write as this slot takes it.
+
+        The start write is held back briefly to merge with the attempt's end
+        (``WriteBuffer.take``); if the pump knew of no such write, it is told, so that it
+        comes back for this one within the flush interval rather than its idle wait.
+        """
+        write = start(attempt, me)
+        with self._lock:
+            self._buffer.add(write)
+            told, self._held = self._held, True
+        if not told:
+            self._kick.set()
+
+    def _end_unstarted(self, attempt: Attempt) -> None:
+        """Release an attempt stopped before it started and queue its write (``ending``)."""
+        c = attempt.claimed
+        with self._lock:
+            self._running.pop((c.job_id, c.attempt), None)
+            self._busy[c.queue] -= 1
+        write = ending.unstarted(c, attempt.ctx.stop_reason)
+        if write is None:
+            self.wake()
+        else:
+            self._queue_write(write)
+
+    def _hand_back_unstarted(self) -> None:
+        """On stop: hand back at once the claimed attempts no slot has taken yet."""
+        for inbox in self._inbox.values():
+            while True:
+                try:
+                    attempt = inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if attempt is None:  # pragma: no cover - sentinels come after this
+                    continue
+                if not attempt.ctx.cancelled:
+                    attempt.ctx.request_stop("shutdown")
+                self._end_unstarted(attempt)
 
     def _add_slot(self, queue_name: str) -> None:
         t = threading.Thread(

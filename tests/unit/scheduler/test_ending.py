@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.scheduler import ending, runner
@@ -52,3 +54,26 @@ def test_an_unstorable_result_fails_and_an_unstorable_state_is_dropped() -> None
     assert "result.k" in str(write.values["error"]) and "state" not in write.values
     assert lines == [ending.LogLine("error", lines[0].message)]
     assert "state.bad[0]" in lines[0].message
+
+
+def test_an_attempt_stopped_before_it_started_goes_back_from_locked_or_writes_nothing() -> None:
+    c = claimed()
+    assert ending.unstarted(c, "lost") is None
+    back = ending.unstarted(c, "shutdown")
+    assert back is not None and back.path == (S.LOCKED, S.WAITING)
+    assert back.values == {"locked_by": None} and back.attempt == 3
+    assert back.reason == "handed back before it started: worker stopping"
+    restarted = ending.unstarted(c, "restart")
+    assert restarted is not None and restarted.path == (S.LOCKED, S.WAITING)
+    assert restarted.values["control"] is None and restarted.values["locked_by"] is None
+    assert isinstance(restarted.values["eta_ms"], int)
+
+
+def test_every_outcome_path_is_one_the_status_machine_allows() -> None:
+    from headrace.model import outcomes, status
+
+    paths = [p for p, _ in outcomes.STOPPED.values()] + [outcomes.HANDED_BACK[0]]
+    paths += [p for p, _ in outcomes.UNSTARTED.values()] + [outcomes.UNSTARTED_HANDED_BACK[0]]
+    for path in paths:
+        for a, b in itertools.pairwise(path):
+            assert status.allowed(a, b), (a, b)
