@@ -1,6 +1,7 @@
 """Queue benchmark: Headrace's enqueue and drain rates beside a hand-written PG loop.
 
     python bench/queue.py [--n 20000] [--repeat 3] [--quick] [--capacities 50,1]
+                          [--prefetch 0,8]
 
 Phases, each on an empty store, every repeat running every system once (interleaved, so
 they share the machine's noise):
@@ -14,6 +15,10 @@ they share the machine's noise):
   jobs queued (in bulk) before they start.  Rate = N / (first claim -> last finish), from the
   ``started_at_ms``/``finished_at_ms`` Headrace stores per job, so start-up is excluded;
   completion is watched by polling ``client.jobs.list(status="completed").total``.
+  With ``--prefetch 0,8`` each capacity is drained once per prefetch (``headrace worker
+  --prefetch P``: up to C+P jobs held per worker, P of them waiting for a slot); a
+  prefetched row is ``drain C=8+P8`` and its ``/loop=b`` is to the minimal loop claiming
+  C+P a round.
 
 Stores: SQLite (a temp file) and PostgreSQL (a throwaway database ``hr_bench_<pid>``,
 dropped at the end).  Baseline (``bench/pgloop.py``): 2 processes, claim <= 50 rows per
@@ -260,13 +265,33 @@ def headrace_enqueue_bulk(url: str, n: int) -> float:
         return (time.perf_counter() - t0) * n / (n - 1)
 
 
+def drain_phase(capacity: int, prefetch: int) -> str:
+    """A Headrace drain's phase name: ``drain C=8``, or ``drain C=8+P8`` with a prefetch."""
+    return f"drain C={capacity}" + (f"+P{prefetch}" if prefetch else "")
+
+
+def drain_batch(phase: str) -> tuple[int, int] | None:
+    """A drain phase's capacity and prefetch (``drain_phase``), or None for other phases."""
+    if not phase.startswith("drain C="):
+        return None
+    capacity, _, prefetch = phase.removeprefix("drain C=").partition("+P")
+    return int(capacity), int(prefetch or 0)
+
+
 def headrace_drain(
-    store: HeadraceStore, n: int, capacity: int, logdir: Path, tag: str, timeout: float
+    store: HeadraceStore,
+    n: int,
+    capacity: int,
+    logdir: Path,
+    tag: str,
+    timeout: float,
+    prefetch: int = 0,
 ) -> dict[str, Any]:
     url = store.url
     cmd = [
         sys.executable, "-m", "headrace", "worker", "--store", url,
         "--queues", f"{jobs_noop.QUEUE}={capacity}", "--import", "bench.jobs_noop",
+        "--prefetch", str(prefetch),
     ]  # fmt: skip
     before = pg_stats(store.dsn) if store.dsn else None
     with Client(store=url, run_workers=False) as client:
@@ -475,9 +500,9 @@ def rows_drain(
 # -- the run ---------------------------------------------------------------------------
 
 
-def one_repeat(
+def one_repeat(  # noqa: C901 - one repeat's phases, in the order they share the machine
     rep: int, n: int, n1: int, capacities: list[int], stores: dict[str, HeadraceStore],
-    pg_url: str, logdir: Path, timeout: float,
+    pg_url: str, logdir: Path, timeout: float, prefetches: tuple[int, ...] = (0,),
 ) -> list[dict[str, Any]]:  # fmt: skip
     rows: list[dict[str, Any]] = []
 
@@ -495,7 +520,7 @@ def one_repeat(
     note("pg-loop", "postgresql", "enqueue 1-by-1", n / secs)
     # and, beside each capacity between 1 and 50, the minimal loop claiming that many a
     # round: what any worker holding at most C jobs at a time could reach on this machine
-    mids = [(c, n) for c in capacities if 1 < c < 50]
+    mids = sorted({(c + p, n) for c in capacities for p in prefetches if 1 < c + p < 50})
     for batch, size in ((50, n), *mids, *([(1, n1)] if 1 in capacities else [])):
         secs = baseline_enqueue_bulk(pg_url, size)
         if batch == 50:
@@ -521,11 +546,15 @@ def one_repeat(
             if cap == max(capacities):
                 secs = headrace_enqueue(store.fresh(), size)
                 note("headrace", name, "enqueue 1-by-1", size / secs)
-            secs = headrace_enqueue_bulk(store.fresh(), size)
-            if cap == max(capacities):
-                note("headrace", name, "enqueue bulk", size / secs)
-            res = headrace_drain(store, size, cap, logdir, f"hr-{name}-c{cap}-r{rep}", timeout)
-            note("headrace", name, f"drain C={cap}", res.pop("rate"), **res)
+            for fetch in prefetches:
+                # each drain takes a batch enqueued in bulk on an empty store; the first's
+                # enqueue is the timed one
+                secs = headrace_enqueue_bulk(store.fresh(), size)
+                if cap == max(capacities) and fetch == prefetches[0]:
+                    note("headrace", name, "enqueue bulk", size / secs)
+                tag = f"hr-{name}-c{cap}-p{fetch}-r{rep}"
+                res = headrace_drain(store, size, cap, logdir, tag, timeout, fetch)
+                note("headrace", name, drain_phase(cap, fetch), res.pop("rate"), **res)
             if name == "postgresql" and cap == max(capacities):
                 # the same rows written by hand, on the same tables, right after
                 headrace_enqueue_bulk(store.fresh(), size)
@@ -604,20 +633,17 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             extra["ratio_to_pg_loop_batch_1"] = round(rate / one_drain, 3) if rate else None
         # Only beside drains that claim in batches too (capacity >= 8): a capacity-1 drain
         # claims one row per round, which the rows loop never does.
-        if (
-            k[0] == "headrace"
-            and k[1] == "postgresql"
-            and k[2].startswith("drain C=")
-            and int(k[2].removeprefix("drain C=")) >= 8
-        ):
+        batch = drain_batch(k[2])
+        if k[0] == "headrace" and k[1] == "postgresql" and batch and batch[0] >= 8:
             extra["ratio_to_rows_loop"] = (
                 round(rate / rows_drain_rate, 3) if rate and rows_drain_rate else None
             )
             same = med.get(("pg-loop-rows", "postgresql", k[2].replace("C=", "batch=")))
             if same:
                 extra["ratio_to_rows_loop_same_batch"] = round(rate / same, 3) if rate else None
-            floor = med.get(("pg-loop", "postgresql", k[2].replace("C=", "batch=")))
-            if floor and k[2] != "drain C=50":
+            # the minimal loop claiming as many a round as this worker may hold
+            floor = med.get(("pg-loop", "postgresql", f"drain batch={sum(batch)}"))
+            if floor and sum(batch) != 50:
                 extra["ratio_to_pg_loop_same_batch"] = round(rate / floor, 3) if rate else None
         if k[0] == "headrace" and k[1] == "sqlite":
             # to the SQLite loop of the same run: same phase, every drain to its batch-50 drain
@@ -658,7 +684,8 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
         if row["system"] != "headrace":
             continue
         phase, ratio = row["phase"], row["ratio_to_pg_loop"]
-        capacity = int(phase.removeprefix("drain C=")) if phase.startswith("drain C=") else None
+        batch = drain_batch(phase)
+        capacity = batch[0] if batch else None
         if row["store"] == "postgresql" and capacity is not None and ratio is not None:
             if capacity == 1:
                 one = row.get("ratio_to_pg_loop_batch_1")
@@ -720,6 +747,9 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="defaults n=2000, one repeat")
     p.add_argument("--capacities", default="50,1", help="queue capacities per worker")
     p.add_argument("--stores", default="sqlite,postgresql")
+    p.add_argument(
+        "--prefetch", default="0", help="worker prefetches, each capacity drained with each"
+    )
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per drain")
     p.add_argument("--out", help="JSON file (default bench/results/queue-<date>.json)")
     p.add_argument("--report", help="re-make the table of an earlier JSON file and exit")
@@ -737,6 +767,7 @@ def main() -> None:
     n1 = a.n1 or min(a.n, 5000)
     capacities = sorted({int(c) for c in a.capacities.split(",")}, reverse=True)
     names = [s.strip() for s in a.stores.split(",") if s.strip()]
+    prefetches = tuple(sorted({int(p) for p in a.prefetch.split(",")}))
 
     pg_db = f"hr_bench_{os.getpid()}"
     tmp = Path(tempfile.mkdtemp(prefix="hr-bench-"))
@@ -750,7 +781,9 @@ def main() -> None:
         stores = {s: HeadraceStore(s, tmp, pg_db) for s in names}
         print(f"n={a.n} n1={n1} repeat={a.repeat} capacities={capacities} logs in {logdir}")
         for rep in range(1, a.repeat + 1):
-            rows += one_repeat(rep, a.n, n1, capacities, stores, pg_dsn(pg_db), logdir, a.timeout)
+            rows += one_repeat(
+                rep, a.n, n1, capacities, stores, pg_dsn(pg_db), logdir, a.timeout, prefetches
+            )
     finally:
         pg_admin(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
         for f in sorted(tmp.rglob("*"), reverse=True):
@@ -772,6 +805,7 @@ def main() -> None:
             "repeat": a.repeat,
             "capacities": capacities,
             "stores": names,
+            "prefetch": list(prefetches),
             "workers": WORKERS,
         },
         "duration_s": round(time.time() - started, 1),
