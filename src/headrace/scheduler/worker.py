@@ -280,7 +280,6 @@ class Worker:
             raise
         if claimed:
             self._begin(claimed)
-            self._held = True  # their start writes: the pump comes back within the interval
         if refused:
             self._resolve(refused)
         return bool(writes or logs), len(claimed)
@@ -300,6 +299,9 @@ class Worker:
                 self._busy[a.claimed.queue] += 1
             for w in writes:
                 self._buffer.add(w)
+            # The slots' start writes: the pump comes back within the flush interval, and
+            # (set before a slot can see it) a slot taking one of these needs no kick.
+            self._held = self._held or bool(ready)
         for a in ready:
             self._inbox[a.claimed.queue].put(a)
 
