@@ -15,7 +15,9 @@ which also registers the two systems in its ``bench.py``.
 - Workers: 2 processes ``python -m headrace worker --store URL --queues qb=C --import
   headrace_jobs``: each process runs up to C jobs at once (threads).  The Python is
   ``$HR_PYTHON`` (the venv where headrace is installed; run.sh sets it), else the
-  harness's own.  Stock settings otherwise (lease 30 s, renewal, retries, events).
+  harness's own.  Stock settings otherwise (lease 30 s, renewal, retries, events), but
+  ``$HR_PREFETCH`` (default 0) is passed as ``--prefetch``: ``HR_PREFETCH=32`` at C=8 is
+  what Celery does by default (prefetch multiplier 4).
 """
 
 from __future__ import annotations
@@ -80,5 +82,6 @@ class Adapter(SyncAdapter):
         cmd = [
             PYTHON, "-m", "headrace", "worker", "--store", self.url,
             "--queues", f"{headrace_jobs.QUEUE}={conc}", "--import", "headrace_jobs",
+            "--prefetch", os.environ.get("HR_PREFETCH", "0"),
         ]  # fmt: skip
         return [cmd, list(cmd)]
