@@ -55,3 +55,14 @@ def test_a_worker_process_starts_without_the_rest_of_the_command(tmp_path: Path)
     loaded = json.loads(out.stdout)
     heavy = [m for m in loaded if m.split(".")[0] in NOT_AT_START or m.startswith(NOT_AT_START)]
     assert heavy == []
+
+
+def test_a_negative_prefetch_is_refused_naming_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headrace.cli.worker import app
+
+    url = f"sqlite:///{tmp_path}/x.db"
+    result = CliRunner().invoke(app, ["--store", url, "--prefetch", "-1"])
+    assert result.exit_code == 2
+    assert "--prefetch" in result.output
