@@ -6,12 +6,16 @@ with kind ``d`` (raw items), ``p`` (partial accumulators: ``{key: acc}`` keyed,
 ``w`` (watermark in payload) or ``e`` (end of input). Keyed edges ship ``(key, item)``
 pairs so the key function runs once; mergeable aggregations fold on the sending side
 first.
+
+A sender that fans out serves the partitions in other workers before its worker's own
+(``local``): delivering to a partition here runs it at once (at the end of a run, its
+merge and its output), and the other workers would wait for that before they get theirs.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from headrace.engine.operators import fail
@@ -28,16 +32,24 @@ _MISSING: Any = object()
 
 
 class Sender:
-    """One partition's end of one edge."""
+    """One partition's end of one edge; ``local``: the partitions its worker runs."""
 
     def __init__(
-        self, edge: EdgeSpec, head: Node, partition: int, partitions: int, deliver: Deliver
+        self,
+        edge: EdgeSpec,
+        head: Node,
+        partition: int,
+        partitions: int,
+        deliver: Deliver,
+        local: Collection[int] = (),
     ) -> None:
         self.edge = edge
         self.head = head
         self.partition = partition
         self.partitions = partitions
         self.deliver = deliver
+        #: Every partition, those of other workers first (a stable sort keeps the order).
+        self.fanout = sorted(range(partitions), key=local.__contains__)
         self.stage = head.name
         self._rr = partition
         self.key_fn = edge.key_fn
@@ -54,10 +66,10 @@ class Sender:
     def _send(self, kind: str, dest: int, payload: Any, ts: Any = None) -> None:
         self.deliver((kind, self.edge.dst, dest, self.edge.port, payload, ts, self.partition))
 
-    def _targets(self) -> range:
+    def _targets(self) -> list[int]:
         if self.edge.routing == "forward":
-            return range(self.partition, self.partition + 1)
-        return range(self.partitions)
+            return [self.partition]
+        return self.fanout
 
     # ---------------------------------------------------------------- data
 
@@ -77,7 +89,7 @@ class Sender:
             self._rr = (self._rr + 1) % self.partitions
             self._send("d", self._rr, items, ts)
         elif routing == "broadcast":
-            for p in range(self.partitions):
+            for p in self.fanout:
                 self._send("d", p, items, ts)
         else:
             self._send_hashed(items, ts)
@@ -136,7 +148,7 @@ class Sender:
                 b = hash(kv[0]) % n
                 buckets[b].append(kv)
                 tbuckets[b].append(t)
-        for p in range(n):
+        for p in self.fanout:
             if buckets[p]:
                 self._send("d", p, buckets[p], tbuckets[p] if ts is not None else None)
 
@@ -214,7 +226,7 @@ class Sender:
             shares = [[] for _ in range(n)]
             for row in taken:
                 shares[hash(row[2]) % n].append(row)
-        for p in range(n):
+        for p in self.fanout:
             if shares[p]:
                 self._send("p", p, shares[p])
 
@@ -247,9 +259,10 @@ class Sender:
         if n == 1:
             self._send("p", 0, state)
             return
-        for p, share in enumerate(Owners(n, remember=False).split(state)):
-            if share:
-                self._send("p", p, share)
+        shares = Owners(n, remember=False).split(state)
+        for p in self.fanout:
+            if shares[p]:
+                self._send("p", p, shares[p])
 
     def export_state(self) -> Any:
         """What was folded here and not sent yet, and the round-robin position."""

@@ -105,6 +105,7 @@ class VertexInstance:
                 partition,
                 n,
                 worker.deliver,
+                worker.owned,
             )
             for e in spec.outputs
         ]

@@ -87,7 +87,8 @@ Inbound = Start | Command | Batch
 class SinkOutput(NamedTuple):
     """A batch of the sink ``node_id``'s output, for the parent to apply.
 
-    ``encoded``: the items are rows the provider's ``encoder`` made (``sinks``).
+    ``encoded``: the items are rows the provider's ``encoder`` made. ``values``: a Map's
+    entries as two columns, ``items`` their keys and ``values`` their values (``sinks``).
     """
 
     run: int
@@ -95,6 +96,7 @@ class SinkOutput(NamedTuple):
     node_id: int
     items: list[Any]
     encoded: bool = False
+    values: list[Any] | None = None
 
 
 class Metrics(NamedTuple):

@@ -11,13 +11,20 @@ database's work left. The driver writes what has come in as one batch per sink w
 nothing more is waiting (``flush``), so the parts that workers send at the end of a run
 go in one transaction rather than one each. Exactly-once output skips that gathering:
 it goes straight to the coordinator's buffer, which the commit writes as one batch.
+
+A Map sink's output that is neither encoded nor held goes as two columns, its keys and
+its values (``columns``), and the driver puts them with one ``update`` of the zipped
+columns. Sent as ``(key, value)`` pairs, every entry is a tuple to pickle, to unpickle
+and, on the driver, to read back from memory cold to insert it; the driver does that
+for every worker's output alone, after the last worker is done (an aggregate's result
+comes all at the end), so it is the end of the run's critical path.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from headrace.connectors.base import DataStructureProvider, SinkPartition
 from headrace.engine.executors import messages as m
@@ -38,6 +45,10 @@ FLUSH_ITEMS = 65536
 
 #: A sink's items as rows of its store (``DataStructureProvider.encoder``).
 Encode = Callable[[list[Any]], list[Any]]
+#: A Map sink's items as a list of keys and a list of their values.
+Columns = Callable[[list[Any]], tuple[list[Any], list[Any]]]
+#: What a worker sent: the sink's items, rows its provider encoded, or Map columns.
+Form = Literal["items", "rows", "columns"]
 
 
 def encoding(node: Node, provider: DataStructureProvider, options: EngineOptions) -> Encode | None:
@@ -65,6 +76,22 @@ def _pairs(sink: MapSink) -> Callable[[list[Any]], list[Any]]:
     return lambda items: [(kf(x), vf(x)) for x in items]
 
 
+def columns(node: Node, options: EngineOptions, encoded: bool) -> Columns | None:
+    """How a worker sends a Map sink's output as key and value columns, or None.
+
+    Not when the provider encodes it (``encoding``), nor for exactly-once output, which
+    the driver holds as items (``WriteBuffer``).
+    """
+    sink = node.sink
+    if not isinstance(sink, MapSink) or encoded or options.guarantee == "exactly_once":
+        return None
+    kf: Callable[[Any], Any] = sink.key_fn
+    vf: Callable[[Any], Any] = sink.value_fn
+    if kf is MapSink.key_fn and vf is MapSink.value_fn:  # the defaults, item[0] and item[1]
+        kf, vf = operator.itemgetter(0), operator.itemgetter(1)  # in C
+    return lambda items: (list(map(kf, items)), list(map(vf, items)))
+
+
 class ProxySink:
     """A worker's sink that sends its output to the parent, which writes it, in order."""
 
@@ -80,18 +107,23 @@ class ProxySink:
         self._run, self._index, self._node_id, self._results = run, index, node.id, results
         self._encode = encoding(node, provider, options)
         self._pairs = _pairs(node.sink) if isinstance(node.sink, MapSink) else None
+        self._columns = columns(node, options, self._encode is not None)
 
     def write_batch(self, items: list[Any]) -> None:
-        """Sends ``items`` in parts of ``SINK_PART_ITEMS``, encoded if the provider says how."""
+        """Sends ``items`` in parts of ``SINK_PART_ITEMS`` (encoded, or Map columns)."""
         step = SINK_PART_ITEMS
+        run, index, node_id = self._run, self._index, self._node_id
         for i in range(0, len(items), step):
             part = items if len(items) <= step else items[i : i + step]
-            encoded = self._encode is not None
-            if self._encode is not None:
-                part = self._encode(part if self._pairs is None else self._pairs(part))
-            m.send(
-                self._results, m.SinkOutput(self._run, self._index, self._node_id, part, encoded)
-            )
+            if self._columns is not None:
+                keys, values = self._columns(part)
+                output = m.SinkOutput(run, index, node_id, keys, values=values)
+            elif self._encode is not None:
+                rows = self._encode(part if self._pairs is None else self._pairs(part))
+                output = m.SinkOutput(run, index, node_id, rows, encoded=True)
+            else:
+                output = m.SinkOutput(run, index, node_id, part)
+            m.send(self._results, output)
 
     def close(self) -> None:
         """The parent closes the real sink."""
@@ -104,9 +136,11 @@ class DriverSinks:
         self.provider, self.coordinator = provider, coordinator
         self.nodes = {n.id: n for v in plan.vertices for n in v.sinks}
         self.writers: dict[int, SinkPartition] = {}
-        self.row_writers: dict[int, Callable[[list[Any]], None]] = {}
+        self.store_writers: dict[tuple[int, Form], Callable[..., None]] = {}
         #: Output received and not yet written, per sink and form, in arrival order.
-        self.waiting: dict[tuple[int, bool], list[Any]] = {}
+        self.waiting: dict[tuple[int, Form], list[Any]] = {}
+        #: The values of Map output that came as columns, beside their keys in ``waiting``.
+        self.values: dict[int, list[Any]] = {}
         self.pending = 0  # items in ``waiting``
 
     def write(self, node_id: int, items: list[Any]) -> None:
@@ -125,34 +159,44 @@ class DriverSinks:
         Exactly-once output goes straight to the coordinator's buffer: it is written as
         one batch at the commit anyway, and gathering it here first would copy it twice.
         """
-        if not output.encoded and self.coordinator.hold(self.nodes[output.node_id], output.items):
+        node_id, items = output.node_id, output.items
+        form: Form = "rows" if output.encoded else "items"
+        if output.values is not None:
+            form = "columns"
+            self.values.setdefault(node_id, []).extend(output.values)
+        elif form == "items" and self.coordinator.hold(self.nodes[node_id], items):
             return
-        self.waiting.setdefault((output.node_id, output.encoded), []).extend(output.items)
-        self.pending += len(output.items)
+        self.waiting.setdefault((node_id, form), []).extend(items)
+        self.pending += len(items)
         if self.pending >= FLUSH_ITEMS:
             self.flush()
 
     def flush(self) -> None:
         """Writes (or holds) what ``add`` took: one batch per sink."""
         waiting, self.waiting, self.pending = self.waiting, {}, 0
-        for (node_id, encoded), items in waiting.items():
-            if encoded:
-                self._write_rows(node_id, items)
-            else:
+        values, self.values = self.values, {}
+        for (node_id, form), items in waiting.items():
+            if form == "items":
                 self.write(node_id, items)
+            elif form == "rows":
+                self._store_writer(node_id, form)(items)
+            else:  # as the Map sink's connector puts its items' pairs (``memory``)
+                self._store_writer(node_id, form)(zip(items, values[node_id], strict=True))
 
-    def _write_rows(self, node_id: int, rows: list[Any]) -> None:
-        """Writes rows a worker encoded with the provider's ``encoder``."""
-        write = self.row_writers.get(node_id)
+    def _store_writer(self, node_id: int, form: Form) -> Callable[..., None]:
+        """Writes what a worker made for the store: encoded rows, or a Map's entries."""
+        write = self.store_writers.get((node_id, form))
         if write is None:
             target = store_target(self.nodes[node_id])
             assert target is not None and not self.coordinator.buffering
             kind, name = target
             handle: Any = (self.provider.get_map if kind == "map" else self.provider.get_list)(name)
-            write = self.row_writers[node_id] = (
-                handle.put_rows if kind == "map" else handle.extend_rows
-            )
-        write(rows)
+            if form == "columns":
+                write = handle.update
+            else:
+                write = handle.put_rows if kind == "map" else handle.extend_rows
+            self.store_writers[(node_id, form)] = write
+        return write
 
     def close(self) -> None:
         """Writes what is waiting, then closes every writer opened."""
