@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +156,37 @@ def test_a_bad_prefetch_is_refused_naming_it(store_url: str, bad: Any) -> None:
             Worker(client.store, client.registry, {QUEUE: 1}, prefetch=bad)
     finally:
         client.close()
+
+
+def test_an_embedded_client_takes_its_workers_prefetch_from_config_yaml(
+    store_url: str, tmp_path: Path
+) -> None:
+    settings = tmp_path / "config.yaml"
+    settings.write_text(f"queues:\n  {QUEUE}: 1\nprefetch: 2\n")
+    client = Client(store_url, config_file=str(settings))
+    gate = Gate(client, "prefetch.configured")
+    try:
+        ids = [client.jobs.schedule("prefetch.configured").job_id for _ in range(4)]
+        wait_for(
+            lambda: (
+                statuses(client, ids)
+                == [Status.RUNNING, Status.LOCKED, Status.LOCKED, Status.WAITING]
+            ),
+            "the embedded worker to hold capacity 1 plus prefetch 2",
+        )
+        gate.release.set()
+        for job_id in ids:
+            assert client.jobs.wait(job_id, 20).status is Status.COMPLETED
+    finally:
+        gate.release.set()
+        client.close()
+
+
+def test_a_servers_workers_get_its_prefetch(store_url: str) -> None:
+    from headrace.api.server import Server, ServerOptions
+
+    server = Server(ServerOptions(store=store_url, workers=2, prefetch=3))
+    try:
+        assert [w.prefetch for w in server.workers] == [3, 3]
+    finally:
+        server.store.close()
