@@ -27,9 +27,12 @@ class Attempt:
     spec: JobTypeSpec
     ctx: JobContext
     instance: JobWorker | None
-    #: When it times out (monotonic seconds): set as a slot starts it (``start``), so a
-    #: claimed attempt waiting for a slot (``prefetch``) does not spend its time waiting.
+    #: When it times out (monotonic seconds): set as it starts (``start``), so a claimed
+    #: attempt waiting for a slot (``prefetch``) does not spend its time waiting.
     deadline: float = float("inf")
+    #: Its start write is made (``start``): at the claim when a slot is free for it, else
+    #: when a slot takes it.
+    started: bool = False
     #: Set once the worker itself ended the attempt (timeout): later outcomes are dropped.
     ended: bool = False
     #: The slot thread running it (thread isolation), once it started.
@@ -103,15 +106,15 @@ def begin(
     return ready, writes
 
 
-def start(a: Attempt, thread: threading.Thread) -> AttemptWrite:
-    """Mark ``a`` as run by ``thread`` from now: its timeout counts from here; its start write.
+def start(a: Attempt, at_ms: int | None = None) -> AttemptWrite:
+    """Start ``a`` now (its timeout counts from here) and return its start write.
 
-    Called as a slot takes the attempt rather than at the claim: with ``prefetch`` a
-    claimed attempt may wait in the worker for a slot, and it is ``locked``, not
-    ``running``, until one takes it (Celery's reserved tasks).
+    The worker starts an attempt at its claim when a free slot takes it at once, and
+    otherwise as a slot takes it: with ``prefetch`` a claimed attempt may wait in the
+    worker for a slot, ``locked``, not ``running`` (Celery's reserved tasks).
     """
     c = a.claimed
-    a.thread = thread
+    a.started = True
     a.deadline = time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf")
-    values = {"started_at_ms": now_ms()}
+    values = {"started_at_ms": now_ms() if at_ms is None else at_ms}
     return AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started")

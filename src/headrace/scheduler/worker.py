@@ -170,7 +170,7 @@ class Worker:
         self.wake()
         while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
             pass
-        self._hand_back_unstarted()
+        self._hand_back_waiting()
         deadline = time.monotonic() + grace_sec
         while self._running and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -285,22 +285,29 @@ class Worker:
         return bool(writes or logs), len(claimed)
 
     def _begin(self, claimed: list[Claimed]) -> None:
-        """Hand the claimed attempts to the slots' inboxes (each starts as a slot takes it).
+        """Start the attempts free slots take at once and hand all of them to the slots.
 
-        One lock for the whole claim rather than one per job. Only jobs that cannot run
-        (bad parameters) have writes here; the others' start writes come from the slots.
+        Those a free slot takes at once start here, their start writes queued with one
+        lock for the whole claim; the rest (``prefetch``) start when a slot takes them.
+        The start writes need no kick: the pump, which calls this, comes back for them
+        (see ``WriteBuffer.take``), and a slot starting one later finds it told.
         """
         ready, writes = begin(
             claimed, self.registry, self, self.store, self.worker_id, self.lease_sec
         )
+        at = now_ms()
         with self._lock:
+            # With a free slot a queue holds no attempt that waits for one.
+            free = {q: self.queues[q] - self._busy[q] for q in self.queues}
             for a in ready:
+                q = a.claimed.queue
+                if free[q] > 0:
+                    free[q] -= 1
+                    writes.append(start(a, at))
                 self._running[a.claimed.job_id, a.claimed.attempt] = a
-                self._busy[a.claimed.queue] += 1
+                self._busy[q] += 1
             for w in writes:
                 self._buffer.add(w)
-            # The slots' start writes: the pump comes back within the flush interval, and
-            # (set before a slot can see it) a slot taking one of these needs no kick.
             self._held = self._held or bool(ready)
         for a in ready:
             self._inbox[a.claimed.queue].put(a)
@@ -317,10 +324,12 @@ class Worker:
         me = threading.current_thread()
         try:
             while (attempt := inbox.get()) is not None:
-                if attempt.ctx.cancelled:  # stopped while it waited for this slot
-                    self._end_unstarted(attempt)
-                    continue
-                self._start(attempt, me)
+                if not attempt.started:
+                    if attempt.ctx.cancelled:  # stopped while it waited for this slot
+                        self._end_unstarted(attempt)
+                        continue
+                    self._start(attempt)
+                attempt.thread = me
                 if attempt.spec.isolation == "process":
                     outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
                 else:
@@ -333,14 +342,14 @@ class Worker:
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
 
-    def _start(self, attempt: Attempt, me: threading.Thread) -> None:
-        """Queue ``attempt``'s start write as this slot takes it.
+    def _start(self, attempt: Attempt) -> None:
+        """Start an attempt that waited for a slot (``prefetch``) as the slot takes it.
 
         The start write is held back briefly to merge with the attempt's end
         (``WriteBuffer.take``); if the pump knew of no such write, it is told, so that it
         comes back for this one within the flush interval rather than its idle wait.
         """
-        write = start(attempt, me)
+        write = start(attempt)
         with self._lock:
             self._buffer.add(write)
             told, self._held = self._held, True
@@ -359,8 +368,12 @@ class Worker:
         else:
             self._queue_write(write)
 
-    def _hand_back_unstarted(self) -> None:
-        """On stop: hand back at once the claimed attempts no slot has taken yet."""
+    def _hand_back_waiting(self) -> None:
+        """On stop: hand back at once the claimed attempts no slot has taken yet.
+
+        One started at its claim (a slot was free; the stop came first) goes back as a
+        running attempt does (``running -> waiting``), the others from ``locked``.
+        """
         for inbox in self._inbox.values():
             while True:
                 try:
@@ -371,7 +384,10 @@ class Worker:
                     continue
                 if not attempt.ctx.cancelled:
                     attempt.ctx.request_stop("shutdown")
-                self._end_unstarted(attempt)
+                if attempt.started:
+                    self._end(attempt, runner.Outcome(stopped=attempt.ctx.stop_reason))
+                else:
+                    self._end_unstarted(attempt)
 
     def _add_slot(self, queue_name: str) -> None:
         t = threading.Thread(
