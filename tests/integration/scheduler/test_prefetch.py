@@ -58,6 +58,15 @@ def statuses(client: Client, ids: list[str]) -> list[Status]:
     return [client.jobs.get(i).status for i in ids]
 
 
+def running_and_prefetched(client: Client, worker: Worker, n: int) -> list[str]:
+    """``n`` gate jobs, once the worker runs the first and holds the others, waiting."""
+    ids = [client.jobs.schedule("prefetch.gate").job_id for _ in range(n)]
+    worker.start()
+    held = [Status.RUNNING] + [Status.LOCKED] * (n - 1)
+    wait_for(lambda: statuses(client, ids) == held, f"one job running, {n - 1} prefetched")
+    return ids
+
+
 def test_prefetched_jobs_wait_locked_and_start_one_slot_at_a_time(
     held: tuple[Client, Gate, Worker],
 ) -> None:
@@ -96,12 +105,7 @@ def test_stop_hands_prefetched_jobs_back_at_once_unrun(
     held: tuple[Client, Gate, Worker],
 ) -> None:
     client, gate, worker = held
-    ids = [client.jobs.schedule("prefetch.gate").job_id for _ in range(3)]
-    worker.start()
-    wait_for(
-        lambda: statuses(client, ids) == [Status.RUNNING, Status.LOCKED, Status.LOCKED],
-        "one job running, two prefetched",
-    )
+    ids = running_and_prefetched(client, worker, 3)
     stopping = threading.Thread(target=worker.stop, kwargs={"grace_sec": 60})
     stopping.start()
     # While the running job has its grace period, the prefetched ones are already back
@@ -127,9 +131,7 @@ def test_a_prefetched_job_canceled_while_it_waits_never_runs(
     held: tuple[Client, Gate, Worker],
 ) -> None:
     client, gate, worker = held
-    ids = [client.jobs.schedule("prefetch.gate").job_id for _ in range(2)]
-    worker.start()
-    wait_for(lambda: statuses(client, ids) == [Status.RUNNING, Status.LOCKED], "one job prefetched")
+    ids = running_and_prefetched(client, worker, 2)
     assert client.jobs.cancel(ids[1]).status is Status.CANCELED
     # The worker learns it lost the job at its next control poll; only then does the
     # running job free the slot the canceled one waits for.
