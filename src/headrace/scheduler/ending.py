@@ -94,3 +94,14 @@ def unstarted(c: Claimed, reason: str | None) -> AttemptWrite | None:
     if reason == "restart":
         values.update(eta_ms=now_ms(), control=None)
     return AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, values, why)
+
+
+def timed_out(c: Claimed, ctx: JobContext) -> AttemptWrite:
+    """The write that ends an attempt its worker timed out, keeping its state and progress."""
+    error = f"timed out after {c.timeout_sec} s"
+    values: dict[str, object] = {
+        "error": error,
+        "state": codec.dumps(ctx.state, "state"),
+        "progress": ctx.current_progress,
+    }
+    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.RUNNING, S.TIMEOUT), values, error)

@@ -10,6 +10,8 @@ Threads, each with one job:
   that many more per queue, which wait in the worker (``locked``) for a slot, so a round
   carries more jobs and the slots need not wait for it;
 - the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
+
+What the attempts report (start, progress, logs, end) waits in ``reports`` for the pump.
 """
 
 from __future__ import annotations
@@ -23,28 +25,23 @@ from collections.abc import Callable, Sequence
 
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
-from headrace.model import text
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.scheduler import control, ending, isolation, keeper, runner
 from headrace.scheduler.attempt import Attempt, ExecutionKilled, begin, interrupt, start
-from headrace.scheduler.context import JobContext
 from headrace.scheduler.registry import Registry
-from headrace.scheduler.writebuffer import WriteBuffer, gather, resolution
-from headrace.store import codec
+from headrace.scheduler.reports import Reports
+from headrace.scheduler.writebuffer import gather, resolution
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
 from headrace.store.workers import WorkerRepository
 
 log = logging.getLogger("headrace.worker")
-job_log = logging.getLogger("headrace.job")
 
 S = Status
-#: Longest error text an attempt keeps.
-MAX_ERROR = defaults.MAX_ERROR_CHARS
 
 
 class Worker:
@@ -90,14 +87,13 @@ class Worker:
         self._inbox: dict[str, queue.SimpleQueue[Attempt | None]] = {
             q: queue.SimpleQueue() for q in self.queues
         }
-        self._buffer = WriteBuffer()
         #: Set when the pump has work: writes queued, capacity freed, jobs may be waiting.
         self._kick = threading.Event()
+        #: What the attempts report (the ``AttemptSink``), queued for the pump's rounds.
+        self.reports = Reports(self._lock, self._kick)
         self._stopping = threading.Event()
         #: Set by the pump once it has seen ``_stopping``: it claims nothing after that.
         self._claiming_over = threading.Event()
-        #: Whether the last round held start writes back (the pump comes back for them).
-        self._held = False
         self._stopped = threading.Event()
         #: Set once ``stop`` ended: a second caller waits for it before closing the store.
         self._stop_done = threading.Event()
@@ -240,7 +236,7 @@ class Worker:
             else:
                 wait = 1.0 if self.store.dialect.can_notify else idle
                 idle = min(idle * 2, defaults.IDLE_POLL_MAX_SEC)
-            if self._held:
+            if self.reports.held:
                 wait = min(wait, defaults.FLUSH_INTERVAL_SEC)
             self._kick.wait(wait)
         self._claiming_over.set()
@@ -268,15 +264,14 @@ class Worker:
         if not self._stopping.is_set():
             gather(self._kick, self._ending)
             hold_after = time.monotonic() - defaults.FLUSH_INTERVAL_SEC
-        with self._lock:
-            writes, logs, self._held = self._buffer.take(hold_after)
+        writes, logs = self.reports.take(hold_after)
         claims = [(q, types[q], free) for q, free in self._free(types).items() if free > 0]
         if not writes and not logs and not claims:
             return False, 0
         try:
             refused, claimed = self.attempts.pump(writes, logs, claims, self.lease_sec)
         except errors.StoreError:
-            self._requeue(writes, logs)
+            self.reports.requeue(writes, logs)
             raise
         if claimed:
             self._begin(claimed)
@@ -293,7 +288,7 @@ class Worker:
         (see ``WriteBuffer.take``), and a slot starting one later finds it told.
         """
         ready, writes = begin(
-            claimed, self.registry, self, self.store, self.worker_id, self.lease_sec
+            claimed, self.registry, self.reports, self.store, self.worker_id, self.lease_sec
         )
         at = now_ms()
         with self._lock:
@@ -307,15 +302,15 @@ class Worker:
                 self._running[a.claimed.job_id, a.claimed.attempt] = a
                 self._busy[q] += 1
             for w in writes:
-                self._buffer.add(w)
-            self._held = self._held or bool(ready)
+                self.reports.buffer.add(w)
+            self.reports.held = self.reports.held or bool(ready)
         for a in ready:
             self._inbox[a.claimed.queue].put(a)
 
     def _ending(self) -> bool:
         """Whether an attempt's end (or other report) waits while other attempts run."""
         with self._lock:
-            return bool(self._running) and self._buffer.ending()
+            return bool(self._running) and self.reports.buffer.ending()
 
     # -- running ------------------------------------------------------------------------
 
@@ -328,7 +323,7 @@ class Worker:
                     if attempt.ctx.cancelled:  # stopped while it waited for this slot
                         self._end_unstarted(attempt)
                         continue
-                    self._start(attempt)
+                    self.reports.queue_start(start(attempt))
                 attempt.thread = me
                 if attempt.spec.isolation == "process":
                     outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
@@ -342,20 +337,6 @@ class Worker:
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
 
-    def _start(self, attempt: Attempt) -> None:
-        """Start an attempt that waited for a slot (``prefetch``) as the slot takes it.
-
-        The start write is held back briefly to merge with the attempt's end
-        (``WriteBuffer.take``); if the pump knew of no such write, it is told, so that it
-        comes back for this one within the flush interval rather than its idle wait.
-        """
-        write = start(attempt)
-        with self._lock:
-            self._buffer.add(write)
-            told, self._held = self._held, True
-        if not told:
-            self._kick.set()
-
     def _end_unstarted(self, attempt: Attempt) -> None:
         """Release an attempt stopped before it started and queue its write (``ending``)."""
         c = attempt.claimed
@@ -366,7 +347,7 @@ class Worker:
         if write is None:
             self.wake()
         else:
-            self._queue_write(write)
+            self.reports.queue(write)
 
     def _hand_back_waiting(self) -> None:
         """On stop: hand back at once the claimed attempts no slot has taken yet.
@@ -452,70 +433,24 @@ class Worker:
         ctx = attempt.ctx
         write, lines = ending.of(c, ctx, outcome)
         for line in lines:
-            self.log(ctx, line.level, line.message, line.stored)
+            self.reports.log(ctx, line.level, line.message, line.stored)
         runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
-        self._queue_write(write)  # also wakes the pump: its next round sees slot and write
-
-    # -- reporting (AttemptSink) --------------------------------------------------------
-
-    def progress(self, ctx: JobContext, value: float, details: str | None) -> None:
-        """Queue a progress write (with the job's state) for the next flush."""
-        values: dict[str, object] = {"progress": value, "state": codec.dumps(ctx.state, "state")}
-        if details is not None:
-            values["progress_details"] = details
-        self._queue_write(AttemptWrite(ctx.job_id, ctx.tenant_id, ctx.attempt, (), values))
-
-    def log(self, ctx: JobContext, level: str, message: str, stored: str | None = None) -> None:
-        """Log a job's line and queue it (or the longer ``stored``) for the job's stored log."""
-        job_log.log(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO),
-            "[%s] %s",
-            ctx.job_id,
-            message,
-            extra={"job_id": ctx.job_id, "job_type": ctx.type},
-        )
-        line = message if stored is None else f"{message}\n{stored}"
-        row: dict[str, object] = {
-            "job_id": ctx.job_id,
-            "tenant_id": ctx.tenant_id,
-            "at_ms": now_ms(),
-            "level": level.lower(),
-            # Lines come from the job's context (checked) and from here: escape them all.
-            "message": text.escaped(line, defaults.MAX_LOG_LINE_CHARS + MAX_ERROR),
-            "attempt": ctx.attempt,
-        }
-        with self._lock:
-            self._buffer.logs.append(row)
-        self._kick.set()
-
-    def _queue_write(self, write: AttemptWrite) -> None:
-        with self._lock:
-            self._buffer.add(write)
-        # The pump clears the kick before it takes the buffer: if the kick is still set,
-        # the next take sees this write, and setting it again costs a lock and a notify.
-        if not self._kick.is_set():
-            self._kick.set()
+        self.reports.queue(write)  # also wakes the pump: its next round sees slot and write
 
     # -- flushing and control -----------------------------------------------------------
 
     def _flush(self) -> None:
         """Write what is queued now (the pump's writes without its claims)."""
-        with self._lock:
-            writes, logs, _ = self._buffer.take()
+        writes, logs = self.reports.take()
         if not writes and not logs:
             return
         try:
             refused = self.attempts.apply(writes, logs)
         except errors.StoreError:
-            self._requeue(writes, logs)
+            self.reports.requeue(writes, logs)
             raise
         if refused:
             self._resolve(refused)
-
-    def _requeue(self, writes: list[AttemptWrite], logs: list[dict[str, object]]) -> None:
-        """Put back writes that failed to apply, in order, ahead of anything newer."""
-        with self._lock:
-            self._buffer = self._buffer.behind(writes, logs)
 
     def _resolve(self, refused: list[AttemptWrite]) -> None:
         """A refused end-of-attempt write: honour a pending cancel/suspend, else drop it."""
@@ -549,17 +484,8 @@ class Worker:
     def _time_out(self, a: Attempt) -> None:
         a.ended = True
         a.ctx.request_stop("timeout")
-        c = a.claimed
-        error = f"timed out after {c.timeout_sec} s"
-        values: dict[str, object] = {
-            "error": error,
-            "state": codec.dumps(a.ctx.state, "state"),
-            "progress": a.ctx.current_progress,
-        }
         runner.notify_state(a.instance, a.ctx, str(S.TIMEOUT))
-        self._queue_write(
-            AttemptWrite(c.job_id, c.tenant_id, c.attempt, (S.RUNNING, S.TIMEOUT), values, error)
-        )
+        self.reports.queue(ending.timed_out(a.claimed, a.ctx))
 
     def _keep(self) -> None:
         def running() -> list[str]:
