@@ -54,9 +54,9 @@ def of(c: Claimed, ctx: JobContext, outcome: runner.Outcome) -> tuple[AttemptWri
         elif outcome.stopped == "restart":
             if error:
                 write.reason = f"restarted: {error}"
-            values.update(locked_by=None, eta_ms=now_ms(), control=None)
+            values.update(_back_in_queue("restart"))
         elif write.path[-1] is S.WAITING:
-            values["locked_by"] = None  # its eta unchanged: it keeps its queue place
+            values.update(_back_in_queue(outcome.stopped))
     elif error is not None:
         values["error"] = error
         # The error with the user's frames first, in the job's log and its event.
@@ -90,10 +90,18 @@ def unstarted(c: Claimed, reason: str | None) -> AttemptWrite | None:
     if reason == "lost":
         return None
     path, why = outcomes.UNSTARTED.get(reason or "", outcomes.UNSTARTED_HANDED_BACK)
-    values: dict[str, object] = {"locked_by": None}
+    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, _back_in_queue(reason), why)
+
+
+def _back_in_queue(reason: str | None) -> dict[str, object]:
+    """The values that give a stopped attempt's job back to its queue.
+
+    A restart is due now, its request cleared; any other hand-back keeps its eta, so its
+    place in the queue.
+    """
     if reason == "restart":
-        values.update(eta_ms=now_ms(), control=None)
-    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, values, why)
+        return {"locked_by": None, "eta_ms": now_ms(), "control": None}
+    return {"locked_by": None}
 
 
 def timed_out(c: Claimed, ctx: JobContext) -> AttemptWrite:

@@ -80,6 +80,22 @@ class Reports:
         if not self.kick.is_set():
             self.kick.set()
 
+    def queue_claimed(self, writes: list[AttemptWrite], started: bool) -> None:
+        """Queue a claim's writes: starts (if it ``started`` attempts) and bad-params fails.
+
+        The pump, which claims, comes back for held starts on its own. Called before a
+        slot can see the claim, so that a slot starting one of it later needs no kick.
+        """
+        with self.lock:
+            for w in writes:
+                self.buffer.add(w)
+            self.held = self.held or started
+
+    def ending(self) -> bool:
+        """Whether a write other than a lone start (an end, progress, a log) waits."""
+        with self.lock:
+            return self.buffer.ending()
+
     def queue_start(self, write: AttemptWrite) -> None:
         """Queue a start write made as a slot took its attempt (``prefetch``).
 

@@ -291,6 +291,7 @@ class Worker:
             claimed, self.registry, self.reports, self.store, self.worker_id, self.lease_sec
         )
         at = now_ms()
+        started = len(writes)
         with self._lock:
             # With a free slot a queue holds no attempt that waits for one.
             free = {q: self.queues[q] - self._busy[q] for q in self.queues}
@@ -301,16 +302,13 @@ class Worker:
                     writes.append(start(a, at))
                 self._running[a.claimed.job_id, a.claimed.attempt] = a
                 self._busy[q] += 1
-            for w in writes:
-                self.reports.buffer.add(w)
-            self.reports.held = self.reports.held or bool(ready)
+        self.reports.queue_claimed(writes, len(writes) > started)
         for a in ready:
             self._inbox[a.claimed.queue].put(a)
 
     def _ending(self) -> bool:
         """Whether an attempt's end (or other report) waits while other attempts run."""
-        with self._lock:
-            return bool(self._running) and self.reports.buffer.ending()
+        return bool(self._running) and self.reports.ending()
 
     # -- running ------------------------------------------------------------------------
 
@@ -361,8 +359,7 @@ class Worker:
                     attempt = inbox.get_nowait()
                 except queue.Empty:
                     break
-                if attempt is None:  # pragma: no cover - sentinels come after this
-                    continue
+                assert attempt is not None, "a slot's stop sentinel is put after this"
                 if not attempt.ctx.cancelled:
                     attempt.ctx.request_stop("shutdown")
                 if attempt.started:

@@ -45,3 +45,13 @@ def test_writes_put_back_come_before_newer_ones() -> None:
     reports.requeue([start_write("old")], [])
     writes, _ = reports.take()
     assert [w.job_id for w in writes] == ["old", "new"]
+
+
+def test_a_claim_marks_starts_held_only_when_it_started_attempts() -> None:
+    kick = threading.Event()
+    reports = Reports(threading.Lock(), kick)
+    fail = AttemptWrite("x", "t", 1, (S.LOCKED, S.FAILED), {"error": "bad"}, "bad params")
+    reports.queue_claimed([fail], started=False)
+    assert not reports.held and reports.ending() and not kick.is_set()
+    reports.queue_claimed([start_write("a")], started=True)
+    assert reports.held and not kick.is_set()  # the claiming pump comes back on its own
