@@ -1,7 +1,7 @@
 """Queue benchmark: Headrace's enqueue and drain rates beside a hand-written PG loop.
 
     python bench/queue.py [--n 20000] [--repeat 3] [--quick] [--capacities 50,1]
-                          [--prefetch 0,8]
+                          [--prefetch auto,0,8]
 
 Phases, each on an empty store, every repeat running every system once (interleaved, so
 they share the machine's noise):
@@ -15,10 +15,10 @@ they share the machine's noise):
   jobs queued (in bulk) before they start.  Rate = N / (first claim -> last finish), from the
   ``started_at_ms``/``finished_at_ms`` Headrace stores per job, so start-up is excluded;
   completion is watched by polling ``client.jobs.list(status="completed").total``.
-  With ``--prefetch 0,8`` each capacity is drained once per prefetch (``headrace worker
-  --prefetch P``: up to C+P jobs held per worker, P of them waiting for a slot); a
-  prefetched row is ``drain C=8+P8`` and its ``/loop=b`` is to the minimal loop claiming
-  C+P a round.
+  With ``--prefetch auto,0,8`` each capacity is drained once per prefetch (``headrace
+  worker --prefetch P``: up to C+P jobs held per worker, P of them waiting for a slot); the
+  default (``auto``) row is ``drain C=8``, a fixed one ``drain C=8+P8`` (``+P0``: none
+  held), whose ``/loop=b`` is to the minimal loop claiming C+P a round (C for ``auto``).
 
 Stores: SQLite (a temp file) and PostgreSQL (a throwaway database ``hr_bench_<pid>``,
 dropped at the end).  Baseline (``bench/pgloop.py``): 2 processes, claim <= 50 rows per
@@ -265,9 +265,15 @@ def headrace_enqueue_bulk(url: str, n: int) -> float:
         return (time.perf_counter() - t0) * n / (n - 1)
 
 
-def drain_phase(capacity: int, prefetch: int) -> str:
-    """A Headrace drain's phase name: ``drain C=8``, or ``drain C=8+P8`` with a prefetch."""
-    return f"drain C={capacity}" + (f"+P{prefetch}" if prefetch else "")
+def drain_phase(capacity: int, prefetch: str) -> str:
+    """A Headrace drain's phase name: ``drain C=8`` (the default, ``auto``), or
+    ``drain C=8+P8`` with a fixed prefetch."""
+    return f"drain C={capacity}" + ("" if prefetch == "auto" else f"+P{prefetch}")
+
+
+def held(prefetch: str) -> int:
+    """The jobs a worker holds beyond its capacity with a fixed prefetch; 0 for ``auto``."""
+    return 0 if prefetch == "auto" else int(prefetch)
 
 
 def drain_batch(phase: str) -> tuple[int, int] | None:
@@ -285,7 +291,7 @@ def headrace_drain(
     logdir: Path,
     tag: str,
     timeout: float,
-    prefetch: int = 0,
+    prefetch: str = "auto",
 ) -> dict[str, Any]:
     url = store.url
     cmd = [
@@ -502,7 +508,7 @@ def rows_drain(
 
 def one_repeat(  # noqa: C901 - one repeat's phases, in the order they share the machine
     rep: int, n: int, n1: int, capacities: list[int], stores: dict[str, HeadraceStore],
-    pg_url: str, logdir: Path, timeout: float, prefetches: tuple[int, ...] = (0,),
+    pg_url: str, logdir: Path, timeout: float, prefetches: tuple[str, ...] = ("auto",),
 ) -> list[dict[str, Any]]:  # fmt: skip
     rows: list[dict[str, Any]] = []
 
@@ -520,7 +526,9 @@ def one_repeat(  # noqa: C901 - one repeat's phases, in the order they share the
     note("pg-loop", "postgresql", "enqueue 1-by-1", n / secs)
     # and, beside each capacity between 1 and 50, the minimal loop claiming that many a
     # round: what any worker holding at most C jobs at a time could reach on this machine
-    mids = sorted({(c + p, n) for c in capacities for p in prefetches if 1 < c + p < 50})
+    mids = sorted(
+        {(c + held(p), n) for c in capacities for p in prefetches if 1 < c + held(p) < 50}
+    )
     for batch, size in ((50, n), *mids, *([(1, n1)] if 1 in capacities else [])):
         secs = baseline_enqueue_bulk(pg_url, size)
         if batch == 50:
@@ -628,7 +636,8 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         base_rate = base.get(k[2], base_drain)
         rate = med[k]
         extra: dict[str, Any] = {}
-        if k[0] == "headrace" and k[1] == "postgresql" and k[2] == "drain C=1" and one_drain:
+        one = k[2] in ("drain C=1", "drain C=1+P0")
+        if k[0] == "headrace" and k[1] == "postgresql" and one and one_drain:
             # capacity 1 against the loop that also claims one row per round
             extra["ratio_to_pg_loop_batch_1"] = round(rate / one_drain, 3) if rate else None
         # Only beside drains that claim in batches too (capacity >= 8): a capacity-1 drain
@@ -690,7 +699,7 @@ def goals(table: list[dict[str, Any]]) -> list[str]:
             if capacity == 1:
                 one = row.get("ratio_to_pg_loop_batch_1")
                 if one is not None:
-                    verdict("PostgreSQL drain C=1 / pg-loop batch=1:", one, GOAL_PG_ONE_RATIO)
+                    verdict(f"PostgreSQL {phase} / pg-loop batch=1:", one, GOAL_PG_ONE_RATIO)
             elif capacity >= 8:
                 verdict(f"PostgreSQL {phase} / pg-loop batch=50:", ratio, GOAL_PG_RATIO)
         to_sqlite = row.get("ratio_to_sqlite_loop")
@@ -748,7 +757,9 @@ def main() -> None:
     p.add_argument("--capacities", default="50,1", help="queue capacities per worker")
     p.add_argument("--stores", default="sqlite,postgresql")
     p.add_argument(
-        "--prefetch", default="0", help="worker prefetches, each capacity drained with each"
+        "--prefetch",
+        default="auto",
+        help="worker prefetches (auto or a number), each capacity drained with each",
     )
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per drain")
     p.add_argument("--out", help="JSON file (default bench/results/queue-<date>.json)")
@@ -767,7 +778,10 @@ def main() -> None:
     n1 = a.n1 or min(a.n, 5000)
     capacities = sorted({int(c) for c in a.capacities.split(",")}, reverse=True)
     names = [s.strip() for s in a.stores.split(",") if s.strip()]
-    prefetches = tuple(sorted({int(p) for p in a.prefetch.split(",")}))
+    prefetches = tuple(dict.fromkeys(p.strip() for p in a.prefetch.split(",") if p.strip()))
+    for p in prefetches:
+        if p != "auto" and not p.isdigit():
+            raise SystemExit(f"--prefetch: 'auto' or a number >= 0, got {p!r}")
 
     pg_db = f"hr_bench_{os.getpid()}"
     tmp = Path(tempfile.mkdtemp(prefix="hr-bench-"))

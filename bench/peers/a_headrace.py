@@ -16,8 +16,9 @@ which also registers the two systems in its ``bench.py``.
   headrace_jobs``: each process runs up to C jobs at once (threads).  The Python is
   ``$HR_PYTHON`` (the venv where headrace is installed; run.sh sets it), else the
   harness's own.  Stock settings otherwise (lease 30 s, renewal, retries, events), but
-  ``$HR_PREFETCH`` (default 0) is passed as ``--prefetch``: ``HR_PREFETCH=32`` at C=8 is
-  what Celery does by default (prefetch multiplier 4).
+  ``$HR_PREFETCH`` (default ``auto``, the worker's own default) is passed as
+  ``--prefetch``: ``HR_PREFETCH=32`` at C=8 is what Celery does by default (prefetch
+  multiplier 4); ``HR_PREFETCH=0`` claims only what free slots take.
 """
 
 from __future__ import annotations
@@ -82,6 +83,6 @@ class Adapter(SyncAdapter):
         cmd = [
             PYTHON, "-m", "headrace", "worker", "--store", self.url,
             "--queues", f"{headrace_jobs.QUEUE}={conc}", "--import", "headrace_jobs",
-            "--prefetch", os.environ.get("HR_PREFETCH", "0"),
+            "--prefetch", os.environ.get("HR_PREFETCH", "auto"),
         ]  # fmt: skip
         return [cmd, list(cmd)]

@@ -25,7 +25,7 @@
 #   OUTDIR      results (default bench/results/peers-<date>[-<time>])
 #   QB_HARNESS  the harness to copy (default /work/shared/bench-peers/queues)
 #   KEEP=1      keep the temp copy
-#   HR_PREFETCH Headrace workers' --prefetch (default 0; 32 at C=8 is Celery's default)
+#   HR_PREFETCH Headrace workers' --prefetch (default auto; 32 at C=8 is Celery's default)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -36,7 +36,7 @@ export RUNS=${RUNS:-3} N=${N:-20000} SECS=${SECS:-20} RATE=${RATE:-200}
 export SYSTEMS=${SYSTEMS:-"pg-skiplocked-batch headrace-pg headrace-sqlite"}
 export PHASES=${PHASES:-}
 export HR_PYTHON=${HR_PYTHON:-$ROOT/.venv/bin/python}
-export HR_PREFETCH=${HR_PREFETCH:-0}
+export HR_PREFETCH=${HR_PREFETCH:-auto}
 if [ -z "${VENV:-}" ]; then
   if [ -x /tmp/queues-venv/bin/python ]; then VENV=/tmp/queues-venv; else VENV=$ROOT/.venv; fi
 fi

@@ -10,6 +10,7 @@ import pydantic
 import yaml
 
 from headrace import defaults, errors
+from headrace.model import prefetch as prefetching
 
 Level = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -56,10 +57,16 @@ class Settings(pydantic.BaseModel):
     #: Jobs each queue of a worker may hold claimed beyond its capacity, waiting for a
     #: slot (``headrace worker --prefetch``, Celery's prefetch): rounds carry more jobs,
     #: at the cost of a long job's neighbours waiting in its worker. 0 claims only what
-    #: free slots take at once.
-    prefetch: int = pydantic.Field(default=0, ge=0)
+    #: free slots take at once; ``auto`` holds what the slots should start within 0.1 s
+    #: (``headrace.model.prefetch``).
+    prefetch: prefetching.Setting = prefetching.AUTO
     job_logger: JobLoggerSettings = pydantic.Field(default_factory=JobLoggerSettings)
     server: ServerSettings = pydantic.Field(default_factory=ServerSettings)
+
+    @pydantic.field_validator("prefetch", mode="before")
+    @classmethod
+    def _prefetch(cls, value: object) -> prefetching.Setting:
+        return prefetching.parse(value)  # an InvalidInput is a ValueError pydantic reports
 
     @pydantic.field_validator("queues")
     @classmethod

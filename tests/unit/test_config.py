@@ -63,6 +63,8 @@ def test_old_backups_are_pruned(tmp_path: Path) -> None:
         ("queues:\n  compute: 0\n", "queues"),
         ("prefetch: -1\n", "prefetch"),
         ("prefetch: many\n", "prefetch"),
+        ("prefetch: true\n", "prefetch"),
+        ("prefetch: 1.5\n", "prefetch"),
         ("colour: blue\n", "colour"),
     ],
 )
@@ -86,9 +88,13 @@ def test_labels_are_read_and_must_be_a_list(tmp_path: Path) -> None:
     assert caught.value.field == f"{path}: labels"
 
 
-def test_prefetch_is_read_and_defaults_to_none_held_beyond_capacity(tmp_path: Path) -> None:
+def test_prefetch_is_read_and_defaults_to_auto(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text("store: sqlite:///x.db\n")
-    assert config.load(path).prefetch == 0
+    assert config.load(path).prefetch == "auto"
     path.write_text("prefetch: 8\n")
     assert config.load(path).prefetch == 8
+    path.write_text("prefetch: 0\n")
+    assert config.load(path).prefetch == 0
+    path.write_text("prefetch: auto\n")
+    assert config.load(path).prefetch == "auto"

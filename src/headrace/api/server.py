@@ -21,6 +21,7 @@ from headrace.api import auth, processes
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
 from headrace.model import labels as job_labels
+from headrace.model import prefetch as prefetching
 from headrace.scheduler.registry import DEFAULT, Registry
 from headrace.scheduler.worker import Worker
 from headrace.service import catalog, ticker
@@ -48,7 +49,7 @@ class ServerOptions:
     #: the maintenance ticker run once, in the parent, whatever this is.
     api_processes: int = 1
     #: Jobs each queue of a worker holds claimed beyond its capacity (``Worker``).
-    prefetch: int = 0
+    prefetch: prefetching.Setting = prefetching.AUTO
 
 
 def is_loopback(host: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from headrace import config, defaults, errors, logconfig
-from headrace.cli.options import StoreUrl
+from headrace.cli.options import Prefetch, StoreUrl, prefetch_or
 from headrace.model import labels as job_labels
 
 
@@ -81,14 +81,7 @@ def server(
     lease_sec: Annotated[
         float, typer.Option(help="Lease of a claim, renewed every third.")
     ] = defaults.LEASE_SEC,
-    prefetch: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Jobs each queue holds claimed beyond its capacity, waiting for a slot.",
-            show_default="config.yaml's, else 0",
-        ),
-    ] = None,
+    prefetch: Prefetch = None,
     config_file: Annotated[
         str | None, typer.Option("--config", help="config.yaml to read.")
     ] = None,
@@ -121,7 +114,7 @@ def server(
             metrics_all_tenants=metrics_all_tenants,
             lease_sec=lease_sec,
             labels=job_labels.parse("labels", settings.labels if labels is None else labels),
-            prefetch=settings.prefetch if prefetch is None else prefetch,
+            prefetch=prefetch_or(prefetch, settings.prefetch),
         )
         running = Server(options)
     except (errors.HeadraceError, ImportError) as exc:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from headrace import config, defaults, errors, logconfig
-from headrace.cli.options import StoreUrl
+from headrace.cli.options import Prefetch, StoreUrl, prefetch_or
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
 from headrace.service import (
@@ -69,15 +69,7 @@ def worker(
     lease_sec: Annotated[
         float, typer.Option(help="Lease of a claim, renewed every third.")
     ] = defaults.LEASE_SEC,
-    prefetch: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Jobs each queue holds claimed beyond its capacity, waiting for a slot "
-            "(fewer, larger claim rounds; a long job's neighbours wait behind it).",
-            show_default="config.yaml's, else 0",
-        ),
-    ] = None,
+    prefetch: Prefetch = None,
     config_file: Annotated[
         str | None, typer.Option("--config", help="config.yaml to read.")
     ] = None,
@@ -110,7 +102,7 @@ def worker(
             chosen,
             lease_sec=lease_sec,
             labels=offer,
-            prefetch=settings.prefetch if prefetch is None else prefetch,
+            prefetch=prefetch_or(prefetch, settings.prefetch),
         )
         ticker.attach(running)  # its turns at maintenance fire schedule ticks too
     except (errors.HeadraceError, ImportError) as exc:

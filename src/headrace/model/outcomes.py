@@ -19,6 +19,7 @@ STOPPED: dict[str, tuple[tuple[Status, ...], str]] = {
     "suspend": ((S.SUSPENDING, S.SUSPENDED), "suspended on request"),
     "self-suspend": ((S.RUNNING, S.SUSPENDING, S.SUSPENDED), "suspended on failure"),
     "restart": ((S.RUNNING, S.WAITING), "restarted on request"),
+    "busy": ((S.RUNNING, S.WAITING), "handed back: its worker's slots stayed busy"),
 }
 #: Any other stop: the worker is stopping and hands the job back, no attempt counted.
 HANDED_BACK: tuple[tuple[Status, ...], str] = (
@@ -32,6 +33,10 @@ HANDED_BACK: tuple[tuple[Status, ...], str] = (
 #: cancel or suspend cannot reach it (they wait for ``running``, ``model.control``).
 UNSTARTED: dict[str, tuple[tuple[Status, ...], str]] = {
     "restart": ((S.LOCKED, S.WAITING), "restarted on request before it started"),
+    "busy": (
+        (S.LOCKED, S.WAITING),
+        "handed back before it started: its worker's slots stayed busy",
+    ),
 }
 #: Any other stop of an attempt not started: its worker is stopping and hands it back.
 UNSTARTED_HANDED_BACK: tuple[tuple[Status, ...], str] = (

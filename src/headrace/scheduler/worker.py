@@ -6,9 +6,10 @@ Threads, each with one job:
   and claims up to the free capacity of every queue, in one transaction (one commit, and
   on SQLite one write lock for the process instead of one per thread); between rounds it
   polls for cancel/suspend requests and timeouts;
-- ``capacity`` slot threads per queue run attempts; with ``prefetch`` the pump claims up to
-  that many more per queue, which wait in the worker (``locked``) for a slot, so a round
-  carries more jobs and the slots need not wait for it;
+- ``capacity`` slot threads per queue run attempts; with ``prefetch`` (``model.prefetch``:
+  by default as many as its slots should start soon) the pump claims more per queue, which
+  wait in the worker (``locked``) for a slot, so a round carries more jobs and the slots
+  need not wait for it;
 - the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
 
 What the attempts report (start, progress, logs, end) waits in ``reports`` for the pump.
@@ -21,10 +22,11 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
+from headrace.model import prefetch as prefetching
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
@@ -57,9 +59,9 @@ class Worker:
         worker_id: str | None = None,
         origin: str | None = None,
         labels: str | Sequence[str] | None = None,
-        prefetch: int = 0,
+        prefetch: prefetching.Setting = prefetching.AUTO,
     ) -> None:
-        """``prefetch``: jobs a queue may hold claimed beyond its capacity (see ``Worker``)."""
+        """``prefetch``: jobs a queue may hold claimed beyond its capacity, or ``auto``."""
         self.store = store
         #: What this worker offers: it claims only jobs requiring no label it lacks.
         self.labels = job_labels.parse("labels", labels)
@@ -69,10 +71,9 @@ class Worker:
             if not isinstance(capacity, int) or capacity < 1:
                 msg = f"queues.{name}"
                 raise errors.InvalidInput(msg, f"capacity must be an int >= 1, got {capacity!r}")
-        if not isinstance(prefetch, int) or isinstance(prefetch, bool) or prefetch < 0:
-            raise errors.InvalidInput("prefetch", f"must be an int >= 0, got {prefetch!r}")
-        #: Claimed jobs a queue may hold beyond its capacity, waiting for a slot.
-        self.prefetch = prefetch
+        #: Claimed jobs a queue may hold beyond its capacity, waiting for a slot
+        #: (``model.prefetch``: a number, or ``auto`` from the queue's run times).
+        self.prefetch = prefetching.parse(prefetch)
         self.lease_sec = lease_sec
         self.worker_id = worker_id or str(uuid.uuid4())
         #: With an origin, only that embedded process's jobs are claimed.
@@ -80,6 +81,10 @@ class Worker:
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
+        #: Per queue, the running mean of its attempts' run times, and when (monotonic
+        #: seconds) one last ended: what ``auto`` prefetch judges by (under ``_lock``).
+        self._mean_run: dict[str, float | None] = dict.fromkeys(self.queues)
+        self._last_end = dict.fromkeys(self.queues, 0.0)
         #: The attempts this worker holds, running or (``prefetch``) waiting for a slot, by
         #: (job id, attempt): a job's next attempt may start here while its previous one
         #: still winds down (a cancel, then a new run), and each keeps its own entry.
@@ -166,7 +171,7 @@ class Worker:
         self.wake()
         while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
             pass
-        self._hand_back_waiting()
+        self._hand_back_waiting(self.queues, "shutdown")
         deadline = time.monotonic() + grace_sec
         while self._running and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -250,13 +255,23 @@ class Worker:
             log.info("worker %s now runs job types: %s", self.worker_id, ", ".join(known))
 
     def _free(self, types: dict[str, list[str]]) -> dict[str, int]:
-        """Free slots per queue this worker may claim for now."""
+        """Jobs per queue this worker may claim now: free slots and room to hold more."""
         if self._stopping.is_set():
             return {}
+        now = time.monotonic()
         with self._lock:
             return {
-                q: self.queues[q] + self.prefetch - self._busy[q] for q in self.queues if types[q]
+                # Below zero when ``auto`` came to hold fewer than it holds: none to claim.
+                q: max(0, self.queues[q] + self._held_at_most(q, now) - self._busy[q])
+                for q in self.queues
+                if types[q]
             }
+
+    def _held_at_most(self, q: str, now: float) -> int:
+        """How many claimed jobs queue ``q`` may hold beyond its slots (under ``_lock``)."""
+        capacity = self.queues[q]
+        since_end = now - self._last_end[q] if self._busy[q] >= capacity else None
+        return prefetching.budget(self.prefetch, capacity, self._mean_run[q], since_end)
 
     def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
         """One transaction: queued writes, then claims up to the free capacity."""
@@ -323,14 +338,20 @@ class Worker:
                         continue
                     self.reports.queue_start(start(attempt))
                 attempt.thread = me
+                began = time.monotonic()
                 if attempt.spec.isolation == "process":
                     outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
                 else:
                     outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
+                ended = time.monotonic()
                 with self._lock:
                     if attempt.abandoned:
                         return  # the worker ended the attempt and replaced this slot
                     attempt.finished = True
+                    self._mean_run[queue_name] = prefetching.mean(
+                        self._mean_run[queue_name], ended - began
+                    )
+                    self._last_end[queue_name] = ended
                 self._end(attempt, outcome)
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
@@ -347,13 +368,16 @@ class Worker:
         else:
             self.reports.queue(write)
 
-    def _hand_back_waiting(self) -> None:
-        """On stop: hand back at once the claimed attempts no slot has taken yet.
+    def _hand_back_waiting(self, queues: Iterable[str], reason: str) -> None:
+        """Hand back at once the claimed attempts no slot of ``queues`` has taken yet.
 
-        One started at its claim (a slot was free; the stop came first) goes back as a
-        running attempt does (``running -> waiting``), the others from ``locked``.
+        On stop (``shutdown``), and when ``auto`` prefetch finds a queue's slots stalled
+        (``busy``). One started at its claim (a slot was free; the stop came first) goes
+        back as a running attempt does (``running -> waiting``), the others from
+        ``locked``.
         """
-        for inbox in self._inbox.values():
+        for name in queues:
+            inbox = self._inbox[name]
             while True:
                 try:
                     attempt = inbox.get_nowait()
@@ -361,7 +385,7 @@ class Worker:
                     break
                 assert attempt is not None, "a slot's stop sentinel is put after this"
                 if not attempt.ctx.cancelled:
-                    attempt.ctx.request_stop("shutdown")
+                    attempt.ctx.request_stop(reason)
                 if attempt.started:
                     self._end(attempt, runner.Outcome(stopped=attempt.ctx.stop_reason))
                 else:
@@ -477,6 +501,32 @@ class Worker:
         control.apply(running, holdings, time.monotonic(), self._time_out)
         if running:
             self._abandon_stuck(running)
+        self._hand_back_stalled()
+
+    def _hand_back_stalled(self) -> None:
+        """Give back the jobs a queue holds when its slots stalled (``prefetch.stalled``).
+
+        Not once stopping: the stop hands them back itself, and puts the slots' sentinels
+        in the inboxes only after the pump has seen it.
+        """
+        if self._stopping.is_set():
+            return
+        now = time.monotonic()
+        with self._lock:
+            stalled = [
+                q
+                for q, capacity in self.queues.items()
+                if prefetching.stalled(
+                    self.prefetch, self._busy[q] - capacity, now - self._last_end[q]
+                )
+            ]
+        if stalled:
+            log.info(
+                "queues %s: slots busy for %s s, held jobs handed back",
+                stalled,
+                prefetching.STALL_SEC,
+            )
+            self._hand_back_waiting(stalled, "busy")
 
     def _time_out(self, a: Attempt) -> None:
         a.ended = True

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from headrace.store.database import Store
 
 #: Modules (and their submodules) a worker process must not import to start.
@@ -57,12 +59,25 @@ def test_a_worker_process_starts_without_the_rest_of_the_command(tmp_path: Path)
     assert heavy == []
 
 
-def test_a_negative_prefetch_is_refused_naming_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bad", ["-1", "many", "1.5", "AUTO", ""])
+def test_a_bad_prefetch_is_refused_naming_it(tmp_path: Path, bad: str) -> None:
     from typer.testing import CliRunner
 
     from headrace.cli.worker import app
 
     url = f"sqlite:///{tmp_path}/x.db"
-    result = CliRunner().invoke(app, ["--store", url, "--prefetch", "-1"])
+    result = CliRunner().invoke(app, ["--store", url, "--prefetch", bad])
     assert result.exit_code == 2
     assert "--prefetch" in result.output
+    assert not (tmp_path / "x.db").exists()  # refused before the worker opened its store
+
+
+@pytest.mark.parametrize(("given", "configured", "taken"), [
+    (None, "auto", "auto"), (None, 8, 8), ("auto", 8, "auto"), ("0", "auto", 0), ("32", 8, 32),
+])  # fmt: skip
+def test_prefetch_is_the_option_else_config_yamls(
+    given: str | None, configured: int | str, taken: int | str
+) -> None:
+    from headrace.cli.options import prefetch_or
+
+    assert prefetch_or(given, configured) == taken  # type: ignore[arg-type]

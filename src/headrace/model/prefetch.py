@@ -1,0 +1,73 @@
+"""How many claimed jobs a worker's queue holds beyond its capacity: the prefetch policy.
+
+A held job is ``locked`` in its worker, waiting for one of the queue's slots; it lets a
+claim round carry more jobs than the slots free at once, so the slots need not wait for the
+next round. A fixed number (``Worker(prefetch=8)``) is Celery's prefetch, with its cost: a
+job held behind long ones waits in its worker while another worker idles.
+
+``auto`` (the default) holds only what the queue's slots should start within
+``HORIZON_SEC``, judged from how long its recent attempts ran, at most ``MAX_PER_SLOT``
+per slot: short jobs get large rounds, jobs that run a second or more get none. When no
+slot of the queue has ended an attempt for ``STALL_SEC`` while jobs wait, the worker hands
+those back to the queue (another worker may be idle) and holds none until slots end again.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from headrace import errors
+
+AUTO: Final = "auto"
+#: What a worker's ``prefetch`` may be: a fixed number of held jobs per queue, or ``auto``.
+Setting = int | Literal["auto"]
+
+#: ``auto``: a held job should start within about this long of its claim.
+HORIZON_SEC: Final = 0.1
+#: ``auto`` holds at most this many jobs per slot (Celery's default prefetch multiplier).
+MAX_PER_SLOT: Final = 4
+#: ``auto``: held jobs go back to the queue when no slot ended an attempt for this long.
+STALL_SEC: Final = 1.0
+#: Weight of an attempt's run time in its queue's running mean.
+MEAN_WEIGHT: Final = 0.2
+
+
+def parse(value: object, name: str = "prefetch") -> Setting:
+    """``value`` as a prefetch setting: an int >= 0 or ``"auto"``; else ``InvalidInput``."""
+    if value == AUTO:
+        return AUTO
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise errors.InvalidInput(name, f"must be 'auto' or an int >= 0, got {value!r}")
+
+
+def budget(
+    setting: Setting, capacity: int, mean_run_sec: float | None, since_end_sec: float | None
+) -> int:
+    """Jobs the queue may hold claimed beyond its ``capacity`` now.
+
+    ``mean_run_sec`` is the running mean of its attempts' run times (None before any
+    ended); ``since_end_sec`` how long ago one last ended, given only while every slot is
+    taken: no end for that long means a held job waits at least that long per job ahead.
+    """
+    if setting != AUTO:
+        return setting
+    if mean_run_sec is None:
+        return 0
+    wait_per_job = mean_run_sec / capacity
+    if since_end_sec is not None:
+        wait_per_job = max(wait_per_job, since_end_sec)
+    most = MAX_PER_SLOT * capacity
+    if most * wait_per_job <= HORIZON_SEC:  # not a division: the wait may be 0 or tiny
+        return most
+    return int(HORIZON_SEC / wait_per_job)
+
+
+def stalled(setting: Setting, held: int, since_end_sec: float | None) -> bool:
+    """Whether ``auto`` hands back the ``held`` jobs: no slot ended one for ``STALL_SEC``."""
+    return setting == AUTO and held > 0 and since_end_sec is not None and since_end_sec >= STALL_SEC
+
+
+def mean(previous: float | None, run_sec: float) -> float:
+    """The running mean of a queue's run times after an attempt that ran ``run_sec``."""
+    return run_sec if previous is None else previous + MEAN_WEIGHT * (run_sec - previous)

@@ -1,0 +1,80 @@
+"""The prefetch policy: what ``auto`` holds beyond a queue's slots, and when it gives up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from headrace import errors
+from headrace.model import prefetch as p
+
+
+@pytest.mark.parametrize("value", [0, 8, "auto"])
+def test_a_number_or_auto_is_a_setting(value: Any) -> None:
+    assert p.parse(value) == value
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "2", True, None, "AUTO", [8]])
+def test_anything_else_is_refused_naming_the_field(value: Any) -> None:
+    with pytest.raises(errors.InvalidInput) as caught:
+        p.parse(value, "--prefetch")
+    assert caught.value.field == "--prefetch"
+
+
+def test_a_fixed_number_is_held_whatever_the_run_times() -> None:
+    assert p.budget(8, 4, None, None) == 8
+    assert p.budget(8, 4, 60.0, 600.0) == 8
+    assert not p.stalled(8, 8, 600.0)
+
+
+def test_auto_holds_none_before_it_knows_how_long_jobs_run() -> None:
+    assert p.budget(p.AUTO, 8, None, None) == 0
+
+
+def test_auto_holds_what_the_slots_start_within_the_horizon() -> None:
+    # 8 slots of 100 ms jobs start 80 jobs a second: 8 of them within 0.1 s.
+    assert p.budget(p.AUTO, 8, 0.1, None) == 8
+    # Jobs of a second or more: none is held (8 slots start one per 0.125 s).
+    assert p.budget(p.AUTO, 8, 1.0, None) == 0
+    # Short jobs: at most MAX_PER_SLOT per slot.
+    assert p.budget(p.AUTO, 8, 0.0001, None) == p.MAX_PER_SLOT * 8
+    assert p.budget(p.AUTO, 8, 0.0, None) == p.MAX_PER_SLOT * 8
+
+
+def test_auto_holds_none_while_every_slot_has_run_a_long_time() -> None:
+    """Short jobs in the past, but no slot ended one for 0.2 s: the next may be far off."""
+    assert p.budget(p.AUTO, 8, 0.0001, 0.2) == 0
+    assert p.budget(p.AUTO, 8, 0.0001, 0.02) == 5
+
+
+def test_auto_hands_back_held_jobs_once_no_slot_ended_one_for_the_stall_time() -> None:
+    assert p.stalled(p.AUTO, 3, p.STALL_SEC)
+    assert not p.stalled(p.AUTO, 3, p.STALL_SEC / 2)
+    assert not p.stalled(p.AUTO, 0, 60.0)  # nothing held: nothing to hand back
+    assert not p.stalled(p.AUTO, 3, None)
+
+
+def test_a_stalled_queue_would_not_take_back_what_it_handed_back() -> None:
+    """After the stall time without an end, ``auto`` holds none: no claim, hand-back loop."""
+    assert p.budget(p.AUTO, 1_000, 0.0, p.STALL_SEC) == 0
+
+
+@given(
+    capacity=st.integers(1, 500),
+    run=st.floats(0, 3600, allow_nan=False),
+    since=st.none() | st.floats(0, 3600, allow_nan=False),
+)
+def test_auto_stays_between_none_and_its_cap(
+    capacity: int, run: float, since: float | None
+) -> None:
+    held = p.budget(p.AUTO, capacity, run, since)
+    assert 0 <= held <= p.MAX_PER_SLOT * capacity
+
+
+def test_the_mean_starts_at_the_first_run_and_follows_later_ones() -> None:
+    first = p.mean(None, 2.0)
+    assert first == 2.0
+    assert first > p.mean(first, 1.0) > 1.0
