@@ -22,6 +22,8 @@ def status_reason(store: Store, job: Job) -> str:
     """Why ``job`` is in its status."""
     if job.status is S.WAITING:
         return waiting_reason(store, job)
+    if job.status is S.LOCKED:  # claimed; held for a slot (prefetch) or starting now
+        return f"claimed by worker {job.locked_by}, waiting for one of its slots"
     if job.status is S.RETRYING:
         left = max(0, job.eta_ms - now_ms()) / 1000
         return f"waiting {left:.1f} s for the retry delay after: {job.error}"

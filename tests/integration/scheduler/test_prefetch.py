@@ -85,6 +85,9 @@ def test_prefetched_jobs_wait_locked_and_start_one_slot_at_a_time(
     assert worker.running() == 3
     waiting = [client.jobs.get(i) for i in ids[1:3]]
     assert all(j.locked_by == worker.worker_id and j.started_at_ms is None for j in waiting)
+    assert client.jobs.status_reason(ids[1]) == (
+        f"claimed by worker {worker.worker_id}, waiting for one of its slots"
+    )
     # Their 1 s timeout counts from their start, not from their claim.
     time.sleep(1.5)
     assert gate.ran == ids[:1]
