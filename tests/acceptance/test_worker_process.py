@@ -82,6 +82,11 @@ def test_frozen_worker_cannot_complete_a_reclaimed_job(store_url: str, tmp_path:
     b = None
     try:
         wait_until(started.exists, 60, "worker A to start the job")
+        # Freeze A once its start write has landed: on SQLite a process frozen inside a
+        # write transaction holds the file's write lock, and no other process can write.
+        wait_until(
+            lambda: client.jobs.get(job.job_id).status is Status.RUNNING, 60, "the start write"
+        )
         a.send_signal(signal.SIGSTOP)
         # Past A's lease: a second worker's reaper returns the job, and B completes it.
         b = start_worker(store_url, "compute=1", 1.5, tmp_path / "worker_b.log")

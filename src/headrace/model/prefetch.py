@@ -71,3 +71,34 @@ def stalled(setting: Setting, held: int, since_end_sec: float | None) -> bool:
 def mean(previous: float | None, run_sec: float) -> float:
     """The running mean of a queue's run times after an attempt that ran ``run_sec``."""
     return run_sec if previous is None else previous + MEAN_WEIGHT * (run_sec - previous)
+
+
+class Pacing:
+    """What ``auto`` judges a worker's queues by: their run times and their last ends.
+
+    Not locked: the worker calls it under its own lock, with each queue's ``busy`` count
+    (attempts held, running or waiting for a slot).
+    """
+
+    def __init__(self, setting: Setting, capacities: dict[str, int]) -> None:
+        self.setting = setting
+        self.capacities = capacities
+        self._mean_run: dict[str, float | None] = dict.fromkeys(capacities)
+        #: When (monotonic seconds) an attempt of the queue last ended.
+        self._last_end = dict.fromkeys(capacities, 0.0)
+
+    def ended(self, queue: str, run_sec: float, at: float) -> None:
+        """An attempt of ``queue`` ended at ``at`` after running ``run_sec``."""
+        self._mean_run[queue] = mean(self._mean_run[queue], run_sec)
+        self._last_end[queue] = at
+
+    def held_at_most(self, queue: str, busy: int, now: float) -> int:
+        """How many claimed jobs ``queue`` may hold beyond its slots now (``budget``)."""
+        capacity = self.capacities[queue]
+        since_end = now - self._last_end[queue] if busy >= capacity else None
+        return budget(self.setting, capacity, self._mean_run[queue], since_end)
+
+    def stalled(self, queue: str, busy: int, now: float) -> bool:
+        """Whether ``queue`` hands back the jobs it holds (``stalled``)."""
+        held = busy - self.capacities[queue]
+        return stalled(self.setting, held, now - self._last_end[queue])

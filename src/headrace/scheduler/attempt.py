@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from headrace import errors
+from headrace import defaults, errors
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
@@ -104,6 +104,20 @@ def begin(
             )
         )
     return ready, writes
+
+
+def ignored_stop(a: Attempt, now: float) -> bool:
+    """Whether ``a`` ignored its stop for ``KILL_GRACE_SEC``: its execution is abandoned.
+
+    Thread isolation only (a child process is killed by ``isolation``); the first call
+    after the stop notes when it was seen.
+    """
+    if a.spec.isolation == "process" or not a.ctx.cancelled:
+        return False
+    if a.stop_seen is None:
+        a.stop_seen = now
+        return False
+    return now - a.stop_seen >= defaults.KILL_GRACE_SEC
 
 
 def start(a: Attempt, at_ms: int | None = None) -> AttemptWrite:

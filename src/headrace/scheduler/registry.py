@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,6 +12,7 @@ import pydantic
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
 from headrace.model.job import JobGroupInfo, JobTypeInfo
+from headrace.store.catalog import CatalogRepository
 
 #: A function job: ``fn(ctx, params)``, or a ``JobWorker`` subclass.
 Target = Callable[..., Any] | type
@@ -90,6 +91,22 @@ class Registry:
         """Every type visible here (this registry's win over the parent's)."""
         inherited = self.parent.types() if self.parent is not None else {}
         return {**inherited, **self._types}
+
+    def types_by_queue(self, queues: Iterable[str]) -> dict[str, list[str]]:
+        """The ids of the visible types each of ``queues`` runs."""
+        found: dict[str, list[str]] = {q: [] for q in queues}
+        for type_id, spec in self.types().items():
+            for name in spec.queues:
+                if name in found:
+                    found[name].append(type_id)
+        return found
+
+    def save_to(self, catalog: CatalogRepository) -> None:
+        """Store every visible type with its group (a worker does as it starts)."""
+        for spec in self.types().values():
+            group = self.get_group(spec.info.group_name)
+            assert group is not None
+            catalog.save(group, spec.info)
 
     def decorator(
         self,

@@ -30,12 +30,18 @@ from headrace.model import prefetch as prefetching
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
-from headrace.model.writes import AttemptWrite
 from headrace.scheduler import control, ending, isolation, keeper, runner
-from headrace.scheduler.attempt import Attempt, ExecutionKilled, begin, interrupt, start
+from headrace.scheduler.attempt import (
+    Attempt,
+    ExecutionKilled,
+    begin,
+    ignored_stop,
+    interrupt,
+    start,
+)
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.reports import Reports
-from headrace.scheduler.writebuffer import gather, resolution
+from headrace.scheduler.writebuffer import gather, resolve
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
 from headrace.store.database import Store
@@ -81,10 +87,8 @@ class Worker:
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
         self._busy = dict.fromkeys(self.queues, 0)
-        #: Per queue, the running mean of its attempts' run times, and when (monotonic
-        #: seconds) one last ended: what ``auto`` prefetch judges by (under ``_lock``).
-        self._mean_run: dict[str, float | None] = dict.fromkeys(self.queues)
-        self._last_end = dict.fromkeys(self.queues, 0.0)
+        #: The queues' run times, by which ``auto`` prefetch holds jobs (under ``_lock``).
+        self._pacing = prefetching.Pacing(self.prefetch, self.queues)
         #: The attempts this worker holds, running or (``prefetch``) waiting for a slot, by
         #: (job id, attempt): a job's next attempt may start here while its previous one
         #: still winds down (a cancel, then a new run), and each keeps its own entry.
@@ -112,11 +116,7 @@ class Worker:
 
     def start(self) -> Worker:
         """Register, store the known job types, and start the threads."""
-        catalog = CatalogRepository(self.store)
-        for spec in self.registry.types().values():
-            group = self.registry.get_group(spec.info.group_name)
-            assert group is not None
-            catalog.save(group, spec.info)
+        self.registry.save_to(CatalogRepository(self.store))
         self._known = sorted(t for ts in self._types_by_queue().values() for t in ts)
         self.registration.register(self.worker_id, self.queues, self._known, self.labels)
         self._stop_listening = self.store.dialect.listen(
@@ -204,12 +204,7 @@ class Worker:
     # -- claiming -----------------------------------------------------------------------
 
     def _types_by_queue(self) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {q: [] for q in self.queues}
-        for type_id, spec in self.registry.types().items():
-            for name in spec.queues:
-                if name in found:
-                    found[name].append(type_id)
-        return found
+        return self.registry.types_by_queue(self.queues)
 
     def _pump(self) -> None:
         """Rounds of flush + claim in one transaction; idles when there is nothing to do."""
@@ -262,16 +257,10 @@ class Worker:
         with self._lock:
             return {
                 # Below zero when ``auto`` came to hold fewer than it holds: none to claim.
-                q: max(0, self.queues[q] + self._held_at_most(q, now) - self._busy[q])
-                for q in self.queues
+                q: max(0, c + self._pacing.held_at_most(q, self._busy[q], now) - self._busy[q])
+                for q, c in self.queues.items()
                 if types[q]
             }
-
-    def _held_at_most(self, q: str, now: float) -> int:
-        """How many claimed jobs queue ``q`` may hold beyond its slots (under ``_lock``)."""
-        capacity = self.queues[q]
-        since_end = now - self._last_end[q] if self._busy[q] >= capacity else None
-        return prefetching.budget(self.prefetch, capacity, self._mean_run[q], since_end)
 
     def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
         """One transaction: queued writes, then claims up to the free capacity."""
@@ -291,7 +280,7 @@ class Worker:
         if claimed:
             self._begin(claimed)
         if refused:
-            self._resolve(refused)
+            resolve(self.attempts, refused)
         return bool(writes or logs), len(claimed)
 
     def _begin(self, claimed: list[Claimed]) -> None:
@@ -348,10 +337,7 @@ class Worker:
                     if attempt.abandoned:
                         return  # the worker ended the attempt and replaced this slot
                     attempt.finished = True
-                    self._mean_run[queue_name] = prefetching.mean(
-                        self._mean_run[queue_name], ended - began
-                    )
-                    self._last_end[queue_name] = ended
+                    self._pacing.ended(queue_name, ended - began, ended)
                 self._end(attempt, outcome)
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
@@ -412,12 +398,7 @@ class Worker:
         """
         now = time.monotonic()
         for a in running:
-            if a.spec.isolation == "process" or not a.ctx.cancelled:
-                continue
-            if a.stop_seen is None:
-                a.stop_seen = now
-                continue
-            if now - a.stop_seen < defaults.KILL_GRACE_SEC:
+            if not ignored_stop(a, now):
                 continue
             with self._lock:
                 if a.finished or a.abandoned or a.thread is None:
@@ -471,61 +452,27 @@ class Worker:
             self.reports.requeue(writes, logs)
             raise
         if refused:
-            self._resolve(refused)
-
-    def _resolve(self, refused: list[AttemptWrite]) -> None:
-        """A refused end-of-attempt write: honour a pending cancel/suspend, else drop it."""
-        held = self.attempts.held()
-        fixes = []
-        for w in refused:
-            fix = resolution(w, held.get(w.job_id))
-            if fix is not None:
-                fixes.append(fix)
-            elif w.path:
-                log.warning(
-                    "job %s attempt %s: late write %s refused (lease lost or job ended)",
-                    w.job_id,
-                    w.attempt,
-                    "->".join(w.path),
-                )
-        if fixes:
-            self.attempts.apply(fixes)
+            resolve(self.attempts, refused)
 
     def _control(self) -> None:
-        """The control poll (``control``): one read of what the store holds for this worker."""
+        """The control poll (``control``): one read of what the store holds for this worker.
+
+        Also gives back what a queue holds when its slots stalled (``prefetch.stalled``);
+        not once stopping: the stop does that itself, and puts the slots' sentinels in the
+        inboxes only after the pump has seen it.
+        """
         # Snapshot what runs before reading the store: an attempt claimed after the read
         # would otherwise look lost.
+        now = time.monotonic()
         with self._lock:
             running = list(self._running.values())
+            stalled = [q for q in self.queues if self._pacing.stalled(q, self._busy[q], now)]
         holdings = self.attempts.holdings()
         control.apply(running, holdings, time.monotonic(), self._time_out)
         if running:
             self._abandon_stuck(running)
-        self._hand_back_stalled()
-
-    def _hand_back_stalled(self) -> None:
-        """Give back the jobs a queue holds when its slots stalled (``prefetch.stalled``).
-
-        Not once stopping: the stop hands them back itself, and puts the slots' sentinels
-        in the inboxes only after the pump has seen it.
-        """
-        if self._stopping.is_set():
-            return
-        now = time.monotonic()
-        with self._lock:
-            stalled = [
-                q
-                for q, capacity in self.queues.items()
-                if prefetching.stalled(
-                    self.prefetch, self._busy[q] - capacity, now - self._last_end[q]
-                )
-            ]
-        if stalled:
-            log.info(
-                "queues %s: slots busy for %s s, held jobs handed back",
-                stalled,
-                prefetching.STALL_SEC,
-            )
+        if stalled and not self._stopping.is_set():
+            log.info("queues %s stalled: the jobs they held are handed back", stalled)
             self._hand_back_waiting(stalled, "busy")
 
     def _time_out(self, a: Attempt) -> None:

@@ -2,11 +2,13 @@
 
 The pump takes a ``WriteBuffer``'s writes each round (merged per attempt, so a short
 attempt's start and end reach the store as one write); ``gather`` lets attempts that end
-together share a round; ``resolution`` decides what a refused end-of-attempt write becomes.
+together share a round; ``resolution`` decides what a refused end-of-attempt write becomes,
+and ``resolve`` writes that.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -15,8 +17,10 @@ from dataclasses import dataclass, field
 from headrace import defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
+from headrace.store.attempts import AttemptRepository
 
 S = Status
+log = logging.getLogger("headrace.worker")
 
 #: The write that starts an attempt: held back briefly, so a short attempt's start and end
 #: reach the store as one write (one UPDATE, the same events).
@@ -127,3 +131,22 @@ def resolution(refused: AttemptWrite, held: tuple[int, Status] | None) -> Attemp
     else:
         return None
     return AttemptWrite(refused.job_id, refused.tenant_id, refused.attempt, path, keep, reason)
+
+
+def resolve(attempts: AttemptRepository, refused: list[AttemptWrite]) -> None:
+    """Write each refused end-of-attempt write's ``resolution``; log the ones dropped."""
+    held = attempts.held()
+    fixes = []
+    for w in refused:
+        fix = resolution(w, held.get(w.job_id))
+        if fix is not None:
+            fixes.append(fix)
+        elif w.path:
+            log.warning(
+                "job %s attempt %s: late write %s refused (lease lost or job ended)",
+                w.job_id,
+                w.attempt,
+                "->".join(w.path),
+            )
+    if fixes:
+        attempts.apply(fixes)

@@ -78,3 +78,25 @@ def test_the_mean_starts_at_the_first_run_and_follows_later_ones() -> None:
     first = p.mean(None, 2.0)
     assert first == 2.0
     assert first > p.mean(first, 1.0) > 1.0
+
+
+def test_pacing_holds_by_each_queues_own_run_times() -> None:
+    pacing = p.Pacing(p.AUTO, {"fast": 8, "slow": 2})
+    assert pacing.held_at_most("fast", 0, 10.0) == 0  # nothing ran yet
+    pacing.ended("fast", 0.001, 10.0)
+    pacing.ended("slow", 5.0, 10.0)
+    assert pacing.held_at_most("fast", 0, 10.0) == p.MAX_PER_SLOT * 8
+    assert pacing.held_at_most("slow", 0, 10.0) == 0
+    # Every slot of "fast" taken and none ended for 0.04 s: two jobs start within 0.1 s.
+    assert pacing.held_at_most("fast", 8, 10.04) == 2
+    assert pacing.held_at_most("fast", 7, 10.04) == p.MAX_PER_SLOT * 8  # a slot is free
+
+
+def test_pacing_finds_a_queue_stalled_only_while_it_holds_jobs() -> None:
+    pacing = p.Pacing(p.AUTO, {"q": 2})
+    pacing.ended("q", 0.001, 100.0)
+    later = 100.0 + p.STALL_SEC
+    assert pacing.stalled("q", 3, later)  # 2 slots busy, 1 held, no end for STALL_SEC
+    assert not pacing.stalled("q", 2, later)  # none held
+    assert not pacing.stalled("q", 3, later - 0.5)
+    assert not p.Pacing(4, {"q": 2}).stalled("q", 6, later)  # a fixed prefetch holds on
