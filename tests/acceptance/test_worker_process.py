@@ -10,14 +10,16 @@ import pytest
 from tests_acceptance_support import start_worker, stop, wait_sessions_gone, wait_until
 
 from headrace import Client
+from headrace.model import prefetch as prefetching
 from headrace.model.status import Status
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("prefetch", [0, 5])
-def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch: int) -> None:
-    """With ``--prefetch``, the kill also catches claimed jobs waiting for a slot."""
+@pytest.mark.parametrize("prefetch", ["0", "5", "auto"])
+def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch: str) -> None:
+    """With ``--prefetch`` (``auto`` too: the jobs are short), the kill also catches claimed
+    jobs waiting for a slot."""
     import worker_jobs  # noqa: F401 - registers the job types in this process too
 
     ledger = tmp_path / "ledger.txt"
@@ -28,7 +30,7 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch:
         for _ in range(120)
     ]
     log = tmp_path / "workers.log"
-    first = start_worker(store_url, "maintenance=5", 2.0, log, "--prefetch", str(prefetch))
+    first = start_worker(store_url, "maintenance=5", 2.0, log, "--prefetch", prefetch)
     try:
         wait_until(lambda: len(ledger.read_text().splitlines()) >= 20, 60, "first worker progress")
         first.send_signal(signal.SIGKILL)
@@ -37,8 +39,9 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch:
         held = [j for j in client.jobs.list(limit=1000, status="locked,running").items]
         assert held, "the kill should have caught jobs mid-run"
         # At most a queue's capacity plus its prefetch are held by one worker.
-        assert len(held) <= 5 + prefetch
-        if prefetch:
+        most = prefetching.MAX_PER_SLOT * 5 if prefetch == "auto" else int(prefetch)
+        assert len(held) <= 5 + most
+        if most:
             waiting_for_a_slot = [j for j in held if j.status is Status.LOCKED]
             assert waiting_for_a_slot, "the kill should have caught prefetched jobs"
         second = start_worker(store_url, "maintenance=5", 2.0, log)

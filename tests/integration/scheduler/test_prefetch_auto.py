@@ -30,11 +30,8 @@ def statuses(client: Client, ids: list[str]) -> list[Status]:
     return [client.jobs.get(i).status for i in ids]
 
 
-def test_a_worker_prefetches_automatically_by_default(store_url: str) -> None:
-    client = Client(store_url, run_workers=False)
-    client.job_type("auto.noop", queue=QUEUE)(lambda ctx, params: None)
-    worker = Worker(client.store, client.registry, {QUEUE: 1}, lease_sec=5)
-    assert worker.prefetch == "auto"
+def claims_per_round(worker: Worker) -> list[int]:
+    """The number of jobs each of ``worker``'s store rounds claims, as they happen."""
     claimed: list[int] = []
     pump = worker.attempts.pump
 
@@ -44,6 +41,15 @@ def test_a_worker_prefetches_automatically_by_default(store_url: str) -> None:
         return refused, taken
 
     worker.attempts.pump = counted  # type: ignore[method-assign]
+    return claimed
+
+
+def test_a_worker_prefetches_automatically_by_default(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    client.job_type("auto.noop", queue=QUEUE)(lambda ctx, params: None)
+    worker = Worker(client.store, client.registry, {QUEUE: 1}, lease_sec=5)
+    assert worker.prefetch == "auto"
+    claimed = claims_per_round(worker)
     ids = [j.job_id for j in client.jobs.schedule_many("auto.noop", [None] * 100)]
     worker.start()
     try:
@@ -66,15 +72,7 @@ def test_jobs_known_to_run_long_are_not_held(store_url: str) -> None:
         time.sleep(0.3)  # three times the horizon: none is worth holding
 
     worker = Worker(client.store, client.registry, {QUEUE: 1}, lease_sec=5)
-    claimed: list[int] = []
-    pump = worker.attempts.pump
-
-    def counted(*args: Any) -> Any:
-        refused, taken = pump(*args)
-        claimed.append(len(taken))
-        return refused, taken
-
-    worker.attempts.pump = counted  # type: ignore[method-assign]
+    claimed = claims_per_round(worker)
     worker.start()
     try:
         first = client.jobs.schedule("auto.slow").job_id
