@@ -238,6 +238,11 @@ class Coordinator:
 
     # ---------------------------------------------------------------- timing
 
+    @property
+    def polls(self) -> bool:
+        """Whether :meth:`poll` may ever do something: a control to check, or snapshots."""
+        return self.control is not None or self.periodic
+
     def poll(self, live: Callable[[], PipelineMetrics] | None = None) -> list[str] | None:
         """Checks the control; returns snapshot names when a snapshot is due, else None.
 

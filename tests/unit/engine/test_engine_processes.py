@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from headrace.connectors.memory import InMemoryProvider
 from headrace.engine import EngineOptions, UserFunctionError, run
+from headrace.engine.executors.pool import WorkerCrashed
 from headrace.pipeline import Pipeline, counting, summing, tumbling
 
 OPTIONS = EngineOptions(batch_size=5, split_items=8)
@@ -67,6 +68,21 @@ def test_a_large_output_batch_reaches_the_sink_whole_and_in_order() -> None:
     provider = InMemoryProvider()
     run(p, provider, 2, executor="processes")
     assert provider.lists["o"] == sorted(items, reverse=True)
+
+
+def _exit_at_50(x: int) -> int:
+    if x == 50:
+        os._exit(3)  # the worker process ends without a word, as if killed
+    return x
+
+
+def test_a_worker_that_dies_mid_run_fails_the_run() -> None:
+    # Without a control or snapshots the parent sleeps until a report comes; a worker's
+    # end must wake it too, and fail the run rather than leave it waiting.
+    p = Pipeline.create()
+    p.read_from(Pipeline.items(list(range(100)))).map(_exit_at_50).write_to(Pipeline.to_list("out"))
+    with pytest.raises(WorkerCrashed, match=r"worker \d died \(exit code 3\)"):
+        run(p, InMemoryProvider(), 2, options=OPTIONS)
 
 
 def test_callable_sink_runs_in_the_calling_process() -> None:

@@ -201,9 +201,13 @@ def receive(q: Any, timeout: float | None) -> Any:
     return pickle.loads(data)
 
 
-def wait_any(queues: Sequence[Any], timeout: float) -> None:
+def wait_any(queues: Sequence[Any], timeout: float, sentinels: Sequence[int] = ()) -> bool:
     """Waits until one of ``queues`` (multiprocessing queues) may have a message.
 
-    At most ``timeout`` seconds; callers then ``receive`` from each with timeout 0.
+    At most ``timeout`` seconds, less if one of ``sentinels`` (processes') is ready:
+    a process ended. Callers then ``receive`` from each with timeout 0. True if a
+    queue may have a message.
     """
-    multiprocessing.connection.wait([q._reader for q in queues], timeout)
+    readers = [q._reader for q in queues]
+    ready = multiprocessing.connection.wait([*readers, *sentinels], timeout)
+    return any(r in ready for r in readers)
