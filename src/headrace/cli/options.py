@@ -28,7 +28,8 @@ def prefetch_or(text: str | None, configured: prefetching.Setting) -> prefetchin
     """``--prefetch auto|N`` as a setting, ``configured`` (config.yaml's) without it."""
     if text is None:
         return configured
-    return prefetching.parse(int(text) if text.lstrip("-").isdigit() else text, "--prefetch")
+    number = text.removeprefix("-").isdecimal()  # isdigit would pass "²", which int refuses
+    return prefetching.parse(int(text) if number else text, "--prefetch")
 
 
 def _check_prefetch(text: str | None) -> str | None:

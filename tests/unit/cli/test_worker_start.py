@@ -59,7 +59,7 @@ def test_a_worker_process_starts_without_the_rest_of_the_command(tmp_path: Path)
     assert heavy == []
 
 
-@pytest.mark.parametrize("bad", ["-1", "many", "1.5", "AUTO", ""])
+@pytest.mark.parametrize("bad", ["-1", "many", "1.5", "AUTO", "", "²", "--1", "1\x00"])
 def test_a_bad_prefetch_is_refused_naming_it(tmp_path: Path, bad: str) -> None:
     from typer.testing import CliRunner
 
