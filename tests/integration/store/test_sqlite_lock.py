@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from headrace import errors
 from headrace.store.database import Store
 from headrace.store.dialects import sqlite as sqlite_dialect
 from headrace.store.dialects import sqlite_lock, sqlite_transaction
@@ -95,5 +96,69 @@ def test_a_lock_held_past_the_busy_timeout_fails_the_write_and_frees_the_connect
     other.execute("COMMIT")
     with sqlite_transaction.transaction(store.engine) as conn:
         assert conn.in_transaction
+    other.close()
+    store.close()
+
+
+def _traced(store: Store) -> list[str]:
+    """The statements the store's pooled connections run from now on, as SQLite traces them."""
+    seen: list[str] = []
+
+    def trace(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(seen.append)
+
+    sqlalchemy.event.listen(store.engine, "connect", trace)
+    store.engine.dispose()  # the connections opened so far are untraced
+    return seen
+
+
+def test_a_pooled_write_polls_for_the_lock_and_keeps_its_busy_handler_for_its_statements(
+    tmp_path: Path,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/p.db")
+    seen = _traced(store)
+    other = sqlite3.connect(tmp_path / "p.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(0.2)
+        other.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release).start()
+    with store.write() as conn:
+        assert released.is_set()
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        # Back on for the transaction's statements and the connection's later reads.
+        assert driver.execute("PRAGMA busy_timeout").fetchone() == (sqlite_dialect.BUSY_TIMEOUT_MS,)
+    # It tried BEGIN IMMEDIATE again and again with the handler off (SQLite's handler
+    # would have waited inside one try, which the trace shows once).
+    begins = [i for i, s in enumerate(seen) if s == "BEGIN IMMEDIATE"]
+    assert len(begins) >= 2
+    assert seen[begins[0] - 1] == "PRAGMA busy_timeout=0"
+    assert seen[begins[-1] + 1] == f"PRAGMA busy_timeout={sqlite_dialect.BUSY_TIMEOUT_MS}"
+    other.close()
+    store.close()
+
+
+def test_a_pooled_write_held_off_past_the_busy_timeout_is_refused_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/r.db")
+    with store.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(tmp_path / "r.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(errors.StoreUnavailable, match="store busy"), store.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")  # pragma: no cover - BEGIN raises
+    other.execute("COMMIT")
+    with store.write() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 0
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        assert driver.execute("PRAGMA busy_timeout").fetchone() == (50,)
     other.close()
     store.close()

@@ -6,6 +6,7 @@ import itertools
 import json
 import operator
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from headrace.store.dialects import sqlite_host
+from headrace.store.dialects import sqlite_host, sqlite_lock
 
 name = "sqlite"
 can_notify = False
@@ -74,8 +75,19 @@ def create_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("headrace_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get("headrace_write", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # A writer waits for the file's lock by polling, not in SQLite's busy handler,
+        # as the driver writes do (``sqlite_lock``).
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        try:
+            sqlite_lock.begin_unhandled(driver, BUSY_TIMEOUT_MS)
+        except sqlite3.Error as exc:
+            raise sqlalchemy.exc.DBAPIError.instance(
+                "BEGIN IMMEDIATE", None, exc, sqlite3.Error, connection_invalidated=False
+            ) from exc
 
     return engine
 

@@ -1,11 +1,12 @@
 """Waiting for a SQLite file's write lock by polling ``BEGIN IMMEDIATE``, not in SQLite's handler.
 
-The connection a store keeps for its driver writes (``sqlite_transaction``) has its busy
-handler off and waits here instead, polling every 50 µs at first and at least every
-``LOCK_POLL_MAX_SEC``. SQLite's busy handler sleeps 1, 2, 5, 10 ... up to 100 ms a try
-whatever the holder does: of two worker processes draining one queue, the one that lost a
-race slept while the other took the lock again and again (8,749 and 1,250 of 10,000
-jobs), so a second worker added nothing.
+Every write transaction of a store waits here: the connection a store keeps for its driver
+writes (``sqlite_transaction``) has its busy handler off for good, and a pooled connection
+turns its handler off for the ``BEGIN IMMEDIATE`` only (``begin_unhandled``). Both poll
+every 50 µs at first and at least every ``LOCK_POLL_MAX_SEC``. SQLite's busy handler
+sleeps 1, 2, 5, 10 ... up to 100 ms a try whatever the holder does: of two worker
+processes draining one queue, the one that lost a race slept while the other took the
+lock again and again (8,749 and 1,250 of 10,000 jobs), so a second worker added nothing.
 """
 
 from __future__ import annotations
@@ -40,3 +41,19 @@ def begin(conn: sqlite3.Connection, timeout_sec: float) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 1.5, LOCK_POLL_MAX_SEC)
+
+
+def begin_unhandled(conn: sqlite3.Connection, timeout_ms: int) -> None:
+    """``begin`` on a connection whose busy handler waits ``timeout_ms``, turned off meanwhile.
+
+    The handler is back on for the transaction's statements and the connection's later
+    reads (a reader can meet a lock too, e.g. while another connection recovers the WAL).
+    Before this, a pooled write waited in the handler and slept 1, 2, 5 ... ms a try: half
+    a worker's rounds on SQLite went that way (those the driver round does not take), and
+    its two processes spent about half their time asleep while the other held the lock.
+    """
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        begin(conn, timeout_ms / 1000)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={timeout_ms}")

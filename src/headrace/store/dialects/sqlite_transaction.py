@@ -26,7 +26,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from headrace.store.dialects import sqlite as sqlite_dialect
-from headrace.store.dialects.sqlite_lock import begin
+from headrace.store.dialects.sqlite_lock import begin, begin_unhandled
 
 
 def transaction(engine: Engine) -> Transaction:
@@ -65,7 +65,7 @@ class Transaction:
             if self._kept is not None:
                 begin(conn, sqlite_dialect.BUSY_TIMEOUT_MS / 1000)
             else:
-                conn.execute("BEGIN IMMEDIATE")  # SQLite's busy handler waits
+                begin_unhandled(conn, sqlite_dialect.BUSY_TIMEOUT_MS)
         except BaseException as exc:
             self._release()
             raise _wrapped(exc) from exc
