@@ -59,7 +59,7 @@ POLICY: dict[Request, dict[Status, Action]] = {
     Request.SUSPEND: {
         S.WAITING: A.APPLY,  # -> suspended
         S.RUNNING: A.APPLY,  # -> suspending (suspendable types only)
-        S.LOCKED: A.WAIT,  # claimed: suspend it once it runs
+        S.LOCKED: A.APPLY,  # claimed, not started: -> waiting -> suspended
         S.RESUMING: A.WAIT,
         S.SUSPENDING: A.DONE,
     },

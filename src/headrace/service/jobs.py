@@ -339,6 +339,13 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
     def suspend(self, job_id: str, reason: str = "suspended by user") -> Job:
         """Suspend a waiting job at once, or ask a running (suspendable) job's worker to.
 
+        A job a worker claimed but no slot of it has started (``locked``: held by prefetch,
+        or its start not yet written) is handed back and suspended at once
+        (``locked -> waiting -> suspended``), as cancel ends it at once: its worker finds
+        it gone at its next control poll and never starts it. One its slot did take in
+        the few milliseconds before its start write lands is stopped as a lost attempt
+        and runs again when resumed (at least once, as after any lost lease).
+
         Raises:
             NotFound: no such job. IllegalTransition: the status does not allow it, or
             the job's type is not suspendable while it runs.
@@ -359,6 +366,8 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
                         f"job type {job.type!r} is not suspendable",
                     )
                 return [S.SUSPENDING]
+            if job.status is S.LOCKED:
+                return [S.WAITING, S.SUSPENDED]
             return [S.SUSPENDED]
 
         return self.repo.change(

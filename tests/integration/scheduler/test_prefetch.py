@@ -146,6 +146,32 @@ def test_a_prefetched_job_canceled_while_it_waits_never_runs(
     assert client.jobs.get(ids[1]).status is Status.CANCELED
 
 
+def test_a_prefetched_job_suspended_while_it_waits_never_runs_until_resumed(
+    held: tuple[Client, Gate, Worker],
+) -> None:
+    client, gate, worker = held
+    ids = running_and_prefetched(client, worker, 2)
+    # Held, not started: suspended at once (the gate's type is not suspendable while it
+    # runs, which this job never did), as a cancel ends it at once.
+    job = client.jobs.suspend(ids[1])
+    assert job.status is Status.SUSPENDED and job.details == "suspended by user"
+    path = [(e.from_status, e.to_status, e.reason) for e in client.jobs.events(ids[1])]
+    assert path[-2:] == [
+        (Status.LOCKED, Status.WAITING, "suspended by user"),
+        (Status.WAITING, Status.SUSPENDED, "suspended by user"),
+    ]
+    wait_for(lambda: _stop_seen(worker, ids[1]), "the suspension seen by the worker")
+    gate.release.set()
+    assert client.jobs.wait(ids[0], 20).status is Status.COMPLETED
+    wait_for(lambda: worker.running() == 0, "the worker to hold nothing")
+    assert gate.ran == ids[:1]
+    assert client.jobs.get(ids[1]).status is Status.SUSPENDED
+    # Resumed, it runs as any waiting job does, on its next claim.
+    client.jobs.resume(ids[1])
+    assert client.jobs.wait(ids[1], 20).status is Status.COMPLETED
+    assert gate.ran == ids
+
+
 def _stop_seen(worker: Worker, job_id: str) -> bool:
     """Whether the worker asked its held attempt of ``job_id`` to stop (white box)."""
     return any(

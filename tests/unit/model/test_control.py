@@ -9,7 +9,11 @@ from headrace.model.status import Status
 
 #: The status a request's APPLY reaches from each status (where the service changes status).
 TARGETS = {
-    Request.SUSPEND: {Status.WAITING: Status.SUSPENDED, Status.RUNNING: Status.SUSPENDING},
+    Request.SUSPEND: {
+        Status.WAITING: Status.SUSPENDED,
+        Status.RUNNING: Status.SUSPENDING,
+        Status.LOCKED: Status.WAITING,  # handed back, then waiting -> suspended
+    },
     Request.RESUME: {Status.SUSPENDED: Status.RESUMING},
     Request.CANCEL: {Status.RUNNING: Status.CANCELING},
 }

@@ -20,7 +20,7 @@ export function actions(job) {
   if (!idle) list.push(["stop", "Stop", () => post(`/jobs/${id}/stop`, { force: false }), "end the current run"]);
   if (!idle) list.push(["force-stop", "Force stop", () => post(`/jobs/${id}/stop`, { force: true }), "end the current run at once"]);
   if (pipeline && ["locked", "running", "canceling"].includes(s)) list.push(["force-cancel", "Force cancel", () => post(`${ROUTES.pipelineJobs}/${id}/cancel`, { force: true }), "cancel at once"]);
-  if (["waiting", "running"].includes(s)) list.push(["suspend", "Suspend", () => post(`/jobs/${id}/suspend`), "suspend"]);
+  if (["waiting", "locked", "running"].includes(s)) list.push(["suspend", "Suspend", () => post(`/jobs/${id}/suspend`), "suspend"]);
   if (s === "suspended") list.push(["resume", "Resume", () => post(`/jobs/${id}/resume`), "resume"]);
   if (pipeline && ["locked", "running"].includes(s)) list.push(["restart", "Restart", () => post(`${ROUTES.pipelineJobs}/${id}/restart`), "restart from the last snapshot"]);
   if (["failed", "timeout"].includes(s)) list.push(["retry", "Retry", () => post(`/jobs/${id}/retry`), "retry the failed run"]);
