@@ -136,13 +136,7 @@ def test_a_prefetched_job_canceled_while_it_waits_never_runs(
     client, gate, worker = held
     ids = running_and_prefetched(client, worker, 2)
     assert client.jobs.cancel(ids[1]).status is Status.CANCELED
-    # The worker learns it lost the job at its next control poll; only then does the
-    # running job free the slot the canceled one waits for.
-    wait_for(lambda: _stop_seen(worker, ids[1]), "the cancel seen by the worker")
-    gate.release.set()
-    assert client.jobs.wait(ids[0], 20).status is Status.COMPLETED
-    wait_for(lambda: worker.running() == 0, "the worker to hold nothing")
-    assert gate.ran == ids[:1]
+    _held_one_never_runs(client, gate, worker, ids)
     assert client.jobs.get(ids[1]).status is Status.CANCELED
 
 
@@ -160,16 +154,24 @@ def test_a_prefetched_job_suspended_while_it_waits_never_runs_until_resumed(
         (Status.LOCKED, Status.WAITING, "suspended by user"),
         (Status.WAITING, Status.SUSPENDED, "suspended by user"),
     ]
-    wait_for(lambda: _stop_seen(worker, ids[1]), "the suspension seen by the worker")
-    gate.release.set()
-    assert client.jobs.wait(ids[0], 20).status is Status.COMPLETED
-    wait_for(lambda: worker.running() == 0, "the worker to hold nothing")
-    assert gate.ran == ids[:1]
+    _held_one_never_runs(client, gate, worker, ids)
     assert client.jobs.get(ids[1]).status is Status.SUSPENDED
     # Resumed, it runs as any waiting job does, on its next claim.
     client.jobs.resume(ids[1])
     assert client.jobs.wait(ids[1], 20).status is Status.COMPLETED
     assert gate.ran == ids
+
+
+def _held_one_never_runs(client: Client, gate: Gate, worker: Worker, ids: list[str]) -> None:
+    """Once the worker saw the held ``ids[1]`` taken from it, the running ``ids[0]`` ends
+    and frees the slot: ``ids[1]`` never runs, and the worker holds nothing."""
+    # The worker learns it lost the job at its next control poll; only then does the
+    # running job free the slot the held one waits for.
+    wait_for(lambda: _stop_seen(worker, ids[1]), "the worker to see the job taken from it")
+    gate.release.set()
+    assert client.jobs.wait(ids[0], 20).status is Status.COMPLETED
+    wait_for(lambda: worker.running() == 0, "the worker to hold nothing")
+    assert gate.ran == ids[:1]
 
 
 def _stop_seen(worker: Worker, job_id: str) -> bool:

@@ -23,6 +23,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _held_for_a_while(path: Path) -> tuple[sqlite3.Connection, threading.Event]:
+    """Another connection holding ``path``'s write lock for 0.2 s; set once it let go."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(0.2)
+        other.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release).start()
+    return other, released
+
+
 def test_begin_takes_the_lock_once_the_holder_commits(tmp_path: Path) -> None:
     holder, waiter = _connect(tmp_path / "b.db"), _connect(tmp_path / "b.db")
     holder.execute("BEGIN IMMEDIATE")
@@ -63,16 +78,7 @@ def test_begin_raises_other_errors_at_once(tmp_path: Path) -> None:
 
 def test_a_write_waits_for_another_process_lock_and_takes_it_once_free(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/w.db")
-    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    released = threading.Event()
-
-    def release() -> None:
-        time.sleep(0.2)
-        other.execute("COMMIT")
-        released.set()
-
-    threading.Thread(target=release).start()
+    other, released = _held_for_a_while(tmp_path / "w.db")
     with sqlite_transaction.transaction(store.engine) as conn:
         # It waited in ``begin`` (its own busy handler is off), not in SQLite's.
         assert released.is_set()
@@ -117,16 +123,7 @@ def test_a_pooled_write_polls_for_the_lock_and_keeps_its_busy_handler_for_its_st
 ) -> None:
     store = Store(f"sqlite:///{tmp_path}/p.db")
     seen = _traced(store)
-    other = sqlite3.connect(tmp_path / "p.db", isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    released = threading.Event()
-
-    def release() -> None:
-        time.sleep(0.2)
-        other.execute("COMMIT")
-        released.set()
-
-    threading.Thread(target=release).start()
+    other, released = _held_for_a_while(tmp_path / "p.db")
     with store.write() as conn:
         assert released.is_set()
         driver = conn.connection.driver_connection
