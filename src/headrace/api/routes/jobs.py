@@ -135,7 +135,7 @@ def cancel(job_id: JobId, who: Writer, state: State, body: Reason = None) -> Job
 
 @router.post("/jobs/{job_id}/suspend", response_model=JobOut)
 def suspend(job_id: JobId, who: Writer, state: State, body: Reason = None) -> JobOut:
-    """Suspend a waiting job, or ask a running suspendable job's worker to."""
+    """Suspend a waiting or claimed, unstarted job; ask a running suspendable job's worker to."""
     return JobOut.model_validate(state.jobs(who).suspend(job_id, **_reason(body)))
 
 
