@@ -478,6 +478,20 @@ class Worker:
         for _inst, feed in self.feeds:
             feed.close()
 
+    def release(self) -> None:
+        """Lets go of the partitions once the run is over (ended or stopped).
+
+        Each partition refers to its worker (sinks, event time, deliveries) and the
+        worker to each partition: a cycle, which only Python's cyclic collector frees,
+        whenever it next runs, often several runs later and in the middle of another
+        run's work, which then pays for freeing the earlier runs' output and state
+        (half a second for six runs of 5 M ints). Without the cycle, all that goes as
+        soon as the executor and the caller let go of it.
+        """
+        self.feeds = []
+        self.pacers = []
+        self.instances = {}
+
     @property
     def reading(self) -> bool:
         """True while some owned source feed has input left."""

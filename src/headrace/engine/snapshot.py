@@ -238,10 +238,17 @@ class Coordinator:
 
     # ---------------------------------------------------------------- timing
 
-    @property
-    def polls(self) -> bool:
-        """Whether :meth:`poll` may ever do something: a control to check, or snapshots."""
-        return self.control is not None or self.periodic
+    def next_due(self) -> float | None:
+        """When (``time.monotonic()``) the next periodic snapshot is due; None without them.
+
+        An interval after the last snapshot was taken. Without a control, that is the
+        only thing :meth:`poll` does by itself, so an executor with nothing else to do
+        may sleep until then instead of polling (a control's ``check`` and requests can
+        ask for something at any moment: with one, executors keep polling).
+        """
+        if not self.periodic:
+            return None
+        return self._last_snapshot + self.interval
 
     def poll(self, live: Callable[[], PipelineMetrics] | None = None) -> list[str] | None:
         """Checks the control; returns snapshot names when a snapshot is due, else None.

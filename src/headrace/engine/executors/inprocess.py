@@ -55,19 +55,22 @@ class InProcessExecutor:
             coordinator.commit([dump_parts(worker.export_state())], worker.metrics, names)
 
         try:
-            while not worker.done:
-                try:
-                    names = coordinator.poll(live)
-                except BaseException as exc:
-                    wanted = coordinator.names_on_stop(exc)
-                    if wanted is not None:
-                        snapshot(wanted)
-                    raise
-                if names is not None:
-                    snapshot(names)
-                if not worker.step() and worker.reading:
-                    time.sleep(IDLE_SLEEP_SEC)
-        except BaseException:
-            worker.close()
-            raise
-        return coordinator.finish([dump_parts(worker.export_state())], worker.metrics)
+            try:
+                while not worker.done:
+                    try:
+                        names = coordinator.poll(live)
+                    except BaseException as exc:
+                        wanted = coordinator.names_on_stop(exc)
+                        if wanted is not None:
+                            snapshot(wanted)
+                        raise
+                    if names is not None:
+                        snapshot(names)
+                    if not worker.step() and worker.reading:
+                        time.sleep(IDLE_SLEEP_SEC)
+            except BaseException:
+                worker.close()
+                raise
+            return coordinator.finish([dump_parts(worker.export_state())], worker.metrics)
+        finally:
+            worker.release()

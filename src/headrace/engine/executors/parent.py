@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pickle
 import queue
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -29,10 +30,11 @@ __all__ = ["POLL_SEC", "Parent"]
 
 #: How long the parent waits for a worker's message before checking control and health.
 POLL_SEC = 0.02
-#: How long the parent sleeps at most when nothing asks to be polled (no control, no
-#: periodic snapshots). A report or a worker's end wakes it at once, so this only
-#: bounds how late ``Parent.checks`` run. Polling every ``POLL_SEC`` instead costs the
-#: parent about 1% of a core, taken from the workers when they use every core.
+#: How long the parent sleeps at most when nothing asks to be polled (no control; with
+#: periodic snapshots, at most until the next is due). A report or a worker's end wakes
+#: it at once, so this only bounds how late ``Parent.checks`` run. Polling every
+#: ``POLL_SEC`` instead costs the parent about 1% of a core, taken from the workers
+#: when they use every core.
 IDLE_SEC = 0.5
 
 
@@ -90,8 +92,6 @@ class Parent:
         self.committing: _Commit | None = None
         #: Called every turn of the loop; raising ends the run (e.g. shared items unwritable).
         self.checks: list[Callable[[], None]] = []
-        #: How long to wait for a report when nothing else is to do (see ``IDLE_SEC``).
-        self.wait_sec = POLL_SEC if coordinator.polls else IDLE_SEC
 
     def run(self) -> PipelineMetrics:
         """Receives until every worker is done, snapshotting when the coordinator says."""
@@ -156,7 +156,7 @@ class Parent:
             raise error from RuntimeError(report.text)
 
     def _next(self) -> m.Report | None:
-        """The next report, or None after flushing sinks or waiting ``wait_sec`` in vain.
+        """The next report, or None after flushing sinks or waiting ``wait_sec()`` in vain.
 
         During a barrier the control queue goes first (its answers end the barrier),
         and neither queue is waited on alone.
@@ -167,13 +167,13 @@ class Parent:
                 return report
             except queue.Empty:
                 pass
-        wait = 0 if self.sinks.pending or self.barrier else self.wait_sec
+        wait = 0.0 if self.sinks.pending or self.barrier else self.wait_sec()
         if wait > POLL_SEC:  # sleep until a report comes or a worker ends
             ends = [p.sentinel for i, p in enumerate(self.procs) if i not in self.done]
             if not m.wait_any([self.results], wait, ends):
                 pools.check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
                 return None
-            wait = 0
+            wait = 0.0
         try:  # sink output is written once nothing more waits (``DriverSinks.flush``)
             report = m.receive(self.results, wait)
             return report
@@ -186,6 +186,22 @@ class Parent:
         else:
             pools.check_alive(self.procs, set(range(len(self.procs))) - set(self.done))
         return None
+
+    def wait_sec(self) -> float:
+        """How long to wait for a report when nothing else is to do.
+
+        ``POLL_SEC`` with a control: its ``check`` and requests are polled. Without one,
+        until the next periodic snapshot is due, at most ``IDLE_SEC``: the coordinator
+        has nothing to do before then, and a report or a worker's end wakes the parent
+        anyway (``_next``), so polling would only take CPU from the workers.
+        """
+        coordinator = self.coordinator
+        if coordinator.control is not None:
+            return POLL_SEC
+        due = coordinator.next_due()
+        if due is None:
+            return IDLE_SEC
+        return min(IDLE_SEC, max(0.0, due - time.monotonic()))
 
     def _marked(self, mark: m.Mark) -> None:
         """A worker's output of the snapshot being committed is all in: commit at the last."""

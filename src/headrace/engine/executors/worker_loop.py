@@ -175,8 +175,10 @@ def _run_one(
     tickets: Any,
     early: list[m.Batch | m.Command],
 ) -> None:
+    loop: WorkerLoop | None = None
     try:
-        WorkerLoop(start.run, index, start.payload, inboxes, results, control, tickets).run(early)
+        loop = WorkerLoop(start.run, index, start.payload, inboxes, results, control, tickets)
+        loop.run(early)
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
@@ -184,6 +186,9 @@ def _run_one(
         except Exception:
             blob = m.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
         m.send(results, m.Failed(start.run, index, blob, text))
+    finally:
+        if loop is not None:
+            loop.worker.release()  # the run's state goes now, not at some later run's GC
 
 
 def _orphaned() -> bool:
