@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from headrace.connectors.base import SinkWrite
@@ -126,3 +128,16 @@ def reference(build: Callable[[], Pipeline], provider: InMemoryProvider) -> InMe
     """The uninterrupted run's output, without snapshots."""
     run(build(), provider, 1, executor="inprocess", options=EngineOptions(batch_size=7))
     return provider
+
+
+#: How long a gated worker waits for its gate file before it fails the run.
+GATE_SEC = 60.0
+
+
+def wait_for_file(path: Path, what: str) -> None:
+    """Returns once ``path`` exists; raises after ``GATE_SEC`` (in a worker: fails the run)."""
+    deadline = time.monotonic() + GATE_SEC
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come within {GATE_SEC:.0f} s ({path.name})")
+        time.sleep(0.001)

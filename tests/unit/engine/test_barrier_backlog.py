@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from snapshot_harness import stream_provider
+from snapshot_harness import GATE_SEC, stream_provider, wait_for_file
 
 from headrace.connectors.base import SinkWrite
 from headrace.connectors.memory import InMemoryProvider, MemorySnapshotStore
@@ -37,7 +37,6 @@ from headrace.pipeline import Pipeline, StreamSource
 
 PARTS = [list(range(p, 6000, 2)) for p in range(2)]
 #: The longest a gate waits; past it the test fails (a hang would say nothing).
-GATE_SEC = 60.0
 #: The position in its partition of the item at which a worker waits at a gate. Batches
 #: hold at most 16 items (``batch_size``), so by then a worker has sent six or more.
 FIRST = 100
@@ -47,15 +46,6 @@ NEVER_MS = 600_000
 
 def _inc(x: int) -> int:
     return x + 1
-
-
-def _wait_for(path: Path, what: str) -> None:
-    """Returns once ``path`` exists; raises after ``GATE_SEC`` (in a worker: fails the run)."""
-    deadline = time.monotonic() + GATE_SEC
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not come within {GATE_SEC:.0f} s ({path.name})")
-        time.sleep(0.001)
 
 
 def open_gate(owner: parent.Parent, workers: list[int], gate: Path) -> None:
@@ -75,14 +65,14 @@ def _inc_at_the_first_pause(gates: str, x: int) -> int:
     position, worker = divmod(x, 2)
     if position == FIRST:
         Path(gates, f"ready-{worker}").touch()
-        _wait_for(Path(gates, "paused"), f"worker {worker}: the first pause")
+        wait_for_file(Path(gates, "paused"), f"worker {worker}: the first pause")
     return x + 1
 
 
 def _inc_worker_1_waits(gates: str, x: int) -> int:
     """x + 1; worker 1 (odd items) waits at its ``FIRST`` item until a barrier pauses it."""
     if x == 2 * FIRST + 1:
-        _wait_for(Path(gates, "paused"), "worker 1: a pause after worker 0's Done")
+        wait_for_file(Path(gates, "paused"), "worker 1: a pause after worker 0's Done")
     return x + 1
 
 
@@ -130,7 +120,7 @@ class SnapshotAtTheBacklog:
     def check(self) -> None:
         if self.turns == 0:
             for worker in range(2):
-                _wait_for(self.gates / f"ready-{worker}", f"worker {worker} at its FIRST item")
+                wait_for_file(self.gates / f"ready-{worker}", f"worker {worker} at its FIRST item")
 
     def snapshot_requests(self) -> list[str]:
         self.turns += 1

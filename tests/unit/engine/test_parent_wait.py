@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from snapshot_harness import stream_provider
+from snapshot_harness import stream_provider, wait_for_file
 
 from headrace.connectors.memory import MemorySnapshotStore
 from headrace.engine import EngineOptions, prepare, run
@@ -30,7 +30,6 @@ from headrace.pipeline import Pipeline, StreamSource
 
 PARTS = [list(range(p, 2000, 2)) for p in range(2)]
 #: The longest a gate waits; past it the test fails (a hang would say nothing).
-GATE_SEC = 60.0
 #: A snapshot interval no run here lasts.
 NEVER_MS = 600_000
 
@@ -105,19 +104,10 @@ def test_the_parent_sleeps_until_the_next_snapshot_at_most() -> None:
     assert wait_sec(coordinator("none", NEVER_MS, _Quiet())) == parent.POLL_SEC
 
 
-def _wait_for(path: Path, what: str) -> None:
-    """Returns once ``path`` exists; raises after ``GATE_SEC`` (in a worker: fails the run)."""
-    deadline = time.monotonic() + GATE_SEC
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not come within {GATE_SEC:.0f} s ({path.name})")
-        time.sleep(0.001)
-
-
 def _inc_after_a_snapshot_began(gates: str, x: int) -> int:
     """x + 1; at its 100th item a worker waits until the parent begins a snapshot."""
     if x // 2 == 100:
-        _wait_for(Path(gates, "snapshot"), f"worker {x % 2}: a periodic snapshot")
+        wait_for_file(Path(gates, "snapshot"), f"worker {x % 2}: a periodic snapshot")
     return x + 1
 
 
