@@ -48,9 +48,10 @@ def begin_unhandled(conn: sqlite3.Connection, timeout_ms: int) -> None:
 
     The handler is back on for the transaction's statements and the connection's later
     reads (a reader can meet a lock too, e.g. while another connection recovers the WAL).
-    Before this, a pooled write waited in the handler and slept 1, 2, 5 ... ms a try: half
-    a worker's rounds on SQLite went that way (those the driver round does not take), and
-    its two processes spent about half their time asleep while the other held the lock.
+    Before this, a pooled write (every write but a worker's common round and a one-by-one
+    schedule, which go to the kept connection) waited in the handler, sleeping 1, 2, 5 ...
+    ms a try whatever the holder did. The hot paths already polled: a drain's throughput
+    did not measurably change (25.4 k -> 26.8 k jobs/s in one A/B, inside the noise).
     """
     conn.execute("PRAGMA busy_timeout=0")
     try:
