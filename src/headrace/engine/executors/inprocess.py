@@ -55,22 +55,22 @@ class InProcessExecutor:
             coordinator.commit([dump_parts(worker.export_state())], worker.metrics, names)
 
         try:
-            try:
-                while not worker.done:
-                    try:
-                        names = coordinator.poll(live)
-                    except BaseException as exc:
-                        wanted = coordinator.names_on_stop(exc)
-                        if wanted is not None:
-                            snapshot(wanted)
-                        raise
-                    if names is not None:
-                        snapshot(names)
-                    if not worker.step() and worker.reading:
-                        time.sleep(IDLE_SLEEP_SEC)
-            except BaseException:
-                worker.close()
-                raise
+            while not worker.done:
+                try:
+                    names = coordinator.poll(live)
+                except BaseException as exc:
+                    wanted = coordinator.names_on_stop(exc)
+                    if wanted is not None:
+                        snapshot(wanted)
+                    raise
+                if names is not None:
+                    snapshot(names)
+                if not worker.step() and worker.reading:
+                    time.sleep(IDLE_SLEEP_SEC)
+        except BaseException:
+            worker.close()
+            raise
+        else:
             return coordinator.finish([dump_parts(worker.export_state())], worker.metrics)
         finally:
             worker.release()
