@@ -30,7 +30,7 @@ from headrace.model import status as machine
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.scheduler.writebuffer import resolution
+from headrace.scheduler.writebuffer import resolve
 from headrace.store.attempts import AttemptRepository
 
 S = Status
@@ -46,10 +46,7 @@ class SimulatedWorker:
     def write(self, writes: list[AttemptWrite]) -> None:
         refused = self.repo.apply(writes)
         if refused:
-            now = self.repo.held()
-            fixes = [f for w in refused if (f := resolution(w, now.get(w.job_id))) is not None]
-            if fixes:
-                self.repo.apply(fixes)
+            resolve(self.repo, refused)  # as a worker's pump does
         for w in writes:
             if w.path and w.path[-1] not in machine.HELD:
                 self.held.pop(w.job_id, None)
