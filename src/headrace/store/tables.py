@@ -203,9 +203,11 @@ class JobRow(Base):
         # Retries whose delay is over.
         partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
         # Listings: a tenant's jobs newest first (filtered there by type or project: no
-        # index of their own, see migration 0016), and by status.
+        # index of their own, see migration 0016), and those of one status newest first,
+        # a page read from the index's end rather than all the status's jobs sorted (and
+        # counts by status; migration 0018).
         Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
-        Index("ix_jobs_tenant_status", "tenant_id", "status"),
+        Index("ix_jobs_tenant_status_scheduled", "tenant_id", "status", "scheduled_at_ms"),
     )
 
 
