@@ -169,3 +169,23 @@ def test_a_run_after_an_idle_actor_was_killed_starts_new_ones(tmp_path: Path) ->
     again = InMemoryProvider()
     run(build(), again, 2, executor="ray")
     assert sorted(first.lists["out"]) == sorted(again.lists["out"]) == list(range(100))
+
+
+@pytest.mark.usefixtures("ray_cluster")
+def test_actors_kept_for_the_next_run_hold_nothing_of_the_last_one() -> None:
+    # An idle actor kept its run's worker (partitions, output, state) until its next run
+    # replaced it, or its collector ran; now the run's end lets go of it.
+    import ray
+
+    from headrace.engine.executors import ray as ray_executor
+
+    assert outputs("ray", 2)[1] == [sum(len(w) for ln in LINES for w in ln.split())]
+    idle = ray_executor._idle
+    assert idle is not None and len(idle[1]) == 2
+
+    def holds_a_run(actor: Any) -> bool:
+        return "worker" in actor.__dict__ or bool(actor.outbox) or bool(actor.sink_out)
+
+    assert ray.get([a.__ray_call__.remote(holds_a_run) for a in idle[1]]) == [False, False]
+    # and the kept actors serve the next run as before
+    assert outputs("ray", 2) == outputs("processes", 2)

@@ -94,6 +94,7 @@ class PartitionActor:
         compares what the actors return.
         """
         plan, provider, splits, options, partitions, parts, resumed = cloudpickle.loads(payload)
+        self.release()  # a previous run's, if its end did not (it stopped, or failed)
         self.partitions = partitions
         self.outbox: list[list[Message]] = [[] for _ in range(partitions)]
         self.sink_out: list[tuple[int, list[Any]]] = []
@@ -143,6 +144,17 @@ class PartitionActor:
     def close(self) -> None:
         """Closes the readers of a run that stops before its end."""
         self.worker.close()
+
+    def release(self) -> None:
+        """Lets go of the run, so its partitions, output and state go now.
+
+        Not when this idle actor's collector next runs, or its next run replaces them
+        (``Worker.release``).
+        """
+        worker = self.__dict__.pop("worker", None)
+        if worker is not None:
+            worker.release()
+        self.outbox, self.sink_out = [], []
 
 
 class RayExecutor:
@@ -358,14 +370,21 @@ def _acquire(ray: Any, n: int, fresh: bool = False) -> list[Any]:
 
 
 def _release(ray: Any, actors: list[Any]) -> None:
-    """Keeps ``actors`` for the next run (one idle set at most)."""
+    """Keeps ``actors`` for the next run (one idle set at most).
+
+    The kept ones hold nothing of this run (``PartitionActor.release``).
+    """
     global _idle
     session = ray.get_runtime_context().get_job_id()
     with _pool_lock:
-        if _idle is None:
-            _idle, actors = (session, actors), []
+        kept = _idle is None
+        if kept:
+            _idle = (session, actors)
     for actor in actors:
-        ray.kill(actor)
+        if kept:
+            actor.release.remote()  # not waited for: an actor runs its calls in order
+        else:
+            ray.kill(actor)
 
 
 def _owned(parts: dict[tuple[Any, ...], Any], index: int) -> dict[tuple[Any, ...], Any]:
