@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from headrace.model.clock import now_ms
-from headrace.service.workers import DEPTH, RUNNING, WorkerService, alive
+from headrace.service.workers import DEPTH, HELD, WorkerService, alive
 
 
 class WorkerCollector(Collector):
@@ -73,7 +73,7 @@ class JobCollector(Collector):
             jobs.add_metric([c.queue, c.type, c.status], c.count)
             if c.status in DEPTH:
                 waiting[c.queue] += c.count
-            elif c.status in RUNNING:
+            elif c.status in HELD:
                 held[c.queue] += c.count
         for queue in sorted(set(waiting) | set(held)):
             depth.add_metric([queue], waiting[queue])

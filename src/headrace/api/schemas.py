@@ -122,6 +122,9 @@ class QueueOut(pydantic.BaseModel):
     oldest_waiting_ms: int | None = pydantic.Field(
         None, description="When the longest-waiting due job became due (epoch ms)"
     )
+    locked: int = pydantic.Field(
+        0, description="Jobs a worker holds that no slot started yet (claimed ahead: prefetch)"
+    )
 
 
 class WorkerOut(pydantic.BaseModel):
@@ -138,10 +141,12 @@ class WorkerOut(pydantic.BaseModel):
     alive: bool
     #: The labels it offers; it claims only jobs requiring none it lacks.
     labels: list[str] = []
-    #: Its queues' capacities summed, the jobs it holds now, and their ratio.
+    #: Its queues' capacities summed, the jobs running in its slots, and their ratio.
     capacity: int = 0
     running: int = 0
     load: float = 0.0
+    #: The jobs it holds that no slot started yet (claimed ahead for a slot: prefetch).
+    locked: int = 0
     #: How long ago it last heartbeated, when the server answered.
     heartbeat_age_ms: int = 0
 

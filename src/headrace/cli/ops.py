@@ -1,9 +1,10 @@
 """``headrace queues`` and ``headrace workers``: what an operator looks at first (``rq info``).
 
-``headrace queues`` lists each queue's capacity, running and waiting jobs, and how long
-the oldest due job has waited; ``headrace queues purge Q`` cancels Q's waiting jobs.
-``headrace workers`` (or ``headrace workers ls``) lists worker processes: their labels,
-queues, capacity, running jobs, load and the age of their heartbeat.
+``headrace queues`` lists each queue's capacity, running, locked (held by a worker for a
+slot) and waiting jobs, and how long the oldest due job has waited; ``headrace queues purge
+Q`` cancels Q's waiting jobs. ``headrace workers`` (or ``headrace workers ls``) lists worker
+processes: their labels, queues, capacity, running and locked jobs, load and the age of
+their heartbeat.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ QUEUE_COLUMNS: tuple[output.Column, ...] = (
     ("CAPACITY", lambda q: str(q.capacity)),
     ("WORKERS", lambda q: str(q.workers)),
     ("RUNNING", lambda q: str(q.running)),
+    ("LOCKED", lambda q: str(q.locked)),
     ("WAITING", lambda q: str(q.waiting)),
     ("OLDEST WAITING", lambda q: output.ago(q.oldest_waiting_ms)),
 )
@@ -47,6 +49,7 @@ def worker_columns(at_ms: int) -> tuple[output.Column, ...]:
         ("QUEUES", lambda w: ", ".join(f"{q}={c}" for q, c in sorted(w.queues.items()))),
         ("CAPACITY", lambda w: str(w.capacity)),
         ("RUNNING", lambda w: str(w.running)),
+        ("LOCKED", lambda w: str(w.locked)),
         ("LOAD", lambda w: f"{w.load:.0%}"),
         ("STARTED", lambda w: output.ago(w.started_at_ms, at_ms)),
         ("HEARTBEAT", lambda w: output.ago(w.heartbeat_ms, at_ms)),

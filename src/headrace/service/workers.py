@@ -15,8 +15,11 @@ from headrace.store.workers import WorkerRecord, WorkerRepository
 ALIVE_SEC = defaults.LEASE_SEC
 #: Statuses counted as a queue's depth (jobs not yet held by a worker).
 DEPTH = (Status.WAITING, Status.RESUMING, Status.RETRYING)
-#: Statuses counted as running on a queue.
-RUNNING = (Status.LOCKED, Status.RUNNING, Status.CANCELING, Status.SUSPENDING)
+#: Statuses counted as running on a queue: in a worker's slot (a ``locked`` job is held
+#: by a worker, not started: counted apart).
+RUNNING = (Status.RUNNING, Status.CANCELING, Status.SUSPENDING)
+#: Held by a worker: in a slot or waiting for one.
+HELD = (Status.LOCKED, *RUNNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,8 @@ class QueueInfo:
     jobs: dict[str, int]
     #: When the longest-waiting due job of the queue became due (None: none waits).
     oldest_waiting_ms: int | None = None
+    #: Held by a worker, not started yet (claimed ahead for a slot: ``--prefetch``).
+    locked: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,7 @@ class WorkerService:
                 workers=serving[name],
                 waiting=sum(counts[str(s)] for s in DEPTH),
                 running=sum(counts[str(s)] for s in RUNNING),
+                locked=counts[str(Status.LOCKED)],
                 jobs=dict(sorted(counts.items())),
                 oldest_waiting_ms=oldest.get(name),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from headrace.model import labels
 from headrace.model.clock import now_ms
+from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
 from headrace.store.predicates import IS_HELD
@@ -34,8 +36,11 @@ class WorkerRecord:
     types: tuple[str, ...] | None = None
     #: The labels it offers (``headrace worker --labels gpu,eu``), sorted.
     labels: tuple[str, ...] = ()
-    #: How many jobs it holds now (locked, running, canceling or suspending).
+    #: How many jobs it runs now, each in a slot (running, canceling or suspending).
     running: int = 0
+    #: How many more it holds that no slot started yet (``locked``): claimed ahead for a
+    #: slot (``--prefetch``), or taken for a free slot in the round before their start.
+    locked: int = 0
 
     @property
     def capacity(self) -> int:
@@ -44,8 +49,8 @@ class WorkerRecord:
 
     @property
     def load(self) -> float:
-        """The share of its capacity in use, 0.0 to 1.0."""
-        return self.running / self.capacity if self.capacity else 0.0
+        """The share of its slots in use, 0.0 to 1.0 (jobs held for a slot take none)."""
+        return min(self.running / self.capacity, 1.0) if self.capacity else 0.0
 
 
 class WorkerRepository:
@@ -91,12 +96,15 @@ class WorkerRepository:
     def workers(self) -> list[WorkerRecord]:
         """Every registered worker with the jobs it holds, newest heartbeat first."""
         held = (
-            select(J.c.locked_by, func.count())
+            select(J.c.locked_by, J.c.status, func.count())
             .where(IS_HELD, J.c.locked_by.is_not(None))
-            .group_by(J.c.locked_by)
+            .group_by(J.c.locked_by, J.c.status)
         )
+        running: Counter[str] = Counter()
+        locked: Counter[str] = Counter()
         with self.store.read() as conn:
-            running = {str(w): int(n) for w, n in conn.execute(held)}
+            for worker, status, n in conn.execute(held):
+                (locked if status == Status.LOCKED else running)[str(worker)] += int(n)
             rows = conn.execute(select(W).order_by(W.c.heartbeat_ms.desc(), W.c.worker_id))
             return [
                 WorkerRecord(
@@ -108,7 +116,8 @@ class WorkerRepository:
                     heartbeat_ms=r.heartbeat_ms,
                     types=None if r.types is None else tuple(json.loads(r.types)),
                     labels=labels.decode(r.labels),
-                    running=running.get(str(r.worker_id), 0),
+                    running=running[str(r.worker_id)],
+                    locked=locked[str(r.worker_id)],
                 )
                 for r in rows
             ]

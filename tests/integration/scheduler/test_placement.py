@@ -98,7 +98,10 @@ def test_the_running_count_is_per_worker(client: Client) -> None:
     WorkerRepository(client.store).register(wid, {"compute": 4}, TYPES)
     assert len(_claim(client, wid, ())) == 3
     listed = next(w for w in client.workers() if w.worker_id == wid)
-    assert (listed.capacity, listed.running, listed.load) == (4, 3, 0.75)
+    # Claimed, not started: held (locked), in no slot yet.
+    assert (listed.capacity, listed.running, listed.locked, listed.load) == (4, 0, 3, 0.0)
+    others = [w for w in client.workers() if w.worker_id != wid]
+    assert all(w.running == w.locked == 0 for w in others)
 
 
 def test_an_embedded_clients_in_process_worker_offers_the_clients_labels(

@@ -104,6 +104,23 @@ def test_prefetched_jobs_wait_locked_and_start_one_slot_at_a_time(
         ]
 
 
+def test_listings_count_jobs_held_for_a_slot_apart_from_running_ones(
+    held: tuple[Client, Gate, Worker],
+) -> None:
+    # With prefetch a worker holds more jobs than it has slots: its load stays the share
+    # of its slots in use, and the jobs held for a slot are counted as locked.
+    client, _gate, worker = held
+    running_and_prefetched(client, worker, 3)  # capacity 1 + prefetch 2
+    left = client.jobs.schedule("prefetch.gate").job_id
+    time.sleep(0.3)  # rounds in which the worker could take it, if it were wrong
+    assert client.jobs.get(left).status is Status.WAITING
+    [me] = [w for w in client.workers.list() if w.worker_id == worker.worker_id]
+    assert (me.capacity, me.running, me.locked, me.load) == (1, 1, 2, 1.0)
+    [queue] = [q for q in client.queues() if q.name == QUEUE]
+    assert (queue.running, queue.locked, queue.waiting) == (1, 2, 1)
+    assert queue.jobs == {"running": 1, "locked": 2, "waiting": 1}
+
+
 def test_stop_hands_prefetched_jobs_back_at_once_unrun(
     held: tuple[Client, Gate, Worker],
 ) -> None:

@@ -36,10 +36,12 @@ def test_queues_show_capacity_running_waiting_and_the_oldest_waiting(
     out = run("queues", "--store", store_url)
     assert out.exit_code == 0, out.stderr
     header = next(line for line in out.stdout.splitlines() if "QUEUE" in line)
-    for column in ("CAPACITY", "RUNNING", "WAITING", "OLDEST WAITING"):
+    for column in ("CAPACITY", "RUNNING", "LOCKED", "WAITING", "OLDEST WAITING"):
         assert column in header
+    columns = [c.strip() for c in header.split("┃")]  # the header's rule is heavy
     row = next(line for line in out.stdout.splitlines() if "maintenance" in line)
-    assert row.split("│")[5].strip() == "3"  # waiting
+    cells = dict(zip(columns, (c.strip() for c in row.split("│")), strict=True))
+    assert (cells["RUNNING"], cells["LOCKED"], cells["WAITING"]) == ("0", "0", "3")
     assert "ago" in row or "just now" in row
     data = {q["name"]: q for q in json.loads(run("queues", "--store", store_url, "--json").stdout)}
     assert data["maintenance"]["waiting"] == 3 and data["maintenance"]["oldest_waiting_ms"] > 0

@@ -115,6 +115,7 @@ def workers(_who: Reader, state: State) -> Items[WorkerOut]:
             labels=list(w.labels),
             capacity=w.capacity,
             running=w.running,
+            locked=w.locked,
             load=round(w.load, 4),
             heartbeat_age_ms=at - w.heartbeat_ms,
         )

@@ -35,19 +35,20 @@ export function Overview() {
     </section>
     <section aria-labelledby="q-h"><h2 id="q-h">Queues</h2>
       <div class="scroll"><table>
-        <thead><tr><th scope="col">queue</th><th scope="col">capacity</th><th scope="col">workers</th><th scope="col">running</th><th scope="col">waiting</th><th scope="col">oldest waiting</th></tr></thead>
+        <thead><tr><th scope="col">queue</th><th scope="col">capacity</th><th scope="col">workers</th><th scope="col">running</th><th scope="col" title="held by a worker for a slot">locked</th><th scope="col">waiting</th><th scope="col">oldest waiting</th></tr></thead>
         <tbody>${queues.map((q) => html`<tr>
           <th scope="row"><a href=${href("/jobs", { queue: q.name })}>${q.name}</a></th><td>${q.capacity}</td><td>${q.workers}</td>
-          <td>${q.running}</td><td>${q.waiting}</td>
+          <td>${q.running}</td><td>${q.locked}</td><td>${q.waiting}</td>
           <td>${overview.oldest_waiting_ms[q.name] ? html`<span title="since it was scheduled">${age(overview.oldest_waiting_ms[q.name], now)}</span>` : "—"}</td></tr>`)}</tbody>
       </table></div>
     </section>
     <section aria-labelledby="w-h"><h2 id="w-h">Workers</h2>
       <div class="scroll"><table>
-        <thead><tr><th scope="col">worker</th><th scope="col">host</th><th scope="col">pid</th><th scope="col">queues</th><th scope="col">started</th><th scope="col">heartbeat age</th><th scope="col">state</th></tr></thead>
+        <thead><tr><th scope="col">worker</th><th scope="col">host</th><th scope="col">pid</th><th scope="col">queues</th><th scope="col">running</th><th scope="col" title="held for a slot">locked</th><th scope="col">load</th><th scope="col">started</th><th scope="col">heartbeat age</th><th scope="col">state</th></tr></thead>
         <tbody>${workers.map((w) => html`<tr class=${w.alive ? "" : "warn"}>
           <th scope="row"><code>${short(w.worker_id)}</code></th><td>${w.hostname}</td><td>${w.pid}</td>
           <td>${Object.entries(w.queues).map(([k, v]) => `${k}×${v}`).join(", ")}</td>
+          <td>${w.running}</td><td>${w.locked}</td><td>${Math.round(w.load * 100)}%</td>
           <td><${Time} ms=${w.started_at_ms} /></td><td class="heartbeat">${age(w.heartbeat_ms, now)}</td>
           <td>${w.alive ? "alive" : html`<span aria-hidden="true">⚠</span> stale`}</td></tr>`)}</tbody>
       </table></div>
