@@ -1,81 +1,70 @@
-"""Settings from ``config.yaml``: store, queues, labels, ``server``, seed 004's ``job_logger``."""
+"""Settings from ``config.yaml``: store, queues, labels, ``server``, seed 004's ``job_logger``.
+
+Plain dataclasses with the defaults: a process without a config file (a worker started
+with flags alone, as benchmarks and containers start them) gets its settings without
+importing pydantic or PyYAML. A file is read and checked by ``headrace.config_file``'s
+pydantic models, imported for that only.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import pydantic
-import yaml
-
-from headrace import defaults, errors
+from headrace import defaults
 from headrace.model import prefetch as prefetching
 
 Level = Literal["debug", "info", "warning", "error", "critical"]
 
 
-class JobLoggerSettings(pydantic.BaseModel):
+@dataclass
+class JobLoggerSettings:
     """Seed 004's ``job_logger`` section: console and rotating-file logging of jobs."""
-
-    model_config = pydantic.ConfigDict(extra="forbid")
 
     console_level: Level = "info"
     file_level: Level = "debug"
     file: str | None = None
-    max_size_mb: int = pydantic.Field(default=1000, gt=0)
-    max_backups: int = pydantic.Field(default=3, ge=0)
-    max_age_days: int = pydantic.Field(default=28, ge=0)
+    #: Size at which the file rotates (> 0).
+    max_size_mb: int = 1000
+    max_backups: int = 3
+    max_age_days: int = 28
 
 
-class ServerSettings(pydantic.BaseModel):
+@dataclass
+class ServerSettings:
     """The ``server`` section: how ``headrace server`` serves (its flags and env win)."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-
     host: str = "127.0.0.1"
-    port: int = pydantic.Field(default=8000, ge=0, le=65535)
+    port: int = 8000
     #: In-process workers; 0 makes an API-only node.
-    workers: int = pydantic.Field(default=1, ge=0)
+    workers: int = 1
     #: uvicorn processes serving HTTP on one socket; the workers still run once.
-    api_processes: int = pydantic.Field(default=1, ge=1)
+    api_processes: int = 1
     #: Modules registering job types, imported as ``--import`` does.
-    imports: list[str] = pydantic.Field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
 
 
-class Settings(pydantic.BaseModel):
+@dataclass
+class Settings:
     """Everything ``config.yaml`` may set."""
 
-    model_config = pydantic.ConfigDict(extra="forbid")
-
     store: str | None = None
-    queues: dict[str, int] = pydantic.Field(default_factory=lambda: dict(defaults.QUEUES))
+    #: Capacity of each queue; a file's queues are added to (or override) the defaults.
+    queues: dict[str, int] = field(default_factory=lambda: dict(defaults.QUEUES))
     #: Labels this process's workers offer (``headrace worker`` and ``headrace server``
     #: without ``--labels``, an embedded ``Client`` without ``labels=``), e.g. ``[gpu, eu]``;
     #: checked where a worker takes them (``headrace.model.labels.parse``).
-    labels: list[str] = pydantic.Field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
     #: Jobs each queue of a worker may hold claimed beyond its capacity, waiting for a
     #: slot (``headrace worker --prefetch``, Celery's prefetch): rounds carry more jobs,
     #: at the cost of a long job's neighbours waiting in its worker. 0 claims only what
     #: free slots take at once; ``auto`` holds what the slots should start within 0.1 s
     #: (``headrace.model.prefetch``).
     prefetch: prefetching.Setting = prefetching.AUTO
-    job_logger: JobLoggerSettings = pydantic.Field(default_factory=JobLoggerSettings)
-    server: ServerSettings = pydantic.Field(default_factory=ServerSettings)
-
-    @pydantic.field_validator("prefetch", mode="before")
-    @classmethod
-    def _prefetch(cls, value: object) -> prefetching.Setting:
-        return prefetching.parse(value)  # an InvalidInput is a ValueError pydantic reports
-
-    @pydantic.field_validator("queues")
-    @classmethod
-    def _capacities(cls, queues: dict[str, int]) -> dict[str, int]:
-        for name, capacity in queues.items():
-            if capacity < 1:
-                msg = f"queue {name!r} needs a capacity >= 1, got {capacity}"
-                raise ValueError(msg)
-        return {**defaults.QUEUES, **queues}
+    job_logger: JobLoggerSettings = field(default_factory=JobLoggerSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Settings:
@@ -89,16 +78,16 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
         if not Path("config.yaml").exists():
             return Settings()
         chosen = "config.yaml"
-    try:
-        raw = yaml.safe_load(Path(chosen).read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise errors.InvalidInput(str(chosen), f"cannot read config: {exc}") from None
-    if not isinstance(raw, dict):
-        raise errors.InvalidInput(str(chosen), "config must be a mapping")
-    try:
-        return Settings.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        msg = f"{chosen}: {where}"
-        raise errors.InvalidInput(msg, first["msg"]) from None
+    # Imported only when there is a file to read: pydantic, PyYAML and the models'
+    # schemas would otherwise be a sixth of a worker's start-up (see the module's doc).
+    from headrace import config_file
+
+    read = config_file.read(os.fspath(chosen))
+    return Settings(
+        store=read.store,
+        queues=read.queues,
+        labels=read.labels,
+        prefetch=read.prefetch,
+        job_logger=JobLoggerSettings(**read.job_logger.model_dump()),
+        server=ServerSettings(**read.server.model_dump()),
+    )
