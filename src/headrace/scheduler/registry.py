@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import pydantic
+from typing import TYPE_CHECKING, Any, Literal
 
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
 from headrace.model.job import JobGroupInfo, JobTypeInfo
 from headrace.store.catalog import CatalogRepository
+
+if TYPE_CHECKING:
+    # Only a job type with a params model needs pydantic, and its module imported it: a
+    # worker whose types take plain JSON starts without it (see ``_params``).
+    import pydantic
 
 #: A function job: ``fn(ctx, params)``, or a ``JobWorker`` subclass.
 Target = Callable[..., Any] | type
@@ -176,10 +179,15 @@ def _params(
 ) -> tuple[type[pydantic.BaseModel] | None, dict[str, Any] | None]:
     if params is None:
         return None, None
-    if isinstance(params, type) and issubclass(params, pydantic.BaseModel):
-        return params, params.model_json_schema()
     if isinstance(params, dict):
         return None, params
+    if isinstance(params, type):
+        # Imported here only: a params class is a pydantic model its module has loaded
+        # already, and a worker whose types take plain JSON starts without pydantic.
+        import pydantic
+
+        if issubclass(params, pydantic.BaseModel):
+            return params, params.model_json_schema()
     msg = f"expected a pydantic model class or a JSON schema dict, got {params!r}"
     msg_0 = "params"
     raise errors.InvalidInput(msg_0, msg)

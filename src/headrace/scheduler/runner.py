@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import traceback
 from dataclasses import dataclass
-from typing import Any
-
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from headrace import errors
 from headrace.scheduler import failure
 from headrace.scheduler.context import JobContext, JobWorker
 from headrace.scheduler.registry import JobTypeSpec
+
+if TYPE_CHECKING:
+    import pydantic
 
 #: Largest error text stored for a failed attempt.
 MAX_ERROR_CHARS = 16_000
@@ -36,6 +37,10 @@ def parse_params(
         InvalidInput: naming the first field that fails the type's schema.
     """
     if model is not None:
+        # A params model is a pydantic class, so pydantic is loaded by now; imported here
+        # so that a worker whose types take plain JSON never imports it.
+        import pydantic
+
         try:
             return model.model_validate(params if params is not None else {})
         except pydantic.ValidationError as exc:

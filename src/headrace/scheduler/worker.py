@@ -30,7 +30,7 @@ from headrace.model import prefetch as prefetching
 from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
 from headrace.model.status import Status
-from headrace.scheduler import control, ending, isolation, keeper, runner
+from headrace.scheduler import control, ending, keeper, runner
 from headrace.scheduler.attempt import (
     Attempt,
     ExecutionKilled,
@@ -329,6 +329,10 @@ class Worker:
                 attempt.thread = me
                 began = time.monotonic()
                 if attempt.spec.isolation == "process":
+                    # Imported at the first such job: multiprocessing and cloudpickle are
+                    # start-up a worker of thread-run jobs does not need.
+                    from headrace.scheduler import isolation
+
                     outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
                 else:
                     outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
