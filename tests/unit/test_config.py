@@ -98,3 +98,33 @@ def test_prefetch_is_read_and_defaults_to_auto(tmp_path: Path) -> None:
     assert config.load(path).prefetch == 0
     path.write_text("prefetch: auto\n")
     assert config.load(path).prefetch == "auto"
+
+
+def test_the_settings_and_the_files_models_agree_field_for_field(tmp_path: Path) -> None:
+    # Without a file the settings are dataclasses (no pydantic); a file is checked by
+    # config_file's models: the same fields, and an empty file reads as the defaults.
+    from dataclasses import fields
+
+    from headrace import config_file
+
+    pairs = [
+        (config.Settings, config_file.SettingsFile),
+        (config.JobLoggerSettings, config_file.JobLoggerSection),
+        (config.ServerSettings, config_file.ServerSection),
+    ]
+    for settings, model in pairs:
+        assert [f.name for f in fields(settings)] == list(model.model_fields)
+    path = tmp_path / "config.yaml"
+    path.write_text("")
+    assert config.load(path) == config.Settings()
+    path.write_text(
+        "store: sqlite:///x.db\nlabels: [gpu]\nprefetch: 4\n"
+        "server:\n  port: 9000\n  imports: [jobs]\njob_logger:\n  max_backups: 5\n"
+    )
+    assert config.load(path) == config.Settings(
+        store="sqlite:///x.db",
+        labels=["gpu"],
+        prefetch=4,
+        server=config.ServerSettings(port=9000, imports=["jobs"]),
+        job_logger=config.JobLoggerSettings(max_backups=5),
+    )
