@@ -7,8 +7,10 @@ Two measures per tree, the trees alternated within each repeat so they share the
 machine's noise (run it under ``flock /work/wt/bench.lock``):
 
 - imports: ``python -X importtime -c "import headrace.cli.worker"``, the inclusive time of
-  ``headrace.cli.worker`` and the sum of every module's own time (the whole start-up's
-  imports, the interpreter's own included);
+  ``headrace.cli.worker``; and a real worker under ``-X importtime`` (serving an empty
+  queue) up to its "serving" line: the sum of every module's own time, the interpreter's
+  and those imported while the command line is read and the store opened included (a
+  plain command line need not import ``headrace.cli.worker`` at all);
 - start: ``python -m headrace worker --store URL --queues bench=8 --import
   bench.jobs_noop`` on a fresh store holding ``--jobs`` queued no-op jobs: wall time from
   spawn to the "worker ... serving" line (ready), the worker's CPU seconds at that moment
@@ -34,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,24 +59,59 @@ def env_for(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(tree / "src")}
 
 
-def import_times(tree: Path) -> tuple[float, float]:
-    """Milliseconds: ``headrace.cli.worker`` inclusive, and every module's own time summed."""
+def own_times(lines: Iterable[str]) -> dict[str, float]:
+    """``-X importtime`` lines read: each module's own milliseconds (and ``| total``)."""
+    times: dict[str, float] = {}
+    for line in lines:
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, inclusive, name = (part.strip() for part in line[12:].split("|"))
+        times[name] = int(own) / 1000
+        times.setdefault("| inclusive " + name, int(inclusive) / 1000)
+    return times
+
+
+def import_worker_module(tree: Path) -> float:
+    """Milliseconds: ``import headrace.cli.worker``, inclusive (``-X importtime``)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import headrace.cli.worker"],
         cwd=tree,
         env=env_for(tree),
         capture_output=True,
         check=True,
+        text=True,
     )
-    worker = total = 0.0
-    for line in done.stderr.decode().splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        own, inclusive, name = (part.strip() for part in line[12:].split("|"))
-        total += int(own) / 1000
-        if name == "headrace.cli.worker":
-            worker = int(inclusive) / 1000
-    return worker, total
+    return own_times(done.stderr.splitlines())["| inclusive headrace.cli.worker"]
+
+
+def imports_until_serving(tree: Path, url: str) -> float:
+    """Milliseconds: every module's own import time in a real worker, up to "serving".
+
+    The worker serves a queue with no jobs, leaving those queued to the timed start; a
+    module loaded by ``importlib.import_module`` (the ``--import`` one) is not counted,
+    its own imports are.
+    """
+    cmd = [
+        sys.executable, "-X", "importtime", "-m", "headrace", "worker", "--store", url,
+        "--queues", "probe-idle=1", "--import", "bench.jobs_noop",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=tree, env=env_for(tree), stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if READY.match(line.encode()):
+                break
+            lines.append(line)
+        else:
+            raise RuntimeError(f"worker exited before ready ({proc.wait()}): {''.join(lines)}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=15)
+    return sum(ms for name, ms in own_times(lines).items() if not name.startswith("|"))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -195,12 +232,11 @@ def main() -> None:
         serial = 0
         for _ in range(args.repeat):
             for name, tree in trees.items():
-                if not args.skip_imports:
-                    worker, total = import_times(tree)
-                    add(name, "import headrace.cli.worker ms", worker)
-                    add(name, "all imports (own times summed) ms", total)
                 serial += 1
                 url = fresh_store(tree, args.store, Path(tmp), serial, args.jobs)
+                if not args.skip_imports:
+                    add(name, "import headrace.cli.worker ms", import_worker_module(tree))
+                    add(name, "worker's imports to ready ms", imports_until_serving(tree, url))
                 seen = start_workers(tree, url, args.workers)
                 for i, ms in enumerate(seen["ready_ms"]):
                     add(name, f"spawn -> ready ms (worker {i})", ms)
