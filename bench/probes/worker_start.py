@@ -16,7 +16,7 @@ machine's noise (run it under ``flock /work/wt/bench.lock``):
   spawn to the "worker ... serving" line (ready), the worker's CPU seconds at that moment
   (``/proc``, clock-tick resolution), and wall time from spawn to the first ``locked``
   event the store recorded (the first claim). With ``--workers 2`` both start at once, as
-  in ``bench/queue.py``'s drains, and the gap between their ready lines is reported too.
+  in ``bench/queue.py``'s drains: the first and the second ready, and the gap between.
 
 Each tree runs its own ``src`` (``PYTHONPATH=<tree>/src``) from its root (where
 ``bench/jobs_noop.py`` is), and prepares its own stores (its migrations). Medians go to
@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,6 +52,7 @@ PG_SERVER = os.environ.get("HR_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"
 #: The probe's throwaway PostgreSQL database, dropped at the end.
 PG_DB = f"hr_probe_{os.getpid()}"
 READY = re.compile(rb"^worker \S+ serving")
+ORDINALS = ("first", "second", "third", "fourth")
 FIRST_CLAIM = "SELECT min(at_ms) FROM job_events WHERE to_status = 'locked'"
 
 
@@ -168,20 +170,29 @@ def start_workers(tree: Path, url: str, count: int) -> dict[str, Any]:
         )
         for _ in range(count)
     ]
-    ready: list[float] = []
-    cpu: list[float] = []
+    ready: list[float | None] = [None] * count
+    cpu: list[float | None] = [None] * count
+    said: list[list[str]] = [[] for _ in procs]
+
+    def watch(i: int, proc: subprocess.Popen[bytes]) -> None:
+        # One reader per worker: a line is timed as it comes, not after another's.
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            said[i].append(line.decode(errors="replace"))
+            if READY.match(line):
+                ready[i] = time.time() - spawned
+                cpu[i] = cpu_seconds(proc.pid)
+                return
+
+    readers = [threading.Thread(target=watch, args=(i, p)) for i, p in enumerate(procs)]
     try:
-        for proc in procs:
-            assert proc.stderr is not None
-            said = []
-            for line in proc.stderr:
-                said.append(line.decode(errors="replace"))
-                if READY.match(line):
-                    ready.append(time.time() - spawned)
-                    cpu.append(cpu_seconds(proc.pid))
-                    break
-            else:
-                raise RuntimeError(f"worker exited before ready ({proc.wait()}): {''.join(said)}")
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(60)
+        for i, proc in enumerate(procs):
+            if ready[i] is None:
+                raise RuntimeError(f"worker not ready ({proc.poll()}): {''.join(said[i])}")
         deadline = time.monotonic() + 10
         first = None
         while first is None and time.monotonic() < deadline:
@@ -195,8 +206,8 @@ def start_workers(tree: Path, url: str, count: int) -> dict[str, Any]:
         for proc in procs:
             proc.wait(15)
     return {
-        "ready_ms": [1000 * r for r in ready],
-        "cpu_at_ready_ms": [1000 * c for c in cpu],
+        "ready_ms": sorted(1000 * r for r in ready if r is not None),
+        "cpu_at_ready_ms": [1000 * c for c in cpu if c is not None],
         "first_claim_ms": None if first is None else first - 1000 * spawned,
     }
 
@@ -217,7 +228,7 @@ def main() -> None:
     p.add_argument("--tree", action="append", required=True, help="name=path of a repo tree")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, choices=range(1, len(ORDINALS) + 1))
     p.add_argument("--jobs", type=int, default=20)
     p.add_argument("--skip-imports", action="store_true")
     args = p.parse_args()
@@ -239,9 +250,9 @@ def main() -> None:
                     add(name, "worker's imports to ready ms", imports_until_serving(tree, url))
                 seen = start_workers(tree, url, args.workers)
                 for i, ms in enumerate(seen["ready_ms"]):
-                    add(name, f"spawn -> ready ms (worker {i})", ms)
-                for i, ms in enumerate(seen["cpu_at_ready_ms"]):
-                    add(name, f"CPU at ready ms (worker {i})", ms)
+                    add(name, f"spawn -> ready ms ({ORDINALS[i]} worker)", ms)
+                for ms in seen["cpu_at_ready_ms"]:
+                    add(name, "CPU at ready ms (each worker)", ms)
                 if args.workers > 1:
                     add(name, "ready gap ms", max(seen["ready_ms"]) - min(seen["ready_ms"]))
                 add(name, "spawn -> first claim ms", seen["first_claim_ms"])

@@ -79,7 +79,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
             return Settings()
         chosen = "config.yaml"
     # Imported only when there is a file to read: pydantic, PyYAML and the models'
-    # schemas would otherwise be a sixth of a worker's start-up (see the module's doc).
+    # schemas would otherwise be ~90 ms of a worker's start-up (see the module's doc).
     from headrace import config_file
 
     read = config_file.read(os.fspath(chosen))

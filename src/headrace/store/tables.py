@@ -2,8 +2,8 @@
 
 SQLAlchemy Core ``Table``s, not ORM classes: nothing maps rows to objects (every store
 query selects columns), and importing ``sqlalchemy.orm`` and building the declarative
-classes cost each process that opens a store (a ``headrace worker`` most of all) about a
-sixth of its start-up.
+classes cost each process that opens a store (a ``headrace worker`` most of all) ~75 ms
+of its start-up (-X importtime: this module 110 ms inclusive, now 35 ms).
 """
 
 from __future__ import annotations
