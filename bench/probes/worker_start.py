@@ -9,8 +9,7 @@ machine's noise (run it under ``flock /work/wt/bench.lock``):
 - imports: ``python -X importtime -c "import headrace.cli.worker"``, the inclusive time of
   ``headrace.cli.worker``; and a real worker under ``-X importtime`` (serving an empty
   queue) up to its "serving" line: the sum of every module's own time, the interpreter's
-  and those imported while the command line is read and the store opened included (a
-  plain command line need not import ``headrace.cli.worker`` at all);
+  and those imported while the command line is read and the store opened included;
 - start: ``python -m headrace worker --store URL --queues bench=8 --import
   bench.jobs_noop`` on a fresh store holding ``--jobs`` queued no-op jobs: wall time from
   spawn to the "worker ... serving" line (ready), the worker's CPU seconds at that moment

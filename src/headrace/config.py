@@ -2,8 +2,8 @@
 
 Plain dataclasses with the defaults: a process without a config file (a worker started
 with flags alone, as benchmarks and containers start them) gets its settings without
-importing pydantic or PyYAML. A file is read and checked by ``headrace.config_file``'s
-pydantic models, imported for that only.
+building pydantic models or importing PyYAML. A file is read and checked by
+``headrace.config_file``'s pydantic models, imported for that only.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """``config.yaml`` read and checked: the pydantic models of its sections.
 
 Imported by ``headrace.config.load`` only when there is a file to read, so a process
-without one (a worker started with flags alone) imports neither pydantic nor PyYAML: the
-two and the models' schemas (pydantic's plugin lookup included) were 100-130 ms of CPU
-of a worker's ~0.7 s start-up on 2 busy cores. The models' fields and
+without one does not build these models nor import PyYAML for them: with pydantic's
+import and plugin lookup, 100-130 ms of CPU of a worker's ~0.7 s start-up on 2 busy
+cores. (``headrace worker`` still imports pydantic while Typer reads its options; an
+embedded client or a worker started from Python does not.) The models' fields and
 defaults are ``headrace.config``'s settings, field for field (a test checks they agree).
 """
 

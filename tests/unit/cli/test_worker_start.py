@@ -2,8 +2,10 @@
 
 A worker process imports the worker and the store; not the rest of the command (web
 stack, client, engine, Rich), nor Alembic when its store is migrated already, nor
-jsonschema before a job needs it. Each was a share of the start-up in which a fleet's
-first worker drained alone while the others still imported.
+jsonschema before a job needs it; nor SQLAlchemy's ORM (the schema is Core tables), nor
+pydantic and PyYAML without a config file, nor process isolation (multiprocessing,
+cloudpickle) before its first isolated job. Each was a share of the start-up in which a
+fleet's first worker drained alone while the others still imported.
 """
 
 from __future__ import annotations
@@ -20,17 +22,24 @@ from headrace.store.database import Store
 #: Modules (and their submodules) a worker process must not import to start.
 NOT_AT_START = (
     "alembic",
+    "cloudpickle",
     "fastapi",
     "headrace.api",
     "headrace.client",
+    "headrace.config_file",
     "headrace.engine",
     "headrace.pipeline",
+    "headrace.scheduler.isolation",
     "headrace.service.jobs",
     "headrace.service.pipeline_runner",
     "httpx",
     "jsonschema",
+    "multiprocessing",
+    "pydantic",
     "rich",
+    "sqlalchemy.orm",
     "uvicorn",
+    "yaml",
 )
 
 SCRIPT = """
