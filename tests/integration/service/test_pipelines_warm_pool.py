@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
+from pathlib import Path
 
+from child_path import child_pythonpath
 from headrace import Client, defaults
 from headrace.engine.executors import pool as pools
 from headrace.jet.pipeline import Pipeline, counting
@@ -79,3 +85,38 @@ def test_a_store_provider_travels_as_a_light_reference_that_opens_on_use(
         "sys.exit('sqlalchemy' in sys.modules or 'headrace.service.data' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", probe], check=True)
+
+
+def test_a_script_that_ends_while_the_pool_starts_leaves_no_error_behind(tmp_path: Path) -> None:
+    # The fork server imports the preloaded module for a second, so the script ends while
+    # its pool's children still start. Multiprocessing's exit handler used to remove the
+    # queues' semaphores under them, and each printed a FileNotFoundError traceback after
+    # the script had already exited 0.
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(1.0)\n")
+    script = (
+        "from headrace.engine.executors import pool\n"
+        "pool.warm(2, ['slow_import'])\n"
+        "import time; time.sleep(0.2)\n"
+    )
+    err = tmp_path / "stderr.txt"
+    with err.open("w") as sink:
+        child = subprocess.Popen(
+            [sys.executable, "-c", script],
+            stderr=sink,
+            env={**os.environ, "PYTHONPATH": child_pythonpath(tmp_path)},
+            start_new_session=True,
+        )
+        assert child.wait(60) == 0
+    deadline = time.monotonic() + 30
+    while _group_alive(child.pid):  # the script's children write after it has gone
+        assert time.monotonic() < deadline, "the script's children outlived it"
+        time.sleep(0.05)
+    assert "Traceback" not in err.read_text(), err.read_text()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -11,6 +11,7 @@ first run at parallelism above 1 finds its workers ready instead of paying their
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -143,6 +144,8 @@ class Pool:
 _lock = threading.Lock()
 _idle: Pool | None = None
 _warming: threading.Thread | None = None
+#: ``shutdown`` runs at the interpreter's exit (registered by the first ``warm``).
+_exit_hooked = False
 
 
 def preload(modules: Iterable[str]) -> None:
@@ -163,7 +166,7 @@ def warm(size: int, modules: Iterable[str] = ()) -> None:
     workers have them when the first run's payload needs them. Failing to start is
     only logged: the first run starts its pool itself, and reports what goes wrong.
     """
-    global _warming
+    global _warming, _exit_hooked
     preload(modules)
     with _lock:
         if _idle is not None or _warming is not None:
@@ -172,6 +175,13 @@ def warm(size: int, modules: Iterable[str] = ()) -> None:
             target=_start_idle, args=(size,), name="headrace-pool-warm", daemon=True
         )
         _warming = thread
+        if not _exit_hooked:
+            # A script that ends while the pool still starts would otherwise leave its
+            # children half-started: multiprocessing's own exit handler (registered
+            # before, so run after this one) removes the queues' semaphores while a
+            # child still reads them, and the child prints a FileNotFoundError.
+            atexit.register(shutdown)
+            _exit_hooked = True
     thread.start()
 
 
