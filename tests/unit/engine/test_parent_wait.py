@@ -4,14 +4,17 @@ Without a control, the parent has nothing to do by itself but the next periodic
 snapshot, so it sleeps until that is due (at most ``IDLE_SEC``) instead of polling every
 ``POLL_SEC``; a report or a worker's end wakes it at once. These tests check that the
 sleep is bounded by the snapshot schedule (a snapshot comes while the workers send
-nothing), that a worker dying while the parent sleeps still fails the run, and that
-with a control the parent keeps polling. No assertion depends on how fast the machine
-is: waits are gates on files, and limits are compared with the coordinator's schedule.
+nothing), that a worker dying while the parent sleeps still fails the run, that with a
+control the parent keeps polling, that a snapshot falling due does not wake a parent
+waiting for the previous one's commit, and that reports queued behind a report are read
+without a wait before each. No assertion depends on how fast the machine is: waits are
+gates on files, and limits are compared with the coordinator's schedule.
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -25,6 +28,7 @@ from headrace.engine import EngineOptions, prepare, run
 from headrace.engine.executors import messages as m
 from headrace.engine.executors import parent
 from headrace.engine.executors.pool import WorkerCrashed
+from headrace.engine.executors.sinks import DriverSinks
 from headrace.engine.snapshot import Coordinator
 from headrace.pipeline import Pipeline, StreamSource
 
@@ -60,12 +64,13 @@ class _Quiet:
 class _Waits:
     """A stand-in for a Parent: only what ``Parent.wait_sec`` reads."""
 
-    def __init__(self, coord: Coordinator) -> None:
+    def __init__(self, coord: Coordinator, committing: Any = None) -> None:
         self.coordinator = coord
+        self.committing = committing
 
 
-def wait_sec(coord: Coordinator) -> float:
-    return parent.Parent.wait_sec(_Waits(coord))  # type: ignore[arg-type]
+def wait_sec(coord: Coordinator, committing: Any = None) -> float:
+    return parent.Parent.wait_sec(_Waits(coord, committing))  # type: ignore[arg-type]
 
 
 def _inc(x: int) -> int:
@@ -102,6 +107,20 @@ def test_the_parent_sleeps_until_the_next_snapshot_at_most() -> None:
     # A control is polled every POLL_SEC, snapshots or not.
     assert wait_sec(coordinator("exactly_once", NEVER_MS, _Quiet())) == parent.POLL_SEC
     assert wait_sec(coordinator("none", NEVER_MS, _Quiet())) == parent.POLL_SEC
+
+
+def test_a_due_snapshot_does_not_wake_a_parent_that_waits_for_a_commit() -> None:
+    # The next snapshot begins only once the last one committed, which waits for the
+    # workers' marks (reports, which wake the parent): meanwhile it sleeps, overdue or
+    # not, rather than read an empty queue over and over.
+    pending = parent._Commit(1, [], [None, None], {}, {0, 1})
+    overdue = coordinator("exactly_once", 0)
+    assert wait_sec(overdue) == 0.0
+    assert wait_sec(overdue, committing=pending) == parent.IDLE_SEC
+    assert wait_sec(coordinator("at_least_once", 200), committing=pending) == parent.IDLE_SEC
+    # A control is still polled every POLL_SEC.
+    polled = coordinator("exactly_once", 0, _Quiet())
+    assert wait_sec(polled, committing=pending) == parent.POLL_SEC
 
 
 def _inc_after_a_snapshot_began(gates: str, x: int) -> int:
@@ -175,3 +194,55 @@ def test_a_worker_that_dies_while_the_parent_sleeps_fails_the_run(
     slept = [n for timeout, n in waits if timeout > parent.POLL_SEC]
     assert slept, waits
     assert all(n > 0 for n in slept)  # every long sleep watched the workers' ends
+
+
+def _send_outputs(results: Any, n: int) -> None:
+    """Sends ``n`` one-item sink outputs, then ends (its feeder writes them all first)."""
+    for i in range(n):
+        m.send(results, m.SinkOutput(1, 0, 0, [i]))
+
+
+class _Reader:
+    """A stand-in for a Parent: what ``Parent._next`` reads, on a real results queue."""
+
+    wait_sec = parent.Parent.wait_sec
+    next = parent.Parent._next
+
+    def __init__(self, coord: Coordinator, results: Any) -> None:
+        self.coordinator, self.results, self.control = coord, results, results
+        self.sinks = DriverSinks(coord.plan, stream_provider(PARTS), coord)
+        self.barrier, self.streak, self.committing = False, False, None
+        self.procs: list[Any] = []
+        self.done: dict[int, Any] = {}
+
+
+def test_after_a_report_the_parent_reads_the_next_without_waiting_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Exactly once, no control: nothing is gathered for a flush, so only the streak
+    # keeps the parent from a wait on the queue and the workers' ends before each read.
+    waits: list[float] = []
+    wait_any = m.wait_any
+
+    def noting_wait_any(queues: Any, timeout: float, sentinels: Any = ()) -> bool:
+        waits.append(timeout)
+        return wait_any(queues, timeout, sentinels)
+
+    monkeypatch.setattr(m, "wait_any", noting_wait_any)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    sender = context.Process(target=_send_outputs, args=(results, 5))
+    sender.start()
+    sender.join()  # all five are in the pipe now
+    reader = _Reader(coordinator("exactly_once", NEVER_MS), results)
+
+    got = [reader.next() for _ in range(5)]
+
+    assert [r.items for r in got if isinstance(r, m.SinkOutput)] == [[0], [1], [2], [3], [4]]
+    assert len(waits) == 1  # the first read waited; the four behind it did not
+    assert reader.streak
+    assert reader.next() is None  # nothing more: found empty, the read then waits...
+    assert len(waits) == 2 and not reader.streak
+    assert reader.next() is None  # ...and so does the next, without trying first
+    assert len(waits) == 3
+    results.close()
