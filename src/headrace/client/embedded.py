@@ -17,6 +17,7 @@ from headrace import config, defaults, errors, logconfig
 from headrace.client import remote
 from headrace.client import workers as client_workers
 from headrace.engine import PipelineMetrics
+from headrace.engine.executors import pool as engine_pool  # noqa: F401 - see _close_all
 from headrace.model import labels as job_labels
 from headrace.model import status as machine
 from headrace.model.job import Job, JobGroupInfo
@@ -134,6 +135,9 @@ def leftover_notice(jobs: list[Job]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Registered after the engine pool's exit handler and multiprocessing's (``engine_pool``
+# imported above), so it runs before them: a script's running jobs are stopped and handed
+# back before their worker processes are stopped.
 @atexit.register
 def _close_all() -> None:
     # Flush what in-process workers still hold, so a script's last jobs are recorded.

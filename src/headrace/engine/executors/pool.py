@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
@@ -144,8 +145,6 @@ class Pool:
 _lock = threading.Lock()
 _idle: Pool | None = None
 _warming: threading.Thread | None = None
-#: ``shutdown`` runs at the interpreter's exit (registered by the first ``warm``).
-_exit_hooked = False
 
 
 def preload(modules: Iterable[str]) -> None:
@@ -166,7 +165,7 @@ def warm(size: int, modules: Iterable[str] = ()) -> None:
     workers have them when the first run's payload needs them. Failing to start is
     only logged: the first run starts its pool itself, and reports what goes wrong.
     """
-    global _warming, _exit_hooked
+    global _warming
     preload(modules)
     with _lock:
         if _idle is not None or _warming is not None:
@@ -175,13 +174,6 @@ def warm(size: int, modules: Iterable[str] = ()) -> None:
             target=_start_idle, args=(size,), name="headrace-pool-warm", daemon=True
         )
         _warming = thread
-        if not _exit_hooked:
-            # A script that ends while the pool still starts would otherwise leave its
-            # children half-started: multiprocessing's own exit handler (registered
-            # before, so run after this one) removes the queues' semaphores while a
-            # child still reads them, and the child prints a FileNotFoundError.
-            atexit.register(shutdown)
-            _exit_hooked = True
     thread.start()
 
 
@@ -250,3 +242,12 @@ def shutdown() -> None:
         pool, _idle = _idle, None
     if pool is not None:
         pool.close()
+
+
+# At the interpreter's exit, before multiprocessing's own handler (imported above, so
+# registered before this one, and run after it: handlers run last first): that one
+# removes the queues' semaphores first, so a pool still starting as a script ended left
+# children that printed a FileNotFoundError after the script had exited. An embedded
+# client registers its own exit handler after this one (``client.embedded``), so its
+# jobs are stopped before their pool goes.
+atexit.register(shutdown)
