@@ -208,11 +208,9 @@ jobs = Table(
     # Retries whose delay is over.
     partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
     # Listings: a tenant's jobs newest first (filtered there by type or project: no
-    # index of their own, see migration 0016), and those of one status newest first,
-    # a page read from the index's end rather than all the status's jobs sorted (and
-    # counts by status; migration 0018).
+    # index of their own, see migration 0016), and by status.
     Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
-    Index("ix_jobs_tenant_status_scheduled", "tenant_id", "status", "scheduled_at_ms"),
+    Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )
 
 #: Every status change of every job: who, when, from what to what, why.
