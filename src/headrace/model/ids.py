@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -19,19 +18,31 @@ _counter = 0
 
 def new_id() -> str:
     """A new UUIDv7 as a string."""
+    return new_ids(1)[0]
+
+
+def new_ids(n: int) -> list[str]:
+    """``n`` new UUIDv7s as strings, in the order they were made.
+
+    One lock and one read of the system's random source for all of them: a bulk schedule
+    of 20,000 jobs spent 90 ms in ``new_id`` one at a time, half of it in ``uuid.UUID``.
+    """
     global _last_ms, _counter
+    stamps = []
     with _lock:
-        ms = time.time_ns() // 1_000_000
-        if ms <= _last_ms:
-            ms = _last_ms
-            _counter += 1
-            if _counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+        ms = max(time.time_ns() // 1_000_000, _last_ms)
+        counter = _counter + 1 if ms == _last_ms else 0
+        for _ in range(n):
+            if counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
                 ms += 1
-                _counter = 0
-        else:
-            _counter = 0
-        _last_ms = ms
-        counter = _counter
-    random_b = int.from_bytes(os.urandom(8), "big") & 0x3FFF_FFFF_FFFF_FFFF
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | random_b
-    return str(uuid.UUID(int=value))
+                counter = 0
+            stamps.append((ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62)
+            counter += 1
+        _last_ms, _counter = ms, counter - 1
+    random = os.urandom(8 * n)
+    out = []
+    for i, stamp in enumerate(stamps):
+        tail = int.from_bytes(random[8 * i : 8 * i + 8], "big") & 0x3FFF_FFFF_FFFF_FFFF
+        h = f"{stamp | tail:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out

@@ -43,12 +43,45 @@ def new_job_row(
     Raises:
         InvalidInput: naming the option or the params' field that is wrong.
     """
+    row = options_row(
+        info,
+        tenant_id,
+        user_id,
+        idempotency_key=idempotency_key,
+        timeout_sec=timeout_sec,
+        max_retries=max_retries,
+        retry_delay_sec=retry_delay_sec,
+        delay_sec=delay_sec,
+        name=name,
+        description=description,
+        labels=labels,
+    )
+    row["params"] = params_text(info, params_model, params)
+    return row
+
+
+def options_row(
+    info: JobTypeInfo,
+    tenant_id: str,
+    user_id: str,
+    *,
+    idempotency_key: str | None = None,
+    timeout_sec: int | None = None,
+    max_retries: int | None = None,
+    retry_delay_sec: int | None = None,
+    delay_sec: float = 0,
+    name: str | None = None,
+    description: str | None = None,
+    labels: str | Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A new job's ``jobs`` row but its params: what every job of a ``schedule_many`` shares.
+
+    Raises:
+        InvalidInput: naming the option that is wrong.
+    """
     required = tuple(sorted({*job_labels.parse("labels", labels), *info.labels}))
     text.check_optional("name", name, 255)
     text.check_optional("description", description, 10_000)
-    checked = runner.parse_params(params_model, info.params_schema, params)
-    params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
-    text.check_value("params", params)
     at = now_ms()
     return {
         "tenant_id": tenant_id,
@@ -65,7 +98,6 @@ def new_job_row(
         "timeout_sec": _option("timeout_sec", timeout_sec, info.timeout_sec),
         "max_retries": _option("max_retries", max_retries, info.max_retries),
         "retry_delay_sec": _option("retry_delay_sec", retry_delay_sec, info.retry_delay_sec),
-        "params": codec.dumps(params, "params"),
         "progress": 0.0,
         "attempt": 0,
         "retries": 0,
@@ -73,6 +105,18 @@ def new_job_row(
         "resumed": False,
         "labels": job_labels.encode(required),
     }
+
+
+def params_text(info: JobTypeInfo, params_model: Any, params: Any) -> str:
+    """``params`` checked against the job type and encoded as the ``params`` column holds it.
+
+    Raises:
+        InvalidInput: naming the params' field that is wrong (``params.size``).
+    """
+    checked = runner.parse_params(params_model, info.params_schema, params)
+    params = checked.model_dump(mode="json") if hasattr(checked, "model_dump") else checked
+    text.check_value("params", params)
+    return codec.dumps(params, "params")
 
 
 def _key(value: str | None) -> str | None:

@@ -200,32 +200,30 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             params' index, ``params[3].size``), or an option is out of range.
         """
         info = self.job_type(text.check_text("type", type, 255))
-        rows = []
+        common = job_requests.options_row(
+            info,
+            self.scope.tenant_id,
+            self.scope.user_id,
+            timeout_sec=timeout_sec,
+            max_retries=max_retries,
+            retry_delay_sec=retry_delay_sec,
+            delay_sec=delay_sec,
+            description=description,
+            labels=labels,
+        )
+        if self.origin is not None:
+            common["origin"] = self.origin
+        model = self._params_model(info)
+        texts = []
         for i, params in enumerate(params_list):
             try:
-                rows.append(
-                    job_requests.new_job_row(
-                        info,
-                        params,
-                        self.scope.tenant_id,
-                        self.scope.user_id,
-                        self._params_model(info),
-                        timeout_sec=timeout_sec,
-                        max_retries=max_retries,
-                        retry_delay_sec=retry_delay_sec,
-                        delay_sec=delay_sec,
-                        description=description,
-                        labels=labels,
-                    )
-                )
+                texts.append(job_requests.params_text(info, model, params))
             except errors.InvalidInput as exc:
                 if not exc.field.startswith("params"):
                     raise
                 field = f"params[{i}]{exc.field.removeprefix('params')}"
                 raise errors.InvalidInput(field, str(exc).removeprefix(f"{exc.field}: ")) from None
-        if self.origin is not None:
-            rows = [{**r, "origin": self.origin} for r in rows]
-        jobs = self.repo.insert_many(rows, self.scope.user_id)
+        jobs = self.repo.insert_many(common, texts, self.scope.user_id)
         if jobs:
             self._on_scheduled()
         return jobs

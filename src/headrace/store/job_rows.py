@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from headrace.model import labels
 from headrace.model import status as machine
@@ -213,6 +214,53 @@ def insert_rows(
     )
     result = conn.execute(stmt, {"r_rows": value})
     return result.mappings().all() if returning else []
+
+
+def insert_shared(
+    store: Store,
+    conn: Connection,
+    table: Table,
+    shared: dict[str, Any],
+    names: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert rows that differ only in ``names`` (their values in ``rows``), ``shared`` bound once.
+
+    The dialect's bulk insert: on PostgreSQL each of ``names`` goes as one array in
+    binary, on SQLite the driver loops over tuples; a bounded number of statements
+    whatever the number of rows.
+    """
+    if not rows:
+        return
+    if not store.is_postgresql:
+        procs = _bind_processors(conn, table, names)
+        if procs:
+            processed = [list(r) for r in rows]
+            for i, proc in procs:
+                for v in processed:
+                    if v[i] is not None:
+                        v[i] = proc(v[i])
+            rows = processed
+    store.dialect.bulk_insert(conn, table, shared, names, rows)
+
+
+def stored_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with every other column of ``jobs`` at the value an INSERT gives it.
+
+    A column's scalar default, else NULL (a test checks that every column with a server
+    default has the same scalar default), and ids in the form a read returns them: a job
+    made from this row is the job a read of the inserted row makes.
+    """
+    full = {}
+    for c in J.c:
+        if c.key in row:
+            value = row[c.key]
+            if value is not None and isinstance(c.type, sqlalchemy.Uuid):
+                value = str(uuid.UUID(str(value)))
+        else:
+            value = c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
+        full[c.key] = value
+    return full
 
 
 def _bind_processors(

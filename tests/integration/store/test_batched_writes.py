@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from headrace import Client, errors
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store.attempts import AttemptRepository
+from headrace.store.job_rows import BULK_ROWS
 
 S = Status
 
@@ -190,6 +192,50 @@ def test_schedule_many_stores_every_job_with_its_event(store_url: str) -> None:
         (None, S.WAITING, "scheduled")
     ]
     assert client.jobs.schedule_many(kind, []) == []
+    client.close()
+
+
+def test_schedule_many_returns_each_job_as_a_read_of_it_finds_it(store_url: str) -> None:
+    # The jobs are made from the rows as written, not read back: they must be the reads.
+    client = Client(store_url, run_workers=False)
+    client.job_type("bw.labelled", queue="maintenance", labels=["gpu"])(lambda ctx, p: None)
+    jobs = client.jobs.schedule_many(
+        "bw.labelled",
+        [{"i": i, "s": 'é☃\U0001f600"\\' * i} for i in range(7)] + [None, [1, 2], "text"],
+        timeout_sec=9,
+        max_retries=4,
+        retry_delay_sec=3,
+        delay_sec=2.5,
+        description="batch",
+        labels=["eu"],
+    )
+    assert [client.jobs.get(j.job_id) for j in jobs] == jobs
+    assert jobs[0].labels == ("eu", "gpu") and jobs[0].eta_ms == jobs[0].scheduled_at_ms + 2500
+    assert jobs[9].params == "text" and jobs[8].params == [1, 2]
+    assert jobs[1].params is not jobs[2].params
+    client.close()
+
+
+def test_schedule_many_runs_a_bounded_number_of_statements(store_url: str) -> None:
+    client = Client(store_url, run_workers=False)
+    kind = noop_type(client)
+    client.jobs.schedule_many(kind, [{}])  # the type is stored, the connections warm
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, sql: str, *args: object) -> None:
+        statements.append(sql)
+
+    event.listen(client.store.engine, "before_cursor_execute", count)
+    try:
+        jobs = client.jobs.schedule_many(kind, [{"i": i} for i in range(12_000)])
+    finally:
+        event.remove(client.store.engine, "before_cursor_execute", count)
+    assert len(jobs) == 12_000 and client.jobs.list(status="waiting").total == 12_001
+    # Jobs and their events, each in chunks of BULK_ROWS: one statement a chunk on
+    # PostgreSQL, two on SQLite (an executemany of many-row VALUES, then the rest), and
+    # no read back of the rows.
+    assert len(statements) <= 2 * 2 * math.ceil(12_000 / BULK_ROWS)
+    assert not any(s.lstrip().upper().startswith("SELECT") for s in statements)
     client.close()
 
 

@@ -116,6 +116,9 @@ def bulk_insert(
 
     The driver loops in C over plain tuples; SQLAlchemy's per-row parameter handling,
     the larger cost on this path, is skipped (fixed values get their type's processing).
+    The fixed values are bound once a statement (``INSERT … SELECT ?, …, columnN FROM
+    (VALUES …)``), not once a row: a bulk schedule's 20,000 jobs share 43 of their 45
+    columns, and binding them per row took 0.53 s of it against 0.30 s.
     With ``key`` (a Map's entries) the rows are sorted by their key columns here (a
     stable sort: of equal keys the later still comes later, and wins) and go straight
     from ``VALUES`` into the upsert, the fixed values bound once a statement: the key's
@@ -137,15 +140,24 @@ def bulk_insert(
         head.append(v if proc is None or v is None else proc(v))
     target = f"{q.format_table(table)} ({', '.join(q.quote(c) for c in names)})"
     lead = tuple(head)
+    picks = [*("?" * len(lead)), *(f"column{i + 1}" for i in range(len(columns)))]
     if not key:
-        values_in(conn, f"INSERT INTO {target} VALUES", [lead + tuple(r) for r in rows])
+        if not lead:
+            values_in(conn, f"INSERT INTO {target} VALUES", rows)
+        else:  # the fixed values bound once a statement, not once a row
+            values_in(
+                conn,
+                f"INSERT INTO {target} SELECT {', '.join(picks)} FROM (VALUES",
+                rows,
+                lead=lead,
+                tail=")",
+            )
         return
     order = [i for i, c in enumerate(columns) if c in key]
     if order:
         rows = sorted(rows, key=operator.itemgetter(*order))
     changed = [c for c in names if c not in key]
     sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
-    picks = [*("?" * len(lead)), *(f"column{i + 1}" for i in range(len(columns)))]
     # ``WHERE true``: SQLite's documented way to parse an upsert after a SELECT.
     values_in(
         conn,
