@@ -50,6 +50,9 @@ from headrace.store.workers import WorkerRepository
 log = logging.getLogger("headrace.worker")
 
 S = Status
+#: Longest a slot waits for the pump's round to let go of SQLite's write lock (a round
+#: holds it milliseconds; this only bounds the wait should one hang).
+ROUND_WAIT_SEC = 5.0
 
 
 class Worker:
@@ -327,6 +330,8 @@ class Worker:
                         continue
                     self.reports.queue_start(start(attempt))
                 attempt.thread = me
+                # Not while this worker's round holds SQLite's write lock (see there).
+                self.attempts.wait_out_round(ROUND_WAIT_SEC)
                 began = time.monotonic()
                 if attempt.spec.isolation == "process":
                     # Imported at the first such job: multiprocessing and cloudpickle are

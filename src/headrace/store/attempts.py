@@ -43,6 +43,7 @@ from headrace.store import (
     write_shapes,
 )
 from headrace.store.database import Store
+from headrace.store.dialects.sqlite_lock import HeldGate
 from headrace.store.job_rows import insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
@@ -96,6 +97,21 @@ class AttemptRepository(holdings.Holdings):
         )
         self.leases = LeaseRepository(store, worker_id)
         self.maintenance = MaintenanceRepository(store)
+
+    def wait_out_round(self, timeout: float) -> None:
+        """Return when this worker's round does not hold SQLite's write lock, or in ``timeout`` s.
+
+        At once on PostgreSQL, which has no such lock. A slot calls this before it starts
+        a job (``sqlite_lock.HeldGate``).
+        """
+        gate = self.round_gate
+        if gate is not None:
+            gate.wait_open(timeout)
+
+    @property
+    def round_gate(self) -> HeldGate | None:
+        """Shut while this worker's round holds SQLite's write lock; None on PostgreSQL."""
+        return None if self._driver is None else self._driver.gate
 
     # -- claiming -----------------------------------------------------------------------
 

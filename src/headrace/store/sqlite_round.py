@@ -24,7 +24,7 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import claims, tables
 from headrace.store.database import Store, translated
-from headrace.store.dialects import sqlite_driver, sqlite_transaction
+from headrace.store.dialects import sqlite_driver, sqlite_lock, sqlite_transaction
 from headrace.store.job_rows import EVENT_COLUMNS
 
 #: The events' INSERT, one row per ``executemany`` parameter tuple (``EVENT_COLUMNS``).
@@ -47,6 +47,8 @@ class DriverRound:
         #: write's id is bound as, so the rows the fence let through are matched to
         #: their writes without reading each returned id back.
         self._stored_id: Callable[[str], Any] = bind if bind is not None else lambda v: v
+        #: Shut while a round holds the file's write lock: the worker's slots wait it out.
+        self.gate = sqlite_lock.HeldGate()
 
     def statement(self, stmt: Executable) -> sqlite_driver.Statement:
         """``stmt`` compiled for the driver, once per statement object."""
@@ -80,7 +82,7 @@ class DriverRound:
         with (
             self.store.writer_turn(),
             translated(),
-            sqlite_transaction.transaction(self.store.engine) as conn,
+            sqlite_transaction.transaction(self.store.engine, self.gate) as conn,
         ):
             done = [] if write is None else conn.execute(write.sql, write_params).fetchall()
             taken = [] if take is None else conn.execute(take.sql, take_params).fetchall()

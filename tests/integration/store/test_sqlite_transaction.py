@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import sqlalchemy
 
 from headrace import Client
 from headrace.store.database import Store
+from headrace.store.dialects import sqlite as sqlite_dialect
 from headrace.store.dialects import sqlite_transaction
+from headrace.store.dialects.sqlite_lock import HeldGate
 
 
 def test_schedules_check_no_connection_out_of_the_pool(tmp_path: Path) -> None:
@@ -25,9 +28,14 @@ def test_schedules_check_no_connection_out_of_the_pool(tmp_path: Path) -> None:
     client.close()
 
 
-def test_a_transaction_begun_inside_another_runs_on_a_pooled_connection(tmp_path: Path) -> None:
+def test_a_transaction_begun_inside_another_runs_on_a_pooled_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = Store(f"sqlite:///{tmp_path}/n.db")
-    # Connections that give up at once on a locked file, so the inner BEGIN fails fast.
+    # Connections that give up at once on a locked file, so the inner BEGIN fails fast:
+    # a pooled BEGIN polls for the store's busy timeout (``sqlite_lock.begin_unhandled``),
+    # which this test waited out (30 s) while it set only the connections' own.
+    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT_MS", 50)
     sqlalchemy.event.listen(
         store.engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=0")
     )
@@ -84,4 +92,35 @@ def test_a_failed_statement_rolls_back_and_leaves_the_kept_connection_usable(
         again.execute("INSERT INTO t VALUES (2)")
     with store.read() as read:
         assert read.exec_driver_sql("SELECT x FROM t").all() == [(2,)]
+    store.close()
+
+
+def test_a_gate_is_shut_only_while_the_transaction_holds_the_write_lock(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/g.db")
+    gate = HeldGate()
+    other = sqlite3.connect(tmp_path / "g.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    holding, finish = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with sqlite_transaction.transaction(store.engine, gate):
+            holding.set()
+            finish.wait(30)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert not holding.wait(0.2)
+    assert gate.wait_open(0)  # waiting for the lock is not holding it
+    other.execute("COMMIT")
+    assert holding.wait(30)
+    assert not gate.wait_open(0)  # shut while it holds the lock
+    finish.set()
+    writer.join(30)
+    assert gate.wait_open(0)  # open once it committed
+    # A transaction that raises rolls back and opens the gate too.
+    with pytest.raises(RuntimeError), sqlite_transaction.transaction(store.engine, gate):
+        assert not gate.wait_open(0)
+        raise RuntimeError("boom")
+    assert gate.wait_open(0)
+    other.close()
     store.close()

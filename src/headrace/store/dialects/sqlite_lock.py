@@ -12,6 +12,7 @@ lock again and again (8,749 and 1,250 of 10,000 jobs), so a second worker added 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 #: The first and the longest pause between two tries at the write lock (``begin``).
@@ -58,3 +59,36 @@ def begin_unhandled(conn: sqlite3.Connection, timeout_ms: int) -> None:
         begin(conn, timeout_ms / 1000)
     finally:
         conn.execute(f"PRAGMA busy_timeout={timeout_ms}")
+
+
+class HeldGate:
+    """Shut while a thread of this process holds the file's write lock through it.
+
+    A worker's round holds SQLite's write lock for every process on the file, so the
+    worker's job threads wait at the gate (``wait_open``) instead of taking the CPU and
+    the GIL from the round's statements. In a two-process drain at capacity 50 a round
+    held the lock 30-40 us a job with the slots running beside it, and about 26 in one
+    process alone; with the gate the drain went from 20.3 k to 23.6 k jobs/s (medians of
+    a loaded host, 2026-12-07). Holders nest: the gate opens when the last lets go.
+    """
+
+    def __init__(self) -> None:
+        self._holders = 0
+        self._changed = threading.Condition()
+
+    def shut(self) -> None:
+        """One more holder: the gate is shut until it ``open``s."""
+        with self._changed:
+            self._holders += 1
+
+    def open(self) -> None:
+        """One holder less: the gate opens with the last."""
+        with self._changed:
+            self._holders -= 1
+            if not self._holders:
+                self._changed.notify_all()
+
+    def wait_open(self, timeout: float) -> bool:
+        """Wait, at most ``timeout`` s, until no holder keeps the gate shut; whether none does."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._holders, timeout)

@@ -26,28 +26,31 @@ from sqlalchemy import Engine, event
 from sqlalchemy.pool import PoolProxiedConnection, StaticPool
 
 from headrace.store.dialects import sqlite as sqlite_dialect
-from headrace.store.dialects.sqlite_lock import begin, begin_unhandled
+from headrace.store.dialects.sqlite_lock import HeldGate, begin, begin_unhandled
 
 
-def transaction(engine: Engine) -> Transaction:
+def transaction(engine: Engine, gate: HeldGate | None = None) -> Transaction:
     """A ``BEGIN IMMEDIATE`` transaction on the ``sqlite3`` connection ``engine`` keeps for it.
 
     Committed when the block ends, rolled back when it raises. The caller holds the
     store's writer turn (``Store.writer_turn``) and translates errors
     (``database.translated``): driver errors come out as SQLAlchemy's ``DBAPIError``.
     A transaction begun while the kept connection is busy (a nested write) runs on a
-    pooled connection instead, as every transaction did before there was one.
+    pooled connection instead, as every transaction did before there was one. ``gate``
+    is shut from the moment the transaction has the write lock until it has let go of
+    it (committed or rolled back).
     """
-    return Transaction(engine)
+    return Transaction(engine, gate)
 
 
 class Transaction:
     """``transaction``'s context manager (a class: a generator's costs microseconds)."""
 
-    __slots__ = ("_conn", "_engine", "_fairy", "_kept")
+    __slots__ = ("_conn", "_engine", "_fairy", "_gate", "_kept")
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, gate: HeldGate | None = None) -> None:
         self._engine = engine
+        self._gate = gate
         self._kept: _Kept | None = None
         self._fairy: PoolProxiedConnection | None = None
 
@@ -69,6 +72,8 @@ class Transaction:
         except BaseException as exc:
             self._release()
             raise _wrapped(exc) from exc
+        if self._gate is not None:
+            self._gate.shut()
         return conn
 
     def __exit__(
@@ -90,6 +95,8 @@ class Transaction:
             if isinstance(exc, sqlite3.Error):
                 raise _wrapped(exc) from exc
         finally:
+            if self._gate is not None:
+                self._gate.open()
             self._release()
 
     def _release(self) -> None:
