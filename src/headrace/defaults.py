@@ -95,6 +95,9 @@ MAX_PAGE_LIMIT = 1000
 #: Most copies one ``jobs.duplicate`` makes (in one transaction).
 MAX_COPIES = 10_000
 
+#: Most jobs one ``POST /jobs/batch`` schedules (the body's size limit may come first).
+MAX_BATCH_JOBS = 10_000
+
 #: PostgreSQL channel that wakes idle workers when jobs arrive.
 NOTIFY_CHANNEL = "headrace_jobs"
 

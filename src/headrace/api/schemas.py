@@ -6,6 +6,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import pydantic
 
+from headrace import defaults
 from headrace.model import text
 from headrace.model.job import Job
 from headrace.model.status import Status
@@ -33,6 +34,24 @@ class JobIn(pydantic.BaseModel):
     name: str | None = pydantic.Field(default=None, max_length=255)
     description: str | None = None
     #: Labels a worker must offer to claim the job, besides its type's (e.g. ["gpu"]).
+    labels: list[str] | None = pydantic.Field(default=None, max_length=16)
+
+
+class JobsIn(pydantic.BaseModel):
+    """The body of ``POST /jobs/batch``: one job per ``params``, the options shared.
+
+    No idempotency keys or names: those are per job (``POST /jobs``).
+    """
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    type: str = pydantic.Field(min_length=1, max_length=255)
+    params: list[Any] = pydantic.Field(max_length=defaults.MAX_BATCH_JOBS)
+    timeout_sec: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    max_retries: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    retry_delay_sec: int | None = pydantic.Field(default=None, ge=0, le=2**31 - 1)
+    delay_sec: float = pydantic.Field(default=0, ge=0, le=10 * 365 * 86400)
+    description: str | None = None
     labels: list[str] | None = pydantic.Field(default=None, max_length=16)
 
 

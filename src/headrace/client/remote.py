@@ -82,6 +82,26 @@ class RemoteJobs(RemoteJobDefinitions):
         data, created = self._http.created("/jobs", body)
         return job_from(data), created
 
+    def schedule_many(self, type: str, params_list: Sequence[Any], **options: Any) -> list[Job]:
+        """Schedule one job per params with the same options, all or none, in one request.
+
+        Options: ``timeout_sec``, ``max_retries``, ``retry_delay_sec``, ``delay_sec``,
+        ``description``, ``labels``. At most ``MAX_BATCH_JOBS`` jobs a call.
+
+        Returns:
+            The jobs, in the order of ``params_list``.
+
+        Raises:
+            NotFound: the type is not registered. InvalidInput: a params (named by its
+            index, ``params[3].size``), an option, or too many jobs.
+        """
+        body: dict[str, Any] = {"type": type, "params": list(params_list)}
+        body.update({k: v for k, v in options.items() if v is not None})
+        if isinstance(body.get("labels"), str):  # "gpu,eu", as the embedded client takes
+            body["labels"] = [p.strip() for p in body["labels"].split(",") if p.strip()]
+        data = self._http.call("POST", "/jobs/batch", json=body)
+        return [job_from(d) for d in data["items"]]
+
     def get(self, job_id: str) -> Job:
         """The tenant's job.
 

@@ -8,6 +8,7 @@ import uuid
 import httpx
 from server_process import wait_status
 
+from headrace import defaults
 from headrace.model.job import Job
 
 PROBLEM = "application/problem+json"
@@ -105,6 +106,53 @@ def test_bad_schedules_are_refused_and_change_nothing(api: httpx.Client) -> None
     big = {"type": "api.echo", "params": {"blob": "x" * (2 * 1024 * 1024)}}
     assert_problem(api.post("/jobs", json=big), 413)
     assert api.get("/jobs").json()["total"] == 0
+
+
+def test_a_batch_schedules_every_job_in_one_request_in_order(api: httpx.Client) -> None:
+    answer = api.post(
+        "/jobs/batch",
+        json={
+            "type": "api.add",
+            "params": [{"a": i, "b": 1} for i in range(300)],
+            "max_retries": 4,
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["total"] == 300 and [j["params"]["a"] for j in body["items"]] == list(range(300))
+    assert all(j["status"] == "waiting" and j["max_retries"] == 4 for j in body["items"])
+    assert set(body["items"][0]) == {f.name for f in dataclasses.fields(Job)}
+    # The server's workers may have claimed it since: the fields a claim leaves alone.
+    kept = ("job_id", "type", "params", "scheduled_at_ms", "max_retries", "queue", "labels")
+    stored = api.get(f"/jobs/{body['items'][7]['job_id']}").json()
+    assert {k: stored[k] for k in kept} == {k: body["items"][7][k] for k in kept}
+    assert api.get("/jobs").json()["total"] == 300
+
+
+def test_bad_batches_are_refused_and_change_nothing(api: httpx.Client) -> None:
+    def batch(**body: object) -> httpx.Response:
+        return api.post("/jobs/batch", json=body)
+
+    assert_problem(batch(type="no.such", params=[{}]), 404, kind="job type", id="no.such")
+    # The third params is wrong: named by its index, and the two before are not stored.
+    bad = [{"a": 1, "b": 2}, {"a": 2, "b": 3}, {"a": "x", "b": 4}]
+    assert_problem(batch(type="api.add", params=bad), 422, field="params[2].a")
+    surrogate = b'{"type": "api.echo", "params": ["ok", "\\ud800"]}'  # JSON's escape
+    answer = api.post(
+        "/jobs/batch", content=surrogate, headers={"content-type": "application/json"}
+    )
+    assert_problem(answer, 422)
+    assert_problem(batch(type="api.echo", params=[1], timeout_sec=-1), 422, field="timeout_sec")
+    assert_problem(batch(type="api.echo", params=[1], name="n"), 422, field="name")
+    assert_problem(batch(type="api.echo", params=[1], idempotency_key="k"), 422)
+    assert_problem(batch(type="api.echo", params={"not": "a list"}), 422, field="params")
+    too_many = [None] * (defaults.MAX_BATCH_JOBS + 1)
+    assert_problem(batch(type="api.echo", params=too_many), 422, field="params")
+    assert_problem(batch(type="api.echo", params=["x" * 1024] * 2048), 413)
+    assert api.get("/jobs").json()["total"] == 0
+    # An empty batch stores nothing and says so.
+    empty = batch(type="api.echo", params=[])
+    assert empty.status_code == 201 and empty.json() == {"items": [], "total": 0}
 
 
 def test_cancel_suspend_resume_delete_and_illegal_transitions(api: httpx.Client) -> None:

@@ -116,3 +116,20 @@ def test_remote_put_all_is_one_request(remote: Client) -> None:
     with pytest.raises(errors.InvalidInput):
         m.put_all({"ok": 1, 2: "not a string key"})  # type: ignore[dict-item]
     assert len(sent) == 3 and "ok" not in m  # refused before anything was sent
+
+
+def test_remote_schedule_many_is_one_request(remote: Client) -> None:
+    sent: list[str] = []
+    remote._http.client.event_hooks["request"].append(
+        lambda r: sent.append(f"{r.method} {r.url.path}")
+    )
+    jobs = remote.jobs.schedule_many("api.add", [{"a": i, "b": i} for i in range(2_000)])
+    assert sent == ["POST /jobs/batch"]
+    assert [j.params["a"] for j in jobs] == list(range(2_000))
+    assert remote.jobs.get(jobs[1_999].job_id) == jobs[1_999]
+    with pytest.raises(errors.InvalidInput) as bad:
+        remote.jobs.schedule_many("api.add", [{"a": 1, "b": 1}, {"a": "x", "b": 1}])
+    assert bad.value.field == "params[1].a"
+    assert remote.jobs.list().total == 2_000  # the refused batch stored nothing
+    done = remote.jobs.wait(jobs[0].job_id, timeout=20)
+    assert done.status is Status.COMPLETED and done.result == {"sum": 0}

@@ -48,6 +48,7 @@ OBJECT_WRITES: dict[Route, dict[str, Any]] = {
 #: Writes that create in the caller's tenant: another tenant's data stays untouched.
 CREATING_WRITES: dict[Route, dict[str, Any]] = {
     ("POST", "/jobs"): {"json": {"type": "api.echo", "idempotency_key": "same-key"}},
+    ("POST", "/jobs/batch"): {"json": {"type": "api.echo", "params": ["b", "b"]}},
     ("POST", "/lists/{name}"): {"json": {"items": ["b"]}},
     ("PUT", "/maps/{name}/{key}"): {"json": {"value": "b"}},
     ("POST", "/maps/{name}"): {"json": {"entries": {"k": "b"}}},
@@ -261,8 +262,9 @@ def test_another_tenant_gets_404_on_every_object_and_changes_nothing(
         answer = b.request(method, fill(path, ids), **kwargs)
         assert answer.status_code in (200, 201), (method, path, answer.text)
     b_jobs = b.get("/jobs").json()["items"]
-    # B's job, pipeline job, definition, and the job it imported from A's archive.
-    assert len(b_jobs) == 4 and not {j["job_id"] for j in b_jobs} & set(ids.values())
+    # B's job, its batch's two, pipeline job, definition, and the job it imported from A's
+    # archive.
+    assert len(b_jobs) == 6 and not {j["job_id"] for j in b_jobs} & set(ids.values())
     assert [j["name"] for j in b.get("/pipeline-jobs").json()["items"]] == ["a-pipe"]
     queues = b.get("/queues").json()["items"]
     assert sum(sum(q["jobs"].values()) for q in queues) == len(b_jobs), (

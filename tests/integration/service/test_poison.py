@@ -25,6 +25,10 @@ for _ in range(100):
         (lambda c: c.jobs.get("urn:uuid:0190c0de-0000-7000-8000-000000000000"), "job_id"),
         (lambda c: c.jobs.cancel("a\x00"), "job_id"),
         (lambda c: c.get_list("l\x00").append(1), "name"),
+        (lambda c: c.jobs.schedule_many("t.poison", [{"a": 1}, {"a": "\ud800"}]), "params[1]"),
+        (lambda c: c.jobs.schedule_many("t.poison", [1, 2, DEEP]), "params[2]"),
+        (lambda c: c.jobs.schedule_many("t.poison", [1], description="d\x00"), "description"),
+        (lambda c: c.jobs.schedule_many("t.po\x00ison", [1]), "type"),
     ],
 )
 def test_poison_text_is_invalid_input_naming_the_field_and_nothing_is_written(

@@ -22,6 +22,7 @@ from headrace.api.schemas import (
     JobIn,
     JobLogLineOut,
     JobOut,
+    JobsIn,
     JobStatusOut,
     Paged,
     ReasonIn,
@@ -65,6 +66,32 @@ async def schedule(body: JobIn, who: Writer, state: State, response: Response) -
         labels=body.labels,
     )
     return replies.reply(Job, job, response, 201 if created else 200)
+
+
+@router.post(
+    "/jobs/batch",
+    response_model=Items[JobOut],
+    status_code=201,
+    responses={201: {"description": "The jobs, in the order of the body's params"}},
+)
+async def schedule_batch(body: JobsIn, who: Writer, state: State, response: Response) -> Response:
+    """Schedule one job per params with the same options, all or none, in one request.
+
+    Every params is checked before any job is stored (a bad one is named by its index,
+    ``params[3].size``); at most ``MAX_BATCH_JOBS`` a request, within the body's size limit.
+    """
+    jobs = await replies.threaded(
+        state.jobs(who).schedule_many,
+        body.type,
+        body.params,
+        timeout_sec=body.timeout_sec,
+        max_retries=body.max_retries,
+        retry_delay_sec=body.retry_delay_sec,
+        delay_sec=body.delay_sec,
+        description=body.description,
+        labels=body.labels,
+    )
+    return replies.reply(Items[JobOut], {"items": jobs, "total": len(jobs)}, response, 201)
 
 
 @router.get("/jobs", response_model=Paged[JobOut])
