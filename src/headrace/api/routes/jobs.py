@@ -91,7 +91,9 @@ async def schedule_batch(body: JobsIn, who: Writer, state: State, response: Resp
         description=body.description,
         labels=body.labels,
     )
-    return replies.reply(Items[JobOut], {"items": jobs, "total": len(jobs)}, response, 201)
+    # Serialized from the jobs as they are (``Job`` is ``JobOut``'s source), as ``reply``
+    # does one job: no model built per job.
+    return replies.reply(Items[Job], Items[Job](items=jobs, total=len(jobs)), response, 201)
 
 
 @router.get("/jobs", response_model=Paged[JobOut])
