@@ -19,47 +19,6 @@ from headrace.scheduler import runner
 from headrace.store import codec
 
 
-def new_job_row(
-    info: JobTypeInfo,
-    params: Any,
-    tenant_id: str,
-    user_id: str,
-    params_model: Any,
-    *,
-    idempotency_key: str | None = None,
-    timeout_sec: int | None = None,
-    max_retries: int | None = None,
-    retry_delay_sec: int | None = None,
-    delay_sec: float = 0,
-    name: str | None = None,
-    description: str | None = None,
-    labels: str | Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """The ``jobs`` row of a new job, its params checked against the type.
-
-    ``params_model`` is the type's pydantic model where this process registered the type;
-    None checks the params against the type's stored JSON schema instead.
-
-    Raises:
-        InvalidInput: naming the option or the params' field that is wrong.
-    """
-    row = options_row(
-        info,
-        tenant_id,
-        user_id,
-        idempotency_key=idempotency_key,
-        timeout_sec=timeout_sec,
-        max_retries=max_retries,
-        retry_delay_sec=retry_delay_sec,
-        delay_sec=delay_sec,
-        name=name,
-        description=description,
-        labels=labels,
-    )
-    row["params"] = params_text(info, params_model, params)
-    return row
-
-
 def options_row(
     info: JobTypeInfo,
     tenant_id: str,
@@ -74,7 +33,9 @@ def options_row(
     description: str | None = None,
     labels: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A new job's ``jobs`` row but its params: what every job of a ``schedule_many`` shares.
+    """A new job's ``jobs`` row but its params (``params_text``), its options checked.
+
+    What every job of a ``schedule_many`` shares; ``schedule`` adds the one params.
 
     Raises:
         InvalidInput: naming the option that is wrong.

@@ -143,12 +143,10 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             type is not run from ``queue``.
         """
         info = self.job_type(text.check_text("type", type, 255))
-        row = job_requests.new_job_row(
+        row = job_requests.options_row(
             info,
-            params,
             self.scope.tenant_id,
             self.scope.user_id,
-            self._params_model(info),
             idempotency_key=idempotency_key,
             timeout_sec=timeout_sec,
             max_retries=max_retries,
@@ -158,6 +156,7 @@ class JobService(JobDefinitions, RunRecords, JobOffsets):
             description=description,
             labels=labels,
         )
+        row["params"] = job_requests.params_text(info, self._params_model(info), params)
         if queue is not None and queue != info.queue:
             spec = self.registry.get(type)
             if spec is None or queue not in spec.queues:
