@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,7 +43,7 @@ from headrace.store import (
 )
 from headrace.store.database import Store
 from headrace.store.dialects.sqlite_lock import HeldGate
-from headrace.store.job_rows import insert_rows
+from headrace.store.job_rows import event_row, insert_rows
 from headrace.store.leases import LeaseRepository
 from headrace.store.maintenance import MaintenanceRepository
 from headrace.store.predicates import AT as _AT
@@ -162,6 +161,7 @@ class AttemptRepository(holdings.Holdings):
                     "at_ms": at,
                     "reason": reason,
                     "attempt": r[4],
+                    "via": None,
                 }
                 for r in rows
             ]
@@ -346,21 +346,19 @@ class AttemptRepository(holdings.Holdings):
             if i not in applied:
                 refused.append(w)
                 continue
-            if self._events_in_sql:
+            if self._events_in_sql or len(w.path) < 2:
                 continue
-            for a, b in itertools.pairwise(w.path):
-                events.append(
-                    {
-                        "job_id": w.job_id,
-                        "tenant_id": w.tenant_id,
-                        "from_status": str(a),
-                        "to_status": str(b),
-                        "user_id": None,
-                        "at_ms": at,
-                        "reason": w.reason,
-                        "attempt": w.attempt,
-                    }
+            events.append(
+                event_row(
+                    w.job_id,
+                    w.tenant_id,
+                    w.path,
+                    user_id=None,
+                    at_ms=at,
+                    reason=w.reason,
+                    attempt=w.attempt,
                 )
+            )
         return refused, events
 
     def _insert_held_logs(self, conn: Connection, logs: Sequence[dict[str, Any]]) -> int:
@@ -428,7 +426,7 @@ class AttemptRepository(holdings.Holdings):
         Single: one job by bound id and attempt. Many: the rows come as one parameter
         (the dialect's row table), so the statement is the same whatever their number;
         where events are made in SQL, each row carries its write's reason too, and the
-        statement inserts an event per step of ``path`` for each row whose fence held.
+        statement inserts the event row of ``path`` for each row whose fence held.
         """
         key = ("apply", tuple(path), names, single)
         stmt = self._statements.get(key)

@@ -1,33 +1,31 @@
 """Statements that insert the events of the rows they change, in the same statement.
 
 Where the database takes several data-modifying CTEs in one statement (PostgreSQL), a
-fenced UPDATE and the INSERT of one ``job_events`` row per step of its status path go
-together: the change and its events are never apart, and no event row is built in Python.
+fenced UPDATE and the INSERT of the ``job_events`` row of its status path (one per changed
+row, as ``job_rows.event_row`` makes it) go together: the change and its events are never
+apart, and no event row is built in Python.
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     ColumnElement,
     Executable,
-    Integer,
     String,
+    Text,
     insert,
     literal,
     null,
     select,
-    true,
-    union_all,
 )
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from headrace.model.status import Status
 from headrace.store import tables
-from headrace.store.job_rows import EVENT_COLUMNS
+from headrace.store.job_rows import EVENT_COLUMNS, via_of
 
 E = tables.job_events
 
@@ -38,11 +36,11 @@ def logging_events(
     reason: ColumnElement[Any] | None,
     at: ColumnElement[Any],
 ) -> Executable:
-    """``change`` that also inserts, for each row it changed, one event per step of ``path``.
+    """``change`` that also inserts, for each row it changed, the event row of ``path``.
 
     ``change`` returns ``job_id``, ``tenant_id`` and ``attempt`` (and ``reason``, unless
-    ``reason`` is given). The result returns what ``change`` returns. The events of a row
-    are inserted in the order of ``path``, so their ids follow it.
+    ``reason`` is given). The result returns what ``change`` returns. One event row per
+    changed row, whatever the length of ``path`` (``job_rows.event_row``).
     """
     changed, inserted = logged(change, path, reason, at)
     return select(*changed.c).add_cte(inserted)
@@ -59,32 +57,19 @@ def logged(
 
     See ``logging_events``; a statement that holds several changes names them apart.
     """
+    assert len(path) >= 2, path
     changed = change.cte(f"{prefix}changed")
-    # Literals, not ``values()``: a VALUES list with data has no cache key, so SQLAlchemy
-    # would compile the whole statement again at every execution.
-    steps = union_all(
-        *(
-            select(
-                literal(n, Integer).label("n"),
-                literal(str(a), String).label("f"),
-                literal(str(b), String).label("t"),
-            )
-            for n, (a, b) in enumerate(itertools.pairwise(path))
-        )
-    ).subquery(f"{prefix}steps")
-    rows = (
-        select(
-            changed.c.job_id,
-            changed.c.tenant_id,
-            steps.c.f,
-            steps.c.t,
-            null(),
-            at,
-            changed.c.reason if reason is None else reason,
-            changed.c.attempt,
-        )
-        .select_from(changed.join(steps, true()))
-        .order_by(changed.c.job_id, steps.c.n)
+    via = via_of(path)
+    rows = select(
+        changed.c.job_id,
+        changed.c.tenant_id,
+        literal(str(path[0]), String),
+        literal(str(path[-1]), String),
+        null(),
+        at,
+        changed.c.reason if reason is None else reason,
+        changed.c.attempt,
+        null() if via is None else literal(via, Text),
     )
     logged = insert(E).from_select(EVENT_COLUMNS, rows).cte(f"{prefix}logged")
     return changed, logged

@@ -37,6 +37,8 @@ from headrace.store.dialects.base import Dialect
 
 J = tables.jobs
 #: The columns of an event row, in the order statements that insert events fill them.
+#: One row per write: ``from_status`` and ``to_status`` are its path's first and last
+#: status, ``via`` those between (``via_of``); readers expand it (``events_from_row``).
 EVENT_COLUMNS = (
     "job_id",
     "tenant_id",
@@ -46,6 +48,7 @@ EVENT_COLUMNS = (
     "at_ms",
     "reason",
     "attempt",
+    "via",
 )
 
 #: "Holds its name" (started, not ended), its statuses as SQL literals: so a prepared
@@ -115,21 +118,49 @@ def job_from_row(row: RowMapping | Mapping[str, Any]) -> Job:
     )
 
 
-def event_from_row(r: RowMapping) -> JobEvent:
-    """A ``job_events`` row as a ``JobEvent``."""
-    return JobEvent(
-        event_id=r["event_id"],
-        job_id=str(r["job_id"]),
-        from_status=None if r["from_status"] is None else Status(r["from_status"]),
-        to_status=Status(r["to_status"]),
-        user_id=None if r["user_id"] is None else str(r["user_id"]),
-        at_ms=r["at_ms"],
-        reason=r["reason"],
-        attempt=r["attempt"],
-    )
+def events_from_row(r: RowMapping) -> list[JobEvent]:
+    """A ``job_events`` row as its ``JobEvent``s: one per step of the write it records.
+
+    A row with ``via`` is a write whose path passed through those statuses: each step is
+    an event with the row's id, time, reason, attempt and user.
+    """
+    to_status = Status(r["to_status"])
+    from_status = None if r["from_status"] is None else Status(r["from_status"])
+    via = r["via"]
+    steps: list[tuple[Status | None, Status]]
+    if via is None:
+        steps = [(from_status, to_status)]
+    else:
+        to = [*(Status(s) for s in via.split(",")), to_status]
+        steps = list(zip([from_status, *to[:-1]], to, strict=True))
+    event_id, job_id, at_ms = r["event_id"], str(r["job_id"]), r["at_ms"]
+    user_id = None if r["user_id"] is None else str(r["user_id"])
+    reason, attempt = r["reason"], r["attempt"]
+    return [
+        JobEvent(
+            event_id=event_id,
+            job_id=job_id,
+            from_status=a,
+            to_status=b,
+            user_id=user_id,
+            at_ms=at_ms,
+            reason=reason,
+            attempt=attempt,
+        )
+        for a, b in steps
+    ]
 
 
-def event_rows(
+def via_of(path: Sequence[Status]) -> str | None:
+    """What ``job_events.via`` stores for a write along ``path``.
+
+    The statuses between its first and last, comma-separated in order; None for a path of
+    one step.
+    """
+    return ",".join(str(s) for s in path[1:-1]) or None
+
+
+def event_row(
     job_id: str,
     tenant_id: str,
     path: Sequence[Status],
@@ -138,21 +169,20 @@ def event_rows(
     at_ms: int,
     reason: str | None,
     attempt: int,
-) -> list[dict[str, Any]]:
-    """One ``job_events`` row per step of ``path``."""
-    return [
-        {
-            "job_id": job_id,
-            "tenant_id": tenant_id,
-            "from_status": str(a),
-            "to_status": str(b),
-            "user_id": user_id,
-            "at_ms": at_ms,
-            "reason": reason,
-            "attempt": attempt,
-        }
-        for a, b in itertools.pairwise(path)
-    ]
+) -> dict[str, Any]:
+    """The one ``job_events`` row of a write along ``path`` (two statuses or more)."""
+    assert len(path) >= 2, path
+    return {
+        "job_id": job_id,
+        "tenant_id": tenant_id,
+        "from_status": str(path[0]),
+        "to_status": str(path[-1]),
+        "user_id": user_id,
+        "at_ms": at_ms,
+        "reason": reason,
+        "attempt": attempt,
+        "via": via_of(path),
+    }
 
 
 def scheduled_event(row: dict[str, Any], user_id: str) -> dict[str, Any]:
@@ -328,6 +358,7 @@ def insert_with_event(dialect: Dialect, columns: tuple[str, ...]) -> Select[Any]
                 job.c.scheduled_at_ms,
                 sqlalchemy.literal("scheduled"),
                 sqlalchemy.literal(0),
+                sqlalchemy.null(),
             ),
         )
         .cte("e")

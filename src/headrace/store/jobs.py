@@ -37,8 +37,8 @@ from headrace.store.job_rows import (
     ORDERABLE,
     J,
     check_path,
-    event_from_row,
-    event_rows,
+    event_row,
+    events_from_row,
     insert_job,
     insert_shared,
     insert_with_event,
@@ -306,7 +306,7 @@ class JobRepository:
                 .where(E.c.job_id == job_id, E.c.tenant_id == tenant_id)
                 .order_by(E.c.event_id)
             ).mappings()
-            return [event_from_row(r) for r in rows]
+            return [e for r in rows for e in events_from_row(r)]
 
     def logs(self, tenant_id: str, job_id: str) -> builtins.list[JobLogLine]:
         """The job's log lines, oldest first."""
@@ -366,7 +366,7 @@ class JobRepository:
                 raise errors.IllegalTransition(job_id, job.status, path[-1], "changed concurrently")
             conn.execute(
                 insert(tables.job_events),
-                event_rows(
+                event_row(
                     job_id,
                     tenant_id,
                     path,
@@ -439,7 +439,7 @@ class JobRepository:
             )
             conn.execute(
                 insert(tables.job_events),
-                event_rows(
+                event_row(
                     job_id,
                     tenant_id,
                     [job.status, Status.WAITING],
@@ -484,9 +484,7 @@ class JobRepository:
                 .returning(J.c.job_id, J.c.attempt)
             ).all()
             rows = [
-                e
-                for job_id, attempt in changed
-                for e in event_rows(
+                event_row(
                     str(job_id),
                     tenant_id,
                     [Status.WAITING, Status.CANCELED],
@@ -495,6 +493,7 @@ class JobRepository:
                     reason=reason,
                     attempt=attempt,
                 )
+                for job_id, attempt in changed
             ]
             if rows:
                 conn.execute(insert(tables.job_events), rows)

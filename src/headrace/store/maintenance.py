@@ -31,7 +31,7 @@ from headrace.model.clock import now_ms
 from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.job_rows import event_rows
+from headrace.store.job_rows import event_row
 from headrace.store.predicates import AT, IS_HELD, IS_RETRYING, WAITING
 
 log = logging.getLogger("headrace.maintenance")
@@ -168,14 +168,16 @@ class MaintenanceRepository:
                 .values(status=str(target), **values)
             ).rowcount
             if done == 1:
-                events += event_rows(
-                    str(r["job_id"]),
-                    str(r["tenant_id"]),
-                    (current, target),
-                    user_id=None,
-                    at_ms=at,
-                    reason=LEASE_LOST,
-                    attempt=r["attempt"],
+                events.append(
+                    event_row(
+                        str(r["job_id"]),
+                        str(r["tenant_id"]),
+                        (current, target),
+                        user_id=None,
+                        at_ms=at,
+                        reason=LEASE_LOST,
+                        attempt=r["attempt"],
+                    )
                 )
         if events:
             conn.execute(insert(tables.job_events), events)
@@ -194,14 +196,16 @@ class MaintenanceRepository:
         rows = conn.execute(self.release_statement(), {"p_at": at}).all()
         events: list[dict[str, Any]] = []
         for job_id, tenant_id, attempt in rows:
-            events += event_rows(
-                str(job_id),
-                str(tenant_id),
-                (Status.RETRYING, Status.WAITING),
-                user_id=None,
-                at_ms=at,
-                reason="retry delay over",
-                attempt=attempt,
+            events.append(
+                event_row(
+                    str(job_id),
+                    str(tenant_id),
+                    (Status.RETRYING, Status.WAITING),
+                    user_id=None,
+                    at_ms=at,
+                    reason="retry delay over",
+                    attempt=attempt,
+                )
             )
         if events:
             conn.execute(insert(tables.job_events), events)

@@ -4,17 +4,16 @@ The round ``AttemptRepository.pump`` runs on PostgreSQL when its writes share on
 it claims from at most one queue: the fenced UPDATE of the writes, the claim, and the
 events of both, as data-modifying CTEs of one statement, which commits on its own.
 
-The events of both go in **one** INSERT (a UNION ALL of the writes' steps and the claims'
-step, in ``(job_id, step)`` order, so a job's events take their ids in the order of its
-path, as before): one ``ModifyTable`` fewer to start and finish per round, with the event
-table and its two indexes opened once instead of twice. The two UPDATEs stay apart (one
+The events of both go in **one** INSERT (a UNION ALL of the writes' event rows and the
+claims', one row per job: ``job_rows.event_row``; a round changes a job once, so no order
+is needed among them): one ``ModifyTable`` fewer to start and finish per round, with the
+event table and its two indexes opened once instead of twice. The two UPDATEs stay apart (one
 finds held rows by key, the other takes waiting ones ``FOR UPDATE SKIP LOCKED``); they never
 meet, since a job is either held by this worker or waiting in the statement's snapshot.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Subquery,
     Text,
     bindparam,
     cast,
@@ -35,7 +33,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.sql.dml import ReturningUpdate
@@ -44,7 +41,7 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import claims, tables
 from headrace.store.database import Store
-from headrace.store.job_rows import EVENT_COLUMNS
+from headrace.store.job_rows import EVENT_COLUMNS, via_of
 from headrace.store.predicates import AT
 from headrace.store.write_shapes import Shape
 
@@ -109,7 +106,7 @@ class RoundSql:
             path, names = shape
             changed = self._shape_update(path, names, bool(path)).cte("w_changed")
             if path:
-                events.append(_events(changed, path, changed.c.reason, "w_steps"))
+                events.append(_events(changed, path, changed.c.reason))
             kept = ("job_id", "tenant_id", "attempt")
             parts.append(
                 select(
@@ -126,14 +123,13 @@ class RoundSql:
             )
             claimed = claim.cte("c_changed")
             reason = bindparam("p_reason", type_=Text)
-            events.append(_events(claimed, (Status.WAITING, Status.LOCKED), reason, "c_steps"))
+            events.append(_events(claimed, (Status.WAITING, Status.LOCKED), reason))
             parts.append(select(literal(CLAIMED, Integer).label("k"), *claimed.c))
         built: Select[Any] | CompoundSelect[Any] = union_all(*parts) if len(parts) > 1 else parts[0]
         if not events:
             return built
-        rows = (union_all(*events) if len(events) > 1 else events[0]).subquery("e")
-        ordered = select(*(rows.c[c] for c in EVENT_COLUMNS)).order_by(rows.c.job_id, rows.c.n)
-        return built.add_cte(insert(E).from_select(EVENT_COLUMNS, ordered).cte("logged"))
+        rows = union_all(*events) if len(events) > 1 else events[0]
+        return built.add_cte(insert(E).from_select(EVENT_COLUMNS, rows).cte("logged"))
 
 
 def rows_params(writes: Sequence[AttemptWrite], path: Sequence[Status]) -> dict[str, Any]:
@@ -155,33 +151,20 @@ def rows_params(writes: Sequence[AttemptWrite], path: Sequence[Status]) -> dict[
     return {"v_rows": json.dumps(rows), "v_count": len(writes)}
 
 
-def _events(
-    changed: CTE, path: tuple[Status, ...], reason: ColumnElement[Any], name: str
-) -> Select[Any]:
-    """One event row per step of ``path`` for each row of ``changed``, with its step number.
+def _events(changed: CTE, path: tuple[Status, ...], reason: ColumnElement[Any]) -> Select[Any]:
+    """The event row of ``path`` (``job_rows.event_row``) for each row of ``changed``.
 
-    Named as ``EVENT_COLUMNS`` (plus ``n``), so the rounds' two kinds of events form one
-    UNION ALL. Literals for the steps, not ``values()``: a VALUES list with data has no
-    cache key, so SQLAlchemy would compile the statement again at every execution.
+    Named as ``EVENT_COLUMNS``, so the rounds' two kinds of events form one UNION ALL.
     """
-    steps: Subquery = union_all(
-        *(
-            select(
-                literal(n, Integer).label("n"),
-                literal(str(a), String).label("f"),
-                literal(str(b), String).label("t"),
-            )
-            for n, (a, b) in enumerate(itertools.pairwise(path))
-        )
-    ).subquery(name)
+    via = via_of(path)
     return select(
         changed.c.job_id.label("job_id"),
         changed.c.tenant_id.label("tenant_id"),
-        steps.c.f.label("from_status"),
-        steps.c.t.label("to_status"),
+        literal(str(path[0]), String).label("from_status"),
+        literal(str(path[-1]), String).label("to_status"),
         cast(null(), E.c.user_id.type).label("user_id"),
         AT.label("at_ms"),
         reason.label("reason"),
         changed.c.attempt.label("attempt"),
-        steps.c.n.label("n"),
-    ).select_from(changed.join(steps, true()))
+        (cast(null(), Text) if via is None else literal(via, Text)).label("via"),
+    )

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from headrace import defaults, errors
@@ -27,7 +27,7 @@ from headrace.model.job import Job, JobEvent, JobLogLine
 from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
-from headrace.store.job_rows import event_from_row, is_uuid, job_from_row
+from headrace.store.job_rows import events_from_row, is_uuid, job_from_row
 from headrace.store.jobs import JobRepository
 from headrace.store.run_rows import close_run, open_run, params_of
 
@@ -306,7 +306,11 @@ class RunRepository:
     def events(self, job_id: str, after: int, upto: int | None, window: Window) -> list[JobEvent]:
         """The job's events with ids in ``(after, upto]`` that ``window`` keeps, oldest first.
 
-        ``window.kinds`` are the statuses changed to.
+        ``window.kinds`` are the statuses changed to. A row with ``via`` holds several
+        events (``events_from_row``): it is read when any of its steps changes to one of
+        ``kinds``, and only those steps are kept. The page counts events, not rows: every
+        row read holds at least one kept event, so the page's events are among the first
+        ``page * limit`` rows.
         """
         stmt = select(E).where(
             E.c.tenant_id == self.tenant_id, E.c.job_id == job_id, E.c.event_id > after
@@ -314,10 +318,21 @@ class RunRepository:
         if upto is not None:
             stmt = stmt.where(E.c.event_id <= upto)
         if window.kinds:
-            stmt = stmt.where(E.c.to_status.in_(window.kinds))
+            framed = literal(",") + E.c.via + literal(",")
+            stmt = stmt.where(
+                or_(
+                    E.c.to_status.in_(window.kinds),
+                    *(framed.contains(f",{kind},", autoescape=True) for kind in window.kinds),
+                )
+            )
         stmt = _timed(stmt, E.c.at_ms, window).order_by(E.c.event_id)
+        start = (window.page - 1) * window.limit
         with self.store.read() as conn:
-            return [event_from_row(r) for r in conn.execute(_paged(stmt, window)).mappings()]
+            rows = conn.execute(stmt.limit(start + window.limit)).mappings().all()
+        found = [e for r in rows for e in events_from_row(r)]
+        if window.kinds:
+            found = [e for e in found if e.to_status in window.kinds]
+        return found[start : start + window.limit]
 
     def logs(self, job_id: str, after: int, upto: int | None, window: Window) -> list[JobLogLine]:
         """The job's log lines with ids in ``(after, upto]`` that ``window`` keeps, oldest first.

@@ -13,7 +13,6 @@ them, so they are not read into UUID strings and bound back.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from headrace.model.writes import AttemptWrite
 from headrace.store import claims, tables
 from headrace.store.database import Store, translated
 from headrace.store.dialects import sqlite_driver, sqlite_lock, sqlite_transaction
-from headrace.store.job_rows import EVENT_COLUMNS
+from headrace.store.job_rows import EVENT_COLUMNS, via_of
 
 #: The events' INSERT, one row per ``executemany`` parameter tuple (``EVENT_COLUMNS``).
 INSERT_EVENTS = (
@@ -101,17 +100,21 @@ def _events(
     taken: Sequence[Any],
     claim: tuple[Executable, dict[str, Any], str] | None,
 ) -> list[tuple[Any, ...]]:
-    """The round's event rows: each applied write's steps, then each claim's.
+    """The round's event rows: each applied write's (one per write), then each claim's.
 
     ``by_key``: the writes by stored job id and attempt. Ids go as the returned rows hold
     them: the stored form, which is what binding the read form would store again.
     """
     events: list[tuple[Any, ...]] = []
-    for job_id, attempt, tenant_id in done:
-        w = by_key[job_id, attempt]
-        for a, b in itertools.pairwise(w.path):
-            events.append((job_id, tenant_id, str(a), str(b), None, at, w.reason, attempt))
+    if done:
+        # One shape: every write has the same path, so the same statuses in its row.
+        path = by_key[done[0][0], done[0][1]].path
+        if len(path) >= 2:
+            first, last, via = str(path[0]), str(path[-1]), via_of(path)
+            for job_id, attempt, tenant_id in done:
+                reason = by_key[job_id, attempt].reason
+                events.append((job_id, tenant_id, first, last, None, at, reason, attempt, via))
     if claim is not None:
         reason = claim[2]
-        events += [(r[0], r[1], WAITING, LOCKED, None, at, reason, r[4]) for r in taken]
+        events += [(r[0], r[1], WAITING, LOCKED, None, at, reason, r[4], None) for r in taken]
     return events

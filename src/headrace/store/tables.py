@@ -213,7 +213,11 @@ jobs = Table(
     Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )
 
-#: Every status change of every job: who, when, from what to what, why.
+#: Every status change of every job: who, when, from what to what, why. One row per
+#: write: a write whose path passes through statuses (``locked -> running -> completed``)
+#: is one row, ``via`` naming the statuses between ``from_status`` and ``to_status``,
+#: comma-separated in order (``running``); NULL for a change of one step (migration 0018).
+#: Readers expand a row into one event per step (``job_rows.events_from_row``).
 job_events = Table(
     "job_events",
     metadata,
@@ -226,6 +230,7 @@ job_events = Table(
     Column("at_ms", BigInteger, nullable=False),
     Column("reason", Text),
     Column("attempt", Integer, nullable=False, default=0),
+    Column("via", Text),
 )
 
 #: The lines a job logged through ``ctx.log``.

@@ -35,7 +35,7 @@ def stored(path: Path, job_ids: list[str], worker_id: str) -> list[Any]:
                 (key,),
             ).fetchone()
             events = conn.execute(
-                "SELECT job_id = ?, tenant_id, from_status, to_status, user_id,"
+                "SELECT job_id = ?, tenant_id, from_status, to_status, via, user_id,"
                 " replace(reason, ?, 'W'), attempt, typeof(job_id), typeof(tenant_id),"
                 " typeof(at_ms), typeof(attempt) FROM job_events WHERE job_id = ?"
                 " ORDER BY event_id",
@@ -79,8 +79,9 @@ def test_the_driver_round_writes_the_rows_and_events_of_the_sqlalchemy_path(
     a = stored(path, [c.job_id for c in mine], fast.worker_id)
     b = stored(path, [c.job_id for c in theirs], slow.worker_id)
     assert a == b
-    assert [e[2:4] for e in a[0][1]] == [
-        (None, "waiting"), ("waiting", "locked"), ("locked", "running"), ("running", "completed")
+    # One row per write: the end write's path (locked, running, completed) is one row.
+    assert [e[2:5] for e in a[0][1]] == [
+        (None, "waiting", None), ("waiting", "locked", None), ("locked", "completed", "running")
     ]  # fmt: skip
     assert all(e[0] == 1 for _, events in a for e in events)  # the job's id as stored
 
