@@ -97,8 +97,9 @@ GOAL_SQLITE_RATE = 4000.0
 #: The hand-written loop of Headrace's rows listens and leases as Headrace's workers do.
 assert pgloop_rows.CHANNEL == defaults.NOTIFY_CHANNEL, "bench/pgloop_rows.py: channel"
 assert pgloop_rows.LEASE_SEC == defaults.LEASE_SEC, "bench/pgloop_rows.py: lease"
-#: The events the loop writes per job (claim, start, end); scheduling wrote one more.
-ROWS_LOOP_EVENTS = 3
+#: The event rows the loop writes per job (the claim's, the start+end write's: one row a
+#: write since migration 0018); scheduling wrote one more.
+ROWS_LOOP_EVENTS = 2
 
 
 # -- processes -------------------------------------------------------------------------
@@ -458,8 +459,9 @@ def rows_drain(
 
     Timed as ``headrace_drain`` (first ``started_at_ms`` -> last ``finished_at_ms``).
     ``events_per_job`` counts every event, the scheduling one included, as Headrace's
-    rows do; ``loop_events_per_job`` those the loop wrote, which must be 3 per job, each
-    job's events ``waiting -> locked -> running -> completed`` in order (asserted).
+    rows do; ``loop_events_per_job`` those the loop wrote, which must be 2 per job (one a
+    write, as Headrace stores them since migration 0018), each job's events ``waiting ->
+    locked``, ``locked -> running -> completed`` in order (asserted).
     """
     dsn = store.dsn
     assert dsn is not None
@@ -492,13 +494,14 @@ def rows_drain(
         # Completed jobs whose events are not exactly Headrace's, in order.
         row = conn.execute(
             "SELECT count(*) FROM jobs j WHERE j.status = 'completed' AND "
-            "(SELECT array_agg(e.from_status || '>' || e.to_status ORDER BY e.event_id) "
+            "(SELECT array_agg(e.from_status || '>' || coalesce(e.via || '>', '') || "
+            " e.to_status ORDER BY e.event_id) "
             " FROM job_events e WHERE e.job_id = j.job_id AND e.from_status IS NOT NULL) "
-            "IS DISTINCT FROM ARRAY['waiting>locked', 'locked>running', 'running>completed']"
+            "IS DISTINCT FROM ARRAY['waiting>locked', 'locked>running>completed']"
         ).fetchone()
         misshapen = row[0] if row else 0
     loop_events = events - events_before
-    assert misshapen == 0, f"pg-loop-rows: {misshapen} completed job(s) without the 3 events"
+    assert misshapen == 0, f"pg-loop-rows: {misshapen} completed job(s) without the 2 events"
     assert loop_events == ROWS_LOOP_EVENTS * done, (
         f"pg-loop-rows: {loop_events} events for {done} completed jobs"
     )
@@ -838,8 +841,8 @@ def main() -> None:
             "drain rate = N / (min(started_at_ms) -> max(finished_at_ms)); pg-loop uses "
             "min(locked_at) -> max(finished_at)",
             "every drain ratio is to pg-loop drain batch=50 of the same run (median)",
-            "pg-loop-rows (bench/pgloop_rows.py) writes Headrace's rows (jobs, 3 events per "
-            "job) by hand on Headrace's tables, timed like Headrace; ratio_to_rows_loop of "
+            "pg-loop-rows (bench/pgloop_rows.py) writes Headrace's rows (jobs, 2 event rows "
+            "per job) by hand on Headrace's tables, timed like Headrace; ratio_to_rows_loop of "
             "the Headrace PostgreSQL drains is to its median",
         ],
     }
