@@ -51,7 +51,7 @@ def test_0018_up_down_and_up_again_keeps_every_event(store_url: str) -> None:
     store.close()
 
     with Client(store_url, run_workers=False) as client:  # migrates to head
-        assert client.store.revision() == HEAD_REVISION == "0018"
+        assert client.store.revision() == HEAD_REVISION >= "0018"  # migrated past 0018
         assert "via" in _columns(client.store)
         events = client.jobs.events(job.job_id)
         assert [(e.from_status, e.to_status, e.reason) for e in events] == [

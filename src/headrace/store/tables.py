@@ -208,8 +208,10 @@ jobs = Table(
     # Retries whose delay is over.
     partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
     # Listings: a tenant's jobs newest first (filtered there by type or project: no
-    # index of their own, see migration 0016), and by status.
-    Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms"),
+    # index of their own, see migration 0016), and by status. The listing's tie-break,
+    # job_id, is in the index: jobs sharing a millisecond (a schedule_many's) are not
+    # all read and sorted for one page (migration 0019).
+    Index("ix_jobs_tenant_scheduled", "tenant_id", "scheduled_at_ms", "job_id"),
     Index("ix_jobs_tenant_status", "tenant_id", "status"),
 )
 
