@@ -220,13 +220,8 @@ def insert_rows(
             # The driver's executemany over tuples: SQLAlchemy's per-row parameter
             # handling was most of a worker round's event insert (three rows per job).
             names = tuple(rows[0])
-            procs = _bind_processors(conn, table, names)
             values = [[r[n] for n in names] for r in rows]
-            for i, proc in procs:
-                for v in values:
-                    if v[i] is not None:
-                        v[i] = proc(v[i])
-            store.dialect.bulk_insert(conn, table, {}, names, values)
+            store.dialect.bulk_insert(conn, table, {}, names, _bound(conn, table, names, values))
             return []
         result = conn.execute(insert(table).returning(*returning), list(rows))
         return result.mappings().all()
@@ -263,14 +258,7 @@ def insert_shared(
     if not rows:
         return
     if not store.is_postgresql:
-        procs = _bind_processors(conn, table, names)
-        if procs:
-            processed = [list(r) for r in rows]
-            for i, proc in procs:
-                for v in processed:
-                    if v[i] is not None:
-                        v[i] = proc(v[i])
-            rows = processed
+        rows = _bound(conn, table, names, rows)
     store.dialect.bulk_insert(conn, table, shared, names, rows)
 
 
@@ -291,6 +279,25 @@ def stored_row(row: Mapping[str, Any]) -> dict[str, Any]:
             value = c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
         full[c.key] = value
     return full
+
+
+def _bound(
+    conn: Connection, table: Table, names: tuple[str, ...], rows: Sequence[Sequence[Any]]
+) -> Sequence[Sequence[Any]]:
+    """``rows`` (values of ``names``) as bound parameters hold them, for the SQLite driver.
+
+    SQLAlchemy's processing of each value whose type has some (a UUID as its 32 hex
+    digits), without its per-row parameter handling; the rows as they were when none has.
+    """
+    procs = _bind_processors(conn, table, names)
+    if not procs:
+        return rows
+    processed = [list(r) for r in rows]
+    for i, proc in procs:
+        for v in processed:
+            if v[i] is not None:
+                v[i] = proc(v[i])
+    return processed
 
 
 def _bind_processors(
