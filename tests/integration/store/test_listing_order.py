@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import event
 
 from headrace import Client
+from headrace.model.status import Status
+from headrace.store.overview import JobFilter, OverviewRepository
 
 
 def test_a_page_of_jobs_sharing_a_millisecond_needs_no_sort(store_url: str) -> None:
@@ -39,3 +41,20 @@ def test_a_page_of_jobs_sharing_a_millisecond_needs_no_sort(store_url: str) -> N
     assert "ix_jobs_tenant_scheduled" in plan, plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
     client.close()
+
+
+def test_listings_by_status_find_that_status_newest_first_with_its_total(store_url: str) -> None:
+    # Restated from the withdrawn 0018 status-index test (stop 29): what a listing by status
+    # returns, whatever index serves it.
+    with Client(store_url, run_workers=False) as client:
+        client.job_type("lo.s")(lambda ctx, params: params)
+        jobs = client.jobs.schedule_many("lo.s", [{"n": i} for i in range(4)])
+        client.jobs.cancel(jobs[1].job_id)
+        waiting = client.jobs.list(status="waiting", limit=10)
+        assert [j.job_id for j in waiting.items] == [jobs[i].job_id for i in (3, 2, 0)]
+        assert waiting.total == 3
+        page = OverviewRepository(client.store).search(
+            jobs[0].tenant_id, JobFilter(statuses=(Status.CANCELED,)), order="scheduled_at",
+            descending=True, page=1, limit=10,
+        )  # fmt: skip
+        assert [j.job_id for j in page.items] == [jobs[1].job_id] and page.total == 1
