@@ -437,11 +437,15 @@ def test_job_types_and_groups_are_stored_with_seed_columns(client: Client) -> No
 
 def test_delayed_job_waits_for_its_eta(client: Client) -> None:
     client.job_type("t.delayed")(lambda ctx, p: time.time())
-    job = client.jobs.schedule("t.delayed", delay_sec=1)
+    # 2 s, not 1: a loaded CI host once stalled this read past a 1 s ETA (stop 30).
+    job = client.jobs.schedule("t.delayed", delay_sec=2)
     time.sleep(0.5)
     assert client.jobs.get(job.job_id).status is Status.WAITING
     done = client.jobs.wait(job.job_id, 10)
     assert done.result * 1000 >= job.eta_ms
+    # The claim itself, not only the run, comes at or after the ETA.
+    claims = [e for e in client.jobs.events(job.job_id) if e.to_status is Status.LOCKED]
+    assert len(claims) == 1 and claims[0].at_ms >= job.eta_ms
 
 
 def test_every_event_path_follows_the_machine(client: Client) -> None:
