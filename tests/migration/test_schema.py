@@ -54,15 +54,24 @@ def test_partial_index_predicates_match_the_migration_and_the_status_machine() -
     from headrace.model import status as machine
 
     lean = importlib.import_module("headrace.store.migrations.versions.0005_lean_job_indexes")
-    for name in ("HAS_KEY", "WAITING", "HELD", "RETRYING"):
+    for name in ("HAS_KEY", "WAITING", "RETRYING"):
         assert getattr(lean, name) == getattr(tables, name), name
+    # 0020 wrote HELD's IN list as equalities: the same statuses, in the same order.
+    equalities = importlib.import_module(
+        "headrace.store.migrations.versions.0020_held_index_as_equalities"
+    )
+    assert equalities.HELD_BEFORE == lean.HELD
+    assert equalities.HELD_NOW == tables.HELD
+    listed = [s.strip(" '") for s in lean.HELD.split("(", 1)[1].rstrip(")").split(",")]
+    assert [t.split("=")[1].strip(" '") for t in tables.HELD.split(" OR ")] == listed
     named = importlib.import_module("headrace.store.migrations.versions.0007_named_jobs_index")
     assert named.NAMED == tables.NAMED
     held = importlib.import_module("headrace.store.migrations.versions.0014_names_held_by_runs")
     assert held.ACTIVE_NAME == tables.ACTIVE_NAME
     free = {s.strip(" '") for s in tables.ACTIVE_NAME.split("(", 1)[1].rstrip(")").split(",")}
     assert free == {str(s) for s in machine.NAME_FREE}
-    held = {s.strip(" '") for s in tables.HELD.split("(", 1)[1].rstrip(")").split(",")}
+    held = {t.split("=")[1].strip(" '") for t in tables.HELD.split(" OR ")}
+    assert all(t.startswith("status = ") for t in tables.HELD.split(" OR "))
     assert held == {str(s) for s in machine.HELD}
     assert f"status = '{machine.Status.WAITING}'" == tables.WAITING
     assert f"status = '{machine.Status.RETRYING}'" == tables.RETRYING
@@ -74,7 +83,8 @@ def test_the_queries_that_run_per_job_use_the_partial_indexes(tmp_path: object) 
         "ix_jobs_claim": "SELECT job_id FROM jobs WHERE queue = 'q' AND status = 'waiting' "
         "AND eta_ms <= 5 ORDER BY eta_ms, scheduled_at_ms",
         "ix_jobs_held": "SELECT job_id FROM jobs WHERE locked_by = 'w' "
-        "AND status IN ('locked', 'running', 'canceling', 'suspending')",
+        "AND (status = 'locked' OR status = 'running' OR status = 'canceling' "
+        "OR status = 'suspending')",
         "ix_jobs_tenant_name": "SELECT job_id FROM jobs WHERE tenant_id = 't' AND name = 'n' "
         "ORDER BY scheduled_at_ms DESC",
     }

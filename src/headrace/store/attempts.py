@@ -484,6 +484,11 @@ class AttemptRepository(holdings.Holdings):
         )
         if self.store.is_postgresql:
             v, guard = _by_key(v, guard)
+        else:
+            # SQLite peeks at the bound status, finds the fence implies ``ix_jobs_held``'s
+            # predicate, and walked the worker's held jobs for every row (8.8 -> 6.5 µs
+            # a job at capacity 50): as one ``IS 1`` term the rows are found by key.
+            guard = [and_(*guard).is_(true())]
         change = (
             update(J)
             .where(J.c.job_id == v.c.job_id, J.c.attempt == v.c.attempt, *guard)

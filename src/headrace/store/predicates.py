@@ -26,7 +26,9 @@ J = tables.jobs
 HELD = sorted((str(s) for s in machine.HELD), key=lambda s: tables.HELD.index(f"'{s}'"))
 WAITING, LOCKED = str(Status.WAITING), str(Status.LOCKED)
 IS_WAITING = J.c.status == literal_column(f"'{WAITING}'", String)
-IS_HELD = J.c.status.in_([literal_column(f"'{s}'", String) for s in HELD])
+#: ``tables.HELD`` as written (equalities joined by OR, in its order), as SQLite matches
+#: a partial index's predicate term by term.
+IS_HELD = or_(*(J.c.status == literal_column(f"'{s}'", String) for s in HELD))
 IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
 #: The time of a statement (epoch ms), bound at execution.
 AT = bindparam("p_at", type_=BigInteger)

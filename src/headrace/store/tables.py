@@ -38,7 +38,9 @@ ACTIVE_NAME = (
 #: must say the same, and a test checks the two agree).
 HAS_KEY = "idempotency_key IS NOT NULL"
 WAITING = "status = 'waiting'"
-HELD = "status IN ('locked', 'running', 'canceling', 'suspending')"
+#: Equalities, not ``IN (...)``: SQLite evaluates a partial index's IN list at ~0.5 µs a
+#: row on every status change (migration 0020).
+HELD = "status = 'locked' OR status = 'running' OR status = 'canceling' OR status = 'suspending'"
 RETRYING = "status = 'retrying'"
 NAMED = "name IS NOT NULL"
 

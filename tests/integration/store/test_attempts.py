@@ -13,6 +13,7 @@ from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import tables
 from headrace.store.attempts import AttemptRepository
+from headrace.store.dialects import sqlite_driver
 from headrace.store.jobs import JobRepository
 
 S = Status
@@ -202,14 +203,19 @@ def test_the_control_poll_reads_status_and_requests_in_one_query(store_url: str)
     client.close()
 
 
+def held_term() -> str:
+    """``ix_jobs_held``'s predicate as a query on ``jobs`` states it: one term, qualified."""
+    return "(" + tables.HELD.replace("status", "jobs.status") + ")"
+
+
 @pytest.mark.parametrize("store_factory", ["sqlite"], indirect=True)
 def test_the_control_poll_reads_the_held_jobs_index_on_sqlite(store_url: str) -> None:
-    # SQLite takes a partial index only for a term identical to its predicate, the IN
-    # list's order included; in another order (a set's, which changes with the process's
+    # SQLite takes a partial index only for a term identical to its predicate, the
+    # equalities' order included; in another order (a set's, which changes with the process's
     # string hashing) the poll scanned every job, twice every quarter second.
     client = Client(store_url, run_workers=False)
     sql = str(worker(client).held_query().compile(dialect=client.store.engine.dialect))
-    assert tables.HELD in sql
+    assert held_term() in sql
     with client.store.read() as conn:
         plan = " ".join(
             str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",))
@@ -228,7 +234,7 @@ def test_a_workers_held_jobs_at_close_read_the_held_jobs_index_on_sqlite(store_u
     a.claim("maintenance", ["st.noop"], 1, 0.001)
     query = JobRepository.held_by_query(a.worker_id)
     sql = str(query.compile(dialect=client.store.engine.dialect))
-    assert tables.HELD in sql
+    assert held_term() in sql
     with client.store.read() as conn:
         plan = " ".join(
             str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("x",))
@@ -370,4 +376,33 @@ def test_a_heartbeat_never_waits_on_its_jobs_own_commit(store_url: str) -> None:
         ).scalar_one()
     if not client.store.is_postgresql:
         assert lease >= released + 30_000, "the lease was reckoned from before the wait"
+    client.close()
+
+
+@pytest.mark.parametrize("store_factory", ["sqlite"], indirect=True)
+def test_a_rounds_fenced_write_finds_its_rows_by_key_on_sqlite(store_url: str) -> None:
+    # The fence (``locked_by = ? AND status = 'locked'``) implies ``ix_jobs_held``'s
+    # predicate once SQLite peeks at the bound status, and the planner then walked every
+    # job the worker holds for each written row; the fence is one ``IS 1`` term, which no
+    # index serves, so each row is found by its key.
+    client = Client(store_url, run_workers=False)
+    schedule(client, 3)
+    a = worker(client)
+    held = a.claim("maintenance", ["st.noop"], 3, 60)
+    path = (Status.LOCKED, Status.RUNNING, Status.COMPLETED)
+    writes = [
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, {"result": None}, "done") for c in held
+    ]
+    stmt = a._shape_statement(path, ("result",), single=False)
+    compiled = sqlite_driver.compile_statement(client.store.engine.dialect, stmt)
+    params = compiled.params({"p_at": 1, **a._rows_params(writes, path, ("result",))})
+    with client.store.read() as conn:
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.sql}", tuple(params))
+        )
+    assert "ix_jobs_held" not in plan and "SCAN jobs" not in plan, plan
+    assert "sqlite_autoindex_jobs_1 (job_id=?)" in plan, plan
+    assert a.apply(writes) == []
+    assert {client.jobs.get(c.job_id).status for c in held} == {Status.COMPLETED}
     client.close()
