@@ -115,3 +115,42 @@ def test_a_driver_round_refuses_what_its_fence_refuses_and_logs_nothing_for_it(
         S.WAITING, S.LOCKED, S.LOCKED
     ]  # fmt: skip
     client.close()
+
+
+def test_a_large_rounds_events_split_across_statements_keep_each_rows_values_and_order(
+    tmp_path: Path,
+) -> None:
+    # 101 claims and then 101 writes: each group goes in 64 + 32 + 4 + 1 rows.
+    path = tmp_path / "large.db"
+    client = Client(f"sqlite:///{path}", run_workers=False)
+    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
+    client.jobs.schedule_many("sr.noop", [{"i": i} for i in range(101)])
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    _, held = a.pump([], [], [("maintenance", ["sr.noop"], 101)], 30)
+    assert len(held) == 101
+    writes = [
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt, PATH, {}, f"done {i}")
+        for i, c in enumerate(held)
+    ]
+    assert a.pump(writes, [], [], 30) == ([], [])
+    client.close()
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT job_id, tenant_id, from_status, to_status, user_id, reason, attempt, via "
+            "FROM job_events WHERE from_status IS NOT NULL ORDER BY event_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    key = {c.job_id: c.job_id.replace("-", "") for c in held}
+    tenant = {c.tenant_id.replace("-", "") for c in held}
+    assert len(tenant) == 1
+    (t,) = tenant
+    claimed = [(key[c.job_id], t, "waiting", "locked", None, c.attempt, None) for c in held]
+    ended = [
+        (key[w.job_id], t, "locked", "completed", None, w.reason, w.attempt, "running")
+        for w in writes
+    ]
+    assert [(r[0], r[1], r[2], r[3], r[4], r[6], r[7]) for r in found[:101]] == claimed
+    assert len({r[5] for r in found[:101]}) == 1  # the claim's one reason
+    assert found[101:] == ended
