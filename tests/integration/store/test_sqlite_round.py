@@ -11,6 +11,7 @@ from headrace import Client
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
+from headrace.store import claims, sqlite_round
 from headrace.store.attempts import AttemptRepository
 
 S = Status
@@ -154,3 +155,31 @@ def test_a_large_rounds_events_split_across_statements_keep_each_rows_values_and
     assert [(r[0], r[1], r[2], r[3], r[4], r[6], r[7]) for r in found[:101]] == claimed
     assert len({r[5] for r in found[:101]}) == 1  # the claim's one reason
     assert found[101:] == ended
+
+
+def test_the_fused_claim_reader_makes_what_the_generic_read_makes(tmp_path: Path) -> None:
+    path = tmp_path / "read.db"
+    client = Client(f"sqlite:///{path}", run_workers=False)
+    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
+    jobs = client.jobs.schedule_many("sr.noop", [{"i": i, "s": "é\U0001f600"} for i in range(3)])
+    with client.store.write() as conn:  # a resumed job with progress and state
+        conn.exec_driver_sql(
+            "UPDATE jobs SET resumed = 1, progress = 0.25, state = '{\"k\": [1]}' WHERE job_id = ?",
+            (jobs[1].job_id.replace("-", ""),),
+        )
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    assert a._driver is not None
+    take = a._driver.statement(a.claim_statement("maintenance", ("sr.noop",)))
+    params = take.params({"p_at": 2**62, "p_lease_until": 2**62, "p_limit": 3, "p_reason": "r"})
+    with client.store.write() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        rows = raw.execute(take.sql, params).fetchall()
+    assert len(rows) == 3
+    fused = sqlite_round.claimed_rows(take, rows)
+    assert fused == [claims.claimed_from(take.read(r)) for r in rows]
+    resumed = next(c for c in fused if c.job_id == jobs[1].job_id)
+    assert (resumed.resumed, resumed.progress, resumed.state) == (True, 0.25, {"k": [1]})
+    assert {c.job_id for c in fused} == {j.job_id for j in jobs}
+    assert all(c.tenant_id == jobs[0].tenant_id and c.params["s"] == "é\U0001f600" for c in fused)
+    client.close()
