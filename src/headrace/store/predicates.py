@@ -20,7 +20,7 @@ from headrace.store import tables
 
 J = tables.jobs
 #: In the order of ``ix_jobs_held``'s predicate (``tables.HELD``): SQLite uses a partial
-#: index only for a query term identical to its predicate, list order included, and
+#: index only for a query term identical to its predicate, the equalities' order included, and
 #: ``machine.HELD`` is a set, whose order changes with each process's string hashing (in
 #: most orders ``held`` and the reaper scanned the whole table).
 HELD = sorted((str(s) for s in machine.HELD), key=lambda s: tables.HELD.index(f"'{s}'"))

@@ -38,8 +38,8 @@ ACTIVE_NAME = (
 #: must say the same, and a test checks the two agree).
 HAS_KEY = "idempotency_key IS NOT NULL"
 WAITING = "status = 'waiting'"
-#: Equalities, not ``IN (...)``: SQLite evaluates a partial index's IN list at ~0.5 µs a
-#: row on every status change (migration 0020).
+#: Equalities, not ``IN (...)``: on SQLite a partial index's IN list cost ~0.5 µs a row
+#: more on every status change (migration 0020).
 HELD = "status = 'locked' OR status = 'running' OR status = 'canceling' OR status = 'suspending'"
 RETRYING = "status = 'retrying'"
 NAMED = "name IS NOT NULL"
