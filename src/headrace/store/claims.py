@@ -96,11 +96,17 @@ def claim_update(
     )
 
 
-def claimed_from(r: Sequence[Any]) -> Claimed:
-    """A claimed job from a row of ``CLAIMED_COLUMNS`` (positional: once per job claimed)."""
+def claimed_from(
+    r: Sequence[Any], job_id: str | None = None, tenant_id: str | None = None
+) -> Claimed:
+    """A claimed job from a row of ``CLAIMED_COLUMNS`` (positional: once per job claimed).
+
+    ``job_id`` and ``tenant_id``: the row's ids already read, where the caller reads them
+    itself (``sqlite_round.claimed_rows``); else the row's, as text.
+    """
     return Claimed(
-        str(r[0]),
-        str(r[1]),
+        str(r[0]) if job_id is None else job_id,
+        str(r[1]) if tenant_id is None else tenant_id,
         r[2],
         r[3],
         r[4],

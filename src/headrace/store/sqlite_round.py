@@ -24,7 +24,7 @@ from sqlalchemy import ClauseElement, Executable
 from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
-from headrace.store import codec, tables
+from headrace.store import claims, tables
 from headrace.store.database import Store, translated
 from headrace.store.dialects import sqlite_driver, sqlite_lock, sqlite_transaction
 from headrace.store.job_rows import EVENT_COLUMNS, via_of
@@ -96,37 +96,20 @@ class DriverRound:
 def claimed_rows(take: sqlite_driver.Statement, taken: Sequence[Any]) -> list[Claimed]:
     """The jobs a claim took, from its rows as the driver returns them (``CLAIMED_COLUMNS``).
 
-    What ``claims.claimed_from(take.read(row))`` makes, in one pass: the ids read by the
-    statement's own UUID conversion, a round's few tenants read once each. On the pump
-    thread, after the lock: the generic read and copy took a third of a SQLite worker's
-    pump in a drain at capacity 50 (py-spy, GIL samples).
+    What ``claims.claimed_from(take.read(row))`` makes, without the generic read's copy of
+    each row: the ids read by the statement's own UUID conversion, a round's few tenants
+    read once each. On the pump thread, after the lock: the generic read and copy took a
+    third of a SQLite worker's pump in a drain at capacity 50 (py-spy, GIL samples).
     """
     read_id = take.reads[0] or str
     read_tenant = take.reads[1] or str
     tenants: dict[Any, str] = {}
-    loads = codec.loads
     out = []
     for r in taken:
         tenant = tenants.get(r[1])
         if tenant is None:
             tenant = tenants[r[1]] = read_tenant(r[1])
-        out.append(
-            Claimed(
-                read_id(r[0]),
-                tenant,
-                r[2],
-                r[3],
-                r[4],
-                loads(r[5]),
-                loads(r[6]) or {},
-                r[7],
-                r[8],
-                r[9],
-                r[10],
-                r[11],
-                bool(r[12]),
-            )
-        )
+        out.append(claims.claimed_from(r, read_id(r[0]), tenant))
     return out
 
 
