@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from headrace import Client
-from headrace.model.job import Claimed
+from headrace.model.job import Claimed, Job
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.store import claims, sqlite_round
@@ -48,13 +48,18 @@ def stored(path: Path, job_ids: list[str], worker_id: str) -> list[Any]:
     return out
 
 
+def queued(path: Path, params: list[Any]) -> tuple[Client, list[Job]]:
+    """A client (no workers) on a new SQLite store at ``path`` with ``sr.noop`` jobs queued."""
+    client = Client(f"sqlite:///{path}", run_workers=False)
+    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
+    return client, client.jobs.schedule_many("sr.noop", params)
+
+
 def test_the_driver_round_writes_the_rows_and_events_of_the_sqlalchemy_path(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "round.db"
-    client = Client(f"sqlite:///{path}", run_workers=False)
-    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
-    client.jobs.schedule_many("sr.noop", [{"i": i} for i in range(4)])
+    client, _ = queued(path, [{"i": i} for i in range(4)])
     fast = AttemptRepository(client.store, str(uuid.uuid4()))
     slow = AttemptRepository(client.store, str(uuid.uuid4()))
     # The driver: a round of a claim alone, then of the writes alone.
@@ -90,9 +95,7 @@ def test_the_driver_round_writes_the_rows_and_events_of_the_sqlalchemy_path(
 def test_a_driver_round_refuses_what_its_fence_refuses_and_logs_nothing_for_it(
     tmp_path: Path,
 ) -> None:
-    client = Client(f"sqlite:///{tmp_path}/fence.db", run_workers=False)
-    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
-    client.jobs.schedule_many("sr.noop", [{}] * 3)
+    client, _ = queued(tmp_path / "fence.db", [{}] * 3)
     a = AttemptRepository(client.store, str(uuid.uuid4()))
     _, held = a.pump([], [], [("maintenance", ["sr.noop"], 3)], 30)
     ok, wrong_attempt, lost = (
@@ -123,9 +126,7 @@ def test_a_large_rounds_events_split_across_statements_keep_each_rows_values_and
 ) -> None:
     # 101 claims and then 101 writes: each group goes in 64 + 32 + 4 + 1 rows.
     path = tmp_path / "large.db"
-    client = Client(f"sqlite:///{path}", run_workers=False)
-    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
-    client.jobs.schedule_many("sr.noop", [{"i": i} for i in range(101)])
+    client, _ = queued(path, [{"i": i} for i in range(101)])
     a = AttemptRepository(client.store, str(uuid.uuid4()))
     _, held = a.pump([], [], [("maintenance", ["sr.noop"], 101)], 30)
     assert len(held) == 101
@@ -159,9 +160,7 @@ def test_a_large_rounds_events_split_across_statements_keep_each_rows_values_and
 
 def test_the_fused_claim_reader_makes_what_the_generic_read_makes(tmp_path: Path) -> None:
     path = tmp_path / "read.db"
-    client = Client(f"sqlite:///{path}", run_workers=False)
-    client.job_type("sr.noop", queue="maintenance")(lambda ctx, p: None)
-    jobs = client.jobs.schedule_many("sr.noop", [{"i": i, "s": "é\U0001f600"} for i in range(3)])
+    client, jobs = queued(path, [{"i": i, "s": "é\U0001f600"} for i in range(3)])
     with client.store.write() as conn:  # a resumed job with progress and state
         conn.exec_driver_sql(
             "UPDATE jobs SET resumed = 1, progress = 0.25, state = '{\"k\": [1]}' WHERE job_id = ?",
