@@ -50,6 +50,9 @@ class Sender:
         self.deliver = deliver
         #: Every partition, those of other workers first (a stable sort keeps the order).
         self.fanout = sorted(range(partitions), key=local.__contains__)
+        #: A partition of this worker (this one's if it can), which takes over what this
+        #: sender folded for it as it is (``Owners.split_off``); None when it has none.
+        self.local = partition if partition in local else next(iter(sorted(local)), None)
         self.stage = head.name
         self._rr = partition
         self.key_fn = edge.key_fn
@@ -270,7 +273,8 @@ class Sender:
         n = self.partitions
         if n == 1:
             return {0: state}
-        shares = Owners(n, remember=False).split(state)
+        owners = Owners(n, remember=False)
+        shares = owners.split(state) if self.local is None else owners.split_off(state, self.local)
         return {p: shares[p] for p in self.fanout if shares[p]}
 
     def export_state(self) -> Any:
