@@ -18,6 +18,10 @@ __all__ = ["FileSinkConnector", "FileSourceConnector", "expand_paths", "iter_lin
 
 #: How many bytes a read takes from the file at once.
 _BLOCK = 1 << 20
+#: The source's last splits that are cut in smaller ones, and in how many (see
+#: ``FileSourceConnector.splits``).
+TAIL_SPLITS = 2
+TAIL_PARTS = 4
 
 
 def expand_paths(path: str) -> list[str]:
@@ -123,13 +127,26 @@ class FileSourceConnector:
         """Nothing to prepare."""
 
     def splits(self, provider: base.DataStructureProvider, split_items: int) -> list[Any]:
-        """``(path, start, end)`` ranges; the size never depends on the parallelism."""
+        """``(path, start, end)`` ranges; the size never depends on the parallelism.
+
+        The last ``TAIL_SPLITS`` ranges of the source are cut in up to ``TAIL_PARTS``
+        each, none smaller than a ``TAIL_PARTS``-th of the size (a small file stays one
+        split). Workers claim splits in order as they go (``engine.feed``), so a run
+        ends when the worker that claimed the last split is through it while the
+        others, out of splits, wait: the smaller the last splits, the closer together
+        they finish.
+        """
         size = max(1, split_items) * 64
         out: list[Any] = []
         for path in expand_paths(self.desc.path):
             total = os.path.getsize(path)
             out.extend((path, lo, min(lo + size, total)) for lo in range(0, total, size))
-        return out
+        tail: list[Any] = []
+        for path, lo, hi in out[-TAIL_SPLITS:]:
+            parts = max(1, min(TAIL_PARTS, (hi - lo) * TAIL_PARTS // size))
+            step = -(-(hi - lo) // parts)
+            tail.extend((path, a, min(a + step, hi)) for a in range(lo, hi, step))
+        return out[: max(0, len(out) - TAIL_SPLITS)] + tail
 
     def open(
         self, split: Any, provider: base.DataStructureProvider, resume: Any = None

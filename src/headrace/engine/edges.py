@@ -50,6 +50,9 @@ class Sender:
         self.deliver = deliver
         #: Every partition, those of other workers first (a stable sort keeps the order).
         self.fanout = sorted(range(partitions), key=local.__contains__)
+        #: A partition of this worker (this one's if it can), which takes over what this
+        #: sender folded for it as it is (``Owners.split_off``); None when it has none.
+        self.local = partition if partition in local else next(iter(sorted(local)), None)
         self.stage = head.name
         self._rr = partition
         self.key_fn = edge.key_fn
@@ -200,8 +203,8 @@ class Sender:
 
     # ---------------------------------------------------------------- time and end
 
-    def _flush_windows(self, watermark: float) -> None:
-        """Hands the windows closed by ``watermark`` to the partitions owning their keys.
+    def _window_shares(self, watermark: float) -> dict[int, Any]:
+        """The windows closed by ``watermark``, by the partition owning their keys.
 
         Fixed windows go as ``{start: {key: acc}}`` dicts, one per owner, split per
         window at C speed (``FixedWindows.split``): the owner merges them as they are
@@ -212,11 +215,10 @@ class Sender:
         assert self.windows is not None
         taken = self.windows.take(watermark)
         if not taken:
-            return
+            return {}
         n = self.partitions
         if self.key_fn is None or n == 1:
-            self._send("p", 0, taken)
-            return
+            return {0: taken}
         shares: list[Any]
         if isinstance(self.windows, FixedWindows):
             assert isinstance(taken, dict)
@@ -226,43 +228,54 @@ class Sender:
             shares = [[] for _ in range(n)]
             for row in taken:
                 shares[hash(row[2]) % n].append(row)
-        for p in self.fanout:
-            if shares[p]:
-                self._send("p", p, shares[p])
+        return {p: shares[p] for p in self.fanout if shares[p]}
 
     def watermark(self, watermark: float) -> None:
-        """Passes event-time progress on (after the windows it closes)."""
+        """Passes event-time progress on, each target's closed windows first (see ``finish``)."""
         if not self.edge.timestamped:
             return
-        if self.windows is not None:
-            self._flush_windows(watermark)
-        for p in self._targets():
-            self._send("w", p, watermark)
+        shares = self._window_shares(watermark) if self.windows is not None else {}
+        self._to_targets(shares, "w", watermark)
 
     def finish(self) -> None:
-        """Flushes what was folded here and tells every target this input has ended."""
-        if self.windows is not None:
-            self._flush_windows(float("inf"))
-        elif self.combine == "global":
-            self._send("p", 0, [self.global_acc])
-        elif self.combine == "keyed":
-            self._flush_keyed()
-        for p in self._targets():
-            self._send("e", p, None)
+        """Flushes what was folded here and tells every target this input has ended.
 
-    def _flush_keyed(self) -> None:
-        """Sends what was folded here to the partitions owning the keys: a dict each."""
+        Each target gets its share and its end one after the other, those in other
+        workers first: the end travels with the share, instead of waiting behind the
+        delivery of this worker's own share (its merge, maybe its output), for a
+        feeder thread that needs the lock this worker's long calls hold.
+        """
+        if self.windows is not None:
+            shares = self._window_shares(float("inf"))
+        elif self.combine == "global":
+            shares = {0: [self.global_acc]}
+        elif self.combine == "keyed":
+            shares = self._keyed_shares()
+        else:
+            shares = {}
+        self._to_targets(shares, "e", None)
+
+    def _to_targets(self, shares: dict[int, Any], kind: str, payload: Any) -> None:
+        """Sends every target its share of partials (if any), then ``kind``, in fanout order."""
+        targets = self._targets()
+        assert shares.keys() <= set(targets), "a share for a partition that gets no mark"
+        for p in targets:
+            share = shares.get(p)
+            if share is not None:
+                self._send("p", p, share)
+            self._send(kind, p, payload)
+
+    def _keyed_shares(self) -> dict[int, Any]:
+        """What was folded here, by the partition owning the keys: a dict each."""
         state, self.keyed_state = self.keyed_state, {}
         if not state:
-            return
+            return {}
         n = self.partitions
         if n == 1:
-            self._send("p", 0, state)
-            return
-        shares = Owners(n, remember=False).split(state)
-        for p in self.fanout:
-            if shares[p]:
-                self._send("p", p, shares[p])
+            return {0: state}
+        owners = Owners(n, remember=False)
+        shares = owners.split(state) if self.local is None else owners.split_off(state, self.local)
+        return {p: shares[p] for p in self.fanout if shares[p]}
 
     def export_state(self) -> Any:
         """What was folded here and not sent yet, and the round-robin position."""

@@ -9,7 +9,7 @@ speed) and each share is picked out with ``itertools.compress``, so the rest run
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, MutableMapping
 from itertools import compress
 from operator import not_
 from typing import Any, TypeVar
@@ -58,3 +58,26 @@ class Owners:
         if n == 2:
             return [dict(compress(entries, map(not_, owner))), dict(compress(entries, owner))]
         return [dict(compress(entries, map(p.__eq__, owner))) for p in range(n)]
+
+    def split_off(self, mapping: MutableMapping[Any, V], keep: int) -> list[MutableMapping[Any, V]]:
+        """Like ``split``, but partition ``keep``'s share is ``mapping`` itself.
+
+        The other owners' entries are popped out of ``mapping`` into dicts of their own;
+        what stays (order kept) is ``keep``'s. Only the entries that leave are copied: a
+        sender handing its folded state to the owners builds one dict fewer, and the
+        one it keeps would be the largest to build when its worker owns most keys.
+        """
+        n = self.n
+        if n == 1:
+            return [mapping]
+        keys = list(mapping)
+        owner = self.of(keys)
+        pop = mapping.pop
+        shares: list[MutableMapping[Any, V]] = []
+        for p in range(n):
+            if p == keep:
+                shares.append(mapping)
+                continue
+            mine = list(compress(keys, map(p.__eq__, owner)))
+            shares.append(dict(zip(mine, map(pop, mine), strict=True)))
+        return shares

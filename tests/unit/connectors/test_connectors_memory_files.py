@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,17 @@ def test_text_byte_ranges_yield_each_line_once(
     path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
     got = read_all(FileSourceConnector(FileSource(str(path))), InMemoryProvider(), split_items)
     assert got == rows
+
+
+def test_a_file_source_ends_in_smaller_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"x\n" * 1000)  # 2,000 bytes: ranges of 640 (split_items 10)
+    splits = FileSourceConnector(FileSource(str(path))).splits(InMemoryProvider(), 10)
+    ranges = [(lo, hi) for _path, lo, hi in splits]
+    assert [hi - lo for lo, hi in ranges] == [640, 640, 160, 160, 160, 160, 80]
+    assert all(a[1] == b[0] for a, b in pairwise(ranges))
+    (small,) = FileSourceConnector(FileSource(str(path))).splits(InMemoryProvider(), 100)
+    assert small[1:] == (0, 2000)  # a file within one split stays whole
 
 
 def test_csv_and_jsonl_round_trip_through_pipeline_sinks(tmp_path: Path) -> None:

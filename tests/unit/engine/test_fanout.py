@@ -35,11 +35,11 @@ def test_folded_state_and_the_end_go_to_other_workers_first(
     sender, delivered = _sender(local)
     sender.send(list(range(30)), None)
     sender.finish()
-    assert [(m[0], m[2]) for m in delivered] == [("p", p) for p in order] + [
-        ("e", p) for p in order
-    ]
+    # Each target's share is followed by its end, before the next target's share: a
+    # worker's own partition (delivered at once) never holds up another's end.
+    assert [(m[0], m[2]) for m in delivered] == [(k, p) for p in order for k in ("p", "e")]
     shares: dict[Any, int] = {}
-    for m in delivered[:3]:
+    for m in delivered[::2]:
         assert all(hash(k) % 3 == m[2] for k in m[4])
         shares.update(m[4])
     assert shares == {k: 1 for k in range(30)}

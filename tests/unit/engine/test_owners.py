@@ -35,3 +35,15 @@ def test_the_memo_starts_afresh_past_its_bound(monkeypatch: Any) -> None:
     assert owner.of(range(10)) == [k % 2 for k in range(10)]  # remembered
     assert owner.of([11, 12]) == [1, 0]  # cleared, then filled again
     assert owner._memo == {11: 1, 12: 0}
+
+
+@given(st.dictionaries(keys, st.integers()), st.integers(1, 5), st.integers(0, 4))
+def test_split_off_keeps_one_share_in_place_and_the_same_entries(
+    mapping: dict[Any, int], n: int, keep: int
+) -> None:
+    keep %= n
+    expected = Owners(n).split(mapping)
+    kept = dict(mapping)
+    shares = Owners(n, remember=False).split_off(kept, keep)
+    assert shares[keep] is kept
+    assert [list(share.items()) for share in shares] == [list(share.items()) for share in expected]

@@ -1,7 +1,7 @@
 """Keyed windows folded by several senders and merged where their keys are owned.
 
 Each sender folds what it reads, hands the windows a watermark closes to the partitions
-owning their keys (``Sender._flush_windows``: one ``{start: {key: acc}}`` share per
+owning their keys (``Sender._window_shares``: one ``{start: {key: acc}}`` share per
 owner, ``FixedWindows.split``), and each owner merges the shares in whatever order they
 arrive and emits its windows itself. Whatever the split of the input, the order of
 arrival or the number of owners, the windows must be those of one fold over everything.
