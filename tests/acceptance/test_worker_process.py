@@ -123,13 +123,16 @@ def test_two_worker_processes_share_the_work_without_running_an_attempt_twice(
     ledger = tmp_path / "ledger.txt"
     ledger.touch()
     client = Client(store_url, run_workers=False)
-    ids = [
-        client.jobs.schedule("acc.work", {"ledger": str(ledger), "sleep": 0.01}).job_id
-        for _ in range(300)
-    ]
     log = tmp_path / "workers.log"
     workers = [start_worker(store_url, "maintenance=5", 10.0, log) for _ in range(2)]
     try:
+        # Both running before the jobs come: on a loaded host one worker's start-up
+        # outlasted the other's whole drain (a CI run of stop 31), and it took every job.
+        wait_until(lambda: len(client.workers()) == 2, 60, "both workers to register")
+        ids = [
+            client.jobs.schedule("acc.work", {"ledger": str(ledger), "sleep": 0.01}).job_id
+            for _ in range(300)
+        ]
         wait_until(
             lambda: client.jobs.list(status="completed", limit=1).total == len(ids),
             120,
