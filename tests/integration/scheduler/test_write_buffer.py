@@ -6,6 +6,9 @@ import threading
 import time
 from typing import Any
 
+import hypothesis
+from hypothesis import strategies as st
+
 from headrace import defaults
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
@@ -108,3 +111,52 @@ def test_gather_never_waits_past_its_bound(monkeypatch: Any) -> None:
     kick = CountedEvent()
     gather(kick, lambda: True)
     assert kick.waits == 0
+
+
+_PATHS = (
+    (S.LOCKED, S.RUNNING),
+    (S.RUNNING, S.COMPLETED),
+    (S.LOCKED, S.RUNNING, S.COMPLETED),
+    (S.RUNNING, S.RUNNING),
+    (S.LOCKED, S.FAILED),
+    (),
+)
+
+
+@hypothesis.given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("add"),
+                st.sampled_from(["a", "b", "c"]),
+                st.integers(1, 2),
+                st.sampled_from(_PATHS),
+            ),
+            st.tuples(st.just("take"), st.booleans()),
+            st.tuples(st.just("log")),
+            st.tuples(st.just("behind")),
+        ),
+        max_size=40,
+    )
+)
+def test_ending_says_what_a_scan_of_the_queued_writes_says(steps: list[Any]) -> None:
+    # ``ending`` is kept as writes arrive; the definition is the scan it replaced.
+    buf = WriteBuffer()
+
+    def scanned(b: WriteBuffer) -> bool:
+        return bool(b.logs) or any(
+            len(chain) > 1 or chain[0].path != (S.LOCKED, S.RUNNING) for chain in b.writes.values()
+        )
+
+    for step in steps:
+        if step[0] == "add":
+            buf.add(AttemptWrite(step[1], T, step[2], step[3], {}, "r"))
+        elif step[0] == "take":
+            writes, logs, _ = buf.take(time.monotonic() - 10 if step[1] else float("inf"))
+            if step[1] and writes:
+                buf = buf.behind(writes[:1], logs)
+        elif step[0] == "log":
+            buf.logs.append({"message": "x"})
+        else:
+            buf = buf.behind([], [])
+        assert buf.ending() == scanned(buf), step
