@@ -141,7 +141,10 @@ def test_upgrade_and_stop_actions_and_the_time_zone(client: Client) -> None:
     with pytest.raises(errors.InvalidInput) as bad:
         client.schedules.create(job.job_id, "0 * * * *", action="upgrade")
     assert bad.value.field == "action"  # a task job has no pipeline to upgrade
-    stop = client.schedules.create(job.job_id, "0 * * * *", action="stop", misfire="run_once")
+    # Another job: ticking to the next hour also fires ``made`` when 9:00 in New York
+    # falls within it (13:00-14:00 UTC on a weekday), which starts ``job``.
+    idle = client.jobs.create("tz-idle", type="sched.echo", params={})
+    stop = client.schedules.create(idle.job_id, "0 * * * *", action="stop", misfire="run_once")
     assert stop.next_fire_ms is not None
     Ticker(client.store, client.registry, "h").tick(stop.next_fire_ms)
     (firing,) = client.schedules.firings(stop.schedule_id).items
