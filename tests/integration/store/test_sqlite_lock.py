@@ -24,15 +24,21 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _held_for_a_while(path: Path) -> tuple[sqlite3.Connection, threading.Event]:
-    """Another connection holding ``path``'s write lock for 0.2 s; set once it let go."""
+    """Another connection holding ``path``'s write lock for 0.2 s; set just before it lets go.
+
+    Set before the ``COMMIT``, not after: a waiter can take the lock the moment the
+    commit frees it, before this thread gets the GIL back to set the event (a CI flake).
+    Anyone holding the lock afterwards still finds it set, since the lock is only free
+    once the commit that follows the set has run.
+    """
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     released = threading.Event()
 
     def release() -> None:
         time.sleep(0.2)
-        other.execute("COMMIT")
         released.set()
+        other.execute("COMMIT")
 
     threading.Thread(target=release).start()
     return other, released
