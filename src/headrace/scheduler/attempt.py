@@ -52,6 +52,42 @@ class ExecutionKilled(BaseException):
     """
 
 
+#: How long an interrupted slot thread may live on before it is interrupted again.
+REPEAT_INTERRUPT_SEC = 1.0
+
+
+class Interrupts:
+    """The slot threads a worker interrupted (``interrupt``), interrupted again until they end.
+
+    An asynchronous exception can be lost: when it lands while the thread runs a finalizer
+    that GC called there (a multiprocessing ``Finalize``, a ``__del__``), Python reports
+    "Exception ignored" and the thread goes on with the stuck job (seen in CI, stop 31).
+    Such a thread never takes another attempt (it was abandoned), so telling it again is
+    safe; one blocked in C gets it when the call returns, as the first time.
+    """
+
+    def __init__(self) -> None:
+        #: Interrupted threads still to see end, with when each was last interrupted.
+        self._threads: dict[threading.Thread, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._threads)
+
+    def add(self, thread: threading.Thread, now: float) -> None:
+        """Interrupt ``thread`` now, and again while it lives on (``repeat``)."""
+        interrupt(thread)
+        self._threads[thread] = now
+
+    def repeat(self, now: float) -> None:
+        """Interrupt again the threads alive ``REPEAT_INTERRUPT_SEC`` after their last one."""
+        for thread, at in list(self._threads.items()):
+            if not thread.is_alive():
+                del self._threads[thread]
+            elif now - at >= REPEAT_INTERRUPT_SEC:
+                interrupt(thread)
+                self._threads[thread] = now
+
+
 def interrupt(thread: threading.Thread) -> None:
     """Raise ``ExecutionKilled`` in ``thread`` at its next bytecode.
 

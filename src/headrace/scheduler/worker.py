@@ -34,9 +34,9 @@ from headrace.scheduler import control, ending, keeper, runner
 from headrace.scheduler.attempt import (
     Attempt,
     ExecutionKilled,
+    Interrupts,
     begin,
     ignored_stop,
-    interrupt,
     start,
 )
 from headrace.scheduler.registry import Registry
@@ -114,6 +114,8 @@ class Worker:
         self._stop_listening: Callable[[], None] = lambda: None
         #: The job types this worker last stored as the ones it runs.
         self._known: list[str] = []
+        #: Abandoned slot threads (``_abandon_stuck``), told again until they end (pump).
+        self._interrupts = Interrupts()
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -224,6 +226,8 @@ class Worker:
                 if self._running and time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
                     self._control()
+                if self._interrupts:
+                    self._interrupts.repeat(time.monotonic())
             except errors.StoreError as exc:
                 log.warning("flush/claim failed, will retry: %s", exc)
                 wrote, claimed = False, 0
@@ -402,8 +406,9 @@ class Worker:
         A job in a child process is killed by ``isolation``. A job in a slot thread
         cannot be: the worker ends the attempt as its stop asked (canceled, suspended,
         restarted; nothing if the lease was lost or it timed out, already written), raises
-        ``ExecutionKilled`` in the thread, and starts a new slot in its place, so a stuck
-        execution neither holds the job nor the queue's capacity.
+        ``ExecutionKilled`` in the thread (again while it lives on: ``Interrupts``), and
+        starts a new slot in its place, so a stuck execution neither holds the job nor the
+        queue's capacity.
         """
         now = time.monotonic()
         for a in running:
@@ -413,7 +418,7 @@ class Worker:
                 if a.finished or a.abandoned or a.thread is None:
                     continue
                 a.abandoned = True
-                interrupt(a.thread)
+                self._interrupts.add(a.thread, now)
             log.warning(
                 "job %s attempt %s ignored a stop (%s) for %s s: execution abandoned",
                 a.claimed.job_id,

@@ -13,6 +13,7 @@ import pytest
 from headrace import Client, JobContext, defaults, errors
 from headrace.model import prefetch as prefetching
 from headrace.model.status import Status
+from headrace.scheduler import attempt
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.worker import Worker
 
@@ -202,6 +203,34 @@ def test_a_thread_job_that_ignores_a_stop_is_ended_killed_and_its_slot_freed(
     assert killed.wait(defaults.KILL_GRACE_SEC + 10), "the stuck execution was not interrupted"
     events = [(e.from_status, e.to_status) for e in client.jobs.events(job.job_id)]
     assert events[-1][1] is ended.status
+
+
+def test_a_stuck_thread_that_loses_its_interrupt_is_interrupted_again(client: Client) -> None:
+    """An interrupt that lands in a finalizer GC runs in the thread is lost ("Exception
+    ignored"): the job here loses the first the same way, and must get another."""
+    started, lost, killed = threading.Event(), threading.Event(), threading.Event()
+
+    @client.job_type("stuck.deaf", queue="compute", timeout_sec=0)
+    def deaf(ctx: JobContext, params: Any) -> None:
+        started.set()
+        try:
+            try:
+                while True:  # ignores ctx.cancelled on purpose
+                    time.sleep(0.01)
+            except BaseException:
+                lost.set()  # swallowed, as Python does for an exception in a finalizer
+            while True:
+                time.sleep(0.01)
+        except BaseException:
+            killed.set()
+            raise
+
+    job = client.jobs.schedule("stuck.deaf")
+    assert started.wait(30)
+    client.jobs.cancel(job.job_id)
+    assert client.jobs.wait(job.job_id, defaults.KILL_GRACE_SEC + 30).status is Status.CANCELED
+    assert lost.wait(defaults.KILL_GRACE_SEC + 10), "the stuck execution was not interrupted"
+    assert killed.wait(attempt.REPEAT_INTERRUPT_SEC + 10), "it was not interrupted again"
 
 
 @pytest.mark.parametrize("prefetch", [0, "auto"])
