@@ -14,10 +14,10 @@ PYTHONPATH=src /work/main/.venv/bin/python $D/mk.py
 cat > $D/run.py <<'PY'
 import os, resource, subprocess, sys, time, sqlite3
 D, N = sys.argv[1], int(sys.argv[2])
-cmd = [sys.executable, "-m", "headrace", "worker", "--store", f"sqlite:///{D}/q.db", "--queues", "bench=50", "--import", "bench.jobs_noop", "--prefetch", "auto"]
-env = dict(os.environ, PYTHONPATH="src:.")
+cmd = [sys.executable, "-m", "headrace", "worker", "--store", f"sqlite:///{D}/q.db", "--queues", os.environ.get("QARG", "bench=50"), "--import", "bench.jobs_noop", "--prefetch", os.environ.get("PREFETCH", "auto")]
+env = dict(os.environ, PYTHONPATH=os.environ.get("WPATH", "src:."))
 t0 = time.perf_counter()
-ps = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+ps = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(int(os.environ.get("WORKERS", "2")))]
 c = sqlite3.connect(f"{D}/q.db")
 while c.execute("select count(*) from jobs where status='completed'").fetchone()[0] < N:
     time.sleep(0.05)
