@@ -9,6 +9,7 @@ and the take-back.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +26,23 @@ pytestmark = pytest.mark.slow
 LEASE = 1.5
 
 
+@pytest.fixture
+def idle_client(store_url: str) -> Iterator[Client]:
+    """A client that runs no worker (the tests start worker processes), closed even when a
+    test fails: a connection left open fails the next test on the same xdist worker."""
+    client = Client(store_url, run_workers=False)
+    yield client
+    client.close()
+
+
 def test_a_killed_workers_job_keeps_its_place_and_counts_a_lease_loss_not_a_retry(
-    store_url: str, tmp_path: Path
+    store_url: str, tmp_path: Path, idle_client: Client
 ) -> None:
     import worker_jobs  # noqa: F401 - registers the job types in this process too
 
     ledger, started = tmp_path / "ledger.txt", tmp_path / "started"
     ledger.touch()
-    client = Client(store_url, run_workers=False)
+    client = idle_client
     log = tmp_path / "workers.log"
     first = start_worker(store_url, "compute=1", LEASE, log)
     second = None
@@ -72,15 +82,14 @@ def test_a_killed_workers_job_keeps_its_place_and_counts_a_lease_loss_not_a_retr
     # Taken back from running, or from locked when the kill beat the start's write.
     steps = [(e.to_status, e.reason) for e in client.jobs.events(victim)]
     assert (Status.WAITING, LEASE_LOST) in steps, steps
-    client.close()
 
 
 def test_what_an_attempt_says_after_losing_its_lease_is_not_stored(
-    store_url: str, tmp_path: Path
+    store_url: str, tmp_path: Path, idle_client: Client
 ) -> None:
     import worker_jobs  # noqa: F401
 
-    client = Client(store_url, run_workers=False)
+    client = idle_client
     log = tmp_path / "worker.log"
     worker = start_worker(store_url, "compute=1", LEASE, log)
     store = client.store
@@ -132,4 +141,3 @@ def test_what_an_attempt_says_after_losing_its_lease_is_not_stored(
     assert job.progress == 1.0  # attempt 2's, never overwritten by attempt 1's reports
     assert progress_at_loss < 1.0
     assert "outcome refused" in log.read_text()
-    client.close()
