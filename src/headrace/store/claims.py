@@ -56,10 +56,11 @@ def claim_update(
     It leases the earliest due waiting jobs (by ``eta_ms``, then ``scheduled_at_ms``), up to
     the bound ``p_limit``, to ``worker_id`` until ``p_lease_until``; ``origin_filter``
     narrows them (to one embedded process's jobs, to the worker's labels and placements).
-    The chosen jobs are updated by key (``Dialect.among_chosen``).
+    The chosen jobs are updated by key (``Dialect.row_key``, ``Dialect.among_chosen``).
     """
+    key = dialect.row_key(J)
     candidates = (
-        select(J.c.job_id)
+        select(key.label("row_key"))
         .where(
             J.c.queue == queue,
             IS_WAITING,
@@ -81,7 +82,7 @@ def claim_update(
     # than looking the chosen ones up by key.
     return (
         update(J)
-        .where(dialect.among_chosen(J.c.job_id, select(candidates.c.job_id)))
+        .where(dialect.among_chosen(key, select(candidates.c.row_key)))
         .values(
             status=LOCKED,
             locked_by=worker_id,

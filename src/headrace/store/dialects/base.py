@@ -83,6 +83,14 @@ class Dialect(Protocol):
         """
         ...
 
+    def row_key(self, table: Table) -> ColumnElement[Any]:
+        """The cheapest key to find ``table``'s rows again by, in a statement that chose them.
+
+        Its primary key; on SQLite, the rowid the table is stored by (a primary key that
+        is not an integer is an index of its own, one more B-tree to walk each row).
+        """
+        ...
+
     def among_chosen(self, column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
         """``column`` is one of the values ``chosen`` (one column) picked, evaluated once.
 

@@ -229,6 +229,12 @@ def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return column
 
 
+def row_key(table: Table) -> ColumnElement[Any]:
+    """The primary key (one column)."""
+    (key,) = table.primary_key.columns
+    return key
+
+
 def among_chosen(column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
     """``column = ANY(ARRAY(chosen))``: found by key, never by a join the planner costs.
 

@@ -257,6 +257,11 @@ def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
+def row_key(table: Table) -> ColumnElement[Any]:
+    """``rowid``: a claim found each chosen job through ``jobs``' key index first."""
+    return sqlalchemy.literal_column(f"{table.name}.rowid", sqlalchemy.Integer)
+
+
 def among_chosen(column: ColumnElement[Any], chosen: Select[Any]) -> ColumnElement[bool]:
     """``column IN (chosen)``: SQLite looks each chosen value up by key."""
     return column.in_(chosen)
