@@ -182,3 +182,35 @@ def test_the_fused_claim_reader_makes_what_the_generic_read_makes(tmp_path: Path
     assert {c.job_id for c in fused} == {j.job_id for j in jobs}
     assert all(c.tenant_id == jobs[0].tenant_id and c.params["s"] == "é\U0001f600" for c in fused)
     client.close()
+
+
+def test_a_large_rounds_fenced_writes_each_write_their_own_values(tmp_path: Path) -> None:
+    # 101 writes of one shape in one round: each row's values go to its own job.
+    path = tmp_path / "values.db"
+    client, _ = queued(path, [{"i": i} for i in range(101)])
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    _, held = a.pump([], [], [("maintenance", ["sr.noop"], 101)], 30)
+    assert len(held) == 101
+    writes = [
+        AttemptWrite(
+            c.job_id,
+            c.tenant_id,
+            c.attempt,
+            PATH,
+            {"started_at_ms": 1_000 + i, "progress": i / 100, "result": f'{{"i": {i}}}'},
+            "completed",
+        )
+        for i, c in enumerate(held)
+    ]
+    # One of them carries a fence that fails: the others still apply, it alone is refused.
+    writes[70].attempt += 1
+    refused, _ = a.pump(writes, [], [], 30)
+    assert refused == [writes[70]]
+    for i, c in enumerate(held):
+        job = client.jobs.get(c.job_id)
+        if i == 70:
+            assert job.status == S.LOCKED and job.result is None
+            continue
+        assert job.status == S.COMPLETED
+        assert (job.started_at_ms, job.progress, job.result) == (1_000 + i, i / 100, {"i": i})
+    client.close()
