@@ -6,10 +6,10 @@ Threads, each with one job:
   and claims up to the free capacity of every queue, in one transaction (one commit, and
   on SQLite one write lock for the process instead of one per thread); between rounds it
   polls for cancel/suspend requests and timeouts;
-- ``capacity`` slot threads per queue run attempts; with ``prefetch`` (``model.prefetch``:
-  by default as many as its slots should start soon) the pump claims more per queue, which
-  wait in the worker (``locked``) for a slot, so a round carries more jobs and the slots
-  need not wait for it;
+- ``capacity`` slot threads per queue (``slots``) run attempts; with ``prefetch``
+  (``model.prefetch``: by default as many as its slots should start soon) the pump claims
+  more per queue, which wait in the worker (``locked``) for a slot, so a round carries more
+  jobs and the slots need not wait for it;
 - the keeper (``keeper``) renews leases and takes its turn at the elected maintenance.
 
 What the attempts report (start, progress, logs, end) waits in ``reports`` for the pump.
@@ -18,29 +18,20 @@ What the attempts report (start, progress, logs, end) waits in ``reports`` for t
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from headrace import defaults, errors
 from headrace.model import labels as job_labels
 from headrace.model import prefetch as prefetching
-from headrace.model.clock import now_ms
 from headrace.model.job import Claimed
-from headrace.model.status import Status
-from headrace.scheduler import control, ending, keeper, runner
-from headrace.scheduler.attempt import (
-    Attempt,
-    ExecutionKilled,
-    Interrupts,
-    begin,
-    ignored_stop,
-    start,
-)
+from headrace.scheduler import keeper
+from headrace.scheduler.attempt import begin
 from headrace.scheduler.registry import Registry
 from headrace.scheduler.reports import Reports
+from headrace.scheduler.slots import Slots
 from headrace.scheduler.writebuffer import gather, resolve
 from headrace.store.attempts import AttemptRepository
 from headrace.store.catalog import CatalogRepository
@@ -48,11 +39,6 @@ from headrace.store.database import Store
 from headrace.store.workers import WorkerRepository
 
 log = logging.getLogger("headrace.worker")
-
-S = Status
-#: Longest a slot waits for the pump's round to let go of SQLite's write lock (a round
-#: holds it milliseconds; this only bounds the wait should one hang).
-ROUND_WAIT_SEC = 5.0
 
 
 class Worker:
@@ -89,16 +75,6 @@ class Worker:
         self.attempts = AttemptRepository(store, self.worker_id, origin, self.labels)
         self.registration = WorkerRepository(store)
         self._lock = threading.Lock()
-        self._busy = dict.fromkeys(self.queues, 0)
-        #: The queues' run times, by which ``auto`` prefetch holds jobs (under ``_lock``).
-        self._pacing = prefetching.Pacing(self.prefetch, self.queues)
-        #: The attempts this worker holds, running or (``prefetch``) waiting for a slot, by
-        #: (job id, attempt): a job's next attempt may start here while its previous one
-        #: still winds down (a cancel, then a new run), and each keeps its own entry.
-        self._running: dict[tuple[str, int], Attempt] = {}
-        self._inbox: dict[str, queue.SimpleQueue[Attempt | None]] = {
-            q: queue.SimpleQueue() for q in self.queues
-        }
         #: Set when the pump has work: writes queued, capacity freed, jobs may be waiting.
         self._kick = threading.Event()
         #: What the attempts report (the ``AttemptSink``), queued for the pump's rounds.
@@ -110,12 +86,19 @@ class Worker:
         #: Set once ``stop`` ended: a second caller waits for it before closing the store.
         self._stop_done = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._slots: list[threading.Thread] = []
         self._stop_listening: Callable[[], None] = lambda: None
         #: The job types this worker last stored as the ones it runs.
         self._known: list[str] = []
-        #: Abandoned slot threads (``_abandon_stuck``), told again until they end (pump).
-        self._interrupts = Interrupts()
+        #: The slot threads and the attempts this worker holds (they share ``_lock``).
+        self.slots = Slots(
+            self.queues,
+            self.prefetch,
+            self._lock,
+            self.reports,
+            self.attempts,
+            self.wake,
+            self._stopping,
+        )
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -127,18 +110,13 @@ class Worker:
         self._stop_listening = self.store.dialect.listen(
             self.store.engine, defaults.NOTIFY_CHANNEL, self.wake
         )
-        for name, capacity in self.queues.items():
-            for i in range(capacity):
-                t = threading.Thread(
-                    target=self._slot, args=(name,), name=f"headrace-{name}-{i}", daemon=True
-                )
-                self._slots.append(t)
+        self.slots.start()
         for target, tname in (
             (self._pump, "headrace-pump"),
             (self._keep, "headrace-keeper"),
         ):
             self._threads.append(threading.Thread(target=target, name=tname, daemon=True))
-        for t in (*self._slots, *self._threads):
+        for t in self._threads:
             t.start()
         log.info(
             "worker %s started, queues %s, labels: %s, job types: %s",
@@ -176,20 +154,7 @@ class Worker:
         self.wake()
         while not self._claiming_over.wait(0.1) and self._threads[0].is_alive():
             pass
-        self._hand_back_waiting(self.queues, "shutdown")
-        deadline = time.monotonic() + grace_sec
-        while self._running and time.monotonic() < deadline:
-            time.sleep(0.01)
-        with self._lock:
-            leftover = list(self._running.values())
-        for a in leftover:
-            a.ctx.request_stop("shutdown")
-        deadline = time.monotonic() + 2.0
-        while self._running and time.monotonic() < deadline:
-            time.sleep(0.01)
-        for inbox in self._inbox.values():
-            for _ in range(len(self._slots)):
-                inbox.put(None)
+        self.slots.stop(grace_sec)
         self._stopped.set()
         self._kick.set()
         for t in self._threads:
@@ -204,7 +169,7 @@ class Worker:
 
     def running(self) -> int:
         """How many attempts this worker holds now: running, or waiting for a slot."""
-        return len(self._running)
+        return len(self.slots.running)
 
     # -- claiming -----------------------------------------------------------------------
 
@@ -223,11 +188,10 @@ class Worker:
             try:
                 self._publish_types(types)
                 wrote, claimed = self._round(types)
-                if self._running and time.monotonic() >= next_poll:
+                if self.slots.running and time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + defaults.CONTROL_POLL_SEC
-                    self._control()
-                if self._interrupts:
-                    self._interrupts.repeat(time.monotonic())
+                    self.slots.control()
+                self.slots.repeat_interrupts()
             except errors.StoreError as exc:
                 log.warning("flush/claim failed, will retry: %s", exc)
                 wrote, claimed = False, 0
@@ -260,14 +224,7 @@ class Worker:
         """Jobs per queue this worker may claim now: free slots and room to hold more."""
         if self._stopping.is_set():
             return {}
-        now = time.monotonic()
-        with self._lock:
-            return {
-                # Below zero when ``auto`` came to hold fewer than it holds: none to claim.
-                q: max(0, c + self._pacing.held_at_most(q, self._busy[q], now) - self._busy[q])
-                for q, c in self.queues.items()
-                if types[q]
-            }
+        return self.slots.free(types)
 
     def _round(self, types: dict[str, list[str]]) -> tuple[bool, int]:
         """One transaction: queued writes, then claims up to the free capacity."""
@@ -291,169 +248,17 @@ class Worker:
         return bool(writes or logs), len(claimed)
 
     def _begin(self, claimed: list[Claimed]) -> None:
-        """Start the attempts free slots take at once and hand all of them to the slots.
-
-        Those a free slot takes at once start here, their start writes queued with one
-        lock for the whole claim; the rest (``prefetch``) start when a slot takes them.
-        The start writes need no kick: the pump, which calls this, comes back for them
-        (see ``WriteBuffer.take``), and a slot starting one later finds it told.
-        """
+        """Make the claimed jobs attempts and hand them to the slots (``Slots.take``)."""
         ready, writes = begin(
             claimed, self.registry, self.reports, self.store, self.worker_id, self.lease_sec
         )
-        at = now_ms()
-        started = len(writes)
-        with self._lock:
-            # With a free slot a queue holds no attempt that waits for one.
-            free = {q: self.queues[q] - self._busy[q] for q in self.queues}
-            for a in ready:
-                q = a.claimed.queue
-                if free[q] > 0:
-                    free[q] -= 1
-                    writes.append(start(a, at))
-                self._running[a.claimed.job_id, a.claimed.attempt] = a
-                self._busy[q] += 1
-        self.reports.queue_claimed(writes, len(writes) > started)
-        for a in ready:
-            self._inbox[a.claimed.queue].put(a)
+        self.slots.take(ready, writes)
 
     def _ending(self) -> bool:
         """Whether an attempt's end (or other report) waits while other attempts run."""
-        return bool(self._running) and self.reports.ending()
+        return bool(self.slots.running) and self.reports.ending()
 
-    # -- running ------------------------------------------------------------------------
-
-    def _slot(self, queue_name: str) -> None:
-        inbox = self._inbox[queue_name]
-        me = threading.current_thread()
-        try:
-            while (attempt := inbox.get()) is not None:
-                if not attempt.started:
-                    if attempt.ctx.cancelled:  # stopped while it waited for this slot
-                        self._end_unstarted(attempt)
-                        continue
-                    self.reports.queue_start(start(attempt))
-                attempt.thread = me
-                # Not while this worker's round holds SQLite's write lock (see there).
-                self.attempts.wait_out_round(ROUND_WAIT_SEC)
-                began = time.monotonic()
-                if attempt.spec.isolation == "process":
-                    # Imported at the first such job: multiprocessing and cloudpickle are
-                    # start-up a worker of thread-run jobs does not need.
-                    from headrace.scheduler import isolation
-
-                    outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
-                else:
-                    outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
-                ended = time.monotonic()
-                with self._lock:
-                    if attempt.abandoned:
-                        return  # the worker ended the attempt and replaced this slot
-                    attempt.finished = True
-                    self._pacing.ended(queue_name, ended - began, ended)
-                self._end(attempt, outcome)
-        except ExecutionKilled:
-            return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
-
-    def _end_unstarted(self, attempt: Attempt) -> None:
-        """Release an attempt stopped before it started and queue its write (``ending``)."""
-        c = attempt.claimed
-        with self._lock:
-            self._running.pop((c.job_id, c.attempt), None)
-            self._busy[c.queue] -= 1
-        write = ending.unstarted(c, attempt.ctx.stop_reason)
-        if write is None:
-            self.wake()
-        else:
-            self.reports.queue(write)
-
-    def _hand_back_waiting(self, queues: Iterable[str], reason: str) -> None:
-        """Hand back at once the claimed attempts no slot of ``queues`` has taken yet.
-
-        On stop (``shutdown``), and when ``auto`` prefetch finds a queue's slots stalled
-        (``busy``). One started at its claim (a slot was free; the stop came first) goes
-        back as a running attempt does (``running -> waiting``), the others from
-        ``locked``.
-        """
-        for name in queues:
-            inbox = self._inbox[name]
-            while True:
-                try:
-                    attempt = inbox.get_nowait()
-                except queue.Empty:
-                    break
-                assert attempt is not None, "a slot's stop sentinel is put after this"
-                if not attempt.ctx.cancelled:
-                    attempt.ctx.request_stop(reason)
-                if attempt.started:
-                    self._end(attempt, runner.Outcome(stopped=attempt.ctx.stop_reason))
-                else:
-                    self._end_unstarted(attempt)
-
-    def _add_slot(self, queue_name: str) -> None:
-        t = threading.Thread(
-            target=self._slot,
-            args=(queue_name,),
-            name=f"headrace-{queue_name}-{len(self._slots)}",
-            daemon=True,
-        )
-        self._slots.append(t)
-        t.start()
-
-    def _abandon_stuck(self, running: list[Attempt]) -> None:
-        """End attempts that ignored a stop for ``KILL_GRACE_SEC``; free their slots.
-
-        A job in a child process is killed by ``isolation``. A job in a slot thread
-        cannot be: the worker ends the attempt as its stop asked (canceled, suspended,
-        restarted; nothing if the lease was lost or it timed out, already written), raises
-        ``ExecutionKilled`` in the thread (again while it lives on: ``Interrupts``), and
-        starts a new slot in its place, so a stuck execution neither holds the job nor the
-        queue's capacity.
-        """
-        now = time.monotonic()
-        for a in running:
-            if not ignored_stop(a, now):
-                continue
-            with self._lock:
-                if a.finished or a.abandoned or a.thread is None:
-                    continue
-                a.abandoned = True
-                self._interrupts.add(a.thread, now)
-            log.warning(
-                "job %s attempt %s ignored a stop (%s) for %s s: execution abandoned",
-                a.claimed.job_id,
-                a.claimed.attempt,
-                a.ctx.stop_reason,
-                defaults.KILL_GRACE_SEC,
-            )
-            self._end(a, runner.Outcome(stopped=a.ctx.stop_reason or "stop"))
-            self._add_slot(a.claimed.queue)
-
-    def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:
-        c = attempt.claimed
-        with self._lock:
-            self._running.pop((c.job_id, c.attempt), None)
-            self._busy[c.queue] -= 1
-            ended = attempt.ended
-        if outcome.stopped == "lost":
-            self.wake()
-            log.warning(
-                "job %s attempt %s: outcome refused, the lease was lost to another attempt",
-                c.job_id,
-                c.attempt,
-            )
-            return
-        if ended or outcome.stopped == "timeout":
-            self.wake()
-            return
-        ctx = attempt.ctx
-        write, lines = ending.of(c, ctx, outcome)
-        for line in lines:
-            self.reports.log(ctx, line.level, line.message, line.stored)
-        runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
-        self.reports.queue(write)  # also wakes the pump: its next round sees slot and write
-
-    # -- flushing and control -----------------------------------------------------------
+    # -- flushing and heartbeat ---------------------------------------------------------
 
     def _flush(self) -> None:
         """Write what is queued now (the pump's writes without its claims)."""
@@ -468,43 +273,12 @@ class Worker:
         if refused:
             resolve(self.attempts, refused)
 
-    def _control(self) -> None:
-        """The control poll (``control``): one read of what the store holds for this worker.
-
-        Also gives back what a queue holds when its slots stalled (``prefetch.stalled``);
-        not once stopping: the stop does that itself, and puts the slots' sentinels in the
-        inboxes only after the pump has seen it.
-        """
-        # Snapshot what runs before reading the store: an attempt claimed after the read
-        # would otherwise look lost.
-        now = time.monotonic()
-        with self._lock:
-            running = list(self._running.values())
-            stalled = [q for q in self.queues if self._pacing.stalled(q, self._busy[q], now)]
-        holdings = self.attempts.holdings()
-        control.apply(running, holdings, time.monotonic(), self._time_out)
-        if running:
-            self._abandon_stuck(running)
-        if stalled and not self._stopping.is_set():
-            log.info("queues %s stalled: the jobs they held are handed back", stalled)
-            self._hand_back_waiting(stalled, "busy")
-
-    def _time_out(self, a: Attempt) -> None:
-        a.ended = True
-        a.ctx.request_stop("timeout")
-        runner.notify_state(a.instance, a.ctx, str(S.TIMEOUT))
-        self.reports.queue(ending.timed_out(a.claimed, a.ctx))
-
     def _keep(self) -> None:
-        def running() -> list[str]:
-            with self._lock:
-                return sorted({job_id for job_id, _ in self._running})
-
         keeper.keep(
             self.attempts.leases,
             self.attempts.maintenance,
             self.lease_sec,
-            running,
+            self.slots.job_ids,
             self.wake,
             self._stopped,
         )

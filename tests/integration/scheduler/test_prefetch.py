@@ -194,7 +194,9 @@ def _held_one_never_runs(client: Client, gate: Gate, worker: Worker, ids: list[s
 def _stop_seen(worker: Worker, job_id: str) -> bool:
     """Whether the worker asked its held attempt of ``job_id`` to stop (white box)."""
     return any(
-        a.ctx.cancelled for (held_id, _), a in list(worker._running.items()) if held_id == job_id
+        a.ctx.cancelled
+        for (held_id, _), a in list(worker.slots.running.items())
+        if held_id == job_id
     )
 
 
