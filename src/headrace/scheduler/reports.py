@@ -2,8 +2,9 @@
 
 Slots queue start and end writes, jobs their progress and log lines, the pump its
 timeouts; the pump takes them all each round (``WriteBuffer``) and writes them in its
-transaction. The queue shares the worker's lock, which also guards the worker's table of
-held attempts, so a claim registers its attempts and queues their start writes at once.
+transaction. The queue shares the worker's lock, which also guards its table of held
+attempts (``slots.Slots``), so a claim registers its attempts and queues their start writes
+at once.
 """
 
 from __future__ import annotations
