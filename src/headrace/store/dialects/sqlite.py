@@ -258,7 +258,7 @@ def not_for_index(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def row_key(table: Table) -> ColumnElement[Any]:
-    """``rowid``: a claim found each chosen job through ``jobs``' key index first."""
+    """``rowid``, which the table is stored by: no walk of a text primary key's own index."""
     return sqlalchemy.literal_column(f"{table.name}.rowid", sqlalchemy.Integer)
 
 
