@@ -157,3 +157,10 @@ SCHEDULE_FIRINGS_KEPT = 1000
 #: Engine worker processes an embedded client starts in the background, ready for its
 #: first ``client.run`` above parallelism 1 (0: none; ``HEADRACE_WARM_POOL=0`` also).
 WARM_POOL_WORKERS = 2
+
+#: Net allocations of tracked objects between two young collections in a process
+#: Headrace owns that serves for hours (``headrace worker``); Python's default is 700.
+#: Each claimed job allocates a few dozen objects that live for its round, so at 700 a
+#: worker at capacity 50 collected every few dozen jobs and promoted the round's live
+#: objects, which then set off full collections that freed nothing (``collector``).
+SERVING_GC_YOUNG_THRESHOLD = 10_000

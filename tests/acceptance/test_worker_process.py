@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests_acceptance_support import start_worker, stop, wait_sessions_gone, wait_until
 
-from headrace import Client
+from headrace import Client, defaults
 from headrace.model import prefetch as prefetching
 from headrace.model.status import Status
 
@@ -170,3 +170,21 @@ def test_a_worker_offers_config_yamls_labels_unless_its_flag_names_others(
             wait_until(lambda: not client.workers(), 30, "the worker to unregister")
     finally:
         client.close()
+
+
+def test_a_worker_process_runs_jobs_with_start_up_frozen_and_fewer_young_collections(
+    store_url: str, tmp_path: Path
+) -> None:
+    import worker_jobs  # noqa: F401
+
+    client = Client(store_url, run_workers=False)
+    worker = start_worker(store_url, "maintenance=1", 2.0, tmp_path / "worker.log")
+    try:
+        job = client.jobs.schedule("acc.collector", {})
+        done = client.jobs.wait(job.job_id, 60)
+    finally:
+        stop(worker)
+        client.close()
+    assert done.status is Status.COMPLETED, done.error
+    assert done.result["thresholds"][0] == defaults.SERVING_GC_YOUNG_THRESHOLD
+    assert done.result["frozen"] > 0

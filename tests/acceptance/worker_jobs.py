@@ -119,3 +119,11 @@ def fail_once(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     if ctx.attempt == 1:
         raise RuntimeError("first attempt fails on purpose")
     return {"attempt": ctx.attempt, "pid": os.getpid()}
+
+
+@headrace.job_type("acc.collector", queue="maintenance", max_retries=0, retry_delay_sec=0)
+def collector_settings(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """What the worker process's garbage collector is set to (``headrace.collector``)."""
+    import gc
+
+    return {"thresholds": list(gc.get_threshold()), "frozen": gc.get_freeze_count()}

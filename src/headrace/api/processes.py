@@ -53,11 +53,12 @@ def api_process_app(options: ServerOptions) -> FastAPI:
     app's ``stopping`` event: event streams end at once rather than hold the graceful
     shutdown for its whole period (what ``server._Uvicorn`` does in one process).
     """
-    from headrace.api.server import Server, freeze_start_up
+    from headrace import collector
+    from headrace.api.server import Server
 
     server = Server(replace(options, workers=0, api_processes=1), api_process=True)
     app = server.app
-    freeze_start_up()
+    collector.freeze_start_up()
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(sig)
         if callable(previous):

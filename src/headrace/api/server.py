@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
 import ipaddress
 import logging
@@ -16,7 +15,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from headrace import defaults, errors
+from headrace import collector, defaults, errors
 from headrace.api import auth, processes
 from headrace.api.app import create_app
 from headrace.api.auth import ApiState
@@ -81,21 +80,6 @@ def check(options: ServerOptions) -> None:
     if options.api_processes < 1:
         msg = f"must be >= 1, got {options.api_processes}"
         raise errors.InvalidInput("api_processes", msg)
-
-
-def freeze_start_up() -> None:
-    """Move what start-up allocated out of the garbage collector's full collections.
-
-    Start-up leaves some 150,000 tracked objects (modules, the app, its schemas), and a
-    full collection walks them all with every thread of the process stopped: under load,
-    one ran 113-129 ms during a 16 s API benchmark, the slowest request's whole wait.
-    ``gc.freeze`` puts them in a generation the collector no longer scans (they live as
-    long as the process anyway); what requests allocate is collected as before. Called
-    where a process is about to serve (``Server.run``, each API process), not in
-    ``start``: a host that embeds the app keeps its own collector as it had it.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class _Uvicorn(uvicorn.Server):
@@ -211,7 +195,7 @@ class Server:
             "access_log": False,
             "timeout_graceful_shutdown": 10,
         }
-        freeze_start_up()
+        collector.freeze_start_up()
         if self.options.api_processes > 1:
             processes.run(self, settings)
             return

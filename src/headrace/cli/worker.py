@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from headrace import config, defaults, errors, logconfig
+from headrace import collector, config, defaults, errors, logconfig
 from headrace.cli.options import Prefetch, StoreUrl, prefetch_or
 from headrace.scheduler.registry import DEFAULT
 from headrace.scheduler.worker import Worker
@@ -115,6 +115,8 @@ def worker(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # A process of its own that runs jobs for hours: see ``collector``.
+    collector.serve_jobs()
     running.start()
     offered = f", labels {','.join(running.labels)}" if running.labels else ""
     typer.echo(f"worker {running.worker_id} serving {chosen}{offered}", err=True)
