@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from child_path import child_pythonpath
+from headrace import defaults
 
 HERE = Path(__file__).parent
 pytestmark = pytest.mark.slow
@@ -219,3 +220,21 @@ def test_a_stop_ends_open_event_streams_instead_of_waiting_for_them(
     finally:
         stop(server)
     assert "graceful shutdown exceeded" not in log.read_text()
+
+
+def test_a_server_that_runs_jobs_sets_its_collector_up_as_a_worker_does(tmp_path: Path) -> None:
+    store_url = f"sqlite:///{tmp_path}/gc.db"
+    port = free_port()
+    server = start(store_url, port, tmp_path / "server.log", "--insecure-local")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        job = httpx.post(f"{url}/jobs", json={"type": "acc.collector", "params": {}}).json()
+        wait_until(
+            lambda: httpx.get(f"{url}/jobs/{job['job_id']}").json()["status"] == "completed",
+            30, "the job to complete",
+        )  # fmt: skip
+        result = httpx.get(f"{url}/jobs/{job['job_id']}").json()["result"]
+    finally:
+        stop(server)
+    assert result["thresholds"][0] == defaults.SERVING_GC_YOUNG_THRESHOLD
+    assert result["frozen"] > 0

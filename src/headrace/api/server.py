@@ -195,7 +195,10 @@ class Server:
             "access_log": False,
             "timeout_graceful_shutdown": 10,
         }
-        collector.freeze_start_up()
+        if self.workers:  # it runs jobs too, as ``headrace worker`` does
+            collector.serve_jobs()
+        else:
+            collector.freeze_start_up()
         if self.options.api_processes > 1:
             processes.run(self, settings)
             return
