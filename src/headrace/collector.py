@@ -11,9 +11,9 @@ worker ran ~700 young, 64 middle and 5 full collections, 180-290 ms of a 2.2 s d
 and the full ones collected nothing. With start-up frozen and a young threshold of
 10,000: 10 young, 1 middle, no full one, 30-45 ms.
 
-Only the processes Headrace starts call these (``headrace server`` and its API
-processes freeze; ``headrace worker`` freezes and raises the threshold); a program that
-embeds a client keeps its collector as it set it.
+Only the processes Headrace starts call these: ``headrace worker``, and ``headrace
+server`` when it runs workers, freeze and raise the threshold; an API-only server and its
+API processes only freeze. A program that embeds a client keeps its collector as it set it.
 """
 
 from __future__ import annotations
