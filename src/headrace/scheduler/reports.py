@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from headrace import defaults
 from headrace.model import text
@@ -87,9 +88,11 @@ class Reports:
         The pump, which claims, comes back for held starts on its own. Called before a
         slot can see the claim, so that a slot starting one of it later needs no kick.
         """
+        now = time.monotonic()
         with self.lock:
+            add = self.buffer.add
             for w in writes:
-                self.buffer.add(w)
+                add(w, now)
             self.held = self.held or started
 
     def ending(self) -> bool:
