@@ -82,6 +82,15 @@ class Reports:
         if not self.kick.is_set():
             self.kick.set()
 
+    def add_locked(self, write: AttemptWrite) -> None:
+        """Queue a write, the caller holding ``lock``; it then calls ``tell``."""
+        self.buffer.add(write)
+
+    def tell(self) -> None:
+        """Wake the pump for what ``add_locked`` queued (as ``queue`` does)."""
+        if not self.kick.is_set():
+            self.kick.set()
+
     def queue_claimed(self, writes: list[AttemptWrite], started: bool) -> None:
         """Queue a claim's writes: starts (if it ``started`` attempts) and bad-params fails.
 

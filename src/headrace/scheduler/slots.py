@@ -176,6 +176,14 @@ class Slots:
                     outcome = runner.run_attempt(attempt.spec, ctx, attempt.instance)
                 ended = time.monotonic()
                 c = attempt.claimed
+                # A function job that returned: its end write is made now, and queued in
+                # the hold of the lock that releases it, unless the worker ended it first.
+                # With lines to log, or a JobWorker to tell, ``_ended`` queues it after them.
+                made, quick = None, None
+                if outcome.stopped is None and outcome.error is None:
+                    made = ending.of(c, ctx, outcome)
+                    if not made[1] and attempt.instance is None:
+                        quick = made[0]
                 # One hold of the lock: the attempt's run time, and its release (``_end``).
                 with self._lock:
                     if attempt.abandoned:
@@ -185,7 +193,12 @@ class Slots:
                     self.running.pop((c.job_id, c.attempt), None)
                     self._busy[c.queue] -= 1
                     told = attempt.ended
-                self._ended(attempt, outcome, told)
+                    if quick is not None and not told:
+                        self.reports.add_locked(quick)
+                if quick is not None and not told:
+                    self.reports.tell()  # the pump's next round sees slot and write
+                else:
+                    self._ended(attempt, outcome, told, made)
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
 
@@ -209,8 +222,17 @@ class Slots:
             ended = attempt.ended
         self._ended(attempt, outcome, ended)
 
-    def _ended(self, attempt: Attempt, outcome: runner.Outcome, ended: bool) -> None:
-        """Queue the write of an attempt ``_end`` released (none if ``ended`` or lost)."""
+    def _ended(
+        self,
+        attempt: Attempt,
+        outcome: runner.Outcome,
+        ended: bool,
+        made: tuple[AttemptWrite, list[ending.LogLine]] | None = None,
+    ) -> None:
+        """Queue the write of an attempt ``_end`` released (none if ``ended`` or lost).
+
+        ``made``: its write and lines, if already made from ``outcome`` (``ending.of``).
+        """
         stopped = outcome.stopped
         if stopped is not None:
             if stopped == "lost":
@@ -228,7 +250,7 @@ class Slots:
             self._wake()
             return
         ctx = attempt.ctx
-        write, lines = ending.of(attempt.claimed, ctx, outcome)
+        write, lines = ending.of(attempt.claimed, ctx, outcome) if made is None else made
         for line in lines:
             self.reports.log(ctx, line.level, line.message, line.stored)
         if attempt.instance is not None:
