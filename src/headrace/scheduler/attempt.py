@@ -165,6 +165,7 @@ def start(a: Attempt, at_ms: int | None = None) -> AttemptWrite:
     """
     c = a.claimed
     a.started = True
-    a.deadline = time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf")
+    if c.timeout_sec:
+        a.deadline = time.monotonic() + c.timeout_sec
     values = {"started_at_ms": now_ms() if at_ms is None else at_ms}
     return AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started")
