@@ -19,9 +19,9 @@ from headrace.scheduler.writebuffer import START
 from headrace.store.database import Store
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Attempt:
-    """One attempt this worker runs."""
+    """One attempt this worker runs (slotted: the pump builds one per job it claims)."""
 
     claimed: Claimed
     spec: JobTypeSpec
@@ -116,8 +116,13 @@ def begin(
     """
     ready: list[Attempt] = []
     writes: list[AttemptWrite] = []
+    specs: dict[str, JobTypeSpec | None] = {}
     for c in claimed:
-        spec = registry.get(c.type)
+        # One lookup per type a claim holds, not per job (most claims hold one type).
+        try:
+            spec = specs[c.type]
+        except KeyError:
+            spec = specs[c.type] = registry.get(c.type)
         if spec is None:  # pragma: no cover - the claim only takes registered types
             continue
         try:
@@ -130,15 +135,10 @@ def begin(
                 )
             )
             continue
-        ready.append(
-            Attempt(
-                claimed=c,
-                spec=spec,
-                ctx=JobContext(c, params, sink, store, worker_id, lease_sec),
-                # A process-isolated attempt builds its JobWorker in the child.
-                instance=None if spec.isolation == "process" else runner.instantiate(spec),
-            )
-        )
+        ctx = JobContext(c, params, sink, store, worker_id, lease_sec)
+        # A process-isolated attempt builds its JobWorker in the child.
+        instance = None if spec.isolation == "process" else runner.instantiate(spec)
+        ready.append(Attempt(c, spec, ctx, instance))
     return ready, writes
 
 
@@ -165,6 +165,7 @@ def start(a: Attempt, at_ms: int | None = None) -> AttemptWrite:
     """
     c = a.claimed
     a.started = True
-    a.deadline = time.monotonic() + c.timeout_sec if c.timeout_sec else float("inf")
+    if c.timeout_sec:
+        a.deadline = time.monotonic() + c.timeout_sec
     values = {"started_at_ms": now_ms() if at_ms is None else at_ms}
     return AttemptWrite(c.job_id, c.tenant_id, c.attempt, START, values, "started")

@@ -13,6 +13,8 @@ from headrace.store.database import Store
 
 #: The levels of a job's log lines, as stored.
 LEVELS = ("debug", "info", "warning", "error", "critical")
+#: The lock of every context's stop request and export names (``JobContext._lock``).
+_LOCK = threading.Lock()
 
 
 class AttemptSink(Protocol):
@@ -48,8 +50,6 @@ class JobContext:
         self.worker_id = worker_id
         #: The attempt's lease (its worker's), for writes that renew it (snapshot commits).
         self.lease_sec = lease_sec
-        self._exports: list[str] = []
-        self._exports_seen: set[str] = set()
         self.job_id = claimed.job_id
         self.tenant_id = claimed.tenant_id
         self.type = claimed.type
@@ -60,12 +60,22 @@ class JobContext:
         self.state: dict[str, Any] = dict(claimed.state)
         self.current_progress = claimed.progress
         self._sink = sink
-        self._lock = threading.Lock()
-        #: Set once, by the first stop request; the job is cancelled from then on.
-        self._stop_reason: str | None = None
-        #: What ``sleep`` waits on, made by the first ``sleep`` only: an Event costs more
-        #: to build than a no-op job costs to run, and most jobs never sleep.
-        self._stop_event: threading.Event | None = None
+        # The stop reason, its event and the exports keep their class defaults until
+        # set: the pump builds a context per job it claims, and most jobs are never
+        # stopped, never sleep and are never asked for a snapshot.
+
+    #: Guards the stop request and the export names: every context's, as it is held
+    #: only to read or set them, never while waiting.
+    _lock = _LOCK
+    #: Set once, by the first stop request; the job is cancelled from then on.
+    _stop_reason: str | None = None
+    #: What ``sleep`` waits on, made by the first ``sleep`` only: an Event costs more
+    #: to build than a no-op job costs to run, and most jobs never sleep.
+    _stop_event: threading.Event | None = None
+    #: Export names requested and not handed out yet (``snapshot_requests``).
+    _exports: list[str] | None = None
+    #: Export names requested and not committed since: each is handed out once.
+    _exports_seen: set[str] | None = None
 
     def progress(self, value: float, details: str | dict[str, Any] | None = None) -> None:
         """Report progress between 0.0 and 1.0, with optional details.
@@ -134,12 +144,16 @@ class JobContext:
 
     def request_exports(self, names: list[str]) -> None:
         """The export names pending now (the worker's control poll passes every one)."""
+        if not names and not self._exports_seen:
+            return  # none asked for, none pending: the poll's usual answer, without the lock
         with self._lock:
             # A name no longer requested was committed; asking for it again is a new export.
-            self._exports_seen &= set(names)
+            seen = self._exports_seen = (self._exports_seen or set()) & set(names)
             for name in names:
-                if name not in self._exports_seen:
-                    self._exports_seen.add(name)
+                if name not in seen:
+                    seen.add(name)
+                    if self._exports is None:
+                        self._exports = []
                     self._exports.append(name)
 
     def exports_committed(self, names: list[str]) -> None:
@@ -149,13 +163,14 @@ class JobContext:
         for again is a new export, even if no control poll saw it gone in between.
         """
         with self._lock:
-            self._exports_seen.difference_update(names)
+            if self._exports_seen:
+                self._exports_seen.difference_update(names)
 
     def snapshot_requests(self) -> list[str]:
         """Names a snapshot must be exported under now (each name is handed out once)."""
         with self._lock:
-            names, self._exports = self._exports, []
-        return names
+            names, self._exports = self._exports, None
+        return names or []
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop (the worker calls this; the first reason wins)."""

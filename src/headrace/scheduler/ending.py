@@ -22,6 +22,8 @@ from headrace.store import codec
 S = Status
 #: Longest error text an attempt keeps.
 MAX_ERROR = defaults.MAX_ERROR_CHARS
+#: The path of an attempt that returned.
+_COMPLETED = (S.RUNNING, S.COMPLETED)
 
 
 class LogLine(NamedTuple):
@@ -40,45 +42,48 @@ def of(c: Claimed, ctx: JobContext, outcome: runner.Outcome) -> tuple[AttemptWri
     a line saying why; the result fails the attempt).
     """
     lines: list[LogLine] = []
-    write = AttemptWrite(c.job_id, c.tenant_id, c.attempt)
     values: dict[str, object] = {"progress": ctx.current_progress}
     try:
         values["state"] = codec.dumps(text.check_value("state", ctx.state), "state")
     except errors.InvalidInput as exc:  # the job's last state is lost, not its outcome
         lines.append(LogLine("error", f"state not stored: {exc}"))
+    path: tuple[Status, ...]
+    reason: str | None
     error = None if outcome.error is None else text.escaped(outcome.error, MAX_ERROR)
     if outcome.stopped is not None:
-        write.path, write.reason = outcomes.STOPPED.get(outcome.stopped, outcomes.HANDED_BACK)
+        path, reason = outcomes.STOPPED.get(outcome.stopped, outcomes.HANDED_BACK)
         if outcome.stopped == "self-suspend":
             values["details"] = f"suspended on failure: {error}"
         elif outcome.stopped == "restart":
             if error:
-                write.reason = f"restarted: {error}"
+                reason = f"restarted: {error}"
             values.update(_back_in_queue("restart"))
-        elif write.path[-1] is S.WAITING:
+        elif path[-1] is S.WAITING:
             values.update(_back_in_queue(outcome.stopped))
     elif error is not None:
         values["error"] = error
         # The error with the user's frames first, in the job's log and its event.
         why = failure.summary(error)
         lines.append(LogLine("error", f"attempt {c.attempt} failed: {why}", error))
-        write.path = outcomes.after_failure(c.retries, c.max_retries)
-        if write.path[-1] is S.RETRYING:
-            write.reason = f"attempt failed: {why}; retry"
+        path = outcomes.after_failure(c.retries, c.max_retries)
+        if path[-1] is S.RETRYING:
+            reason = f"attempt failed: {why}; retry"
             values.update(retries=c.retries + 1, eta_ms=now_ms() + c.retry_delay_sec * 1000)
         else:
-            write.reason = f"attempt failed: {why}"
+            reason = f"attempt failed: {why}"
     else:
         try:
             result = text.check_value("result", outcome.result)
             values["result"] = codec.dumps(result, "result")
-            values.update(progress=1.0, error=None)
-            write.path, write.reason = (S.RUNNING, S.COMPLETED), "completed"
+            # As ``update(progress=1.0, error=None)`` did, without its keyword dict.
+            values["progress"] = 1.0
+            values["error"] = None
+            path, reason = _COMPLETED, "completed"
         except errors.InvalidInput as exc:
             values["error"] = text.escaped(str(exc), MAX_ERROR)
-            write.path, write.reason = (S.RUNNING, S.FAILED), "result cannot be stored"
-    write.values = values
-    return write, lines
+            path, reason = (S.RUNNING, S.FAILED), "result cannot be stored"
+    # Built once, whole: a slot makes one per attempt it ends.
+    return AttemptWrite(c.job_id, c.tenant_id, c.attempt, path, values, reason), lines
 
 
 def unstarted(c: Claimed, reason: str | None) -> AttemptWrite | None:

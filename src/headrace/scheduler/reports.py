@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from headrace import defaults
 from headrace.model import text
@@ -81,15 +82,26 @@ class Reports:
         if not self.kick.is_set():
             self.kick.set()
 
+    def add_locked(self, write: AttemptWrite) -> None:
+        """Queue a write, the caller holding ``lock``; it then calls ``tell``."""
+        self.buffer.add(write)
+
+    def tell(self) -> None:
+        """Wake the pump for what ``add_locked`` queued (as ``queue`` does)."""
+        if not self.kick.is_set():
+            self.kick.set()
+
     def queue_claimed(self, writes: list[AttemptWrite], started: bool) -> None:
         """Queue a claim's writes: starts (if it ``started`` attempts) and bad-params fails.
 
         The pump, which claims, comes back for held starts on its own. Called before a
         slot can see the claim, so that a slot starting one of it later needs no kick.
         """
+        now = time.monotonic()
         with self.lock:
+            add = self.buffer.add
             for w in writes:
-                self.buffer.add(w)
+                add(w, now)
             self.held = self.held or started
 
     def ending(self) -> bool:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from headrace import errors
 from headrace.scheduler import failure
@@ -19,9 +18,12 @@ if TYPE_CHECKING:
 MAX_ERROR_CHARS = 16_000
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How an attempt ended: with a result, by a stop request, or with an error."""
+class Outcome(NamedTuple):
+    """How an attempt ended: with a result, by a stop request, or with an error.
+
+    Immutable, and a tuple: a slot builds one per attempt it runs, and a tuple is built
+    in half a frozen dataclass's time (which sets each field through ``object.__setattr__``).
+    """
 
     result: Any = None
     stopped: str | None = None
@@ -92,7 +94,7 @@ def run_attempt(spec: JobTypeSpec, ctx: JobContext, worker: JobWorker | None) ->
         return Outcome(error=failure.describe(traceback.format_exc(), MAX_ERROR_CHARS))
     if ctx.cancelled:
         return _stopped(worker, ctx, ctx.stop_reason or "stop")
-    return Outcome(result=result)
+    return Outcome(result)
 
 
 def _stopped(worker: JobWorker | None, ctx: JobContext, reason: str) -> Outcome:

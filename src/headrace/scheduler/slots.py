@@ -132,19 +132,22 @@ class Slots:
         """
         at = now_ms()
         started = len(writes)
+        running = self.running
         with self._lock:
             # With a free slot a queue holds no attempt that waits for one.
             free = {q: self.queues[q] - self._busy[q] for q in self.queues}
             for a in ready:
-                q = a.claimed.queue
+                c = a.claimed
+                q = c.queue
                 if free[q] > 0:
                     free[q] -= 1
                     writes.append(start(a, at))
-                self.running[a.claimed.job_id, a.claimed.attempt] = a
+                running[c.job_id, c.attempt] = a
                 self._busy[q] += 1
         self.reports.queue_claimed(writes, len(writes) > started)
+        inbox = self._inbox
         for a in ready:
-            self._inbox[a.claimed.queue].put(a)
+            inbox[a.claimed.queue].put(a)
 
     # -- running ------------------------------------------------------------------------
 
@@ -153,8 +156,9 @@ class Slots:
         me = threading.current_thread()
         try:
             while (attempt := inbox.get()) is not None:
+                ctx = attempt.ctx
                 if not attempt.started:
-                    if attempt.ctx.cancelled:  # stopped while it waited for this slot
+                    if ctx.cancelled:  # stopped while it waited for this slot
                         self._end_unstarted(attempt)
                         continue
                     self.reports.queue_start(start(attempt))
@@ -167,16 +171,34 @@ class Slots:
                     # start-up a worker of thread-run jobs does not need.
                     from headrace.scheduler import isolation
 
-                    outcome = isolation.run_in_child(attempt.spec, attempt.ctx)
+                    outcome = isolation.run_in_child(attempt.spec, ctx)
                 else:
-                    outcome = runner.run_attempt(attempt.spec, attempt.ctx, attempt.instance)
+                    outcome = runner.run_attempt(attempt.spec, ctx, attempt.instance)
                 ended = time.monotonic()
+                c = attempt.claimed
+                # A function job that returned: its end write is made now, and queued in
+                # the hold of the lock that releases it, unless the worker ended it first.
+                # With lines to log, or a JobWorker to tell, ``_ended`` queues it after them.
+                made, quick = None, None
+                if outcome.stopped is None and outcome.error is None:
+                    made = ending.of(c, ctx, outcome)
+                    if not made[1] and attempt.instance is None:
+                        quick = made[0]
+                # One hold of the lock: the attempt's run time, and its release (``_end``).
                 with self._lock:
                     if attempt.abandoned:
                         return  # the worker ended the attempt and replaced this slot
                     attempt.finished = True
                     self._pacing.ended(queue_name, ended - began, ended)
-                self._end(attempt, outcome)
+                    self.running.pop((c.job_id, c.attempt), None)
+                    self._busy[c.queue] -= 1
+                    told = attempt.ended
+                    if quick is not None and not told:
+                        self.reports.add_locked(quick)
+                if quick is not None and not told:
+                    self.reports.tell()  # the pump's next round sees slot and write
+                else:
+                    self._ended(attempt, outcome, told, made)
         except ExecutionKilled:
             return  # abandoned (see ``_abandon_stuck``); a new slot took this one's place
 
@@ -198,22 +220,41 @@ class Slots:
             self.running.pop((c.job_id, c.attempt), None)
             self._busy[c.queue] -= 1
             ended = attempt.ended
-        if outcome.stopped == "lost":
-            self._wake()
-            log.warning(
-                "job %s attempt %s: outcome refused, the lease was lost to another attempt",
-                c.job_id,
-                c.attempt,
-            )
-            return
-        if ended or outcome.stopped == "timeout":
+        self._ended(attempt, outcome, ended)
+
+    def _ended(
+        self,
+        attempt: Attempt,
+        outcome: runner.Outcome,
+        ended: bool,
+        made: tuple[AttemptWrite, list[ending.LogLine]] | None = None,
+    ) -> None:
+        """Queue the write of an attempt ``_end`` released (none if ``ended`` or lost).
+
+        ``made``: its write and lines, if already made from ``outcome`` (``ending.of``).
+        """
+        stopped = outcome.stopped
+        if stopped is not None:
+            if stopped == "lost":
+                self._wake()
+                c = attempt.claimed
+                log.warning(
+                    "job %s attempt %s: outcome refused, the lease was lost to another attempt",
+                    c.job_id,
+                    c.attempt,
+                )
+                return
+            if stopped == "timeout":
+                ended = True
+        if ended:
             self._wake()
             return
         ctx = attempt.ctx
-        write, lines = ending.of(c, ctx, outcome)
+        write, lines = ending.of(attempt.claimed, ctx, outcome) if made is None else made
         for line in lines:
             self.reports.log(ctx, line.level, line.message, line.stored)
-        runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
+        if attempt.instance is not None:
+            runner.notify_state(attempt.instance, ctx, str(write.path[-1]))
         self.reports.queue(write)  # also wakes the pump: its next round sees slot and write
 
     # -- control ------------------------------------------------------------------------

@@ -38,15 +38,23 @@ class WriteBuffer:
     #: The attempts whose queued writes are more than a lone start (``ending``).
     active: set[tuple[str, int]] = field(default_factory=set)
 
-    def add(self, write: AttemptWrite) -> None:
-        """Queue a write, merged into the attempt's previous one when they chain."""
+    def add(self, write: AttemptWrite, now: float | None = None) -> None:
+        """Queue a write, merged into the attempt's previous one when they chain.
+
+        ``now`` (monotonic) is when it arrived, if the caller has read the clock.
+        """
         key = (write.job_id, write.attempt)
         chain = self.writes.get(key)
         if chain is None:
-            chain = self.writes[key] = [write]
-            self.since[key] = time.monotonic()
-        elif not chain[-1].path or not write.path or chain[-1].path[-1] == write.path[0]:
-            chain[-1] = chain[-1].then(write)
+            self.writes[key] = [write]
+            self.since[key] = time.monotonic() if now is None else now
+            # A new key is not in ``active``: only a queued attempt's key is.
+            if write.path != START:
+                self.active.add(key)
+            return
+        last = chain[-1]
+        if not last.path or not write.path or last.path[-1] == write.path[0]:
+            chain[-1] = last.then(write)
         else:
             chain.append(write)
         if len(chain) == 1 and chain[0].path == START:

@@ -152,3 +152,35 @@ def test_progress_with_unstorable_details_or_state_is_refused(
         ctx.progress(0.5, details)  # type: ignore[arg-type]
     assert info.value.field == field
     assert reports.values == [] and ctx.current_progress == 0.0
+
+
+def test_a_stop_or_an_export_of_one_context_is_not_anothers() -> None:
+    """Contexts start from class defaults (no per-job lock, lists or sets): what one is
+    asked never shows in another."""
+    first, second = context(), context()
+    first.request_stop("cancel")
+    first.request_exports(["a"])
+    assert second.stop_reason is None and not second.cancelled
+    assert second.snapshot_requests() == []
+    assert first.snapshot_requests() == ["a"]
+    first.state["k"] = 1
+    assert second.state == {}
+
+
+def test_an_export_name_is_handed_out_once_until_it_is_asked_for_anew() -> None:
+    ctx = context()
+    ctx.request_exports([])  # the poll's usual answer: nothing pending
+    assert ctx.snapshot_requests() == []
+    ctx.request_exports(["a", "b"])
+    ctx.request_exports(["a", "b"])  # still pending at the next poll: not again
+    assert ctx.snapshot_requests() == ["a", "b"]
+    assert ctx.snapshot_requests() == []
+    ctx.request_exports(["b"])  # "a" was committed (no longer requested) ...
+    ctx.request_exports(["a", "b"])  # ... so asking for it again is a new export
+    assert ctx.snapshot_requests() == ["a"]
+    ctx.exports_committed(["b"])  # a commit cleared "b" before any poll saw it gone
+    ctx.request_exports(["a", "b"])
+    assert ctx.snapshot_requests() == ["b"]
+    ctx.request_exports([])
+    ctx.request_exports(["a"])
+    assert ctx.snapshot_requests() == ["a"]
