@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from headrace import defaults
 from headrace.model import prefetch as prefetching
 from headrace.model.clock import now_ms
+from headrace.model.job import Claimed
 from headrace.model.status import Status
 from headrace.model.writes import AttemptWrite
 from headrace.scheduler import control, ending, runner
@@ -184,14 +185,13 @@ class Slots:
                     made = ending.of(c, ctx, outcome)
                     if not made[1] and attempt.instance is None:
                         quick = made[0]
-                # One hold of the lock: the attempt's run time, and its release (``_end``).
+                # One hold of the lock: the attempt's run time, and its release (``_release``).
                 with self._lock:
                     if attempt.abandoned:
                         return  # the worker ended the attempt and replaced this slot
                     attempt.finished = True
                     self._pacing.ended(queue_name, ended - began, ended)
-                    self.running.pop((c.job_id, c.attempt), None)
-                    self._busy[c.queue] -= 1
+                    self._release(c)
                     told = attempt.ended
                     if quick is not None and not told:
                         self.reports.add_locked(quick)
@@ -206,8 +206,7 @@ class Slots:
         """Release an attempt stopped before it started and queue its write (``ending``)."""
         c = attempt.claimed
         with self._lock:
-            self.running.pop((c.job_id, c.attempt), None)
-            self._busy[c.queue] -= 1
+            self._release(c)
         write = ending.unstarted(c, attempt.ctx.stop_reason)
         if write is None:
             self._wake()
@@ -215,12 +214,15 @@ class Slots:
             self.reports.queue(write)
 
     def _end(self, attempt: Attempt, outcome: runner.Outcome) -> None:
-        c = attempt.claimed
         with self._lock:
-            self.running.pop((c.job_id, c.attempt), None)
-            self._busy[c.queue] -= 1
+            self._release(attempt.claimed)
             ended = attempt.ended
         self._ended(attempt, outcome, ended)
+
+    def _release(self, c: Claimed) -> None:
+        """Forget the held attempt of ``c`` and free its slot; the caller holds ``_lock``."""
+        self.running.pop((c.job_id, c.attempt), None)
+        self._busy[c.queue] -= 1
 
     def _ended(
         self,
