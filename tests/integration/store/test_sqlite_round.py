@@ -214,3 +214,53 @@ def test_a_large_rounds_fenced_writes_each_write_their_own_values(tmp_path: Path
         assert job.status == S.COMPLETED
         assert (job.started_at_ms, job.progress, job.result) == (1_000 + i, i / 100, {"i": i})
     client.close()
+
+
+def test_a_rounds_events_keep_each_jobs_tenant_and_reason_when_they_differ(
+    tmp_path: Path,
+) -> None:
+    # One round claims two tenants' jobs (their claim events: one reason, two tenants),
+    # then ends them with one reason (two tenants) and with two reasons (one tenant): a
+    # tenant or reason is bound once for a group only when every row of it has the same.
+    path = tmp_path / "tenants.db"
+    client, first = queued(path, [{"i": i} for i in range(3)])
+    acme = client.for_tenant("acme")
+    second = acme.jobs.schedule_many("sr.noop", [{"i": i} for i in range(3, 6)])
+    tenant_of = {j.job_id: j.tenant_id for j in first + second}
+    assert len(set(tenant_of.values())) == 2
+    a = AttemptRepository(client.store, str(uuid.uuid4()))
+    _, held = a.pump([], [], [("maintenance", ["sr.noop"], 6)], 30)
+    assert sorted(c.job_id for c in held) == sorted(tenant_of)
+    mixed = [AttemptWrite(c.job_id, c.tenant_id, c.attempt, PATH, {}, "ok") for c in held]
+    assert len({w.tenant_id for w in mixed[:4]}) == 2  # claims come oldest first
+    assert a.pump(mixed[:4], [], [], 30) == ([], [])
+    reasons = [
+        AttemptWrite(c.job_id, c.tenant_id, c.attempt, PATH, {}, f"why {i}")
+        for i, c in enumerate(held[4:])
+    ]
+    assert len({w.tenant_id for w in reasons}) == 1
+    assert a.pump(reasons, [], [], 30) == ([], [])
+    client.close()
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT job_id, tenant_id, from_status, to_status, reason, attempt, via "
+            "FROM job_events WHERE from_status IS NOT NULL ORDER BY event_id"
+        ).fetchall()
+    finally:
+        conn.close()
+    key = {c.job_id.replace("-", ""): c for c in held}
+    stored_tenant = {j: t.replace("-", "") for j, t in tenant_of.items()}
+    claims_ = [r for r in found if r[3] == "locked"]
+    ends = [r for r in found if r[3] == "completed"]
+    assert len(claims_) == 6 and len(ends) == 6
+    for row in claims_ + ends:
+        c = key[row[0]]
+        assert row[1] == stored_tenant[c.job_id] and row[5] == c.attempt
+    assert len({r[4] for r in claims_}) == 1 and len({r[1] for r in claims_}) == 2
+    want = {key[r[0]].job_id: r[4] for r in ends}
+    assert want == {
+        **{w.job_id: "ok" for w in mixed[:4]},
+        **{w.job_id: w.reason for w in reasons},
+    }
+    assert all(r[6] == "running" for r in ends)

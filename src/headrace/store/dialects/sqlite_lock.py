@@ -89,6 +89,13 @@ class HeldGate:
                 self._changed.notify_all()
 
     def wait_open(self, timeout: float) -> bool:
-        """Wait, at most ``timeout`` s, until no holder keeps the gate shut; whether none does."""
+        """Wait, at most ``timeout`` s, until no holder keeps the gate shut; whether none does.
+
+        An open gate is seen without the Condition: every slot passes here once a job,
+        and the gate is open most of the time (a plain read of an int under the GIL; a
+        round shutting it just after is the same race as just after a locked check).
+        """
+        if not self._holders:
+            return True
         with self._changed:
             return self._changed.wait_for(lambda: not self._holders, timeout)
