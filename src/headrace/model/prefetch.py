@@ -86,11 +86,17 @@ class Pacing:
         self._mean_run: dict[str, float | None] = dict.fromkeys(capacities)
         #: When (monotonic seconds) an attempt of the queue last ended.
         self._last_end = dict.fromkeys(capacities, 0.0)
+        #: When (monotonic seconds) the queue's worker last took claimed attempts in.
+        self._last_claim = dict.fromkeys(capacities, 0.0)
 
     def ended(self, queue: str, run_sec: float, at: float) -> None:
         """An attempt of ``queue`` ended at ``at`` after running ``run_sec``."""
         self._mean_run[queue] = mean(self._mean_run[queue], run_sec)
         self._last_end[queue] = at
+
+    def claimed(self, queue: str, at: float) -> None:
+        """The worker took attempts of ``queue`` in at ``at`` (a claim round's)."""
+        self._last_claim[queue] = at
 
     def held_at_most(self, queue: str, busy: int, now: float) -> int:
         """How many claimed jobs ``queue`` may hold beyond its slots now (``budget``)."""
@@ -99,6 +105,14 @@ class Pacing:
         return budget(self.setting, capacity, self._mean_run[queue], since_end)
 
     def stalled(self, queue: str, busy: int, now: float) -> bool:
-        """Whether ``queue`` hands back the jobs it holds (``stalled``)."""
+        """Whether ``queue`` hands back the jobs it holds (``stalled``).
+
+        No end for ``STALL_SEC`` counts from the queue's last claim too: held jobs that
+        just came have not been waited on. Counted from the last end alone, a claim round
+        that took over ``STALL_SEC`` (a slow or lossy network, the slots idle meanwhile
+        for want of jobs) found the queue "stalled" as its jobs arrived, and handed back
+        the very jobs it had just claimed, to be claimed again with one more attempt.
+        """
         held = busy - self.capacities[queue]
-        return stalled(self.setting, held, now - self._last_end[queue])
+        since = now - max(self._last_end[queue], self._last_claim[queue])
+        return stalled(self.setting, held, since)

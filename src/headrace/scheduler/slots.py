@@ -134,7 +134,10 @@ class Slots:
         at = now_ms()
         started = len(writes)
         running = self.running
+        took = time.monotonic()
         with self._lock:
+            for q in {a.claimed.queue for a in ready}:
+                self._pacing.claimed(q, took)
             # With a free slot a queue holds no attempt that waits for one.
             free = {q: self.queues[q] - self._busy[q] for q in self.queues}
             for a in ready:

@@ -149,3 +149,49 @@ def test_jobs_held_behind_a_long_one_go_back_for_an_idle_worker(
         idle.stop()
         busy.stop()
         client.close()
+
+
+def test_a_claim_round_slower_than_the_stall_time_keeps_the_jobs_it_claimed(
+    store_url: str,
+) -> None:
+    # A round that takes longer than STALL_SEC (as over a lossy link, where TCP resends a
+    # lost segment after 200 ms or more) brings jobs long after the last end: they were
+    # just claimed, not waited on, and must not go straight back to the queue (to be
+    # claimed again, one attempt more: the network-fault test saw attempt 2).
+    client = Client(store_url, run_workers=False)
+
+    @client.job_type("auto.nap", queue=QUEUE, max_retries=0)
+    def nap(ctx: JobContext, params: Any) -> int:
+        time.sleep(params["sleep"])
+        return ctx.attempt
+
+    worker = Worker(client.store, client.registry, {QUEUE: 1}, lease_sec=30)
+    pump = worker.attempts.pump
+    slow = threading.Event()
+    claimed: list[int] = []
+
+    def slow_round(*args: Any) -> Any:
+        if slow.is_set():
+            slow.clear()
+            time.sleep(prefetching.STALL_SEC + 0.3)
+            refused, taken = pump(*args)
+            claimed.append(len(taken))
+            return refused, taken
+        return pump(*args)
+
+    worker.attempts.pump = slow_round  # type: ignore[method-assign]
+    worker.start()
+    try:
+        quick = [j.job_id for j in client.jobs.schedule_many("auto.nap", [{"sleep": 0}] * 5)]
+        for job_id in quick:  # teaches the worker the jobs are short: it holds some
+            assert client.jobs.wait(job_id, 20).status is S.COMPLETED
+        slow.set()
+        ids = [j.job_id for j in client.jobs.schedule_many("auto.nap", [{"sleep": 0.6}] * 4)]
+        for job_id in ids:
+            assert client.jobs.wait(job_id, 30).status is S.COMPLETED
+        attempts = [client.jobs.get(i).attempt for i in ids]
+    finally:
+        worker.stop()
+        client.close()
+    assert claimed and claimed[0] > 1, claimed  # the slow round held jobs for the slot
+    assert attempts == [1] * 4

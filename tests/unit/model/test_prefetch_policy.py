@@ -100,3 +100,17 @@ def test_pacing_finds_a_queue_stalled_only_while_it_holds_jobs() -> None:
     assert not pacing.stalled("q", 2, later)  # none held
     assert not pacing.stalled("q", 3, later - 0.5)
     assert not p.Pacing(4, {"q": 2}).stalled("q", 6, later)  # a fixed prefetch holds on
+
+
+def test_pacing_counts_the_stall_time_from_the_last_claim_too() -> None:
+    # A claim round that took longer than STALL_SEC (a lossy link): its jobs arrive long
+    # after the last end, and are not handed back before the slots had STALL_SEC for them.
+    pacing = p.Pacing(p.AUTO, {"q": 2})
+    pacing.ended("q", 0.001, 100.0)
+    arrived = 100.0 + 3 * p.STALL_SEC
+    pacing.claimed("q", arrived)
+    assert not pacing.stalled("q", 3, arrived)
+    assert not pacing.stalled("q", 3, arrived + p.STALL_SEC / 2)
+    assert pacing.stalled("q", 3, arrived + p.STALL_SEC)  # none ended since they came
+    pacing.ended("q", 0.001, arrived + p.STALL_SEC)
+    assert not pacing.stalled("q", 3, arrived + p.STALL_SEC)
