@@ -58,6 +58,7 @@ IS_REST = and_(*(J.c.status != literal_column(f"'{s}'", String) for s in NOT_RES
 GROUPS: tuple[tuple[ColumnElement[bool], tuple[str, ...], bool], ...] = (
     (IS_WAITING, (WAITING,), False),
     (IS_HELD, tuple(HELD), False),
+    (IS_RETRYING, (str(Status.RETRYING),), False),
     (IS_REST, tuple(REST), True),
 )
 
@@ -69,10 +70,11 @@ def by_status(
 
     Each term holds its index's predicate as written (SQLite uses a partial index only for
     a query naming its terms; PostgreSQL's generic plans only for literals), narrowed to
-    the statuses asked for. Where the index does not lead with the tenant (``ix_jobs_claim``,
-    ``ix_jobs_held``) the tenant's term is kept from an index of its own: SQLite would
-    rather walk all the tenant's jobs in ``ix_jobs_tenant_scheduled``. ``completed``, in
-    no partial index, is the last term, over the tenant's jobs.
+    the statuses asked for. Where the index does not lead with the tenant
+    (``ix_jobs_claim``, ``ix_jobs_held``, ``ix_jobs_retrying``) the tenant's term is kept
+    from an index of its own: SQLite would rather walk all the tenant's jobs in
+    ``ix_jobs_tenant_scheduled``. ``completed``, in no partial index, is the last term,
+    over the tenant's jobs.
     """
     wanted = {str(s) for s in statuses}
 

@@ -42,14 +42,16 @@ WAITING = "status = 'waiting'"
 #: more on every status change (migration 0020).
 HELD = "status = 'locked' OR status = 'running' OR status = 'canceling' OR status = 'suspending'"
 RETRYING = "status = 'retrying'"
-#: Every status but ``waiting``, ``completed`` and the held ones: those the worker's hot
-#: path (claim, start, end) never writes. With ``WAITING`` (``ix_jobs_claim``) and
-#: ``HELD`` (``ix_jobs_held``) it splits the statuses in four, ``completed`` the one no
-#: index serves (a tenant's jobs minus the other three). Inequalities joined by AND, as
+#: Every status but ``waiting``, ``completed``, the held ones and ``retrying``: those the
+#: worker's hot path (claim, start, end, a retry) writes. With ``WAITING``
+#: (``ix_jobs_claim``), ``HELD`` (``ix_jobs_held``) and ``RETRYING`` (``ix_jobs_retrying``)
+#: it splits the statuses, ``completed`` the one no index serves (a tenant's jobs minus
+#: the others). Inequalities joined by AND, as
 #: for ``HELD`` (migration 0021); a status added later falls here.
 REST = (
     "status <> 'waiting' AND status <> 'completed' AND status <> 'locked'"
     " AND status <> 'running' AND status <> 'canceling' AND status <> 'suspending'"
+    " AND status <> 'retrying'"
 )
 NAMED = "name IS NOT NULL"
 
@@ -223,7 +225,7 @@ jobs = Table(
     # Retries whose delay is over.
     partial_index("ix_jobs_retrying", RETRYING, "eta_ms"),
     # A tenant's jobs by status, for the statuses no worker writes on its way (failed,
-    # canceled, retrying, ...): counts and listings by status (``predicates.by_status``);
+    # canceled, suspended, ...): counts and listings by status (``predicates.by_status``);
     # an index of every status moved an entry at each claim and each end (migration 0021).
     partial_index("ix_jobs_tenant_rest", REST, "tenant_id", "status"),
     # A tenant's jobs, counted (the ``completed`` of those counts is the tenant's jobs

@@ -4,10 +4,12 @@
 a job on the worker's hot path (``waiting -> locked`` at a claim, ``locked -> completed``
 at its end), about 2 µs a job inside SQLite's write lock. It is replaced by
 ``ix_jobs_tenant_rest``, the same columns over the statuses the hot path never writes
-(every status but ``waiting``, ``completed`` and the held ones). ``ix_jobs_claim`` gains
+(every status but ``waiting``, ``completed``, the held ones and ``retrying``, which
+``ix_jobs_retrying`` holds: a partial index of every ``retrying`` row was, on an empty
+table, what PostgreSQL's generic plan of the retry release took). ``ix_jobs_claim`` gains
 ``tenant_id`` and ``status`` as trailing columns, so a tenant's waiting jobs are counted
 from it alone (SQLite reads a predicate's column from the row); its entries never change
-while in it. Counts by status read the partial indexes (waiting, held, the rest) and
+while in it. Counts by status read the partial indexes (waiting, held, retrying, the rest) and
 take ``completed`` as the tenant's jobs minus the others (``predicates.count_by_status``),
 counted in ``ix_jobs_tenant (tenant_id)``: a column no status change writes, so SQLite's
 updates leave it be (PostgreSQL's updates of the status are never HOT, as index predicates
@@ -34,6 +36,7 @@ WAITING = "status = 'waiting'"
 REST = (
     "status <> 'waiting' AND status <> 'completed' AND status <> 'locked'"
     " AND status <> 'running' AND status <> 'canceling' AND status <> 'suspending'"
+    " AND status <> 'retrying'"
 )
 CLAIM_BEFORE = ["queue", "eta_ms", "scheduled_at_ms"]
 CLAIM_NOW = [*CLAIM_BEFORE, "tenant_id", "status"]
