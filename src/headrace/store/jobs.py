@@ -47,7 +47,7 @@ from headrace.store.job_rows import (
     scheduled_event,
     stored_row,
 )
-from headrace.store.predicates import IS_HELD, count_by_status
+from headrace.store.predicates import IS_HELD, IS_WAITING, count_by_status
 from headrace.store.run_rows import close_run, open_run, params_of
 
 #: ``Job``'s fields in the order its constructor takes them.
@@ -475,7 +475,7 @@ class JobRepository:
                 .where(
                     J.c.tenant_id == tenant_id,
                     J.c.queue == queue,
-                    J.c.status == str(Status.WAITING),
+                    IS_WAITING,  # ix_jobs_claim's predicate as written (no status index)
                 )
                 .values(
                     status=str(Status.CANCELED),

@@ -16,7 +16,7 @@ from headrace.model.clock import now_ms
 from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.predicates import IS_HELD, by_status
+from headrace.store.predicates import IS_HELD, IS_WAITING, by_status
 
 J = tables.jobs
 W = tables.workers
@@ -144,7 +144,7 @@ class WorkerRepository:
         """Per queue, the earliest eta among the tenant's waiting jobs already due."""
         stmt = (
             select(J.c.queue, func.min(J.c.eta_ms))
-            .where(J.c.tenant_id == tenant_id, J.c.status == "waiting", J.c.eta_ms <= at_ms)
+            .where(J.c.tenant_id == tenant_id, IS_WAITING, J.c.eta_ms <= at_ms)
             .group_by(J.c.queue)
         )
         with self.store.read() as conn:
@@ -197,7 +197,7 @@ class WorkerRepository:
         placed = (
             select(J.c.placed_on, func.count())
             .where(
-                J.c.status == "waiting",
+                IS_WAITING,
                 J.c.queue == queue,
                 J.c.placed_on.is_not(None),
                 J.c.placed_until_ms > at_ms,
