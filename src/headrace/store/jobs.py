@@ -47,7 +47,7 @@ from headrace.store.job_rows import (
     scheduled_event,
     stored_row,
 )
-from headrace.store.predicates import IS_HELD
+from headrace.store.predicates import IS_HELD, IS_WAITING, count_by_status
 from headrace.store.run_rows import close_run, open_run, params_of
 
 #: ``Job``'s fields in the order its constructor takes them.
@@ -283,14 +283,16 @@ class JobRepository:
     ) -> Page[Job]:
         """One page of the tenant's jobs."""
         where = [J.c.tenant_id == tenant_id]
-        if statuses:
-            where.append(J.c.status.in_([str(s) for s in statuses]))
         if type_id is not None:
             where.append(J.c.type == type_id)
+        counted = select(func.count()).select_from(J).where(*where)
+        if statuses:
+            counted = count_by_status(where[1:], statuses, tenant_id, self.store.dialect)
+            where.append(J.c.status.in_([str(s) for s in statuses]))
         column = ORDERABLE[order]
         ordering = (column.desc(), J.c.job_id.desc()) if descending else (column, J.c.job_id)
         with self.store.read() as conn:
-            total = conn.execute(select(func.count()).select_from(J).where(*where)).scalar_one()
+            total = conn.execute(counted).scalar_one()
             rows = conn.execute(
                 select(J).where(*where).order_by(*ordering).limit(limit).offset((page - 1) * limit)
             ).mappings()
@@ -473,7 +475,7 @@ class JobRepository:
                 .where(
                     J.c.tenant_id == tenant_id,
                     J.c.queue == queue,
-                    J.c.status == str(Status.WAITING),
+                    IS_WAITING,  # ix_jobs_claim's predicate as written (no status index)
                 )
                 .values(
                     status=str(Status.CANCELED),

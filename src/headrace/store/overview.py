@@ -6,11 +6,12 @@ Every query filters by tenant. Nothing here writes.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, String, func, literal_column, or_, select, union_all
 
 from headrace.model import status as machine
 from headrace.model.job import Job, Page
@@ -18,10 +19,12 @@ from headrace.model.status import Status
 from headrace.store import codec, tables
 from headrace.store.database import Store
 from headrace.store.job_rows import ORDERABLE, job_from_row
+from headrace.store.predicates import COMPLETED, by_status, count_by_status
 
 J = tables.jobs
 #: Statuses a job waits in before a worker holds it.
 WAITING = (Status.WAITING, Status.RESUMING, Status.RETRYING)
+NOT_COMPLETED = [s for s in Status if s is not Status.COMPLETED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +83,23 @@ class OverviewRepository:
         self.store = store
 
     def status_counts(self, tenant_id: str) -> dict[str, int]:
-        """How many of the tenant's jobs are in each status (statuses with none left out)."""
-        query = (
-            select(J.c.status, func.count()).where(J.c.tenant_id == tenant_id).group_by(J.c.status)
-        )
+        """How many of the tenant's jobs are in each status (statuses with none left out).
+
+        One statement (one snapshot): the tenant's jobs, and those of each partial index
+        by status (``predicates.GROUPS``) per status; ``completed`` is what is left.
+        """
+        everyone = literal_column("''", String).label("status")
+        parts = [select(everyone, func.count()).where(J.c.tenant_id == tenant_id)]
+        parts += [
+            select(J.c.status, func.count()).where(term).group_by(J.c.status)
+            for term in by_status(NOT_COMPLETED, tenant_id, self.store.dialect)
+        ]
         with self.store.read() as conn:
-            return {str(s): int(n) for s, n in conn.execute(query)}
+            rows = [(str(s), int(n)) for s, n in conn.execute(union_all(*parts))]
+        total = sum(n for s, n in rows if not s)
+        counts = {s: n for s, n in rows if s and n}
+        counts[COMPLETED] = total - sum(counts.values())
+        return {s: n for s, n in counts.items() if n}
 
     def finished_per_minute(self, tenant_id: str, since_ms: int) -> list[tuple[int, str, int]]:
         """``(minute start ms, final status, count)`` of jobs that ended since ``since_ms``."""
@@ -100,11 +114,14 @@ class OverviewRepository:
 
     def oldest_waiting(self, tenant_id: str) -> dict[str, int]:
         """Per queue, the scheduling time of the oldest job waiting on it."""
-        query = (
-            select(J.c.queue, func.min(J.c.scheduled_at_ms))
-            .where(J.c.tenant_id == tenant_id, J.c.status.in_([str(s) for s in WAITING]))
+        parts = [
+            select(J.c.queue, func.min(J.c.scheduled_at_ms).label("at"))
+            .where(term)
             .group_by(J.c.queue)
-        )
+            for term in by_status(WAITING, tenant_id, self.store.dialect)
+        ]
+        found = union_all(*parts).subquery()
+        query = select(found.c.queue, func.min(found.c.at)).group_by(found.c.queue)
         with self.store.read() as conn:
             return {str(q): int(at) for q, at in conn.execute(query)}
 
@@ -116,20 +133,16 @@ class OverviewRepository:
         A lost lease counts as a retry here (it is kept apart in ``lease_losses``): a job
         that keeps killing its workers is as stuck as one that keeps failing.
         """
-        held = [str(s) for s in machine.HELD]
-        final = [str(s) for s in machine.FINAL]
-        query = (
-            select(J)
-            .where(
-                J.c.tenant_id == tenant_id,
-                or_(
-                    (J.c.status.in_(held) & (J.c.lease_expires_ms < at_ms)),
-                    (J.c.status.not_in(final) & (J.c.retries + J.c.lease_losses >= storm_retries)),
-                ),
-            )
-            .order_by(J.c.updated_at_ms.desc(), J.c.job_id)
-            .limit(limit)
-        )
+        dialect = self.store.dialect
+        storm = J.c.retries + J.c.lease_losses >= storm_retries
+        (held,) = by_status(machine.HELD, tenant_id, dialect)
+        parts = [select(J).where(held, or_(J.c.lease_expires_ms < at_ms, storm))]
+        unfinished = [s for s in Status if s not in machine.FINAL and s not in machine.HELD]
+        parts += [
+            select(J).where(term, storm) for term in by_status(unfinished, tenant_id, dialect)
+        ]
+        found = union_all(*parts).subquery()
+        query = select(found).order_by(found.c.updated_at_ms.desc(), found.c.job_id).limit(limit)
         with self.store.read() as conn:
             return [job_from_row(r) for r in conn.execute(query).mappings()]
 
@@ -147,8 +160,14 @@ class OverviewRepository:
         clauses = _clauses(tenant_id, where)
         column = ORDERABLE[order]
         ordering = (column.desc(), J.c.job_id.desc()) if descending else (column, J.c.job_id)
+        others = _clauses(tenant_id, dataclasses.replace(where, statuses=()))
+        counted = (
+            count_by_status(others[1:], where.statuses, tenant_id, self.store.dialect)
+            if where.statuses
+            else select(func.count()).select_from(J).where(*clauses)
+        )
         with self.store.read() as conn:
-            total = conn.execute(select(func.count()).select_from(J).where(*clauses)).scalar_one()
+            total = conn.execute(counted).scalar_one()
             rows = conn.execute(
                 select(J)
                 .where(*clauses)

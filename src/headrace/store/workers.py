@@ -9,14 +9,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, union_all, update
 
 from headrace.model import labels
 from headrace.model.clock import now_ms
 from headrace.model.status import Status
 from headrace.store import tables
 from headrace.store.database import Store
-from headrace.store.predicates import IS_HELD
+from headrace.store.predicates import IS_HELD, IS_WAITING, by_status
 
 J = tables.jobs
 W = tables.workers
@@ -126,13 +126,17 @@ class WorkerRepository:
         self, tenant_id: str | None, statuses: Sequence[str] | None = None
     ) -> list[tuple[str, str, str, int]]:
         """``(queue, status, type, count)`` for the tenant's jobs (every tenant's if None)."""
-        stmt = select(J.c.queue, J.c.status, J.c.type, func.count()).group_by(
-            J.c.queue, J.c.status, J.c.type
-        )
-        if tenant_id is not None:
-            stmt = stmt.where(J.c.tenant_id == tenant_id)
-        if statuses:
-            stmt = stmt.where(J.c.status.in_(list(statuses)))
+        mine = [] if tenant_id is None else [J.c.tenant_id == tenant_id]
+        by = by_status(statuses, tenant_id, self.store.dialect) if statuses else None
+        filters = [mine] if by is None else [[term] for term in by]
+        parts = [
+            select(J.c.queue, J.c.status, J.c.type, func.count())
+            .where(*terms)
+            .group_by(J.c.queue, J.c.status, J.c.type)
+            for terms in filters
+        ]
+        # The terms' statuses are disjoint: their groups are too.
+        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
         with self.store.read() as conn:
             return [(q, s, t, int(n)) for q, s, t, n in conn.execute(stmt)]
 
@@ -140,7 +144,7 @@ class WorkerRepository:
         """Per queue, the earliest eta among the tenant's waiting jobs already due."""
         stmt = (
             select(J.c.queue, func.min(J.c.eta_ms))
-            .where(J.c.tenant_id == tenant_id, J.c.status == "waiting", J.c.eta_ms <= at_ms)
+            .where(J.c.tenant_id == tenant_id, IS_WAITING, J.c.eta_ms <= at_ms)
             .group_by(J.c.queue)
         )
         with self.store.read() as conn:
@@ -193,7 +197,7 @@ class WorkerRepository:
         placed = (
             select(J.c.placed_on, func.count())
             .where(
-                J.c.status == "waiting",
+                IS_WAITING,
                 J.c.queue == queue,
                 J.c.placed_on.is_not(None),
                 J.c.placed_until_ms > at_ms,
