@@ -85,7 +85,18 @@ POLL_SEC = 0.1
 #: A drain that completes nothing for this long is given up (and reported).
 STALL_SEC = 20.0
 #: How a drain on Headrace's tables (its workers', the rows loop's) counts finished jobs.
-COUNT_COMPLETED = "SELECT count(*) FROM jobs WHERE status = 'completed'"
+#: Jobs no longer waiting or held: the drains' progress probe. Since migration 0021 no
+#: index holds jobs by ``completed``: ``status = 'completed'`` scanned the table at every
+#: poll, CPU the workers under test paid. This counts from indexes (the narrow
+#: ``ix_jobs_tenant``, and the partial ``ix_jobs_claim`` and ``ix_jobs_held``, their
+#: predicates as written); a no-op drain has no other status. The result's ``done`` is
+#: still counted by ``status = 'completed'``, after the drain.
+COUNT_COMPLETED = (
+    "SELECT (SELECT count(*) FROM jobs)"
+    " - (SELECT count(*) FROM jobs WHERE status = 'waiting')"
+    " - (SELECT count(*) FROM jobs WHERE status = 'locked' OR status = 'running'"
+    " OR status = 'canceling' OR status = 'suspending')"
+)
 #: Issue 16's goals, each printed beside its row: a PostgreSQL drain at capacity 8 (and
 #: more) against the loop's batch-50 drain of the same run; at capacity 1 against the loop
 #: that also claims one row; SQLite's drain at capacity 50 (and more) against the SQLite
