@@ -49,7 +49,7 @@ IS_RETRYING = J.c.status == literal_column(f"'{Status.RETRYING}'", String)
 AT = bindparam("p_at", type_=BigInteger)
 COMPLETED = str(Status.COMPLETED)
 #: ``tables.REST``'s statuses in its order: none of the hot path's (``ix_jobs_tenant_rest``).
-NOT_REST = [s.split("'")[1] for s in tables.REST.split(" AND ")]
+NOT_REST = list(tables.ON_HOT_PATH)
 REST = [str(s) for s in Status if str(s) not in NOT_REST]
 #: ``tables.REST`` as written (inequalities joined by AND, in its order).
 IS_REST = and_(*(J.c.status != literal_column(f"'{s}'", String) for s in NOT_REST))
