@@ -130,6 +130,12 @@ LONG_POLL_SEC = 10.0
 #: Seconds an HTTP request of the remote client may take beyond the time the server holds it.
 HTTP_TIMEOUT_SEC = 30.0
 
+#: Seconds the server keeps an idle HTTP connection open. Well above httpx's 5 s pool
+#: expiry, so the client always drops an idle connection first: at uvicorn's default of
+#: 5 s the two raced, and a request sent on a connection the server was closing failed
+#: with "connection reset by peer".
+SERVER_KEEP_ALIVE_SEC = 75
+
 #: Longest log line a job's log keeps (characters); a longer one is cut, saying so. A job
 #: that logs its input by mistake must not fill the store or a page of ``/logs``.
 MAX_LOG_LINE_CHARS = 64 * 1024

@@ -194,6 +194,7 @@ class Server:
             "log_level": "warning",
             "access_log": False,
             "timeout_graceful_shutdown": 10,
+            "timeout_keep_alive": defaults.SERVER_KEEP_ALIVE_SEC,
         }
         if self.workers:  # it runs jobs too, as ``headrace worker`` does
             collector.serve_jobs()

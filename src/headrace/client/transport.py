@@ -21,6 +21,12 @@ _PLAIN: dict[str, type[errors.HeadraceError]] = {
     "store-busy": errors.StoreUnavailable,
     "store-error": errors.StoreError,
 }
+#: Methods sent again, once, when the connection fails under them: they change nothing, so
+#: a second send is safe even if the server had read the first.
+_IDEMPOTENT = frozenset({"GET", "HEAD"})
+#: What a pooled connection the server had closed raises when it is reused.
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
 #: The same by HTTP status, for answers that are not Headrace problems (a proxy's 502...).
 _BY_STATUS: dict[int, type[errors.HeadraceError]] = {
     409: errors.Conflict,
@@ -110,13 +116,28 @@ class Http:
             kwargs["content"] = body
             kwargs["headers"] = {**kwargs.get("headers", {}), "content-type": "application/json"}
         try:
-            response = self.client.request(method, path, **kwargs)
+            response = self._request(method, path, **kwargs)
         except httpx.TransportError as exc:
             msg = f"server unreachable: {exc}"
             raise errors.StoreUnavailable(msg) from exc
         if response.status_code >= 400:
             raise error_from(response)
         return response
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; a read-only one is sent again once if its connection broke.
+
+        A kept-alive connection can be closed by the server (or a proxy) just as the pool
+        reuses it; httpx's own ``retries`` covers only failures to connect, so this is
+        written here. Requests that change something are not re-sent: the server may have
+        done them.
+        """
+        try:
+            return self.client.request(method, path, **kwargs)
+        except _DROPPED:
+            if method.upper() not in _IDEMPOTENT:
+                raise
+            return self.client.request(method, path, **kwargs)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """The JSON answer of a request (``timeout=`` overrides the client's for this call).
