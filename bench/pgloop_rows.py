@@ -110,11 +110,12 @@ SELECT count(*) FROM changed
 #: its loop. ``a`` is today's model; see ``bench/pgloop_variants.py`` for what each is.
 VARIANT_DDL: dict[str, str] = {
     "a": "",
-    # (b) the listings' full indexes: three dropped (status, type, project) / all four
-    "b2": "DROP INDEX ix_jobs_tenant_type, ix_jobs_tenant_project",
-    "b3": "DROP INDEX ix_jobs_tenant_status, ix_jobs_tenant_type, ix_jobs_tenant_project",
-    "b4": "DROP INDEX ix_jobs_tenant_status, ix_jobs_tenant_type, ix_jobs_tenant_project, "
-    "ix_jobs_tenant_scheduled",
+    # (b) the listings' and counts' indexes (the type and project ones are gone since
+    # migration 0016, the full status one since 0021): the tenant's / the tenant's and the
+    # rest-by-status / those and the newest-first listing's
+    "b2": "DROP INDEX ix_jobs_tenant",
+    "b3": "DROP INDEX ix_jobs_tenant, ix_jobs_tenant_rest",
+    "b4": "DROP INDEX ix_jobs_tenant, ix_jobs_tenant_rest, ix_jobs_tenant_scheduled",
     # (c) events: one index (primary key job_id, event_id) / two rows per job, not three
     # (``c2`` is today's model since migration 0018: ``FINISH`` writes one row a write)
     "c1": "DROP INDEX ix_job_events_job_id; ALTER TABLE job_events DROP CONSTRAINT "

@@ -10,8 +10,10 @@ process per job (from ``/proc``: backends, WAL writer, checkpointer), the worker
 job, and WAL bytes per job. Variants:
 
 - ``a``: today's model (seed 004's ``jobs`` with its indexes, three events per job);
-- ``b2``/``b3``/``b4``: the listings' full indexes on ``jobs`` dropped: type and project /
-  status, type, project / those and ``ix_jobs_tenant_scheduled`` too;
+- ``b2``/``b3``/``b4``: the counts' and listings' indexes on ``jobs`` dropped:
+  ``ix_jobs_tenant`` / it and ``ix_jobs_tenant_rest`` / those and
+  ``ix_jobs_tenant_scheduled`` too (before migration 0021 these variants dropped the
+  full status index and the type and project ones, gone since 0016);
 - ``c1``: ``job_events`` with one index, its primary key ``(job_id, event_id)``;
 - ``c2``: two event rows per job instead of three (what an event row costs);
 - ``e``: ``jobs`` with ``fillfactor = 70`` (room for HOT updates);
