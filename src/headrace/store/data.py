@@ -118,12 +118,18 @@ class DataRepository:
     def map_put_all(
         self, conn: Connection, name: str, entries: Sequence[tuple[bytes, bytes]]
     ) -> None:
-        """Insert or replace entries (a later entry of the same key wins)."""
-        conn.execute(
-            self.store.dialect.insert_ignoring_conflicts(M).values(
-                tenant_id=self.tenant_id, name=name
-            )
-        )
+        """Insert or replace entries (a later entry of the same key wins).
+
+        A Map this statement creates has no entries (only this method writes them, and a
+        Map is never removed, only cleared), so its first entries go in without the upsert's
+        search for an existing key. A concurrent first put of the same Map waits on the
+        uncommitted Map row, then finds it and upserts.
+        """
+        created = conn.execute(
+            self.store.dialect.insert_ignoring_conflicts(M)
+            .values(tenant_id=self.tenant_id, name=name)
+            .returning(M.c.name)
+        ).first()
         last = dict(entries)  # one row per key, or the upsert would hit the same row twice
         self.store.dialect.bulk_insert(
             conn,
@@ -132,6 +138,7 @@ class DataRepository:
             ("key", "value"),
             list(last.items()),
             key=("tenant_id", "name", "key"),
+            new=created is not None,
         )
 
     def map_get(self, conn: Connection, name: str, key: bytes) -> bytes | None:

@@ -6,13 +6,15 @@ whatever the number of entries, where the per-key path ran one per entry.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
 
-from headrace import Client
+from headrace import Client, defaults
+from headrace.store.data import DataRepository
 from headrace.store.database import Store
 
 N = 10_000
@@ -90,3 +92,63 @@ def test_stream_publish_all_and_read_in_bounded_statements(store_url: str) -> No
         assert all(e.key == e.value % 3 for e in keyed)
     finally:
         client.close()
+
+
+def entry_writes(seen: list[tuple[str, bool]]) -> list[str]:
+    return [sql for sql, _many in seen if "INSERT INTO data_map_entries" in sql]
+
+
+def test_a_new_maps_first_put_all_inserts_its_entries_and_later_ones_upsert(
+    store_url: str,
+) -> None:
+    client = Client(store_url, run_workers=False)
+    try:
+        m = client.get_map("fresh")
+        with counted(client.store) as seen:  # a later pair of a key wins, new Map or not
+            m.put_all([("a", 1), ("b", 2), ("a", 3)])
+        first = entry_writes(seen)
+        assert first and not any("ON CONFLICT" in sql for sql in first), first
+        with counted(client.store) as seen:
+            m.put_all([("b", 20), ("c", 30)])
+        later = entry_writes(seen)
+        assert later and all("ON CONFLICT" in sql for sql in later), later
+        assert m.to_dict() == {"a": 3, "b": 20, "c": 30}
+        m.clear()  # a cleared Map still exists: its next entries are upserted, and replace
+        with counted(client.store) as seen:
+            m.put_all([("a", 4)])
+        assert all("ON CONFLICT" in sql for sql in entry_writes(seen))
+        assert m.to_dict() == {"a": 4}
+    finally:
+        client.close()
+
+
+def test_two_first_put_alls_of_one_map_at_once_both_land(store_url: str) -> None:
+    """The second waits for the first's Map row, then finds it and upserts: no key error."""
+    first, second = Store(store_url), Store(store_url)
+    tenant = defaults.TENANT_ID
+    errors: list[BaseException] = []
+
+    def put_second() -> None:
+        try:
+            with second.write() as conn:
+                DataRepository(second, tenant).map_put_all(
+                    conn, "m", [(b"k2", b"B"), (b"k3", b"C")]
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        thread = threading.Thread(target=put_second)
+        with first.write() as conn:
+            DataRepository(first, tenant).map_put_all(conn, "m", [(b"k1", b"a"), (b"k2", b"b")])
+            thread.start()
+            thread.join(0.5)
+            assert thread.is_alive()  # it waits for the first's transaction
+        thread.join(30)
+        assert not thread.is_alive() and errors == []
+        with first.read() as conn:
+            got = dict(DataRepository(first, tenant).map_entries(conn, "m"))
+        assert got == {b"k1": b"a", b"k2": b"B", b"k3": b"C"}
+    finally:
+        first.close()
+        second.close()

@@ -39,11 +39,14 @@ class Dialect(Protocol):
         columns: Sequence[str],
         rows: Sequence[Sequence[Any]],
         key: Sequence[str] = (),
+        new: bool = False,
     ) -> None:
         """Insert ``rows`` (values of ``columns``, plus ``fixed`` in each) in bulk.
 
         With ``key``, a row whose key exists replaces its other columns (rows must not
-        repeat a key). A bounded number of statements whatever the number of rows.
+        repeat a key). With ``new`` too, the caller knows no row of ``key`` can exist yet
+        (their structure was made in this transaction): the rows go in without looking for
+        one. A bounded number of statements whatever the number of rows.
         """
         ...
 

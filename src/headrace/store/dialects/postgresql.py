@@ -123,11 +123,15 @@ def bulk_insert(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     key: Sequence[str] = (),
+    new: bool = False,
 ) -> None:
     """One ``INSERT … SELECT … FROM unnest(arrays)`` (``ON CONFLICT … DO UPDATE`` by ``key``).
 
     Each column's values travel as one array parameter in binary, so the statement is one
     round trip whatever the number of rows (as fast as ``COPY`` here, and it can upsert).
+    ``new`` leaves out the ``ON CONFLICT``: its speculative insertion probes the key's
+    index before each row, about 0.4 of the statement's time for 100,000 Map entries
+    (576 against 411 ms in a bare psycopg loop, 2026-12-08).
     """
     if not rows:
         return
@@ -146,7 +150,7 @@ def bulk_insert(
         f"SELECT {', '.join(picks)} FROM unnest({', '.join(arrays)}) "
         f"AS u({', '.join(f'c{i}' for i in range(len(columns)))})"
     )
-    if key:
+    if key and not new:
         changed = [c for c in names if c not in key]
         sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
         sql += f" ON CONFLICT ({', '.join(q.quote(k) for k in key)}) DO UPDATE SET {sets}"

@@ -111,6 +111,7 @@ def bulk_insert(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     key: Sequence[str] = (),
+    new: bool = False,
 ) -> None:
     """Multi-row ``INSERT … VALUES`` statements; with ``key``, upserts in key order.
 
@@ -156,6 +157,15 @@ def bulk_insert(
     order = [i for i, c in enumerate(columns) if c in key]
     if order:
         rows = sorted(rows, key=operator.itemgetter(*order))
+    if new:  # nothing of ``key`` exists yet: no conflict to look for (still in key order)
+        values_in(
+            conn,
+            f"INSERT INTO {target} SELECT {', '.join(picks)} FROM (VALUES",
+            rows,
+            lead=lead,
+            tail=")",
+        )
+        return
     changed = [c for c in names if c not in key]
     sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
     # ``WHERE true``: SQLite's documented way to parse an upsert after a SELECT.
