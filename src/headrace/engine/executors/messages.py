@@ -238,15 +238,19 @@ class DirectWriter:
 
     def __init__(self, q: Any, gone: Callable[[], bool], check_sec: float) -> None:
         self.queue = q
-        self._lock = q._wlock
+        self._lock = q._wlock  # None where pipe writes need no lock (Windows): ``put``
         self._slots = q._sem  # one per message in the queue: ``get`` releases one
         self._fd = q._writer.fileno()
         self._gone = gone
         self._check_ms = int(check_sec * 1000)
-        os.set_blocking(self._fd, False)  # every worker writes this way (none blocks)
+        if self._lock is not None:
+            os.set_blocking(self._fd, False)  # every worker writes this way (none blocks)
 
     def put(self, data: bytes) -> None:
         """Writes ``data`` as ``Queue.put`` would have, waiting while the pipe is full."""
+        if self._lock is None:
+            self.queue.put(data)
+            return
         payload = ForkingPickler.dumps(data)
         view = memoryview(struct.pack("!i", len(payload)) + bytes(payload))
         self._slots.acquire()  # as ``put`` does (an unbounded queue: never waits)
