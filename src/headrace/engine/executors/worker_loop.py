@@ -179,6 +179,8 @@ def _run_one(
     try:
         loop = WorkerLoop(start.run, index, start.payload, inboxes, results, control, tickets)
         loop.run(early)
+    except m.ParentGone:
+        raise  # nobody would read a Failed either
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
@@ -204,6 +206,9 @@ def pool_main(index: int, inboxes: list[Any], results: Any, control: Any, ticket
         # parent killed mid-run leaves this worker's output unread; joining the feeder
         # thread at exit would hang this process, and with it the fork server, for good.
         q.cancel_join_thread()
+    # Reports go from this thread (``DirectWriter``): Done, Failed and sink output alike,
+    # so they keep their order, and the queue's own feeder never writes to its pipe.
+    results = m.DirectWriter(results, _orphaned, IDLE_CHECK_SEC)
     inbox = inboxes[index]
     last = 0  # the latest run this worker took part in
     early: list[m.Batch | m.Command] = []  # from workers that started the next run first
@@ -220,6 +225,9 @@ def pool_main(index: int, inboxes: list[Any], results: Any, control: Any, ticket
             mine = [e for e in early if e.run == msg.run]
             early = [e for e in early if e.run > msg.run]
             last = msg.run
-            _run_one(msg, index, inboxes, results, control, tickets, mine)
+            try:
+                _run_one(msg, index, inboxes, results, control, tickets, mine)
+            except m.ParentGone:
+                return  # nobody reads this worker's reports any more
         else:
             early.append(msg)
