@@ -24,15 +24,8 @@ Setting = int | Literal["auto"]
 
 #: ``auto``: a held job should start within about this long of its claim.
 HORIZON_SEC: Final = 0.1
-#: ``auto`` holds at most this many jobs per slot. The horizon bounds how long a held job
-#: waits; this bounds how many one worker takes of jobs too short for the horizon to bind
-#: (under ``HORIZON_SEC / MAX_PER_SLOT`` = 6 ms each). It must cover a round trip: the
-#: slots idle from when their held jobs run out until the round in flight returns, and a
-#: PostgreSQL round (one fenced statement and its commit) takes 3-5 ms at 40 jobs, while
-#: 8 slots run 40 no-op jobs in well under 1 ms. At 4 a slot (Celery's default
-#: multiplier, whose broker round trip is a fraction of a millisecond) a worker's slots
-#: were idle most of each round (``bench/HISTORY.md``, issue 16, helper ``pgc8``).
-MAX_PER_SLOT: Final = 16
+#: ``auto`` holds at most this many jobs per slot (Celery's default prefetch multiplier).
+MAX_PER_SLOT: Final = 4
 #: ``auto``: held jobs go back to the queue when no slot ended an attempt for this long.
 STALL_SEC: Final = 1.0
 #: Weight of an attempt's run time in its queue's running mean.
