@@ -50,9 +50,7 @@ def test_auto_holds_enough_for_a_round_at_a_small_capacity_four_a_slot_at_a_larg
     assert p.most_held(1) == p.ROUND_PER_SLOT == 16
     assert p.most_held(8) == p.ROUND_HELD == 128
     assert p.most_held(50) == p.MAX_PER_SLOT * 50 == 200
-    assert all(
-        p.MAX_PER_SLOT * c <= p.most_held(c) <= p.ROUND_PER_SLOT * c for c in range(1, 500)
-    )
+    assert all(p.MAX_PER_SLOT * c <= p.most_held(c) <= p.ROUND_PER_SLOT * c for c in range(1, 500))
 
 
 def test_auto_holds_none_while_every_slot_has_run_a_long_time() -> None:
