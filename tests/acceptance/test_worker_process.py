@@ -39,7 +39,7 @@ def test_sigkilled_worker_loses_no_job(store_url: str, tmp_path: Path, prefetch:
         held = [j for j in client.jobs.list(limit=1000, status="locked,running").items]
         assert held, "the kill should have caught jobs mid-run"
         # At most a queue's capacity plus its prefetch are held by one worker.
-        most = prefetching.MAX_PER_SLOT * 5 if prefetch == "auto" else int(prefetch)
+        most = prefetching.most_held(5) if prefetch == "auto" else int(prefetch)
         assert len(held) <= 5 + most
         if most:
             waiting_for_a_slot = [j for j in held if j.status is Status.LOCKED]

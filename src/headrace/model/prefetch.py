@@ -6,8 +6,8 @@ next round. A fixed number (``Worker(prefetch=8)``) is Celery's prefetch, with i
 job held behind long ones waits in its worker while another worker idles.
 
 ``auto`` (the default) holds only what the queue's slots should start within
-``HORIZON_SEC``, judged from how long its recent attempts ran, at most ``MAX_PER_SLOT``
-per slot: short jobs get large rounds, jobs that run a second or more get none. When no
+``HORIZON_SEC``, judged from how long its recent attempts ran, at most ``most_held``:
+short jobs get large rounds, jobs that run a second or more get none. When no
 slot of the queue has ended an attempt for ``STALL_SEC`` while jobs wait, the worker hands
 those back to the queue (another worker may be idle) and holds none until slots end again.
 """
@@ -24,8 +24,19 @@ Setting = int | Literal["auto"]
 
 #: ``auto``: a held job should start within about this long of its claim.
 HORIZON_SEC: Final = 0.1
-#: ``auto`` holds at most this many jobs per slot (Celery's default prefetch multiplier).
+#: ``auto`` holds at most this many jobs per slot (Celery's default prefetch multiplier)...
 MAX_PER_SLOT: Final = 4
+#: ... or, at a small capacity, up to this many a queue (at most ``ROUND_PER_SLOT`` a
+#: slot): what the slots need to stay busy through one claim round. A worker has one round
+#: in flight, and its slots idle from when their held jobs run out until it returns: a
+#: PostgreSQL round (one fenced statement and its commit) takes 3-5 ms at 40 jobs, where 8
+#: slots run 40 no-op jobs in under 1 ms, so at 4 a slot (32 held) the slots idled most of
+#: each round. Jobs are held ahead of a round at about the worker's rate times the round's
+#: time, whatever the capacity: a count, not a multiple of the slots. The horizon still
+#: bounds how long a held job waits.
+ROUND_HELD: Final = 128
+#: ``ROUND_HELD`` gives a slot at most this many held jobs (16 at capacity 1, not 128).
+ROUND_PER_SLOT: Final = 16
 #: ``auto``: held jobs go back to the queue when no slot ended an attempt for this long.
 STALL_SEC: Final = 1.0
 #: Weight of an attempt's run time in its queue's running mean.
@@ -39,6 +50,11 @@ def parse(value: object, name: str = "prefetch") -> Setting:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise errors.InvalidInput(name, f"must be 'auto' or an int >= 0, got {value!r}")
+
+
+def most_held(capacity: int) -> int:
+    """The most jobs ``auto`` lets a queue of ``capacity`` slots hold beyond them."""
+    return max(MAX_PER_SLOT * capacity, min(ROUND_HELD, ROUND_PER_SLOT * capacity))
 
 
 def budget(
@@ -57,7 +73,7 @@ def budget(
     wait_per_job = mean_run_sec / capacity
     if since_end_sec is not None:
         wait_per_job = max(wait_per_job, since_end_sec)
-    most = MAX_PER_SLOT * capacity
+    most = most_held(capacity)
     if most * wait_per_job <= HORIZON_SEC:  # not a division: the wait may be 0 or tiny
         return most
     return int(HORIZON_SEC / wait_per_job)

@@ -59,9 +59,9 @@ def test_a_worker_prefetches_automatically_by_default(store_url: str) -> None:
         worker.stop()
         client.close()
     # The first claim takes what the one slot runs; once jobs are known to be short, the
-    # rounds take up to MAX_PER_SLOT more, held for the slot.
+    # rounds take up to ``most_held`` more, held for the slot.
     assert claimed[0] == 1
-    assert 1 < max(claimed) <= 1 + prefetching.MAX_PER_SLOT
+    assert 1 < max(claimed) <= 1 + prefetching.most_held(1)
 
 
 def test_jobs_known_to_run_long_are_not_held(store_url: str) -> None:

@@ -39,9 +39,18 @@ def test_auto_holds_what_the_slots_start_within_the_horizon() -> None:
     assert p.budget(p.AUTO, 8, 0.1, None) == 8
     # Jobs of a second or more: none is held (8 slots start one per 0.125 s).
     assert p.budget(p.AUTO, 8, 1.0, None) == 0
-    # Short jobs: at most MAX_PER_SLOT per slot.
-    assert p.budget(p.AUTO, 8, 0.0001, None) == p.MAX_PER_SLOT * 8
-    assert p.budget(p.AUTO, 8, 0.0, None) == p.MAX_PER_SLOT * 8
+    # Short jobs: at most ``most_held``.
+    assert p.budget(p.AUTO, 8, 0.0001, None) == p.most_held(8)
+    assert p.budget(p.AUTO, 8, 0.0, None) == p.most_held(8)
+
+
+def test_auto_holds_enough_for_a_round_at_a_small_capacity_four_a_slot_at_a_large_one() -> None:
+    # A worker's slots must not idle through one claim round: at a small capacity
+    # ``ROUND_HELD`` (no more than ``ROUND_PER_SLOT`` a slot), else ``MAX_PER_SLOT`` a slot.
+    assert p.most_held(1) == p.ROUND_PER_SLOT == 16
+    assert p.most_held(8) == p.ROUND_HELD == 128
+    assert p.most_held(50) == p.MAX_PER_SLOT * 50 == 200
+    assert all(p.MAX_PER_SLOT * c <= p.most_held(c) <= p.ROUND_PER_SLOT * c for c in range(1, 500))
 
 
 def test_auto_holds_none_while_every_slot_has_run_a_long_time() -> None:
@@ -71,7 +80,7 @@ def test_auto_stays_between_none_and_its_cap(
     capacity: int, run: float, since: float | None
 ) -> None:
     held = p.budget(p.AUTO, capacity, run, since)
-    assert 0 <= held <= p.MAX_PER_SLOT * capacity
+    assert 0 <= held <= p.most_held(capacity)
 
 
 def test_the_mean_starts_at_the_first_run_and_follows_later_ones() -> None:
@@ -85,11 +94,11 @@ def test_pacing_holds_by_each_queues_own_run_times() -> None:
     assert pacing.held_at_most("fast", 0, 10.0) == 0  # nothing ran yet
     pacing.ended("fast", 0.001, 10.0)
     pacing.ended("slow", 5.0, 10.0)
-    assert pacing.held_at_most("fast", 0, 10.0) == p.MAX_PER_SLOT * 8
+    assert pacing.held_at_most("fast", 0, 10.0) == p.most_held(8)
     assert pacing.held_at_most("slow", 0, 10.0) == 0
     # Every slot of "fast" taken and none ended for 0.04 s: two jobs start within 0.1 s.
     assert pacing.held_at_most("fast", 8, 10.04) == 2
-    assert pacing.held_at_most("fast", 7, 10.04) == p.MAX_PER_SLOT * 8  # a slot is free
+    assert pacing.held_at_most("fast", 7, 10.04) == p.most_held(8)  # a slot is free
 
 
 def test_pacing_finds_a_queue_stalled_only_while_it_holds_jobs() -> None:
