@@ -142,40 +142,27 @@ def bulk_insert(
     target = f"{q.format_table(table)} ({', '.join(q.quote(c) for c in names)})"
     lead = tuple(head)
     picks = [*("?" * len(lead)), *(f"column{i + 1}" for i in range(len(columns)))]
-    if not key:
-        if not lead:
-            values_in(conn, f"INSERT INTO {target} VALUES", rows)
-        else:  # the fixed values bound once a statement, not once a row
-            values_in(
-                conn,
-                f"INSERT INTO {target} SELECT {', '.join(picks)} FROM (VALUES",
-                rows,
-                lead=lead,
-                tail=")",
-            )
+    if key:  # in key order: the key's B-tree filled in order (see above)
+        order = [i for i, c in enumerate(columns) if c in key]
+        if order:
+            rows = sorted(rows, key=operator.itemgetter(*order))
+    if not lead and (not key or new):
+        values_in(conn, f"INSERT INTO {target} VALUES", rows)
         return
-    order = [i for i, c in enumerate(columns) if c in key]
-    if order:
-        rows = sorted(rows, key=operator.itemgetter(*order))
-    if new:  # nothing of ``key`` exists yet: no conflict to look for (still in key order)
-        values_in(
-            conn,
-            f"INSERT INTO {target} SELECT {', '.join(picks)} FROM (VALUES",
-            rows,
-            lead=lead,
-            tail=")",
+    tail = ")"  # the fixed values bound once a statement, not once a row
+    if key and not new:  # ``new``: nothing of ``key`` exists yet, no conflict to look for
+        changed = [c for c in names if c not in key]
+        sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
+        # ``WHERE true``: SQLite's documented way to parse an upsert after a SELECT.
+        tail = (
+            f") WHERE true ON CONFLICT ({', '.join(q.quote(k) for k in key)}) DO UPDATE SET {sets}"
         )
-        return
-    changed = [c for c in names if c not in key]
-    sets = ", ".join(f"{q.quote(c)} = excluded.{q.quote(c)}" for c in changed)
-    # ``WHERE true``: SQLite's documented way to parse an upsert after a SELECT.
     values_in(
         conn,
         f"INSERT INTO {target} SELECT {', '.join(picks)} FROM (VALUES",
         rows,
         lead=lead,
-        tail=f") WHERE true ON CONFLICT ({', '.join(q.quote(k) for k in key)}) "
-        f"DO UPDATE SET {sets}",
+        tail=tail,
     )
 
 
